@@ -1,0 +1,54 @@
+# Fallkonferenz – two commands: `make run` (app with demo data) and `make test` (the whole suite).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+export FLASK_APP := run.py
+
+.PHONY: setup run test test-postgres lint format bench clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --disable-pip-version-check -q -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+static/dist/app.js: node_modules/.installed $(wildcard static/src/*.js)
+	npm run --silent build
+
+setup: $(VENV)/.installed static/dist/app.js
+
+run: setup
+	$(BIN)/flask db upgrade
+	$(BIN)/flask demo seed
+	@echo ""
+	@echo "Fallkonferenz: http://127.0.0.1:5000"
+	@echo "Demo-Zugänge (Passwort für alle: demo-fallkonferenz):"
+	@echo "  ki.koordination (KI, Moderation)   jc.fallmanagement (JC)   aa.beratung (AA)"
+	@echo "  abh.sachbearbeitung (ABH)          ja.asd (JA)              lenkung.vorsitz (Lenkungsgruppe)"
+	@echo "  dsb (Datenschutzbeauftragter)      admin (Administration)"
+	@echo ""
+	$(BIN)/python run.py
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: lint
+	$(BIN)/pytest
+
+test-postgres: setup
+	DATABASE_URL=$(PG_URL) $(BIN)/pytest
+
+format: setup
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: setup
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) node_modules static/dist

@@ -1,0 +1,1 @@
+"""Escalations and the Lenkungsgruppe backlog (planned; see the issue tracker)."""

@@ -1,0 +1,144 @@
+"""THE access policy: the one place that decides which case data an agency's user may see.
+
+Pure functions over explicit states, deny by default; an unknown role raises instead of guessing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, exists, or_, select
+
+from fallkonferenz.models import Case, Goal, Note
+from fallkonferenz.vocab import CASE_ROLES, CATEGORIES, ROLES
+
+from .models import Consent, ConsentGrant
+
+
+class UnknownState(ValueError):
+    """The policy was asked about a role or category it does not know."""
+
+
+@dataclass(frozen=True)
+class Viewer:
+    user_id: int
+    agency_id: int
+    role: str
+
+
+@dataclass(frozen=True)
+class Access:
+    """What one viewer may see of one case."""
+
+    agency_id: int
+    is_lead: bool
+    categories: frozenset[str]
+    authored: bool = False
+
+    @property
+    def visible(self) -> bool:
+        """Whether the case exists for this viewer at all."""
+        return self.is_lead or bool(self.categories) or self.authored
+
+    def sees(self, category: str, author_agency_id: int | None = None) -> bool:
+        """Whether an entry of this category (written by that agency) is visible."""
+        if category not in CATEGORIES:
+            raise UnknownState(f"unknown category {category!r}")
+        return author_agency_id == self.agency_id or category in self.categories
+
+    def sees_record_field(self, category: str) -> bool:
+        """Fields of the case record itself are written by the lead agency."""
+        return self.is_lead or self.sees(category)
+
+    def hidden(self) -> list[str]:
+        return [c for c in CATEGORIES if c not in self.categories]
+
+
+NO_ACCESS = Access(agency_id=0, is_lead=False, categories=frozenset())
+
+
+def viewer_of(user) -> Viewer:
+    return Viewer(user_id=user.id, agency_id=user.agency_id, role=user.role)
+
+
+def _works_with_cases(viewer: Viewer) -> bool:
+    if viewer.role not in ROLES:
+        raise UnknownState(f"unknown role {viewer.role!r}")
+    return viewer.role in CASE_ROLES
+
+
+def consented_categories(agency_id: int, consents: Iterable[Consent], now: datetime) -> frozenset[str]:
+    """Categories that active consents grant this agency."""
+    granted: set[str] = set()
+    for consent in consents:
+        if consent.is_active_at(now):
+            granted.update(g.category for g in consent.grants if g.agency_id == agency_id)
+    return frozenset(granted)
+
+
+def case_access(
+    viewer: Viewer,
+    lead_agency_id: int,
+    consents: Iterable[Consent],
+    now: datetime,
+    authored: bool = False,
+) -> Access:
+    """Decide what the viewer may see of a case with this lead agency and these consents."""
+    if not _works_with_cases(viewer):
+        return NO_ACCESS
+    categories = set(consented_categories(viewer.agency_id, consents, now))
+    is_lead = viewer.agency_id == lead_agency_id
+    if is_lead:
+        categories.add("stammdaten")
+    return Access(viewer.agency_id, is_lead, frozenset(categories), authored)
+
+
+def active_consent_clause(now: datetime):
+    """SQL condition: the consent row is active at `now`."""
+    return and_(
+        or_(Consent.revoked_at.is_(None), Consent.revoked_at > now),
+        Consent.valid_from <= now.date(),
+        Consent.valid_until >= now.date(),
+    )
+
+
+def listable_cases_clause(viewer: Viewer, now: datetime, category: str | None = None):
+    """SQL condition on Case: the cases this viewer may list and count (or see `category` of)."""
+    if not _works_with_cases(viewer):
+        return Case.id.is_(None)
+    agency = viewer.agency_id
+    grant_filter = [Consent.case_id == Case.id, ConsentGrant.agency_id == agency, active_consent_clause(now)]
+    if category is not None:
+        if category not in CATEGORIES:
+            raise UnknownState(f"unknown category {category!r}")
+        grant_filter.append(ConsentGrant.category == category)
+    granted = exists(
+        select(ConsentGrant.consent_id).join(Consent, Consent.id == ConsentGrant.consent_id).where(*grant_filter)
+    )
+    if category == "stammdaten":
+        return or_(Case.lead_agency_id == agency, granted)
+    if category is not None:
+        return granted
+    wrote_note = exists(select(Note.id).where(Note.case_id == Case.id, Note.author_agency_id == agency))
+    wrote_goal = exists(select(Goal.id).where(Goal.case_id == Case.id, Goal.author_agency_id == agency))
+    return or_(Case.lead_agency_id == agency, granted, wrote_note, wrote_goal)
+
+
+def may_create_case(viewer: Viewer) -> bool:
+    return _works_with_cases(viewer)
+
+
+def may_read_audit(viewer: Viewer) -> bool:
+    """Only the data-protection officer reads the whole audit log."""
+    return viewer.role == "dpo"
+
+
+def may_manage_users(viewer: Viewer) -> bool:
+    return viewer.role == "admin"
+
+
+def may_read_access_report(viewer: Viewer, access: Access) -> bool:
+    """The lead agency sees who accessed its case."""
+    return access.is_lead

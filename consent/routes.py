@@ -1,0 +1,81 @@
+"""Thin views: consent form, history, revocation, signed-form download."""
+
+from __future__ import annotations
+
+from flask import Response, flash, g, redirect, render_template, request, url_for
+
+from fallkonferenz.auth.service import list_agencies
+from fallkonferenz.errors import InvalidInput
+from fallkonferenz.forms import form_errors
+
+from . import bp, service
+from .forms import ConsentForm, RevokeForm
+
+
+def _input_from(form: ConsentForm) -> service.ConsentInput:
+    upload = form.document.data
+    content = upload.read() if upload and getattr(upload, "filename", "") else None
+    return service.ConsentInput(
+        grantor_kind=form.grantor_kind.data,
+        grantor_name=form.grantor_name.data or "",
+        signed_on=form.signed_on.data,
+        valid_from=form.valid_from.data,
+        valid_until=form.valid_until.data,
+        purpose=form.purpose.data or "",
+        grants=service.parse_grants(request.form.getlist("grant")),
+        interpreter_used=form.interpreter_used.data,
+        interpreter_language=form.interpreter_language.data or "",
+        verified=form.verified.data,
+        document=content,
+    )
+
+
+@bp.route("/<number>/einwilligungen", methods=["GET", "POST"])
+def history(number: str):
+    case, rows = service.consent_history(g.user, number)
+    form = ConsentForm()
+    errors: dict = {}
+    status = 200
+    if request.method == "POST":
+        try:
+            if not form.validate():
+                raise InvalidInput(errors=form_errors(form))
+            service.grant_consent(g.user, number, _input_from(form))
+            flash("Die Einwilligung wurde gespeichert.", "success")
+            return redirect(url_for("consent.history", number=case.number))
+        except InvalidInput as exc:
+            errors, status = exc.errors, 422
+    checked = set(request.form.getlist("grant"))
+    return (
+        render_template(
+            "consent/history.html",
+            case=case,
+            rows=rows,
+            form=form,
+            errors=errors,
+            agencies=list_agencies(),
+            checked=checked,
+            revoke_form=RevokeForm(formdata=None),
+        ),
+        status,
+    )
+
+
+@bp.post("/<number>/einwilligungen/<int:consent_id>/widerruf")
+def revoke(number: str, consent_id: int):
+    form = RevokeForm()
+    if not form.validate():
+        raise InvalidInput("Bitte geben Sie den Grund des Widerrufs an.", errors=form_errors(form))
+    service.revoke_consent(g.user, number, consent_id, form.reason.data)
+    flash("Die Einwilligung wurde widerrufen. Der Widerruf gilt ab sofort.", "success")
+    return redirect(url_for("consent.history", number=number.upper()))
+
+
+@bp.get("/<number>/einwilligungen/<int:consent_id>/dokument")
+def document(number: str, consent_id: int):
+    content, media_type, name = service.consent_document(g.user, number, consent_id)
+    return Response(
+        content,
+        mimetype=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{name}"', "Content-Security-Policy": "sandbox"},
+    )

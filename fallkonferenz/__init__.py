@@ -1,0 +1,104 @@
+"""Fallkonferenz: consent-gated case records and case conferences for agencies serving young refugees."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from .config import ROOT, load_config
+from .crypto import Keyring
+from .extensions import csrf, db, migrate
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    """Build the app: the composition root, the only place that imports every package."""
+    cfg = load_config(overrides)
+    app = Flask(
+        __name__,
+        instance_path=cfg["INSTANCE_PATH"],
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.update(cfg)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    app.extensions["fk_keyring"] = Keyring(
+        master_key=app.config.get("FK_MASTER_KEY"), path=app.config["FK_KEYRING_FILE"]
+    )
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+
+    from consent import bp as consent_bp
+    from consent import models as _consent_models  # noqa: F401  (register tables)
+
+    from . import web
+    from .api import bp as api_bp
+    from .auth import bp as auth_bp
+    from .cases import bp as cases_bp
+    from .cli import register_cli
+    from .views import bp as main_bp
+    from .views import register_health
+
+    for blueprint in (auth_bp, main_bp, cases_bp, consent_bp):
+        app.register_blueprint(blueprint)
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
+    register_health(app)
+    web.register(app)
+    register_cli(app)
+    register_template_helpers(app)
+    return app
+
+
+def register_template_helpers(app: Flask) -> None:
+    from .vocab import CATEGORIES, FIELDS, GOAL_STATUS, RECHTSKREISE, ROLES
+
+    @app.context_processor
+    def vocab():
+        from flask import g
+
+        return {
+            "CATEGORIES": CATEGORIES,
+            "FIELDS": FIELDS,
+            "GOAL_STATUS": GOAL_STATUS,
+            "RECHTSKREISE": RECHTSKREISE,
+            "ROLES": ROLES,
+            "current_user": g.get("user"),
+        }
+
+    @app.template_filter("labels")
+    def labels(codes, vocabulary: dict) -> list[str]:
+        return [vocabulary.get(c, c) for c in codes if c]
+
+    @app.template_filter("datum")
+    def datum(value):
+        if value is None:
+            return "—"
+        if hasattr(value, "hour"):
+            return value.strftime("%d.%m.%Y %H:%M")
+        return value.strftime("%d.%m.%Y")
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    """SQLite: WAL, full fsync on commit, foreign keys, and a busy timeout."""
+    import sqlite3
+
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        cur = dbapi_connection.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=FULL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin_immediate(conn):
+    """SQLite: take the write lock at BEGIN so the audit chain head is never read stale."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE")

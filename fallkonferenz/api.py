@@ -1,0 +1,265 @@
+"""JSON API /api/v1 over the same services as the web UI (session or personal access token)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, g, jsonify, request
+
+from consent import service as consent_service
+from consent.policy import Access
+
+from .auth.service import list_agencies
+from .cases import service as case_service
+from .errors import InvalidInput
+from .openapi import OPENAPI
+from .vocab import CATEGORIES, FIELDS, GOAL_STATUS, RECHTSKREISE
+
+bp = Blueprint("api", __name__)
+
+
+def _body() -> dict:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise InvalidInput("Der Inhalt ist kein gültiges JSON-Objekt.")
+    return data
+
+
+def _text(data: dict, key: str, max_len: int, required: bool = False) -> str:
+    value = data.get(key, "")
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise InvalidInput(errors={key: "Muss Text sein."})
+    if required and not value.strip():
+        raise InvalidInput(errors={key: "Dieses Feld ist erforderlich."})
+    if len(value) > max_len:
+        raise InvalidInput(errors={key: f"Höchstens {max_len} Zeichen."})
+    return value.strip()
+
+
+def _date(data: dict, key: str, required: bool = False) -> date | None:
+    value = data.get(key)
+    if value in (None, ""):
+        if required:
+            raise InvalidInput(errors={key: "Dieses Feld ist erforderlich."})
+        return None
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise InvalidInput(errors={key: "Bitte ein Datum im Format JJJJ-MM-TT angeben."}) from None
+
+
+def _choices(data: dict, key: str, allowed) -> list[str]:
+    value = data.get(key) or []
+    if not isinstance(value, list) or any(v not in allowed for v in value):
+        raise InvalidInput(errors={key: "Unbekannte Auswahl."})
+    return value
+
+
+def _access_json(access: Access) -> dict:
+    return {"visibleCategories": sorted(access.categories), "hiddenCategories": access.hidden(), "lead": access.is_lead}
+
+
+def _case_json(view) -> dict:
+    out = {
+        "id": view.id,
+        "number": view.number,
+        "leadAgency": view.lead_agency.code,
+        "access": _access_json(view.access),
+    }
+    if view.master:
+        out["client"] = dict(view.master)
+    if view.residence:
+        rv = view.residence
+        out["residence"] = {
+            "status": rv["status"],
+            "validUntil": rv["valid_until"].isoformat() if rv["valid_until"] else None,
+        }
+    if view.rechtskreise or view.fields:
+        out["rechtskreise"], out["fields"] = view.rechtskreise, view.fields
+    return out
+
+
+def _note_json(n) -> dict:
+    return {
+        "id": n.id,
+        "category": n.category,
+        "text": n.text,
+        "agency": n.agency_code,
+        "createdAt": n.created_at.isoformat(),
+    }
+
+
+def _goal_json(goal) -> dict:
+    return {
+        "id": goal.id,
+        "title": goal.title,
+        "field": goal.field,
+        "responsibleAgency": goal.responsible_agency.code,
+        "dueDate": goal.due_date.isoformat() if goal.due_date else None,
+        "status": goal.status,
+    }
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(OPENAPI)
+
+
+@bp.get("/cases")
+def cases():
+    try:
+        page = int(request.args.get("page", "1"))
+    except ValueError:
+        raise InvalidInput(errors={"page": "Muss eine Zahl sein."}) from None
+    result = case_service.list_cases(g.user, query=request.args.get("q", "")[:200], page=page)
+    return jsonify(total=result.total, page=result.page, pages=result.pages, items=[_case_json(v) for v in result.rows])
+
+
+@bp.post("/cases")
+def create_case():
+    data = _body()
+    fields = {
+        k: _text(data, k, 200, required=k in ("given_name", "family_name")) for k in ("given_name", "family_name")
+    }
+    for key, size in (
+        ("nationality", 100),
+        ("languages", 300),
+        ("address", 300),
+        ("phone", 50),
+        ("residence_status", 200),
+    ):
+        fields[key] = _text(data, key, size)
+    fields["birth_date"] = _date(data, "birth_date")
+    fields["residence_valid_until"] = _date(data, "residence_valid_until")
+    fields["interpreter_needed"] = bool(data.get("interpreter_needed"))
+    fields["rechtskreise"] = _choices(data, "rechtskreise", RECHTSKREISE)
+    fields["fields"] = _choices(data, "fields", FIELDS)
+    case = case_service.create_case(g.user, fields)
+    return jsonify(_case_json(case_service.get_case(g.user, case.id))), 201
+
+
+@bp.get("/cases/<number>")
+def case(number: str):
+    view = case_service.get_case(g.user, number, purpose="API")
+    out = _case_json(view)
+    out["notes"] = [_note_json(n) for n in view.notes]
+    out["goals"] = [_goal_json(x) for x in view.goals]
+    return jsonify(out)
+
+
+@bp.get("/cases/<number>/notes")
+def notes(number: str):
+    return jsonify(items=[_note_json(n) for n in case_service.get_case(g.user, number, purpose="API").notes])
+
+
+@bp.post("/cases/<number>/notes")
+def add_note(number: str):
+    data = _body()
+    category = data.get("category")
+    if category not in CATEGORIES:
+        raise InvalidInput(errors={"category": "Unbekannte Datenkategorie."})
+    note = case_service.add_note(g.user, number, category, _text(data, "text", 10000, required=True))
+    return jsonify(id=note.id, category=note.category), 201
+
+
+@bp.get("/cases/<number>/goals")
+def goals(number: str):
+    return jsonify(items=[_goal_json(x) for x in case_service.get_case(g.user, number, purpose="API").goals])
+
+
+@bp.post("/cases/<number>/goals")
+def add_goal(number: str):
+    data = _body()
+    if data.get("field") not in FIELDS:
+        raise InvalidInput(errors={"field": "Unbekanntes Handlungsfeld."})
+    agencies = {a.code: a.id for a in list_agencies()}
+    if data.get("responsibleAgency") not in agencies:
+        raise InvalidInput(errors={"responsibleAgency": "Unbekannte Stelle."})
+    status = data.get("status", "offen")
+    if status not in GOAL_STATUS:
+        raise InvalidInput(errors={"status": "Unbekannter Status."})
+    goal = case_service.add_goal(
+        g.user,
+        number,
+        {
+            "title": _text(data, "title", 500, required=True),
+            "field": data["field"],
+            "responsible_agency_id": agencies[data["responsibleAgency"]],
+            "due_date": _date(data, "dueDate"),
+            "status": status,
+        },
+    )
+    return jsonify(_goal_json(goal)), 201
+
+
+@bp.patch("/cases/<number>/goals/<int:goal_id>")
+def update_goal(number: str, goal_id: int):
+    status = _body().get("status")
+    if status not in GOAL_STATUS:
+        raise InvalidInput(errors={"status": "Unbekannter Status."})
+    return jsonify(_goal_json(case_service.set_goal_status(g.user, number, goal_id, status)))
+
+
+@bp.get("/cases/<number>/consents")
+def consents(number: str):
+    _case, rows = consent_service.consent_history(g.user, number)
+    return jsonify(items=[_consent_json(r) for r in rows])
+
+
+def _consent_json(row) -> dict:
+    c = row.consent
+    return {
+        "id": c.id,
+        "version": c.version,
+        "status": row.status,
+        "grantor": {"kind": c.grantor_kind, "name": row.grantor_name},
+        "dateTime": c.signed_on.isoformat(),
+        "period": {"start": c.valid_from.isoformat(), "end": c.valid_until.isoformat()},
+        "decision": "permit",
+        "purpose": c.purpose,
+        "regulatoryBasis": c.regulatory_basis,
+        "provision": [{"actor": agency, "class": sorted(cats)} for agency, cats in sorted(row.grants.items())],
+        "verification": {"verified": c.verified_by_id is not None, "interpreterUsed": c.interpreter_used},
+        "hasSourceAttachment": c.document is not None,
+        "revokedAt": c.revoked_at.isoformat() if c.revoked_at else None,
+    }
+
+
+@bp.post("/cases/<number>/consents")
+def grant(number: str):
+    data = _body()
+    provision = data.get("provision")
+    if not isinstance(provision, list) or not all(isinstance(p, dict) for p in provision):
+        raise InvalidInput(errors={"provision": "Liste von {actor, class} erwartet."})
+    grants = []
+    for p in provision:
+        classes = p.get("class")
+        if not isinstance(p.get("actor"), str) or not isinstance(classes, list):
+            raise InvalidInput(errors={"provision": "Liste von {actor, class} erwartet."})
+        grants += [(p["actor"].upper(), str(c)) for c in classes]
+    grantor = data.get("grantor") if isinstance(data.get("grantor"), dict) else {}
+    consent = consent_service.grant_consent(
+        g.user,
+        number,
+        consent_service.ConsentInput(
+            grantor_kind=grantor.get("kind", "client"),
+            grantor_name=_text(grantor, "name", 200),
+            signed_on=_date(data, "dateTime", required=True),
+            valid_from=_date(data, "periodStart", required=True),
+            valid_until=_date(data, "periodEnd", required=True),
+            purpose=_text(data, "purpose", 300, required=True),
+            grants=grants,
+            interpreter_used=bool(data.get("interpreterUsed")),
+            verified=bool(data.get("verified")),
+        ),
+    )
+    return jsonify(id=consent.id, version=consent.version), 201
+
+
+@bp.post("/cases/<number>/consents/<int:consent_id>/revoke")
+def revoke(number: str, consent_id: int):
+    reason = _text(_body(), "reason", 2000, required=True)
+    consent = consent_service.revoke_consent(g.user, number, consent_id, reason)
+    return jsonify(id=consent.id, revokedAt=consent.revoked_at.isoformat())

@@ -1,0 +1,95 @@
+"""The tamper-evident audit log: hash-chained events of ids and metadata only."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from .extensions import db
+from .models import AuditEvent, AuditHead, utcnow
+
+GENESIS = "0" * 64
+
+
+def _digest(ev) -> str:
+    payload = [
+        ev.id,
+        ev.created_at.isoformat(timespec="microseconds"),
+        ev.actor_id,
+        ev.agency_id,
+        ev.action,
+        ev.case_id,
+        ev.categories,
+        ev.purpose,
+        ev.detail,
+        ev.prev_hash,
+    ]
+    return hashlib.sha256(json.dumps(payload, separators=(",", ":")).encode()).hexdigest()
+
+
+def record(
+    action: str,
+    *,
+    actor=None,
+    case_id: int | None = None,
+    categories=(),
+    purpose: str = "",
+    detail: dict | None = None,
+) -> AuditEvent:
+    """Append an event to the chain in the caller's transaction (flushes, never commits)."""
+    head = db.session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one_or_none()
+    if head is None:
+        head = AuditHead(id=1, last_id=0, last_hash=GENESIS)
+        db.session.add(head)
+    ev = AuditEvent(
+        id=head.last_id + 1,
+        created_at=utcnow(),
+        actor_id=getattr(actor, "id", None),
+        agency_id=getattr(actor, "agency_id", None),
+        action=action,
+        case_id=case_id,
+        categories=",".join(sorted(categories)),
+        purpose=purpose,
+        detail=json.dumps(detail or {}, sort_keys=True, separators=(",", ":")),
+        prev_hash=head.last_hash,
+    )
+    ev.hash = _digest(ev)
+    head.last_id, head.last_hash = ev.id, ev.hash
+    db.session.add(ev)
+    db.session.flush()
+    return ev
+
+
+@dataclass
+class Finding:
+    event_id: int
+    problem: str
+
+
+def verify(batch: int = 5000) -> list[Finding]:
+    """Walk the chain; report changed, deleted or inserted rows by id."""
+    findings: list[Finding] = []
+    expected_id, prev = 1, GENESIS
+    last_id = 0
+    offset_id = 0
+    while True:
+        table = AuditEvent.__table__
+        rows = db.session.execute(select(table).where(table.c.id > offset_id).order_by(table.c.id).limit(batch)).all()
+        if not rows:
+            break
+        for ev in rows:
+            if ev.id != expected_id:
+                findings.append(Finding(ev.id, f"Lücke: Einträge {expected_id}–{ev.id - 1} fehlen (gelöscht)"))
+            if ev.prev_hash != prev:
+                findings.append(Finding(ev.id, "Verkettung gebrochen (Eintrag eingefügt oder Vorgänger geändert)"))
+            if _digest(ev) != ev.hash:
+                findings.append(Finding(ev.id, "Inhalt geändert (Prüfsumme stimmt nicht)"))
+            prev, expected_id, last_id = ev.hash, ev.id + 1, ev.id
+        offset_id = rows[-1].id
+    head = db.session.get(AuditHead, 1)
+    if head is not None and (head.last_id != last_id or head.last_hash != prev):
+        findings.append(Finding(head.last_id, "Ende der Kette fehlt (letzte Einträge gelöscht)"))
+    return findings

@@ -1,0 +1,40 @@
+"""Login and logout views."""
+
+from __future__ import annotations
+
+from flask import flash, g, redirect, render_template, request, session, url_for
+
+from ..errors import TooManyAttempts
+from ..web import is_safe_next
+from . import bp, service
+
+
+@bp.route("/anmelden", methods=["GET", "POST"])
+def login():
+    if g.user is not None and request.method == "GET":
+        return redirect(url_for("main.dashboard"))
+    error, status = None, 200
+    if request.method == "POST":
+        username = request.form.get("username", "")[:200]
+        password = request.form.get("password", "")[:1024]
+        try:
+            user = service.authenticate(username, password, request.remote_addr or "-")
+        except service.InvalidCredentials as exc:
+            error, status = exc.message, 401
+        except TooManyAttempts as exc:
+            error, status = exc.message, 429
+        else:
+            # A fresh session id at login: the old cookie content is dropped entirely.
+            session.clear()
+            session["sid"] = service.start_session(user)
+            target = request.args.get("next")
+            return redirect(target if is_safe_next(target) else url_for("main.dashboard"))
+    return render_template("auth/login.html", error=error), status
+
+
+@bp.post("/abmelden")
+def logout():
+    service.end_session(session.get("sid"), g.user)
+    session.clear()
+    flash("Sie wurden abgemeldet.", "success")
+    return redirect(url_for("auth.login"))

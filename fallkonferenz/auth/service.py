@@ -1,0 +1,224 @@
+"""Authentication: Argon2id passwords, throttled logins, server-side sessions, API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
+from sqlalchemy import func, select
+
+from .. import audit
+from ..errors import DomainError, InvalidInput, NotFound, TooManyAttempts
+from ..extensions import db
+from ..models import Agency, ApiToken, LoginAttempt, User, UserSession, utcnow
+from ..vocab import ROLES
+
+_HASHERS: dict[tuple[int, int], tuple[PasswordHasher, str]] = {}
+
+
+def _hasher() -> tuple[PasswordHasher, str]:
+    """Argon2id with configured cost, and a dummy hash of the same cost to even out timing."""
+    params = (current_app.config["ARGON2_TIME_COST"], current_app.config["ARGON2_MEMORY_KIB"])
+    if params not in _HASHERS:
+        h = PasswordHasher(time_cost=params[0], memory_cost=params[1])
+        _HASHERS[params] = (h, h.hash("a password nobody has, used to even out timing"))
+    return _HASHERS[params]
+
+
+def hash_password(password: str) -> str:
+    return _hasher()[0].hash(password)
+
+
+MIN_PASSWORD = 12
+TOUCH_EVERY = timedelta(seconds=60)
+
+
+class InvalidCredentials(DomainError):
+    status = 401
+    message = "Benutzername oder Passwort ist falsch."
+
+
+def _sha(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _recent_failures(column, value: str) -> int:
+    since = utcnow() - timedelta(minutes=current_app.config["LOGIN_WINDOW_MINUTES"])
+    return db.session.scalar(
+        select(func.count()).where(column == value, LoginAttempt.success.is_(False), LoginAttempt.created_at >= since)
+    )
+
+
+def authenticate(username: str, password: str, address: str) -> User:
+    """Check credentials; unknown user and wrong password answer alike, in the same time class."""
+    username = (username or "").strip().lower()[:80]
+    cfg = current_app.config
+    if (
+        _recent_failures(LoginAttempt.username, username) >= cfg["LOGIN_MAX_FAILURES_ACCOUNT"]
+        or _recent_failures(LoginAttempt.address, address) >= cfg["LOGIN_MAX_FAILURES_ADDRESS"]
+    ):
+        audit.record("auth.throttled", detail={"address": address})
+        raise TooManyAttempts()
+    user = db.session.scalar(select(User).where(User.username == username))
+    hasher, dummy = _hasher()
+    ok = False
+    try:
+        ok = hasher.verify(user.password_hash if user else dummy, password or "")
+    except (VerificationError, InvalidHashError):
+        ok = False
+    ok = ok and user is not None and user.active and user.agency.active
+    db.session.add(LoginAttempt(username=username, address=address, success=ok))
+    if not ok:
+        audit.record("auth.login_failed", detail={"address": address, "user": user.id if user else None})
+        raise InvalidCredentials()
+    if hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hasher.hash(password)
+    audit.record("auth.login", actor=user, detail={"address": address})
+    return user
+
+
+def start_session(user: User) -> str:
+    """Create a fresh server-side session; the returned token goes into the signed cookie."""
+    token = secrets.token_urlsafe(32)
+    db.session.add(UserSession(id=_sha(token), user_id=user.id))
+    return token
+
+
+def user_for_session(token: str | None) -> User | None:
+    """Return the user of a live session, ending it after the idle timeout."""
+    if not token:
+        return None
+    row = db.session.get(UserSession, _sha(token))
+    if row is None:
+        return None
+    now = utcnow()
+    if now - row.last_seen > timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"]):
+        db.session.delete(row)
+        return None
+    if not row.user.active:
+        return None
+    if now - row.last_seen > TOUCH_EVERY:
+        row.last_seen = now
+    return row.user
+
+
+def end_session(token: str | None, user: User | None) -> None:
+    if token:
+        db.session.query(UserSession).filter(UserSession.id == _sha(token)).delete()
+    if user is not None:
+        audit.record("auth.logout", actor=user)
+
+
+def user_for_token(token: str) -> User | None:
+    """Resolve a personal access token (Bearer) to its active user."""
+    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _sha(token)))
+    if row is None or row.revoked_at is not None or not row.user.active:
+        return None
+    if row.last_used_at is None or utcnow() - row.last_used_at > TOUCH_EVERY:
+        row.last_used_at = utcnow()
+    return row.user
+
+
+def create_api_token(user: User, name: str) -> str:
+    """Issue a token; it is shown once and only its hash is kept."""
+    name = (name or "").strip()
+    if not name or len(name) > 100:
+        raise InvalidInput(errors={"name": "Bitte geben Sie eine Bezeichnung (höchstens 100 Zeichen) an."})
+    token = "fk_" + secrets.token_urlsafe(32)
+    db.session.add(ApiToken(user_id=user.id, name=name, token_hash=_sha(token)))
+    audit.record("auth.token_create", actor=user)
+    return token
+
+
+def list_api_tokens(user: User) -> list[ApiToken]:
+    return db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)).all()
+
+
+def revoke_api_token(user: User, token_id: int) -> None:
+    row = db.session.get(ApiToken, token_id)
+    if row is None or row.user_id != user.id:
+        raise NotFound("Token nicht gefunden.")
+    row.revoked_at = row.revoked_at or utcnow()
+    audit.record("auth.token_revoke", actor=user)
+
+
+def create_user(
+    *,
+    username: str,
+    display_name: str,
+    agency_code: str,
+    role: str,
+    password: str,
+    email: str | None = None,
+    actor=None,
+) -> User:
+    """Create a user account (admin or CLI)."""
+    username = (username or "").strip().lower()
+    errors = {}
+    if not username or len(username) > 80 or not all(c.isalnum() or c in "._-" for c in username):
+        errors["username"] = "Benutzername: 1–80 Zeichen, nur Buchstaben, Ziffern, Punkt, Binde- und Unterstrich."
+    elif db.session.scalar(select(User.id).where(User.username == username)):
+        errors["username"] = "Diesen Benutzernamen gibt es schon."
+    if not (display_name or "").strip() or len(display_name) > 200:
+        errors["display_name"] = "Bitte geben Sie einen Namen (höchstens 200 Zeichen) an."
+    agency = db.session.scalar(select(Agency).where(Agency.code == (agency_code or "").upper()))
+    if agency is None:
+        errors["agency"] = "Unbekannte Stelle."
+    if role not in ROLES:
+        errors["role"] = "Unbekannte Rolle."
+    if len(password or "") < MIN_PASSWORD:
+        errors["password"] = f"Das Passwort muss mindestens {MIN_PASSWORD} Zeichen lang sein."
+    if errors:
+        raise InvalidInput(errors=errors)
+    user = User(
+        username=username,
+        display_name=display_name.strip(),
+        agency_id=agency.id,
+        role=role,
+        email=email,
+        password_hash=hash_password(password),
+    )
+    db.session.add(user)
+    db.session.flush()
+    audit.record("user.create", actor=actor, detail={"user": user.id, "role": role})
+    return user
+
+
+def set_user_active(actor: User, user_id: int, active: bool) -> User:
+    """Activate or deactivate an account; deactivation ends its sessions at once."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("Benutzer nicht gefunden.")
+    user.active = active
+    if not active:
+        db.session.query(UserSession).filter(UserSession.user_id == user.id).delete()
+    audit.record("user.update", actor=actor, detail={"user": user.id, "active": active})
+    return user
+
+
+def list_users() -> list[User]:
+    return db.session.scalars(select(User).order_by(User.username)).all()
+
+
+def create_agency(code: str, name: str, color: str = "#1f4e79") -> Agency:
+    code = (code or "").strip().upper()
+    if not code or len(code) > 16 or not code.isalnum():
+        raise InvalidInput(errors={"code": "Kürzel: 1–16 Buchstaben oder Ziffern."})
+    if db.session.scalar(select(Agency.id).where(Agency.code == code)):
+        raise InvalidInput(errors={"code": "Diese Stelle gibt es schon."})
+    agency = Agency(code=code, name=name.strip()[:200] or code, color=color)
+    db.session.add(agency)
+    db.session.flush()
+    audit.record("agency.create", detail={"agency": agency.id})
+    return agency
+
+
+def list_agencies(active_only: bool = True) -> list[Agency]:
+    stmt = select(Agency).order_by(Agency.code)
+    if active_only:
+        stmt = stmt.where(Agency.active.is_(True))
+    return db.session.scalars(stmt).all()

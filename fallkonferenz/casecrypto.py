@@ -1,0 +1,98 @@
+"""Per-case field encryption on top of the keyring; failures fail closed and are audited."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from flask import current_app
+from sqlalchemy import select
+
+from . import audit
+from .crypto import DecryptionError, Keyring, associated_data, decrypt_field, encrypt_field
+from .extensions import db
+from .models import CaseKey
+
+UNREADABLE = "⚠ Inhalt nicht lesbar (Integritätsprüfung fehlgeschlagen)"
+
+
+def keyring() -> Keyring:
+    return current_app.extensions["fk_keyring"]
+
+
+class CaseCipher:
+    """Encrypts and decrypts the fields of one case with its data key."""
+
+    def __init__(self, case_id: int, key: bytes | None, key_version: int):
+        self.case_id = case_id
+        self.key = key
+        self.key_version = key_version
+
+    def encrypt(self, table: str, record_id: int, field: str, value: str | bytes | None) -> bytes | None:
+        if value is None:
+            return None
+        if self.key is None:
+            raise DecryptionError("case key destroyed")
+        raw = value.encode() if isinstance(value, str) else value
+        return encrypt_field(self.key, raw, associated_data(table, record_id, field, self.key_version))
+
+    def decrypt_bytes(self, table: str, record_id: int, field: str, blob: bytes | None) -> bytes | None:
+        if blob is None:
+            return None
+        if self.key is None:
+            raise DecryptionError("case key destroyed")
+        return decrypt_field(self.key, blob, associated_data(table, record_id, field, self.key_version))
+
+    def read(self, table: str, record_id: int, field: str, blob: bytes | None, actor=None) -> str | None:
+        """Decrypt a text field; on failure log it and return a visible marker, never garbage."""
+        try:
+            raw = self.decrypt_bytes(table, record_id, field, blob)
+        except DecryptionError:
+            audit.record(
+                "crypto.failure",
+                actor=actor,
+                case_id=self.case_id,
+                detail={"table": table, "record": record_id, "field": field},
+            )
+            current_app.logger.warning("decryption failed: %s %s %s", table, record_id, field)
+            return UNREADABLE
+        return None if raw is None else raw.decode()
+
+
+def create_case_key(case_id: int) -> CaseCipher:
+    """Make and store a fresh data key for a new case."""
+    ring = keyring()
+    key = ring.new_data_key()
+    wrapped, version = ring.wrap(key, case_id)
+    db.session.add(CaseKey(case_id=case_id, wrapped=wrapped, master_version=version, key_version=1))
+    return CaseCipher(case_id, key, 1)
+
+
+def ciphers_for(case_ids: Iterable[int]) -> dict[int, CaseCipher]:
+    """Unwrap the data keys of several cases with one query."""
+    ids = list(set(case_ids))
+    if not ids:
+        return {}
+    ring = keyring()
+    out = {}
+    for row in db.session.scalars(select(CaseKey).where(CaseKey.case_id.in_(ids))):
+        key = None
+        if row.wrapped is not None:
+            try:
+                key = ring.unwrap(row.wrapped, row.case_id, row.master_version)
+            except DecryptionError:
+                audit.record("crypto.failure", case_id=row.case_id, detail={"table": "case_keys"})
+        out[row.case_id] = CaseCipher(row.case_id, key, row.key_version)
+    return out
+
+
+def rewrap_batch(new_version: int, batch: int = 500) -> int:
+    """Re-wrap up to `batch` case keys still under an older master version; return how many."""
+    ring = keyring()
+    rows = db.session.scalars(
+        select(CaseKey).where(CaseKey.master_version != new_version, CaseKey.wrapped.is_not(None)).limit(batch)
+    ).all()
+    for row in rows:
+        key = ring.unwrap(row.wrapped, row.case_id, row.master_version)
+        row.wrapped, row.master_version = ring.wrap(key, row.case_id, new_version)
+    db.session.flush()
+    return len(rows)

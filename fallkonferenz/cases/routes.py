@@ -1,0 +1,139 @@
+"""Thin views over the case service."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import flash, g, redirect, render_template, request, url_for
+
+from ..auth.service import list_agencies
+from ..errors import InvalidInput
+from ..forms import form_errors
+from . import bp, service
+from .forms import CaseForm, GoalForm, GoalStatusForm, NoteForm
+
+
+def _page_arg() -> int:
+    try:
+        return max(1, int(request.args.get("seite", "1")))
+    except ValueError:
+        return 1
+
+
+@bp.get("/")
+def index():
+    args = {k: request.args.get(k, "")[:200] for k in ("q", "stelle", "feld", "rechtskreis")}
+    result = service.list_cases(
+        g.user,
+        query=args["q"],
+        lead_agency=args["stelle"],
+        field_code=args["feld"],
+        rechtskreis=args["rechtskreis"],
+        page=_page_arg(),
+    )
+    return render_template("cases/index.html", result=result, args=args, agencies=list_agencies())
+
+
+@bp.route("/neu", methods=["GET", "POST"])
+def create():
+    service.ensure_may_create(g.user)
+    form = CaseForm()
+    if form.validate_on_submit():
+        case = service.create_case(g.user, form.data)
+        flash(f"Fall {case.number} wurde angelegt.", "success")
+        return redirect(url_for("cases.detail", number=case.number))
+    status = 422 if form.is_submitted() else 200
+    return render_template("cases/form.html", form=form, errors=form_errors(form)), status
+
+
+@bp.get("/<number>")
+def detail(number: str):
+    return _render_detail(number)
+
+
+def _render_detail(number: str, note_form=None, goal_form=None, status: int = 200):
+    """Show the case; a rejected form comes back filled in with its errors, so nothing typed is lost."""
+    view = service.get_case(g.user, number)
+    note_form = note_form or NoteForm(formdata=None)
+    goal_form = goal_form or _goal_form(formdata=None)
+    return (
+        render_template(
+            "cases/detail.html",
+            case=view,
+            note_form=note_form,
+            goal_form=goal_form,
+            status_form=GoalStatusForm(formdata=None),
+            note_errors=form_errors(note_form),
+            goal_errors=form_errors(goal_form),
+        ),
+        status,
+    )
+
+
+def _goal_form(**kwargs) -> GoalForm:
+    form = GoalForm(**kwargs)
+    form.responsible_agency_id.choices = [(a.id, f"{a.code} – {a.name}") for a in list_agencies()]
+    return form
+
+
+@bp.route("/<number>/bearbeiten", methods=["GET", "POST"])
+def edit(number: str):
+    view = service.get_case(g.user, number, purpose="Stammdaten bearbeiten")
+    form = CaseForm(data=_form_data(view)) if request.method == "GET" else CaseForm()
+    if form.validate_on_submit():
+        service.update_case(g.user, number, form.data)
+        flash("Die Stammdaten wurden gespeichert.", "success")
+        return redirect(url_for("cases.detail", number=view.number))
+    status = 422 if form.is_submitted() else 200
+    return render_template("cases/form.html", form=form, case=view, errors=form_errors(form)), status
+
+
+def _form_data(view) -> dict:
+    data = dict(view.master)
+    if data.get("birth_date"):
+        try:
+            data["birth_date"] = date.fromisoformat(data["birth_date"])
+        except ValueError:
+            data["birth_date"] = None
+    data["residence_status"] = view.residence.get("status")
+    data["residence_valid_until"] = view.residence.get("valid_until")
+    data["rechtskreise"] = view.rechtskreise
+    data["fields"] = view.fields
+    return data
+
+
+@bp.post("/<number>/vermerke")
+def add_note(number: str):
+    form = NoteForm()
+    if not form.validate():
+        return _render_detail(number, note_form=form, status=422)
+    service.add_note(g.user, number, form.category.data, form.text.data)
+    flash("Der Vermerk wurde gespeichert.", "success")
+    return redirect(url_for("cases.detail", number=number.upper(), _anchor="vermerke"))
+
+
+@bp.post("/<number>/ziele")
+def add_goal(number: str):
+    form = _goal_form()
+    if not form.validate():
+        return _render_detail(number, goal_form=form, status=422)
+    service.add_goal(g.user, number, form.data)
+    flash("Das Ziel wurde gespeichert.", "success")
+    return redirect(url_for("cases.detail", number=number.upper(), _anchor="ziele"))
+
+
+@bp.post("/<number>/ziele/<int:goal_id>/status")
+def goal_status(number: str, goal_id: int):
+    form = GoalStatusForm()
+    if not form.validate():
+        raise InvalidInput(errors=form_errors(form))
+    service.set_goal_status(g.user, number, goal_id, form.status.data)
+    flash("Der Status des Ziels wurde geändert.", "success")
+    return redirect(url_for("cases.detail", number=number.upper(), _anchor="ziele"))
+
+
+@bp.get("/<number>/zugriffe")
+def access_report(number: str):
+    view = service.get_case(g.user, number, purpose="Zugriffsauskunft")
+    rows = service.access_report(g.user, number)
+    return render_template("cases/access_report.html", case=view, rows=rows)

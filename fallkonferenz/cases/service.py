@@ -1,0 +1,364 @@
+"""Case operations: every read and write asks the policy and writes an audit event."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import func, or_, select
+
+from consent.models import Consent
+from consent.policy import Access, Viewer, case_access, listable_cases_clause, may_create_case, viewer_of
+
+from .. import audit
+from ..casecrypto import CaseCipher, ciphers_for, create_case_key, keyring
+from ..errors import Forbidden, InvalidInput, NotFound
+from ..extensions import db
+from ..models import Agency, AuditEvent, Case, CaseNameToken, Goal, Note, User, utcnow
+from ..vocab import FIELD_CATEGORY
+
+NUMBER_RE = re.compile(r"^FK-(\d{4})-(\d{4})$")
+ENCRYPTED_MASTER_FIELDS = ("given_name", "family_name", "birth_date", "address", "phone")
+
+
+@dataclass
+class NoteView:
+    id: int
+    category: str
+    text: str
+    agency_code: str
+    author_name: str
+    created_at: datetime
+
+
+@dataclass
+class CaseView:
+    """A case as one viewer may see it; hidden fields are None."""
+
+    id: int
+    number: str
+    lead_agency: Agency
+    access: Access
+    case_worker: str | None = None
+    master: dict = field(default_factory=dict)
+    residence: dict = field(default_factory=dict)
+    rechtskreise: list[str] = field(default_factory=list)
+    fields: list[str] = field(default_factory=list)
+    notes: list[NoteView] = field(default_factory=list)
+    goals: list[Goal] = field(default_factory=list)
+
+    @property
+    def display_name(self) -> str | None:
+        if not self.master:
+            return None
+        return f"{self.master.get('given_name') or ''} {self.master.get('family_name') or ''}".strip()
+
+
+@dataclass
+class CasePage:
+    rows: list[CaseView]
+    total: int
+    page: int
+    pages: int
+
+
+def now() -> datetime:
+    return utcnow()
+
+
+def _consents_by_case(case_ids) -> dict[int, list[Consent]]:
+    out: dict[int, list[Consent]] = {cid: [] for cid in case_ids}
+    if case_ids:
+        for c in db.session.scalars(select(Consent).where(Consent.case_id.in_(list(case_ids)))):
+            out[c.case_id].append(c)
+    return out
+
+
+def _authored(viewer: Viewer, case_id: int) -> bool:
+    q = select(Note.id).where(Note.case_id == case_id, Note.author_agency_id == viewer.agency_id).limit(1)
+    g = select(Goal.id).where(Goal.case_id == case_id, Goal.author_agency_id == viewer.agency_id).limit(1)
+    return db.session.scalar(q) is not None or db.session.scalar(g) is not None
+
+
+def load_case_for(actor: User, case_ref, *, at: datetime | None = None) -> tuple[Case, Access]:
+    """Load a case by id or number and the viewer's access; 404 if the case does not exist for them."""
+    case = None
+    if isinstance(case_ref, int) or (isinstance(case_ref, str) and case_ref.isdigit()):
+        case = db.session.get(Case, int(case_ref))
+    elif isinstance(case_ref, str):
+        case = db.session.scalar(select(Case).where(Case.number == case_ref.upper()))
+    if case is None:
+        raise NotFound("Fall nicht gefunden.")
+    viewer = viewer_of(actor)
+    consents = _consents_by_case([case.id])[case.id]
+    access = case_access(viewer, case.lead_agency_id, consents, at or now(), authored=_authored(viewer, case.id))
+    if not access.visible:
+        raise NotFound("Fall nicht gefunden.")
+    return case, access
+
+
+def _master_view(case: Case, access: Access, cipher: CaseCipher | None, actor) -> tuple[dict, dict]:
+    master, residence = {}, {}
+    if access.sees_record_field("stammdaten") and cipher is not None:
+        for name in ENCRYPTED_MASTER_FIELDS:
+            master[name] = cipher.read("cases", case.id, name, getattr(case, f"{name}_enc"), actor)
+        master["nationality"] = case.nationality
+        master["languages"] = case.languages
+        master["interpreter_needed"] = case.interpreter_needed
+    if access.sees_record_field("aufenthalt"):
+        residence = {"status": case.residence_status, "valid_until": case.residence_valid_until}
+    return master, residence
+
+
+def _view(case: Case, access: Access, cipher: CaseCipher | None, actor) -> CaseView:
+    master, residence = _master_view(case, access, cipher, actor)
+    view = CaseView(id=case.id, number=case.number, lead_agency=case.lead_agency, access=access)
+    view.master, view.residence = master, residence
+    if access.sees_record_field("stammdaten"):
+        view.rechtskreise = case.rechtskreis_list
+        view.fields = case.field_list
+    return view
+
+
+def get_case(actor: User, case_ref, purpose: str = "Fallbearbeitung") -> CaseView:
+    """Return the case with the notes and goals the viewer may see; audited."""
+    case, access = load_case_for(actor, case_ref)
+    cipher = ciphers_for([case.id]).get(case.id)
+    view = _view(case, access, cipher, actor)
+    if access.is_lead and case.case_worker is not None:
+        view.case_worker = case.case_worker.display_name
+    notes = db.session.scalars(
+        select(Note).where(Note.case_id == case.id).order_by(Note.created_at.desc(), Note.id.desc())
+    ).all()
+    authors = _user_names({n.author_id for n in notes if access.sees(n.category, n.author_agency_id)})
+    for n in notes:
+        if access.sees(n.category, n.author_agency_id):
+            text = cipher.read("notes", n.id, "text", n.text_enc, actor) if cipher else ""
+            view.notes.append(
+                NoteView(n.id, n.category, text, n.author_agency.code, authors.get(n.author_id, ""), n.created_at)
+            )
+    goals = db.session.scalars(select(Goal).where(Goal.case_id == case.id).order_by(Goal.due_date, Goal.id)).all()
+    view.goals = [g for g in goals if _goal_visible(g, access)]
+    seen = sorted(access.categories | {n.category for n in view.notes})
+    audit.record("case.read", actor=actor, case_id=case.id, categories=seen, purpose=purpose)
+    return view
+
+
+def _goal_visible(goal: Goal, access: Access) -> bool:
+    if access.agency_id in (goal.author_agency_id, goal.responsible_agency_id):
+        return True
+    return access.sees(FIELD_CATEGORY[goal.field])
+
+
+def _user_names(ids) -> dict[int, str]:
+    ids = [i for i in ids if i]
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all())
+
+
+def list_cases(
+    actor: User,
+    *,
+    query: str = "",
+    lead_agency: str = "",
+    field_code: str = "",
+    rechtskreis: str = "",
+    page: int = 1,
+    per_page: int = 50,
+) -> CasePage:
+    """List and search the cases the viewer may see; names only where Stammdaten are visible."""
+    viewer = viewer_of(actor)
+    at = now()
+    stmt = select(Case).where(listable_cases_clause(viewer, at))
+    search_kind = None
+    query = (query or "").strip()
+    if query:
+        if query.upper().startswith("FK-") or query[:1].isdigit():
+            search_kind = "number"
+            stmt = stmt.where(Case.number.like(f"%{_escape_like(query.upper())}%", escape="\\"))
+        else:
+            search_kind = "name"
+            tokens = keyring().blind_tokens(query, prefixes=False)
+            if not tokens:
+                raise InvalidInput("Bitte geben Sie einen Namen oder eine Fallnummer ein.")
+            matching = (
+                select(CaseNameToken.case_id)
+                .where(CaseNameToken.token.in_(tokens))
+                .group_by(CaseNameToken.case_id)
+                .having(func.count() == len(tokens))
+            )
+            # Only cases whose Stammdaten the viewer may see can be found by name.
+            stmt = stmt.where(Case.id.in_(matching), listable_cases_clause(viewer, at, category="stammdaten"))
+    if lead_agency:
+        stmt = stmt.join(Agency, Agency.id == Case.lead_agency_id).where(Agency.code == lead_agency)
+    if field_code:
+        stmt = stmt.where(or_(Case.fields == field_code, Case.fields.like(f"%{field_code}%")))
+    if rechtskreis:
+        stmt = stmt.where(Case.rechtskreise.like(f"%{_escape_like(rechtskreis)}%", escape="\\"))
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    cases = db.session.scalars(stmt.order_by(Case.number.desc()).limit(per_page).offset((page - 1) * per_page)).all()
+    consents = _consents_by_case([c.id for c in cases])
+    ciphers = ciphers_for([c.id for c in cases])
+    rows = []
+    for c in cases:
+        access = case_access(viewer, c.lead_agency_id, consents[c.id], at, authored=True)
+        rows.append(_view(c, access, ciphers.get(c.id), actor))
+    shown = [r.id for r in rows if r.master]
+    audit.record(
+        "case.list",
+        actor=actor,
+        categories=["stammdaten"] if shown else [],
+        purpose="Fallübersicht",
+        detail={"cases": [r.id for r in rows], "names_shown": shown, "search": search_kind},
+    )
+    return CasePage(rows, total, page, pages)
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def next_case_number(year: int) -> tuple[int, str]:
+    seq = (db.session.scalar(select(func.max(Case.seq)).where(Case.year == year)) or 0) + 1
+    if seq > 9999:
+        raise InvalidInput("Für dieses Jahr sind keine Fallnummern mehr frei.")
+    return seq, f"FK-{year}-{seq:04d}"
+
+
+def _index_names(case_id: int, *names: str) -> None:
+    db.session.query(CaseNameToken).filter(CaseNameToken.case_id == case_id).delete()
+    tokens = set()
+    for name in names:
+        tokens |= keyring().blind_tokens(name or "")
+    db.session.add_all(CaseNameToken(case_id=case_id, token=t) for t in tokens)
+
+
+def ensure_may_create(actor: User) -> None:
+    """Only case workers and moderators open cases."""
+    if not may_create_case(viewer_of(actor)):
+        raise NotFound()
+
+
+def create_case(actor: User, data: dict) -> Case:
+    """Open a new case led by the actor's agency; the actor becomes the responsible case worker."""
+    ensure_may_create(actor)
+    year = data.get("year") or date.today().year
+    seq, number = next_case_number(year)
+    case = Case(number=number, year=year, seq=seq, lead_agency_id=actor.agency_id, case_worker_id=actor.id)
+    db.session.add(case)
+    db.session.flush()
+    cipher = create_case_key(case.id)
+    _apply_master(case, cipher, data)
+    audit.record("case.create", actor=actor, case_id=case.id, categories=["stammdaten", "aufenthalt"])
+    return case
+
+
+def _apply_master(case: Case, cipher: CaseCipher, data: dict) -> None:
+    for name in ENCRYPTED_MASTER_FIELDS:
+        value = data.get(name)
+        if isinstance(value, date):
+            value = value.isoformat()
+        setattr(case, f"{name}_enc", cipher.encrypt("cases", case.id, name, value or ""))
+    case.nationality = data.get("nationality") or ""
+    case.languages = (
+        ", ".join(data.get("languages") or [])
+        if isinstance(data.get("languages"), list)
+        else (data.get("languages") or "")
+    )
+    case.interpreter_needed = bool(data.get("interpreter_needed"))
+    case.residence_status = data.get("residence_status") or ""
+    case.residence_valid_until = data.get("residence_valid_until")
+    case.rechtskreise = ",".join(data.get("rechtskreise") or [])
+    case.fields = ",".join(data.get("fields") or [])
+    case.updated_at = utcnow()
+    _index_names(case.id, data.get("given_name") or "", data.get("family_name") or "")
+
+
+def update_case(actor: User, case_ref, data: dict) -> Case:
+    """Change the case record; only the lead agency edits master data."""
+    case, access = load_case_for(actor, case_ref)
+    if not access.is_lead:
+        raise Forbidden("Nur die federführende Stelle kann die Stammdaten ändern.")
+    cipher = ciphers_for([case.id])[case.id]
+    _apply_master(case, cipher, data)
+    audit.record("case.update", actor=actor, case_id=case.id, categories=["stammdaten", "aufenthalt"])
+    return case
+
+
+def add_note(actor: User, case_ref, category: str, text: str) -> Note:
+    """Write a note in a data category; the author's agency always sees it."""
+    case, access = load_case_for(actor, case_ref)
+    access.sees(category, actor.agency_id)  # validates the category
+    return import_note(case, actor, category, text)
+
+
+def import_note(case: Case, author: User, category: str, text: str) -> Note:
+    """Store an encrypted, audited note without an access check: for add_note and data imports only."""
+    note = Note(
+        case_id=case.id, author_id=author.id, author_agency_id=author.agency_id, category=category, text_enc=b""
+    )
+    db.session.add(note)
+    db.session.flush()
+    cipher = ciphers_for([case.id])[case.id]
+    note.text_enc = cipher.encrypt("notes", note.id, "text", text)
+    audit.record("note.create", actor=author, case_id=case.id, categories=[category], detail={"note": note.id})
+    return note
+
+
+def add_goal(actor: User, case_ref, data: dict) -> Goal:
+    """Add a goal of the integration plan."""
+    case, _access = load_case_for(actor, case_ref)
+    goal = Goal(
+        case_id=case.id,
+        title=data["title"],
+        field=data["field"],
+        responsible_agency_id=data["responsible_agency_id"],
+        author_agency_id=actor.agency_id,
+        due_date=data.get("due_date"),
+        status=data.get("status") or "offen",
+    )
+    db.session.add(goal)
+    db.session.flush()
+    audit.record(
+        "goal.create", actor=actor, case_id=case.id, categories=[FIELD_CATEGORY[goal.field]], detail={"goal": goal.id}
+    )
+    return goal
+
+
+def set_goal_status(actor: User, case_ref, goal_id: int, status: str) -> Goal:
+    """Move a goal to a new status; the viewer must see the goal."""
+    case, access = load_case_for(actor, case_ref)
+    goal = db.session.get(Goal, goal_id)
+    if goal is None or goal.case_id != case.id or not _goal_visible(goal, access):
+        raise NotFound("Ziel nicht gefunden.")
+    goal.status = status
+    goal.updated_at = utcnow()
+    audit.record(
+        "goal.update",
+        actor=actor,
+        case_id=case.id,
+        categories=[FIELD_CATEGORY[goal.field]],
+        detail={"goal": goal.id, "status": status},
+    )
+    return goal
+
+
+def access_report(actor: User, case_ref) -> list[dict]:
+    """Who accessed the case when and which categories; for the lead agency only."""
+    case, access = load_case_for(actor, case_ref)
+    if not access.is_lead:
+        raise Forbidden("Den Zugriffsbericht sieht nur die federführende Stelle.")
+    rows = db.session.execute(
+        select(AuditEvent, User.display_name, Agency.code)
+        .outerjoin(User, User.id == AuditEvent.actor_id)
+        .outerjoin(Agency, Agency.id == AuditEvent.agency_id)
+        .where(AuditEvent.case_id == case.id)
+        .order_by(AuditEvent.id.desc())
+        .limit(500)
+    ).all()
+    audit.record("case.access_report", actor=actor, case_id=case.id, purpose="Zugriffsauskunft")
+    return [{"event": ev, "user": name or "—", "agency": code or "—"} for ev, name, code in rows]

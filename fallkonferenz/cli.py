@@ -1,0 +1,109 @@
+"""Command line: users, agencies, key rotation, audit verification, demo data."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from . import audit, demo
+from .auth import service as auth_service
+from .casecrypto import keyring, rewrap_batch
+from .errors import InvalidInput
+from .extensions import db
+
+users_cli = AppGroup("users", help="Benutzerkonten verwalten.")
+agencies_cli = AppGroup("agencies", help="Stellen verwalten.")
+keys_cli = AppGroup("keys", help="Schlüssel verwalten.")
+audit_cli = AppGroup("audit", help="Protokollierung prüfen.")
+demo_cli = AppGroup("demo", help="Demodaten.")
+
+
+def _fail(exc: InvalidInput) -> None:
+    for field, msg in exc.errors.items():
+        click.echo(f"{field}: {msg}", err=True)
+    raise SystemExit(exc.message if not exc.errors else 2)
+
+
+@users_cli.command("create")
+@click.option("--username", required=True)
+@click.option("--name", "display_name", required=True)
+@click.option("--agency", required=True)
+@click.option("--role", required=True, type=click.Choice(["case_worker", "moderator", "steering", "dpo", "admin"]))
+@click.option("--email", default=None)
+@click.password_option(prompt="Passwort (mind. 12 Zeichen)")
+def create_user(username, display_name, agency, role, email, password):
+    """Create a user account."""
+    try:
+        user = auth_service.create_user(
+            username=username, display_name=display_name, agency_code=agency, role=role, password=password, email=email
+        )
+    except InvalidInput as exc:
+        db.session.rollback()
+        _fail(exc)
+    db.session.commit()
+    click.echo(f"Konto {user.username} angelegt.")
+
+
+@agencies_cli.command("create")
+@click.argument("code")
+@click.argument("name")
+@click.option("--color", default="#1f4e79")
+def create_agency(code, name, color):
+    """Add an agency (e.g. Sozialamt, JMD, Berufskolleg)."""
+    try:
+        agency = auth_service.create_agency(code, name, color)
+    except InvalidInput as exc:
+        db.session.rollback()
+        _fail(exc)
+    db.session.commit()
+    click.echo(f"Stelle {agency.code} angelegt.")
+
+
+@keys_cli.command("rotate")
+@click.option("--batch", default=500, show_default=True)
+@click.option("--retire-old/--keep-old", default=False, help="Drop old master keys afterwards.")
+def rotate(batch, retire_old):
+    """Re-wrap all case keys under a new master key, batch by batch, without downtime."""
+    ring = keyring()
+    version = ring.add_version()
+    total = 0
+    while True:
+        done = rewrap_batch(version, batch)
+        db.session.commit()  # per batch: readers never wait on one long transaction
+        total += done
+        if done == 0:
+            break
+    if retire_old:
+        ring.drop_versions_except(version)
+    audit.record("keys.rotate", detail={"version": version, "case_keys": total})
+    db.session.commit()
+    click.echo(f"Hauptschlüssel-Version {version}: {total} Fallschlüssel neu verpackt.")
+
+
+@audit_cli.command("verify")
+def verify():
+    """Check the audit chain; exit 1 and name the rows if it was tampered with."""
+    findings = audit.verify()
+    if not findings:
+        click.echo("Protokollierung unverändert: Kette vollständig.")
+        return
+    for f in findings:
+        click.echo(f"Eintrag {f.event_id}: {f.problem}", err=True)
+    raise SystemExit(1)
+
+
+@demo_cli.command("seed")
+def seed():
+    """Seed the demo data when the database is empty."""
+    if not demo.is_empty():
+        click.echo("Datenbank enthält bereits Daten – Demodaten werden nicht angelegt.")
+        return
+    count = demo.seed()
+    db.session.commit()
+    click.echo(f"Demodaten angelegt: {count} Fälle.")
+
+
+def register_cli(app: Flask) -> None:
+    for group in (users_cli, agencies_cli, keys_cli, audit_cli, demo_cli):
+        app.cli.add_command(group)

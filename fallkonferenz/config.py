@@ -1,0 +1,57 @@
+"""Configuration from environment variables with safe development defaults."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DEFAULT_SECRET = "dev-secret-change-me"  # noqa: S105 (refused outside development)
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(RuntimeError):
+    """Raised when the configuration is unsafe for the chosen mode."""
+
+
+def load_config(overrides: dict | None = None) -> dict:
+    """Build the config dict from the environment, then apply overrides."""
+    env = os.environ.get("FK_ENV", "development")
+    instance = Path(os.environ.get("FK_INSTANCE_PATH", ROOT / "instance"))
+    cfg = {
+        "ENV_NAME": env,
+        "INSTANCE_PATH": str(instance),
+        "SECRET_KEY": os.environ.get("SECRET_KEY", DEFAULT_SECRET),
+        "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL", f"sqlite:///{instance / 'fallkonferenz.db'}"),
+        "FK_MASTER_KEY": os.environ.get("FK_MASTER_KEY"),
+        "FK_KEYRING_FILE": os.environ.get("FK_KEYRING_FILE", str(instance / "keyring.json")),
+        "MAX_CONTENT_LENGTH": 10 * 1024 * 1024 + 64 * 1024,
+        "MAX_UPLOAD_BYTES": 10 * 1024 * 1024,
+        "WTF_CSRF_CHECK_DEFAULT": False,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "SESSION_COOKIE_NAME": "fk_session",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": env not in ("development", "testing"),
+        "SESSION_IDLE_MINUTES": int(os.environ.get("FK_SESSION_IDLE_MINUTES", "480")),
+        "LOGIN_MAX_FAILURES_ACCOUNT": 5,
+        "LOGIN_MAX_FAILURES_ADDRESS": 20,
+        "LOGIN_WINDOW_MINUTES": 15,
+        "PAGE_SIZE": 50,
+        "ARGON2_TIME_COST": int(os.environ.get("FK_ARGON2_TIME_COST", "3")),
+        "ARGON2_MEMORY_KIB": int(os.environ.get("FK_ARGON2_MEMORY_KIB", "65536")),
+        "TESTING": env == "testing",
+    }
+    if overrides:
+        cfg.update(overrides)
+    check_config(cfg)
+    return cfg
+
+
+def check_config(cfg: dict) -> None:
+    """Refuse unsafe settings outside development and tests."""
+    if cfg["ENV_NAME"] in ("development", "testing"):
+        return
+    if not cfg["SECRET_KEY"] or cfg["SECRET_KEY"] == DEFAULT_SECRET or len(cfg["SECRET_KEY"]) < 32:
+        raise ConfigError("SECRET_KEY must be set to a random value of at least 32 characters.")
+    if not cfg.get("FK_MASTER_KEY") and not Path(cfg["FK_KEYRING_FILE"]).is_file():
+        raise ConfigError("A master key is required: set FK_MASTER_KEY or provide FK_KEYRING_FILE.")

@@ -1,0 +1,163 @@
+"""Field encryption: per-case data keys (AES-GCM) wrapped by a rotatable master key."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import threading
+import unicodedata
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.hashes import SHA256
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+FORMAT = b"\x01"
+NONCE_BYTES = 12
+
+
+class DecryptionError(Exception):
+    """Ciphertext failed authentication: tampered, moved or under an unknown key."""
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def _derive(key: bytes, label: bytes) -> bytes:
+    return HKDF(algorithm=SHA256(), length=32, salt=None, info=label).derive(key)
+
+
+class Keyring:
+    """Master keys by version plus the blind-index key; reloads its file on an unknown version."""
+
+    def __init__(self, *, master_key: str | None = None, path: str | None = None):
+        self._lock = threading.Lock()
+        self.path = Path(path) if path else None
+        self.from_env = bool(master_key)
+        if master_key:
+            raw = base64.b64decode(master_key)
+            if len(raw) != 32:
+                raise ValueError("FK_MASTER_KEY must be 32 bytes, base64-encoded.")
+            self.keys = {1: raw}
+            self.current = 1
+            self.index_key = _derive(raw, b"fallkonferenz blind index")
+        else:
+            self._load()
+
+    def _load(self) -> None:
+        assert self.path is not None
+        if not self.path.exists():
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            data = {"current": 1, "keys": {"1": _b64(os.urandom(32))}, "index_key": _b64(os.urandom(32))}
+            self._write(data)
+        data = json.loads(self.path.read_text())
+        self.keys = {int(v): base64.b64decode(k) for v, k in data["keys"].items()}
+        self.current = int(data["current"])
+        self.index_key = base64.b64decode(data["index_key"])
+
+    def _write(self, data: dict) -> None:
+        tmp = self.path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            json.dump(data, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, self.path)
+
+    def master(self, version: int) -> bytes:
+        """Return the master key of a version, re-reading the key file once if unknown."""
+        if version not in self.keys and self.path is not None:
+            with self._lock:
+                self._load()
+        try:
+            return self.keys[version]
+        except KeyError:
+            raise DecryptionError(f"unknown master key version {version}") from None
+
+    def add_version(self) -> int:
+        """Add a new master key and make it current; old versions stay readable."""
+        if self.from_env or self.path is None:
+            raise RuntimeError("Key rotation needs a keyring file (FK_KEYRING_FILE).")
+        with self._lock:
+            self._load()
+            version = max(self.keys) + 1
+            data = {
+                "current": version,
+                "keys": {str(v): _b64(k) for v, k in self.keys.items()} | {str(version): _b64(os.urandom(32))},
+                "index_key": _b64(self.index_key),
+            }
+            self._write(data)
+            self._load()
+        return version
+
+    def drop_versions_except(self, keep: int) -> None:
+        """Forget retired master keys once nothing is wrapped under them."""
+        with self._lock:
+            self._load()
+            data = {
+                "current": self.current,
+                "keys": {str(keep): _b64(self.keys[keep])},
+                "index_key": _b64(self.index_key),
+            }
+            self._write(data)
+            self._load()
+
+    # data keys -------------------------------------------------------------
+    def new_data_key(self) -> bytes:
+        return AESGCM.generate_key(bit_length=256)
+
+    def wrap(self, data_key: bytes, case_id: int, version: int | None = None) -> tuple[bytes, int]:
+        """Wrap a case's data key under a master key version (default: current)."""
+        version = version or self.current
+        nonce = os.urandom(NONCE_BYTES)
+        ad = f"casekey:{case_id}:{version}".encode()
+        return nonce + AESGCM(self.master(version)).encrypt(nonce, data_key, ad), version
+
+    def unwrap(self, wrapped: bytes, case_id: int, version: int) -> bytes:
+        ad = f"casekey:{case_id}:{version}".encode()
+        try:
+            return AESGCM(self.master(version)).decrypt(wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], ad)
+        except (InvalidTag, ValueError) as exc:
+            raise DecryptionError("case key does not authenticate") from exc
+
+    # blind index -----------------------------------------------------------
+    def blind_tokens(self, text: str, *, prefixes: bool = True) -> set[bytes]:
+        """Keyed tokens for each name word (and its prefixes of 3+ letters)."""
+        tokens = set()
+        for word in normalize_name(text).split():
+            forms = {word[:n] for n in range(3, len(word) + 1)} if prefixes else {word}
+            forms.add(word)
+            for form in forms:
+                tokens.add(hmac.new(self.index_key, form.encode(), hashlib.sha256).digest()[:16])
+        return tokens
+
+
+def normalize_name(text: str) -> str:
+    """Case- and accent-insensitive form of a name for the blind index."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return "".join(c if c.isalnum() else " " for c in plain)
+
+
+def associated_data(table: str, record_id: int, field: str, key_version: int) -> bytes:
+    """Bind a ciphertext to its record, field and key version."""
+    return f"{table}:{record_id}:{field}:{key_version}".encode()
+
+
+def encrypt_field(key: bytes, plaintext: bytes, ad: bytes) -> bytes:
+    nonce = os.urandom(NONCE_BYTES)
+    return FORMAT + nonce + AESGCM(key).encrypt(nonce, plaintext, ad)
+
+
+def decrypt_field(key: bytes, blob: bytes, ad: bytes) -> bytes:
+    if not blob or blob[:1] != FORMAT:
+        raise DecryptionError("unknown ciphertext format")
+    try:
+        return AESGCM(key).decrypt(blob[1 : 1 + NONCE_BYTES], blob[1 + NONCE_BYTES :], ad)
+    except (InvalidTag, ValueError) as exc:
+        raise DecryptionError("ciphertext does not authenticate") from exc

@@ -1,0 +1,135 @@
+"""Demo data: Kreis Musterstadt with five agencies, demo logins and fictional cases."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
+
+from consent import service as consent_service
+
+from .auth import service as auth_service
+from .cases import service as case_service
+from .demo_data import CASES
+from .extensions import db
+from .models import Agency, Case, User, utcnow
+from .vocab import CATEGORIES
+
+DEMO_PASSWORD = "demo-fallkonferenz"
+
+AGENCIES = [
+    ("KI", "Kommunales Integrationszentrum Kreis Musterstadt", "#1f4e79"),
+    ("JC", "Jobcenter Kreis Musterstadt", "#7a2e0e"),
+    ("AA", "Agentur für Arbeit Musterstadt", "#0b5d3b"),
+    ("ABH", "Ausländerbehörde Kreis Musterstadt", "#5b2a86"),
+    ("JA", "Jugendamt Kreis Musterstadt", "#8a5a00"),
+]
+
+USERS = [
+    ("ki.koordination", "Katrin Imhoff (KI-Koordination)", "KI", "moderator"),
+    ("jc.fallmanagement", "Jonas Claßen (Fallmanagement JC)", "JC", "case_worker"),
+    ("aa.beratung", "Anna Albers (Beratung AA)", "AA", "case_worker"),
+    ("abh.sachbearbeitung", "Aylin Bektaş (Sachbearbeitung ABH)", "ABH", "case_worker"),
+    ("ja.asd", "Jan Adler (ASD Jugendamt)", "JA", "case_worker"),
+    ("lenkung.vorsitz", "Dr. Lena Vogt (Vorsitz Lenkungsgruppe)", "KI", "steering"),
+    ("dsb", "Dirk Sommer (Datenschutzbeauftragter)", "KI", "dpo"),
+    ("admin", "Administration", "KI", "admin"),
+]
+
+CONSENT_PERIODS = {
+    # kind: (signed days ago, valid from days ago, valid until days ahead)
+    "full": (60, 60, 365),
+    "partial_no_health": (40, 40, 300),
+    "expired": (500, 500, -30),
+    "revoked": (90, 90, 270),
+    "future": (2, -10, 365),
+    "expiring_soon": (340, 340, 14),
+}
+
+
+def is_empty() -> bool:
+    return not db.session.scalar(select(func.count()).select_from(User))
+
+
+def seed_base() -> dict[str, User]:
+    """Agencies and the demo logins."""
+    for code, name, color in AGENCIES:
+        auth_service.create_agency(code, name, color)
+    users = {}
+    for username, display, agency, role in USERS:
+        users[agency if role in ("case_worker", "moderator") else username] = auth_service.create_user(
+            username=username,
+            display_name=display,
+            agency_code=agency,
+            role=role,
+            password=DEMO_PASSWORD,
+            email=f"{username}@kreis-musterstadt.example",
+        )
+    return users
+
+
+def seed_case(spec: dict, workers: dict[str, User], today: date) -> Case:
+    """Create one demo case with notes, goals and its consent, as its agencies would."""
+    lead = workers[spec["lead_agency"]]
+    data = dict(spec)
+    data["birth_date"] = date.fromisoformat(spec["birth_date"])
+    if spec.get("residence_valid_until"):
+        data["residence_valid_until"] = date.fromisoformat(spec["residence_valid_until"])
+    case = case_service.create_case(lead, data)
+    first = case_service.import_note(case, lead, "stammdaten", spec["situation"])
+    first.created_at = utcnow() - timedelta(days=120)
+    for n in spec["notes"]:
+        # Other agencies wrote their notes while a consent was in force; imported as history.
+        note = case_service.import_note(case, workers[n["agency"]], n["category"], n["text"])
+        note.created_at = utcnow() - timedelta(days=n["days_ago"])
+    agency_ids = {a.code: a.id for a in db.session.scalars(select(Agency))}
+    for goal in spec["goals"]:
+        case_service.add_goal(
+            lead,
+            case.id,
+            {
+                "title": goal["goal"],
+                "field": goal["field"],
+                "responsible_agency_id": agency_ids[goal["agency"]],
+                "due_date": today + timedelta(days=goal["due_in_days"]),
+                "status": goal["status"],
+            },
+        )
+    _seed_consent(spec["consent"], case, lead, today)
+    return case
+
+
+def _seed_consent(spec: dict, case: Case, lead: User, today: date) -> None:
+    kind = spec["kind"]
+    if kind == "none":
+        return
+    signed, start, end = CONSENT_PERIODS[kind]
+    categories = [c for c in CATEGORIES if not (kind == "partial_no_health" and c == "gesundheit")]
+    consent = consent_service.grant_consent(
+        lead,
+        case.id,
+        consent_service.ConsentInput(
+            grantor_kind=spec.get("grantor", "client"),
+            grantor_name=spec.get("guardian_name", ""),
+            signed_on=today - timedelta(days=signed),
+            valid_from=today - timedelta(days=start),
+            valid_until=today + timedelta(days=end),
+            purpose=spec.get("purpose") or "Abstimmung des Integrationsplans in der Fallkonferenz",
+            grants=[(a, c) for a in spec["agencies"] for c in categories],
+            interpreter_used=bool(spec.get("interpreter_used")),
+            verified=True,
+        ),
+    )
+    if kind == "revoked":
+        consent_service.revoke_consent(
+            lead, case.id, consent.id, "Widerruf durch die Klientin/den Klienten im Beratungsgespräch."
+        )
+
+
+def seed(today: date | None = None) -> int:
+    """Seed everything into an empty database; return the number of cases."""
+    today = today or utcnow().date()
+    workers = seed_base()
+    for spec in CASES:
+        seed_case(spec, workers, today)
+    return len(CASES)

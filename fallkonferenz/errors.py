@@ -1,0 +1,38 @@
+"""Domain exceptions; one handler maps them to German 4xx pages and JSON errors."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    status = 400
+    message = "Die Anfrage ist ungültig."
+
+    def __init__(self, message: str | None = None, *, errors: dict[str, str] | None = None):
+        super().__init__(message or self.message)
+        self.message = message or self.message
+        self.errors = errors or {}
+
+
+class NotFound(DomainError):
+    status = 404
+    message = "Nicht gefunden."
+
+
+class Forbidden(DomainError):
+    status = 403
+    message = "Dafür fehlt Ihnen die Berechtigung."
+
+
+class InvalidInput(DomainError):
+    status = 422
+    message = "Bitte prüfen Sie die markierten Angaben."
+
+
+class Conflict(DomainError):
+    status = 409
+    message = "Die Daten wurden inzwischen geändert. Bitte laden Sie die Seite neu."
+
+
+class TooManyAttempts(DomainError):
+    status = 429
+    message = "Zu viele Anmeldeversuche. Bitte warten Sie 15 Minuten."

@@ -1,0 +1,50 @@
+"""Shared form helpers: German messages and the multi-checkbox field."""
+
+from __future__ import annotations
+
+from wtforms import DateField, SelectMultipleField, widgets
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+REQUIRED = "Dieses Feld ist erforderlich."
+
+
+def required():
+    return DataRequired(message=REQUIRED)
+
+
+def max_len(n: int):
+    return Length(max=n, message=f"Höchstens {n} Zeichen.")
+
+
+def optional():
+    return Optional()
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+    def pre_validate(self, form):
+        valid = {str(v) for v, _ in self.choices}
+        for value in self.data or []:
+            if str(value) not in valid:
+                raise ValidationError("Unbekannte Auswahl.")
+
+
+def form_errors(form) -> dict[str, str]:
+    """Flatten WTForms errors into field → first German message."""
+    return {name: msgs[0] for name, msgs in form.errors.items() if msgs}
+
+
+class GermanDateField(DateField):
+    """A date field that accepts ISO (date inputs) and TT.MM.JJJJ, with a German error."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        super().__init__(label, validators, format=["%Y-%m-%d", "%d.%m.%Y"], **kwargs)
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            self.data = None
+            raise ValueError("Bitte ein gültiges Datum angeben (TT.MM.JJJJ).") from None

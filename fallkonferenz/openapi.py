@@ -1,0 +1,157 @@
+"""The OpenAPI 3.1 document of /api/v1."""
+
+from __future__ import annotations
+
+
+def _op(summary: str, *, body: str | None = None, ok: str = "200", params: tuple = ()) -> dict:
+    op = {
+        "summary": summary,
+        "parameters": [{"$ref": f"#/components/parameters/{p}"} for p in params],
+        "responses": {
+            ok: {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}},
+            "401": {"$ref": "#/components/responses/Error"},
+            "404": {"$ref": "#/components/responses/Error"},
+            "422": {"$ref": "#/components/responses/Error"},
+        },
+    }
+    if body:
+        op["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{body}"}}},
+        }
+    return op
+
+
+CASE = ("number",)
+
+OPENAPI = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "Fallkonferenz API",
+        "version": "1.0.0",
+        "description": "Einwilligungsgebundene Fallakten. Jede Antwort enthält nur, was die Einwilligung "
+        "der anfragenden Stelle erlaubt; Fälle ohne Einwilligung antworten mit 404.",
+    },
+    "servers": [{"url": "/api/v1"}],
+    "security": [{"bearerAuth": []}, {"sessionCookie": []}],
+    "paths": {
+        "/cases": {
+            "get": _op("Fälle auflisten und suchen (Fallnummer oder Name)", params=("q", "page")),
+            "post": _op("Fall anlegen (federführend: eigene Stelle)", body="CaseInput", ok="201"),
+        },
+        "/cases/{number}": {"get": _op("Fall mit sichtbaren Vermerken und Zielen", params=CASE)},
+        "/cases/{number}/notes": {
+            "get": _op("Sichtbare Vermerke", params=CASE),
+            "post": _op("Vermerk schreiben", params=CASE, body="NoteInput", ok="201"),
+        },
+        "/cases/{number}/goals": {
+            "get": _op("Ziele des Integrationsplans", params=CASE),
+            "post": _op("Ziel anlegen", params=CASE, body="GoalInput", ok="201"),
+        },
+        "/cases/{number}/goals/{goalId}": {
+            "patch": _op("Status eines Ziels ändern", params=(*CASE, "goalId"), body="GoalStatus")
+        },
+        "/cases/{number}/consents": {
+            "get": _op("Einwilligungen (alle Versionen, nach FHIR R5 Consent)", params=CASE),
+            "post": _op("Einwilligung erfassen", params=CASE, body="ConsentInput", ok="201"),
+        },
+        "/cases/{number}/consents/{consentId}/revoke": {
+            "post": _op("Einwilligung widerrufen (sofort wirksam)", params=(*CASE, "consentId"), body="Revoke")
+        },
+    },
+    "components": {
+        "securitySchemes": {
+            "bearerAuth": {"type": "http", "scheme": "bearer", "description": "Persönliches Zugangstoken"},
+            "sessionCookie": {"type": "apiKey", "in": "cookie", "name": "fk_session"},
+        },
+        "parameters": {
+            "number": {
+                "name": "number",
+                "in": "path",
+                "required": True,
+                "schema": {"type": "string", "pattern": "^FK-\\d{4}-\\d{4}$"},
+            },
+            "goalId": {"name": "goalId", "in": "path", "required": True, "schema": {"type": "integer"}},
+            "consentId": {"name": "consentId", "in": "path", "required": True, "schema": {"type": "integer"}},
+            "q": {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 200}},
+            "page": {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+        },
+        "responses": {
+            "Error": {
+                "description": "Fehler mit deutscher Meldung",
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "properties": {"error": {"type": "string"}, "errors": {"type": "object"}},
+                        }
+                    }
+                },
+            }
+        },
+        "schemas": {
+            "CaseInput": {
+                "type": "object",
+                "required": ["given_name", "family_name"],
+                "properties": {
+                    "given_name": {"type": "string", "maxLength": 200},
+                    "family_name": {"type": "string", "maxLength": 200},
+                    "birth_date": {"type": "string", "format": "date"},
+                    "nationality": {"type": "string"},
+                    "languages": {"type": "string"},
+                    "interpreter_needed": {"type": "boolean"},
+                    "address": {"type": "string"},
+                    "phone": {"type": "string"},
+                    "residence_status": {"type": "string"},
+                    "residence_valid_until": {"type": "string", "format": "date"},
+                    "rechtskreise": {"type": "array", "items": {"type": "string"}},
+                    "fields": {"type": "array", "items": {"type": "string"}},
+                },
+            },
+            "NoteInput": {
+                "type": "object",
+                "required": ["category", "text"],
+                "properties": {"category": {"type": "string"}, "text": {"type": "string", "maxLength": 10000}},
+            },
+            "GoalInput": {
+                "type": "object",
+                "required": ["title", "field", "responsibleAgency"],
+                "properties": {
+                    "title": {"type": "string"},
+                    "field": {"type": "string"},
+                    "responsibleAgency": {"type": "string"},
+                    "dueDate": {"type": "string", "format": "date"},
+                    "status": {"type": "string"},
+                },
+            },
+            "GoalStatus": {"type": "object", "required": ["status"], "properties": {"status": {"type": "string"}}},
+            "ConsentInput": {
+                "type": "object",
+                "required": ["dateTime", "periodStart", "periodEnd", "purpose", "provision"],
+                "properties": {
+                    "grantor": {
+                        "type": "object",
+                        "properties": {"kind": {"enum": ["client", "guardian"]}, "name": {"type": "string"}},
+                    },
+                    "dateTime": {"type": "string", "format": "date"},
+                    "periodStart": {"type": "string", "format": "date"},
+                    "periodEnd": {"type": "string", "format": "date"},
+                    "purpose": {"type": "string"},
+                    "provision": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "properties": {
+                                "actor": {"type": "string"},
+                                "class": {"type": "array", "items": {"type": "string"}},
+                            },
+                        },
+                    },
+                    "interpreterUsed": {"type": "boolean"},
+                    "verified": {"type": "boolean"},
+                },
+            },
+            "Revoke": {"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string"}}},
+        },
+    },
+}

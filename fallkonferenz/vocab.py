@@ -1,0 +1,56 @@
+"""Fixed vocabularies: data categories, Handlungsfelder, Rechtskreise, roles (codes → German labels)."""
+
+CATEGORIES = {
+    "stammdaten": "Stammdaten",
+    "aufenthalt": "Aufenthalt",
+    "bildung_arbeit": "Bildung/Arbeit",
+    "leistungen": "Leistungen",
+    "gesundheit": "Gesundheit (Art. 9 DSGVO)",
+    "familie": "Familie",
+}
+
+FIELDS = {
+    "sprache": "Sprache",
+    "schule_ausbildung": "Schule/Ausbildung",
+    "arbeit": "Arbeit",
+    "wohnen": "Wohnen",
+    "gesundheit": "Gesundheit",
+    "familie": "Familie/Kinderbetreuung",
+    "aufenthalt": "Aufenthalt",
+    "mobilitaet": "Mobilität",
+}
+
+# Which data category a goal of a Handlungsfeld belongs to.
+FIELD_CATEGORY = {
+    "sprache": "bildung_arbeit",
+    "schule_ausbildung": "bildung_arbeit",
+    "arbeit": "bildung_arbeit",
+    "wohnen": "leistungen",
+    "gesundheit": "gesundheit",
+    "familie": "familie",
+    "aufenthalt": "aufenthalt",
+    "mobilitaet": "leistungen",
+}
+
+RECHTSKREISE = {
+    "SGB II": "SGB II (Jobcenter)",
+    "SGB III": "SGB III (Agentur für Arbeit)",
+    "SGB VIII": "SGB VIII (Jugendhilfe)",
+    "AufenthG": "AufenthG (Aufenthaltsrecht)",
+    "AsylbLG": "AsylbLG",
+}
+
+GOAL_STATUS = {"offen": "offen", "in_arbeit": "in Arbeit", "erreicht": "erreicht", "verworfen": "verworfen"}
+
+ROLES = {
+    "case_worker": "Fallbearbeitung",
+    "moderator": "Moderation",
+    "steering": "Lenkungsgruppe",
+    "dpo": "Datenschutzbeauftragte/r",
+    "admin": "Administration",
+}
+
+# Roles whose holders work with case content; all others never see it.
+CASE_ROLES = frozenset({"case_worker", "moderator"})
+
+GRANTOR_KINDS = {"client": "Klient/in selbst", "guardian": "Vormund / gesetzliche Vertretung"}

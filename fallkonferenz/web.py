@@ -1,0 +1,131 @@
+"""Request plumbing: protect-by-default authentication, CSRF, security headers, German error pages."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import current_app, g, jsonify, redirect, render_template, request, session, url_for
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import HTTPException
+
+from .auth import service as auth_service
+from .errors import DomainError
+from .extensions import csrf, db
+
+# The only views reachable without login; a test fails on any other unprotected rule.
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "health", "api.openapi"})
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+
+HTTP_MESSAGES = {
+    400: "Die Anfrage ist ungültig.",
+    401: "Bitte melden Sie sich an.",
+    403: "Dafür fehlt Ihnen die Berechtigung.",
+    404: "Die Seite wurde nicht gefunden.",
+    405: "Diese Aktion ist hier nicht möglich.",
+    409: "Die Daten wurden inzwischen geändert.",
+    413: "Die Datei oder Anfrage ist zu groß (höchstens 10 MB).",
+    415: "Dieses Format wird nicht unterstützt.",
+    422: "Bitte prüfen Sie Ihre Angaben.",
+    429: "Zu viele Anfragen. Bitte warten Sie einen Moment.",
+    500: "Ein interner Fehler ist aufgetreten. Bitte versuchen Sie es später erneut.",
+}
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def is_safe_next(target: str | None) -> bool:
+    if not target:
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//")
+
+
+def authenticate_request():
+    """Load the user from a Bearer token or the server-side session; refuse unlisted anonymous access."""
+    g.user, g.via_token = None, False
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer "):
+        g.user, g.via_token = auth_service.user_for_token(header[7:].strip()), True
+    else:
+        g.user = auth_service.user_for_session(session.get("sid"))
+    if not g.via_token and request.method not in SAFE_METHODS:
+        csrf.protect()
+    if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
+        return None
+    if g.user is None:
+        if wants_json() or g.via_token:
+            return jsonify(error="Bitte melden Sie sich an oder senden Sie ein gültiges Token."), 401
+        nxt = request.full_path if request.method == "GET" else None
+        return redirect(url_for("auth.login", next=nxt))
+    return None
+
+
+def security_headers(response):
+    h = response.headers
+    h.setdefault("Content-Security-Policy", CSP)
+    h.setdefault("X-Content-Type-Options", "nosniff")
+    h.setdefault("X-Frame-Options", "DENY")
+    h.setdefault("Referrer-Policy", "same-origin")
+    h.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if request.endpoint != "static":
+        h.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def finish_request(response):
+    """Commit once at the boundary, before the answer leaves (error paths rolled back already)."""
+    try:
+        db.session.commit()
+    except SQLAlchemyError:
+        db.session.rollback()
+        current_app.logger.exception("commit failed")
+        response = error_response(
+            503, "Die Datenbank ist gerade nicht erreichbar. Nichts wurde gespeichert; bitte erneut versuchen."
+        )
+    return security_headers(response)
+
+
+def error_response(status: int, message: str, errors: dict | None = None):
+    db.session.rollback()
+    if wants_json():
+        return jsonify(error=message, errors=errors or {}), status
+    return render_template("errors/error.html", status=status, message=message, errors=errors or {}), status
+
+
+def register(app) -> None:
+    app.before_request(authenticate_request)
+    app.after_request(finish_request)
+
+    @app.errorhandler(DomainError)
+    def domain_error(exc: DomainError):
+        return error_response(exc.status, exc.message, exc.errors)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc):
+        return error_response(
+            400, "Das Formular ist abgelaufen oder ungültig (Sicherheitstoken). Bitte laden Sie die Seite neu."
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        code = exc.code or 500
+        return error_response(code, HTTP_MESSAGES.get(code, exc.description or "Fehler."))
+
+    @app.errorhandler(SQLAlchemyError)
+    def database_error(exc):
+        app.logger.exception("database error")
+        return error_response(503, "Die Datenbank ist gerade nicht erreichbar. Bitte versuchen Sie es gleich erneut.")
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        app.logger.exception("unhandled error")
+        return error_response(500, HTTP_MESSAGES[500])

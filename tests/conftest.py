@@ -1,0 +1,114 @@
+"""Test fixtures: one schema per run, a clean database per test, factory helpers, a browser-like client."""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+from sqlalchemy import text
+
+from fallkonferenz import create_app
+from fallkonferenz.extensions import db
+
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def _test_config(instance) -> dict:
+    url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance}/test.db"
+    return {
+        "ENV_NAME": "testing",
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": url,
+        "INSTANCE_PATH": str(instance),
+        "FK_KEYRING_FILE": str(instance / "keyring.json"),
+        "FK_MASTER_KEY": None,
+        "ARGON2_TIME_COST": 1,
+        "ARGON2_MEMORY_KIB": 1024,
+    }
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    instance = tmp_path_factory.mktemp("instance")
+    app = create_app(_test_config(instance))
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def wipe(app) -> None:
+    """Empty every table (keeps the schema)."""
+    with app.app_context():
+        tables = db.metadata.sorted_tables
+        if db.engine.dialect.name == "postgresql":
+            names = ", ".join(t.name for t in tables)
+            db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(tables):
+                db.session.execute(table.delete())
+        db.session.commit()
+
+
+@pytest.fixture(autouse=True)
+def clean(request, app):
+    if request.node.get_closest_marker("shared_demo") is None:
+        wipe(app)
+    yield
+
+
+@pytest.fixture
+def ctx(app):
+    with app.app_context():
+        yield
+        db.session.rollback()
+
+
+class Client:
+    """A test client that logs in like a person and sends the CSRF token like the forms do."""
+
+    def __init__(self, app):
+        self.app = app
+        self.http = app.test_client()
+        self.csrf = None
+
+    def login(self, username: str, password: str = "demo-fallkonferenz"):
+        page = self.http.get("/anmelden")
+        token = CSRF_RE.search(page.get_data(as_text=True)).group(1)
+        resp = self.http.post("/anmelden", data={"username": username, "password": password, "csrf_token": token})
+        assert resp.status_code == 302, resp.get_data(as_text=True)[:500]
+        self.refresh_csrf()
+        return resp
+
+    def refresh_csrf(self):
+        page = self.http.get("/zugangstoken")
+        match = CSRF_RE.search(page.get_data(as_text=True))
+        self.csrf = match.group(1) if match else None
+
+    def get(self, url, **kw):
+        return self.http.get(url, **kw)
+
+    def post(self, url, data=None, **kw):
+        data = dict(data or {})
+        data.setdefault("csrf_token", self.csrf)
+        return self.http.post(url, data=data, **kw)
+
+    def api(self, method, url, json=None, **kw):
+        headers = kw.pop("headers", {})
+        headers.setdefault("X-CSRFToken", self.csrf or "")
+        return self.http.open(url, method=method, json=json, headers=headers, **kw)
+
+
+@pytest.fixture
+def client_for(app):
+    def make(username: str | None = None, password: str = "demo-fallkonferenz") -> Client:
+        c = Client(app)
+        if username:
+            c.login(username, password)
+        return c
+
+    return make
