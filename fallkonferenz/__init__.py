@@ -23,6 +23,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
     )
     app.config.update(cfg)
+    app.json.ensure_ascii = False  # German text stays readable in the API
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     app.extensions["fk_keyring"] = Keyring(

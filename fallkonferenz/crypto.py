@@ -139,7 +139,8 @@ class Keyring:
 
 def normalize_name(text: str) -> str:
     """Case- and accent-insensitive form of a name for the blind index."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    # Dotless ı (Turkish) has no decomposition; fold it so YILDIZ finds Yıldız.
+    decomposed = unicodedata.normalize("NFKD", text.casefold().replace("ı", "i"))
     plain = "".join(c for c in decomposed if not unicodedata.combining(c))
     return "".join(c if c.isalnum() else " " for c in plain)
 

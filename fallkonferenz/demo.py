@@ -118,12 +118,36 @@ def _seed_consent(spec: dict, case: Case, lead: User, today: date) -> None:
             grants=[(a, c) for a in spec["agencies"] for c in categories],
             interpreter_used=bool(spec.get("interpreter_used")),
             verified=True,
+            document=signed_form_pdf(f"Einwilligung zum Fall {case.number} (Demo, unterschrieben)"),
         ),
     )
     if kind == "revoked":
         consent_service.revoke_consent(
             lead, case.id, consent.id, "Widerruf durch die Klientin/den Klienten im Beratungsgespräch."
         )
+
+
+def signed_form_pdf(line: str) -> bytes:
+    """A one-page PDF standing in for the scanned, signed consent form."""
+    text = line.encode("latin-1", "replace").replace(b"(", b"[").replace(b")", b"]")
+    stream = b"BT /F1 14 Tf 60 760 Td (" + text + b") Tj ET"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += str(number).encode() + b" 0 obj\n" + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
 
 
 def seed(today: date | None = None) -> int:

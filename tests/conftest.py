@@ -112,3 +112,27 @@ def client_for(app):
         return c
 
     return make
+
+
+@pytest.fixture
+def world(app):
+    """Five agencies with one case worker each (KI: moderator); returns usernames by agency code."""
+    from tests.factories import make_world
+
+    with app.app_context():
+        users = make_world()
+        return {code: u.username for code, u in users.items()}
+
+
+@pytest.fixture
+def query(app):
+    """Run a function inside a fresh app context (never while a request is running)."""
+
+    def run(fn, *args, commit: bool = True, **kwargs):
+        with app.app_context():
+            result = fn(*args, **kwargs)
+            if commit:
+                db.session.commit()
+            return result
+
+    return run

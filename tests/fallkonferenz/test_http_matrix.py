@@ -1,0 +1,160 @@
+"""HTTP authorisation matrix: every demo user × every demo case × page, notes, API, consents, search.
+
+Expectations come from the demo data spec itself, not from the policy code under test.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from markupsafe import escape
+
+from fallkonferenz import demo
+from fallkonferenz.demo_data import CASES
+from consent.models import Consent
+from fallkonferenz.extensions import db
+from fallkonferenz.models import Case
+from tests.conftest import wipe
+
+pytestmark = pytest.mark.shared_demo
+
+ACTIVE_KINDS = {"full", "partial_no_health", "expiring_soon"}
+CASE_USERS = {
+    "KI": "ki.koordination",
+    "JC": "jc.fallmanagement",
+    "AA": "aa.beratung",
+    "ABH": "abh.sachbearbeitung",
+    "JA": "ja.asd",
+}
+OTHER_USERS = ["lenkung.vorsitz", "dsb", "admin"]
+
+
+@dataclass
+class Seeded:
+    numbers: list[str]
+    consent_ids: dict[str, int]
+
+    def __iter__(self):
+        return iter(self.numbers)
+
+
+@pytest.fixture(scope="module")
+def seeded(app):
+    wipe(app)
+    with app.app_context():
+        demo.seed()
+        db.session.commit()
+        numbers = [c.number for c in db.session.query(Case).order_by(Case.seq)]
+        consent_ids = {
+            number: consent_id
+            for number, consent_id in db.session.query(Case.number, Consent.id).join(
+                Consent, Consent.case_id == Case.id
+            )
+        }
+    yield Seeded(numbers, consent_ids)
+    wipe(app)
+
+
+def granted(spec: dict, code: str, category: str) -> bool:
+    consent = spec["consent"]
+    if consent["kind"] not in ACTIVE_KINDS or code not in consent["agencies"]:
+        return False
+    return not (consent["kind"] == "partial_no_health" and category == "gesundheit")
+
+
+def sees_master(spec, code) -> bool:
+    return code == spec["lead_agency"] or granted(spec, code, "stammdaten")
+
+
+def case_exists_for(spec, code) -> bool:
+    wrote = any(n["agency"] == code for n in spec["notes"])
+    return (
+        code == spec["lead_agency"]
+        or wrote
+        or any(
+            granted(spec, code, c)
+            for c in ("stammdaten", "aufenthalt", "bildung_arbeit", "leistungen", "gesundheit", "familie")
+        )
+    )
+
+
+def sees_note(spec, code, note) -> bool:
+    lead_master = code == spec["lead_agency"] and note["category"] == "stammdaten"
+    return note["agency"] == code or lead_master or granted(spec, code, note["category"])
+
+
+@pytest.mark.parametrize("code", list(CASE_USERS))
+def test_case_workers_see_exactly_what_consent_grants(seeded, client_for, code):
+    client = client_for(CASE_USERS[code])
+    for spec, number in zip(CASES, seeded, strict=True):
+        page = client.get(f"/faelle/{number}")
+        api = client.get(f"/api/v1/cases/{number}")
+        notes_api = client.get(f"/api/v1/cases/{number}/notes")
+        consents = client.get(f"/faelle/{number}/einwilligungen")
+        if not case_exists_for(spec, code):
+            for resp in (page, api, notes_api, consents):
+                assert resp.status_code == 404, (code, number, resp.request.path)
+                assert spec["family_name"] not in resp.get_data(as_text=True)
+            continue
+        assert page.status_code == api.status_code == notes_api.status_code == consents.status_code == 200
+        html = page.get_data(as_text=True)
+        body = api.get_data(as_text=True) + notes_api.get_data(as_text=True)
+        assert (spec["family_name"] in html) is sees_master(spec, code), (code, number)
+        if not sees_master(spec, code):
+            assert spec["family_name"] not in consents.get_data(as_text=True)
+        assert (spec["family_name"] in body) is sees_master(spec, code), (code, number)
+        assert (spec["address"] in html) is sees_master(spec, code)
+        for note in spec["notes"]:
+            visible = sees_note(spec, code, note)
+            assert (str(escape(note["text"])) in html) is visible, (code, number, note["category"])
+            assert (note["text"] in body) is visible, (code, number, note["category"])
+
+
+@pytest.mark.parametrize("code", list(CASE_USERS))
+def test_lists_counts_and_search_only_show_permitted_cases(seeded, client_for, code):
+    client = client_for(CASE_USERS[code])
+    listing = client.get("/faelle/").get_data(as_text=True)
+    api = client.get("/api/v1/cases").get_json()
+    expected = {n for spec, n in zip(CASES, seeded, strict=True) if case_exists_for(spec, code)}
+    assert {item["number"] for item in api["items"]} == expected
+    assert api["total"] == len(expected)
+    for spec, number in zip(CASES, seeded, strict=True):
+        assert (number in listing) is (number in expected)
+        assert (spec["family_name"] in listing) is (case_exists_for(spec, code) and sees_master(spec, code))
+        found = client.get("/api/v1/cases", query_string={"q": spec["family_name"].upper()}).get_json()
+        assert (number in {i["number"] for i in found["items"]}) is sees_master(spec, code), (code, number)
+
+
+@pytest.mark.parametrize("username", OTHER_USERS)
+def test_steering_dpo_and_admin_never_see_case_content(seeded, client_for, username):
+    client = client_for(username)
+    assert client.get("/api/v1/cases").get_json()["total"] == 0
+    listing = client.get("/faelle/").get_data(as_text=True)
+    for spec, number in zip(CASES, seeded, strict=True):
+        assert number not in listing
+        assert spec["family_name"] not in listing
+        for url in (
+            f"/faelle/{number}",
+            f"/api/v1/cases/{number}",
+            f"/faelle/{number}/einwilligungen",
+            f"/faelle/{number}/zugriffe",
+        ):
+            assert client.get(url).status_code == 404, (username, url)
+
+
+def test_consent_form_download_only_for_those_who_see_master_data(seeded, client_for):
+    """The signed form carries the name: lead agency and Stammdaten grantees only; others 404."""
+    for code, username in CASE_USERS.items():
+        client = client_for(username)
+        for spec, number in zip(CASES, seeded, strict=True):
+            if spec["consent"]["kind"] == "none":
+                continue
+            resp = client.get(f"/faelle/{number}/einwilligungen/{seeded.consent_ids[number]}/dokument")
+            if sees_master(spec, code):
+                assert resp.status_code == 200, (code, number)
+                assert resp.headers["Content-Disposition"].startswith("attachment")
+                assert resp.mimetype == "application/pdf"
+                assert resp.data.startswith(b"%PDF")
+            else:
+                assert resp.status_code == 404, (code, number)

@@ -1,0 +1,45 @@
+"""Protect by default: every rule needs a login unless it is on the public allow-list."""
+
+from __future__ import annotations
+
+import re
+
+from fallkonferenz.web import PUBLIC_ENDPOINTS
+
+
+def _sample_url(rule) -> str:
+    url = rule.rule
+    for arg in rule.arguments:
+        url = re.sub(rf"<(?:[a-z]+:)?{arg}>", "1" if "id" in arg else "FK-2026-0001", url)
+    return url
+
+
+def test_every_route_is_protected_or_explicitly_public(app):
+    client = app.test_client()
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in PUBLIC_ENDPOINTS:
+            continue
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            resp = client.open(_sample_url(rule), method=method, headers={"Authorization": ""})
+            # Unsafe methods without a session fail CSRF (400) before anything else; reads redirect or 401.
+            assert resp.status_code in (302, 401, 400), (rule.rule, method, resp.status_code)
+            if resp.status_code == 302:
+                assert "/anmelden" in resp.headers["Location"]
+            checked += 1
+    assert checked > 20
+
+
+def test_public_allow_list_is_small_and_known():
+    assert PUBLIC_ENDPOINTS == {"auth.login", "static", "health", "api.openapi"}
+
+
+def test_api_without_credentials_gets_json_401(app):
+    resp = app.test_client().get("/api/v1/cases")
+    assert resp.status_code == 401
+    assert "melden sie sich an" in resp.get_json()["error"].lower()
+
+
+def test_api_with_a_revoked_or_unknown_token_gets_401(app):
+    resp = app.test_client().get("/api/v1/cases", headers={"Authorization": "Bearer fk_unbekannt"})
+    assert resp.status_code == 401
