@@ -5,9 +5,8 @@ from __future__ import annotations
 import time
 
 from fallkonferenz.extensions import db
-from fallkonferenz.models import AuditEvent, LoginAttempt, UserSession
+from fallkonferenz.models import AuditEvent, LoginAttempt, Note, UserSession
 from tests.conftest import CSRF_RE, Client
-from fallkonferenz.models import Note
 from tests.factories import PASSWORD, make_case
 
 

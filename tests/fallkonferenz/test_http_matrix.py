@@ -10,9 +10,9 @@ from dataclasses import dataclass
 import pytest
 from markupsafe import escape
 
+from consent.models import Consent
 from fallkonferenz import demo
 from fallkonferenz.demo_data import CASES
-from consent.models import Consent
 from fallkonferenz.extensions import db
 from fallkonferenz.models import Case
 from tests.conftest import wipe
@@ -46,12 +46,7 @@ def seeded(app):
         demo.seed()
         db.session.commit()
         numbers = [c.number for c in db.session.query(Case).order_by(Case.seq)]
-        consent_ids = {
-            number: consent_id
-            for number, consent_id in db.session.query(Case.number, Consent.id).join(
-                Consent, Consent.case_id == Case.id
-            )
-        }
+        consent_ids = dict(db.session.query(Case.number, Consent.id).join(Consent, Consent.case_id == Case.id))
     yield Seeded(numbers, consent_ids)
     wipe(app)
 
