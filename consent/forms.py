@@ -6,16 +6,16 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 
-from fallkonferenz.forms import GermanDateField, max_len, required
+from fallkonferenz.forms import GermanDateField, max_len, required, required_input
 from fallkonferenz.vocab import GRANTOR_KINDS
 
 
 class ConsentForm(FlaskForm):
     grantor_kind = SelectField("Erteilt durch", choices=list(GRANTOR_KINDS.items()), validators=[required()])
     grantor_name = StringField("Name der erteilenden Person", validators=[max_len(200)])
-    signed_on = GermanDateField("Unterschrieben am", validators=[required()])
-    valid_from = GermanDateField("Gültig ab", validators=[required()])
-    valid_until = GermanDateField("Gültig bis", validators=[required()])
+    signed_on = GermanDateField("Unterschrieben am", validators=[required_input()])
+    valid_from = GermanDateField("Gültig ab", validators=[required_input()])
+    valid_until = GermanDateField("Gültig bis", validators=[required_input()])
     purpose = StringField(
         "Zweck",
         validators=[required(), max_len(300)],

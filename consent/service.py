@@ -13,7 +13,7 @@ from fallkonferenz import audit
 from fallkonferenz.casecrypto import ciphers_for
 from fallkonferenz.cases.service import load_case_for
 from fallkonferenz.crypto import DecryptionError
-from fallkonferenz.errors import DomainError, Forbidden, InvalidInput, NotFound
+from fallkonferenz.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from fallkonferenz.extensions import db
 from fallkonferenz.models import Agency, Case, User, utcnow
 from fallkonferenz.vocab import CATEGORIES, GRANTOR_KINDS
@@ -142,7 +142,7 @@ def revoke_consent(actor: User, case_ref, consent_id: int, reason: str) -> Conse
     if len(reason) > 2000:
         raise InvalidInput(errors={"reason": "Höchstens 2000 Zeichen."})
     if consent.revoked_at is not None:
-        raise InvalidInput("Diese Einwilligung ist bereits widerrufen.")
+        raise Conflict("Diese Einwilligung ist bereits widerrufen.")
     consent.revoked_at, consent.revoked_by_id, consent.revoke_reason = utcnow(), actor.id, reason
     audit.record("consent.revoke", actor=actor, case_id=case.id, detail={"consent": consent.id})
     return consent

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from wtforms import DateField, SelectMultipleField, widgets
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 REQUIRED = "Dieses Feld ist erforderlich."
 
 
 def required():
     return DataRequired(message=REQUIRED)
+
+
+def required_input():
+    """Required without discarding a parse error (DataRequired would replace it)."""
+    return InputRequired(message=REQUIRED)
 
 
 def max_len(n: int):

@@ -1,0 +1,188 @@
+"""Recording, revoking and downloading consents over HTTP, including every bad input."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+
+import pytest
+from werkzeug.datastructures import FileStorage, MultiDict
+from werkzeug.test import encode_multipart
+
+from consent.models import Consent
+from fallkonferenz.demo import signed_form_pdf
+from fallkonferenz.extensions import db
+from fallkonferenz.models import AuditEvent, utcnow
+from tests.factories import PASSWORD, make_case
+
+
+def _d(days: int) -> str:
+    return (utcnow().date() + timedelta(days=days)).isoformat()
+
+
+@pytest.fixture
+def setup(app, world, query, client_for):
+    from fallkonferenz.models import User
+
+    number = query(lambda: make_case(db.session.query(User).filter_by(username=world["KI"]).one()).number)
+    ki = client_for(world["KI"], PASSWORD)
+    jc = client_for(world["JC"], PASSWORD)
+    return number, ki, jc
+
+
+def _form(**over):
+    data = {
+        "grantor_kind": "client",
+        "grantor_name": "",
+        "signed_on": _d(-1),
+        "valid_from": _d(-1),
+        "valid_until": _d(180),
+        "purpose": "Fallkonferenz",
+        "grant": ["JC:leistungen", "JC:stammdaten"],
+        "verified": "y",
+    }
+    data.update(over)
+    return data
+
+
+def _count(query, model):
+    return query(lambda: db.session.query(model).count(), commit=False)
+
+
+def test_grant_then_revoke_takes_effect_on_the_next_request(setup, query):
+    number, ki, jc = setup
+    assert jc.get(f"/faelle/{number}").status_code == 404
+    resp = ki.post(f"/faelle/{number}/einwilligungen", data=_form())
+    assert resp.status_code == 302
+    page = jc.get(f"/faelle/{number}")
+    assert page.status_code == 200 and "Haddad" in page.get_data(as_text=True)
+    assert "Keine Einwilligung für:" in page.get_data(as_text=True)
+    consent_id = query(lambda: db.session.query(Consent.id).scalar(), commit=False)
+    resp = ki.post(f"/faelle/{number}/einwilligungen/{consent_id}/widerruf", data={"reason": "Klient widerruft"})
+    assert resp.status_code == 302
+    assert jc.get(f"/faelle/{number}").status_code == 404
+    history = ki.get(f"/faelle/{number}/einwilligungen").get_data(as_text=True)
+    assert "widerrufen" in history and "Klient widerruft" in history
+    actions = query(lambda: [e.action for e in db.session.query(AuditEvent)], commit=False)
+    assert "consent.grant" in actions and "consent.revoke" in actions
+
+
+def test_a_new_version_supersedes_the_old_and_history_keeps_both(setup, query):
+    number, ki, jc = setup
+    ki.post(f"/faelle/{number}/einwilligungen", data=_form())
+    ki.post(f"/faelle/{number}/einwilligungen", data=_form(grant=["AA:bildung_arbeit"]))
+    assert jc.get(f"/faelle/{number}").status_code == 404
+    versions = query(
+        lambda: [(c.version, c.revoked_at is None) for c in db.session.query(Consent).order_by(Consent.version)],
+        commit=False,
+    )
+    assert versions == [(1, False), (2, True)]
+    page = ki.get(f"/faelle/{number}/einwilligungen").get_data(as_text=True)
+    assert "Version 1" in page and "Version 2" in page and "Ersetzt durch Version 2" in page
+
+
+@pytest.mark.parametrize(
+    ("over", "message"),
+    [
+        ({"signed_on": _d(3)}, "Unterschriftsdatum darf nicht in der Zukunft"),
+        ({"valid_until": _d(-30)}, "„Gültig bis“ muss nach „Gültig ab“"),
+        ({"grant": ["XY:leistungen"]}, "Unbekannte Stelle: XY"),
+        ({"grant": ["JC:geheimdienst"]}, "Unbekannte Datenkategorie: geheimdienst"),
+        ({"grant": []}, "mindestens eine Stelle"),
+        ({"purpose": ""}, "Dieses Feld ist erforderlich."),
+        ({"signed_on": "31.02.2026"}, "gültiges Datum"),
+        ({"grantor_kind": "guardian", "grantor_name": ""}, "gesetzliche Vertretung"),
+        ({"purpose": "x" * 10000}, "Höchstens 300 Zeichen"),
+    ],
+)
+def test_bad_consent_input_is_refused_in_german_and_stores_nothing(setup, query, over, message):
+    number, ki, _jc = setup
+    before = _count(query, Consent)
+    resp = ki.post(f"/faelle/{number}/einwilligungen", data=_form(**over))
+    assert resp.status_code == 422
+    body = resp.get_data(as_text=True)
+    assert message in body
+    assert _count(query, Consent) == before
+    # What was typed comes back, so nothing is lost.
+    if over.get("purpose", "").startswith("x"):
+        assert "x" * 100 in body
+
+
+def test_signed_form_is_checked_by_content_stored_encrypted_and_downloaded(setup, query):
+    number, ki, jc = setup
+    pdf = signed_form_pdf("Einwilligung")
+    data = _form(document=(io.BytesIO(pdf), "einwilligung.pdf"))
+    assert ki.post(f"/faelle/{number}/einwilligungen", data=data, content_type="multipart/form-data").status_code == 302
+    stored = query(lambda: db.session.query(Consent).one().document.content_enc, commit=False)
+    assert pdf not in stored and b"Einwilligung" not in stored
+    cid = query(lambda: db.session.query(Consent.id).scalar(), commit=False)
+    resp = ki.get(f"/faelle/{number}/einwilligungen/{cid}/dokument")
+    assert resp.status_code == 200 and resp.data == pdf
+    assert resp.headers["Content-Disposition"].startswith("attachment")
+    assert resp.headers["Content-Security-Policy"] == "sandbox"
+    # JC has Stammdaten through the consent and may download; AA has nothing: 404.
+    assert jc.get(f"/faelle/{number}/einwilligungen/{cid}/dokument").status_code == 200
+
+
+def test_upload_with_a_pdf_name_but_other_content_is_refused(setup, query):
+    number, ki, _jc = setup
+    data = _form(document=(io.BytesIO(b"<script>alert(1)</script>" * 10), "einwilligung.pdf"))
+    resp = ki.post(f"/faelle/{number}/einwilligungen", data=data, content_type="multipart/form-data")
+    assert resp.status_code == 422
+    assert "kein PDF, PNG oder JPEG" in resp.get_data(as_text=True)
+    assert _count(query, Consent) == 0
+
+
+@pytest.mark.parametrize("size", [10 * 1024 * 1024 + 1, 11 * 1024 * 1024])
+def test_upload_too_large_gets_413_in_german(setup, query, size):
+    number, ki, _jc = setup
+    content = b"%PDF-1.4\n" + b"0" * (size - 9)
+    document = FileStorage(io.BytesIO(content), filename="gross.pdf", content_type="application/pdf")
+    data = MultiDict(_form(document=document, csrf_token=ki.csrf))
+    data.setlist("grant", _form()["grant"])
+    # Encoded in memory: the test client would otherwise spool it to a file it never closes.
+    boundary, body = encode_multipart(data)
+    resp = ki.http.post(
+        f"/faelle/{number}/einwilligungen", data=body, content_type=f"multipart/form-data; boundary={boundary}"
+    )
+    assert resp.status_code == 413
+    assert "zu groß" in resp.get_data(as_text=True)
+    assert _count(query, Consent) == 0
+
+
+def test_only_the_lead_agency_records_consent(setup, query):
+    number, ki, jc = setup
+    ki.post(f"/faelle/{number}/einwilligungen", data=_form())
+    resp = jc.post(f"/faelle/{number}/einwilligungen", data=_form(grant=["JC:gesundheit"]))
+    assert resp.status_code == 403
+    assert _count(query, Consent) == 1
+
+
+def test_revoke_needs_a_reason_and_revoking_twice_is_refused(setup, query):
+    number, ki, jc = setup
+    ki.post(f"/faelle/{number}/einwilligungen", data=_form())
+    cid = query(lambda: db.session.query(Consent.id).scalar(), commit=False)
+    assert ki.post(f"/faelle/{number}/einwilligungen/{cid}/widerruf", data={"reason": ""}).status_code == 422
+    assert jc.get(f"/faelle/{number}").status_code == 200
+    # Any agency that sees the case can record the client's Widerruf.
+    assert jc.post(f"/faelle/{number}/einwilligungen/{cid}/widerruf", data={"reason": "am Telefon"}).status_code == 302
+    assert ki.post(f"/faelle/{number}/einwilligungen/{cid}/widerruf", data={"reason": "nochmal"}).status_code == 409
+
+
+def test_consent_of_another_case_cannot_be_revoked_through_this_one(setup, query, world):
+    number, ki, _jc = setup
+    ki.post(f"/faelle/{number}/einwilligungen", data=_form())
+    cid = query(lambda: db.session.query(Consent.id).scalar(), commit=False)
+    from fallkonferenz.models import User
+
+    other = query(
+        lambda: make_case(db.session.query(User).filter_by(username=world["KI"]).one(), family="Other").number
+    )
+    assert ki.post(f"/faelle/{other}/einwilligungen/{cid}/widerruf", data={"reason": "x"}).status_code == 404
+
+
+def test_expiring_consents_show_on_the_dashboard(setup, query):
+    number, ki, _jc = setup
+    ki.post(f"/faelle/{number}/einwilligungen", data=_form(valid_until=_d(10)))
+    page = ki.get("/").get_data(as_text=True)
+    assert number in page and "nächsten 30 Tagen" in page
