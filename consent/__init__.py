@@ -4,12 +4,7 @@ import logging
 
 from flask import Blueprint
 
+# The app factory imports consent.routes to attach the views: the policy and models stay importable
+# on their own, without pulling in the web layer.
 bp = Blueprint("consent", __name__, url_prefix="/faelle")
 log = logging.getLogger(__name__)
-
-
-def _load_routes():
-    from . import routes  # noqa: F401
-
-
-_load_routes()

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import exists, func, or_, select
 
 from consent.models import Consent
 from consent.policy import Access, Viewer, case_access, listable_cases_clause, may_create_case, viewer_of
@@ -76,9 +76,10 @@ def _consents_by_case(case_ids) -> dict[int, list[Consent]]:
 
 
 def _authored(viewer: Viewer, case_id: int) -> bool:
-    q = select(Note.id).where(Note.case_id == case_id, Note.author_agency_id == viewer.agency_id).limit(1)
-    g = select(Goal.id).where(Goal.case_id == case_id, Goal.author_agency_id == viewer.agency_id).limit(1)
-    return db.session.scalar(q) is not None or db.session.scalar(g) is not None
+    """Whether the viewer's agency wrote a note or goal in the case (one query)."""
+    wrote = select(Note.id).where(Note.case_id == case_id, Note.author_agency_id == viewer.agency_id)
+    goal = select(Goal.id).where(Goal.case_id == case_id, Goal.author_agency_id == viewer.agency_id)
+    return bool(db.session.scalar(select(exists(wrote) | exists(goal))))
 
 
 def load_case_for(actor: User, case_ref, *, at: datetime | None = None) -> tuple[Case, Access]:

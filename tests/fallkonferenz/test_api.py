@@ -1,0 +1,149 @@
+"""The JSON API: token and session auth, the same policy as the UI, German errors for bad input."""
+
+from __future__ import annotations
+
+import pytest
+
+from fallkonferenz.auth import service as auth_service
+from fallkonferenz.extensions import db
+from fallkonferenz.models import Case, Note, User
+from tests.factories import PASSWORD, make_case
+
+
+@pytest.fixture
+def token(world, query):
+    return query(
+        lambda: auth_service.create_api_token(
+            db.session.query(User).filter_by(username=world["KI"]).one(), "Fachverfahren"
+        )
+    )
+
+
+@pytest.fixture
+def api(app, token):
+    client = app.test_client()
+
+    def call(method, url, **kw):
+        headers = kw.pop("headers", {}) | {"Authorization": f"Bearer {token}"}
+        return client.open(url, method=method, headers=headers, **kw)
+
+    return call
+
+
+def test_openapi_document_describes_the_api(app):
+    doc = app.test_client().get("/api/v1/openapi.json").get_json()
+    assert doc["openapi"].startswith("3.")
+    assert {"/cases", "/cases/{number}", "/cases/{number}/notes", "/cases/{number}/consents"} <= set(doc["paths"])
+
+
+def test_token_client_creates_a_case_writes_a_note_and_grants_consent(api, query):
+    resp = api("POST", "/api/v1/cases", json={"given_name": "Yonas", "family_name": "Tekle", "fields": ["arbeit"]})
+    assert resp.status_code == 201
+    number = resp.get_json()["number"]
+    assert resp.get_json()["client"]["family_name"] == "Tekle"
+    assert (
+        api(
+            "POST", f"/api/v1/cases/{number}/notes", json={"category": "bildung_arbeit", "text": "Praktikum"}
+        ).status_code
+        == 201
+    )
+    goal = api(
+        "POST",
+        f"/api/v1/cases/{number}/goals",
+        json={"title": "Ausbildung", "field": "arbeit", "responsibleAgency": "AA"},
+    )
+    assert goal.status_code == 201
+    patch = api("PATCH", f"/api/v1/cases/{number}/goals/{goal.get_json()['id']}", json={"status": "in_arbeit"})
+    assert patch.get_json()["status"] == "in_arbeit"
+    consent = {
+        "dateTime": "2026-01-10",
+        "periodStart": "2026-01-10",
+        "periodEnd": "2099-01-10",
+        "purpose": "Fallkonferenz",
+        "provision": [{"actor": "JC", "class": ["stammdaten", "leistungen"]}],
+    }
+    created = api("POST", f"/api/v1/cases/{number}/consents", json=consent)
+    assert created.status_code == 201
+    listed = api("GET", f"/api/v1/cases/{number}/consents").get_json()["items"]
+    assert listed[0]["status"] == "active" and listed[0]["provision"] == [
+        {"actor": "JC", "class": ["leistungen", "stammdaten"]}
+    ]
+    revoked = api(
+        "POST", f"/api/v1/cases/{number}/consents/{created.get_json()['id']}/revoke", json={"reason": "Widerruf"}
+    )
+    assert revoked.status_code == 200
+    case = api("GET", f"/api/v1/cases/{number}").get_json()
+    assert [n["text"] for n in case["notes"]] == ["Praktikum"]
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "kwargs", "status"),
+    [
+        ("POST", "/api/v1/cases", {"data": "{kaputt", "content_type": "application/json"}, 422),
+        ("POST", "/api/v1/cases", {"data": "[1, 2]", "content_type": "application/json"}, 422),
+        ("POST", "/api/v1/cases", {"json": {"given_name": "", "family_name": "X"}}, 422),
+        ("POST", "/api/v1/cases", {"json": {"given_name": "A" * 10000, "family_name": "X"}}, 422),
+        ("POST", "/api/v1/cases", {"json": {"given_name": 5, "family_name": "X"}}, 422),
+        ("POST", "/api/v1/cases", {"json": {"given_name": "A", "family_name": "X", "birth_date": "3.4.01"}}, 422),
+        ("GET", "/api/v1/cases?page=x", {}, 422),
+        ("GET", "/api/v1/cases/FK-1999-9999", {}, 404),
+        ("GET", "/api/v1/gibtsnicht", {}, 404),
+        ("DELETE", "/api/v1/cases", {}, 405),
+    ],
+)
+def test_bad_api_input_gets_a_german_json_error(api, query, method, url, kwargs, status):
+    before = query(lambda: (db.session.query(Case).count(), db.session.query(Note).count()), commit=False)
+    resp = api(method, url, **kwargs)
+    assert resp.status_code == status
+    body = resp.get_json()
+    assert isinstance(body["error"], str) and body["error"]
+    assert query(lambda: (db.session.query(Case).count(), db.session.query(Note).count()), commit=False) == before
+
+
+def test_bad_consent_over_the_api(api, query, world):
+    number = query(lambda: make_case(db.session.query(User).filter_by(username=world["KI"]).one()).number)
+    base = {"dateTime": "2026-01-10", "periodStart": "2026-01-10", "periodEnd": "2099-01-10", "purpose": "x"}
+    cases = [
+        base | {"provision": "JC"},
+        base | {"provision": [{"actor": "XY", "class": ["leistungen"]}]},
+        base | {"provision": [{"actor": "JC", "class": ["nix"]}]},
+        base | {"periodEnd": "2020-01-01", "provision": [{"actor": "JC", "class": ["leistungen"]}]},
+        base
+        | {
+            "dateTime": "2999-01-01",
+            "periodStart": "2999-01-01",
+            "provision": [{"actor": "JC", "class": ["leistungen"]}],
+        },
+    ]
+    for body in cases:
+        resp = api("POST", f"/api/v1/cases/{number}/consents", json=body)
+        assert resp.status_code == 422, body
+        assert resp.get_json()["errors"]
+
+
+def test_session_clients_need_the_csrf_header_for_writes(world, client_for):
+    client = client_for(world["KI"], PASSWORD)
+    payload = {"given_name": "A", "family_name": "B"}
+    assert client.http.post("/api/v1/cases", json=payload).status_code == 400
+    assert client.api("POST", "/api/v1/cases", json=payload).status_code == 201
+
+
+def test_revoked_token_stops_working(world, query, app, token):
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/cases", headers=headers).status_code == 200
+
+    def revoke():
+        user = db.session.query(User).filter_by(username=world["KI"]).one()
+        auth_service.revoke_api_token(user, auth_service.list_api_tokens(user)[0].id)
+
+    query(revoke)
+    assert client.get("/api/v1/cases", headers=headers).status_code == 401
+
+
+def test_token_page_shows_a_new_token_once(world, client_for):
+    client = client_for(world["KI"], PASSWORD)
+    page = client.post("/zugangstoken", data={"name": "Fachverfahren"}).get_data(as_text=True)
+    assert "fk_" in page
+    assert "fk_" not in client.get("/zugangstoken").get_data(as_text=True)
+    assert client.post("/zugangstoken", data={"name": ""}).status_code == 422

@@ -1,0 +1,181 @@
+"""Cases over HTTP and API: creation, notes, goals, search, bad input of every kind."""
+
+from __future__ import annotations
+
+import pytest
+
+from fallkonferenz.extensions import db
+from fallkonferenz.models import Case, Goal, Note, User
+from tests.factories import PASSWORD, all_categories, make_case, make_consent
+
+XSS = "<script>alert(1)</script><img src=x>"
+
+
+@pytest.fixture
+def ki(world, client_for):
+    return client_for(world["KI"], PASSWORD)
+
+
+def _user(username):
+    return db.session.query(User).filter_by(username=username).one()
+
+
+def _counts(query):
+    return query(lambda: tuple(db.session.query(m).count() for m in (Case, Note, Goal)), commit=False)
+
+
+def _case_form(**over):
+    data = {
+        "given_name": "Mariam",
+        "family_name": "Rahimi",
+        "birth_date": "2003-04-03",
+        "nationality": "afghanisch",
+        "languages": "Dari, Deutsch (A2)",
+        "address": "Am Markt 3, 12345 Musterstadt",
+        "phone": "0151 111",
+        "residence_status": "Aufenthaltsgestattung",
+        "rechtskreise": ["SGB II"],
+        "fields": ["sprache", "familie"],
+    }
+    data.update(over)
+    return data
+
+
+def test_create_case_numbers_it_and_shows_it(ki, query):
+    resp = ki.post("/faelle/neu", data=_case_form())
+    assert resp.status_code == 302
+    number = resp.headers["Location"].rsplit("/", 1)[-1]
+    assert number.startswith("FK-") and len(number) == len("FK-2026-0001")
+    page = ki.get(f"/faelle/{number}").get_data(as_text=True)
+    assert "Mariam Rahimi" in page and "Familie/Kinderbetreuung" in page
+    second = ki.post("/faelle/neu", data=_case_form(family_name="Zweite")).headers["Location"]
+    assert int(second[-4:]) == int(number[-4:]) + 1
+
+
+@pytest.mark.parametrize(
+    ("over", "message"),
+    [
+        ({"given_name": ""}, "Dieses Feld ist erforderlich."),
+        ({"family_name": "   "}, "Dieses Feld ist erforderlich."),
+        ({"given_name": "A" * 10000}, "Höchstens 200 Zeichen."),
+        ({"birth_date": "2999-01-01"}, "nicht in der Zukunft"),
+        ({"birth_date": "gestern"}, "gültiges Datum"),
+        ({"fields": ["zauberei"]}, "Unbekannte Auswahl."),
+    ],
+)
+def test_bad_case_input_is_refused_in_german_and_keeps_what_was_typed(ki, query, over, message):
+    before = _counts(query)
+    resp = ki.post("/faelle/neu", data=_case_form(**over))
+    assert resp.status_code == 422
+    body = resp.get_data(as_text=True)
+    assert message in body
+    assert 'value="Am Markt 3, 12345 Musterstadt"' in body
+    assert _counts(query) == before
+
+
+def test_html_and_script_in_every_text_field_are_rendered_inert(ki, query):
+    data = dict.fromkeys(
+        ("given_name", "family_name", "nationality", "languages", "address", "phone", "residence_status"), XSS
+    )
+    resp = ki.post("/faelle/neu", data=_case_form(**data))
+    assert resp.status_code == 302
+    number = resp.headers["Location"].rsplit("/", 1)[-1]
+    ki.post(f"/faelle/{number}/vermerke", data={"category": "familie", "text": XSS})
+    ki.post(
+        f"/faelle/{number}/ziele",
+        data={"title": XSS, "field": "sprache", "responsible_agency_id": "1", "status": "offen"},
+    )
+    for url in (f"/faelle/{number}", "/faelle/", f"/faelle/{number}/bearbeiten"):
+        body = ki.get(url).get_data(as_text=True)
+        assert "<script>alert" not in body and "<img src=x" not in body
+    assert "&lt;script&gt;" in ki.get(f"/faelle/{number}").get_data(as_text=True)
+
+
+def test_notes_and_goals_round_trip_and_bad_ones_keep_the_text(ki, query, world):
+    number = query(lambda: make_case(_user(world["KI"])).number)
+    ok = ki.post(f"/faelle/{number}/vermerke", data={"category": "gesundheit", "text": "Therapieplatz ab Mai."})
+    assert ok.status_code == 302
+    bad = ki.post(f"/faelle/{number}/vermerke", data={"category": "unbekannt", "text": "Nicht verlieren bitte"})
+    assert bad.status_code == 422 and "Nicht verlieren bitte" in bad.get_data(as_text=True)
+    empty = ki.post(f"/faelle/{number}/vermerke", data={"category": "familie", "text": ""})
+    assert empty.status_code == 422 and "Dieses Feld ist erforderlich." in empty.get_data(as_text=True)
+    goal = ki.post(
+        f"/faelle/{number}/ziele",
+        data={
+            "title": "B1 erreichen",
+            "field": "sprache",
+            "responsible_agency_id": "1",
+            "due_date": "2027-01-31",
+            "status": "offen",
+        },
+    )
+    assert goal.status_code == 302
+    gid = query(lambda: db.session.query(Goal.id).scalar(), commit=False)
+    assert ki.post(f"/faelle/{number}/ziele/{gid}/status", data={"status": "erreicht"}).status_code == 302
+    assert ki.post(f"/faelle/{number}/ziele/{gid}/status", data={"status": "vergessen"}).status_code == 422
+    page = ki.get(f"/faelle/{number}").get_data(as_text=True)
+    assert "Therapieplatz ab Mai." in page and "B1 erreichen" in page
+    assert query(lambda: db.session.get(Goal, gid).status, commit=False) == "erreicht"
+
+
+def test_other_agency_writes_into_a_consented_case_and_always_sees_its_own_note(world, query, client_for):
+    def setup():
+        case = make_case(_user(world["KI"]))
+        make_consent(case, _user(world["KI"]), [("JC", "leistungen")])
+        return case.number
+
+    number = query(setup)
+    jc = client_for(world["JC"], PASSWORD)
+    assert (
+        jc.post(f"/faelle/{number}/vermerke", data={"category": "gesundheit", "text": "JC-eigener Vermerk"}).status_code
+        == 302
+    )
+    assert "JC-eigener Vermerk" in jc.get(f"/faelle/{number}").get_data(as_text=True)
+    # The KI sees JC's health note only with a consent granting KI Gesundheit.
+    ki = client_for(world["KI"], PASSWORD)
+    assert "JC-eigener Vermerk" not in ki.get(f"/faelle/{number}").get_data(as_text=True)
+
+
+def test_only_the_lead_agency_edits_master_data(world, query, client_for):
+    def setup():
+        case = make_case(_user(world["KI"]))
+        make_consent(case, _user(world["KI"]), all_categories("JC"))
+        return case.number
+
+    number = query(setup)
+    jc = client_for(world["JC"], PASSWORD)
+    assert jc.post(f"/faelle/{number}/bearbeiten", data=_case_form(family_name="Geändert")).status_code == 403
+    ki = client_for(world["KI"], PASSWORD)
+    assert ki.post(f"/faelle/{number}/bearbeiten", data=_case_form(family_name="Neuer Name")).status_code == 302
+    assert "Neuer Name" in ki.get("/faelle/?q=neuer").get_data(as_text=True)
+
+
+def test_search_by_number_and_partial_name(world, query, client_for):
+    def setup():
+        ki = _user(world["KI"])
+        return make_case(ki, given="Senait", family="Tesfay").number, make_case(ki, family="Okafor").number
+
+    first, second = query(setup)
+    ki = client_for(world["KI"], PASSWORD)
+    body = ki.get("/faelle/", query_string={"q": "tesf"}).get_data(as_text=True)
+    assert first in body and second not in body
+    body = ki.get("/faelle/", query_string={"q": first.lower()}).get_data(as_text=True)
+    assert first in body and second not in body
+    body = ki.get("/faelle/", query_string={"q": "Senait Tesfay"}).get_data(as_text=True)
+    assert first in body and second not in body
+    assert ki.get("/faelle/", query_string={"q": "%_\\"}).status_code in (200, 422)
+    assert ki.get("/faelle/", query_string={"seite": "abc"}).status_code == 200
+
+
+def test_access_report_lists_who_read_the_case(world, query, client_for):
+    def setup():
+        case = make_case(_user(world["KI"]))
+        make_consent(case, _user(world["KI"]), all_categories("JC"))
+        return case.number
+
+    number = query(setup)
+    client_for(world["JC"], PASSWORD).get(f"/faelle/{number}")
+    report = client_for(world["KI"], PASSWORD).get(f"/faelle/{number}/zugriffe")
+    body = report.get_data(as_text=True)
+    assert report.status_code == 200 and "case.read" in body and "JC" in body
+    assert client_for(world["JC"], PASSWORD).get(f"/faelle/{number}/zugriffe").status_code == 403

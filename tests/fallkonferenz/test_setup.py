@@ -1,0 +1,165 @@
+"""Configuration safety, migrations, command line, admin and data-protection pages, health."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine, text
+
+from fallkonferenz.config import ConfigError, load_config
+from fallkonferenz.extensions import db
+from fallkonferenz.models import AuditEvent, User
+from tests.factories import PASSWORD
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({}, "SECRET_KEY"),
+        ({"SECRET_KEY": "dev-secret-change-me"}, "SECRET_KEY"),
+        ({"SECRET_KEY": "kurz"}, "SECRET_KEY"),
+        ({"SECRET_KEY": "s" * 40}, "master key"),
+    ],
+)
+def test_production_refuses_default_secret_or_missing_master_key(monkeypatch, tmp_path, env, message):
+    for name in ("SECRET_KEY", "FK_MASTER_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("FK_ENV", "production")
+    monkeypatch.setenv("FK_KEYRING_FILE", str(tmp_path / "none.json"))
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=message):
+        load_config()
+
+
+def test_production_starts_with_secret_and_master_key(monkeypatch, tmp_path):
+    monkeypatch.setenv("FK_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("FK_MASTER_KEY", "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWY=")
+    cfg = load_config()
+    assert cfg["SESSION_COOKIE_SECURE"] is True
+
+
+def _migrated_url(tmp_path):
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        return f"sqlite:///{tmp_path}/migrated.db", None
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    name = f"fk_migrations_{os.getpid()}"
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    return url.rsplit("/", 1)[0] + f"/{name}", (admin, name)
+
+
+def test_migrations_build_the_schema_the_models_describe(app, tmp_path):
+    url, cleanup = _migrated_url(tmp_path)
+    try:
+        env = os.environ | {"DATABASE_URL": url, "FLASK_APP": "run.py", "FK_INSTANCE_PATH": str(tmp_path)}
+        for args in (["db", "upgrade"], ["db", "downgrade", "base"], ["db", "upgrade"]):
+            done = subprocess.run(
+                [sys.executable, "-m", "flask", *args], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+            )
+            assert done.returncode == 0, done.stderr[-2000:]
+        engine = create_engine(url)
+        with engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
+        engine.dispose()
+        assert diff == []
+    finally:
+        if cleanup:
+            admin, name = cleanup
+            with admin.connect() as conn:
+                conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            admin.dispose()
+
+
+def test_cli_creates_agencies_and_users_and_refuses_bad_ones(app, query):
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["agencies", "create", "SOZ", "Sozialamt Musterstadt"]).exit_code == 0
+    ok = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--username",
+            "soz.beratung",
+            "--name",
+            "S. Beratung",
+            "--agency",
+            "SOZ",
+            "--role",
+            "case_worker",
+        ],
+        input="ein-sicheres-passwort\nein-sicheres-passwort\n",
+    )
+    assert ok.exit_code == 0, ok.output
+    short = runner.invoke(
+        args=["users", "create", "--username", "x.y", "--name", "X", "--agency", "SOZ", "--role", "case_worker"],
+        input="kurz\nkurz\n",
+    )
+    assert short.exit_code != 0 and "mindestens 12 Zeichen" in short.output
+    unknown = runner.invoke(
+        args=["users", "create", "--username", "z.z", "--name", "Z", "--agency", "NIX", "--role", "case_worker"],
+        input="ein-sicheres-passwort\nein-sicheres-passwort\n",
+    )
+    assert unknown.exit_code != 0 and "Unbekannte Stelle" in unknown.output
+    assert query(lambda: [u.username for u in db.session.query(User)], commit=False) == ["soz.beratung"]
+
+
+def test_demo_seed_runs_once(app, query):
+    runner = app.test_cli_runner()
+    assert "14 Fälle" in runner.invoke(args=["demo", "seed"]).output
+    assert "bereits Daten" in runner.invoke(args=["demo", "seed"]).output
+    names = query(lambda: {u.username for u in db.session.query(User)}, commit=False)
+    assert {"ki.koordination", "jc.fallmanagement", "aa.beratung", "abh.sachbearbeitung", "ja.asd"} <= names
+    assert {"lenkung.vorsitz", "dsb", "admin"} <= names
+
+
+def test_admin_manages_users_and_nobody_else_can(app, query, client_for):
+    app.test_cli_runner().invoke(args=["demo", "seed"])
+    admin = client_for("admin")
+    assert admin.get("/verwaltung/benutzer").status_code == 200
+    created = admin.post(
+        "/verwaltung/benutzer",
+        data={"username": "ja.neu", "display_name": "Neu", "agency": "JA", "role": "case_worker", "password": "x" * 12},
+    )
+    assert created.status_code == 302
+    bad = admin.post(
+        "/verwaltung/benutzer",
+        data={"username": "", "display_name": "", "agency": "QQ", "role": "boss", "password": "x"},
+    )
+    assert bad.status_code == 422 and "Unbekannte Stelle." in bad.get_data(as_text=True)
+    uid = query(lambda: db.session.query(User.id).filter_by(username="ja.neu").scalar(), commit=False)
+    assert admin.post(f"/verwaltung/benutzer/{uid}/aktiv", data={"active": "0"}).status_code == 302
+    assert query(lambda: db.session.get(User, uid).active, commit=False) is False
+    for username in ("ki.koordination", "dsb", "lenkung.vorsitz"):
+        assert client_for(username).get("/verwaltung/benutzer").status_code == 404
+
+
+def test_dpo_reads_and_verifies_the_audit_log_but_no_case_content(app, query, client_for):
+    app.test_cli_runner().invoke(args=["demo", "seed"])
+    dsb = client_for("dsb")
+    page = dsb.get("/protokollierung?pruefen=1")
+    body = page.get_data(as_text=True)
+    assert page.status_code == 200 and "vollständig und unverändert" in body
+    assert "case.create" in body and "Amiri" not in body
+    query(lambda: db.session.execute(AuditEvent.__table__.update().where(AuditEvent.id == 3).values(purpose="x")))
+    assert "Eintrag 3" in dsb.get("/protokollierung?pruefen=1").get_data(as_text=True)
+    assert client_for("ki.koordination").get("/protokollierung").status_code == 404
+
+
+def test_health_is_public(app):
+    assert app.test_client().get("/health").get_json() == {"status": "ok"}
+
+
+def test_unknown_page_is_a_german_404(app, world, client_for):
+    resp = client_for(world["KI"], PASSWORD).get("/gibt-es-nicht")
+    assert resp.status_code == 404 and "nicht gefunden" in resp.get_data(as_text=True)
