@@ -14,7 +14,9 @@ PAGE = """<!doctype html>
 <body>
   <header class="site-header">
     <div class="brand"><a href="/">Fallkonferenz</a></div>
-    <nav aria-label="Hauptnavigation"><ul><li><a href="/">Übersicht</a></li><li><a href="/faelle/">Fälle</a></li></ul></nav>
+    <nav aria-label="Hauptnavigation">
+      <ul><li><a href="/">Übersicht</a></li><li><a href="/faelle/">Fälle</a></li></ul>
+    </nav>
   </header>
   <main id="inhalt">
     <h1>{{ title }}</h1>

@@ -77,7 +77,7 @@ class ConsentGrant(db.Model):
     category: Mapped[str] = mapped_column(String(32), primary_key=True)
 
     consent: Mapped[Consent] = relationship(back_populates="grants")
-    agency: Mapped[Agency] = relationship(lazy="joined")
+    agency: Mapped[Agency] = relationship()
 
 
 Index("ix_consent_grants_agency_category", ConsentGrant.agency_id, ConsentGrant.category)

@@ -88,11 +88,29 @@ def case_access(
     """Decide what the viewer may see of a case with this lead agency and these consents."""
     if not _works_with_cases(viewer):
         return NO_ACCESS
-    categories = set(consented_categories(viewer.agency_id, consents, now))
+    return access_from_grants(viewer, lead_agency_id, consented_categories(viewer.agency_id, consents, now), authored)
+
+
+def access_from_grants(viewer: Viewer, lead_agency_id: int, granted: Iterable[str], authored: bool = False) -> Access:
+    """Decide from the categories that active consents grant the viewer's agency (see active_grants)."""
+    if not _works_with_cases(viewer):
+        return NO_ACCESS
+    categories = set(granted)
     is_lead = viewer.agency_id == lead_agency_id
     if is_lead:
         categories.add("stammdaten")
     return Access(viewer.agency_id, is_lead, frozenset(categories), authored)
+
+
+def active_grants(viewer: Viewer, case_ids, now: datetime):
+    """SQL: (case_id, category) rows that active consents grant the viewer's agency for these cases."""
+    return (
+        select(Consent.case_id, ConsentGrant.category)
+        .join(ConsentGrant, ConsentGrant.consent_id == Consent.id)
+        .where(
+            Consent.case_id.in_(list(case_ids)), ConsentGrant.agency_id == viewer.agency_id, active_consent_clause(now)
+        )
+    )
 
 
 def active_consent_clause(now: datetime):

@@ -113,8 +113,19 @@ def cases():
         page = int(request.args.get("page", "1"))
     except ValueError:
         raise InvalidInput(errors={"page": "Muss eine Zahl sein."}) from None
-    result = case_service.list_cases(g.user, query=request.args.get("q", "")[:200], page=page)
-    return jsonify(total=result.total, page=result.page, pages=result.pages, items=[_case_json(v) for v in result.rows])
+    result = case_service.list_cases(g.user, query=request.args.get("q", "")[:200], page=page, with_total=True)
+    return jsonify(
+        total=result.total, page=result.page, hasNext=result.has_next, items=[_row_json(r) for r in result.rows]
+    )
+
+
+def _row_json(row) -> dict:
+    out = {"id": row.id, "number": row.number, "leadAgency": row.lead_code, "access": _access_json(row.access)}
+    if row.display_name is not None:
+        out["name"], out["fields"] = row.display_name, row.fields
+    if row.residence_status is not None:
+        out["residence"] = {"status": row.residence_status}
+    return out
 
 
 @bp.post("/cases")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 from sqlalchemy import select
 
@@ -38,14 +39,18 @@ def record(
     categories=(),
     purpose: str = "",
     detail: dict | None = None,
-) -> AuditEvent:
-    """Append an event to the chain in the caller's transaction (flushes, never commits)."""
-    head = db.session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one_or_none()
-    if head is None:
-        head = AuditHead(id=1, last_id=0, last_hash=GENESIS)
-        db.session.add(head)
-    ev = AuditEvent(
-        id=head.last_id + 1,
+) -> SimpleNamespace:
+    """Append an event to the chain in the caller's transaction (never commits)."""
+    events, head = AuditEvent.__table__, AuditHead.__table__
+    # Locking the head row serialises chain writers (PostgreSQL); SQLite holds its write lock from BEGIN.
+    row = db.session.execute(select(head.c.last_id, head.c.last_hash).where(head.c.id == 1).with_for_update()).first()
+    if row is None:
+        db.session.execute(head.insert().values(id=1, last_id=0, last_hash=GENESIS))
+        last_id, last_hash = 0, GENESIS
+    else:
+        last_id, last_hash = row
+    ev = SimpleNamespace(
+        id=last_id + 1,
         created_at=utcnow(),
         actor_id=getattr(actor, "id", None),
         agency_id=getattr(actor, "agency_id", None),
@@ -54,12 +59,11 @@ def record(
         categories=",".join(sorted(categories)),
         purpose=purpose,
         detail=json.dumps(detail or {}, sort_keys=True, separators=(",", ":")),
-        prev_hash=head.last_hash,
+        prev_hash=last_hash,
     )
     ev.hash = _digest(ev)
-    head.last_id, head.last_hash = ev.id, ev.hash
-    db.session.add(ev)
-    db.session.flush()
+    db.session.execute(events.insert().values(**vars(ev)))
+    db.session.execute(head.update().where(head.c.id == 1).values(last_id=ev.id, last_hash=ev.hash))
     return ev
 
 

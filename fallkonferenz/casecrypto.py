@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask import current_app
 from sqlalchemy import select
 
@@ -22,9 +23,9 @@ def keyring() -> Keyring:
 class CaseCipher:
     """Encrypts and decrypts the fields of one case with its data key."""
 
-    def __init__(self, case_id: int, key: bytes | None, key_version: int):
+    def __init__(self, case_id: int, key: AESGCM | None, key_version: int):
         self.case_id = case_id
-        self.key = key
+        self.key = key  # None once the key is destroyed (crypto-shredding) or unreadable
         self.key_version = key_version
 
     def encrypt(self, table: str, record_id: int, field: str, value: str | bytes | None) -> bytes | None:
@@ -64,7 +65,7 @@ def create_case_key(case_id: int) -> CaseCipher:
     key = ring.new_data_key()
     wrapped, version = ring.wrap(key, case_id)
     db.session.add(CaseKey(case_id=case_id, wrapped=wrapped, master_version=version, key_version=1))
-    return CaseCipher(case_id, key, 1)
+    return CaseCipher(case_id, AESGCM(key), 1)
 
 
 def ciphers_for(case_ids: Iterable[int]) -> dict[int, CaseCipher]:
@@ -74,14 +75,17 @@ def ciphers_for(case_ids: Iterable[int]) -> dict[int, CaseCipher]:
         return {}
     ring = keyring()
     out = {}
-    for row in db.session.scalars(select(CaseKey).where(CaseKey.case_id.in_(ids))):
+    columns = (CaseKey.case_id, CaseKey.wrapped, CaseKey.master_version, CaseKey.key_version)
+    for case_id, wrapped, master_version, key_version in db.session.execute(
+        select(*columns).where(CaseKey.case_id.in_(ids))
+    ):
         key = None
-        if row.wrapped is not None:
+        if wrapped is not None:
             try:
-                key = ring.unwrap(row.wrapped, row.case_id, row.master_version)
+                key = ring.data_key(wrapped, case_id, master_version)
             except DecryptionError:
-                audit.record("crypto.failure", case_id=row.case_id, detail={"table": "case_keys"})
-        out[row.case_id] = CaseCipher(row.case_id, key, row.key_version)
+                audit.record("crypto.failure", case_id=case_id, detail={"table": "case_keys"})
+        out[case_id] = CaseCipher(case_id, key, key_version)
     return out
 
 

@@ -9,6 +9,7 @@ import json
 import os
 import threading
 import unicodedata
+from collections import OrderedDict
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
@@ -17,6 +18,7 @@ from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 FORMAT = b"\x01"
+AEAD_CACHE_SIZE = 20_000
 NONCE_BYTES = 12
 
 
@@ -37,6 +39,8 @@ class Keyring:
 
     def __init__(self, *, master_key: str | None = None, path: str | None = None):
         self._lock = threading.Lock()
+        # Unwrapped data keys by (case, wrapped bytes): a re-wrap or a shredded key never hits a stale entry.
+        self._aeads: OrderedDict[tuple[int, bytes], AESGCM] = OrderedDict()
         self.path = Path(path) if path else None
         self.from_env = bool(master_key)
         if master_key:
@@ -125,6 +129,17 @@ class Keyring:
         except (InvalidTag, ValueError) as exc:
             raise DecryptionError("case key does not authenticate") from exc
 
+    def data_key(self, wrapped: bytes, case_id: int, version: int) -> AESGCM:
+        """Return a ready cipher for a wrapped case key, unwrapping it once per process."""
+        cache_key = (case_id, wrapped)
+        aead = self._aeads.get(cache_key)
+        if aead is None:
+            aead = AESGCM(self.unwrap(wrapped, case_id, version))
+            self._aeads[cache_key] = aead
+            if len(self._aeads) > AEAD_CACHE_SIZE:
+                self._aeads.popitem(last=False)
+        return aead
+
     # blind index -----------------------------------------------------------
     def blind_tokens(self, text: str, *, prefixes: bool = True) -> set[bytes]:
         """Keyed tokens for each name word (and its prefixes of 3+ letters)."""
@@ -150,15 +165,15 @@ def associated_data(table: str, record_id: int, field: str, key_version: int) ->
     return f"{table}:{record_id}:{field}:{key_version}".encode()
 
 
-def encrypt_field(key: bytes, plaintext: bytes, ad: bytes) -> bytes:
+def encrypt_field(aead: AESGCM, plaintext: bytes, ad: bytes) -> bytes:
     nonce = os.urandom(NONCE_BYTES)
-    return FORMAT + nonce + AESGCM(key).encrypt(nonce, plaintext, ad)
+    return FORMAT + nonce + aead.encrypt(nonce, plaintext, ad)
 
 
-def decrypt_field(key: bytes, blob: bytes, ad: bytes) -> bytes:
+def decrypt_field(aead: AESGCM, blob: bytes, ad: bytes) -> bytes:
     if not blob or blob[:1] != FORMAT:
         raise DecryptionError("unknown ciphertext format")
     try:
-        return AESGCM(key).decrypt(blob[1 : 1 + NONCE_BYTES], blob[1 + NONCE_BYTES :], ad)
+        return aead.decrypt(blob[1 : 1 + NONCE_BYTES], blob[1 + NONCE_BYTES :], ad)
     except (InvalidTag, ValueError) as exc:
         raise DecryptionError("ciphertext does not authenticate") from exc

@@ -156,7 +156,7 @@ class Note(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     author: Mapped[User | None] = relationship()
-    author_agency: Mapped[Agency] = relationship(lazy="joined")
+    author_agency: Mapped[Agency] = relationship()
 
 
 Index("ix_notes_case_agency", Note.case_id, Note.author_agency_id)

@@ -6,10 +6,17 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import exists, func, select
 
-from consent.models import Consent
-from consent.policy import Access, Viewer, case_access, listable_cases_clause, may_create_case, viewer_of
+from consent.policy import (
+    Access,
+    Viewer,
+    access_from_grants,
+    active_grants,
+    listable_cases_clause,
+    may_create_case,
+    viewer_of,
+)
 
 from .. import audit
 from ..casecrypto import CaseCipher, ciphers_for, create_case_key, keyring
@@ -55,24 +62,8 @@ class CaseView:
         return f"{self.master.get('given_name') or ''} {self.master.get('family_name') or ''}".strip()
 
 
-@dataclass
-class CasePage:
-    rows: list[CaseView]
-    total: int
-    page: int
-    pages: int
-
-
 def now() -> datetime:
     return utcnow()
-
-
-def _consents_by_case(case_ids) -> dict[int, list[Consent]]:
-    out: dict[int, list[Consent]] = {cid: [] for cid in case_ids}
-    if case_ids:
-        for c in db.session.scalars(select(Consent).where(Consent.case_id.in_(list(case_ids)))):
-            out[c.case_id].append(c)
-    return out
 
 
 def _authored(viewer: Viewer, case_id: int) -> bool:
@@ -92,8 +83,8 @@ def load_case_for(actor: User, case_ref, *, at: datetime | None = None) -> tuple
     if case is None:
         raise NotFound("Fall nicht gefunden.")
     viewer = viewer_of(actor)
-    consents = _consents_by_case([case.id])[case.id]
-    access = case_access(viewer, case.lead_agency_id, consents, at or now(), authored=_authored(viewer, case.id))
+    granted = {category for _, category in db.session.execute(active_grants(viewer, [case.id], at or now()))}
+    access = access_from_grants(viewer, case.lead_agency_id, granted, authored=_authored(viewer, case.id))
     if not access.visible:
         raise NotFound("Fall nicht gefunden.")
     return case, access
@@ -127,18 +118,25 @@ def get_case(actor: User, case_ref, purpose: str = "Fallbearbeitung") -> CaseVie
     case, access = load_case_for(actor, case_ref)
     cipher = ciphers_for([case.id]).get(case.id)
     view = _view(case, access, cipher, actor)
-    if access.is_lead and case.case_worker is not None:
-        view.case_worker = case.case_worker.display_name
-    notes = db.session.scalars(
-        select(Note).where(Note.case_id == case.id).order_by(Note.created_at.desc(), Note.id.desc())
-    ).all()
-    authors = _user_names({n.author_id for n in notes if access.sees(n.category, n.author_agency_id)})
+    columns = (Note.id, Note.category, Note.author_agency_id, Note.author_id, Note.text_enc, Note.created_at)
+    notes = [
+        n
+        for n in db.session.execute(
+            select(*columns).where(Note.case_id == case.id).order_by(Note.created_at.desc(), Note.id.desc())
+        )
+        if access.sees(n.category, n.author_agency_id)
+    ]
+    lead_worker = case.case_worker_id if access.is_lead else None
+    names = _user_names({n.author_id for n in notes} | {lead_worker})
+    view.case_worker = names.get(lead_worker)
+    codes = _agency_codes()
     for n in notes:
-        if access.sees(n.category, n.author_agency_id):
-            text = cipher.read("notes", n.id, "text", n.text_enc, actor) if cipher else ""
-            view.notes.append(
-                NoteView(n.id, n.category, text, n.author_agency.code, authors.get(n.author_id, ""), n.created_at)
+        text = cipher.read("notes", n.id, "text", n.text_enc, actor) if cipher else ""
+        view.notes.append(
+            NoteView(
+                n.id, n.category, text, codes.get(n.author_agency_id, "?"), names.get(n.author_id, ""), n.created_at
             )
+        )
     goals = db.session.scalars(select(Goal).where(Goal.case_id == case.id).order_by(Goal.due_date, Goal.id)).all()
     view.goals = [g for g in goals if _goal_visible(g, access)]
     seen = sorted(access.categories | {n.category for n in view.notes})
@@ -159,6 +157,27 @@ def _user_names(ids) -> dict[int, str]:
     return dict(db.session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all())
 
 
+@dataclass
+class CaseRow:
+    """One line of the case list as the viewer may see it."""
+
+    id: int
+    number: str
+    lead_code: str
+    access: Access
+    display_name: str | None
+    residence_status: str | None
+    fields: list[str]
+
+
+@dataclass
+class CasePage:
+    rows: list[CaseRow]
+    page: int
+    has_next: bool
+    total: int | None = None
+
+
 def list_cases(
     actor: User,
     *,
@@ -167,12 +186,21 @@ def list_cases(
     field_code: str = "",
     rechtskreis: str = "",
     page: int = 1,
-    per_page: int = 50,
+    per_page: int = 25,
+    with_total: bool = False,
 ) -> CasePage:
     """List and search the cases the viewer may see; names only where Stammdaten are visible."""
     viewer = viewer_of(actor)
     at = now()
-    stmt = select(Case).where(listable_cases_clause(viewer, at))
+    stmt = select(
+        Case.id,
+        Case.number,
+        Case.lead_agency_id,
+        Case.given_name_enc,
+        Case.family_name_enc,
+        Case.residence_status,
+        Case.fields,
+    ).where(listable_cases_clause(viewer, at))
     search_kind = None
     query = (query or "").strip()
     if query:
@@ -193,30 +221,50 @@ def list_cases(
             # Only cases whose Stammdaten the viewer may see can be found by name.
             stmt = stmt.where(Case.id.in_(matching), listable_cases_clause(viewer, at, category="stammdaten"))
     if lead_agency:
-        stmt = stmt.join(Agency, Agency.id == Case.lead_agency_id).where(Agency.code == lead_agency)
+        stmt = stmt.where(Case.lead_agency_id.in_(select(Agency.id).where(Agency.code == lead_agency)))
     if field_code:
-        stmt = stmt.where(or_(Case.fields == field_code, Case.fields.like(f"%{field_code}%")))
+        stmt = stmt.where(Case.fields.like(f"%{_escape_like(field_code)}%", escape="\\"))
     if rechtskreis:
         stmt = stmt.where(Case.rechtskreise.like(f"%{_escape_like(rechtskreis)}%", escape="\\"))
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    pages = max(1, -(-total // per_page))
-    page = min(max(1, page), pages)
-    cases = db.session.scalars(stmt.order_by(Case.number.desc()).limit(per_page).offset((page - 1) * per_page)).all()
-    consents = _consents_by_case([c.id for c in cases])
-    ciphers = ciphers_for([c.id for c in cases])
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) if with_total else None
+    page = max(1, page)
+    found = db.session.execute(
+        stmt.order_by(Case.number.desc()).limit(per_page + 1).offset((page - 1) * per_page)
+    ).all()
+    has_next, found = len(found) > per_page, found[:per_page]
+    ids = [r.id for r in found]
+    granted: dict[int, set[str]] = {i: set() for i in ids}
+    if ids:
+        for case_id, category in db.session.execute(active_grants(viewer, ids, at)):
+            granted[case_id].add(category)
+    codes = _agency_codes() if found else {}
+    ciphers = ciphers_for(ids)
     rows = []
-    for c in cases:
-        access = case_access(viewer, c.lead_agency_id, consents[c.id], at, authored=True)
-        rows.append(_view(c, access, ciphers.get(c.id), actor))
-    shown = [r.id for r in rows if r.master]
+    for r in found:
+        access = access_from_grants(viewer, r.lead_agency_id, granted[r.id], authored=True)
+        name = residence = None
+        if access.sees_record_field("stammdaten") and r.id in ciphers:
+            cipher = ciphers[r.id]
+            given = cipher.read("cases", r.id, "given_name", r.given_name_enc, actor) or ""
+            family = cipher.read("cases", r.id, "family_name", r.family_name_enc, actor) or ""
+            name = f"{given} {family}".strip()
+        if access.sees_record_field("aufenthalt"):
+            residence = r.residence_status
+        fields = [f for f in r.fields.split(",") if f] if access.sees_record_field("stammdaten") else []
+        rows.append(CaseRow(r.id, r.number, codes.get(r.lead_agency_id, "?"), access, name, residence, fields))
+    shown = [r.id for r in rows if r.display_name is not None]
     audit.record(
         "case.list",
         actor=actor,
         categories=["stammdaten"] if shown else [],
         purpose="Fallübersicht",
-        detail={"cases": [r.id for r in rows], "names_shown": shown, "search": search_kind},
+        detail={"cases": ids, "names_shown": shown, "search": search_kind},
     )
-    return CasePage(rows, total, page, pages)
+    return CasePage(rows, page, has_next, total)
+
+
+def _agency_codes() -> dict[int, str]:
+    return dict(db.session.execute(select(Agency.id, Agency.code)).all())
 
 
 def _escape_like(text: str) -> str:

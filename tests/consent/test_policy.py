@@ -8,7 +8,15 @@ import pytest
 from sqlalchemy import select
 
 from consent.models import Consent, ConsentGrant
-from consent.policy import UnknownState, Viewer, case_access, listable_cases_clause, viewer_of
+from consent.policy import (
+    UnknownState,
+    Viewer,
+    access_from_grants,
+    active_grants,
+    case_access,
+    listable_cases_clause,
+    viewer_of,
+)
 from fallkonferenz.extensions import db
 from fallkonferenz.models import Case, utcnow
 from fallkonferenz.vocab import CATEGORIES
@@ -107,3 +115,7 @@ def test_sql_listing_agrees_with_the_policy(ctx, state):
             select(Case.id).where(Case.id == case.id, listable_cases_clause(viewer, now, category="stammdaten"))
         )
         assert (by_name is not None) is (code == "KI"), code
+        granted = [cat for _, cat in db.session.execute(active_grants(viewer, [case.id], now))]
+        assert access_from_grants(viewer, case.lead_agency_id, granted) == case_access(
+            viewer, case.lead_agency_id, consents, now
+        ), code

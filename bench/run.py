@@ -1,0 +1,292 @@
+"""Run the benchmark in one go: seed, serve app and baseline, load both, count queries, report."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import quote
+
+from fallkonferenz.extensions import db
+
+from . import load
+from .data import PASSWORD, check, make_app, seed, wipe
+from .queries import count_queries, profile
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = Path(__file__).resolve().parent / "results"
+HOST = "127.0.0.1"
+TARGET_RATIO = 0.35
+THREADS = 4
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    """Parse the command line; the defaults are the documented benchmark."""
+    p = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
+    p.add_argument("--cases", type=int, default=10_000)
+    p.add_argument("--notes", type=int, default=50_000)
+    p.add_argument("--events", type=int, default=100_000)
+    p.add_argument("--clients", type=int, default=4, help="concurrent keep-alive clients")
+    p.add_argument("--warmup", type=float, default=2.0, help="seconds before each measured window")
+    p.add_argument("--duration", type=float, default=8.0, help="seconds measured per target")
+    p.add_argument("--keep", action="store_true", help="keep the temporary instance directory")
+    return p.parse_args(argv)
+
+
+def free_port() -> int:
+    """Ask the OS for a free local port."""
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def start_server(app_ref: str, env: dict, log: Path) -> tuple[subprocess.Popen, int]:
+    """Start one waitress process (4 threads) serving `module:app` on a free port."""
+    port = free_port()
+    cmd = [sys.executable, "-m", "waitress", f"--listen={HOST}:{port}", f"--threads={THREADS}", app_ref]
+    with log.open("w") as out:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    return proc, port
+
+
+def wait_ready(proc: subprocess.Popen, port: int, path: str, log: Path, timeout: float = 60.0) -> None:
+    """Poll until the server answers 200 on `path`; fail with its log if it dies or stays silent."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            conn = load.http.client.HTTPConnection(HOST, port, timeout=5)
+            status, _ = load.get(conn, path)
+            conn.close()
+            if status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"server on port {port} not ready after {timeout:.0f}s:\n{log.read_text()[-3000:]}")
+
+
+def stop_server(proc: subprocess.Popen | None) -> None:
+    """Stop a server process by its PID: TERM, then KILL if it does not go."""
+    if proc is None or proc.poll() is not None:
+        return
+    os.kill(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+
+
+def expect(body: str, *needles: str) -> None:
+    """Make sure a page shows what the target is about, so we do not measure an empty or wrong page."""
+    missing = [n for n in needles if n not in body]
+    if missing:
+        raise RuntimeError(f"page lacks {missing!r}")
+
+
+def prepare(app, args) -> tuple:
+    """Create the schema (wiping an external database first) and seed it; return the seed info."""
+    with app.app_context():
+        db.create_all()
+        if os.environ.get("DATABASE_URL"):
+            wipe()
+    print(f"Seeding {args.cases:,} cases, {args.notes:,} notes, {args.events:,} audit events …", flush=True)
+    seeded = seed(app, cases=args.cases, notes=args.notes, events=args.events)
+    print(f"  seeded in {seeded.seconds:.1f}s: {seeded.counts}", flush=True)
+    started = time.perf_counter()
+    problems = check(app)
+    print(f"  audit chain and decryption verified in {time.perf_counter() - started:.1f}s", flush=True)
+    if problems:
+        raise RuntimeError("seeded data is invalid: " + "; ".join(problems[:5]))
+    with app.app_context():
+        # The servers are separate processes; our pooled connections must not hold the database.
+        db.engine.dispose()
+    return seeded
+
+
+def measure(args, seeded, instance: Path) -> tuple[list, list]:
+    """Serve app and baseline, then load baseline, targets and baseline again."""
+    env = os.environ | {"BENCH_INSTANCE": str(instance), "PYTHONUNBUFFERED": "1"}
+    procs: list[subprocess.Popen] = []
+    try:
+        app_proc, app_port = start_server("bench.wsgi:app", env, instance / "app-server.log")
+        procs.append(app_proc)
+        base_proc, base_port = start_server("bench.baseline:app", env, instance / "baseline-server.log")
+        procs.append(base_proc)
+        wait_ready(app_proc, app_port, "/health", instance / "app-server.log")
+        wait_ready(base_proc, base_port, "/", instance / "baseline-server.log")
+        ki = seeded.users["KI"]
+        cookies = [load.login(HOST, app_port, ki, PASSWORD) for _ in range(args.clients)]
+        targets = [
+            ("case list", "/faelle/", ("Fälle 1–25", "FK-")),
+            ("name search", f"/faelle/?q={quote(seeded.search_name)}", (seeded.search_name,)),
+            ("case page", f"/faelle/{seeded.case_number}", (seeded.case_number, '<article class="note">')),
+        ]
+        conn = load.http.client.HTTPConnection(HOST, app_port, timeout=60)
+        for name, path, needles in targets:
+            status, body = load.get(conn, path, cookies[0])
+            if status != 200:
+                raise RuntimeError(f"{name}: GET {path} answered {status}")
+            expect(body, *needles)
+        conn.close()
+        timing = {"warmup": args.warmup, "duration": args.duration}
+        baseline_cookies = [None] * args.clients
+
+        def bench_baseline(n: int) -> load.Result:
+            res = load.run(
+                f"baseline #{n}", HOST, base_port, "/", cookies=baseline_cookies, server_pid=base_proc.pid, **timing
+            )
+            progress(res)
+            return res
+
+        print(f"Load: {args.clients} clients, {args.warmup:.0f}s warm-up + {args.duration:.0f}s each", flush=True)
+        baselines = [bench_baseline(1)]
+        results = []
+        for name, path, _ in targets:
+            res = load.run(name, HOST, app_port, path, cookies=cookies, server_pid=app_proc.pid, **timing)
+            progress(res)
+            results.append(res)
+        baselines.append(bench_baseline(2))
+        return baselines, results
+    finally:
+        for proc in procs:
+            stop_server(proc)
+
+
+def _cores(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
+def progress(res: load.Result) -> None:
+    """Print one finished load run."""
+    print(
+        f"  {res.name:<14} {res.rps:8.1f} req/s  {res.errors} errors  "
+        f"(CPU cores: server {_cores(res.server_cpu)}, load generator {_cores(res.client_cpu)})",
+        flush=True,
+    )
+
+
+def report(baselines, results, counts, seeded, args) -> dict:
+    """Print the table and return the JSON document."""
+    base = sum(b.rps for b in baselines) / len(baselines)
+    rows, missed = [], []
+    print()
+    head = f"{'target':<16}{'req/s':>9}{'ratio':>8}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}{'errors':>8}  result"
+    print(head)
+    print("-" * len(head))
+    for b in baselines:
+        print(
+            f"{b.name:<16}{b.rps:>9.1f}{b.rps / base:>8.3f}{b.percentile(50):>9.1f}{b.percentile(95):>9.1f}"
+            f"{max(b.latencies_ms, default=0):>9.1f}{b.errors:>8}  {'' if not b.errors else 'ERRORS'}"
+        )
+    print(f"{'baseline (mean)':<16}{base:>9.1f}{1:>8.3f}")
+    for res in results:
+        ratio = res.rps / base if base else 0.0
+        ok = ratio >= TARGET_RATIO and res.errors == 0
+        if not ok:
+            missed.append(res)
+        verdict = "ok" if ok else f"MISSED (target ≥ {TARGET_RATIO})"
+        if res.errors:
+            verdict += f", {res.errors} non-200 answers {res.statuses}"
+        print(
+            f"{res.name:<16}{res.rps:>9.1f}{ratio:>8.3f}{res.percentile(50):>9.1f}{res.percentile(95):>9.1f}"
+            f"{max(res.latencies_ms, default=0):>9.1f}{res.errors:>8}  {verdict}"
+        )
+        rows.append(res.as_dict() | {"ratio": round(ratio, 3), "met": ok})
+    cl, cp = counts["case_list"], counts["case_page"]
+    print()
+    print("SQL statements per request (in process, test client):")
+    print(f"  case list   page 1: {cl['page_1']}, page 2: {cl['page_2']} -> {'equal' if cl['equal'] else 'MISSED'}")
+    print(
+        f"  case page   {cp['notes_before']} notes: {cp['before']}, {cp['notes_after']} notes: {cp['after']}"
+        f" -> {'equal' if cp['equal'] else 'MISSED'}"
+    )
+    print(f"  name search {counts['name_search']['statements']}")
+    return {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {"cores": os.cpu_count(), "python": platform.python_version(), "system": platform.system()},
+        "database": "external (DATABASE_URL)" if os.environ.get("DATABASE_URL") else "sqlite (temporary)",
+        "data": seeded.counts,
+        "load": {
+            "clients": args.clients,
+            "server_threads": THREADS,
+            "warmup_s": args.warmup,
+            "window_s": args.duration,
+        },
+        "seeding_seconds": round(seeded.seconds, 1),
+        "target_ratio": TARGET_RATIO,
+        "baseline": {"runs": [b.as_dict() for b in baselines], "mean_rps": round(base, 1)},
+        "targets": rows,
+        "query_counts": counts,
+        "missed": [r.name for r in missed] + [k for k in ("case_list", "case_page") if not counts[k]["equal"]],
+    }
+
+
+def print_profile(prof: dict) -> None:
+    """Show where the time of one page goes."""
+    print(f"\nHot spots of {prof['path']}: {prof['ms_per_request']:.1f} ms/request in process (no profiler)")
+    print("  slowest SQL (execute only, per request):")
+    for row in prof["slowest_sql"][:3]:
+        print(f"    {row['ms']:7.2f} ms  {row['calls']:>4}x  {row['statement']}")
+    print("  app functions by cumulative time (profiled, so inflated):")
+    for row in prof["app_functions_by_cumulative"][:14]:
+        print(f"    {row['cum_ms']:7.2f} ms  {row['calls']:>4}x  {row['function']}")
+    print("  functions by own time (profiled):")
+    for row in prof["by_own_time"][:6]:
+        print(f"    {row['own_ms']:7.2f} ms  {row['calls']:>4}x  {row['function']}")
+
+
+def main(argv=None) -> int:
+    """Run everything; exit 0 unless the benchmark itself failed (a missed target is a result, not a failure)."""
+    args = parse_args(argv)
+    started = time.perf_counter()
+    instance = Path(tempfile.mkdtemp(prefix="fk-bench-"))
+    app = None
+    try:
+        app = make_app(instance)
+        seeded = prepare(app, args)
+        baselines, results = measure(args, seeded, instance)
+        ki = seeded.users["KI"]
+        counts = count_queries(app, ki, PASSWORD, seeded.case_number, seeded.search_name)
+        doc = report(baselines, results, counts, seeded, args)
+        if doc["missed"]:
+            doc["profiles"] = []
+            for res in results:
+                if res.name in doc["missed"]:
+                    prof = profile(app, ki, PASSWORD, res.path)
+                    print_profile(prof)
+                    doc["profiles"].append(prof)
+        doc["total_seconds"] = round(time.perf_counter() - started, 1)
+        RESULTS.mkdir(exist_ok=True)
+        (RESULTS / "latest.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n")
+        print(f"\nResults written to {RESULTS.relative_to(ROOT)}/latest.json")
+        print(f"Seeding {seeded.seconds:.1f}s, total runtime {doc['total_seconds']:.1f}s")
+        if doc["missed"]:
+            print("MISSED: " + ", ".join(doc["missed"]))
+        errors = sum(r.errors for r in results) + sum(b.errors for b in baselines)
+        return 1 if errors else 0
+    finally:
+        if app is not None:
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()
+        if args.keep:
+            print(f"Instance kept in {instance}")
+        else:
+            shutil.rmtree(instance, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
