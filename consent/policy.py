@@ -144,6 +144,36 @@ def listable_cases_clause(viewer: Viewer, now: datetime, category: str | None = 
     return or_(Case.lead_agency_id == agency, granted, wrote_note, wrote_goal)
 
 
+def active_grants_by_agency(case_ids, agency_ids, now: datetime):
+    """SQL: (case_id, agency_id, category) that active consents grant these agencies for these cases."""
+    return (
+        select(Consent.case_id, ConsentGrant.agency_id, ConsentGrant.category)
+        .join(ConsentGrant, ConsentGrant.consent_id == Consent.id)
+        .where(
+            Consent.case_id.in_(list(case_ids)),
+            ConsentGrant.agency_id.in_(list(agency_ids)),
+            active_consent_clause(now),
+        )
+    )
+
+
+def for_viewer(viewer: Viewer, access: Access) -> Access:
+    """Narrow an agency's access to one user: roles without case work see nothing."""
+    if not _works_with_cases(viewer) or access.agency_id != viewer.agency_id:
+        return NO_ACCESS
+    return access
+
+
+def may_plan_conferences(viewer: Viewer) -> bool:
+    """Moderators (the KI coordination) plan conferences."""
+    return viewer.role == "moderator"
+
+
+def may_see_conference(viewer: Viewer, moderator_id: int, participant_ids) -> bool:
+    """A conference exists for its moderator and its participants only."""
+    return viewer.user_id == moderator_id or viewer.user_id in set(participant_ids)
+
+
 def may_create_case(viewer: Viewer) -> bool:
     return _works_with_cases(viewer)
 

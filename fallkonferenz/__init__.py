@@ -34,6 +34,11 @@ def create_app(overrides: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
 
+    from agenda import api as agenda_api
+    from agenda import bp as agenda_bp
+    from agenda import models as _agenda_models  # noqa: F401  (register tables)
+    from agenda import routes as _agenda_routes  # noqa: F401  (attach views)
+    from agenda.cli import agenda_cli
     from consent import bp as consent_bp
     from consent import models as _consent_models  # noqa: F401  (register tables)
     from consent import routes as _consent_routes  # noqa: F401  (attach views)
@@ -46,9 +51,11 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .views import bp as main_bp
     from .views import register_health
 
-    for blueprint in (auth_bp, main_bp, cases_bp, consent_bp):
+    for blueprint in (auth_bp, main_bp, cases_bp, consent_bp, agenda_bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
+    app.register_blueprint(agenda_api.bp, url_prefix="/api/v1/conferences")
+    app.cli.add_command(agenda_cli)
     register_health(app)
     web.register(app)
     register_cli(app)

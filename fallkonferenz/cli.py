@@ -6,7 +6,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from . import audit, demo
+from . import audit, demo, mail
 from .auth import service as auth_service
 from .casecrypto import keyring, rewrap_batch
 from .errors import InvalidInput
@@ -17,6 +17,17 @@ agencies_cli = AppGroup("agencies", help="Stellen verwalten.")
 keys_cli = AppGroup("keys", help="Schlüssel verwalten.")
 audit_cli = AppGroup("audit", help="Protokollierung prüfen.")
 demo_cli = AppGroup("demo", help="Demodaten.")
+mail_cli = AppGroup("mail", help="E-Mail-Postausgang.")
+
+
+@mail_cli.command("send")
+def send_mail():
+    """Deliver queued and failed e-mails that are due (run from cron)."""
+    delivered, failed = mail.deliver_pending()
+    db.session.commit()
+    click.echo(f"{delivered} zugestellt, {failed} fehlgeschlagen (werden erneut versucht).")
+    if failed:
+        raise SystemExit(1)
 
 
 def _fail(exc: InvalidInput) -> None:
@@ -105,5 +116,5 @@ def seed():
 
 
 def register_cli(app: Flask) -> None:
-    for group in (users_cli, agencies_cli, keys_cli, audit_cli, demo_cli):
+    for group in (users_cli, agencies_cli, keys_cli, audit_cli, demo_cli, mail_cli):
         app.cli.add_command(group)

@@ -40,6 +40,16 @@ def load_config(overrides: dict | None = None) -> dict:
         "ARGON2_TIME_COST": int(os.environ.get("FK_ARGON2_TIME_COST", "3")),
         "ARGON2_MEMORY_KIB": int(os.environ.get("FK_ARGON2_MEMORY_KIB", "65536")),
         "TESTING": env == "testing",
+        # E-mail: "outbox" keeps mail in the app (development, tests); "smtp" sends it.
+        "MAIL_BACKEND": os.environ.get("FK_MAIL_BACKEND", "outbox" if env in ("development", "testing") else "smtp"),
+        "MAIL_HOST": os.environ.get("FK_MAIL_HOST", "localhost"),
+        "MAIL_PORT": int(os.environ.get("FK_MAIL_PORT", "25")),
+        "MAIL_TLS": os.environ.get("FK_MAIL_TLS", "starttls"),  # starttls, ssl or none
+        "MAIL_USERNAME": os.environ.get("FK_MAIL_USERNAME", ""),
+        "MAIL_PASSWORD": os.environ.get("FK_MAIL_PASSWORD", ""),
+        "MAIL_SENDER": os.environ.get("FK_MAIL_SENDER", "Fallkonferenz <fallkonferenz@localhost>"),
+        "MAIL_TIMEOUT": float(os.environ.get("FK_MAIL_TIMEOUT", "10")),
+        "BASE_URL": os.environ.get("FK_BASE_URL", "http://127.0.0.1:5000"),
     }
     if overrides:
         cfg.update(overrides)

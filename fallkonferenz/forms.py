@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from wtforms import DateField, SelectMultipleField, widgets
+from wtforms import DateField, IntegerField, SelectMultipleField, widgets
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 REQUIRED = "Dieses Feld ist erforderlich."
@@ -53,3 +53,14 @@ class GermanDateField(DateField):
         except ValueError:
             self.data = None
             raise ValueError("Bitte ein gültiges Datum angeben (TT.MM.JJJJ).") from None
+
+
+class GermanIntegerField(IntegerField):
+    """A whole-number field with a German parse error."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            self.data = None
+            raise ValueError("Bitte eine ganze Zahl angeben.") from None

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 
-def _op(summary: str, *, body: str | None = None, ok: str = "200", params: tuple = ()) -> dict:
+def op(summary: str, *, body: str | None = None, ok: str = "200", params: tuple = ()) -> dict:
+    """One operation with the standard German error responses."""
     op = {
         "summary": summary,
         "parameters": [{"$ref": f"#/components/parameters/{p}"} for p in params],
@@ -36,27 +37,27 @@ OPENAPI = {
     "security": [{"bearerAuth": []}, {"sessionCookie": []}],
     "paths": {
         "/cases": {
-            "get": _op("Fälle auflisten und suchen (Fallnummer oder Name)", params=("q", "page")),
-            "post": _op("Fall anlegen (federführend: eigene Stelle)", body="CaseInput", ok="201"),
+            "get": op("Fälle auflisten und suchen (Fallnummer oder Name)", params=("q", "page")),
+            "post": op("Fall anlegen (federführend: eigene Stelle)", body="CaseInput", ok="201"),
         },
-        "/cases/{number}": {"get": _op("Fall mit sichtbaren Vermerken und Zielen", params=CASE)},
+        "/cases/{number}": {"get": op("Fall mit sichtbaren Vermerken und Zielen", params=CASE)},
         "/cases/{number}/notes": {
-            "get": _op("Sichtbare Vermerke", params=CASE),
-            "post": _op("Vermerk schreiben", params=CASE, body="NoteInput", ok="201"),
+            "get": op("Sichtbare Vermerke", params=CASE),
+            "post": op("Vermerk schreiben", params=CASE, body="NoteInput", ok="201"),
         },
         "/cases/{number}/goals": {
-            "get": _op("Ziele des Integrationsplans", params=CASE),
-            "post": _op("Ziel anlegen", params=CASE, body="GoalInput", ok="201"),
+            "get": op("Ziele des Integrationsplans", params=CASE),
+            "post": op("Ziel anlegen", params=CASE, body="GoalInput", ok="201"),
         },
         "/cases/{number}/goals/{goalId}": {
-            "patch": _op("Status eines Ziels ändern", params=(*CASE, "goalId"), body="GoalStatus")
+            "patch": op("Status eines Ziels ändern", params=(*CASE, "goalId"), body="GoalStatus")
         },
         "/cases/{number}/consents": {
-            "get": _op("Einwilligungen (alle Versionen, nach FHIR R5 Consent)", params=CASE),
-            "post": _op("Einwilligung erfassen", params=CASE, body="ConsentInput", ok="201"),
+            "get": op("Einwilligungen (alle Versionen, nach FHIR R5 Consent)", params=CASE),
+            "post": op("Einwilligung erfassen", params=CASE, body="ConsentInput", ok="201"),
         },
         "/cases/{number}/consents/{consentId}/revoke": {
-            "post": _op("Einwilligung widerrufen (sofort wirksam)", params=(*CASE, "consentId"), body="Revoke")
+            "post": op("Einwilligung widerrufen (sofort wirksam)", params=(*CASE, "consentId"), body="Revoke")
         },
     },
     "components": {

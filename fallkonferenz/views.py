@@ -8,7 +8,7 @@ from sqlalchemy import select, text
 from consent import service as consent_service
 from consent.policy import may_manage_users, may_read_audit, viewer_of
 
-from . import audit
+from . import audit, mail
 from .auth import service as auth_service
 from .errors import InvalidInput, NotFound
 from .extensions import db
@@ -86,6 +86,17 @@ def user_active(user_id: int):
     auth_service.set_user_active(g.user, user_id, active)
     flash("Das Konto wurde " + ("aktiviert." if active else "deaktiviert."), "success")
     return redirect(url_for("main.users"))
+
+
+@bp.route("/verwaltung/postausgang", methods=["GET", "POST"])
+def outbox():
+    """The admin's view of outgoing mail; in development and tests it is the only mailbox."""
+    _require(may_manage_users)
+    if request.method == "POST":
+        delivered, failed = mail.deliver_pending()
+        flash(f"{delivered} zugestellt, {failed} fehlgeschlagen.", "success" if not failed else "warning")
+        return redirect(url_for("main.outbox"))
+    return render_template("admin/outbox.html", messages=mail.recent())
 
 
 @bp.route("/zugangstoken", methods=["GET", "POST"])

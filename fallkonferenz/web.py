@@ -9,12 +9,13 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
+from . import mail
 from .auth import service as auth_service
 from .errors import DomainError
 from .extensions import csrf, db
 
 # The only views reachable without login; a test fails on any other unprotected rule.
-PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "health", "api.openapi"})
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "health", "api.openapi", "agenda.feed"})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 CSP = (
@@ -91,6 +92,8 @@ def finish_request(response):
         response = error_response(
             503, "Die Datenbank ist gerade nicht erreichbar. Nichts wurde gespeichert; bitte erneut versuchen."
         )
+    else:
+        response = mail.deliver_after(current_app._get_current_object(), response)
     return security_headers(response)
 
 

@@ -49,6 +49,8 @@ def wipe(app) -> None:
             names = ", ".join(t.name for t in tables)
             db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
         else:
+            # Polls and their slots point at each other: check foreign keys at commit, not per row.
+            db.session.execute(text("PRAGMA defer_foreign_keys=ON"))
             for table in reversed(tables):
                 db.session.execute(table.delete())
         db.session.commit()

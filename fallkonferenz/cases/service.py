@@ -13,6 +13,7 @@ from consent.policy import (
     Viewer,
     access_from_grants,
     active_grants,
+    active_grants_by_agency,
     listable_cases_clause,
     may_create_case,
     viewer_of,
@@ -261,6 +262,32 @@ def list_cases(
         detail={"cases": ids, "names_shown": shown, "search": search_kind},
     )
     return CasePage(rows, page, has_next, total)
+
+
+def agency_access(case_ids, agency_ids, at: datetime | None = None) -> dict[tuple[int, int], Access]:
+    """What each agency's case workers may see of each case, in three queries (for agendas)."""
+    case_ids, agency_ids = list(set(case_ids)), list(set(agency_ids))
+    if not case_ids or not agency_ids:
+        return {}
+    at = at or now()
+    leads = dict(db.session.execute(select(Case.id, Case.lead_agency_id).where(Case.id.in_(case_ids))).all())
+    granted: dict[tuple[int, int], set[str]] = {}
+    for case_id, agency_id, category in db.session.execute(active_grants_by_agency(case_ids, agency_ids, at)):
+        granted.setdefault((case_id, agency_id), set()).add(category)
+    wrote = select(Note.case_id, Note.author_agency_id).where(
+        Note.case_id.in_(case_ids), Note.author_agency_id.in_(agency_ids)
+    )
+    goals = select(Goal.case_id, Goal.author_agency_id).where(
+        Goal.case_id.in_(case_ids), Goal.author_agency_id.in_(agency_ids)
+    )
+    authored = set(db.session.execute(wrote.union(goals)).all())
+    out = {}
+    for case_id in leads:
+        for agency_id in agency_ids:
+            viewer = Viewer(user_id=0, agency_id=agency_id, role="case_worker")
+            key = (case_id, agency_id)
+            out[key] = access_from_grants(viewer, leads[case_id], granted.get(key, ()), authored=key in authored)
+    return out
 
 
 def _agency_codes() -> dict[int, str]:

@@ -1,0 +1,218 @@
+"""JSON API /api/v1/conferences, over the same services as the pages (OParl Meeting / AgendaItem names)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Blueprint, g, jsonify, request
+
+from fallkonferenz.errors import InvalidInput
+from fallkonferenz.openapi import OPENAPI, op
+
+from . import items, service
+
+bp = Blueprint("agenda_api", __name__)
+
+
+def _body() -> dict:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise InvalidInput("Der Inhalt ist kein gültiges JSON-Objekt.")
+    return data
+
+
+def _dt(data: dict, key: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(str(data.get(key, "")))
+    except ValueError:
+        raise InvalidInput(errors={key: "Bitte Datum und Uhrzeit im Format JJJJ-MM-TTTHH:MM angeben (UTC)."}) from None
+    return value.replace(tzinfo=None)
+
+
+def _int(data: dict, key: str, default=None) -> int | None:
+    value = data.get(key, default)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInput(errors={key: "Muss eine ganze Zahl sein."})
+    return value
+
+
+def _meeting(conference) -> dict:
+    return {
+        "id": conference.id,
+        "type": "https://schema.oparl.org/1.1/Meeting",
+        "name": conference.title,
+        "kind": conference.kind,
+        "meetingState": conference.state,
+        "start": conference.start.isoformat() + "Z",
+        "end": conference.end.isoformat() + "Z",
+        "location": conference.location,
+        "videoLink": conference.video_link,
+        "cancelled": conference.state == "abgesagt",
+        "agendaVersion": conference.agenda_version,
+    }
+
+
+def _item(view: items.ItemView, order: int) -> dict:
+    out = {
+        "id": view.id,
+        "type": "https://schema.oparl.org/1.1/AgendaItem",
+        "number": view.number,
+        "order": order,
+        "name": view.title,
+        "public": False,
+        "kind": view.kind,
+        "start": view.starts.isoformat() + "Z",
+        "end": view.ends.isoformat() + "Z",
+        "timeBox": view.time_box,
+        "confidential": view.confidential,
+    }
+    if view.case_number:
+        out["case"] = {"number": view.case_number, "name": view.client_name}
+    return out
+
+
+@bp.get("")
+def conferences():
+    upcoming, past = service.my_conferences(g.user)
+    return jsonify(upcoming=[_meeting(c) for c in upcoming], past=[_meeting(c) for c in past])
+
+
+@bp.post("")
+def create():
+    data = _body()
+    conference = service.create_conference(
+        g.user,
+        service.ConferenceInput(
+            title=str(data.get("name", "")),
+            kind=str(data.get("kind", "fallkonferenz")),
+            start=_dt(data, "start"),
+            end=_dt(data, "end"),
+            location=str(data.get("location", "")),
+            video_link=str(data.get("videoLink", "")),
+        ),
+        [_int({"p": p}, "p") for p in data.get("participants", []) if p is not None]
+        if isinstance(data.get("participants", []), list)
+        else [],
+    )
+    return jsonify(_meeting(conference)), 201
+
+
+@bp.get("/<int:conference_id>")
+def conference(conference_id: int):
+    view = items.conference_view(g.user, conference_id)
+    out = _meeting(view.conference)
+    out["agendaItem"] = [_item(v, i) for i, v in enumerate(view.items, start=1)]
+    out["participants"] = [
+        {"name": p.user.display_name, "agency": p.user.agency.code, "response": p.response} for p in view.participants
+    ]
+    return jsonify(out)
+
+
+@bp.post("/<int:conference_id>/items")
+def add_item(conference_id: int):
+    data = _body()
+    try:
+        item = items.add_item(
+            g.user,
+            conference_id,
+            items.ItemInput(
+                title=str(data.get("name", "")),
+                kind=str(data.get("kind", "")),
+                time_box=_int(data, "timeBox", 15),
+                case_ref=str(data["case"]) if data.get("case") else None,
+                position=_int(data, "order"),
+            ),
+            confirmed=bool(data.get("confirmClosed")),
+            version=_int(data, "agendaVersion"),
+        )
+    except items.NeedsConfirmation as exc:
+        return jsonify(error=exc.message, closedFor=exc.agencies), 409
+    return jsonify(id=item.id, order=item.position), 201
+
+
+@bp.delete("/<int:conference_id>/items/<int:item_id>")
+def remove_item(conference_id: int, item_id: int):
+    items.remove_item(g.user, conference_id, item_id, _int(request.args, "agendaVersion"))
+    return jsonify(ok=True)
+
+
+@bp.put("/<int:conference_id>/order")
+def reorder(conference_id: int):
+    data = _body()
+    ids = data.get("items")
+    if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+        raise InvalidInput(errors={"items": "Liste der Tagesordnungspunkt-IDs erwartet."})
+    items.reorder(g.user, conference_id, ids, _int(data, "agendaVersion"))
+    return jsonify(ok=True)
+
+
+OPENAPI["paths"].update(
+    {
+        "/conferences": {
+            "get": op("Meine Konferenzen (OParl Meeting)"),
+            "post": op("Konferenz planen (Moderation)", body="ConferenceInput", ok="201"),
+        },
+        "/conferences/{conferenceId}": {
+            "get": op("Konferenz mit Tagesordnung, soweit die Einwilligung reicht", params=("conferenceId",))
+        },
+        "/conferences/{conferenceId}/items": {
+            "post": op("Tagesordnungspunkt hinzufügen", params=("conferenceId",), body="AgendaItemInput", ok="201")
+        },
+        "/conferences/{conferenceId}/items/{itemId}": {
+            "delete": op("Tagesordnungspunkt entfernen", params=("conferenceId", "itemId"))
+        },
+        "/conferences/{conferenceId}/order": {
+            "put": op(
+                "Reihenfolge speichern (mit agendaVersion gegen veraltete Stände)",
+                params=("conferenceId",),
+                body="Order",
+            )
+        },
+    }
+)
+OPENAPI["components"]["parameters"].update(
+    {
+        "conferenceId": {"name": "conferenceId", "in": "path", "required": True, "schema": {"type": "integer"}},
+        "itemId": {"name": "itemId", "in": "path", "required": True, "schema": {"type": "integer"}},
+    }
+)
+OPENAPI["components"]["schemas"].update(
+    {
+        "ConferenceInput": {
+            "type": "object",
+            "required": ["name", "start", "end"],
+            "properties": {
+                "name": {"type": "string", "maxLength": 200},
+                "kind": {"enum": ["fallkonferenz", "uebergangskonferenz", "lenkungsgruppe"]},
+                "start": {"type": "string", "format": "date-time"},
+                "end": {"type": "string", "format": "date-time"},
+                "location": {"type": "string"},
+                "videoLink": {"type": "string"},
+                "participants": {"type": "array", "items": {"type": "integer"}},
+            },
+        },
+        "AgendaItemInput": {
+            "type": "object",
+            "required": ["kind", "timeBox"],
+            "properties": {
+                "kind": {"enum": ["fallbesprechung", "bericht", "verschiedenes"]},
+                "name": {"type": "string"},
+                "case": {"type": "string"},
+                "timeBox": {"type": "integer", "minimum": 1, "maximum": 240},
+                "order": {"type": "integer"},
+                "agendaVersion": {"type": "integer"},
+                "confirmClosed": {"type": "boolean"},
+            },
+        },
+        "Order": {
+            "type": "object",
+            "required": ["items", "agendaVersion"],
+            "properties": {
+                "items": {"type": "array", "items": {"type": "integer"}},
+                "agendaVersion": {"type": "integer"},
+            },
+        },
+    }
+)

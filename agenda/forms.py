@@ -1,0 +1,68 @@
+"""Shape validation for conference, poll and agenda input."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import DateTimeLocalField, SelectField, StringField, TextAreaField
+from wtforms.validators import NumberRange
+
+from fallkonferenz.forms import GermanIntegerField as IntegerField
+from fallkonferenz.forms import MultiCheckboxField, max_len, optional, required, required_input
+
+from .models import ITEM_KINDS, KINDS
+
+DT_FORMATS = ["%Y-%m-%dT%H:%M", "%d.%m.%Y %H:%M"]
+DT_ERROR = "Bitte Datum und Uhrzeit angeben (TT.MM.JJJJ HH:MM)."
+
+
+class GermanDateTimeField(DateTimeLocalField):
+    """datetime-local input with a German parse error."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        super().__init__(label, validators, format=DT_FORMATS, **kwargs)
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            self.data = None
+            raise ValueError(DT_ERROR) from None
+
+
+class ConferenceForm(FlaskForm):
+    title = StringField("Titel", validators=[required(), max_len(200)])
+    kind = SelectField("Art", choices=list(KINDS.items()), validators=[required()])
+    start = GermanDateTimeField("Beginn", validators=[required_input()])
+    end = GermanDateTimeField("Ende", validators=[required_input()])
+    location = StringField("Ort", validators=[max_len(300)])
+    video_link = StringField("Videolink", validators=[max_len(500)])
+    participants = MultiCheckboxField("Teilnehmende", coerce=int)
+
+
+class PollForm(FlaskForm):
+    """Up to eight slot rows; empty rows are ignored."""
+
+
+for _i in range(8):
+    setattr(PollForm, f"start{_i}", GermanDateTimeField(f"Termin {_i + 1}: Beginn", validators=[optional()]))
+    setattr(PollForm, f"end{_i}", GermanDateTimeField(f"Termin {_i + 1}: Ende", validators=[optional()]))
+
+
+class ItemForm(FlaskForm):
+    kind = SelectField("Art", choices=list(ITEM_KINDS.items()), validators=[required()])
+    case = StringField("Fallnummer (bei Fallbesprechung)", validators=[max_len(20)])
+    title = StringField("Titel", validators=[max_len(300)])
+    time_box = IntegerField(
+        "Zeit (Minuten)",
+        default=15,
+        validators=[
+            required_input(),
+            NumberRange(min=1, max=240, message="Die Zeit muss zwischen 1 und 240 Minuten liegen."),
+        ],
+    )
+    presenter = SelectField("Vortragende Person", coerce=int, validators=[optional()])
+    position = IntegerField("An Position (leer: ans Ende)", validators=[optional()])
+
+
+class CancelForm(FlaskForm):
+    reason = TextAreaField("Grund der Absage", validators=[required(), max_len(1000)])

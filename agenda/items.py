@@ -1,0 +1,340 @@
+"""Agenda items (Tagesordnungspunkte) and the consent-aware view of a conference."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from consent.policy import NO_ACCESS, Access, for_viewer, viewer_of
+from fallkonferenz import audit, mail
+from fallkonferenz.casecrypto import ciphers_for
+from fallkonferenz.cases.service import agency_access, load_case_for
+from fallkonferenz.errors import Conflict, DomainError, InvalidInput, NotFound
+from fallkonferenz.extensions import db
+from fallkonferenz.models import Agency, Case, User
+
+from .models import ITEM_KINDS, AgendaItem, Conference, Decision, Task
+from .service import check_title, load_conference, load_moderated, overlaps, poll_table, visible_conference_ids
+
+MAX_ITEMS = 50
+MAX_TIME_BOX = 240
+CONFIDENTIAL = "vertraulicher Fall"
+
+
+class NeedsConfirmation(DomainError):
+    """Adding this case item closes it to invited agencies; the moderator must confirm."""
+
+    status = 409
+
+    def __init__(self, agencies: list[str]):
+        super().__init__(
+            "Für diesen Fall fehlt die Einwilligung folgender eingeladener Stellen: " + ", ".join(agencies)
+        )
+        self.agencies = agencies
+
+
+@dataclass
+class ItemInput:
+    title: str
+    kind: str
+    time_box: int
+    case_ref: str | None = None
+    presenter_id: int | None = None
+    position: int | None = None  # 1-based; None appends
+
+
+def _check_item(data: ItemInput) -> None:
+    errors = {}
+    if data.kind not in ITEM_KINDS:
+        errors["kind"] = "Unbekannte Art des Tagesordnungspunkts."
+    if not isinstance(data.time_box, int) or not 0 < data.time_box <= MAX_TIME_BOX:
+        errors["time_box"] = f"Die Zeit muss zwischen 1 und {MAX_TIME_BOX} Minuten liegen."
+    if data.kind == "fallbesprechung" and not data.case_ref:
+        errors["case"] = "Eine Fallbesprechung braucht eine Fallnummer."
+    if data.kind != "fallbesprechung" and not (data.title or "").strip():
+        errors["title"] = "Bitte geben Sie einen Titel an."
+    if len(data.title or "") > 300:
+        errors["title"] = "Höchstens 300 Zeichen."
+    if errors:
+        raise InvalidInput(errors=errors)
+
+
+def _check_version(conference: Conference, version: int | None) -> None:
+    if version is not None and version != conference.agenda_version:
+        raise Conflict(
+            "Die Tagesordnung wurde inzwischen geändert. Bitte prüfen Sie die aktuelle Reihenfolge "
+            "und versuchen Sie es erneut."
+        )
+
+
+def closed_agencies(conference: Conference, case_id: int) -> list[str]:
+    """Invited agencies that may not see the case: the item stays closed to them."""
+    agency_ids = {p.user.agency_id for p in conference.participants if p.active}
+    table = agency_access([case_id], agency_ids)
+    codes = dict(db.session.execute(select(Agency.id, Agency.code).where(Agency.id.in_(agency_ids))).all())
+    return sorted(codes[a] for a in agency_ids if not table[(case_id, a)].visible)
+
+
+def add_item(actor: User, conference_id: int, data: ItemInput, *, confirmed: bool = False, version: int | None = None):
+    """Add a TOP; a case item needs a case the moderator sees (else 404, nothing changes)."""
+    conference = load_moderated(actor, conference_id)
+    _check_version(conference, version)
+    _check_item(data)
+    if len(conference.items) >= MAX_ITEMS:
+        raise InvalidInput(errors={"items": f"Eine Tagesordnung hat höchstens {MAX_ITEMS} Punkte."})
+    case = None
+    if data.kind == "fallbesprechung":
+        case, _access = load_case_for(actor, data.case_ref.strip())
+        if any(i.case_id == case.id for i in conference.items):
+            raise InvalidInput(errors={"case": "Dieser Fall steht schon auf der Tagesordnung."})
+        closed = closed_agencies(conference, case.id)
+        if closed and not confirmed:
+            raise NeedsConfirmation(closed)
+    title = (data.title or "").strip() or ("Fallbesprechung" if case else "")
+    if case is None:
+        check_title(title, [i.case_id for i in conference.items if i.case_id])
+    position = (
+        len(conference.items) + 1 if data.position is None else max(1, min(data.position, len(conference.items) + 1))
+    )
+    for item in conference.items:
+        if item.position >= position:
+            item.position += 1
+    item = AgendaItem(
+        title=title,
+        kind=data.kind,
+        case_id=case.id if case else None,
+        time_box=data.time_box,
+        presenter_id=data.presenter_id,
+        position=position,
+    )
+    conference.items.append(item)
+    conference.items.sort(key=lambda i: i.position)
+    conference.agenda_version += 1
+    db.session.flush()
+    audit.record(
+        "agenda.item_add",
+        actor=actor,
+        case_id=item.case_id,
+        detail={"conference": conference.id, "item": item.id},
+    )
+    return item
+
+
+def remove_item(actor: User, conference_id: int, item_id: int, version: int | None = None) -> None:
+    conference = load_moderated(actor, conference_id)
+    _check_version(conference, version)
+    item = next((i for i in conference.items if i.id == item_id), None)
+    if item is None:
+        raise NotFound("Tagesordnungspunkt nicht gefunden.")
+    conference.items.remove(item)
+    for position, other in enumerate(conference.items, start=1):
+        other.position = position
+    conference.agenda_version += 1
+    audit.record("agenda.item_remove", actor=actor, case_id=item.case_id, detail={"conference": conference.id})
+
+
+def reorder(actor: User, conference_id: int, ordered_ids: list[int], version: int | None) -> None:
+    """Save a new order; a stale order (someone changed the agenda meanwhile) is refused, nothing lost."""
+    conference = load_moderated(actor, conference_id)
+    _check_version(conference, version)
+    current = {i.id: i for i in conference.items}
+    if sorted(ordered_ids) != sorted(current):
+        raise Conflict("Die Reihenfolge passt nicht zur aktuellen Tagesordnung. Bitte laden Sie die Seite neu.")
+    for position, item_id in enumerate(ordered_ids, start=1):
+        current[item_id].position = position
+    conference.items.sort(key=lambda i: i.position)
+    conference.agenda_version += 1
+    audit.record("agenda.reorder", actor=actor, detail={"conference": conference.id})
+
+
+def move_item(actor: User, conference_id: int, item_id: int, step: int, version: int | None) -> None:
+    """Move one item up (-1) or down (+1): the keyboard-friendly way to reorder."""
+    conference = load_conference(actor, conference_id)
+    ids = [i.id for i in conference.items]
+    if item_id not in ids:
+        raise NotFound("Tagesordnungspunkt nicht gefunden.")
+    index = ids.index(item_id)
+    target = index + step
+    if 0 <= target < len(ids):
+        ids[index], ids[target] = ids[target], ids[index]
+    reorder(actor, conference_id, ids, version)
+
+
+# -- the view -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class FollowUp:
+    """Wiedervorlage: what the previous conference on the case left open."""
+
+    conference_title: str
+    conference_start: datetime
+    decisions: list[str] = field(default_factory=list)
+    tasks: list[Task] = field(default_factory=list)
+
+
+@dataclass
+class ItemView:
+    id: int
+    number: str
+    kind: str
+    starts: datetime
+    ends: datetime
+    time_box: int
+    title: str
+    confidential: bool
+    case_number: str | None = None
+    client_name: str | None = None
+    presenter: str | None = None
+    closed_for: list[str] = field(default_factory=list)
+    follow_up: FollowUp | None = None
+
+
+@dataclass
+class ConferenceView:
+    conference: Conference
+    is_moderator: bool
+    items: list[ItemView]
+    overrun_minutes: int
+    participants: list
+    poll: dict
+    warnings: list[str]
+    failed_mail: list
+    my_response: str | None
+
+
+def conference_view(actor: User, conference_id: int) -> ConferenceView:
+    """The conference as this user may see it: a case item in full only where the policy allows."""
+    conference = load_conference(actor, conference_id)
+    viewer = viewer_of(actor)
+    is_moderator = conference.moderator_id == actor.id
+    case_ids = [i.case_id for i in conference.items if i.case_id]
+    agency_ids = {p.user.agency_id for p in conference.participants if p.active} | {actor.agency_id}
+    table = agency_access(case_ids, agency_ids)
+    mine = {cid: for_viewer(viewer, table.get((cid, actor.agency_id), NO_ACCESS)) for cid in case_ids}
+    open_ids = [cid for cid in case_ids if mine[cid].visible]
+    numbers, names = _case_labels(open_ids, mine, actor)
+    follow_ups = _follow_ups(conference, open_ids)
+    presenters = _names({i.presenter_id for i in conference.items})
+    codes = dict(db.session.execute(select(Agency.id, Agency.code)).all())
+    items, clock = [], conference.start
+    for index, item in enumerate(conference.items, start=1):
+        ends = clock + timedelta(minutes=item.time_box)
+        confidential = bool(item.case_id) and not mine[item.case_id].visible
+        view = ItemView(
+            id=item.id,
+            number=f"TOP {index}",
+            kind=item.kind,
+            starts=clock,
+            ends=ends,
+            time_box=item.time_box,
+            title=CONFIDENTIAL if confidential else item.title,
+            confidential=confidential,
+            presenter=None if confidential else presenters.get(item.presenter_id),
+        )
+        if item.case_id and not confidential:
+            view.case_number, view.client_name = numbers.get(item.case_id), names.get(item.case_id)
+            view.follow_up = follow_ups.get(item.case_id)
+            if is_moderator:
+                view.closed_for = sorted(codes[a] for a in agency_ids if not table[(item.case_id, a)].visible)
+        items.append(view)
+        clock = ends
+    overrun = max(0, int((clock - conference.end).total_seconds() // 60))
+    me = next((p for p in conference.participants if p.user_id == actor.id and p.active), None)
+    audit.record(
+        "agenda.read",
+        actor=actor,
+        categories=["stammdaten"] if names else [],
+        purpose="Tagesordnung",
+        detail={"conference": conference.id, "cases": open_ids},
+    )
+    return ConferenceView(
+        conference=conference,
+        is_moderator=is_moderator,
+        items=items,
+        overrun_minutes=overrun,
+        participants=conference.participants,
+        poll=poll_table(conference) if conference.poll else {},
+        warnings=overlaps(actor, conference) if is_moderator and conference.state in ("geplant", "eingeladen") else [],
+        failed_mail=mail.failures(f"conference:{conference.id}") if is_moderator else [],
+        my_response=me.response if me else None,
+    )
+
+
+def _names(ids) -> dict[int, str]:
+    ids = [i for i in ids if i]
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all())
+
+
+def _case_labels(case_ids, access: dict[int, Access], actor) -> tuple[dict[int, str], dict[int, str]]:
+    if not case_ids:
+        return {}, {}
+    rows = db.session.execute(
+        select(Case.id, Case.number, Case.given_name_enc, Case.family_name_enc).where(Case.id.in_(case_ids))
+    ).all()
+    ciphers = ciphers_for(case_ids)
+    numbers, names = {}, {}
+    for r in rows:
+        numbers[r.id] = r.number
+        if access[r.id].sees_record_field("stammdaten") and r.id in ciphers:
+            cipher = ciphers[r.id]
+            given = cipher.read("cases", r.id, "given_name", r.given_name_enc, actor) or ""
+            family = cipher.read("cases", r.id, "family_name", r.family_name_enc, actor) or ""
+            names[r.id] = f"{given} {family}".strip()
+    return numbers, names
+
+
+def _follow_ups(conference: Conference, case_ids) -> dict[int, FollowUp]:
+    """The previous conference's decisions and still-open tasks for each case (three queries)."""
+    if not case_ids:
+        return {}
+    earlier = db.session.execute(
+        select(AgendaItem.id, AgendaItem.case_id, Conference.title, Conference.start)
+        .join(Conference, Conference.id == AgendaItem.conference_id)
+        .where(
+            AgendaItem.case_id.in_(case_ids),
+            Conference.start < conference.start,
+            Conference.state != "abgesagt",
+            Conference.id != conference.id,
+        )
+        .order_by(Conference.start.desc())
+    ).all()
+    latest: dict[int, tuple] = {}
+    for item_id, case_id, title, start in earlier:
+        latest.setdefault(case_id, (item_id, title, start))
+    if not latest:
+        return {}
+    item_ids = [v[0] for v in latest.values()]
+    decisions = db.session.execute(
+        select(Decision.agenda_item_id, Decision.text)
+        .where(Decision.agenda_item_id.in_(item_ids))
+        .order_by(Decision.id)
+    ).all()
+    tasks = db.session.scalars(
+        select(Task).where(Task.agenda_item_id.in_(item_ids), Task.status == "offen").order_by(Task.due_date)
+    ).all()
+    out = {case_id: FollowUp(title, start) for case_id, (_, title, start) in latest.items()}
+    by_item = {item_id: case_id for case_id, (item_id, _, _) in latest.items()}
+    for item_id, text in decisions:
+        out[by_item[item_id]].decisions.append(text)
+    for task in tasks:
+        out[by_item[task.agenda_item_id]].tasks.append(task)
+    return out
+
+
+def case_conferences(actor: User, case_ref) -> tuple[Case, list[tuple[Conference, bool]]]:
+    """The conferences that discussed a case the actor may see; each marked whether she may open it."""
+    case, _access = load_case_for(actor, case_ref)
+    rows = db.session.scalars(
+        select(Conference)
+        .join(AgendaItem, AgendaItem.conference_id == Conference.id)
+        .where(AgendaItem.case_id == case.id)
+        .order_by(Conference.start.desc())
+    ).all()
+    visible = visible_conference_ids(actor, [c.id for c in rows])
+    audit.record("case.conferences", actor=actor, case_id=case.id, purpose="Konferenzen zum Fall")
+    return case, [(c, c.id in visible) for c in rows]

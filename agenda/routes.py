@@ -1,0 +1,291 @@
+"""Thin views: conference list, planning, agenda, poll, responses, calendar."""
+
+from __future__ import annotations
+
+from flask import Response, flash, g, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from fallkonferenz.errors import InvalidInput
+from fallkonferenz.extensions import db
+from fallkonferenz.forms import form_errors
+from fallkonferenz.models import Agency, User
+
+from . import bp, calendar, items, service
+from .forms import CancelForm, ConferenceForm, ItemForm, PollForm
+
+
+def _people() -> list[User]:
+    """Active accounts that can take part in case conferences, for the participant picker."""
+    return db.session.scalars(
+        select(User)
+        .join(Agency)
+        .where(User.active.is_(True), Agency.active.is_(True), User.role.in_(("case_worker", "moderator")))
+        .order_by(Agency.code, User.display_name)
+    ).all()
+
+
+def _conference_form(**kwargs) -> ConferenceForm:
+    form = ConferenceForm(**kwargs)
+    form.participants.choices = [(u.id, f"{u.agency.code} – {u.display_name}") for u in _people()]
+    return form
+
+
+def _input(form: ConferenceForm) -> service.ConferenceInput:
+    return service.ConferenceInput(
+        title=form.title.data or "",
+        kind=form.kind.data,
+        start=form.start.data,
+        end=form.end.data,
+        location=form.location.data or "",
+        video_link=form.video_link.data or "",
+    )
+
+
+def _version() -> int | None:
+    try:
+        return int(request.form.get("version", ""))
+    except ValueError:
+        return None
+
+
+@bp.get("/konferenzen")
+def index():
+    upcoming, past = service.my_conferences(g.user)
+    return render_template("agenda/index.html", upcoming=upcoming, past=past)
+
+
+@bp.route("/konferenzen/neu", methods=["GET", "POST"])
+def create():
+    form = _conference_form()
+    errors = {}
+    if form.is_submitted():
+        try:
+            if not form.validate():
+                raise InvalidInput(errors=form_errors(form))
+            conference = service.create_conference(g.user, _input(form), form.participants.data or [])
+            flash("Die Konferenz wurde angelegt. Laden Sie ein oder starten Sie eine Terminumfrage.", "success")
+            return redirect(url_for("agenda.detail", conference_id=conference.id))
+        except InvalidInput as exc:
+            errors = exc.errors
+    return render_template("agenda/form.html", form=form, errors=errors), (422 if errors else 200)
+
+
+@bp.route("/konferenzen/<int:conference_id>/bearbeiten", methods=["GET", "POST"])
+def edit(conference_id: int):
+    conference = service.load_moderated(g.user, conference_id)
+    form = _conference_form(obj=conference) if request.method == "GET" else _conference_form()
+    errors = {}
+    if request.method == "POST":
+        try:
+            if not form.validate():
+                raise InvalidInput(errors=form_errors(form))
+            service.update_conference(g.user, conference_id, _input(form))
+            flash("Die Konferenz wurde gespeichert.", "success")
+            return redirect(url_for("agenda.detail", conference_id=conference_id))
+        except InvalidInput as exc:
+            errors = exc.errors
+    return render_template("agenda/form.html", form=form, errors=errors, conference=conference), (
+        422 if errors else 200
+    )
+
+
+@bp.get("/konferenzen/<int:conference_id>")
+def detail(conference_id: int):
+    return _render_detail(conference_id)
+
+
+def _render_detail(conference_id: int, *, item_form=None, errors=None, confirm=None, status=200):
+    view = items.conference_view(g.user, conference_id)
+    if item_form is None:
+        item_form = ItemForm(formdata=None)
+    item_form.presenter.choices = [(0, "—")] + [(p.user.id, p.user.display_name) for p in view.participants]
+    colleagues = [u for u in _people() if u.agency_id == g.user.agency_id and u.id != g.user.id]
+    return (
+        render_template(
+            "agenda/detail.html",
+            view=view,
+            c=view.conference,
+            item_form=item_form,
+            errors=errors or {},
+            confirm=confirm,
+            poll_form=PollForm(formdata=None),
+            cancel_form=CancelForm(formdata=None),
+            people=_people() if view.is_moderator else [],
+            colleagues=colleagues,
+        ),
+        status,
+    )
+
+
+@bp.post("/konferenzen/<int:conference_id>/status")
+def state(conference_id: int):
+    service.set_state(g.user, conference_id, request.form.get("state", ""), request.form.get("reason", ""))
+    flash("Der Status wurde geändert.", "success")
+    return redirect(url_for("agenda.detail", conference_id=conference_id))
+
+
+@bp.post("/konferenzen/<int:conference_id>/teilnehmende")
+def add_participants(conference_id: int):
+    ids = [int(v) for v in request.form.getlist("user") if v.isdigit()]
+    if not ids:
+        raise InvalidInput(errors={"participants": "Bitte wählen Sie mindestens eine Person."})
+    for warning in service.add_participants(g.user, conference_id, ids):
+        flash(warning, "warning")
+    flash("Die Teilnehmenden wurden hinzugefügt.", "success")
+    return redirect(url_for("agenda.detail", conference_id=conference_id, _anchor="teilnehmende"))
+
+
+@bp.post("/konferenzen/<int:conference_id>/teilnehmende/<int:user_id>/entfernen")
+def remove_participant(conference_id: int, user_id: int):
+    service.remove_participant(g.user, conference_id, user_id)
+    flash("Die Person nimmt nicht mehr teil.", "success")
+    return redirect(url_for("agenda.detail", conference_id=conference_id, _anchor="teilnehmende"))
+
+
+@bp.post("/konferenzen/<int:conference_id>/antwort")
+def respond(conference_id: int):
+    substitute = request.form.get("substitute", "")
+    service.respond(
+        g.user, conference_id, request.form.get("response", ""), int(substitute) if substitute.isdigit() else None
+    )
+    flash("Ihre Antwort wurde gespeichert.", "success")
+    return redirect(url_for("agenda.detail", conference_id=conference_id))
+
+
+@bp.post("/konferenzen/<int:conference_id>/umfrage")
+def create_poll(conference_id: int):
+    form = PollForm()
+    if not form.validate():
+        raise InvalidInput(errors=form_errors(form))
+    slots = []
+    for i in range(8):
+        start, end = getattr(form, f"start{i}").data, getattr(form, f"end{i}").data
+        if start and end:
+            slots.append((start, end))
+        elif start or end:
+            raise InvalidInput(errors={f"slot{i}": f"Termin {i + 1}: Bitte Beginn und Ende angeben."})
+    service.create_poll(g.user, conference_id, slots)
+    flash("Die Terminumfrage wurde verschickt.", "success")
+    return redirect(url_for("agenda.detail", conference_id=conference_id, _anchor="umfrage"))
+
+
+@bp.post("/konferenzen/<int:conference_id>/umfrage/antwort")
+def answer_poll(conference_id: int):
+    answers = {}
+    for key, value in request.form.items():
+        if key.startswith("slot-") and key[5:].isdigit():
+            answers[int(key[5:])] = value
+    service.answer_poll(g.user, conference_id, answers)
+    flash("Ihre Antworten wurden gespeichert. Sie können sie bis zur Festlegung ändern.", "success")
+    return redirect(url_for("agenda.detail", conference_id=conference_id, _anchor="umfrage"))
+
+
+@bp.post("/konferenzen/<int:conference_id>/umfrage/<int:slot_id>/festlegen")
+def fix_slot(conference_id: int, slot_id: int):
+    service.fix_slot(g.user, conference_id, slot_id)
+    flash("Der Termin steht fest. Alle Teilnehmenden wurden eingeladen.", "success")
+    return redirect(url_for("agenda.detail", conference_id=conference_id))
+
+
+@bp.post("/konferenzen/<int:conference_id>/top")
+def add_item(conference_id: int):
+    form = ItemForm()
+    form.presenter.choices = [(0, "—")] + [(u.id, u.display_name) for u in _people()]
+    if not form.validate():
+        return _render_detail(conference_id, item_form=form, errors=form_errors(form), status=422)
+    data = items.ItemInput(
+        title=form.title.data or "",
+        kind=form.kind.data,
+        time_box=form.time_box.data,
+        case_ref=(form.case.data or "").strip() or None,
+        presenter_id=form.presenter.data or None,
+        position=form.position.data,
+    )
+    try:
+        items.add_item(g.user, conference_id, data, confirmed=request.form.get("confirm") == "1", version=_version())
+    except items.NeedsConfirmation as exc:
+        return _render_detail(conference_id, item_form=form, confirm=exc.agencies, status=409)
+    except InvalidInput as exc:
+        return _render_detail(conference_id, item_form=form, errors=exc.errors, status=422)
+    flash("Der Tagesordnungspunkt wurde hinzugefügt.", "success")
+    return redirect(url_for("agenda.detail", conference_id=conference_id, _anchor="tagesordnung"))
+
+
+@bp.post("/konferenzen/<int:conference_id>/top/<int:item_id>/entfernen")
+def remove_item(conference_id: int, item_id: int):
+    items.remove_item(g.user, conference_id, item_id, _version())
+    flash("Der Tagesordnungspunkt wurde entfernt.", "success")
+    return redirect(url_for("agenda.detail", conference_id=conference_id, _anchor="tagesordnung"))
+
+
+@bp.post("/konferenzen/<int:conference_id>/top/<int:item_id>/verschieben")
+def move_item(conference_id: int, item_id: int):
+    step = -1 if request.form.get("richtung") == "hoch" else 1
+    items.move_item(g.user, conference_id, item_id, step, _version())
+    return redirect(url_for("agenda.detail", conference_id=conference_id, _anchor=f"top-{item_id}"))
+
+
+@bp.post("/konferenzen/<int:conference_id>/reihenfolge")
+def reorder(conference_id: int):
+    positions = []
+    for key, value in request.form.items():
+        if key.startswith("pos-") and key[4:].isdigit():
+            try:
+                positions.append((int(value), int(key[4:])))
+            except ValueError:
+                raise InvalidInput(errors={"order": "Bitte nur Zahlen als Position angeben."}) from None
+    items.reorder(g.user, conference_id, [item_id for _, item_id in sorted(positions)], _version())
+    flash("Die Reihenfolge wurde gespeichert.", "success")
+    return redirect(url_for("agenda.detail", conference_id=conference_id, _anchor="tagesordnung"))
+
+
+@bp.get("/konferenzen/<int:conference_id>/einladung.ics")
+def ics(conference_id: int):
+    conference = service.load_conference(g.user, conference_id)
+    method = "CANCEL" if conference.state == "abgesagt" else "REQUEST"
+    body = calendar.invitation(
+        conference, service.active_participants(conference), service.conference_url(conference), method
+    )
+    return Response(
+        body,
+        mimetype="text/calendar",
+        headers={"Content-Disposition": f'attachment; filename="konferenz-{conference.id}.ics"'},
+    )
+
+
+@bp.get("/faelle/<number>/konferenzen")
+def case_conferences(number: str):
+    case, rows = items.case_conferences(g.user, number)
+    return render_template("agenda/case_conferences.html", case=case, rows=rows)
+
+
+@bp.route("/kalender", methods=["GET", "POST"])
+def calendar_settings():
+    token = None
+    if request.method == "POST":
+        if request.form.get("action") == "widerrufen":
+            service.revoke_calendar_token(g.user)
+            flash("Der Kalender-Link wurde widerrufen.", "success")
+        else:
+            token = service.create_calendar_token(g.user)
+    feed_url = url_for("agenda.feed", token=token, _external=True) if token else None
+    return render_template("agenda/calendar.html", feed_url=feed_url, active=service.has_calendar_token(g.user))
+
+
+@bp.get("/kalender/<token>.ics")
+def feed(token: str):
+    return Response(service.calendar_feed(token), mimetype="text/calendar")
+
+
+@bp.app_context_processor
+def agenda_vocabulary():
+    from .models import ITEM_KINDS, KINDS, POLL_ANSWERS, RESPONSES, STATES, TASK_STATUS
+
+    return {
+        "KINDS": KINDS,
+        "STATES": STATES,
+        "ITEM_KINDS": ITEM_KINDS,
+        "RESPONSES": RESPONSES,
+        "POLL_ANSWERS": POLL_ANSWERS,
+        "TASK_STATUS": TASK_STATUS,
+    }

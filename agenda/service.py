@@ -1,0 +1,528 @@
+"""Conference operations: planning, date polls, invitations, responses, reminders, calendar feed."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import and_, or_, select
+
+from consent.policy import may_plan_conferences, may_see_conference, viewer_of
+from fallkonferenz import audit, mail
+from fallkonferenz.casecrypto import keyring
+from fallkonferenz.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from fallkonferenz.extensions import db
+from fallkonferenz.models import CaseNameToken, User, utcnow
+
+from . import calendar
+from .models import (
+    KINDS,
+    POLL_ANSWERS,
+    RESPONSES,
+    STATES,
+    CalendarToken,
+    Conference,
+    DatePoll,
+    Participant,
+    PollAnswer,
+    PollSlot,
+)
+
+MAX_HOURS = 12
+CASE_NUMBER_RE = re.compile(r"FK-\d{4}-\d{4}", re.IGNORECASE)
+
+
+class InvalidTransition(DomainError):
+    status = 409
+    message = "Dieser Statuswechsel ist nicht möglich."
+
+
+@dataclass
+class ConferenceInput:
+    title: str
+    kind: str
+    start: datetime
+    end: datetime
+    location: str = ""
+    video_link: str = ""
+
+
+def now() -> datetime:
+    return utcnow()
+
+
+def conference_url(conference: Conference) -> str:
+    return f"{current_app.config['BASE_URL'].rstrip('/')}/konferenzen/{conference.id}"
+
+
+# -- loading and checks ----------------------------------------------------------------------------------
+
+
+def load_conference(actor: User, conference_id: int) -> Conference:
+    """The conference if the actor may see it; 404 otherwise, so its existence does not leak."""
+    conference = db.session.get(Conference, conference_id)
+    if conference is None:
+        raise NotFound("Konferenz nicht gefunden.")
+    ids = [p.user_id for p in conference.participants]
+    if not may_see_conference(viewer_of(actor), conference.moderator_id, ids):
+        raise NotFound("Konferenz nicht gefunden.")
+    return conference
+
+
+def load_moderated(actor: User, conference_id: int) -> Conference:
+    """The conference if the actor moderates it; participants get 403, everyone else 404."""
+    conference = load_conference(actor, conference_id)
+    if conference.moderator_id != actor.id:
+        raise Forbidden("Nur die Moderation kann die Konferenz ändern.")
+    if conference.state in ("beendet", "abgesagt"):
+        raise Conflict("Die Konferenz ist beendet oder abgesagt und kann nicht mehr geändert werden.")
+    return conference
+
+
+def check_times(start: datetime, end: datetime, *, new: bool, field: str = "start") -> None:
+    errors = {}
+    if end <= start:
+        errors["end"] = "Das Ende muss nach dem Beginn liegen."
+    elif end - start > timedelta(hours=MAX_HOURS):
+        errors["end"] = f"Eine Konferenz dauert höchstens {MAX_HOURS} Stunden."
+    if new and start < now() - timedelta(minutes=1):
+        errors[field] = "Der Beginn darf nicht in der Vergangenheit liegen."
+    if errors:
+        raise InvalidInput(errors=errors)
+
+
+def check_title(title: str, case_ids=()) -> str:
+    """Conference titles go into e-mails and calendars: no case numbers, no client names."""
+    title = (title or "").strip()
+    if not title:
+        raise InvalidInput(errors={"title": "Bitte geben Sie einen Titel an."})
+    if len(title) > 200:
+        raise InvalidInput(errors={"title": "Höchstens 200 Zeichen."})
+    if CASE_NUMBER_RE.search(title):
+        raise InvalidInput(errors={"title": "Der Titel darf keine Fallnummer enthalten (er steht in E-Mails)."})
+    if case_ids:
+        tokens = keyring().blind_tokens(title, prefixes=False)
+        hit = db.session.scalar(
+            select(CaseNameToken.case_id).where(
+                CaseNameToken.case_id.in_(list(case_ids)), CaseNameToken.token.in_(tokens)
+            )
+        )
+        if hit is not None:
+            raise InvalidInput(errors={"title": "Der Titel darf keinen Namen einer Klientin/eines Klienten enthalten."})
+    return title
+
+
+def _check_input(data: ConferenceInput, *, new: bool, case_ids=()) -> None:
+    if data.kind not in KINDS:
+        raise InvalidInput(errors={"kind": "Unbekannte Art der Konferenz."})
+    check_title(data.title, case_ids)
+    check_times(data.start, data.end, new=new)
+    if len(data.location) > 300 or len(data.video_link) > 500:
+        raise InvalidInput(errors={"location": "Ort oder Link ist zu lang."})
+    if data.video_link and not data.video_link.startswith(("https://", "http://")):
+        raise InvalidInput(errors={"video_link": "Der Videolink muss mit https:// beginnen."})
+
+
+def _active_users(user_ids) -> list[User]:
+    ids = {int(i) for i in user_ids}
+    users = db.session.scalars(select(User).where(User.id.in_(ids))).all() if ids else []
+    found = {u.id for u in users}
+    if found != ids:
+        raise InvalidInput(errors={"participants": "Unbekannte Person in der Teilnehmerliste."})
+    inactive = [u.display_name for u in users if not u.active or not u.agency.active]
+    if inactive:
+        raise InvalidInput(
+            errors={"participants": "Deaktiviertes Konto kann nicht eingeladen werden: " + ", ".join(inactive)}
+        )
+    return list(users)
+
+
+# -- conferences ----------------------------------------------------------------------------------------
+
+
+def create_conference(actor: User, data: ConferenceInput, participant_ids=()) -> Conference:
+    """Plan a conference; the moderator takes part, the others are invited later (or through a poll)."""
+    if not may_plan_conferences(viewer_of(actor)):
+        raise Forbidden("Konferenzen plant die Moderation.")
+    _check_input(data, new=True)
+    conference = Conference(
+        title=data.title.strip(),
+        kind=data.kind,
+        start=data.start,
+        end=data.end,
+        location=data.location.strip(),
+        video_link=data.video_link.strip(),
+        moderator_id=actor.id,
+    )
+    db.session.add(conference)
+    users = _active_users(set(participant_ids) | {actor.id})
+    conference.participants = [Participant(user_id=u.id) for u in users]
+    db.session.flush()
+    audit.record("conference.create", actor=actor, detail={"conference": conference.id})
+    return conference
+
+
+def update_conference(actor: User, conference_id: int, data: ConferenceInput) -> Conference:
+    """Change title, time or place; invited people get an update with the same UID and a higher SEQUENCE."""
+    conference = load_moderated(actor, conference_id)
+    _check_input(data, new=data.start != conference.start, case_ids=[i.case_id for i in conference.items if i.case_id])
+    conference.title, conference.kind = data.title.strip(), data.kind
+    conference.start, conference.end = data.start, data.end
+    conference.location, conference.video_link = data.location.strip(), data.video_link.strip()
+    conference.updated_at = now()
+    if conference.state == "eingeladen":
+        conference.ical_sequence += 1
+        _notify(conference, active_participants(conference), "Geändert")
+    audit.record("conference.update", actor=actor, detail={"conference": conference.id})
+    return conference
+
+
+def active_participants(conference: Conference) -> list[User]:
+    return [p.user for p in conference.participants if p.active]
+
+
+def set_state(actor: User, conference_id: int, state: str, reason: str = "") -> Conference:
+    """Move the meeting state along geplant → eingeladen → läuft → beendet, or cancel it."""
+    conference = load_conference(actor, conference_id)
+    if conference.moderator_id != actor.id:
+        raise Forbidden("Nur die Moderation kann den Status ändern.")
+    if state not in STATES or not conference.can_move_to(state):
+        raise InvalidTransition(f"Von „{STATES[conference.state]}“ geht es nicht nach „{STATES.get(state, state)}“.")
+    if state == "abgesagt":
+        reason = (reason or "").strip()
+        if not reason or len(reason) > 1000:
+            raise InvalidInput(
+                errors={"reason": "Bitte geben Sie einen Grund für die Absage an (höchstens 1000 Zeichen)."}
+            )
+        conference.cancel_reason = reason
+        if conference.state == "eingeladen":
+            conference.ical_sequence += 1
+            _notify(conference, active_participants(conference), "Abgesagt", method="CANCEL")
+    if state == "eingeladen":
+        _invite(conference, active_participants(conference))
+    conference.state = state
+    conference.updated_at = now()
+    audit.record("conference.state", actor=actor, detail={"conference": conference.id, "state": state})
+    return conference
+
+
+def _invite(conference: Conference, users: list[User]) -> None:
+    stamp = now()
+    for p in conference.participants:
+        if p.user_id in {u.id for u in users}:
+            p.invited_at = stamp
+    _notify(conference, users, "Einladung")
+
+
+def add_participants(actor: User, conference_id: int, user_ids) -> list[str]:
+    """Invite more people; returns overlap warnings the moderator may read."""
+    conference = load_moderated(actor, conference_id)
+    present = {p.user_id for p in conference.participants}
+    users = [u for u in _active_users(user_ids) if u.id not in present]
+    for user in users:
+        conference.participants.append(Participant(user_id=user.id))
+    db.session.flush()
+    if conference.state == "eingeladen" and users:
+        _invite(conference, users)
+    audit.record(
+        "conference.participants", actor=actor, detail={"conference": conference.id, "added": [u.id for u in users]}
+    )
+    return overlaps(actor, conference, [u.id for u in users])
+
+
+def remove_participant(actor: User, conference_id: int, user_id: int) -> None:
+    conference = load_moderated(actor, conference_id)
+    row = next((p for p in conference.participants if p.user_id == user_id), None)
+    if row is None or user_id == conference.moderator_id:
+        raise NotFound("Teilnehmer/in nicht gefunden.")
+    if conference.state == "eingeladen" and row.active:
+        _notify(conference, [row.user], "Ausgeladen", method="CANCEL")
+    conference.participants.remove(row)
+    audit.record("conference.participants", actor=actor, detail={"conference": conference.id, "removed": user_id})
+
+
+def overlaps(actor: User, conference: Conference, user_ids=None) -> list[str]:
+    """Warnings for participants booked into another conference at the same time."""
+    ids = list(user_ids if user_ids is not None else [p.user_id for p in conference.participants if p.active])
+    if not ids:
+        return []
+    rows = db.session.execute(
+        select(Participant.user_id, Conference)
+        .join(Conference, Conference.id == Participant.conference_id)
+        .where(
+            Participant.user_id.in_(ids),
+            Participant.response.notin_(("absage", "vertretung")),
+            Conference.id != conference.id,
+            Conference.state.notin_(("abgesagt", "beendet")),
+            and_(Conference.start < conference.end, Conference.end > conference.start),
+        )
+    ).all()
+    if not rows:
+        return []
+    names = dict(db.session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all())
+    seen = visible_conference_ids(actor, [c.id for _, c in rows])
+    out = []
+    for user_id, other in rows:
+        if other.id in seen:
+            when = f"{other.start:%d.%m.%Y %H:%M}–{other.end:%H:%M}"
+            out.append(f"{names[user_id]} ist zur gleichen Zeit in „{other.title}“ ({when}) eingeplant.")
+        else:
+            out.append(f"{names[user_id]} hat zur gleichen Zeit bereits einen anderen Termin.")
+    return out
+
+
+def visible_conference_ids(actor: User, ids) -> set[int]:
+    mine = select(Participant.conference_id).where(Participant.user_id == actor.id, Participant.conference_id.in_(ids))
+    moderated = select(Conference.id).where(Conference.moderator_id == actor.id, Conference.id.in_(ids))
+    return set(db.session.scalars(mine.union(moderated)))
+
+
+# -- responses ------------------------------------------------------------------------------------------
+
+
+def respond(actor: User, conference_id: int, response: str, substitute_id: int | None = None) -> Participant:
+    """Zusage, Absage or Vertretung (a colleague of the same agency takes the seat)."""
+    conference = load_conference(actor, conference_id)
+    if conference.state in ("beendet", "abgesagt"):
+        raise Conflict("Die Konferenz ist beendet oder abgesagt.")
+    row = next((p for p in conference.participants if p.user_id == actor.id and p.active), None)
+    if row is None:
+        raise NotFound("Sie sind zu dieser Konferenz nicht eingeladen.")
+    if response not in RESPONSES or response == "offen":
+        raise InvalidInput(errors={"response": "Bitte wählen Sie Zusage, Absage oder Vertretung."})
+    if response == "vertretung":
+        substitute = db.session.get(User, substitute_id) if substitute_id else None
+        if substitute is None or substitute.agency_id != actor.agency_id or substitute.id == actor.id:
+            raise InvalidInput(
+                errors={"substitute": "Die Vertretung muss eine Kollegin/ein Kollege Ihrer Stelle sein."}
+            )
+        _active_users([substitute.id])
+        if any(p.user_id == substitute.id for p in conference.participants):
+            raise InvalidInput(errors={"substitute": "Diese Person nimmt bereits teil."})
+        conference.participants.append(Participant(user_id=substitute.id, substitute_for_id=actor.id))
+        row.represented_by_id = substitute.id
+        db.session.flush()
+        if conference.state == "eingeladen":
+            _invite(conference, [substitute])
+    row.response, row.responded_at = response, now()
+    audit.record("conference.response", actor=actor, detail={"conference": conference.id, "response": response})
+    return row
+
+
+# -- date poll ------------------------------------------------------------------------------------------
+
+
+def create_poll(actor: User, conference_id: int, slots: list[tuple[datetime, datetime]]) -> DatePoll:
+    """Propose 2–8 slots; every participant is asked by e-mail."""
+    conference = load_moderated(actor, conference_id)
+    if conference.state != "geplant":
+        raise Conflict("Eine Terminumfrage ist nur vor der Einladung möglich.")
+    if conference.poll is not None:
+        raise Conflict("Für diese Konferenz gibt es schon eine Terminumfrage.")
+    if not 2 <= len(slots) <= 8:
+        raise InvalidInput(errors={"slots": "Bitte schlagen Sie 2 bis 8 Termine vor."})
+    for i, (start, end) in enumerate(slots):
+        check_times(start, end, new=True, field=f"slot{i}")
+    conference.poll = DatePoll(slots=[PollSlot(start=s, end=e) for s, e in slots])
+    db.session.flush()
+    _notify(conference, [u for u in active_participants(conference) if u.id != actor.id], "Terminumfrage", ics=False)
+    audit.record("poll.create", actor=actor, detail={"conference": conference.id, "slots": len(slots)})
+    return conference.poll
+
+
+def answer_poll(actor: User, conference_id: int, answers: dict[int, str]) -> None:
+    """Answer ja / vielleicht / nein per slot; changeable until a slot is fixed."""
+    conference = load_conference(actor, conference_id)
+    poll = conference.poll
+    if poll is None or not any(p.user_id == actor.id and p.active for p in conference.participants):
+        raise NotFound("Terminumfrage nicht gefunden.")
+    if poll.fixed_slot_id is not None:
+        raise Conflict("Der Termin steht bereits fest; Antworten sind nicht mehr möglich.")
+    slot_ids = {s.id for s in poll.slots}
+    if not answers or set(answers) - slot_ids or set(answers.values()) - set(POLL_ANSWERS):
+        raise InvalidInput(
+            errors={"answers": "Bitte beantworten Sie die vorgeschlagenen Termine mit ja, vielleicht oder nein."}
+        )
+    for slot_id, answer in answers.items():
+        row = db.session.get(PollAnswer, (slot_id, actor.id))
+        if row is None:
+            db.session.add(PollAnswer(slot_id=slot_id, user_id=actor.id, answer=answer))
+        else:
+            row.answer, row.updated_at = answer, now()
+    audit.record("poll.answer", actor=actor, detail={"conference": conference.id})
+
+
+def poll_table(conference: Conference) -> dict:
+    """Answers per slot and participant, for the moderator."""
+    poll = conference.poll
+    if poll is None:
+        return {}
+    slot_ids = [s.id for s in poll.slots]
+    answers = {
+        (a.slot_id, a.user_id): a.answer
+        for a in db.session.scalars(select(PollAnswer).where(PollAnswer.slot_id.in_(slot_ids)))
+    }
+    people = [p.user for p in conference.participants if p.active]
+    yes = {s.id: sum(1 for u in people if answers.get((s.id, u.id)) == "ja") for s in poll.slots}
+    return {"slots": poll.slots, "people": people, "answers": answers, "yes": yes}
+
+
+def fix_slot(actor: User, conference_id: int, slot_id: int) -> Conference:
+    """Fix the date: the conference takes the slot's time and everyone is invited."""
+    conference = load_moderated(actor, conference_id)
+    poll = conference.poll
+    if poll is None:
+        raise NotFound("Terminumfrage nicht gefunden.")
+    if poll.fixed_slot_id is not None:
+        raise Conflict("Der Termin wurde bereits festgelegt.")
+    slot = next((s for s in poll.slots if s.id == slot_id), None)
+    if slot is None:
+        raise NotFound("Termin nicht gefunden.")
+    check_times(slot.start, slot.end, new=True)
+    poll.fixed_slot_id, poll.fixed_at = slot.id, now()
+    conference.start, conference.end = slot.start, slot.end
+    audit.record("poll.fix", actor=actor, detail={"conference": conference.id, "slot": slot.id})
+    return set_state(actor, conference.id, "eingeladen")
+
+
+# -- lists ----------------------------------------------------------------------------------------------
+
+
+def my_conferences(actor: User) -> tuple[list[Conference], list[Conference]]:
+    """Upcoming and past conferences the actor moderates or takes part in."""
+    mine = select(Participant.conference_id).where(Participant.user_id == actor.id)
+    stmt = select(Conference).where(or_(Conference.moderator_id == actor.id, Conference.id.in_(mine)))
+    cut = now()
+    upcoming = db.session.scalars(stmt.where(Conference.end >= cut).order_by(Conference.start)).all()
+    past = db.session.scalars(stmt.where(Conference.end < cut).order_by(Conference.start.desc()).limit(50)).all()
+    return list(upcoming), list(past)
+
+
+# -- mail and calendar ----------------------------------------------------------------------------------
+
+SUBJECTS = {
+    "Einladung": "Einladung: {title}",
+    "Geändert": "Geändert: {title}",
+    "Abgesagt": "Abgesagt: {title}",
+    "Ausgeladen": "Ausgeladen: {title}",
+    "Terminumfrage": "Terminumfrage: {title}",
+    "Erinnerung": "Erinnerung: {title} (morgen)",
+}
+
+
+def mail_text(conference: Conference, kind: str, user: User) -> str:
+    """The body of a conference e-mail: time, place, link, counts – never a case number, name or detail."""
+    cases = sum(1 for i in conference.items if i.case_id)
+    lines = [
+        f"Guten Tag {user.display_name},",
+        "",
+        {
+            "Einladung": "Sie sind zu folgender Konferenz eingeladen:",
+            "Geändert": "Die folgende Konferenz wurde geändert:",
+            "Abgesagt": f"Die folgende Konferenz wurde abgesagt. Grund: {conference.cancel_reason}",
+            "Ausgeladen": "Sie nehmen an der folgenden Konferenz nicht mehr teil:",
+            "Terminumfrage": "Für die folgende Konferenz wird ein Termin gesucht. Bitte geben Sie an, wann Sie können:",
+            "Erinnerung": "Erinnerung an die Konferenz morgen:",
+        }[kind],
+        "",
+        f"  {conference.title} ({KINDS[conference.kind]})",
+        f"  {conference.start:%d.%m.%Y, %H:%M} bis {conference.end:%H:%M} Uhr (UTC)",
+    ]
+    if conference.location:
+        lines.append(f"  Ort: {conference.location}")
+    if conference.video_link:
+        lines.append(f"  Video: {conference.video_link}")
+    lines += [
+        f"  Tagesordnung: {len(conference.items)} Punkte, davon {cases} Fallbesprechungen",
+        "",
+        f"Tagesordnung, Zu- oder Absage: {conference_url(conference)}",
+        "(Falldaten sehen Sie nur nach Anmeldung und nur mit Einwilligung.)",
+    ]
+    return "\n".join(lines)
+
+
+def _notify(
+    conference: Conference,
+    users: list[User],
+    kind: str,
+    method: str = "REQUEST",
+    ics: bool = True,
+    dedupe: str | None = None,
+) -> int:
+    """Queue one e-mail per user; returns how many were new (a dedupe key makes repeats no-ops)."""
+    attendees = active_participants(conference)
+    ics_text = calendar.invitation(conference, attendees, conference_url(conference), method) if ics else None
+    sent = 0
+    for user in users:
+        sent += (
+            mail.enqueue(
+                user,
+                SUBJECTS[kind].format(title=conference.title),
+                mail_text(conference, kind, user),
+                ics=ics_text,
+                ics_method=method if ics else None,
+                topic=f"conference:{conference.id}",
+                dedupe_key=f"{dedupe}:{user.id}" if dedupe else None,
+            )
+            is not None
+        )
+    return sent
+
+
+def send_reminders(at: datetime | None = None) -> int:
+    """Remind participants 24 hours ahead; idempotent, so cron may run it as often as it likes."""
+    at = at or now()
+    due = db.session.scalars(
+        select(Conference).where(
+            Conference.state == "eingeladen", Conference.start > at, Conference.start <= at + timedelta(hours=24)
+        )
+    ).all()
+    sent = 0
+    for conference in due:
+        users = [p.user for p in conference.participants if p.active and p.response != "absage"]
+        key = f"reminder:{conference.id}:{conference.start:%Y%m%d%H%M}"
+        sent += _notify(conference, users, "Erinnerung", dedupe=key)
+    return sent
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_calendar_token(actor: User) -> str:
+    """A new private feed URL secret; the previous one stops working."""
+    for row in db.session.scalars(
+        select(CalendarToken).where(CalendarToken.user_id == actor.id, CalendarToken.revoked_at.is_(None))
+    ):
+        row.revoked_at = now()
+    token = secrets.token_urlsafe(32)
+    db.session.add(CalendarToken(user_id=actor.id, token_hash=_token_hash(token)))
+    audit.record("calendar.token", actor=actor)
+    return token
+
+
+def revoke_calendar_token(actor: User) -> None:
+    for row in db.session.scalars(
+        select(CalendarToken).where(CalendarToken.user_id == actor.id, CalendarToken.revoked_at.is_(None))
+    ):
+        row.revoked_at = now()
+    audit.record("calendar.token_revoke", actor=actor)
+
+
+def has_calendar_token(actor: User) -> bool:
+    stmt = select(CalendarToken.id).where(CalendarToken.user_id == actor.id, CalendarToken.revoked_at.is_(None))
+    return db.session.scalar(stmt) is not None
+
+
+def calendar_feed(token: str) -> str:
+    """The feed of the token's owner; an unknown or revoked token is a 404."""
+    row = db.session.scalar(select(CalendarToken).where(CalendarToken.token_hash == _token_hash(token or "")))
+    if row is None or row.revoked_at is not None or not row.user.active:
+        raise NotFound("Kalender nicht gefunden.")
+    upcoming, past = my_conferences(row.user)
+    audit.record("calendar.feed", actor=row.user)
+    return calendar.feed(upcoming + past[:20], conference_url)

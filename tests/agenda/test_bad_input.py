@@ -1,0 +1,166 @@
+"""Every bad input of the conferences issue: a German 4xx, nothing stored, nothing lost."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from agenda.models import AgendaItem, Conference, DatePoll
+from fallkonferenz.extensions import db
+from fallkonferenz.models import OutboxMessage, utcnow
+from tests.agenda.conftest import conference_form, slot
+
+
+def _count(query, model):
+    return query(lambda: db.session.query(model).count(), commit=False)
+
+
+def _fmt(dt):
+    return dt.strftime("%Y-%m-%dT%H:%M")
+
+
+@pytest.mark.parametrize(
+    ("over", "message"),
+    [
+        ("end_before_start", "Das Ende muss nach dem Beginn liegen."),
+        ("too_long", "höchstens 12 Stunden"),
+        ("past", "nicht in der Vergangenheit"),
+        ("bad_date", "Bitte Datum und Uhrzeit angeben"),
+        ("case_number_in_title", "keine Fallnummer"),
+        ("empty_title", "Dieses Feld ist erforderlich."),
+        ("bad_link", "https://"),
+    ],
+)
+def test_bad_conference_input(scene, clients, query, over, message):
+    start = (utcnow() + timedelta(days=2)).replace(hour=10, minute=0, second=0, microsecond=0)
+    changes = {
+        "end_before_start": {"start": _fmt(start), "end": _fmt(start - timedelta(hours=1))},
+        "too_long": {"start": _fmt(start), "end": _fmt(start + timedelta(hours=12, minutes=1))},
+        "past": {"start": _fmt(start - timedelta(days=5)), "end": _fmt(start - timedelta(days=5, hours=-1))},
+        "bad_date": {"start": "morgen früh"},
+        "case_number_in_title": {"title": f"Fallkonferenz {scene.open_case}"},
+        "empty_title": {"title": ""},
+        "bad_link": {"video_link": "javascript:alert(1)"},
+    }[over]
+    resp = clients["KI"].post("/konferenzen/neu", data=conference_form(scene, **changes))
+    assert resp.status_code == 422
+    body = resp.get_data(as_text=True)
+    assert message in body
+    assert 'value="Kreishaus, Raum 2.14"' in body  # what was typed comes back
+    assert _count(query, Conference) == 0
+
+
+def test_only_moderators_plan(scene, clients, query):
+    assert clients["JC"].post("/konferenzen/neu", data=conference_form(scene)).status_code == 403
+    assert _count(query, Conference) == 0
+
+
+@pytest.mark.parametrize("time_box", ["0", "-5", "241", "zehn"])
+def test_time_box_out_of_range(scene, clients, planned, query, time_box):
+    resp = clients["KI"].post(
+        f"/konferenzen/{planned}/top", data={"kind": "bericht", "title": "Bericht", "time_box": time_box}
+    )
+    assert resp.status_code == 422
+    assert "Minuten" in resp.get_data(as_text=True) or "ganze Zahl" in resp.get_data(as_text=True)
+    assert _count(query, AgendaItem) == 0
+
+
+def test_at_most_fifty_items(scene, clients, planned, query):
+    def fill():
+        conference = db.session.get(Conference, planned)
+        conference.items = [
+            AgendaItem(title=f"Punkt {i}", kind="bericht", time_box=1, position=i + 1) for i in range(50)
+        ]
+
+    query(fill)
+    resp = clients["KI"].post(
+        f"/konferenzen/{planned}/top", data={"kind": "bericht", "title": "Einer zu viel", "time_box": "5"}
+    )
+    assert resp.status_code == 422 and "höchstens 50 Punkte" in resp.get_data(as_text=True)
+    assert _count(query, AgendaItem) == 50
+
+
+def test_poll_with_one_slot_is_refused(scene, clients, planned, query):
+    start, end = slot(3)
+    resp = clients["KI"].post(f"/konferenzen/{planned}/umfrage", data={"start0": start, "end0": end})
+    assert resp.status_code == 422 and "2 bis 8 Termine" in resp.get_data(as_text=True)
+    assert _count(query, DatePoll) == 0
+
+
+def test_poll_with_nine_slots_is_refused(scene, planned, query):
+    """The form offers eight rows; the service itself refuses a ninth, whoever calls it."""
+    from agenda import service
+    from fallkonferenz.errors import InvalidInput
+    from tests.agenda.conftest import user
+
+    def nine():
+        slots = [(utcnow() + timedelta(days=3 + i), utcnow() + timedelta(days=3 + i, hours=1)) for i in range(9)]
+        service.create_poll(user(scene.users["KI"]), planned, slots)
+
+    with pytest.raises(InvalidInput) as caught:
+        query(nine)
+    assert "2 bis 8" in caught.value.errors["slots"]
+    assert _count(query, DatePoll) == 0
+
+
+def test_poll_slot_in_the_past_or_half_filled(scene, clients, planned, query):
+    start, end = slot(3)
+    past = _fmt(utcnow() - timedelta(days=2))
+    resp = clients["KI"].post(
+        f"/konferenzen/{planned}/umfrage", data={"start0": start, "end0": end, "start1": past, "end1": end}
+    )
+    assert resp.status_code == 422
+    resp = clients["KI"].post(f"/konferenzen/{planned}/umfrage", data={"start0": start, "end0": end, "start1": start})
+    assert resp.status_code == 422 and "Beginn und Ende" in resp.get_data(as_text=True)
+    assert _count(query, DatePoll) == 0
+
+
+def test_bad_state_transition_and_cancel_without_reason(scene, clients, planned, query):
+    ki = clients["KI"]
+    assert ki.post(f"/konferenzen/{planned}/status", data={"state": "beendet"}).status_code == 409
+    assert ki.post(f"/konferenzen/{planned}/status", data={"state": "abgesagt", "reason": ""}).status_code == 422
+    assert ki.post(f"/konferenzen/{planned}/status", data={"state": "unsinn"}).status_code == 409
+    assert query(lambda: db.session.get(Conference, planned).state, commit=False) == "geplant"
+
+
+def test_unreachable_mail_server_keeps_the_conference_shows_the_failure_and_retries(
+    scene, clients, planned, query, app
+):
+    app.config.update(MAIL_BACKEND="smtp", MAIL_HOST="127.0.0.1", MAIL_PORT=9, MAIL_TLS="none", MAIL_TIMEOUT=2)
+    try:
+        resp = clients["KI"].post(f"/konferenzen/{planned}/status", data={"state": "eingeladen"})
+        assert resp.status_code == 302
+        assert query(lambda: db.session.get(Conference, planned).state, commit=False) == "eingeladen"
+        from fallkonferenz import mail
+
+        delivered, failed = query(mail.deliver_pending)
+        assert delivered == 0 and failed == 4
+        page = clients["KI"].get(f"/konferenzen/{planned}").get_data(as_text=True)
+        assert "E-Mails konnten nicht zugestellt werden" in page and "erneut versucht" in page
+        rows = query(lambda: [(m.status, m.attempts) for m in db.session.query(OutboxMessage)], commit=False)
+        assert rows == [("fehlgeschlagen", 1)] * 4
+        # Not due again before the back-off has passed; after it, retried (and failing again, still kept).
+        assert query(mail.deliver_pending) == (0, 0)
+        later = utcnow() + timedelta(minutes=5)
+        assert query(lambda: mail.deliver_pending(now=later)) == (0, 4)
+        assert query(lambda: {m.attempts for m in db.session.query(OutboxMessage)}, commit=False) == {2}
+        result = app.test_cli_runner().invoke(args=["mail", "send"])
+        assert result.exit_code == 0 and "0 zugestellt" in result.output
+    finally:
+        app.config.update(MAIL_BACKEND="outbox")
+
+
+def test_answering_a_poll_with_unknown_slots_or_answers(scene, clients, planned, query):
+    start, end = slot(3)
+    start2, end2 = slot(4)
+    clients["KI"].post(
+        f"/konferenzen/{planned}/umfrage", data={"start0": start, "end0": end, "start1": start2, "end1": end2}
+    )
+    slot_id = query(lambda: db.session.get(Conference, planned).poll.slots[0].id, commit=False)
+    assert (
+        clients["JC"].post(f"/konferenzen/{planned}/umfrage/antwort", data={f"slot-{slot_id}": "immer"}).status_code
+        == 422
+    )
+    assert clients["JC"].post(f"/konferenzen/{planned}/umfrage/antwort", data={"slot-999999": "ja"}).status_code == 422
+    assert clients["KI"].post(f"/konferenzen/{planned}/umfrage/999999/festlegen").status_code == 404

@@ -1,0 +1,335 @@
+"""Planning a conference end to end: poll, invitations, consent-aware agenda, responses, calendar files."""
+
+from __future__ import annotations
+
+import icalendar
+import pytest
+
+from agenda.models import AgendaItem, Conference, Participant
+from fallkonferenz.extensions import db
+from fallkonferenz.models import OutboxMessage, User
+from tests.agenda.conftest import conference_form, slot
+
+
+def _add(client, cid, **data):
+    page = client.get(f"/konferenzen/{cid}").get_data(as_text=True)
+    marker = 'name="version" value="'
+    version = int(page.split(marker, 1)[1].split('"', 1)[0]) if marker in page else ""
+    form = {"kind": "fallbesprechung", "case": "", "title": "", "time_box": "20", "presenter": "0", "version": version}
+    form.update(data)
+    return client.post(f"/konferenzen/{cid}/top", data=form)
+
+
+def _outbox(query):
+    return query(
+        lambda: [(m.to_address, m.subject, m.body, m.ics or "") for m in db.session.query(OutboxMessage)], commit=False
+    )
+
+
+def test_coordinator_plans_through_the_poll_and_everyone_is_invited(scene, clients, planned, query):
+    ki, jc = clients["KI"], clients["JC"]
+    slots = [slot(4), slot(5, 14)]
+    resp = ki.post(
+        f"/konferenzen/{planned}/umfrage",
+        data={"start0": slots[0][0], "end0": slots[0][1], "start1": slots[1][0], "end1": slots[1][1]},
+    )
+    assert resp.status_code == 302
+    assert any("Terminumfrage" in subject for _, subject, _, _ in _outbox(query))
+    slot_ids = query(lambda: [s.id for s in db.session.get(Conference, planned).poll.slots], commit=False)
+    assert (
+        jc.post(
+            f"/konferenzen/{planned}/umfrage/antwort", data={f"slot-{slot_ids[0]}": "nein", f"slot-{slot_ids[1]}": "ja"}
+        ).status_code
+        == 302
+    )
+    # Answers can change until the slot is fixed.
+    assert (
+        jc.post(f"/konferenzen/{planned}/umfrage/antwort", data={f"slot-{slot_ids[0]}": "vielleicht"}).status_code
+        == 302
+    )
+    table = ki.get(f"/konferenzen/{planned}").get_data(as_text=True)
+    assert "vielleicht" in table and "Zusagen" in table
+    assert ki.post(f"/konferenzen/{planned}/umfrage/{slot_ids[1]}/festlegen").status_code == 302
+    conference = query(lambda: db.session.get(Conference, planned), commit=False)
+    assert conference.state == "eingeladen" and conference.start.strftime("%Y-%m-%dT%H:%M") == slots[1][0]
+    invitations = [m for m in _outbox(query) if m[1].startswith("Einladung")]
+    assert len(invitations) == 4  # moderator, JC, AA, ABH
+    cal = icalendar.Calendar.from_ical(invitations[0][3])
+    assert cal["METHOD"] == "REQUEST"
+    # Fixing twice is refused; answering after the fix too.
+    assert ki.post(f"/konferenzen/{planned}/umfrage/{slot_ids[0]}/festlegen").status_code == 409
+    assert jc.post(f"/konferenzen/{planned}/umfrage/antwort", data={f"slot-{slot_ids[0]}": "ja"}).status_code == 409
+
+
+def test_consent_aware_agenda_closes_case_items_to_agencies_without_consent(scene, clients, planned, query):
+    ki = clients["KI"]
+    # The open case is closed only to ABH: the form names it and waits for confirmation.
+    first = _add(ki, planned, case=scene.open_case)
+    assert first.status_code == 409 and "ABH" in first.get_data(as_text=True)
+    assert query(lambda: db.session.query(AgendaItem).count(), commit=False) == 0
+    assert _add(ki, planned, case=scene.open_case, confirm="1").status_code == 302
+    second = _add(ki, planned, case=scene.closed_case)
+    body = second.get_data(as_text=True)
+    assert second.status_code == 409 and "ABH, JC" in body
+    assert _add(ki, planned, case=scene.closed_case, confirm="1", title="Wohnsitzauflage").status_code == 302
+    assert _add(ki, planned, kind="verschiedenes", title="Verschiedenes", time_box="10").status_code == 302
+    ki.post(f"/konferenzen/{planned}/status", data={"state": "eingeladen"})
+
+    expected = {  # agency -> case numbers it may see in full
+        "KI": {scene.open_case, scene.closed_case},
+        "AA": {scene.open_case, scene.closed_case},
+        "JC": {scene.open_case},
+        "ABH": set(),
+    }
+    for code, visible in expected.items():
+        client = clients[code]
+        page = client.get(f"/konferenzen/{planned}").get_data(as_text=True)
+        api = client.get(f"/api/v1/conferences/{planned}").get_data(as_text=True)
+        ics = client.get(f"/konferenzen/{planned}/einladung.ics").get_data(as_text=True)
+        for number in (scene.open_case, scene.closed_case):
+            for text in (page, api):
+                assert (number in text) is (number in visible), (code, number)
+                assert (scene.names[number] in text) is (number in visible), (code, number)
+            assert number not in ics and scene.names[number] not in ics
+        hidden = 2 - len(visible)
+        assert page.count("vertraulicher Fall") == hidden, code
+        if scene.closed_case not in visible:
+            assert "Wohnsitzauflage" not in page and "Wohnsitzauflage" not in api
+    # The moderator sees for whom each item is closed.
+    moderator = ki.get(f"/konferenzen/{planned}").get_data(as_text=True)
+    assert "Geschlossen für: ABH, JC" in moderator
+    # No e-mail or calendar file carries a case number, a client name or an item title.
+    for _to, subject, body, ics in _outbox(query):
+        for secret in (scene.open_case, scene.closed_case, "Haddad", "Tesfay", "Amal", "Senait", "Wohnsitzauflage"):
+            assert secret not in subject + body + ics
+
+
+def test_people_not_invited_get_404_everywhere(scene, clients, planned):
+    ja = clients["JA"]
+    for url in (f"/konferenzen/{planned}", f"/konferenzen/{planned}/einladung.ics", f"/api/v1/conferences/{planned}"):
+        assert ja.get(url).status_code == 404
+    assert ja.post(f"/konferenzen/{planned}/antwort", data={"response": "zusage"}).status_code == 404
+    assert ja.post(f"/konferenzen/{planned}/umfrage/antwort", data={"slot-1": "ja"}).status_code == 404
+    assert "Fallkonferenz Musterstadt" not in ja.get("/konferenzen").get_data(as_text=True)
+
+
+def test_participants_cannot_change_the_agenda(scene, clients, planned, query):
+    jc = clients["JC"]
+    assert _add(jc, planned, kind="bericht", title="Bericht").status_code == 403
+    assert jc.post(f"/konferenzen/{planned}/status", data={"state": "eingeladen"}).status_code == 403
+    assert query(lambda: db.session.query(AgendaItem).count(), commit=False) == 0
+
+
+def test_responses_and_a_substitute_from_the_same_agency(scene, clients, planned, query, world):
+    def add_colleague():
+        from fallkonferenz.auth.service import create_user
+
+        return create_user(
+            username="jc.kollegin", display_name="JC Kollegin", agency_code="JC", role="case_worker", password="x" * 12
+        ).id
+
+    colleague = query(add_colleague)
+    clients["KI"].post(f"/konferenzen/{planned}/status", data={"state": "eingeladen"})
+    assert clients["AA"].post(f"/konferenzen/{planned}/antwort", data={"response": "zusage"}).status_code == 302
+    assert clients["ABH"].post(f"/konferenzen/{planned}/antwort", data={"response": "absage"}).status_code == 302
+    # A substitute must be a colleague of the same agency.
+    wrong = clients["JC"].post(
+        f"/konferenzen/{planned}/antwort", data={"response": "vertretung", "substitute": str(scene.ids["AA"])}
+    )
+    assert wrong.status_code == 422
+    ok = clients["JC"].post(
+        f"/konferenzen/{planned}/antwort", data={"response": "vertretung", "substitute": str(colleague)}
+    )
+    assert ok.status_code == 302
+    rows = query(
+        lambda: {p.user_id: p.response for p in db.session.query(Participant).filter_by(conference_id=planned)},
+        commit=False,
+    )
+    assert rows[scene.ids["AA"]] == "zusage" and rows[scene.ids["ABH"]] == "absage"
+    assert rows[scene.ids["JC"]] == "vertretung" and rows[colleague] == "offen"
+    table = clients["KI"].get(f"/konferenzen/{planned}").get_data(as_text=True)
+    assert "JC Kollegin" in table and "Vertretung" in table and "Absage" in table
+    invited = [to for to, subject, _, _ in _outbox(query) if subject.startswith("Einladung")]
+    assert "jc.kollegin@invalid" in invited
+
+
+def test_update_keeps_the_uid_and_raises_the_sequence_cancel_sends_cancel(scene, clients, planned, query):
+    ki = clients["KI"]
+    ki.post(f"/konferenzen/{planned}/status", data={"state": "eingeladen"})
+    form = conference_form(scene, title="Fallkonferenz Februar")
+    form.pop("participants")
+    assert ki.post(f"/konferenzen/{planned}/bearbeiten", data=form).status_code == 302
+    assert (
+        ki.post(f"/konferenzen/{planned}/status", data={"state": "abgesagt", "reason": "Raum belegt"}).status_code
+        == 302
+    )
+    calendars = [icalendar.Calendar.from_ical(ics) for _, _, _, ics in _outbox(query) if ics]
+    events = [next(iter(c.walk("VEVENT"))) for c in calendars]
+    assert len({str(e["UID"]) for e in events}) == 1
+    sequence = [(str(c["METHOD"]), int(e["SEQUENCE"])) for c, e in zip(calendars, events, strict=True)]
+    assert sequence == [("REQUEST", 0)] * 4 + [("REQUEST", 1)] * 4 + [("CANCEL", 2)] * 4
+    assert "Raum belegt" in ki.get(f"/konferenzen/{planned}").get_data(as_text=True)
+
+
+def test_timetable_and_overrun_warning(scene, clients, planned):
+    ki = clients["KI"]
+    for i in range(3):
+        assert _add(ki, planned, kind="bericht", title=f"Bericht {i}", time_box="50").status_code == 302
+    page = ki.get(f"/konferenzen/{planned}").get_data(as_text=True)
+    assert "10:00–10:50" in page and "10:50–11:40" in page and "11:40–12:30" in page
+    assert "überschreitet das Ende der Konferenz um 30 Minuten" in page
+
+
+def test_keyboard_reorder_and_stale_order_conflict(scene, clients, planned, query):
+    ki = clients["KI"]
+    for title in ("Erster", "Zweiter", "Dritter"):
+        _add(ki, planned, kind="bericht", title=title)
+    ids = query(lambda: [i.id for i in db.session.get(Conference, planned).items], commit=False)
+    version = query(lambda: db.session.get(Conference, planned).agenda_version, commit=False)
+    assert (
+        ki.post(
+            f"/konferenzen/{planned}/top/{ids[2]}/verschieben", data={"richtung": "hoch", "version": version}
+        ).status_code
+        == 302
+    )
+    order = query(lambda: [i.title for i in db.session.get(Conference, planned).items], commit=False)
+    assert order == ["Erster", "Dritter", "Zweiter"]
+    # The same (now stale) version again: refused with a message, nothing lost or moved.
+    stale = ki.post(f"/konferenzen/{planned}/top/{ids[0]}/verschieben", data={"richtung": "runter", "version": version})
+    assert stale.status_code == 409 and "inzwischen geändert" in stale.get_data(as_text=True)
+    assert query(lambda: [i.title for i in db.session.get(Conference, planned).items], commit=False) == order
+    fresh = version + 1
+    resp = ki.post(
+        f"/konferenzen/{planned}/reihenfolge",
+        data={f"pos-{ids[0]}": "3", f"pos-{ids[1]}": "1", f"pos-{ids[2]}": "2", "version": fresh},
+    )
+    assert resp.status_code == 302
+    assert query(lambda: [i.title for i in db.session.get(Conference, planned).items], commit=False) == [
+        "Zweiter",
+        "Dritter",
+        "Erster",
+    ]
+
+
+def test_overlap_warning_names_the_other_conference_only_to_who_may_see_it(scene, clients, planned, query):
+    ki = clients["KI"]
+    other = ki.post("/konferenzen/neu", data=conference_form(scene, title="Übergangskonferenz", participants=("JA",)))
+    other_id = int(other.headers["Location"].rsplit("/", 1)[-1])
+    resp = ki.post(
+        f"/konferenzen/{other_id}/teilnehmende", data={"user": [str(scene.ids["JC"])]}, follow_redirects=True
+    )
+    body = resp.get_data(as_text=True)
+    assert "Fallkonferenz Musterstadt" in body and "zur gleichen Zeit" in body
+
+
+def test_reminders_are_sent_once(scene, clients, query, app):
+    ki = clients["KI"]
+    resp = ki.post("/konferenzen/neu", data=conference_form(scene, days=0, start=slot(1, 9)[0], end=slot(1, 9)[1]))
+    cid = int(resp.headers["Location"].rsplit("/", 1)[-1])
+    ki.post(f"/konferenzen/{cid}/status", data={"state": "eingeladen"})
+    runner = app.test_cli_runner()
+    from datetime import timedelta
+
+    from agenda import service
+
+    def remind():
+        start = db.session.get(Conference, cid).start
+        return service.send_reminders(start - timedelta(hours=20))
+
+    first, second = query(remind), query(remind)
+    assert first == 4 and second == 0
+    # The cron command, run now (inside or outside the 24-hour window), adds nothing either.
+    assert "0 Erinnerung" in runner.invoke(args=["agenda", "send-reminders"]).output
+
+
+def test_private_calendar_feed_with_revocable_token(scene, clients, planned, app):
+    jc = clients["JC"]
+    page = jc.post("/kalender", data={"action": "neu"}).get_data(as_text=True)
+    url = page.split('<code class="token">', 1)[1].split("<", 1)[0]
+    path = url.split("://", 1)[1].split("/", 1)[1]
+    anonymous = app.test_client()
+    feed = anonymous.get("/" + path)
+    assert feed.status_code == 200 and "Fallkonferenz Musterstadt" in feed.get_data(as_text=True)
+    icalendar.Calendar.from_ical(feed.get_data(as_text=True))
+    jc.post("/kalender", data={"action": "widerrufen"})
+    assert anonymous.get("/" + path).status_code == 404
+    assert anonymous.get("/kalender/falsch.ics").status_code == 404
+
+
+def test_case_page_lists_conferences_that_discussed_it(scene, clients, planned):
+    _add(clients["KI"], planned, case=scene.open_case, confirm="1")
+    page = clients["JC"].get(f"/faelle/{scene.open_case}/konferenzen").get_data(as_text=True)
+    assert "Fallkonferenz Musterstadt" in page
+    assert clients["ABH"].get(f"/faelle/{scene.open_case}/konferenzen").status_code == 404
+
+
+@pytest.mark.parametrize("code", ["JA", "ABH"])
+def test_adding_a_case_the_moderator_cannot_see_is_404_and_changes_nothing(scene, clients, planned, query, code, world):
+    def foreign_case():
+        from tests.agenda.conftest import user
+        from tests.factories import make_case
+
+        return make_case(user(world[code]), family="Fremd").number
+
+    number = query(foreign_case)
+    resp = _add(clients["KI"], planned, case=number, confirm="1")
+    assert resp.status_code == 404
+    assert "Fremd" not in resp.get_data(as_text=True)
+    assert query(lambda: db.session.query(AgendaItem).count(), commit=False) == 0
+
+
+def test_users_of_inactive_accounts_cannot_be_invited(scene, clients, planned, query):
+    query(lambda: setattr(db.session.get(User, scene.ids["JA"]), "active", False))
+    resp = clients["KI"].post(f"/konferenzen/{planned}/teilnehmende", data={"user": [str(scene.ids["JA"])]})
+    assert resp.status_code == 422 and "Deaktiviertes Konto" in resp.get_data(as_text=True)
+
+
+def test_wiedervorlage_brings_back_open_tasks_and_decisions_only_where_the_case_is_visible(
+    scene, clients, planned, query
+):
+    from datetime import timedelta
+
+    from agenda.models import Decision, Task
+    from fallkonferenz.models import Case, utcnow
+
+    def earlier():
+        case = db.session.query(Case).filter_by(number=scene.open_case).one()
+        start = utcnow() - timedelta(days=60)
+        past = Conference(
+            title="Fallkonferenz Herbst",
+            start=start,
+            end=start + timedelta(hours=2),
+            moderator_id=scene.ids["KI"],
+            state="beendet",
+        )
+        item = AgendaItem(title="Fallbesprechung", kind="fallbesprechung", case_id=case.id, time_box=20, position=1)
+        past.items = [item]
+        db.session.add(past)
+        db.session.flush()
+        db.session.add(Decision(agenda_item_id=item.id, case_id=case.id, text="Sprachkurs B1 beantragen"))
+        db.session.add(
+            Task(
+                agenda_item_id=item.id,
+                case_id=case.id,
+                description="Kita-Platz klären",
+                responsible_agency_id=1,
+                status="offen",
+            )
+        )
+        db.session.add(
+            Task(
+                agenda_item_id=item.id,
+                case_id=case.id,
+                description="Erledigtes",
+                responsible_agency_id=1,
+                status="erledigt",
+            )
+        )
+
+    query(earlier)
+    _add(clients["KI"], planned, case=scene.open_case, confirm="1")
+    jc = clients["JC"].get(f"/konferenzen/{planned}").get_data(as_text=True)
+    assert "Wiedervorlage aus „Fallkonferenz Herbst“" in jc
+    assert "Sprachkurs B1 beantragen" in jc and "Kita-Platz klären" in jc and "Erledigtes" not in jc
+    abh = clients["ABH"].get(f"/konferenzen/{planned}").get_data(as_text=True)
+    assert "Kita-Platz" not in abh and "Sprachkurs" not in abh and "Herbst" not in abh
