@@ -56,6 +56,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     app.register_blueprint(agenda_api.bp, url_prefix="/api/v1/conferences")
     app.cli.add_command(agenda_cli)
+    from agenda.demo import seed_conferences
+
+    app.extensions["fk_demo_seeders"] = [seed_conferences]
     register_health(app)
     web.register(app)
     register_cli(app)

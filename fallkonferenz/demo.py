@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from flask import current_app
 from sqlalchemy import func, select
 
 from consent import service as consent_service
@@ -156,4 +157,7 @@ def seed(today: date | None = None) -> int:
     workers = seed_base()
     for spec in CASES:
         seed_case(spec, workers, today)
+    # Packages above the core (conferences, …) add their demo data through the app factory.
+    for extra in current_app.extensions.get("fk_demo_seeders", ()):
+        extra(today)
     return len(CASES)

@@ -153,3 +153,50 @@ def test_consent_form_download_only_for_those_who_see_master_data(seeded, client
                 assert resp.data.startswith(b"%PDF")
             else:
                 assert resp.status_code == 404, (code, number)
+
+
+ALL_USERS = [*CASE_USERS.values(), *OTHER_USERS]
+
+
+@pytest.mark.parametrize("username", ALL_USERS)
+def test_demo_conferences_show_case_items_only_as_far_as_consent_reaches(seeded, client_for, app, username):
+    """Pages, API and calendar files of every demo conference, for every demo user."""
+    from agenda.models import Conference, Participant
+    from fallkonferenz.models import User
+
+    with app.app_context():
+        me = db.session.query(User).filter_by(username=username).one()
+        code = me.agency.code
+        conferences = [
+            (c.id, c.moderator_id == me.id or any(p.user_id == me.id for p in c.participants))
+            for c in db.session.query(Conference).join(Participant, isouter=True).distinct()
+        ]
+    client = client_for(username)
+    for cid, invited in conferences:
+        page = client.get(f"/konferenzen/{cid}")
+        api = client.get(f"/api/v1/conferences/{cid}")
+        ics = client.get(f"/konferenzen/{cid}/einladung.ics")
+        if not invited:
+            assert page.status_code == api.status_code == ics.status_code == 404, (username, cid)
+            continue
+        texts = (page.get_data(as_text=True), api.get_data(as_text=True))
+        for spec, number in zip(CASES, seeded, strict=True):
+            may_see = username in CASE_USERS.values() and case_exists_for(spec, code)
+            names = may_see and sees_master(spec, code)
+            for text in texts:
+                if not may_see:
+                    assert number not in text, (username, cid, number)
+                if not names:
+                    assert spec["family_name"] not in text, (username, cid, number)
+            assert number not in ics.get_data(as_text=True) and spec["family_name"] not in ics.get_data(as_text=True)
+
+
+def test_no_demo_mail_names_a_case_or_client(seeded, app):
+    from fallkonferenz.models import OutboxMessage
+
+    with app.app_context():
+        mails = [f"{m.subject}\n{m.body}\n{m.ics or ''}" for m in db.session.query(OutboxMessage)]
+    assert mails
+    for text in mails:
+        for spec, number in zip(CASES, seeded, strict=True):
+            assert number not in text and spec["family_name"] not in text and spec["given_name"] not in text

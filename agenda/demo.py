@@ -1,0 +1,118 @@
+"""Demo conferences for Kreis Musterstadt: one past with decisions and tasks, one upcoming, one in a date poll."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import select
+
+from fallkonferenz.demo_data import CASES
+from fallkonferenz.extensions import db
+from fallkonferenz.models import Case, User
+
+from . import items, service
+from .models import AgendaItem, Conference, Decision, Participant, Task
+
+# Demo cases (by family name) on the agendas; the KI coordination sees each of them.
+PAST_CASES = ("Amiri", "Tesfay")
+UPCOMING_CASES = ("Amiri", "Tesfay", "Rahimi", "Yıldız")
+CASE_WORKERS = ("jc.fallmanagement", "aa.beratung", "abh.sachbearbeitung", "ja.asd")
+
+
+def _case(family: str) -> Case | None:
+    numbers = {spec["family_name"]: f"{i}" for i, spec in enumerate(CASES, start=1)}
+    if family not in numbers:
+        return None
+    return db.session.scalar(select(Case).where(Case.seq == int(numbers[family])).order_by(Case.year.desc()))
+
+
+def _at(day: date, hour: int) -> datetime:
+    return datetime.combine(day, time(hour, 0))
+
+
+def seed_conferences(today: date) -> None:
+    """Seed through the services where a person would act, directly where it is history."""
+    users = {u.username: u for u in db.session.scalars(select(User))}
+    ki = users["ki.koordination"]
+    workers = [users[name] for name in CASE_WORKERS]
+
+    # History: last conference's decisions and open tasks come back as Wiedervorlage.
+    past_start = _at(today - timedelta(days=45), 9)
+    past = Conference(
+        title="Fallkonferenz Oktober",
+        start=past_start,
+        end=past_start + timedelta(hours=3),
+        location="Kreishaus Musterstadt, Raum 2.14",
+        moderator_id=ki.id,
+        state="beendet",
+        participants=[Participant(user_id=u.id, response="zusage") for u in [ki, *workers]],
+    )
+    db.session.add(past)
+    db.session.flush()
+    for position, family in enumerate(PAST_CASES, start=1):
+        case = _case(family)
+        if case is None:
+            continue
+        item = AgendaItem(
+            title="Fallbesprechung", kind="fallbesprechung", case_id=case.id, time_box=30, position=position
+        )
+        past.items.append(item)
+        db.session.flush()
+        db.session.add(
+            Decision(
+                agenda_item_id=item.id,
+                case_id=case.id,
+                text="Federführung bleibt beim KI; Rückmeldung aller Stellen binnen 48 Stunden.",
+            )
+        )
+        db.session.add(
+            Task(
+                agenda_item_id=item.id,
+                case_id=case.id,
+                description="Klärung der Zugangsmöglichkeit zum Berufssprachkurs",
+                responsible_agency_id=workers[1].agency_id,
+                responsible_user_id=workers[1].id,
+                due_date=today + timedelta(days=5),
+            )
+        )
+
+    # Next month's case conference, invited, with case items and a general item.
+    upcoming = service.create_conference(
+        ki,
+        service.ConferenceInput(
+            title="Fallkonferenz Dezember",
+            kind="fallkonferenz",
+            start=_at(today + timedelta(days=7), 9),
+            end=_at(today + timedelta(days=7), 12),
+            location="Kreishaus Musterstadt, Raum 2.14",
+            video_link="https://video.kreis-musterstadt.example/fallkonferenz",
+        ),
+        [u.id for u in workers],
+    )
+    for family in UPCOMING_CASES:
+        case = _case(family)
+        if case is not None:
+            items.add_item(
+                ki, upcoming.id, items.ItemInput("Fallbesprechung", "fallbesprechung", 25, case.number), confirmed=True
+            )
+    items.add_item(ki, upcoming.id, items.ItemInput("Bericht aus der Lenkungsgruppe", "bericht", 15))
+    items.add_item(ki, upcoming.id, items.ItemInput("Verschiedenes", "verschiedenes", 10))
+    service.set_state(ki, upcoming.id, "eingeladen")
+
+    # A transition conference still looking for a date.
+    planned = service.create_conference(
+        ki,
+        service.ConferenceInput(
+            title="Übergangskonferenz Jugendhilfe",
+            kind="uebergangskonferenz",
+            start=_at(today + timedelta(days=21), 13),
+            end=_at(today + timedelta(days=21), 15),
+            location="Jugendamt, Besprechungsraum 1",
+        ),
+        [users["ja.asd"].id, users["jc.fallmanagement"].id],
+    )
+    service.create_poll(
+        ki,
+        planned.id,
+        [(_at(today + timedelta(days=d), 13), _at(today + timedelta(days=d), 15)) for d in (20, 21, 23)],
+    )
