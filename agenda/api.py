@@ -6,19 +6,13 @@ from datetime import datetime
 
 from flask import Blueprint, g, jsonify, request
 
+from fallkonferenz.api import json_body
 from fallkonferenz.errors import InvalidInput
 from fallkonferenz.openapi import OPENAPI, op
 
 from . import items, service
 
 bp = Blueprint("agenda_api", __name__)
-
-
-def _body() -> dict:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise InvalidInput("Der Inhalt ist kein gültiges JSON-Objekt.")
-    return data
 
 
 def _dt(data: dict, key: str) -> datetime:
@@ -81,7 +75,7 @@ def conferences():
 
 @bp.post("")
 def create():
-    data = _body()
+    data = json_body()
     conference = service.create_conference(
         g.user,
         service.ConferenceInput(
@@ -112,7 +106,7 @@ def conference(conference_id: int):
 
 @bp.post("/<int:conference_id>/items")
 def add_item(conference_id: int):
-    data = _body()
+    data = json_body()
     try:
         item = items.add_item(
             g.user,
@@ -140,7 +134,7 @@ def remove_item(conference_id: int, item_id: int):
 
 @bp.put("/<int:conference_id>/order")
 def reorder(conference_id: int):
-    data = _body()
+    data = json_body()
     ids = data.get("items")
     if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
         raise InvalidInput(errors={"items": "Liste der Tagesordnungspunkt-IDs erwartet."})

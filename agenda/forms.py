@@ -7,7 +7,7 @@ from wtforms import DateTimeLocalField, SelectField, StringField, TextAreaField
 from wtforms.validators import NumberRange
 
 from fallkonferenz.forms import GermanIntegerField as IntegerField
-from fallkonferenz.forms import MultiCheckboxField, max_len, optional, required, required_input
+from fallkonferenz.forms import GermanParseError, MultiCheckboxField, max_len, optional, required, required_input
 
 from .models import ITEM_KINDS, KINDS
 
@@ -15,18 +15,13 @@ DT_FORMATS = ["%Y-%m-%dT%H:%M", "%d.%m.%Y %H:%M"]
 DT_ERROR = "Bitte Datum und Uhrzeit angeben (TT.MM.JJJJ HH:MM)."
 
 
-class GermanDateTimeField(DateTimeLocalField):
+class GermanDateTimeField(GermanParseError, DateTimeLocalField):
     """datetime-local input with a German parse error."""
+
+    parse_error = DT_ERROR
 
     def __init__(self, label=None, validators=None, **kwargs):
         super().__init__(label, validators, format=DT_FORMATS, **kwargs)
-
-    def process_formdata(self, valuelist):
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            self.data = None
-            raise ValueError(DT_ERROR) from None
 
 
 class ConferenceForm(FlaskForm):

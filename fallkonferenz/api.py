@@ -18,7 +18,8 @@ from .vocab import CATEGORIES, FIELDS, GOAL_STATUS, RECHTSKREISE
 bp = Blueprint("api", __name__)
 
 
-def _body() -> dict:
+def json_body() -> dict:
+    """The request's JSON object, or a German 422."""
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise InvalidInput("Der Inhalt ist kein gültiges JSON-Objekt.")
@@ -130,7 +131,7 @@ def _row_json(row) -> dict:
 
 @bp.post("/cases")
 def create_case():
-    data = _body()
+    data = json_body()
     fields = {
         k: _text(data, k, 200, required=k in ("given_name", "family_name")) for k in ("given_name", "family_name")
     }
@@ -167,7 +168,7 @@ def notes(number: str):
 
 @bp.post("/cases/<number>/notes")
 def add_note(number: str):
-    data = _body()
+    data = json_body()
     category = data.get("category")
     if category not in CATEGORIES:
         raise InvalidInput(errors={"category": "Unbekannte Datenkategorie."})
@@ -182,7 +183,7 @@ def goals(number: str):
 
 @bp.post("/cases/<number>/goals")
 def add_goal(number: str):
-    data = _body()
+    data = json_body()
     if data.get("field") not in FIELDS:
         raise InvalidInput(errors={"field": "Unbekanntes Handlungsfeld."})
     agencies = {a.code: a.id for a in list_agencies()}
@@ -207,7 +208,7 @@ def add_goal(number: str):
 
 @bp.patch("/cases/<number>/goals/<int:goal_id>")
 def update_goal(number: str, goal_id: int):
-    status = _body().get("status")
+    status = json_body().get("status")
     if status not in GOAL_STATUS:
         raise InvalidInput(errors={"status": "Unbekannter Status."})
     return jsonify(_goal_json(case_service.set_goal_status(g.user, number, goal_id, status)))
@@ -240,7 +241,7 @@ def _consent_json(row) -> dict:
 
 @bp.post("/cases/<number>/consents")
 def grant(number: str):
-    data = _body()
+    data = json_body()
     provision = data.get("provision")
     if not isinstance(provision, list) or not all(isinstance(p, dict) for p in provision):
         raise InvalidInput(errors={"provision": "Liste von {actor, class} erwartet."})
@@ -271,6 +272,6 @@ def grant(number: str):
 
 @bp.post("/cases/<number>/consents/<int:consent_id>/revoke")
 def revoke(number: str, consent_id: int):
-    reason = _text(_body(), "reason", 2000, required=True)
+    reason = _text(json_body(), "reason", 2000, required=True)
     consent = consent_service.revoke_consent(g.user, number, consent_id, reason)
     return jsonify(id=consent.id, revokedAt=consent.revoked_at.isoformat())

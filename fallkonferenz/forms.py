@@ -41,26 +41,29 @@ def form_errors(form) -> dict[str, str]:
     return {name: msgs[0] for name, msgs in form.errors.items() if msgs}
 
 
-class GermanDateField(DateField):
+class GermanParseError:
+    """Mixin: replace a field's English parse error by a German one (set `parse_error`)."""
+
+    parse_error = "Ungültige Eingabe."
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            self.data = None
+            raise ValueError(self.parse_error) from None
+
+
+class GermanDateField(GermanParseError, DateField):
     """A date field that accepts ISO (date inputs) and TT.MM.JJJJ, with a German error."""
+
+    parse_error = "Bitte ein gültiges Datum angeben (TT.MM.JJJJ)."
 
     def __init__(self, label=None, validators=None, **kwargs):
         super().__init__(label, validators, format=["%Y-%m-%d", "%d.%m.%Y"], **kwargs)
 
-    def process_formdata(self, valuelist):
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            self.data = None
-            raise ValueError("Bitte ein gültiges Datum angeben (TT.MM.JJJJ).") from None
 
-
-class GermanIntegerField(IntegerField):
+class GermanIntegerField(GermanParseError, IntegerField):
     """A whole-number field with a German parse error."""
 
-    def process_formdata(self, valuelist):
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            self.data = None
-            raise ValueError("Bitte eine ganze Zahl angeben.") from None
+    parse_error = "Bitte eine ganze Zahl angeben."
