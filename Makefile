@@ -3,9 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+CHROMIUM := /usr/bin/chromium
 export FLASK_APP := run.py
 
-.PHONY: setup run test test-postgres lint format bench clean
+.PHONY: setup e2e-deps run test test-postgres lint format bench clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,6 +21,14 @@ static/dist/app.js: node_modules/.installed $(wildcard static/src/*.js)
 	npm run --silent build
 
 setup: $(VENV)/.installed static/dist/app.js
+
+# The browser tests (tests/e2e) drive Debian's Chromium, not a browser downloaded by Playwright;
+# axe-core, which they run in every page, comes with node_modules. `make run` does not need the browser.
+$(CHROMIUM):
+	DEBIAN_FRONTEND=noninteractive apt-get install -y chromium || \
+		{ apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
+
+e2e-deps: setup $(CHROMIUM)
 
 run: setup
 	$(BIN)/flask db upgrade
@@ -37,10 +46,10 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: lint
+test: lint e2e-deps
 	$(BIN)/pytest
 
-test-postgres: setup
+test-postgres: e2e-deps
 	DATABASE_URL=$(PG_URL) $(BIN)/pytest
 
 format: setup

@@ -1,0 +1,105 @@
+"""What the browser tests do in a page: open it, click on, log in, and check every page with axe-core."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from playwright.sync_api import Locator, Page, expect
+
+from fallkonferenz.demo import DEMO_PASSWORD
+
+ROOT = Path(__file__).resolve().parents[2]
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+BLOCKING_IMPACTS = ("serious", "critical")
+
+AXE_RUN = """async () => {
+  const result = await axe.run(document, {resultTypes: ["violations"]});
+  return result.violations.map((v) => ({
+    id: v.id, impact: v.impact, help: v.help, url: v.helpUrl,
+    targets: v.nodes.map((n) => n.target.join(" ")),
+  }));
+}"""
+
+
+@dataclass(frozen=True)
+class Server:
+    """The running test server and the demo case numbers by the client's family name."""
+
+    url: str
+    cases: dict[str, str]
+
+    def case(self, family_name: str) -> str:
+        return self.cases[family_name]
+
+
+@dataclass
+class PageWatch:
+    """What happened in one page: documents loaded but not checked with axe, CSP violations, script errors."""
+
+    unchecked: str | None = None
+    missed: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    def loaded(self, url: str) -> None:
+        if self.unchecked is not None:
+            self.missed.append(self.unchecked)
+        self.unchecked = url
+
+    def report(self) -> list[str]:
+        missed = self.missed + ([self.unchecked] if self.unchecked else [])
+        return self.problems + [f"page not checked with check_a11y: {url}" for url in missed]
+
+
+# Filled by the `page` fixture (tests/e2e/conftest.py), one entry per open page.
+WATCHES: dict[int, PageWatch] = {}
+
+
+def check_a11y(page: Page) -> None:
+    """Run axe-core on the current page; fail on any violation of impact "serious" or "critical".
+
+    axe-core is in every page already: the `page` fixture adds it as an init script, which the app's
+    Content-Security-Policy (no inline scripts) does not block, unlike a script tag added afterwards.
+    """
+    page.wait_for_load_state("load")
+    violations = page.evaluate(AXE_RUN)
+    watch = WATCHES.get(id(page))
+    if watch is not None:
+        watch.unchecked = None
+    blocking = [v for v in violations if v["impact"] in BLOCKING_IMPACTS]
+    if blocking:
+        lines = [f"axe-core: {len(blocking)} serious or critical accessibility violation(s) on {page.url}"]
+        for v in blocking:
+            lines.append(f"- {v['id']} ({v['impact']}): {v['help']} <{v['url']}>")
+            lines.extend(f"    at {target}" for target in v["targets"])
+        raise AssertionError("\n".join(lines))
+
+
+def visit(page: Page, path: str, status: int = 200) -> None:
+    """Open a page by its address (redirects are followed), expect the HTTP status and check the page with axe."""
+    response = page.goto(path)
+    assert response is not None, path
+    assert response.status == status, f"{path}: HTTP {response.status}, expected {status}"
+    check_a11y(page)
+
+
+def click_to(page: Page, control: Locator, path: str | re.Pattern) -> None:
+    """Click a link or a form's button, wait for the page it leads to and check that page with axe.
+
+    `path` is where the browser must end up: path, query and fragment exactly, or a pattern searched in the URL.
+    """
+    with page.expect_event("load"):
+        control.click()
+    if isinstance(path, str):
+        path = re.compile("^https?://[^/]+" + re.escape(path) + "$")
+    expect(page).to_have_url(path)
+    check_a11y(page)
+
+
+def login(page: Page, username: str, password: str = DEMO_PASSWORD) -> None:
+    """Log in through the form like a person; ends on the dashboard (checked with axe like the login page)."""
+    visit(page, "/anmelden")
+    page.get_by_label("Benutzername").fill(username)
+    page.get_by_label("Passwort").fill(password)
+    click_to(page, page.get_by_role("button", name="Anmelden"), "/")

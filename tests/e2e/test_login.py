@@ -1,0 +1,63 @@
+"""Logging in and out, the German login error, and the keyboard path past the header."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, expect
+
+from .helpers import check_a11y, click_to, login, visit
+
+
+def test_login_dashboard_and_logout(page: Page):
+    visit(page, "/anmelden")
+    expect(page).to_have_title("Anmelden – Fallkonferenz")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Anmelden")
+    expect(page.get_by_label("Benutzername")).to_be_focused()
+
+    login(page, "ki.koordination")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Guten Tag, Katrin Imhoff (KI-Koordination)")
+    nav = page.get_by_role("navigation", name="Hauptnavigation")
+    expect(nav.get_by_role("link", name="Übersicht")).to_have_attribute("aria-current", "page")
+    expect(nav.get_by_role("link", name="Fälle")).to_be_visible()
+    expect(page.get_by_role("heading", name="Einwilligungen, die in den nächsten 30 Tagen ablaufen")).to_be_visible()
+
+    click_to(page, page.get_by_role("button", name="Abmelden"), "/anmelden")
+    expect(page.get_by_role("status")).to_have_text("Sie wurden abgemeldet.")
+    expect(nav).to_have_count(0)
+    # The session is gone: a protected page leads back to the login form.
+    visit(page, "/faelle/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Anmelden")
+
+
+def test_wrong_password_shows_german_error(page: Page):
+    visit(page, "/anmelden")
+    page.get_by_label("Benutzername").fill("jc.fallmanagement")
+    page.get_by_label("Passwort").fill("falsches-passwort-123")
+    click_to(page, page.get_by_role("button", name="Anmelden"), "/anmelden")
+    expect(page.get_by_role("alert")).to_have_text("Benutzername oder Passwort ist falsch.")
+    expect(page.get_by_label("Benutzername")).to_have_value("")
+    expect(page.get_by_role("navigation", name="Hauptnavigation")).to_have_count(0)
+
+
+def test_login_returns_to_the_page_asked_for(page: Page):
+    visit(page, "/faelle/")
+    expect(page).to_have_url(re.compile(r"/anmelden\?next=/faelle/"))
+    page.get_by_label("Benutzername").fill("aa.beratung")
+    page.get_by_label("Passwort").fill("demo-fallkonferenz")
+    click_to(page, page.get_by_role("button", name="Anmelden"), re.compile(r"/faelle/\??$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Fälle")
+
+
+def test_skip_link_is_first_and_moves_focus_to_main(page: Page):
+    login(page, "ki.koordination")
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Zum Inhalt springen")
+    expect(skip).to_be_focused()
+    expect(skip).to_be_in_viewport()
+    check_a11y(page)  # the skip link is on screen now, so its contrast counts
+    page.keyboard.press("Enter")
+    expect(page.locator("main#inhalt")).to_be_focused()
+    # The next Tab goes on from the start of the main content, not from the top of the page.
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Zur Fallübersicht")).to_be_focused()

@@ -1,0 +1,39 @@
+"""The app as the browser tests serve it: a temporary instance directory with its own SQLite file.
+
+The browser tests always use this SQLite file, also when DATABASE_URL points the rest of the suite at
+PostgreSQL: those tests empty every table before each test, so a shared database would change under the
+running server. The browser tests are about what people see and do in the browser; both database engines
+are covered by the other tests.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from fallkonferenz import create_app
+
+INSTANCE_VARIABLE = "FK_E2E_INSTANCE"
+
+
+def e2e_config(instance: Path) -> dict:
+    """Config of the browser-test server: cheap Argon2, errors answered by the app's own handlers."""
+    return {
+        "ENV_NAME": "testing",
+        # Off, so that errors reach the German error pages as on a deployed server.
+        "TESTING": False,
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance}/e2e.db",
+        "INSTANCE_PATH": str(instance),
+        "FK_KEYRING_FILE": str(instance / "keyring.json"),
+        "FK_MASTER_KEY": None,
+        "SESSION_COOKIE_SECURE": False,  # plain HTTP on the loopback interface
+        "ARGON2_TIME_COST": 1,
+        "ARGON2_MEMORY_KIB": 1024,
+    }
+
+
+def create_e2e_app() -> Flask:
+    """App factory for `waitress --call`; the instance directory comes from FK_E2E_INSTANCE."""
+    return create_app(e2e_config(Path(os.environ[INSTANCE_VARIABLE])))
