@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Response, flash, g, redirect, render_template, request, url_for
+from markupsafe import Markup
 from sqlalchemy import select
 
 from fallkonferenz.errors import InvalidInput
@@ -289,3 +290,10 @@ def agenda_vocabulary():
         "POLL_ANSWERS": POLL_ANSWERS,
         "TASK_STATUS": TASK_STATUS,
     }
+
+
+def dashboard_panel(user: User):
+    """The dashboard's list of the user's next conferences."""
+    upcoming, _past = service.my_conferences(user)
+    # Our own rendered (and autoescaped) template, so it is safe to embed as markup.
+    return Markup(render_template("agenda/_dashboard.html", upcoming=upcoming[:5]))  # noqa: S704

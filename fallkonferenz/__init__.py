@@ -57,8 +57,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(agenda_api.bp, url_prefix="/api/v1/conferences")
     app.cli.add_command(agenda_cli)
     from agenda.demo import seed_conferences
+    from agenda.routes import dashboard_panel
 
     app.extensions["fk_demo_seeders"] = [seed_conferences]
+    app.extensions["fk_dashboard_panels"] = [dashboard_panel]
     register_health(app)
     web.register(app)
     register_cli(app)

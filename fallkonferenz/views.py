@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, g, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select, text
 
 from consent import service as consent_service
@@ -20,7 +20,9 @@ bp = Blueprint("main", __name__)
 @bp.get("/")
 def dashboard():
     expiring = consent_service.expiring_consents(g.user)
-    return render_template("dashboard.html", expiring=expiring)
+    # Packages above the core (conferences, …) contribute panels through the app factory.
+    panels = [panel(g.user) for panel in current_app.extensions.get("fk_dashboard_panels", ())]
+    return render_template("dashboard.html", expiring=expiring, panels=panels)
 
 
 def health():

@@ -333,3 +333,9 @@ def test_wiedervorlage_brings_back_open_tasks_and_decisions_only_where_the_case_
     assert "Sprachkurs B1 beantragen" in jc and "Kita-Platz klären" in jc and "Erledigtes" not in jc
     abh = clients["ABH"].get(f"/konferenzen/{planned}").get_data(as_text=True)
     assert "Kita-Platz" not in abh and "Sprachkurs" not in abh and "Herbst" not in abh
+
+
+def test_dashboard_lists_my_next_conferences(scene, clients, planned):
+    page = clients["JC"].get("/").get_data(as_text=True)
+    assert f'<a href="/konferenzen/{planned}">Fallkonferenz Musterstadt</a>' in page
+    assert "Fallkonferenz Musterstadt" not in clients["JA"].get("/").get_data(as_text=True)

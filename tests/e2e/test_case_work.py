@@ -40,7 +40,9 @@ def test_case_list_and_case_page(page: Page, server: Server):
     for agency in ("KI", "AA", "ABH"):  # the other agencies' notes, shared by the consent
         expect(notes.filter(has=page.locator(f'.agency-badge[data-agency="{agency}"]')).first).to_be_visible()
     subnav = page.get_by_role("navigation", name="Fallbereiche")
-    expect(subnav.get_by_role("link")).to_have_text(["Einwilligungen", "Stammdaten bearbeiten", "Zugriffsbericht"])
+    expect(subnav.get_by_role("link")).to_have_text(
+        ["Einwilligungen", "Konferenzen", "Stammdaten bearbeiten", "Zugriffsbericht"]
+    )
 
     click_to(page, subnav.get_by_role("link", name="Zugriffsbericht"), f"/faelle/{number}/zugriffe")
     expect(page.get_by_role("table", name="Zugriffe auf den Fall")).to_contain_text("Katrin Imhoff")

@@ -60,4 +60,4 @@ def test_skip_link_is_first_and_moves_focus_to_main(page: Page):
     expect(page.locator("main#inhalt")).to_be_focused()
     # The next Tab goes on from the start of the main content, not from the top of the page.
     page.keyboard.press("Tab")
-    expect(page.get_by_role("link", name="Zur Fallübersicht")).to_be_focused()
+    expect(page.get_by_role("main").get_by_role("link").first).to_be_focused()

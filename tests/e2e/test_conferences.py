@@ -1,0 +1,105 @@
+"""The KI coordinator plans a conference through the date poll; a participant without consent sees a closed item."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from playwright.sync_api import Page, expect
+
+from .helpers import Server, click_to, login, visit
+
+CONFERENCE = re.compile(r"/konferenzen/\d+(#.*)?$")
+
+
+def _slot(days: int, hour: int) -> tuple[str, str]:
+    start = (datetime.now(UTC) + timedelta(days=days)).replace(hour=hour, minute=0, second=0, microsecond=0)
+    return start.strftime("%Y-%m-%dT%H:%M"), (start + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
+
+
+def _logout(page: Page) -> None:
+    click_to(page, page.get_by_role("button", name="Abmelden"), "/anmelden")
+
+
+def _add_item(page: Page, kind: str, *, case: str = "", title: str = "", minutes: str = "20") -> None:
+    form = page.get_by_role("region", name="Tagesordnung").locator("form").last
+    form.get_by_label("Art").select_option(kind)
+    form.get_by_label("Fallnummer (bei Fallbesprechung)").fill(case)
+    form.get_by_label("Titel").fill(title)
+    form.get_by_label("Zeit (Minuten)").fill(minutes)
+    click_to(page, form.get_by_role("button", name="Hinzufügen", exact=True), re.compile(r"/konferenzen/\d+"))
+
+
+def test_coordinator_plans_through_the_poll_and_closed_items_stay_closed(page: Page, server: Server):
+    open_case, closed_case = server.case("Tesfay"), server.case("Amiri")  # JC has consent for the first only
+    login(page, "ki.koordination")
+    click_to(page, page.get_by_role("link", name="Konferenzen", exact=True), "/konferenzen")
+    click_to(page, page.get_by_role("link", name="Neue Konferenz planen"), "/konferenzen/neu")
+    start, end = _slot(10, 9)
+    page.get_by_label("Titel").fill("Fallkonferenz Testlauf")
+    page.get_by_label("Beginn", exact=True).fill(start)
+    page.get_by_label("Ende", exact=True).fill(end)
+    page.get_by_label("Ort").fill("Kreishaus, Raum 2.14")
+    for agency in ("JC", "AA", "ABH"):
+        page.get_by_label(re.compile(f"^{agency} – ")).check()
+    click_to(page, page.get_by_role("button", name="Speichern"), CONFERENCE)
+    conference_url = page.url
+
+    # Date poll with two slots.
+    for i, (slot_start, slot_end) in enumerate((_slot(11, 9), _slot(12, 13)), start=1):
+        page.get_by_label(f"Termin {i}: Beginn").fill(slot_start)
+        page.get_by_label(f"Termin {i}: Ende").fill(slot_end)
+    click_to(page, page.get_by_role("button", name="Terminumfrage verschicken"), CONFERENCE)
+    expect(page.get_by_role("region", name="Terminumfrage")).to_be_visible()
+    _logout(page)
+
+    # The Jobcenter answers the poll.
+    login(page, "jc.fallmanagement")
+    visit(page, conference_url)
+    poll = page.get_by_role("region", name="Terminumfrage")
+    poll.get_by_role("group").nth(0).get_by_label("nein").check()
+    poll.get_by_role("group").nth(1).get_by_label("ja", exact=True).check()
+    click_to(page, poll.get_by_role("button", name="Antworten speichern"), CONFERENCE)
+    _logout(page)
+
+    # The coordinator sees the answers, fixes the second slot and builds the agenda.
+    login(page, "ki.koordination")
+    visit(page, conference_url)
+    table = page.get_by_role("table", name="Antworten je Termin")
+    expect(table).to_contain_text("nein")
+    click_to(page, page.get_by_role("button", name=re.compile("^Festlegen")).nth(1), CONFERENCE)
+    expect(page.get_by_text("Der Termin steht fest. Alle Teilnehmenden wurden eingeladen.")).to_be_visible()
+    expect(page.locator("dl.facts")).to_contain_text("eingeladen")
+
+    _add_item(page, "fallbesprechung", case=open_case)
+    for case in (open_case, closed_case):
+        if page.get_by_role("heading", name="Einwilligung fehlt").count():
+            click_to(page, page.get_by_role("button", name=re.compile("^Trotzdem hinzufügen")), CONFERENCE)
+        if case == open_case:
+            _add_item(page, "fallbesprechung", case=closed_case)
+    expect(page.get_by_role("heading", name="Einwilligung fehlt")).to_have_count(0)
+    _add_item(page, "verschiedenes", title="Verschiedenes", minutes="10")
+    agenda = page.get_by_role("region", name="Tagesordnung")
+    expect(agenda.get_by_role("listitem")).to_have_count(3)
+    expect(agenda).to_contain_text(closed_case)
+    expect(agenda).to_contain_text("Geschlossen für:")
+    _logout(page)
+
+    # The Jobcenter sees its consented case in full and the other only as a confidential item.
+    login(page, "jc.fallmanagement")
+    visit(page, conference_url)
+    agenda = page.get_by_role("region", name="Tagesordnung")
+    expect(agenda).to_contain_text(open_case)
+    expect(agenda.get_by_role("heading", name="TOP 2 – vertraulicher Fall")).to_be_visible()
+    expect(agenda).not_to_contain_text(closed_case)
+    expect(agenda).not_to_contain_text("Amiri")
+    expect(agenda).to_contain_text("TOP 3 – Verschiedenes")
+
+
+def test_participant_answers_the_invitation(page: Page, server: Server):
+    login(page, "aa.beratung")
+    click_to(page, page.get_by_role("link", name="Fallkonferenz Dezember"), CONFERENCE)
+    page.get_by_label("Zusage").check()
+    click_to(page, page.get_by_role("button", name="Antwort senden"), CONFERENCE)
+    expect(page.get_by_text("Ihre Antwort wurde gespeichert.")).to_be_visible()
+    expect(page.get_by_role("region", name="Ihre Antwort")).to_contain_text("Bisher: Zusage")
