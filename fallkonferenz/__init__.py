@@ -42,6 +42,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from consent import bp as consent_bp
     from consent import models as _consent_models  # noqa: F401  (register tables)
     from consent import routes as _consent_routes  # noqa: F401  (attach views)
+    from minutes import models as _minutes_models  # noqa: F401  (register tables)
 
     from . import web
     from .api import bp as api_bp

@@ -1,1 +1,5 @@
-"""Live minutes over Socket.IO, decisions, tasks, approval (planned; see the issue tracker)."""
+"""Live minutes: co-editing per agenda item over Socket.IO, with a durable update log."""
+
+import logging
+
+log = logging.getLogger(__name__)

@@ -42,7 +42,10 @@ def app(tmp_path_factory):
 
 
 def wipe(app) -> None:
-    """Empty every table (keeps the schema)."""
+    """Empty every table (keeps the schema) and forget the per-process minutes documents."""
+    from minutes.service import CACHE
+
+    CACHE.docs.clear()
     with app.app_context():
         tables = db.metadata.sorted_tables
         if db.engine.dialect.name == "postgresql":

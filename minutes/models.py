@@ -1,0 +1,43 @@
+"""The live minutes: an append-only log of Yjs updates per agenda item, folded into snapshots."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from fallkonferenz.extensions import db
+from fallkonferenz.models import utcnow
+
+
+class MinutesUpdate(db.Model):
+    """One acknowledged Yjs update; committed before the client hears 'ok' and before anyone else sees it."""
+
+    __tablename__ = "minutes_updates"
+    # AUTOINCREMENT on SQLite: ids never come back after compaction deleted the folded rows,
+    # so "everything after id N" stays a correct catch-up for every process.
+    __table_args__ = (UniqueConstraint("agenda_item_id", "client_update_id"), {"sqlite_autoincrement": True})
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agenda_item_id: Mapped[int] = mapped_column(ForeignKey("agenda_items.id", ondelete="CASCADE"))
+    client_update_id: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+Index("ix_minutes_updates_item_id", MinutesUpdate.agenda_item_id, MinutesUpdate.id)
+
+
+class MinutesSnapshot(db.Model):
+    """The item's whole document up to an update id: compaction result and an entry of the version list."""
+
+    __tablename__ = "minutes_snapshots"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agenda_item_id: Mapped[int] = mapped_column(ForeignKey("agenda_items.id", ondelete="CASCADE"), index=True)
+    upto_update_id: Mapped[int]
+    state: Mapped[bytes] = mapped_column(LargeBinary)
+    authors: Mapped[str] = mapped_column(String(500), default="")  # user ids, comma-separated
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

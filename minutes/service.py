@@ -1,0 +1,218 @@
+"""Minutes operations: who may join an item, validated and durable updates, sync by state vector, compaction."""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+
+from pycrdt import Doc, Text
+from sqlalchemy import delete, func, select
+
+from agenda.models import AgendaItem, Conference
+from agenda.service import load_conference
+from consent.policy import NO_ACCESS, for_viewer, viewer_of
+from fallkonferenz import audit
+from fallkonferenz.cases.service import agency_access
+from fallkonferenz.errors import DomainError, InvalidInput, NotFound
+from fallkonferenz.extensions import db
+from fallkonferenz.models import User
+
+from .models import MinutesSnapshot, MinutesUpdate
+
+MAX_UPDATE_BYTES = 1_000_000
+COMPACT_AFTER = 500
+UPDATE_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+class BadUpdate(DomainError):
+    status = 422
+    message = "Die Änderung ist beschädigt und wurde verworfen."
+
+
+class UpdateTooLarge(DomainError):
+    status = 413
+    message = "Die Änderung ist zu groß (höchstens 1 MB)."
+
+
+class MinutesClosed(DomainError):
+    status = 409
+    message = "Das Protokoll ist abgeschlossen; Änderungen sind nicht mehr möglich."
+
+
+def room_for(item: AgendaItem) -> str:
+    """Room names are made here, from a checked item, never taken from the client."""
+    return f"item:{item.id}"
+
+
+@dataclass
+class Seat:
+    item: AgendaItem
+    conference: Conference
+
+
+def seat(actor: User, item_id: int) -> Seat:
+    """The item if the actor takes part in its conference and, for a case item, her agency may see the case."""
+    item = db.session.get(AgendaItem, item_id) if isinstance(item_id, int) else None
+    if item is None:
+        raise NotFound("Tagesordnungspunkt nicht gefunden.")
+    conference = load_conference(actor, item.conference_id)
+    takes_part = conference.moderator_id == actor.id or any(
+        p.user_id == actor.id and p.active for p in conference.participants
+    )
+    if not takes_part or conference.state == "abgesagt":
+        raise NotFound("Tagesordnungspunkt nicht gefunden.")
+    if item.case_id is not None:
+        table = agency_access([item.case_id], [actor.agency_id])
+        access = for_viewer(viewer_of(actor), table.get((item.case_id, actor.agency_id), NO_ACCESS))
+        if not access.visible:
+            audit.record("minutes.refused", actor=actor, case_id=item.case_id, detail={"item": item.id})
+            raise NotFound("Tagesordnungspunkt nicht gefunden.")
+    return Seat(item, conference)
+
+
+# -- documents ------------------------------------------------------------------------------------------
+
+
+class _Cache:
+    """Per-process documents, caught up from the database by update id (other processes write too)."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.docs: dict[int, tuple[Doc, int]] = {}
+
+    def get(self, item_id: int) -> Doc:
+        with self.lock:
+            doc, last = self.docs.get(item_id, (None, 0))
+            if doc is None:
+                doc = new_doc()
+            # A compaction elsewhere may have folded updates we have not seen: take its snapshot first.
+            upto = db.session.scalar(
+                select(func.max(MinutesSnapshot.upto_update_id)).where(MinutesSnapshot.agenda_item_id == item_id)
+            )
+            if upto is not None and upto > last:
+                doc.apply_update(
+                    db.session.scalar(
+                        select(MinutesSnapshot.state).where(
+                            MinutesSnapshot.agenda_item_id == item_id, MinutesSnapshot.upto_update_id == upto
+                        )
+                    )
+                )
+                last = upto
+            for update_id, data in db.session.execute(
+                select(MinutesUpdate.id, MinutesUpdate.data)
+                .where(MinutesUpdate.agenda_item_id == item_id, MinutesUpdate.id > last)
+                .order_by(MinutesUpdate.id)
+            ):
+                doc.apply_update(data)
+                last = update_id
+            self.docs[item_id] = (doc, last)
+            return doc
+
+
+CACHE = _Cache()
+
+
+def new_doc() -> Doc:
+    doc = Doc()
+    doc.get("text", type=Text)
+    return doc
+
+
+def text_of(item_id: int) -> str:
+    """The item's current minutes text."""
+    return str(CACHE.get(item_id).get("text", type=Text))
+
+
+def join(actor: User, item_id: int, client_state: bytes | None) -> tuple[Seat, bytes, bytes]:
+    """Admit the actor to an item: returns its seat, what the client lacks, and the server's state vector."""
+    place = seat(actor, item_id)
+    doc = CACHE.get(place.item.id)
+    try:
+        diff = doc.get_update(client_state) if client_state else doc.get_update()
+    except ValueError:
+        raise BadUpdate("Der Synchronisationsstand des Editors ist beschädigt.") from None
+    audit.record("minutes.join", actor=actor, case_id=place.item.case_id, detail={"item": place.item.id})
+    return place, diff, doc.get_state()
+
+
+def validate(data) -> bytes:
+    """Refuse anything that is not a well-formed Yjs update, without touching any document."""
+    if not isinstance(data, bytes | bytearray):
+        raise BadUpdate()
+    if len(data) >= MAX_UPDATE_BYTES:
+        raise UpdateTooLarge()
+    try:
+        Doc().apply_update(bytes(data))
+    except (ValueError, RuntimeError):
+        raise BadUpdate() from None
+    return bytes(data)
+
+
+def apply_update(actor: User, item_id: int, client_update_id: str, data) -> tuple[Seat, bool]:
+    """Append a validated update to the log (the caller commits before acknowledging); False if a duplicate."""
+    if not isinstance(client_update_id, str) or not UPDATE_ID_RE.match(client_update_id):
+        raise InvalidInput("Ungültige Kennung der Änderung.")
+    data = validate(data)
+    place = seat(actor, item_id)
+    if is_closed(place.conference):
+        raise MinutesClosed()
+    exists = db.session.scalar(
+        select(MinutesUpdate.id).where(
+            MinutesUpdate.agenda_item_id == place.item.id, MinutesUpdate.client_update_id == client_update_id
+        )
+    )
+    if exists is not None:
+        return place, False
+    db.session.add(
+        MinutesUpdate(agenda_item_id=place.item.id, client_update_id=client_update_id, user_id=actor.id, data=data)
+    )
+    db.session.flush()
+    return place, True
+
+
+def is_closed(conference: Conference) -> bool:
+    """Closed minutes take no more edits (the approval step sets this)."""
+    return conference.state == "abgesagt" or bool(getattr(conference, "minutes_closed_at", None))
+
+
+def compact(item_id: int) -> MinutesSnapshot | None:
+    """Fold the log into a snapshot (a version), then drop the folded updates; editors are not blocked."""
+    upto = db.session.scalar(select(func.max(MinutesUpdate.id)).where(MinutesUpdate.agenda_item_id == item_id))
+    if upto is None:
+        return None
+    authors = db.session.scalars(
+        select(MinutesUpdate.user_id)
+        .where(MinutesUpdate.agenda_item_id == item_id, MinutesUpdate.id <= upto)
+        .distinct()
+    ).all()
+    # The cached document may already hold updates past `upto`: snapshot exactly up to `upto`.
+    exact = new_doc()
+    previous = db.session.scalar(
+        select(MinutesSnapshot.state)
+        .where(MinutesSnapshot.agenda_item_id == item_id)
+        .order_by(MinutesSnapshot.upto_update_id.desc())
+        .limit(1)
+    )
+    if previous is not None:
+        exact.apply_update(previous)
+    for (data,) in db.session.execute(
+        select(MinutesUpdate.data)
+        .where(MinutesUpdate.agenda_item_id == item_id, MinutesUpdate.id <= upto)
+        .order_by(MinutesUpdate.id)
+    ):
+        exact.apply_update(data)
+    snap = MinutesSnapshot(
+        agenda_item_id=item_id,
+        upto_update_id=upto,
+        state=exact.get_update(),
+        authors=",".join(str(a) for a in sorted(a for a in authors if a)),
+    )
+    db.session.add(snap)
+    db.session.execute(delete(MinutesUpdate).where(MinutesUpdate.agenda_item_id == item_id, MinutesUpdate.id <= upto))
+    db.session.flush()
+    return snap
+
+
+def pending_count(item_id: int) -> int:
+    return db.session.scalar(select(func.count()).where(MinutesUpdate.agenda_item_id == item_id))

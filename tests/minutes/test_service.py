@@ -1,0 +1,140 @@
+"""Minutes core: who may join, malformed and oversized updates, durable log, sync by state vector, compaction."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from pycrdt import Doc, Text
+
+from agenda import items
+from agenda import service as agenda_service
+from fallkonferenz.errors import InvalidInput, NotFound
+from fallkonferenz.extensions import db
+from minutes import service
+from minutes.models import MinutesSnapshot, MinutesUpdate
+from tests.agenda.conftest import user
+
+
+def _edit(doc: Doc, text: str) -> bytes:
+    """Type into a client-side document and return the update it produces."""
+    before = doc.get_state()
+    doc.get("text", type=Text).insert(len(str(doc.get("text", type=Text))), text)
+    return doc.get_update(before)
+
+
+@pytest.fixture
+def items_(scene, planned, query):
+    """A case item closed to JC (consent for AA only) and an open one; returns their ids."""
+
+    def build():
+        ki = user(scene.users["KI"])
+        closed = items.add_item(
+            ki, planned, items.ItemInput("", "fallbesprechung", 20, scene.closed_case), confirmed=True
+        )
+        open_ = items.add_item(ki, planned, items.ItemInput("", "fallbesprechung", 20, scene.open_case), confirmed=True)
+        general = items.add_item(ki, planned, items.ItemInput("Verschiedenes", "verschiedenes", 10))
+        agenda_service.set_state(ki, planned, "eingeladen")
+        return {"closed": closed.id, "open": open_.id, "general": general.id}
+
+    return query(build)
+
+
+def test_two_clients_converge_through_the_log(scene, items_, query):
+    a, b = Doc(), Doc()
+    ua = _edit(a, "Ziel: B1 ")
+    ub = _edit(b, "Kita-Platz offen")
+
+    def send(code, update, uid):
+        return service.apply_update(user(scene.users[code]), items_["open"], uid, update)[1]
+
+    assert query(send, "KI", ua, "a1") is True
+    assert query(send, "JC", ub, "b1") is True
+    # A resend after a lost acknowledgement is harmless: stored once.
+    assert query(send, "KI", ua, "a1") is False
+    assert query(lambda: db.session.query(MinutesUpdate).count(), commit=False) == 2
+
+    def sync(code, doc):
+        _seat, diff, _sv = service.join(user(scene.users[code]), items_["open"], doc.get_state())
+        doc.apply_update(diff)
+        return str(doc.get("text", type=Text))
+
+    assert query(sync, "KI", a) == query(sync, "JC", b)
+    assert "B1" in str(a.get("text", type=Text)) and "Kita" in str(a.get("text", type=Text))
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [os.urandom(64), b"\x01\x02\x03", b"", "kein bytes", None],
+)
+def test_malformed_updates_are_rejected_without_touching_the_document(scene, items_, query, payload):
+    good = _edit(Doc(), "bleibt")
+    query(lambda: service.apply_update(user(scene.users["KI"]), items_["general"], "ok1", good))
+    with pytest.raises(service.BadUpdate):
+        query(lambda: service.apply_update(user(scene.users["KI"]), items_["general"], "bad1", payload))
+    assert query(lambda: service.text_of(items_["general"]), commit=False) == "bleibt"
+    assert query(lambda: db.session.query(MinutesUpdate).count(), commit=False) == 1
+
+
+def test_truncated_update_is_rejected(scene, items_, query):
+    update = _edit(Doc(), "Ein längerer Text, der abgeschnitten wird")
+    with pytest.raises(service.BadUpdate):
+        query(lambda: service.apply_update(user(scene.users["KI"]), items_["general"], "t1", update[:-5]))
+
+
+def test_update_of_one_megabyte_is_refused(scene, items_, query):
+    doc = Doc()
+    big = _edit(doc, "x" * 1_000_000)
+    with pytest.raises(service.UpdateTooLarge):
+        query(lambda: service.apply_update(user(scene.users["KI"]), items_["general"], "big", big))
+
+
+def test_forged_update_id_is_refused(scene, items_, query):
+    with pytest.raises(InvalidInput):
+        query(lambda: service.apply_update(user(scene.users["KI"]), items_["general"], "../../x", _edit(Doc(), "a")))
+
+
+@pytest.mark.parametrize(
+    ("code", "item", "allowed"),
+    [
+        ("JC", "closed", False),
+        ("JC", "open", True),
+        ("JA", "general", False),
+        ("ABH", "general", True),
+        ("AA", "closed", True),
+    ],
+)
+def test_joining_follows_participation_and_consent(scene, items_, query, code, item, allowed):
+    def join():
+        place, _diff, _sv = service.join(user(scene.users[code]), items_[item], None)
+        return service.room_for(place.item)
+
+    if allowed:
+        assert query(join) == f"item:{items_[item]}"
+    else:
+        with pytest.raises(NotFound):
+            query(join)
+
+
+def test_compaction_folds_the_log_into_a_snapshot_and_keeps_the_text(scene, items_, query):
+    doc = Doc()
+    for i in range(30):
+        query(
+            lambda i=i: service.apply_update(user(scene.users["KI"]), items_["general"], f"u{i}", _edit(doc, f"{i} "))
+        )
+    before = query(lambda: service.text_of(items_["general"]), commit=False)
+    snap = query(lambda: service.compact(items_["general"]))
+    assert snap is not None
+    assert query(lambda: db.session.query(MinutesUpdate).count(), commit=False) == 0
+    # A fresh process (empty cache) rebuilds the same text from the snapshot.
+    service.CACHE.docs.clear()
+    assert query(lambda: service.text_of(items_["general"]), commit=False) == before
+    query(lambda: service.apply_update(user(scene.users["KI"]), items_["general"], "after", _edit(doc, "Ende")))
+    assert query(lambda: service.text_of(items_["general"]), commit=False).endswith("Ende")
+    assert query(lambda: db.session.query(MinutesSnapshot).count(), commit=False) == 1
+
+
+def test_cancelled_conference_takes_no_edits(scene, items_, planned, query):
+    query(lambda: agenda_service.set_state(user(scene.users["KI"]), planned, "abgesagt", "Ausfall"))
+    with pytest.raises(NotFound):
+        query(lambda: service.apply_update(user(scene.users["KI"]), items_["general"], "x1", _edit(Doc(), "a")))
