@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+REDIS_TEST_URL ?= redis://127.0.0.1:6379/0
 CHROMIUM := /usr/bin/chromium
 export FLASK_APP := run.py
 
@@ -46,11 +47,13 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# The embedded default: SQLite, one process, no Redis (the Redis scale-out test runs in the next leg).
 test: lint e2e-deps
-	$(BIN)/pytest
+	$(BIN)/pytest -m "not redis"
 
+# The production-like leg: PostgreSQL and Redis.
 test-postgres: e2e-deps
-	DATABASE_URL=$(PG_URL) $(BIN)/pytest
+	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS_TEST_URL) $(BIN)/pytest
 
 format: setup
 	$(BIN)/ruff format .

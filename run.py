@@ -1,15 +1,15 @@
-"""Start Fallkonferenz with the embedded defaults (SQLite file, one process)."""
+"""Start Fallkonferenz with the embedded defaults (SQLite file, one process, live minutes over WebSocket)."""
 
 import os
 
 from fallkonferenz import create_app
+from fallkonferenz.extensions import socketio
 
 app = create_app()
 
 if __name__ == "__main__":
-    from waitress import serve
-
     host = os.environ.get("FK_HOST", "127.0.0.1")
     port = int(os.environ.get("FK_PORT", "5000"))
     print(f"Fallkonferenz läuft auf http://{host}:{port}")
-    serve(app, host=host, port=port, threads=8)
+    # One threaded process with WebSocket support; for production see README (gunicorn, several processes).
+    socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True)

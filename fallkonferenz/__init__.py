@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 
 from .config import ROOT, load_config
 from .crypto import Keyring
-from .extensions import csrf, db, migrate
+from .extensions import csrf, db, migrate, socketio
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -64,6 +64,16 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.extensions["fk_dashboard_panels"] = [dashboard_panel]
     register_health(app)
     web.register(app)
+    socketio.init_app(
+        app,
+        async_mode="threading",
+        message_queue=app.config["REDIS_URL"],
+        manage_session=False,
+        max_http_buffer_size=2 * 1024 * 1024,
+    )
+    from minutes.sockets import MinutesNamespace
+
+    socketio.on_namespace(MinutesNamespace())
     register_cli(app)
     register_template_helpers(app)
     return app

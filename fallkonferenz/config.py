@@ -50,6 +50,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "MAIL_SENDER": os.environ.get("FK_MAIL_SENDER", "Fallkonferenz <fallkonferenz@localhost>"),
         "MAIL_TIMEOUT": float(os.environ.get("FK_MAIL_TIMEOUT", "10")),
         "BASE_URL": os.environ.get("FK_BASE_URL", "http://127.0.0.1:5000"),
+        # With Redis, several server processes share Socket.IO rooms; without it, one process is enough.
+        "REDIS_URL": os.environ.get("REDIS_URL") or None,
     }
     if overrides:
         cfg.update(overrides)

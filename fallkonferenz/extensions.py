@@ -1,6 +1,7 @@
 """Flask extensions, created unbound and bound in create_app()."""
 
 from flask_migrate import Migrate
+from flask_socketio import SocketIO
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
@@ -16,3 +17,4 @@ naming = {
 db = SQLAlchemy(metadata=MetaData(naming_convention=naming))
 migrate = Migrate()
 csrf = CSRFProtect()
+socketio = SocketIO()

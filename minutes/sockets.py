@@ -1,0 +1,226 @@
+"""Socket.IO namespace /minutes: thin handlers over the minutes service; the server names every room."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import threading
+import time
+from urllib.parse import urlsplit
+
+from flask import current_app, g, request, session
+from flask_socketio import Namespace, join_room, leave_room
+
+from fallkonferenz.auth import service as auth_service
+from fallkonferenz.errors import DomainError
+from fallkonferenz.extensions import db, socketio
+from fallkonferenz.models import User, UserSession
+
+from . import service
+
+NAMESPACE = "/minutes"
+SWEEP_SECONDS = 0.4
+RATE_PER_SECOND = 60  # sustained updates per socket; a burst of RATE_BURST is allowed
+RATE_BURST = 120
+MAX_AWARENESS_BYTES = 8_000
+EVICTED = (
+    "Sie haben keinen Zugriff mehr auf diesen Tagesordnungspunkt "
+    "(Einwilligung widerrufen oder abgelaufen, oder Sie nehmen nicht mehr teil)."
+)
+
+
+class _Bucket:
+    def __init__(self):
+        self.tokens, self.at = float(RATE_BURST), time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(RATE_BURST, self.tokens + (now - self.at) * RATE_PER_SECOND)
+        self.at = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+def boundary(handler):
+    """One transaction per event: commit before the acknowledgement, then broadcast; errors become German acks."""
+
+    @functools.wraps(handler)
+    def run(self, *args):
+        g.broadcasts = []
+        try:
+            result = handler(self, *args)
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            return {"ok": False, "status": exc.status, "error": exc.message}
+        except Exception:
+            db.session.rollback()
+            current_app.logger.exception("minutes event failed")
+            return {
+                "ok": False,
+                "status": 500,
+                "error": "Die Änderung konnte nicht gespeichert werden. Bitte erneut senden.",
+            }
+        for event, data, room, skip in g.broadcasts:
+            try:
+                socketio.emit(event, data, to=room, skip_sid=skip, namespace=self.namespace)
+            except Exception:  # stored already: the others catch up on their next join
+                current_app.logger.exception("minutes broadcast failed")
+        return result
+
+    return run
+
+
+class MinutesNamespace(Namespace):
+    """Per socket: the user, the session it belongs to, the items it joined, and its rate bucket."""
+
+    def __init__(self, namespace=NAMESPACE):
+        super().__init__(namespace)
+        self.lock = threading.Lock()
+        self.users: dict[str, int] = {}
+        self.sessions: dict[str, str] = {}
+        self.joined: dict[str, set[int]] = {}
+        self.buckets: dict[str, _Bucket] = {}
+        self.sweeper = None
+
+    # -- connection ---------------------------------------------------------------------------------
+
+    def on_connect(self, auth=None):
+        if not _same_origin():
+            raise ConnectionRefusedError("Verbindung nur von der Fallkonferenz-Seite selbst.")
+        token = session.get("sid")
+        user = auth_service.user_for_session(token)
+        db.session.commit()
+        if user is None:
+            raise ConnectionRefusedError("Bitte melden Sie sich an.")
+        with self.lock:
+            self.users[request.sid] = user.id
+            self.sessions[request.sid] = hashlib.sha256(token.encode()).hexdigest()
+            self.joined[request.sid] = set()
+            self.buckets[request.sid] = _Bucket()
+            if self.sweeper is None:
+                self.sweeper = socketio.start_background_task(self._sweep, current_app._get_current_object())
+
+    def on_disconnect(self, reason=None):
+        with self.lock:
+            for mapping in (self.users, self.sessions, self.joined, self.buckets):
+                mapping.pop(request.sid, None)
+
+    def _actor(self) -> User:
+        user = db.session.get(User, self.users.get(request.sid))
+        if user is None or not user.active:
+            raise DomainError("Bitte melden Sie sich erneut an.")
+        return user
+
+    # -- events -------------------------------------------------------------------------------------
+
+    @boundary
+    def on_join(self, data):
+        item_id, state = _field(data, "item", int), _field(data, "sv", bytes, optional=True)
+        place, diff, server_state = service.join(self._actor(), item_id, state)
+        join_room(service.room_for(place.item))
+        with self.lock:
+            self.joined.setdefault(request.sid, set()).add(place.item.id)
+        return {"ok": True, "item": place.item.id, "update": diff, "sv": server_state}
+
+    @boundary
+    def on_leave(self, data):
+        item_id = _field(data, "item", int)
+        with self.lock:
+            self.joined.get(request.sid, set()).discard(item_id)
+        leave_room(f"item:{item_id}")
+        return {"ok": True}
+
+    @boundary
+    def on_update(self, data):
+        item_id = _field(data, "item", int)
+        if item_id not in self.joined.get(request.sid, set()):
+            raise DomainError("Bitte öffnen Sie den Tagesordnungspunkt zuerst.")
+        if not self.buckets[request.sid].take():
+            raise DomainError("Zu viele Änderungen in kurzer Zeit; bitte langsamer senden.")
+        update_id, update = _field(data, "id", str), _field(data, "update", bytes)
+        place, new = service.apply_update(self._actor(), item_id, update_id, update)
+        if new:
+            g.broadcasts.append(
+                (
+                    "update",
+                    {"item": item_id, "id": update_id, "update": update},
+                    service.room_for(place.item),
+                    request.sid,
+                )
+            )
+        return {"ok": True, "id": update_id}
+
+    @boundary
+    def on_awareness(self, data):
+        item_id, state = _field(data, "item", int), _field(data, "state", bytes)
+        if item_id not in self.joined.get(request.sid, set()) or len(state) > MAX_AWARENESS_BYTES:
+            raise DomainError("Anwesenheit kann nur im geöffneten Tagesordnungspunkt geteilt werden.")
+        g.broadcasts.append(("awareness", {"item": item_id, "state": state}, f"item:{item_id}", request.sid))
+        return {"ok": True}
+
+    # -- eviction -----------------------------------------------------------------------------------
+
+    def _sweep(self, app):
+        """Every few hundred milliseconds, re-check every joined item; evict at once what is no longer allowed."""
+        while True:
+            socketio.sleep(SWEEP_SECONDS)
+            with self.lock:
+                snapshot = {
+                    sid: (self.users.get(sid), self.sessions.get(sid), set(items)) for sid, items in self.joined.items()
+                }
+            if not snapshot:
+                continue
+            with app.app_context():
+                try:
+                    self._check(snapshot)
+                except Exception:
+                    app.logger.exception("minutes sweep failed")
+                finally:
+                    db.session.rollback()
+                    db.session.remove()
+
+    def _check(self, snapshot):
+        for sid, (user_id, session_hash, items) in snapshot.items():
+            user = db.session.get(User, user_id) if user_id else None
+            alive = user is not None and user.active and db.session.get(UserSession, session_hash) is not None
+            if not alive:
+                # Logged out, deactivated or session expired: the socket goes too.
+                self.disconnect(sid)
+                continue
+            for item_id in items:
+                try:
+                    service.seat(user, item_id)
+                except DomainError:
+                    self._evict(sid, item_id)
+            db.session.commit()  # keeps the audit events of the refusals
+
+    def _evict(self, sid: str, item_id: int) -> None:
+        with self.lock:
+            self.joined.get(sid, set()).discard(item_id)
+        socketio.server.leave_room(sid, f"item:{item_id}", namespace=self.namespace)
+        socketio.emit("evicted", {"item": item_id, "reason": EVICTED}, to=sid, namespace=self.namespace)
+
+
+def _same_origin() -> bool:
+    origin = request.headers.get("Origin")
+    if not origin:
+        return False
+    own = urlsplit(request.host_url)
+    theirs = urlsplit(origin)
+    return (theirs.scheme, theirs.netloc) == (own.scheme, own.netloc)
+
+
+def _field(data, name: str, kind, optional: bool = False):
+    if not isinstance(data, dict):
+        raise DomainError("Ungültige Nachricht.")
+    value = data.get(name)
+    if value is None and optional:
+        return None
+    if kind is bytes and isinstance(value, bytearray):
+        value = bytes(value)
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise DomainError(f"Ungültige Nachricht: „{name}“ fehlt oder hat die falsche Form.")
+    return value

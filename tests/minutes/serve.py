@@ -1,0 +1,16 @@
+"""Run the app with Socket.IO for the socket tests: python -m tests.minutes.serve <instance dir> <port>."""
+
+import sys
+from pathlib import Path
+
+from fallkonferenz import create_app
+from fallkonferenz.extensions import socketio
+from tests.conftest import _test_config
+
+if __name__ == "__main__":
+    instance, port = Path(sys.argv[1]), int(sys.argv[2])
+    config = _test_config(instance) | {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance}/sockets.db"}
+    if len(sys.argv) > 3:
+        config["REDIS_URL"] = sys.argv[3]  # several processes share rooms through Redis
+    app = create_app(config)
+    socketio.run(app, host="127.0.0.1", port=port, allow_unsafe_werkzeug=True, log_output=False)

@@ -1,0 +1,324 @@
+"""Socket tests with real python-socketio clients against a real server process."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import requests
+import socketio
+from pycrdt import Doc, Text
+
+from agenda import items
+from agenda import service as agenda_service
+from fallkonferenz import create_app
+from fallkonferenz.extensions import db
+from tests.conftest import _test_config
+from tests.factories import PASSWORD, all_categories, make_case, make_consent, make_world
+
+ROOT = Path(__file__).resolve().parents[2]
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """A seeded SQLite instance and the app serving it with Socket.IO in its own process."""
+    instance = tmp_path_factory.mktemp("sockets")
+    app = create_app(_test_config(instance) | {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance}/sockets.db"})
+    with app.app_context():
+        db.create_all()
+        users = make_world()
+        ki = users["KI"]
+        closed = make_case(ki, given="Senait", family="Tesfay")  # consent for AA only
+        consent = make_consent(closed, ki, all_categories("AA"))
+        conference = agenda_service.create_conference(
+            ki,
+            agenda_service.ConferenceInput(
+                "Fallkonferenz Sockets", "fallkonferenz", *_hours_ahead(), location="Raum 1"
+            ),
+            [u.id for code, u in users.items() if code != "KI"],
+        )
+        closed_item = items.add_item(
+            ki, conference.id, items.ItemInput("", "fallbesprechung", 20, closed.number), confirmed=True
+        )
+        general = items.add_item(ki, conference.id, items.ItemInput("Verschiedenes", "verschiedenes", 10))
+        db.session.commit()
+        info = {
+            "closed": closed_item.id,
+            "general": general.id,
+            "consent": consent.id,
+            "case": closed.number,
+            "users": {code: u.username for code, u in users.items()},
+            "conference": conference.id,
+            "ja_id": users["JA"].id,
+        }
+        db.session.remove()
+        db.engine.dispose()
+    with serving(instance) as url:
+        info["instance"] = instance
+        yield url, info
+
+
+@contextmanager
+def serving(instance: Path, redis_url: str | None = None, name: str = "server"):
+    """Run one server process on the instance; stopped by its PID even when the test fails."""
+    port = _free_port()
+    log_path = instance / f"{name}.log"
+    args = [sys.executable, "-m", "tests.minutes.serve", str(instance), str(port)] + ([redis_url] if redis_url else [])
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(args, cwd=ROOT, stdout=log, stderr=log)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(150):
+                try:
+                    if requests.get(url + "/health", timeout=1).status_code == 200:
+                        break
+                except requests.ConnectionError:
+                    time.sleep(0.1)
+            else:
+                raise RuntimeError(log_path.read_text())
+            yield url
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def _hours_ahead():
+    from datetime import timedelta
+
+    from fallkonferenz.models import utcnow
+
+    start = utcnow().replace(microsecond=0) + timedelta(days=1)
+    return start, start + timedelta(hours=2)
+
+
+def login(url: str, username: str) -> requests.Session:
+    http = requests.Session()
+    token = CSRF_RE.search(http.get(url + "/anmelden").text).group(1)
+    resp = http.post(
+        url + "/anmelden", data={"username": username, "password": PASSWORD, "csrf_token": token}, allow_redirects=False
+    )
+    assert resp.status_code == 302
+    return http
+
+
+class Editor:
+    """A real Socket.IO client with a local Yjs document, recording every event it receives."""
+
+    def __init__(self, url: str, http: requests.Session, origin: str | None = None):
+        self.sio = socketio.Client(reconnection=False)
+        self.doc = Doc()
+        self.text = self.doc.get("text", type=Text)
+        self.events: list[tuple[str, dict]] = []
+        self.lock = threading.Lock()
+        for name in ("update", "evicted", "awareness"):
+            self.sio.on(name, self._record(name), namespace="/minutes")
+        cookie = "; ".join(f"{k}={v}" for k, v in http.cookies.items())
+        headers = {"Cookie": cookie}
+        # The WebSocket client sends the page's own Origin; a foreign one is added on top, and the
+        # long-polling transport sends none at all.
+        transports = ["polling"] if origin == "" else ["websocket"]
+        if origin:
+            headers["Origin"] = origin
+        self.sio.connect(url, namespaces=["/minutes"], headers=headers, transports=transports, wait_timeout=5)
+
+    def _record(self, name):
+        def handler(data):
+            with self.lock:
+                self.events.append((name, data))
+            if name == "update":
+                self.doc.apply_update(data["update"])
+
+        return handler
+
+    def call(self, event: str, data: dict):
+        return self.sio.call(event, data, namespace="/minutes", timeout=10)
+
+    def join(self, item: int) -> dict:
+        ack = self.call("join", {"item": item, "sv": self.doc.get_state()})
+        if ack.get("ok"):
+            self.doc.apply_update(ack["update"])
+        return ack
+
+    def type(self, item: int, text: str, uid: str) -> dict:
+        before = self.doc.get_state()
+        self.text.insert(len(str(self.text)), text)
+        return self.call("update", {"item": item, "id": uid, "update": self.doc.get_update(before)})
+
+    def close(self):
+        self.sio.disconnect()
+
+
+def wait_for(predicate, timeout=3.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return predicate()
+
+
+def test_concurrent_edits_converge(server):
+    url, info = server
+    a = Editor(url, login(url, info["users"]["KI"]))
+    b = Editor(url, login(url, info["users"]["AA"]))
+    try:
+        assert a.join(info["general"])["ok"] and b.join(info["general"])["ok"]
+        for i in range(10):
+            assert a.type(info["general"], f"a{i} ", f"ka{i}")["ok"]
+            assert b.type(info["general"], f"b{i} ", f"kb{i}")["ok"]
+        assert wait_for(lambda: str(a.text) == str(b.text) and "a9" in str(b.text) and "b9" in str(a.text))
+        late = Editor(url, login(url, info["users"]["ABH"]))
+        assert late.join(info["general"])["ok"]
+        assert str(late.text) == str(a.text)
+        late.close()
+    finally:
+        a.close()
+        b.close()
+
+
+def test_no_byte_of_a_closed_case_item_reaches_an_agency_without_consent(server):
+    url, info = server
+    aa = Editor(url, login(url, info["users"]["AA"]))
+    jc = Editor(url, login(url, info["users"]["JC"]))
+    try:
+        refused = jc.join(info["closed"])
+        assert refused == {"ok": False, "status": 404, "error": "Tagesordnungspunkt nicht gefunden."}
+        forged = jc.call("update", {"item": info["closed"], "id": "forge1", "update": Doc().get_update()})
+        assert forged["ok"] is False
+        assert aa.join(info["closed"])["ok"]
+        assert aa.type(info["closed"], "Vertraulich: Therapie", "aa-secret")["ok"]
+        time.sleep(0.5)
+        assert all(data.get("item") != info["closed"] for _, data in jc.events)
+        assert "Therapie" not in str(jc.text)
+    finally:
+        aa.close()
+        jc.close()
+
+
+@pytest.mark.parametrize("origin", ["", "http://evil.example"])
+def test_connection_needs_same_origin(server, origin):
+    url, info = server
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        Editor(url, login(url, info["users"]["KI"]), origin=origin)
+
+
+def test_connection_needs_a_session(server):
+    url, _info = server
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        Editor(url, requests.Session())
+
+
+def test_malformed_and_oversized_updates_are_refused_and_the_server_lives_on(server):
+    url, info = server
+    a = Editor(url, login(url, info["users"]["KI"]))
+    try:
+        assert a.join(info["general"])["ok"]
+        before = str(a.text)
+        for payload in (os.urandom(200), b"\x00\x01", "text", None):
+            ack = a.call("update", {"item": info["general"], "id": f"bad{id(payload)}", "update": payload})
+            assert ack["ok"] is False and ack["error"]
+        big = a.call("update", {"item": info["general"], "id": "big", "update": b"\x01" * 1_000_000})
+        assert big["ok"] is False and big["status"] in (413, 422)
+        assert a.join(info["general"])["ok"] and str(a.text) == before
+    finally:
+        a.close()
+
+
+def test_flooding_is_rate_limited_without_hurting_others(server):
+    url, info = server
+    flood = Editor(url, login(url, info["users"]["JA"]))
+    calm = Editor(url, login(url, info["users"]["AA"]))
+    try:
+        assert flood.join(info["general"])["ok"] and calm.join(info["general"])["ok"]
+        acks = [flood.type(info["general"], "x", f"f{i}") for i in range(400)]
+        refused = [a for a in acks if not a["ok"]]
+        assert refused and all("Zu viele Änderungen" in a["error"] for a in refused)
+        assert calm.type(info["general"], "ruhig", "calm1")["ok"]
+    finally:
+        flood.close()
+        calm.close()
+
+
+def test_revocation_evicts_within_one_second(server):
+    url, info = server
+    aa = Editor(url, login(url, info["users"]["AA"]))
+    try:
+        assert aa.join(info["closed"])["ok"]
+        ki = login(url, info["users"]["KI"])
+        page = ki.get(f"{url}/faelle/{info['case']}/einwilligungen").text
+        token = CSRF_RE.search(page).group(1)
+        started = time.monotonic()
+        resp = ki.post(
+            f"{url}/faelle/{info['case']}/einwilligungen/{info['consent']}/widerruf",
+            data={"reason": "Widerruf im Gespräch", "csrf_token": token},
+            allow_redirects=False,
+        )
+        assert resp.status_code == 302
+        assert wait_for(lambda: any(name == "evicted" for name, _ in aa.events), timeout=1.0)
+        assert time.monotonic() - started < 1.0
+        evicted = next(data for name, data in aa.events if name == "evicted")
+        assert evicted["item"] == info["closed"] and "Einwilligung" in evicted["reason"]
+        assert aa.type(info["closed"], "nach dem Widerruf", "after-revoke")["ok"] is False
+    finally:
+        aa.close()
+
+
+def test_logout_closes_the_users_sockets(server):
+    url, info = server
+    http = login(url, info["users"]["ABH"])
+    editor = Editor(url, http)
+    try:
+        assert editor.join(info["general"])["ok"]
+        token = CSRF_RE.search(http.get(url + "/").text).group(1)
+        http.post(url + "/abmelden", data={"csrf_token": token})
+        assert wait_for(lambda: not editor.sio.connected, timeout=2.0)
+    finally:
+        if editor.sio.connected:
+            editor.close()
+
+
+@pytest.mark.redis
+def test_two_processes_share_rooms_through_redis_and_evict_on_both(server):
+    """Scale-out: clients on two processes see each other's edits; removing a participant evicts her there too."""
+    _url, info = server
+    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    with serving(info["instance"], redis_url, "one") as one, serving(info["instance"], redis_url, "two") as two:
+        a = Editor(one, login(one, info["users"]["KI"]))
+        b = Editor(two, login(two, info["users"]["JA"]))
+        try:
+            assert a.join(info["general"])["ok"] and b.join(info["general"])["ok"]
+            assert a.type(info["general"], " über Redis", "redis-1")["ok"]
+            assert wait_for(lambda: "über Redis" in str(b.text))
+            ki = login(one, info["users"]["KI"])
+            token = CSRF_RE.search(ki.get(f"{one}/konferenzen/{info['conference']}").text).group(1)
+            started = time.monotonic()
+            resp = ki.post(
+                f"{one}/konferenzen/{info['conference']}/teilnehmende/{info['ja_id']}/entfernen",
+                data={"csrf_token": token},
+                allow_redirects=False,
+            )
+            assert resp.status_code == 302
+            assert wait_for(lambda: any(n == "evicted" for n, _ in b.events), timeout=1.0)
+            assert time.monotonic() - started < 1.0
+        finally:
+            a.close()
+            b.close()
