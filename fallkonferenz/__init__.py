@@ -43,6 +43,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from consent import models as _consent_models  # noqa: F401  (register tables)
     from consent import routes as _consent_routes  # noqa: F401  (attach views)
     from minutes import models as _minutes_models  # noqa: F401  (register tables)
+    from minutes.routes import bp as minutes_bp
 
     from . import web
     from .api import bp as api_bp
@@ -52,7 +53,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .views import bp as main_bp
     from .views import register_health
 
-    for blueprint in (auth_bp, main_bp, cases_bp, consent_bp, agenda_bp):
+    for blueprint in (auth_bp, main_bp, cases_bp, consent_bp, agenda_bp, minutes_bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     app.register_blueprint(agenda_api.bp, url_prefix="/api/v1/conferences")
@@ -61,7 +62,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     from agenda.routes import dashboard_panel
 
     app.extensions["fk_demo_seeders"] = [seed_conferences]
-    app.extensions["fk_dashboard_panels"] = [dashboard_panel]
+    from minutes.routes import tasks_panel
+
+    app.extensions["fk_dashboard_panels"] = [dashboard_panel, tasks_panel]
     register_health(app)
     web.register(app)
     socketio.init_app(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fallkonferenz.extensions import db
@@ -41,3 +41,51 @@ class MinutesSnapshot(db.Model):
     state: Mapped[bytes] = mapped_column(LargeBinary)
     authors: Mapped[str] = mapped_column(String(500), default="")  # user ids, comma-separated
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Attendance(db.Model):
+    """Who was there: anwesend, entschuldigt, abwesend."""
+
+    __tablename__ = "minutes_attendance"
+
+    conference_id: Mapped[int] = mapped_column(ForeignKey("conferences.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    status: Mapped[str] = mapped_column(String(20))
+
+
+class MinutesClosure(db.Model):
+    """The frozen minutes: the text of every item rendered and sanitized, with the hash over all of it."""
+
+    __tablename__ = "minutes_closures"
+
+    conference_id: Mapped[int] = mapped_column(ForeignKey("conferences.id", ondelete="CASCADE"), primary_key=True)
+    closed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    frozen: Mapped[str] = mapped_column(Text)  # JSON: item id -> {"text": …, "html": …}
+    sha256: Mapped[str] = mapped_column(String(64))
+    final_at: Mapped[datetime | None]
+
+
+class MinutesApproval(db.Model):
+    """One participating agency's approval of, or objection to, the closed minutes."""
+
+    __tablename__ = "minutes_approvals"
+
+    conference_id: Mapped[int] = mapped_column(ForeignKey("conferences.id", ondelete="CASCADE"), primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), primary_key=True)
+    decision: Mapped[str] = mapped_column(String(20))  # genehmigt | einspruch
+    reason: Mapped[str] = mapped_column(Text, default="")
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Addendum(db.Model):
+    """A dated addition to final minutes, which are otherwise never edited again."""
+
+    __tablename__ = "minutes_addenda"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conference_id: Mapped[int] = mapped_column(ForeignKey("conferences.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)

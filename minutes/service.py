@@ -172,8 +172,10 @@ def apply_update(actor: User, item_id: int, client_update_id: str, data) -> tupl
 
 
 def is_closed(conference: Conference) -> bool:
-    """Closed minutes take no more edits (the approval step sets this)."""
-    return conference.state == "abgesagt" or bool(getattr(conference, "minutes_closed_at", None))
+    """Closed minutes take no more edits: a cancelled conference, or minutes frozen for approval."""
+    from .models import MinutesClosure
+
+    return conference.state == "abgesagt" or db.session.get(MinutesClosure, conference.id) is not None
 
 
 def compact(item_id: int) -> MinutesSnapshot | None:

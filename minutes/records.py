@@ -1,0 +1,300 @@
+"""Structured records of the minutes (attendance, decisions, tasks) and the approval that freezes them."""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import re
+from dataclasses import dataclass
+from datetime import date
+
+import nh3
+from sqlalchemy import select
+
+from agenda.models import AgendaItem, Conference, Decision, Participant, Task
+from agenda.service import load_conference
+from consent.policy import NO_ACCESS, for_viewer, viewer_of
+from fallkonferenz import audit
+from fallkonferenz.cases.service import agency_access
+from fallkonferenz.errors import Conflict, Forbidden, InvalidInput, NotFound
+from fallkonferenz.extensions import db
+from fallkonferenz.models import Agency, Case, User, utcnow
+
+from . import service
+from .models import Addendum, Attendance, MinutesApproval, MinutesClosure
+
+ATTENDANCE = {"anwesend": "anwesend", "entschuldigt": "entschuldigt", "abwesend": "abwesend"}
+APPROVAL = {"genehmigt": "genehmigt", "einspruch": "Einspruch"}
+ALLOWED_TAGS = {"p", "ul", "li", "strong", "em", "br"}
+
+
+def render_light_markdown(text: str) -> str:
+    """Plain text with light Markdown (paragraphs, '- ' lists, **bold**, *italic*), sanitized."""
+    blocks, out = re.split(r"\n\s*\n", text.strip()), []
+    for block in blocks:
+        lines = block.splitlines()
+        if lines and all(line.lstrip().startswith(("- ", "* ")) for line in lines):
+            out.append("<ul>" + "".join(f"<li>{_inline(line.lstrip()[2:])}</li>" for line in lines) + "</ul>")
+        elif block.strip():
+            out.append("<p>" + "<br>".join(_inline(line) for line in lines) + "</p>")
+    return nh3.clean("".join(out), tags=ALLOWED_TAGS, attributes={})
+
+
+def _inline(line: str) -> str:
+    escaped = html.escape(line, quote=False)
+    escaped = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", escaped)
+    return re.sub(r"(?<!\*)\*(?!\*)(.+?)(?<!\*)\*(?!\*)", r"<em>\1</em>", escaped)
+
+
+def closure(conference_id: int) -> MinutesClosure | None:
+    return db.session.get(MinutesClosure, conference_id)
+
+
+def _moderated(actor: User, conference_id: int) -> Conference:
+    conference = load_conference(actor, conference_id)
+    if conference.moderator_id != actor.id:
+        raise Forbidden("Das kann nur die Moderation.")
+    return conference
+
+
+def _open_seat(actor: User, item_id: int) -> service.Seat:
+    place = service.seat(actor, item_id)
+    if service.is_closed(place.conference):
+        raise service.MinutesClosed()
+    return place
+
+
+# -- attendance, decisions, tasks -----------------------------------------------------------------------
+
+
+def set_attendance(actor: User, conference_id: int, user_id: int, status: str) -> None:
+    conference = _moderated(actor, conference_id)
+    if service.is_closed(conference):
+        raise service.MinutesClosed()
+    if status not in ATTENDANCE:
+        raise InvalidInput(errors={"status": "Bitte anwesend, entschuldigt oder abwesend wählen."})
+    if not any(p.user_id == user_id for p in conference.participants):
+        raise NotFound("Teilnehmer/in nicht gefunden.")
+    row = db.session.get(Attendance, (conference_id, user_id))
+    if row is None:
+        db.session.add(Attendance(conference_id=conference_id, user_id=user_id, status=status))
+    else:
+        row.status = status
+    audit.record("minutes.attendance", actor=actor, detail={"conference": conference_id, "user": user_id})
+
+
+def add_decision(actor: User, item_id: int, text: str) -> Decision:
+    place = _open_seat(actor, item_id)
+    text = (text or "").strip()
+    if not text or len(text) > 5000:
+        raise InvalidInput(errors={"decision": "Bitte den Beschluss eingeben (höchstens 5000 Zeichen)."})
+    decision = Decision(agenda_item_id=item_id, case_id=place.item.case_id, text=text, created_by_id=actor.id)
+    db.session.add(decision)
+    db.session.flush()
+    audit.record("minutes.decision", actor=actor, case_id=place.item.case_id, detail={"item": item_id})
+    return decision
+
+
+def add_task(
+    actor: User, item_id: int, description: str, agency_code: str, user_id: int | None, due: date | None
+) -> Task:
+    place = _open_seat(actor, item_id)
+    description = (description or "").strip()
+    errors = {}
+    if not description or len(description) > 2000:
+        errors["task"] = "Bitte beschreiben Sie die Aufgabe (höchstens 2000 Zeichen)."
+    agency = db.session.scalar(select(Agency).where(Agency.code == (agency_code or "").upper()))
+    if agency is None:
+        errors["agency"] = "Unbekannte Stelle."
+    person = db.session.get(User, user_id) if user_id else None
+    if user_id and (person is None or agency is None or person.agency_id != agency.id or not person.active):
+        errors["person"] = "Die verantwortliche Person muss zur gewählten Stelle gehören."
+    if errors:
+        raise InvalidInput(errors=errors)
+    task = Task(
+        agenda_item_id=item_id,
+        case_id=place.item.case_id,
+        description=description,
+        responsible_agency_id=agency.id,
+        responsible_user_id=person.id if person else None,
+        due_date=due,
+    )
+    db.session.add(task)
+    db.session.flush()
+    audit.record("minutes.task", actor=actor, case_id=place.item.case_id, detail={"item": item_id, "task": task.id})
+    return task
+
+
+def complete_task(actor: User, task_id: int) -> Task:
+    """Mark a task done: its agency or the conference's moderator; a case task needs sight of the case."""
+    task = db.session.get(Task, task_id)
+    if task is None:
+        raise NotFound("Aufgabe nicht gefunden.")
+    item = db.session.get(AgendaItem, task.agenda_item_id)
+    conference = db.session.get(Conference, item.conference_id)
+    if actor.agency_id != task.responsible_agency_id and actor.id != conference.moderator_id:
+        raise NotFound("Aufgabe nicht gefunden.")
+    if task.case_id and not _sees_case(actor, task.case_id):
+        raise NotFound("Aufgabe nicht gefunden.")
+    task.status, task.done_at = "erledigt", utcnow()
+    audit.record("task.done", actor=actor, case_id=task.case_id, detail={"task": task.id})
+    return task
+
+
+def _sees_case(actor: User, case_id: int) -> bool:
+    table = agency_access([case_id], [actor.agency_id])
+    return for_viewer(viewer_of(actor), table.get((case_id, actor.agency_id), NO_ACCESS)).visible
+
+
+@dataclass
+class TaskRow:
+    task: Task
+    overdue: bool
+    case_number: str | None
+
+
+def my_tasks(actor: User) -> list[TaskRow]:
+    """Open tasks of the actor or her agency, overdue first; a case task only while her agency sees the case."""
+    tasks = db.session.scalars(
+        select(Task)
+        .where(
+            Task.status == "offen",
+            (Task.responsible_user_id == actor.id) | (Task.responsible_agency_id == actor.agency_id),
+        )
+        .order_by(Task.due_date)
+    ).all()
+    case_ids = {t.case_id for t in tasks if t.case_id}
+    table = agency_access(case_ids, [actor.agency_id])
+    viewer = viewer_of(actor)
+    numbers = (
+        dict(db.session.execute(select(Case.id, Case.number).where(Case.id.in_(case_ids))).all()) if case_ids else {}
+    )
+    today = utcnow().date()
+    rows = []
+    for t in tasks:
+        if t.case_id and not for_viewer(viewer, table.get((t.case_id, actor.agency_id), NO_ACCESS)).visible:
+            continue
+        rows.append(TaskRow(t, bool(t.due_date and t.due_date < today), numbers.get(t.case_id)))
+    rows.sort(key=lambda r: (not r.overdue, r.task.due_date or date.max))
+    return rows
+
+
+# -- closing, approval, addenda -------------------------------------------------------------------------
+
+
+def close_minutes(actor: User, conference_id: int) -> MinutesClosure:
+    """Freeze the text of every item (rendered, sanitized, hashed); from now on the agencies approve."""
+    conference = _moderated(actor, conference_id)
+    if closure(conference_id) is not None:
+        raise Conflict("Das Protokoll ist bereits abgeschlossen.")
+    if conference.state not in ("laeuft", "beendet"):
+        raise Conflict("Ein Protokoll wird während oder nach der Konferenz abgeschlossen.")
+    frozen = {}
+    for item in conference.items:
+        text = service.text_of(item.id)
+        frozen[str(item.id)] = {"text": text, "html": render_light_markdown(text)}
+    body = json.dumps(frozen, sort_keys=True, ensure_ascii=False)
+    row = MinutesClosure(
+        conference_id=conference_id,
+        closed_by_id=actor.id,
+        frozen=body,
+        sha256=hashlib.sha256(body.encode()).hexdigest(),
+    )
+    db.session.add(row)
+    db.session.flush()
+    audit.record("minutes.close", actor=actor, detail={"conference": conference_id, "sha256": row.sha256})
+    return row
+
+
+def participating_agencies(conference: Conference) -> set[int]:
+    return {p.user.agency_id for p in conference.participants if p.active}
+
+
+def approve(actor: User, conference_id: int, decision: str, reason: str = "") -> MinutesApproval:
+    """A participating agency approves or objects (with a reason); all approved makes the minutes final."""
+    conference = load_conference(actor, conference_id)
+    row = closure(conference_id)
+    if row is None:
+        raise Conflict("Das Protokoll ist noch nicht abgeschlossen.")
+    if row.final_at is not None:
+        raise Conflict("Das Protokoll ist bereits endgültig; möglich ist nur noch ein Nachtrag.")
+    if actor.agency_id not in participating_agencies(conference):
+        raise Forbidden("Nur teilnehmende Stellen genehmigen das Protokoll.")
+    if decision not in APPROVAL:
+        raise InvalidInput(errors={"decision": "Bitte genehmigen oder Einspruch erheben."})
+    reason = (reason or "").strip()
+    if decision == "einspruch" and not reason:
+        raise InvalidInput(errors={"reason": "Ein Einspruch braucht eine Begründung."})
+    vote = db.session.get(MinutesApproval, (conference_id, actor.agency_id))
+    if vote is None:
+        vote = MinutesApproval(conference_id=conference_id, agency_id=actor.agency_id, decision=decision)
+        db.session.add(vote)
+    vote.decision, vote.reason, vote.user_id, vote.at = decision, reason[:5000], actor.id, utcnow()
+    db.session.flush()
+    approved = {
+        a.agency_id
+        for a in db.session.scalars(select(MinutesApproval).where(MinutesApproval.conference_id == conference_id))
+        if a.decision == "genehmigt"
+    }
+    if participating_agencies(conference) <= approved:
+        row.final_at = utcnow()
+    audit.record("minutes.approval", actor=actor, detail={"conference": conference_id, "decision": decision})
+    return vote
+
+
+def add_addendum(actor: User, conference_id: int, text: str) -> Addendum:
+    load_conference(actor, conference_id)
+    row = closure(conference_id)
+    if row is None or row.final_at is None:
+        raise Conflict("Nachträge gibt es erst zu einem endgültigen Protokoll.")
+    text = (text or "").strip()
+    if not text or len(text) > 5000:
+        raise InvalidInput(errors={"addendum": "Bitte den Nachtrag eingeben (höchstens 5000 Zeichen)."})
+    addendum = Addendum(conference_id=conference_id, text=text, user_id=actor.id)
+    db.session.add(addendum)
+    db.session.flush()
+    audit.record("minutes.addendum", actor=actor, detail={"conference": conference_id})
+    return addendum
+
+
+def participants(conference: Conference) -> list[Participant]:
+    return [p for p in conference.participants if p.active]
+
+
+def conference_of(item_id: int) -> int:
+    return db.session.scalar(select(AgendaItem.conference_id).where(AgendaItem.id == item_id))
+
+
+def decisions_for(item_ids) -> dict[int, list[Decision]]:
+    out: dict[int, list[Decision]] = {i: [] for i in item_ids}
+    if item_ids:
+        for d in db.session.scalars(
+            select(Decision).where(Decision.agenda_item_id.in_(item_ids)).order_by(Decision.id)
+        ):
+            out[d.agenda_item_id].append(d)
+    return out
+
+
+def tasks_for(item_ids) -> dict[int, list[Task]]:
+    out: dict[int, list[Task]] = {i: [] for i in item_ids}
+    if item_ids:
+        for t in db.session.scalars(select(Task).where(Task.agenda_item_id.in_(item_ids)).order_by(Task.id)):
+            out[t.agenda_item_id].append(t)
+    return out
+
+
+def attendance_of(conference_id: int) -> dict[int, str]:
+    rows = db.session.scalars(select(Attendance).where(Attendance.conference_id == conference_id))
+    return {a.user_id: a.status for a in rows}
+
+
+def approvals_of(conference_id: int) -> dict[int, MinutesApproval]:
+    rows = db.session.scalars(select(MinutesApproval).where(MinutesApproval.conference_id == conference_id))
+    return {a.agency_id: a for a in rows}
+
+
+def addenda_of(conference_id: int) -> list[Addendum]:
+    return db.session.scalars(
+        select(Addendum).where(Addendum.conference_id == conference_id).order_by(Addendum.id)
+    ).all()

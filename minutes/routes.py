@@ -1,0 +1,131 @@
+"""The minutes page: one live editor per agenda item the user may see."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
+from markupsafe import Markup
+
+from agenda import items as agenda_items
+from fallkonferenz import audit
+from fallkonferenz.auth.service import list_agencies
+from fallkonferenz.errors import InvalidInput
+from fallkonferenz.web import is_safe_next
+
+from . import export, records, service
+
+bp = Blueprint("minutes", __name__)
+
+
+@bp.get("/konferenzen/<int:conference_id>/protokoll")
+def page(conference_id: int):
+    view = agenda_items.conference_view(g.user, conference_id)
+    texts = {item.id: service.text_of(item.id) for item in view.items if not item.confidential}
+    audit.record("minutes.read", actor=g.user, detail={"conference": conference_id, "items": list(texts)})
+    return render_template("minutes/page.html", view=view, c=view.conference, texts=texts)
+
+
+def _records_url(conference_id: int, anchor: str | None = None) -> str:
+    return url_for("minutes.records_page", conference_id=conference_id, _anchor=anchor)
+
+
+@bp.get("/konferenzen/<int:conference_id>/protokoll/ergebnisse")
+def records_page(conference_id: int):
+    """Attendance, decisions and tasks per item, closing and approval, addenda."""
+    view = agenda_items.conference_view(g.user, conference_id)
+    visible = [i.id for i in view.items if not i.confidential]
+    return render_template(
+        "minutes/records.html",
+        view=view,
+        c=view.conference,
+        closure=records.closure(conference_id),
+        decisions=records.decisions_for(visible),
+        tasks=records.tasks_for(visible),
+        attendance=records.attendance_of(conference_id),
+        approvals=records.approvals_of(conference_id),
+        addenda=records.addenda_of(conference_id),
+        agencies=list_agencies(),
+        ATTENDANCE=records.ATTENDANCE,
+    )
+
+
+@bp.post("/konferenzen/<int:conference_id>/protokoll/anwesenheit")
+def attendance(conference_id: int):
+    for key, status in request.form.items():
+        if key.startswith("user-") and key[5:].isdigit():
+            records.set_attendance(g.user, conference_id, int(key[5:]), status)
+    flash("Die Anwesenheit wurde gespeichert.", "success")
+    return redirect(_records_url(conference_id, "anwesenheit"))
+
+
+@bp.post("/protokoll/top/<int:item_id>/beschluss")
+def decision(item_id: int):
+    item = records.add_decision(g.user, item_id, request.form.get("text", ""))
+    flash("Der Beschluss wurde festgehalten.", "success")
+    return redirect(_records_url(records.conference_of(item.agenda_item_id), f"top-{item_id}"))
+
+
+@bp.post("/protokoll/top/<int:item_id>/aufgabe")
+def task(item_id: int):
+    due = request.form.get("due", "")
+    try:
+        due_date = date.fromisoformat(due) if due else None
+    except ValueError:
+        raise InvalidInput(errors={"due": "Bitte ein gültiges Datum angeben (TT.MM.JJJJ)."}) from None
+    user = request.form.get("user", "")
+    records.add_task(
+        g.user,
+        item_id,
+        request.form.get("text", ""),
+        request.form.get("agency", ""),
+        int(user) if user.isdigit() else None,
+        due_date,
+    )
+    flash("Die Aufgabe wurde festgehalten.", "success")
+    return redirect(_records_url(records.conference_of(item_id), f"top-{item_id}"))
+
+
+@bp.post("/aufgaben/<int:task_id>/erledigt")
+def task_done(task_id: int):
+    records.complete_task(g.user, task_id)
+    flash("Die Aufgabe ist erledigt.", "success")
+    target = request.form.get("next", "")
+    return redirect(target if is_safe_next(target) else url_for("main.dashboard"))
+
+
+@bp.post("/konferenzen/<int:conference_id>/protokoll/abschliessen")
+def close(conference_id: int):
+    records.close_minutes(g.user, conference_id)
+    flash("Das Protokoll ist abgeschlossen. Die teilnehmenden Stellen können es jetzt genehmigen.", "success")
+    return redirect(_records_url(conference_id, "genehmigung"))
+
+
+@bp.post("/konferenzen/<int:conference_id>/protokoll/genehmigung")
+def approve(conference_id: int):
+    records.approve(g.user, conference_id, request.form.get("decision", ""), request.form.get("reason", ""))
+    flash("Ihre Entscheidung wurde gespeichert.", "success")
+    return redirect(_records_url(conference_id, "genehmigung"))
+
+
+@bp.post("/konferenzen/<int:conference_id>/protokoll/nachtrag")
+def addendum(conference_id: int):
+    records.add_addendum(g.user, conference_id, request.form.get("text", ""))
+    flash("Der Nachtrag wurde gespeichert.", "success")
+    return redirect(_records_url(conference_id, "nachtraege"))
+
+
+@bp.get("/konferenzen/<int:conference_id>/protokoll.md")
+def markdown(conference_id: int):
+    """The minutes as Markdown: only the items the reader's agency may see."""
+    body = export.markdown(g.user, conference_id)
+    return Response(
+        body,
+        mimetype="text/markdown",
+        headers={"Content-Disposition": f'attachment; filename="protokoll-{conference_id}.md"'},
+    )
+
+
+def tasks_panel(user):
+    """The dashboard's 'Meine Aufgaben', overdue ones first and highlighted."""
+    return Markup(render_template("minutes/_tasks.html", rows=records.my_tasks(user)))  # noqa: S704

@@ -1,0 +1,174 @@
+"""Attendance, decisions, tasks, closing, approval by every agency, addenda and the per-agency export."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from pycrdt import Doc, Text
+
+from agenda import items
+from agenda import service as agenda_service
+from agenda.models import Task
+from fallkonferenz.extensions import db
+from fallkonferenz.models import utcnow
+from minutes import service
+from minutes.models import MinutesClosure
+from tests.agenda.conftest import user
+
+
+@pytest.fixture
+def running(scene, planned, query):
+    """The planned conference running, with the closed case item, the open one and a general item, some text in each."""
+
+    def build():
+        ki = user(scene.users["KI"])
+        ids = {
+            "closed": items.add_item(
+                ki, planned, items.ItemInput("", "fallbesprechung", 20, scene.closed_case), confirmed=True
+            ).id,
+            "open": items.add_item(
+                ki, planned, items.ItemInput("", "fallbesprechung", 20, scene.open_case), confirmed=True
+            ).id,
+            "general": items.add_item(ki, planned, items.ItemInput("Verschiedenes", "verschiedenes", 10)).id,
+        }
+        for name, text in (
+            ("closed", "**Therapieplatz** gefunden"),
+            ("open", "- B1 erreicht\n- Kita offen"),
+            ("general", "Nächster Termin <script>x</script>"),
+        ):
+            doc = Doc()
+            doc.get("text", type=Text).insert(0, text)
+            service.apply_update(ki, ids[name], f"seed-{name}", doc.get_update())
+        agenda_service.set_state(ki, planned, "eingeladen")
+        agenda_service.set_state(ki, planned, "laeuft")
+        return ids
+
+    return query(build)
+
+
+def test_decisions_tasks_and_my_tasks_with_overdue_first(scene, clients, planned, running, query):
+    ki, jc = clients["KI"], clients["JC"]
+    assert (
+        ki.post(f"/protokoll/top/{running['open']}/beschluss", data={"text": "Sprachkurs beantragen"}).status_code
+        == 302
+    )
+    late = (utcnow().date() - timedelta(days=3)).isoformat()
+    soon = (utcnow().date() + timedelta(days=3)).isoformat()
+    for text, due in (("Kita-Platz klären", soon), ("Bescheid prüfen", late)):
+        resp = ki.post(f"/protokoll/top/{running['open']}/aufgabe", data={"text": text, "agency": "JC", "due": due})
+        assert resp.status_code == 302
+    assert (
+        ki.post(
+            f"/protokoll/top/{running['closed']}/aufgabe", data={"text": "Therapie begleiten", "agency": "AA"}
+        ).status_code
+        == 302
+    )
+    dashboard = jc.get("/").get_data(as_text=True)
+    assert dashboard.index("Bescheid prüfen") < dashboard.index("Kita-Platz klären")
+    assert "(überfällig)" in dashboard and "Therapie begleiten" not in dashboard
+    page = jc.get(f"/konferenzen/{planned}/protokoll/ergebnisse").get_data(as_text=True)
+    assert "Sprachkurs beantragen" in page and "Therapie begleiten" not in page
+    # JC cannot record anything on the item closed to it.
+    assert jc.post(f"/protokoll/top/{running['closed']}/beschluss", data={"text": "x"}).status_code == 404
+    task_id = query(lambda: db.session.query(Task.id).filter_by(description="Bescheid prüfen").scalar(), commit=False)
+    assert jc.post(f"/aufgaben/{task_id}/erledigt", data={"next": "/"}).status_code == 302
+    assert "Bescheid prüfen" not in jc.get("/").get_data(as_text=True)
+    # Another agency cannot tick off JC's task.
+    other = query(lambda: db.session.query(Task.id).filter_by(description="Kita-Platz klären").scalar(), commit=False)
+    assert clients["ABH"].post(f"/aufgaben/{other}/erledigt").status_code == 404
+
+
+def test_bad_records_are_refused(scene, clients, planned, running, query):
+    ki = clients["KI"]
+    assert ki.post(f"/protokoll/top/{running['open']}/beschluss", data={"text": ""}).status_code == 422
+    assert ki.post(f"/protokoll/top/{running['open']}/aufgabe", data={"text": "x", "agency": "XY"}).status_code == 422
+    assert (
+        ki.post(
+            f"/protokoll/top/{running['open']}/aufgabe", data={"text": "x", "agency": "JC", "due": "morgen"}
+        ).status_code
+        == 422
+    )
+    assert (
+        ki.post(
+            f"/protokoll/top/{running['open']}/aufgabe",
+            data={"text": "x", "agency": "JC", "user": str(scene.ids["AA"])},
+        ).status_code
+        == 422
+    )
+    assert (
+        ki.post(
+            f"/konferenzen/{planned}/protokoll/anwesenheit", data={f"user-{scene.ids['JC']}": "vielleicht"}
+        ).status_code
+        == 422
+    )
+    assert query(lambda: db.session.query(Task).count(), commit=False) == 0
+
+
+def test_closing_freezes_the_text_and_all_agencies_approve(scene, clients, planned, running, query):
+    ki = clients["KI"]
+    assert (
+        ki.post(
+            f"/konferenzen/{planned}/protokoll/anwesenheit",
+            data={f"user-{scene.ids['JC']}": "anwesend", f"user-{scene.ids['ABH']}": "entschuldigt"},
+        ).status_code
+        == 302
+    )
+    assert clients["JC"].post(f"/konferenzen/{planned}/protokoll/abschliessen").status_code == 403
+    assert ki.post(f"/konferenzen/{planned}/protokoll/abschliessen").status_code == 302
+    assert ki.post(f"/konferenzen/{planned}/protokoll/abschliessen").status_code == 409
+    frozen = json.loads(query(lambda: db.session.get(MinutesClosure, planned).frozen, commit=False))
+    rendered = " ".join(item["html"] for item in frozen.values())
+    assert "<strong>Therapieplatz</strong>" in rendered and "<li>B1 erreicht</li>" in rendered
+    assert "<script>" not in rendered and "&lt;script&gt;" in rendered
+    # No edits after closing.
+    doc = Doc()
+    doc.get("text", type=Text).insert(0, "zu spät")
+    with pytest.raises(service.MinutesClosed):
+        query(lambda: service.apply_update(user(scene.users["KI"]), running["general"], "late", doc.get_update()))
+    # An objection needs a reason; then every participating agency approves and the minutes are final.
+    assert (
+        clients["JC"].post(f"/konferenzen/{planned}/protokoll/genehmigung", data={"decision": "einspruch"}).status_code
+        == 422
+    )
+    assert (
+        clients["JC"]
+        .post(f"/konferenzen/{planned}/protokoll/genehmigung", data={"decision": "einspruch", "reason": "TOP 3 fehlt"})
+        .status_code
+        == 302
+    )
+    assert (
+        clients["JA"].post(f"/konferenzen/{planned}/protokoll/genehmigung", data={"decision": "genehmigt"}).status_code
+        == 404
+    )
+    for code in ("KI", "JC", "AA", "ABH"):
+        assert (
+            clients[code]
+            .post(f"/konferenzen/{planned}/protokoll/genehmigung", data={"decision": "genehmigt"})
+            .status_code
+            == 302
+        )
+    assert query(lambda: db.session.get(MinutesClosure, planned).final_at is not None, commit=False)
+    assert (
+        clients["AA"]
+        .post(f"/konferenzen/{planned}/protokoll/genehmigung", data={"decision": "einspruch", "reason": "x"})
+        .status_code
+        == 409
+    )
+    assert (
+        clients["AA"].post(f"/konferenzen/{planned}/protokoll/nachtrag", data={"text": "Termin verschoben"}).status_code
+        == 302
+    )
+    page = ki.get(f"/konferenzen/{planned}/protokoll/ergebnisse").get_data(as_text=True)
+    assert "endgültig" in page and "Termin verschoben" in page
+
+
+def test_each_agency_exports_only_the_items_it_may_see(scene, clients, planned, running):
+    for code, sees_closed in (("KI", True), ("AA", True), ("JC", False), ("ABH", False)):
+        body = clients[code].get(f"/konferenzen/{planned}/protokoll.md").get_data(as_text=True)
+        assert ("Therapieplatz" in body) is sees_closed, code
+        assert (scene.closed_case in body) is sees_closed, code
+        assert ("Tesfay" in body) is sees_closed, code
+        assert "Nächster Termin" in body
+    assert clients["JA"].get(f"/konferenzen/{planned}/protokoll.md").status_code == 404
