@@ -172,3 +172,12 @@ def test_each_agency_exports_only_the_items_it_may_see(scene, clients, planned, 
         assert ("Tesfay" in body) is sees_closed, code
         assert "Nächster Termin" in body
     assert clients["JA"].get(f"/konferenzen/{planned}/protokoll.md").status_code == 404
+
+
+def test_minutes_page_shows_editors_only_where_the_case_may_be_seen(scene, clients, planned, running):
+    ki = clients["KI"].get(f"/konferenzen/{planned}/protokoll").get_data(as_text=True)
+    jc = clients["JC"].get(f"/konferenzen/{planned}/protokoll").get_data(as_text=True)
+    assert f'data-item="{running["closed"]}"' in ki and "Therapieplatz" in ki
+    assert f'data-item="{running["closed"]}"' not in jc and "Therapieplatz" not in jc and scene.closed_case not in jc
+    assert "vertraulicher Fall" in jc and f'data-item="{running["open"]}"' in jc
+    assert clients["JA"].get(f"/konferenzen/{planned}/protokoll").status_code == 404
