@@ -1,8 +1,11 @@
-"""Exports of the minutes: each agency's copy holds only the items it may see."""
+"""Exports of the minutes, Markdown and PDF from one view: each agency's copy holds only the items it may see."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
+
+from flask import render_template
 
 from agenda import items as agenda_items
 from fallkonferenz import audit
@@ -11,14 +14,46 @@ from fallkonferenz.models import User
 from . import records, service
 
 
-def markdown(actor: User, conference_id: int) -> str:
-    """Markdown of the minutes (the frozen text once closed), closed items only as a line without content."""
+@dataclass
+class ExportItem:
+    view: agenda_items.ItemView
+    text: str = ""
+    html: str = ""
+    decisions: list = field(default_factory=list)
+    tasks: list = field(default_factory=list)
+
+
+def export_view(actor: User, conference_id: int, fmt: str) -> dict:
+    """What the reader may take home: the frozen text once closed, closed items without any content."""
     view = agenda_items.conference_view(actor, conference_id)
-    c = view.conference
     closure = records.closure(conference_id)
     frozen = json.loads(closure.frozen) if closure else {}
     visible = [i.id for i in view.items if not i.confidential]
     decisions, tasks = records.decisions_for(visible), records.tasks_for(visible)
+    out = []
+    for item in view.items:
+        row = ExportItem(item)
+        if not item.confidential:
+            stored = frozen.get(str(item.id))
+            row.text = stored["text"] if stored else service.text_of(item.id)
+            row.html = stored["html"] if stored else records.render_light_markdown(row.text)
+            row.decisions, row.tasks = decisions[item.id], tasks[item.id]
+        out.append(row)
+    audit.record("minutes.export", actor=actor, detail={"conference": conference_id, "format": fmt, "items": visible})
+    return {
+        "c": view.conference,
+        "closure": closure,
+        "items": out,
+        "addenda": records.addenda_of(conference_id) if closure else [],
+        "attendance": records.attendance_of(conference_id),
+        "participants": [p for p in view.participants if p.active],
+    }
+
+
+def markdown(actor: User, conference_id: int) -> str:
+    """The minutes as Markdown."""
+    data = export_view(actor, conference_id, "md")
+    c, closure = data["c"], data["closure"]
     lines = [
         f"# Protokoll: {c.title}",
         "",
@@ -27,21 +62,27 @@ def markdown(actor: User, conference_id: int) -> str:
     if closure:
         state = "endgültig" if closure.final_at else "abgeschlossen, Genehmigung läuft"
         lines += ["", f"Stand: {state} (SHA-256 {closure.sha256})"]
-    for item in view.items:
+    for row in data["items"]:
+        item = row.view
         lines += ["", f"## {item.number} – {item.title}"]
         if item.confidential:
             lines.append("Für Ihre Stelle geschlossen (keine Einwilligung).")
             continue
         if item.case_number:
             lines.append(f"Fall {item.case_number}" + (f" – {item.client_name}" if item.client_name else ""))
-        text = frozen[str(item.id)]["text"] if str(item.id) in frozen else service.text_of(item.id)
-        lines += ["", text or "(kein Text)"]
-        for d in decisions[item.id]:
-            lines.append(f"- **Beschluss:** {d.text}")
-        for t in tasks[item.id]:
+        lines += ["", row.text or "(kein Text)"]
+        lines += [f"- **Beschluss:** {d.text}" for d in row.decisions]
+        for t in row.tasks:
             due = f", bis {t.due_date:%d.%m.%Y}" if t.due_date else ""
             lines.append(f"- **Aufgabe** ({t.responsible_agency.code}{due}, {t.status}): {t.description}")
-    for a in records.addenda_of(conference_id) if closure else []:
+    for a in data["addenda"]:
         lines += ["", f"**Nachtrag vom {a.at:%d.%m.%Y}:** {a.text}"]
-    audit.record("minutes.export", actor=actor, detail={"conference": conference_id, "format": "md", "items": visible})
     return "\n".join(lines) + "\n"
+
+
+def pdf(actor: User, conference_id: int) -> bytes:
+    """The minutes as PDF, rendered by WeasyPrint from the print template."""
+    from weasyprint import HTML  # imported on use: it loads system libraries
+
+    document = render_template("minutes/export.html", **export_view(actor, conference_id, "pdf"))
+    return HTML(string=document).write_pdf()

@@ -126,6 +126,16 @@ def markdown(conference_id: int):
     )
 
 
+@bp.get("/konferenzen/<int:conference_id>/protokoll.pdf")
+def pdf(conference_id: int):
+    """The minutes as PDF: only the items the reader's agency may see."""
+    return Response(
+        export.pdf(g.user, conference_id),
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="protokoll-{conference_id}.pdf"'},
+    )
+
+
 def tasks_panel(user):
     """The dashboard's 'Meine Aufgaben', overdue ones first and highlighted."""
     return Markup(render_template("minutes/_tasks.html", rows=records.my_tasks(user)))  # noqa: S704

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import timedelta
 
@@ -181,3 +182,14 @@ def test_minutes_page_shows_editors_only_where_the_case_may_be_seen(scene, clien
     assert f'data-item="{running["closed"]}"' not in jc and "Therapieplatz" not in jc and scene.closed_case not in jc
     assert "vertraulicher Fall" in jc and f'data-item="{running["open"]}"' in jc
     assert clients["JA"].get(f"/konferenzen/{planned}/protokoll").status_code == 404
+
+
+def test_pdf_export_per_agency(scene, clients, planned, running):
+    from pypdf import PdfReader
+
+    for code, sees_closed in (("AA", True), ("JC", False)):
+        resp = clients[code].get(f"/konferenzen/{planned}/protokoll.pdf")
+        assert resp.status_code == 200 and resp.mimetype == "application/pdf"
+        text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(resp.data)).pages)
+        assert ("Therapieplatz" in text) is sees_closed, code
+        assert "Nächster Termin" in text
