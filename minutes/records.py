@@ -22,7 +22,7 @@ from fallkonferenz.extensions import db
 from fallkonferenz.models import Agency, Case, User, utcnow
 
 from . import service
-from .models import Addendum, Attendance, MinutesApproval, MinutesClosure
+from .models import Addendum, Attendance, MinutesApproval, MinutesClosure, MinutesSnapshot
 
 ATTENDANCE = {"anwesend": "anwesend", "entschuldigt": "entschuldigt", "abwesend": "abwesend"}
 APPROVAL = {"genehmigt": "genehmigt", "einspruch": "Einspruch"}
@@ -298,3 +298,19 @@ def addenda_of(conference_id: int) -> list[Addendum]:
     return db.session.scalars(
         select(Addendum).where(Addendum.conference_id == conference_id).order_by(Addendum.id)
     ).all()
+
+
+def versions(item_ids) -> dict[int, list[tuple]]:
+    """Earlier states of each item (its snapshots): when, and who had written up to then."""
+    out: dict[int, list[tuple]] = {i: [] for i in item_ids}
+    if not item_ids:
+        return out
+    snaps = db.session.scalars(
+        select(MinutesSnapshot).where(MinutesSnapshot.agenda_item_id.in_(item_ids)).order_by(MinutesSnapshot.id)
+    ).all()
+    ids = {int(a) for s in snaps for a in s.authors.split(",") if a}
+    names = dict(db.session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all()) if ids else {}
+    for snap in snaps:
+        authors = [names.get(int(a), "?") for a in snap.authors.split(",") if a]
+        out[snap.agenda_item_id].append((snap.created_at, ", ".join(authors)))
+    return out

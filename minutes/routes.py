@@ -45,6 +45,7 @@ def records_page(conference_id: int):
         attendance=records.attendance_of(conference_id),
         approvals=records.approvals_of(conference_id),
         addenda=records.addenda_of(conference_id),
+        versions=records.versions(visible),
         agencies=list_agencies(),
         ATTENDANCE=records.ATTENDANCE,
     )

@@ -30,17 +30,21 @@ EVICTED = (
 
 
 class _Bucket:
+    """A token bucket per socket; events of one socket may run in parallel threads."""
+
     def __init__(self):
         self.tokens, self.at = float(RATE_BURST), time.monotonic()
+        self.lock = threading.Lock()
 
     def take(self) -> bool:
-        now = time.monotonic()
-        self.tokens = min(RATE_BURST, self.tokens + (now - self.at) * RATE_PER_SECOND)
-        self.at = now
-        if self.tokens < 1:
-            return False
-        self.tokens -= 1
-        return True
+        with self.lock:
+            now = time.monotonic()
+            self.tokens = min(RATE_BURST, self.tokens + (now - self.at) * RATE_PER_SECOND)
+            self.at = now
+            if self.tokens < 1:
+                return False
+            self.tokens -= 1
+            return True
 
 
 def boundary(handler):
@@ -83,6 +87,7 @@ class MinutesNamespace(Namespace):
         self.sessions: dict[str, str] = {}
         self.joined: dict[str, set[int]] = {}
         self.buckets: dict[str, _Bucket] = {}
+        self.compacting: set[int] = set()
         self.sweeper = None
 
     # -- connection ---------------------------------------------------------------------------------
@@ -142,6 +147,8 @@ class MinutesNamespace(Namespace):
             raise DomainError("Zu viele Änderungen in kurzer Zeit; bitte langsamer senden.")
         update_id, update = _field(data, "id", str), _field(data, "update", bytes)
         place, new = service.apply_update(self._actor(), item_id, update_id, update)
+        if new and service.pending_count(place.item.id) >= service.COMPACT_AFTER:
+            self._compact_soon(place.item.id)
         if new:
             g.broadcasts.append(
                 (
@@ -160,6 +167,27 @@ class MinutesNamespace(Namespace):
             raise DomainError("Anwesenheit kann nur im geöffneten Tagesordnungspunkt geteilt werden.")
         g.broadcasts.append(("awareness", {"item": item_id, "state": state}, f"item:{item_id}", request.sid))
         return {"ok": True}
+
+    def _compact_soon(self, item_id: int) -> None:
+        """Fold the log in the background, one compaction per item at a time; editors go on meanwhile."""
+        with self.lock:
+            if item_id in self.compacting:
+                return
+            self.compacting.add(item_id)
+        app = current_app._get_current_object()
+
+        def run():
+            try:
+                with app.app_context():
+                    service.compact(item_id)
+                    db.session.commit()
+            except Exception:
+                app.logger.exception("minutes compaction failed")
+            finally:
+                with self.lock:
+                    self.compacting.discard(item_id)
+
+        socketio.start_background_task(run)
 
     # -- eviction -----------------------------------------------------------------------------------
 

@@ -193,3 +193,9 @@ def test_pdf_export_per_agency(scene, clients, planned, running):
         text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(resp.data)).pages)
         assert ("Therapieplatz" in text) is sees_closed, code
         assert "Nächster Termin" in text
+
+
+def test_compaction_shows_up_as_a_version_with_its_authors(scene, clients, planned, running, query):
+    query(lambda: service.compact(running["general"]))
+    page = clients["KI"].get(f"/konferenzen/{planned}/protokoll/ergebnisse").get_data(as_text=True)
+    assert "Frühere Fassungen" in page and "moderator KI" in page
