@@ -1,3 +1,4 @@
-"""The minutes tests reuse the conference scene: five agencies, two cases, a planned conference."""
+"""The minutes tests reuse the conference scene, and the socket tests share one live server per module."""
 
 from tests.agenda.conftest import clients, planned, scene  # noqa: F401  (fixtures)
+from tests.minutes.live import server  # noqa: F401  (fixture)

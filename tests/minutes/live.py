@@ -1,0 +1,181 @@
+"""Live-server helpers for the socket tests: a seeded instance, server processes, real Socket.IO editors."""
+
+from __future__ import annotations
+
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import requests
+import socketio
+from pycrdt import Doc, Text
+
+from agenda import items
+from agenda import service as agenda_service
+from fallkonferenz import create_app
+from fallkonferenz.extensions import db
+from tests.conftest import _test_config
+from tests.factories import PASSWORD, all_categories, make_case, make_consent, make_world
+
+ROOT = Path(__file__).resolve().parents[2]
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def seed_instance(instance: Path) -> dict:
+    """Seed a SQLite instance: five agencies, a case with consent for AA only, a conference with two items."""
+    app = create_app(_test_config(instance) | {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance}/sockets.db"})
+    with app.app_context():
+        db.create_all()
+        users = make_world()
+        ki = users["KI"]
+        closed = make_case(ki, given="Senait", family="Tesfay")  # consent for AA only
+        consent = make_consent(closed, ki, all_categories("AA"))
+        conference = agenda_service.create_conference(
+            ki,
+            agenda_service.ConferenceInput(
+                "Fallkonferenz Sockets", "fallkonferenz", *_hours_ahead(), location="Raum 1"
+            ),
+            [u.id for code, u in users.items() if code != "KI"],
+        )
+        closed_item = items.add_item(
+            ki, conference.id, items.ItemInput("", "fallbesprechung", 20, closed.number), confirmed=True
+        )
+        general = items.add_item(ki, conference.id, items.ItemInput("Verschiedenes", "verschiedenes", 10))
+        db.session.commit()
+        info = {
+            "closed": closed_item.id,
+            "general": general.id,
+            "consent": consent.id,
+            "case": closed.number,
+            "users": {code: u.username for code, u in users.items()},
+            "conference": conference.id,
+            "ja_id": users["JA"].id,
+        }
+        db.session.remove()
+        db.engine.dispose()
+    info["instance"] = instance
+    return info
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """A seeded SQLite instance and the app serving it with Socket.IO in its own process."""
+    instance = tmp_path_factory.mktemp("sockets")
+    info = seed_instance(instance)
+    with serving(instance) as url:
+        yield url, info
+
+
+@contextmanager
+def serving(instance: Path, redis_url: str | None = None, name: str = "server"):
+    """Run one server process on the instance; stopped by its PID even when the test fails."""
+    port = free_port()
+    log_path = instance / f"{name}.log"
+    args = [sys.executable, "-m", "tests.minutes.serve", str(instance), str(port)] + ([redis_url] if redis_url else [])
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(args, cwd=ROOT, stdout=log, stderr=log)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(150):
+                try:
+                    if requests.get(url + "/health", timeout=1).status_code == 200:
+                        break
+                except requests.ConnectionError:
+                    time.sleep(0.1)
+            else:
+                raise RuntimeError(log_path.read_text())
+            yield url
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def _hours_ahead():
+    from datetime import timedelta
+
+    from fallkonferenz.models import utcnow
+
+    start = utcnow().replace(microsecond=0) + timedelta(days=1)
+    return start, start + timedelta(hours=2)
+
+
+def login(url: str, username: str) -> requests.Session:
+    http = requests.Session()
+    token = CSRF_RE.search(http.get(url + "/anmelden").text).group(1)
+    resp = http.post(
+        url + "/anmelden", data={"username": username, "password": PASSWORD, "csrf_token": token}, allow_redirects=False
+    )
+    assert resp.status_code == 302
+    return http
+
+
+class Editor:
+    """A real Socket.IO client with a local Yjs document, recording every event it receives."""
+
+    def __init__(self, url: str, http: requests.Session, origin: str | None = None):
+        self.sio = socketio.Client(reconnection=False)
+        self.doc = Doc()
+        self.text = self.doc.get("text", type=Text)
+        self.events: list[tuple[str, dict]] = []
+        self.lock = threading.Lock()
+        for name in ("update", "evicted", "awareness"):
+            self.sio.on(name, self._record(name), namespace="/minutes")
+        cookie = "; ".join(f"{k}={v}" for k, v in http.cookies.items())
+        headers = {"Cookie": cookie}
+        # The WebSocket client sends the page's own Origin; a foreign one is added on top, and the
+        # long-polling transport sends none at all.
+        transports = ["polling"] if origin == "" else ["websocket"]
+        if origin:
+            headers["Origin"] = origin
+        self.sio.connect(url, namespaces=["/minutes"], headers=headers, transports=transports, wait_timeout=5)
+
+    def _record(self, name):
+        def handler(data):
+            with self.lock:
+                self.events.append((name, data))
+            if name == "update":
+                self.doc.apply_update(data["update"])
+
+        return handler
+
+    def call(self, event: str, data: dict):
+        return self.sio.call(event, data, namespace="/minutes", timeout=10)
+
+    def join(self, item: int) -> dict:
+        ack = self.call("join", {"item": item, "sv": self.doc.get_state()})
+        if ack.get("ok"):
+            self.doc.apply_update(ack["update"])
+        return ack
+
+    def type(self, item: int, text: str, uid: str) -> dict:
+        before = self.doc.get_state()
+        self.text.insert(len(str(self.text)), text)
+        return self.call("update", {"item": item, "id": uid, "update": self.doc.get_update(before)})
+
+    def close(self):
+        self.sio.disconnect()
+
+
+def wait_for(predicate, timeout=3.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return predicate()
