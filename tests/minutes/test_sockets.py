@@ -166,3 +166,38 @@ def test_two_processes_share_rooms_through_redis_and_evict_on_both(server):
         finally:
             a.close()
             b.close()
+
+
+def test_while_the_database_is_unavailable_nothing_is_acknowledged_and_nothing_lost(server):
+    """Hold the database's write lock for 2 s: the edit is acknowledged only after, and then it is stored."""
+    import sqlite3
+    import threading
+
+    url, info = server
+    editor = Editor(url, login(url, info["users"]["KI"]))
+    try:
+        assert editor.join(info["general"])["ok"]
+        blocker = sqlite3.connect(info["instance"] / "sockets.db", timeout=10)
+        blocker.execute("BEGIN IMMEDIATE")
+        acks: list[tuple[float, dict]] = []
+        started = time.monotonic()
+
+        def send():
+            ack = editor.type(info["general"], " während der Störung", "db-down-1")
+            acks.append((time.monotonic(), ack))
+
+        worker = threading.Thread(target=send)
+        worker.start()
+        time.sleep(2.0)
+        assert acks == []  # no acknowledgement while the database cannot take the write
+        blocker.rollback()
+        blocker.close()
+        worker.join(timeout=30)
+        (at, ack) = acks[0]
+        assert ack["ok"] and at - started >= 2.0
+        fresh = Editor(url, login(url, info["users"]["AA"]))
+        assert fresh.join(info["general"])["ok"]
+        assert "während der Störung" in str(fresh.text)
+        fresh.close()
+    finally:
+        editor.close()
