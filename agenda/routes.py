@@ -10,6 +10,7 @@ from fallkonferenz.errors import InvalidInput
 from fallkonferenz.extensions import db
 from fallkonferenz.forms import form_errors
 from fallkonferenz.models import Agency, User
+from fallkonferenz.web import attachment
 
 from . import bp, calendar, items, service
 from .forms import CancelForm, ConferenceForm, ItemForm, PollForm
@@ -247,11 +248,7 @@ def ics(conference_id: int):
     body = calendar.invitation(
         conference, service.active_participants(conference), service.conference_url(conference), method
     )
-    return Response(
-        body,
-        mimetype="text/calendar",
-        headers={"Content-Disposition": f'attachment; filename="konferenz-{conference.id}.ics"'},
-    )
+    return attachment(body, "text/calendar", f"konferenz-{conference.id}.ics")
 
 
 @bp.get("/faelle/<number>/konferenzen")

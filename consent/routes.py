@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Response, flash, g, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 
 from fallkonferenz.auth.service import list_agencies
 from fallkonferenz.errors import InvalidInput
 from fallkonferenz.forms import form_errors
+from fallkonferenz.web import attachment
 
 from . import bp, service
 from .forms import ConsentForm, RevokeForm
@@ -74,8 +75,4 @@ def revoke(number: str, consent_id: int):
 @bp.get("/<number>/einwilligungen/<int:consent_id>/dokument")
 def document(number: str, consent_id: int):
     content, media_type, name = service.consent_document(g.user, number, consent_id)
-    return Response(
-        content,
-        mimetype=media_type,
-        headers={"Content-Disposition": f'attachment; filename="{name}"', "Content-Security-Policy": "sandbox"},
-    )
+    return attachment(content, media_type, name)

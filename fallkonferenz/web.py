@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import current_app, g, jsonify, redirect, render_template, request, session, url_for
+from flask import Response, current_app, g, jsonify, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
@@ -47,6 +47,15 @@ def is_safe_next(target: str | None) -> bool:
         return False
     parts = urlsplit(target)
     return not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//")
+
+
+def attachment(body, mimetype: str, filename: str) -> Response:
+    """A download: never rendered inline, and sandboxed should a browser try anyway."""
+    return Response(
+        body,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', "Content-Security-Policy": "sandbox"},
+    )
 
 
 def authenticate_request():

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from markupsafe import Markup
 
 from agenda import items as agenda_items
 from fallkonferenz import audit
 from fallkonferenz.auth.service import list_agencies
 from fallkonferenz.errors import InvalidInput
-from fallkonferenz.web import is_safe_next
+from fallkonferenz.web import attachment, is_safe_next
 
 from . import export, records, service
 
@@ -120,21 +120,13 @@ def addendum(conference_id: int):
 def markdown(conference_id: int):
     """The minutes as Markdown: only the items the reader's agency may see."""
     body = export.markdown(g.user, conference_id)
-    return Response(
-        body,
-        mimetype="text/markdown",
-        headers={"Content-Disposition": f'attachment; filename="protokoll-{conference_id}.md"'},
-    )
+    return attachment(body, "text/markdown", f"protokoll-{conference_id}.md")
 
 
 @bp.get("/konferenzen/<int:conference_id>/protokoll.pdf")
 def pdf(conference_id: int):
     """The minutes as PDF: only the items the reader's agency may see."""
-    return Response(
-        export.pdf(g.user, conference_id),
-        mimetype="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="protokoll-{conference_id}.pdf"'},
-    )
+    return attachment(export.pdf(g.user, conference_id), "application/pdf", f"protokoll-{conference_id}.pdf")
 
 
 def tasks_panel(user):
