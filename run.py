@@ -3,7 +3,7 @@
 import os
 
 from fallkonferenz import create_app
-from fallkonferenz.extensions import socketio
+from fallkonferenz.serving import serve
 
 app = create_app()
 
@@ -12,4 +12,4 @@ if __name__ == "__main__":
     port = int(os.environ.get("FK_PORT", "5000"))
     print(f"Fallkonferenz läuft auf http://{host}:{port}")
     # One threaded process with WebSocket support; for production see README (gunicorn, several processes).
-    socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True)
+    serve(app, host, port)

@@ -108,9 +108,17 @@ def active_grants(viewer: Viewer, case_ids, now: datetime):
         select(Consent.case_id, ConsentGrant.category)
         .join(ConsentGrant, ConsentGrant.consent_id == Consent.id)
         .where(
-            Consent.case_id.in_(list(case_ids)), ConsentGrant.agency_id == viewer.agency_id, active_consent_clause(now)
+            Consent.case_id.in_(list(case_ids)),
+            _unindexed(ConsentGrant.agency_id) == viewer.agency_id,
+            active_consent_clause(now),
         )
     )
+
+
+def _unindexed(column):
+    """`column + 0`: keeps the planner from starting at the (agency, category) index, which would walk every
+    grant of the agency; starting from the few consents of the cases asked about is what is fast."""
+    return column + 0
 
 
 def active_consent_clause(now: datetime):
@@ -151,7 +159,7 @@ def active_grants_by_agency(case_ids, agency_ids, now: datetime):
         .join(ConsentGrant, ConsentGrant.consent_id == Consent.id)
         .where(
             Consent.case_id.in_(list(case_ids)),
-            ConsentGrant.agency_id.in_(list(agency_ids)),
+            _unindexed(ConsentGrant.agency_id).in_(list(agency_ids)),
             active_consent_clause(now),
         )
     )

@@ -51,7 +51,7 @@ class Seat:
     conference: Conference
 
 
-def seat(actor: User, item_id: int) -> Seat:
+def seat(actor: User, item_id: int, *, audit_refusal: bool = True) -> Seat:
     """The item if the actor takes part in its conference and, for a case item, her agency may see the case."""
     item = db.session.get(AgendaItem, item_id) if isinstance(item_id, int) else None
     if item is None:
@@ -66,7 +66,8 @@ def seat(actor: User, item_id: int) -> Seat:
         table = agency_access([item.case_id], [actor.agency_id])
         access = for_viewer(viewer_of(actor), table.get((item.case_id, actor.agency_id), NO_ACCESS))
         if not access.visible:
-            audit.record("minutes.refused", actor=actor, case_id=item.case_id, detail={"item": item.id})
+            if audit_refusal:
+                audit.record("minutes.refused", actor=actor, case_id=item.case_id, detail={"item": item.id})
             raise NotFound("Tagesordnungspunkt nicht gefunden.")
     return Seat(item, conference)
 

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from flask import current_app, g, request, session
 from flask_socketio import Namespace, join_room, leave_room
 
+from fallkonferenz import audit
 from fallkonferenz.auth import service as auth_service
 from fallkonferenz.errors import DomainError
 from fallkonferenz.extensions import db, socketio
@@ -23,6 +24,7 @@ SWEEP_SECONDS = 0.4
 RATE_PER_SECOND = 60  # sustained updates per socket; a burst of RATE_BURST is allowed
 RATE_BURST = 120
 MAX_AWARENESS_BYTES = 8_000
+COUNT_EVERY = 50
 EVICTED = (
     "Sie haben keinen Zugriff mehr auf diesen Tagesordnungspunkt "
     "(Einwilligung widerrufen oder abgelaufen, oder Sie nehmen nicht mehr teil)."
@@ -88,6 +90,7 @@ class MinutesNamespace(Namespace):
         self.joined: dict[str, set[int]] = {}
         self.buckets: dict[str, _Bucket] = {}
         self.compacting: set[int] = set()
+        self.stored: dict[int, int] = {}
         self.sweeper = None
 
     # -- connection ---------------------------------------------------------------------------------
@@ -147,7 +150,8 @@ class MinutesNamespace(Namespace):
             raise DomainError("Zu viele Änderungen in kurzer Zeit; bitte langsamer senden.")
         update_id, update = _field(data, "id", str), _field(data, "update", bytes)
         place, new = service.apply_update(self._actor(), item_id, update_id, update)
-        if new and service.pending_count(place.item.id) >= service.COMPACT_AFTER:
+        counted = new and self._count_new(place.item.id) % COUNT_EVERY == 0
+        if counted and service.pending_count(place.item.id) >= service.COMPACT_AFTER:
             self._compact_soon(place.item.id)
         if new:
             g.broadcasts.append(
@@ -167,6 +171,12 @@ class MinutesNamespace(Namespace):
             raise DomainError("Anwesenheit kann nur im geöffneten Tagesordnungspunkt geteilt werden.")
         g.broadcasts.append(("awareness", {"item": item_id, "state": state}, f"item:{item_id}", request.sid))
         return {"ok": True}
+
+    def _count_new(self, item_id: int) -> int:
+        """Updates this process stored per item; the log is counted only every COUNT_EVERY of them."""
+        with self.lock:
+            self.stored[item_id] = self.stored.get(item_id, 0) + 1
+            return self.stored[item_id]
 
     def _compact_soon(self, item_id: int) -> None:
         """Fold the log in the background, one compaction per item at a time; editors go on meanwhile."""
@@ -211,19 +221,29 @@ class MinutesNamespace(Namespace):
                     db.session.remove()
 
     def _check(self, snapshot):
+        # One read-only pass (no write lock, so editors are never held up), then act and audit.
+        db.session.connection(execution_options={"fk_read_only": True})
+        gone, evictions = [], []
         for sid, (user_id, session_hash, items) in snapshot.items():
             user = db.session.get(User, user_id) if user_id else None
             alive = user is not None and user.active and db.session.get(UserSession, session_hash) is not None
             if not alive:
-                # Logged out, deactivated or session expired: the socket goes too.
-                self.disconnect(sid)
+                gone.append(sid)  # logged out, deactivated or session expired: the socket goes too
                 continue
             for item_id in items:
                 try:
-                    service.seat(user, item_id)
+                    service.seat(user, item_id, audit_refusal=False)
                 except DomainError:
-                    self._evict(sid, item_id)
-            db.session.commit()  # keeps the audit events of the refusals
+                    evictions.append((sid, user_id, item_id))
+        db.session.rollback()
+        for sid in gone:
+            self.disconnect(sid)
+        for sid, _user_id, item_id in evictions:
+            self._evict(sid, item_id)
+        if evictions:
+            for _sid, user_id, item_id in evictions:
+                audit.record("minutes.evicted", actor=db.session.get(User, user_id), detail={"item": item_id})
+            db.session.commit()
 
     def _evict(self, sid: str, item_id: int) -> None:
         with self.lock:

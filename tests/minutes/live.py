@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import socket
 import subprocess
@@ -115,8 +116,13 @@ def _hours_ahead():
     return start, start + timedelta(hours=2)
 
 
+SESSIONS: list[requests.Session] = []
+
+
 def login(url: str, username: str) -> requests.Session:
+    """Log in through the form; the session is closed after the test (see conftest)."""
     http = requests.Session()
+    SESSIONS.append(http)
     token = CSRF_RE.search(http.get(url + "/anmelden").text).group(1)
     resp = http.post(
         url + "/anmelden", data={"username": username, "password": PASSWORD, "csrf_token": token}, allow_redirects=False
@@ -125,11 +131,29 @@ def login(url: str, username: str) -> requests.Session:
     return http
 
 
+def _in_order(client: socketio.Client) -> None:
+    """Handle incoming messages one after another, as a browser does.
+
+    The Python client hands each Engine.IO message to a new thread, so a binary attachment can overtake the
+    packet it belongs to; the server (and socket.io in the browser) process a connection's messages in order.
+    """
+    eio = client.eio
+    trigger = eio._trigger_event
+
+    def ordered(event, *args, **kwargs):
+        if event == "message":
+            kwargs["run_async"] = False
+        return trigger(event, *args, **kwargs)
+
+    eio._trigger_event = ordered
+
+
 class Editor:
     """A real Socket.IO client with a local Yjs document, recording every event it receives."""
 
     def __init__(self, url: str, http: requests.Session, origin: str | None = None):
         self.sio = socketio.Client(reconnection=False)
+        _in_order(self.sio)
         self.doc = Doc()
         self.text = self.doc.get("text", type=Text)
         self.events: list[tuple[str, dict]] = []
@@ -169,7 +193,13 @@ class Editor:
         return self.call("update", {"item": item, "id": uid, "update": self.doc.get_update(before)})
 
     def close(self):
-        self.sio.disconnect()
+        """Disconnect and close the WebSocket underneath (after a killed server it would stay open)."""
+        with contextlib.suppress(Exception):
+            self.sio.disconnect()
+        ws = getattr(self.sio.eio, "ws", None)
+        if ws is not None:
+            with contextlib.suppress(Exception):
+                ws.close()
 
 
 def wait_for(predicate, timeout=3.0):

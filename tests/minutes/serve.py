@@ -4,7 +4,7 @@ import sys
 from pathlib import Path
 
 from fallkonferenz import create_app
-from fallkonferenz.extensions import socketio
+from fallkonferenz.serving import serve
 from tests.conftest import _test_config
 
 if __name__ == "__main__":
@@ -13,4 +13,4 @@ if __name__ == "__main__":
     if len(sys.argv) > 3:
         config["REDIS_URL"] = sys.argv[3]  # several processes share rooms through Redis
     app = create_app(config)
-    socketio.run(app, host="127.0.0.1", port=port, allow_unsafe_werkzeug=True, log_output=False)
+    serve(app, "127.0.0.1", port, log_output=False)

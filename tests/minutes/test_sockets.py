@@ -60,8 +60,8 @@ def test_connection_needs_same_origin(server, origin):
 
 def test_connection_needs_a_session(server):
     url, _info = server
-    with pytest.raises(socketio.exceptions.ConnectionError):
-        Editor(url, requests.Session())
+    with pytest.raises(socketio.exceptions.ConnectionError), requests.Session() as anonymous:
+        Editor(url, anonymous)
 
 
 def test_malformed_and_oversized_updates_are_refused_and_the_server_lives_on(server):
