@@ -18,10 +18,13 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
-static/dist/app.js: node_modules/.installed $(wildcard static/src/*.js)
+# One esbuild run writes every bundle (entry points in package.json's "build" script).
+BUNDLES := static/dist/app.js static/dist/minutes.js
+
+$(BUNDLES) &: node_modules/.installed package.json $(wildcard static/src/*.js)
 	npm run --silent build
 
-setup: $(VENV)/.installed static/dist/app.js
+setup: $(VENV)/.installed $(BUNDLES)
 
 # The browser tests (tests/e2e) drive Debian's Chromium, not a browser downloaded by Playwright;
 # axe-core, which they run in every page, comes with node_modules. `make run` does not need the browser.

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from fallkonferenz.demo import DEMO_PASSWORD
 
@@ -52,8 +52,39 @@ class PageWatch:
         return self.problems + [f"page not checked with check_a11y: {url}" for url in missed]
 
 
-# Filled by the `page` fixture (tests/e2e/conftest.py), one entry per open page.
+# Filled by the `page` fixture (tests/e2e/conftest.py) and `open_watched_page`, one entry per open page.
 WATCHES: dict[int, PageWatch] = {}
+
+
+def open_watched_page(browser: Browser, base_url: str, timeout_ms: int) -> Page:
+    """One more person at the same time: a fresh context and page set up like the `page` fixture.
+
+    axe-core is in every document and CSP violations and script errors are watched; `close_watched_page`
+    closes it and returns what went wrong (pages not checked with axe included).
+    """
+    context = browser.new_context(base_url=base_url, locale="de-DE", viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(timeout_ms)
+    context.add_init_script(path=AXE)
+    page = context.new_page()
+    watch = WATCHES[id(page)] = PageWatch()
+
+    def console(msg) -> None:
+        if msg.type == "error" and "Content Security Policy" in msg.text:
+            watch.problems.append(f"{page.url}: {msg.text}")
+
+    page.on("load", lambda p: watch.loaded(p.url))
+    page.on("pageerror", lambda exc: watch.problems.append(f"script error on {page.url}: {exc}"))
+    page.on("console", console)
+    return page
+
+
+def close_watched_page(page: Page) -> list[str]:
+    """Close a page of `open_watched_page` with its context; returns its problems (empty when all was well)."""
+    watch = WATCHES.pop(id(page), None)
+    try:
+        return watch.report() if watch is not None else []
+    finally:
+        page.context.close()
 
 
 def check_a11y(page: Page) -> None:
