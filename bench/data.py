@@ -1,4 +1,4 @@
-"""Seed a benchmark-sized instance: cases, notes, consents and an audit chain, all through the real crypto."""
+"""Seed a benchmark-sized instance: cases, notes, consents, an audit chain and two conferences, all for real."""
 
 from __future__ import annotations
 
@@ -14,6 +14,9 @@ from types import SimpleNamespace
 from flask import Flask
 from sqlalchemy import func, insert, select, text
 
+from agenda import items as agenda_items
+from agenda import service as agenda_service
+from agenda.models import AgendaItem, Conference
 from consent.models import Consent, ConsentGrant
 from fallkonferenz import audit, create_app
 from fallkonferenz.auth import service as auth_service
@@ -22,7 +25,7 @@ from fallkonferenz.demo import AGENCIES, DEMO_PASSWORD, USERS
 from fallkonferenz.demo_data import CASES as DEMO_CASES
 from fallkonferenz.demo_data import EXTRA_NAMES
 from fallkonferenz.extensions import db
-from fallkonferenz.models import AuditEvent, AuditHead, Case, CaseNameToken, Note, utcnow
+from fallkonferenz.models import Agency, AuditEvent, AuditHead, Case, CaseNameToken, Note, User, utcnow
 from fallkonferenz.vocab import CATEGORIES, FIELDS, RECHTSKREISE
 
 PASSWORD = DEMO_PASSWORD
@@ -33,6 +36,37 @@ RESIDENCE = ("Aufenthaltsgestattung", "Duldung", "Aufenthaltserlaubnis § 24 Auf
 LANGUAGES = ("Arabisch", "Dari", "Tigrinya", "Ukrainisch", "Somali", "Farsi", "Französisch", "Paschtu")
 NATIONALITIES = ("syrisch", "afghanisch", "eritreisch", "ukrainisch", "somalisch", "guineisch", "irakisch")
 STREETS = ("Lindenstraße", "Am Mühlbach", "Bahnhofstraße", "Schulweg", "Gartenstraße", "Kirchplatz")
+# Three more case workers per agency, so that a conference can have 20 participants.
+MORE_WORKERS = (
+    ("ki.brandt", "Karin Brandt (Case Management KI)", "KI"),
+    ("ki.aydin", "Mehmet Aydın (Case Management KI)", "KI"),
+    ("ki.lorenz", "Sabine Lorenz (Integrationsberatung KI)", "KI"),
+    ("jc.berger", "Thomas Berger (Fallmanagement JC)", "JC"),
+    ("jc.wolff", "Nadine Wolff (Arbeitsvermittlung JC)", "JC"),
+    ("jc.hansen", "Ole Hansen (Leistungsabteilung JC)", "JC"),
+    ("aa.schulte", "Petra Schulte (Berufsberatung AA)", "AA"),
+    ("aa.vogel", "Markus Vogel (Arbeitsvermittlung AA)", "AA"),
+    ("aa.sahin", "Elif Şahin (Reha-Beratung AA)", "AA"),
+    ("abh.kraemer", "Stefan Krämer (Sachbearbeitung ABH)", "ABH"),
+    ("abh.neumann", "Julia Neumann (Sachbearbeitung ABH)", "ABH"),
+    ("abh.petersen", "Sven Petersen (Sachgebietsleitung ABH)", "ABH"),
+    ("ja.koch", "Miriam Koch (ASD Jugendamt)", "JA"),
+    ("ja.fuchs", "Daniel Fuchs (Jugendberufshilfe JA)", "JA"),
+    ("ja.lange", "Sophie Lange (Pflegekinderdienst JA)", "JA"),
+)
+# General agenda items (kind, title); the last one closes the agenda.
+GENERAL_ITEMS = (
+    ("bericht", "Bericht aus der Lenkungsgruppe"),
+    ("bericht", "Bericht: Sprachkursangebote im Kreis"),
+    ("bericht", "Bericht: Wohnraumsituation in den Gemeinden"),
+    ("bericht", "Bericht: Ausbildungsmesse im Frühjahr"),
+    ("bericht", "Bericht: Betreuungsplätze in Kitas"),
+    ("bericht", "Bericht: Anerkennung ausländischer Abschlüsse"),
+    ("verschiedenes", "Verschiedenes: Urlaubsvertretungen"),
+    ("bericht", "Bericht: Neue Träger der Integrationskurse"),
+    ("verschiedenes", "Verschiedenes: Termine im nächsten Quartal"),
+    ("verschiedenes", "Verschiedenes"),
+)
 
 
 def app_config(instance: Path) -> dict:
@@ -83,6 +117,10 @@ class Seeded:
     users: dict[str, str]  # agency code -> username
     case_number: str  # a KI case with 5 notes and an active consent
     search_name: str
+    conference_id: int = 0  # 20 participants, 30 items (20 case items, 10 general)
+    small_conference_id: int = 0  # the same participants, 10 items (5 case items, 5 general)
+    conference_open_case: str = ""  # a case item of the conference that JC sees (consent grants JC)
+    conference_closed_case: str = ""  # a case item of the conference without consent: JC sees "vertraulicher Fall"
     counts: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
 
@@ -299,10 +337,15 @@ def seed(app: Flask, *, cases: int = 10_000, notes: int = 50_000, events: int = 
         head.last_id, head.last_hash = chain.last_id, chain.last_hash
         db.session.commit()
         _advance_sequences()
+        seed_more_workers()
+        conferences = seed_conferences(workers["KI"].username, today, avoid={target})
         counts = {
+            "users": db.session.scalar(select(func.count()).select_from(User)),
             "cases": db.session.scalar(select(func.count()).select_from(Case)),
             "notes": db.session.scalar(select(func.count()).select_from(Note)),
             "consents": db.session.scalar(select(func.count()).select_from(Consent)),
+            "conferences": db.session.scalar(select(func.count()).select_from(Conference)),
+            "agenda_items": db.session.scalar(select(func.count()).select_from(AgendaItem)),
             "audit_events": db.session.scalar(select(func.count()).select_from(AuditEvent)),
         }
     return Seeded(
@@ -311,7 +354,89 @@ def seed(app: Flask, *, cases: int = 10_000, notes: int = 50_000, events: int = 
         search_name=family[3],
         counts=counts,
         seconds=time.perf_counter() - started,
+        **conferences,
     )
+
+
+def seed_more_workers() -> None:
+    """Create three more case workers per agency through the service (cheap Argon2 from the config)."""
+    for username, display, code in MORE_WORKERS:
+        auth_service.create_user(
+            username=username, display_name=display, agency_code=code, role="case_worker", password=PASSWORD
+        )
+    db.session.commit()
+
+
+def _ki_cases(avoid: set) -> tuple[list[str], list[str]]:
+    """Numbers of KI-led cases in id order: those whose consent grants JC, and those without a consent."""
+    agency = dict(db.session.execute(select(Agency.code, Agency.id)).all())
+    rows = db.session.execute(
+        select(Case.id, Case.number).where(Case.lead_agency_id == agency["KI"]).order_by(Case.id).limit(200)
+    ).all()
+    granted = set(
+        db.session.scalars(
+            select(Consent.case_id)
+            .join(ConsentGrant, ConsentGrant.consent_id == Consent.id)
+            .where(ConsentGrant.agency_id == agency["JC"], Consent.case_id.in_([r.id for r in rows]))
+        )
+    )
+    rows = [r for r in rows if r.number not in avoid]
+    return [r.number for r in rows if r.id in granted], [r.number for r in rows if r.id not in granted]
+
+
+def _plan(moderator: User, participants: list[User], day: date, hours: int, title: str, cases: list, n_general: int):
+    """Plan a conference, fill its agenda and invite, all through the services as the moderator would."""
+    start = datetime(day.year, day.month, day.day, 9)
+    conference = agenda_service.create_conference(
+        moderator,
+        agenda_service.ConferenceInput(
+            title=title,
+            kind="fallkonferenz",
+            start=start,
+            end=start + timedelta(hours=hours),
+            location="Kreishaus Musterstadt, Raum 2.14",
+            video_link="https://video.kreis-musterstadt.example/fallkonferenz",
+        ),
+        [u.id for u in participants],
+    )
+    # General items spread evenly between the case items; the agenda ends with "Verschiedenes".
+    total = len(cases) + n_general
+    general, pending = iter(GENERAL_ITEMS[-n_general:]), iter(cases)
+    presenters = [u for u in participants if u.agency_id == moderator.agency_id]
+    for i in range(total):
+        if (i + 1) * n_general // total > i * n_general // total:
+            kind, text = next(general)
+            data = agenda_items.ItemInput(text, kind, 10, presenter_id=participants[i % len(participants)].id)
+        else:
+            presenter = presenters[i % len(presenters)].id
+            data = agenda_items.ItemInput("Fallbesprechung", "fallbesprechung", 15, next(pending), presenter)
+        # Confirmed: agencies without consent see the case item only as "vertraulicher Fall".
+        agenda_items.add_item(moderator, conference.id, data, confirmed=True)
+    agenda_service.set_state(moderator, conference.id, "eingeladen")
+    db.session.commit()
+    return conference.id
+
+
+def seed_conferences(moderator_name: str, today: date, avoid: set) -> dict:
+    """Two invited conferences of the KI moderator with all 20 case workers: 30 items, and 10 for comparison."""
+    moderator = db.session.scalar(select(User).where(User.username == moderator_name))
+    others = db.session.scalars(
+        select(User).where(User.role == "case_worker", User.id != moderator.id).order_by(User.id)
+    ).all()
+    participants = [moderator, *others[:19]]
+    open_cases, closed_cases = _ki_cases(avoid)
+    # Alternating: half of the case items open to JC through the consent, half confidential for JC.
+    big = [n for pair in zip(open_cases[:10], closed_cases[:10], strict=True) for n in pair]
+    small = [open_cases[10], closed_cases[10], open_cases[11], closed_cases[11], open_cases[12]]
+    # Different cases and days: no item of one is the other's Wiedervorlage, no participant is double-booked.
+    big_id = _plan(moderator, participants, today + timedelta(days=3), 8, "Fallkonferenz Kreis Musterstadt", big, 10)
+    small_id = _plan(moderator, participants, today + timedelta(days=4), 3, "Fallkonferenz kurz", small, 5)
+    return {
+        "conference_id": big_id,
+        "small_conference_id": small_id,
+        "conference_open_case": big[0],
+        "conference_closed_case": big[1],
+    }
 
 
 def _advance_sequences() -> None:

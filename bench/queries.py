@@ -19,6 +19,7 @@ from fallkonferenz.models import User
 from .load import CSRF_RE
 
 NOTE_RE = re.compile(r'<article class="note">')
+ITEM_RE = re.compile(r'<li id="top-\d+"')
 
 
 class PageError(RuntimeError):
@@ -100,20 +101,44 @@ def count_queries(app: Flask, username: str, password: str, case_number: str, se
     return out
 
 
+def count_conference_queries(app: Flask, users: dict[str, str], password: str, big: int, small: int) -> dict:
+    """Count the statements of the conference page with 30 and with 10 items, per role; equal means no N+1."""
+    out = {}
+    for role, username in users.items():
+        client = logged_in_client(app, username, password)
+        for conference_id in (big, small):
+            _get(client, f"/konferenzen/{conference_id}")  # first request of a fresh client: sessions, caches
+        big_n, big_sql, body = _count(app, client, f"/konferenzen/{big}")
+        items_big = len(ITEM_RE.findall(body))
+        small_n, small_sql, body = _count(app, client, f"/konferenzen/{small}")
+        items_small = len(ITEM_RE.findall(body))
+        out[role] = {
+            "user": username,
+            "items_big": items_big,
+            "items_small": items_small,
+            "big": big_n,
+            "small": small_n,
+            "equal": big_n == small_n,
+            "sql_big": big_sql,
+            "diff": [s for s in big_sql if s not in small_sql],
+        }
+    return out
+
+
 def _where(filename: str) -> str:
     # Short, machine-independent locations: package-relative paths only.
     if "site-packages/" in filename:
         return filename.split("site-packages/", 1)[1]
     parts = Path(filename).parts
-    for anchor in ("fallkonferenz", "consent", "templates", "bench"):
-        if anchor in parts:
-            return str(Path(*parts[parts.index(anchor) :]))
-    return filename
+    # From the first project directory on, so that templates/agenda/… keeps its templates/ prefix.
+    anchors = {"fallkonferenz", "consent", "agenda", "templates", "bench"}
+    first = next((i for i, part in enumerate(parts) if part in anchors), None)
+    return filename if first is None else str(Path(*parts[first:]))
 
 
 def _is_app_level(where: str, func: str) -> bool:
     # The project's own functions, plus the two library calls every page makes: render and commit.
-    if where.startswith(("fallkonferenz/", "consent/")):
+    if where.startswith(("fallkonferenz/", "consent/", "agenda/")):
         return True
     return (where, func) in {("flask/templating.py", "render_template"), ("sqlalchemy/orm/session.py", "commit")}
 
@@ -143,6 +168,49 @@ def timed_statements(app: Flask):
         event.remove(engine, "after_cursor_execute", after)
 
 
+def replayed_selects(app: Flask, client, path: str, repeat: int = 5) -> list[dict]:
+    """Run the SELECTs of one request again on a raw DB-API connection, timing execute *and* fetch.
+
+    SQLite does most of a query's work while the rows are fetched, which the execute-only timing above cannot
+    see; replaying the statements with their parameters shows which one it is.
+    """
+    captured: list[tuple[str, object]] = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        if not executemany and statement.lstrip().upper().startswith("SELECT"):
+            captured.append((statement, parameters))
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        _get(client, path)
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+    totals: dict[str, list] = {}
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        for statement, parameters in captured:
+            started = time.perf_counter()
+            for _ in range(repeat):
+                cursor.execute(statement, parameters)
+                rows = len(cursor.fetchall())
+            entry = totals.setdefault(" ".join(statement.split())[:90], [0, 0.0, 0])
+            entry[0] += 1
+            entry[1] += (time.perf_counter() - started) / repeat
+            entry[2] += rows
+        cursor.close()
+        raw.rollback()
+    finally:
+        raw.close()
+    return sorted(
+        ({"statement": k, "calls": n, "rows": r, "ms": t * 1000} for k, (n, t, r) in totals.items()),
+        key=lambda r: r["ms"],
+        reverse=True,
+    )[:5]
+
+
 def profile(app: Flask, username: str, password: str, path: str, requests: int = 40, top: int = 12) -> dict:
     """Time one page in process (wall time and SQL), then profile it; return where the time goes."""
     client = logged_in_client(app, username, password)
@@ -159,6 +227,7 @@ def profile(app: Flask, username: str, password: str, path: str, requests: int =
         key=lambda r: r["ms"],
         reverse=True,
     )[:5]
+    slowest_select = replayed_selects(app, client, path)
     prof = cProfile.Profile()
     prof.enable()
     for _ in range(requests):
@@ -182,6 +251,7 @@ def profile(app: Flask, username: str, password: str, path: str, requests: int =
         "path": path,
         "ms_per_request": round(wall, 2),
         "slowest_sql": slowest_sql,
+        "slowest_select_with_fetch": slowest_select,
         "app_functions_by_cumulative": app_level,
         "by_own_time": by_own,
     }

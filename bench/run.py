@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
@@ -21,13 +22,47 @@ from fallkonferenz.extensions import db
 
 from . import load
 from .data import PASSWORD, check, make_app, seed, wipe
-from .queries import count_queries, profile
+from .queries import count_conference_queries, count_queries, profile
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
 HOST = "127.0.0.1"
 TARGET_RATIO = 0.35
 THREADS = 4
+
+
+@dataclass(frozen=True)
+class Target:
+    """One measured page: who requests it, and what it must (and must not) show."""
+
+    name: str
+    path: str
+    agency: str  # the seeded user of this agency is logged in
+    needles: tuple[str, ...]
+    absent: tuple[str, ...] = ()
+
+
+def targets_of(seeded) -> list[Target]:
+    """The measured pages, in the order they are loaded."""
+    conference = f"/konferenzen/{seeded.conference_id}"
+    return [
+        Target("case list", "/faelle/", "KI", ("Fälle 1–25", "FK-")),
+        Target("name search", f"/faelle/?q={quote(seeded.search_name)}", "KI", (seeded.search_name,)),
+        Target("case page", f"/faelle/{seeded.case_number}", "KI", (seeded.case_number, '<article class="note">')),
+        Target(
+            "conference page (moderator)",
+            conference,
+            "KI",
+            ("TOP 30", "Verschiedenes", seeded.conference_open_case, seeded.conference_closed_case),
+        ),
+        Target(
+            "conference page (participant)",
+            conference,
+            "JC",
+            ("TOP 30", "vertraulicher Fall", seeded.conference_open_case),
+            absent=(seeded.conference_closed_case,),
+        ),
+    ]
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -89,11 +124,14 @@ def stop_server(proc: subprocess.Popen | None) -> None:
         proc.wait(timeout=10)
 
 
-def expect(body: str, *needles: str) -> None:
+def expect(body: str, *needles: str, absent: tuple[str, ...] = ()) -> None:
     """Make sure a page shows what the target is about, so we do not measure an empty or wrong page."""
     missing = [n for n in needles if n not in body]
     if missing:
         raise RuntimeError(f"page lacks {missing!r}")
+    leaked = [n for n in absent if n in body]
+    if leaked:
+        raise RuntimeError(f"page shows {leaked!r}, which this user may not see")
 
 
 def prepare(app, args) -> tuple:
@@ -127,19 +165,20 @@ def measure(args, seeded, instance: Path) -> tuple[list, list]:
         procs.append(base_proc)
         wait_ready(app_proc, app_port, "/health", instance / "app-server.log")
         wait_ready(base_proc, base_port, "/", instance / "baseline-server.log")
-        ki = seeded.users["KI"]
-        cookies = [load.login(HOST, app_port, ki, PASSWORD) for _ in range(args.clients)]
-        targets = [
-            ("case list", "/faelle/", ("Fälle 1–25", "FK-")),
-            ("name search", f"/faelle/?q={quote(seeded.search_name)}", (seeded.search_name,)),
-            ("case page", f"/faelle/{seeded.case_number}", (seeded.case_number, '<article class="note">')),
-        ]
+        targets = targets_of(seeded)
+        cookies = {
+            code: [load.login(HOST, app_port, seeded.users[code], PASSWORD) for _ in range(args.clients)]
+            for code in dict.fromkeys(t.agency for t in targets)
+        }
         conn = load.http.client.HTTPConnection(HOST, app_port, timeout=60)
-        for name, path, needles in targets:
-            status, body = load.get(conn, path, cookies[0])
+        for t in targets:
+            status, body = load.get(conn, t.path, cookies[t.agency][0])
             if status != 200:
-                raise RuntimeError(f"{name}: GET {path} answered {status}")
-            expect(body, *needles)
+                raise RuntimeError(f"{t.name}: GET {t.path} answered {status}")
+            try:
+                expect(body, *t.needles, absent=t.absent)
+            except RuntimeError as exc:
+                raise RuntimeError(f"{t.name}: {exc}") from None
         conn.close()
         timing = {"warmup": args.warmup, "duration": args.duration}
         baseline_cookies = [None] * args.clients
@@ -154,8 +193,8 @@ def measure(args, seeded, instance: Path) -> tuple[list, list]:
         print(f"Load: {args.clients} clients, {args.warmup:.0f}s warm-up + {args.duration:.0f}s each", flush=True)
         baselines = [bench_baseline(1)]
         results = []
-        for name, path, _ in targets:
-            res = load.run(name, HOST, app_port, path, cookies=cookies, server_pid=app_proc.pid, **timing)
+        for t in targets:
+            res = load.run(t.name, HOST, app_port, t.path, cookies=cookies[t.agency], server_pid=app_proc.pid, **timing)
             progress(res)
             results.append(res)
         baselines.append(bench_baseline(2))
@@ -172,7 +211,7 @@ def _cores(value: float | None) -> str:
 def progress(res: load.Result) -> None:
     """Print one finished load run."""
     print(
-        f"  {res.name:<14} {res.rps:8.1f} req/s  {res.errors} errors  "
+        f"  {res.name:<30} {res.rps:8.1f} req/s  {res.errors} errors  "
         f"(CPU cores: server {_cores(res.server_cpu)}, load generator {_cores(res.client_cpu)})",
         flush=True,
     )
@@ -183,15 +222,15 @@ def report(baselines, results, counts, seeded, args) -> dict:
     base = sum(b.rps for b in baselines) / len(baselines)
     rows, missed = [], []
     print()
-    head = f"{'target':<16}{'req/s':>9}{'ratio':>8}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}{'errors':>8}  result"
+    head = f"{'target':<30}{'req/s':>9}{'ratio':>8}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}{'errors':>8}  result"
     print(head)
     print("-" * len(head))
     for b in baselines:
         print(
-            f"{b.name:<16}{b.rps:>9.1f}{b.rps / base:>8.3f}{b.percentile(50):>9.1f}{b.percentile(95):>9.1f}"
+            f"{b.name:<30}{b.rps:>9.1f}{b.rps / base:>8.3f}{b.percentile(50):>9.1f}{b.percentile(95):>9.1f}"
             f"{max(b.latencies_ms, default=0):>9.1f}{b.errors:>8}  {'' if not b.errors else 'ERRORS'}"
         )
-    print(f"{'baseline (mean)':<16}{base:>9.1f}{1:>8.3f}")
+    print(f"{'baseline (mean)':<30}{base:>9.1f}{1:>8.3f}")
     for res in results:
         ratio = res.rps / base if base else 0.0
         ok = ratio >= TARGET_RATIO and res.errors == 0
@@ -201,7 +240,7 @@ def report(baselines, results, counts, seeded, args) -> dict:
         if res.errors:
             verdict += f", {res.errors} non-200 answers {res.statuses}"
         print(
-            f"{res.name:<16}{res.rps:>9.1f}{ratio:>8.3f}{res.percentile(50):>9.1f}{res.percentile(95):>9.1f}"
+            f"{res.name:<30}{res.rps:>9.1f}{ratio:>8.3f}{res.percentile(50):>9.1f}{res.percentile(95):>9.1f}"
             f"{max(res.latencies_ms, default=0):>9.1f}{res.errors:>8}  {verdict}"
         )
         rows.append(res.as_dict() | {"ratio": round(ratio, 3), "met": ok})
@@ -214,6 +253,11 @@ def report(baselines, results, counts, seeded, args) -> dict:
         f" -> {'equal' if cp['equal'] else 'MISSED'}"
     )
     print(f"  name search {counts['name_search']['statements']}")
+    for role, c in counts["conference_page"].items():
+        print(
+            f"  conference page ({role}) {c['items_big']} items: {c['big']}, {c['items_small']} items: {c['small']}"
+            f" -> {'equal' if c['equal'] else 'MISSED'}"
+        )
     return {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"cores": os.cpu_count(), "python": platform.python_version(), "system": platform.system()},
@@ -230,16 +274,24 @@ def report(baselines, results, counts, seeded, args) -> dict:
         "baseline": {"runs": [b.as_dict() for b in baselines], "mean_rps": round(base, 1)},
         "targets": rows,
         "query_counts": counts,
-        "missed": [r.name for r in missed] + [k for k in ("case_list", "case_page") if not counts[k]["equal"]],
+        "missed": [r.name for r in missed]
+        + [k for k in ("case_list", "case_page") if not counts[k]["equal"]]
+        + [f"conference_page_{role}" for role, c in counts["conference_page"].items() if not c["equal"]],
     }
 
 
 def print_profile(prof: dict) -> None:
     """Show where the time of one page goes."""
-    print(f"\nHot spots of {prof['path']}: {prof['ms_per_request']:.1f} ms/request in process (no profiler)")
+    print(
+        f"\nHot spots of {prof['target']} ({prof['path']}): "
+        f"{prof['ms_per_request']:.1f} ms/request in process (no profiler)"
+    )
     print("  slowest SQL (execute only, per request):")
     for row in prof["slowest_sql"][:3]:
         print(f"    {row['ms']:7.2f} ms  {row['calls']:>4}x  {row['statement']}")
+    print("  slowest SELECTs replayed with fetch (per request):")
+    for row in prof["slowest_select_with_fetch"][:3]:
+        print(f"    {row['ms']:7.2f} ms  {row['calls']:>4}x  {row['statement']} ({row['rows']} rows)")
     print("  app functions by cumulative time (profiled, so inflated):")
     for row in prof["app_functions_by_cumulative"][:14]:
         print(f"    {row['cum_ms']:7.2f} ms  {row['calls']:>4}x  {row['function']}")
@@ -260,12 +312,20 @@ def main(argv=None) -> int:
         baselines, results = measure(args, seeded, instance)
         ki = seeded.users["KI"]
         counts = count_queries(app, ki, PASSWORD, seeded.case_number, seeded.search_name)
+        counts["conference_page"] = count_conference_queries(
+            app,
+            {"moderator": ki, "participant": seeded.users["JC"]},
+            PASSWORD,
+            seeded.conference_id,
+            seeded.small_conference_id,
+        )
         doc = report(baselines, results, counts, seeded, args)
         if doc["missed"]:
             doc["profiles"] = []
+            users = {t.name: seeded.users[t.agency] for t in targets_of(seeded)}
             for res in results:
                 if res.name in doc["missed"]:
-                    prof = profile(app, ki, PASSWORD, res.path)
+                    prof = {"target": res.name} | profile(app, users[res.name], PASSWORD, res.path)
                     print_profile(prof)
                     doc["profiles"].append(prof)
         doc["total_seconds"] = round(time.perf_counter() - started, 1)
