@@ -26,7 +26,7 @@ from fallkonferenz.demo_data import CASES
 from fallkonferenz.extensions import db
 from fallkonferenz.models import Case
 
-from .helpers import AXE, ROOT, WATCHES, PageWatch, Server
+from .helpers import AXE, ROOT, Server, close_watched_page, open_watched_page
 from .wsgi import INSTANCE_VARIABLE, e2e_config
 
 HOST = "127.0.0.1"
@@ -157,26 +157,13 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture
 def page(request, browser: Browser, server: Server) -> Iterator[Page]:
     """A fresh browser context and page, with axe-core in every document and a watch on what happens."""
-    context = browser.new_context(base_url=server.url, locale="de-DE", viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(TIMEOUT_MS)
-    context.add_init_script(path=AXE)
-    page = context.new_page()
-    watch = WATCHES[id(page)] = PageWatch()
-
-    def console(msg) -> None:
-        if msg.type == "error" and "Content Security Policy" in msg.text:
-            watch.problems.append(f"{page.url}: {msg.text}")
-
-    page.on("load", lambda p: watch.loaded(p.url))
-    page.on("pageerror", lambda exc: watch.problems.append(f"script error on {page.url}: {exc}"))
-    page.on("console", console)
+    page = open_watched_page(browser, server.url, TIMEOUT_MS)
+    passed = False
     try:
         yield page
-        # Reported only when the test itself passed; a failed test has already said what went wrong.
-        if getattr(request.node, "e2e_call_passed", False):
-            problems = watch.report()
-            if problems:
-                pytest.fail("\n".join(problems), pytrace=False)
+        passed = getattr(request.node, "e2e_call_passed", False)
     finally:
-        del WATCHES[id(page)]
-        context.close()
+        problems = close_watched_page(page)
+    # Reported only when the test itself passed; a failed test has already said what went wrong.
+    if passed and problems:
+        pytest.fail("\n".join(problems), pytrace=False)
