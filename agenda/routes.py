@@ -101,7 +101,8 @@ def _render_detail(conference_id: int, *, item_form=None, errors=None, confirm=N
     if item_form is None:
         item_form = ItemForm(formdata=None)
     item_form.presenter.choices = [(0, "—")] + [(p.user.id, p.user.display_name) for p in view.participants]
-    colleagues = [u for u in _people() if u.agency_id == g.user.agency_id and u.id != g.user.id]
+    people = _people()
+    colleagues = [u for u in people if u.agency_id == g.user.agency_id and u.id != g.user.id]
     return (
         render_template(
             "agenda/detail.html",
@@ -112,7 +113,7 @@ def _render_detail(conference_id: int, *, item_form=None, errors=None, confirm=N
             confirm=confirm,
             poll_form=PollForm(formdata=None),
             cancel_form=CancelForm(formdata=None),
-            people=_people() if view.is_moderator else [],
+            people=people if view.is_moderator else [],
             colleagues=colleagues,
         ),
         status,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import random
 import time
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from fallkonferenz.demo_data import EXTRA_NAMES
 from fallkonferenz.extensions import db
 from fallkonferenz.models import Agency, AuditEvent, AuditHead, Case, CaseNameToken, Note, User, utcnow
 from fallkonferenz.vocab import CATEGORIES, FIELDS, RECHTSKREISE
+from tests.conftest import instance_config
 
 PASSWORD = DEMO_PASSWORD
 BATCH = 500  # cases per transaction: big enough for fast executemany, small enough to keep memory flat
@@ -70,19 +70,8 @@ GENERAL_ITEMS = (
 
 
 def app_config(instance: Path) -> dict:
-    """Return the app config of a benchmark instance (like the tests, but errors handled as in production)."""
-    url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance}/bench.db"
-    return {
-        "ENV_NAME": "testing",
-        # Off so that errors are answered by the app's handlers, as a deployed server would do.
-        "TESTING": False,
-        "SQLALCHEMY_DATABASE_URI": url,
-        "INSTANCE_PATH": str(instance),
-        "FK_KEYRING_FILE": str(instance / "keyring.json"),
-        "FK_MASTER_KEY": None,
-        "ARGON2_TIME_COST": 1,
-        "ARGON2_MEMORY_KIB": 1024,
-    }
+    """The config of a benchmark instance: like the tests', but errors answered by the app's handlers."""
+    return instance_config(instance, "bench.db", testing=False)
 
 
 def make_app(instance: Path) -> Flask:

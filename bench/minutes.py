@@ -178,9 +178,9 @@ def filesystem_of(path: Path) -> str:
 
 def instance_app(instance: Path):
     from fallkonferenz import create_app
-    from tests.conftest import _test_config
+    from tests.conftest import instance_config
 
-    return create_app(_test_config(instance) | {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance}/sockets.db"})
+    return create_app(instance_config(instance, "sockets.db", shared_db=False))
 
 
 def author_updates(count: int, authors: int, seed: int = 7) -> list[bytes]:

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 from sqlalchemy import select
 
 from .extensions import db
-from .models import AuditEvent, AuditHead, utcnow
+from .models import Agency, AuditEvent, AuditHead, User, utcnow
 
 GENESIS = "0" * 64
 
@@ -65,6 +65,20 @@ def record(
     db.session.execute(events.insert().values(**vars(ev)))
     db.session.execute(head.update().where(head.c.id == 1).values(last_id=ev.id, last_hash=ev.hash))
     return ev
+
+
+def recent(before: int | None = None, limit: int = 100) -> list:
+    """Events newest first, with the actor's username and agency code (for the data-protection officer)."""
+    stmt = (
+        select(AuditEvent, User.username, Agency.code)
+        .outerjoin(User, User.id == AuditEvent.actor_id)
+        .outerjoin(Agency, Agency.id == AuditEvent.agency_id)
+        .order_by(AuditEvent.id.desc())
+        .limit(limit)
+    )
+    if before:
+        stmt = stmt.where(AuditEvent.id < before)
+    return db.session.execute(stmt).all()
 
 
 @dataclass

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, g, jsonify, redirect, render_template, request, url_for
-from sqlalchemy import select, text
+from sqlalchemy import text
 
 from consent import service as consent_service
 from consent.policy import may_manage_users, may_read_audit, viewer_of
@@ -12,7 +12,6 @@ from . import audit, mail
 from .auth import service as auth_service
 from .errors import InvalidInput, NotFound
 from .extensions import db
-from .models import Agency, AuditEvent, User
 
 bp = Blueprint("main", __name__)
 
@@ -43,11 +42,7 @@ def audit_log():
         before = int(request.args.get("vor", "0")) or None
     except ValueError:
         before = None
-    stmt = select(AuditEvent, User.username, Agency.code).outerjoin(User, User.id == AuditEvent.actor_id)
-    stmt = stmt.outerjoin(Agency, Agency.id == AuditEvent.agency_id).order_by(AuditEvent.id.desc()).limit(100)
-    if before:
-        stmt = stmt.where(AuditEvent.id < before)
-    rows = db.session.execute(stmt).all()
+    rows = audit.recent(before)
     findings = audit.verify() if request.args.get("pruefen") else None
     audit.record("audit.read", actor=g.user, detail={"verified": findings is not None})
     return render_template("audit/index.html", rows=rows, findings=findings)

@@ -30,12 +30,13 @@ def export_view(actor: User, conference_id: int, fmt: str) -> dict:
     frozen = json.loads(closure.frozen) if closure else {}
     visible = [i.id for i in view.items if not i.confidential]
     decisions, tasks = records.decisions_for(visible), records.tasks_for(visible)
+    current = service.texts_of(i for i in visible if str(i) not in frozen)
     out = []
     for item in view.items:
         row = ExportItem(item)
         if not item.confidential:
             stored = frozen.get(str(item.id))
-            row.text = stored["text"] if stored else service.text_of(item.id)
+            row.text = stored["text"] if stored else current[item.id]
             row.html = stored["html"] if stored else records.render_light_markdown(row.text)
             row.decisions, row.tasks = decisions[item.id], tasks[item.id]
         out.append(row)

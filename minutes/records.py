@@ -12,7 +12,7 @@ from datetime import date
 import nh3
 from sqlalchemy import select
 
-from agenda.models import AgendaItem, Conference, Decision, Participant, Task
+from agenda.models import AgendaItem, Conference, Decision, Task
 from agenda.service import load_conference
 from consent.policy import NO_ACCESS, for_viewer, viewer_of
 from fallkonferenz import audit
@@ -190,10 +190,8 @@ def close_minutes(actor: User, conference_id: int) -> MinutesClosure:
         raise Conflict("Das Protokoll ist bereits abgeschlossen.")
     if conference.state not in ("laeuft", "beendet"):
         raise Conflict("Ein Protokoll wird während oder nach der Konferenz abgeschlossen.")
-    frozen = {}
-    for item in conference.items:
-        text = service.text_of(item.id)
-        frozen[str(item.id)] = {"text": text, "html": render_light_markdown(text)}
+    texts = service.texts_of(item.id for item in conference.items)
+    frozen = {str(i): {"text": text, "html": render_light_markdown(text)} for i, text in texts.items()}
     body = json.dumps(frozen, sort_keys=True, ensure_ascii=False)
     row = MinutesClosure(
         conference_id=conference_id,
@@ -256,10 +254,6 @@ def add_addendum(actor: User, conference_id: int, text: str) -> Addendum:
     db.session.flush()
     audit.record("minutes.addendum", actor=actor, detail={"conference": conference_id})
     return addendum
-
-
-def participants(conference: Conference) -> list[Participant]:
-    return [p for p in conference.participants if p.active]
 
 
 def conference_of(item_id: int) -> int:

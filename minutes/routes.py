@@ -21,7 +21,7 @@ bp = Blueprint("minutes", __name__)
 @bp.get("/konferenzen/<int:conference_id>/protokoll")
 def page(conference_id: int):
     view = agenda_items.conference_view(g.user, conference_id)
-    texts = {item.id: service.text_of(item.id) for item in view.items if not item.confidential}
+    texts = service.texts_of(item.id for item in view.items if not item.confidential)
     audit.record("minutes.read", actor=g.user, detail={"conference": conference_id, "items": list(texts)})
     return render_template("minutes/page.html", view=view, c=view.conference, texts=texts)
 

@@ -7,7 +7,7 @@ import threading
 from dataclasses import dataclass
 
 from pycrdt import Doc, Text
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 
 from agenda.models import AgendaItem, Conference
 from agenda.service import load_conference
@@ -83,32 +83,50 @@ class _Cache:
         self.docs: dict[int, tuple[Doc, int]] = {}
 
     def get(self, item_id: int) -> Doc:
+        return self.get_many([item_id])[item_id]
+
+    def get_many(self, item_ids) -> dict[int, Doc]:
+        """Catch several items up with three queries, whatever their number."""
+        item_ids = list(dict.fromkeys(item_ids))
+        if not item_ids:
+            return {}
         with self.lock:
-            doc, last = self.docs.get(item_id, (None, 0))
-            if doc is None:
-                doc = new_doc()
+            state = {i: self.docs.get(i, (None, 0)) for i in item_ids}
+            docs = {i: doc if doc is not None else new_doc() for i, (doc, _last) in state.items()}
+            last = {i: seen for i, (_doc, seen) in state.items()}
             # A compaction elsewhere may have folded updates we have not seen: take its snapshot first.
-            upto = db.session.scalar(
-                select(func.max(MinutesSnapshot.upto_update_id)).where(MinutesSnapshot.agenda_item_id == item_id)
+            newest = dict(
+                db.session.execute(
+                    select(MinutesSnapshot.agenda_item_id, func.max(MinutesSnapshot.upto_update_id))
+                    .where(MinutesSnapshot.agenda_item_id.in_(item_ids))
+                    .group_by(MinutesSnapshot.agenda_item_id)
+                ).all()
             )
-            if upto is not None and upto > last:
-                doc.apply_update(
-                    db.session.scalar(
-                        select(MinutesSnapshot.state).where(
-                            MinutesSnapshot.agenda_item_id == item_id, MinutesSnapshot.upto_update_id == upto
+            behind = [(i, upto) for i, upto in newest.items() if upto > last[i]]
+            if behind:
+                for item_id, upto, snapshot in db.session.execute(
+                    select(MinutesSnapshot.agenda_item_id, MinutesSnapshot.upto_update_id, MinutesSnapshot.state).where(
+                        or_(
+                            *(
+                                (MinutesSnapshot.agenda_item_id == i) & (MinutesSnapshot.upto_update_id == upto)
+                                for i, upto in behind
+                            )
                         )
                     )
-                )
-                last = upto
-            for update_id, data in db.session.execute(
-                select(MinutesUpdate.id, MinutesUpdate.data)
-                .where(MinutesUpdate.agenda_item_id == item_id, MinutesUpdate.id > last)
+                ):
+                    docs[item_id].apply_update(snapshot)
+                    last[item_id] = upto
+            for item_id, update_id, data in db.session.execute(
+                select(MinutesUpdate.agenda_item_id, MinutesUpdate.id, MinutesUpdate.data)
+                .where(MinutesUpdate.agenda_item_id.in_(item_ids), MinutesUpdate.id > min(last.values()))
                 .order_by(MinutesUpdate.id)
             ):
-                doc.apply_update(data)
-                last = update_id
-            self.docs[item_id] = (doc, last)
-            return doc
+                if update_id > last[item_id]:
+                    docs[item_id].apply_update(data)
+                    last[item_id] = update_id
+            for item_id in item_ids:
+                self.docs[item_id] = (docs[item_id], last[item_id])
+            return docs
 
 
 CACHE = _Cache()
@@ -122,7 +140,12 @@ def new_doc() -> Doc:
 
 def text_of(item_id: int) -> str:
     """The item's current minutes text."""
-    return str(CACHE.get(item_id).get("text", type=Text))
+    return texts_of([item_id])[item_id]
+
+
+def texts_of(item_ids) -> dict[int, str]:
+    """The current minutes text of several items, in a constant number of queries."""
+    return {i: str(doc.get("text", type=Text)) for i, doc in CACHE.get_many(item_ids).items()}
 
 
 def join(actor: User, item_id: int, client_state: bytes | None) -> tuple[Seat, bytes, bytes]:

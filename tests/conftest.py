@@ -14,11 +14,16 @@ from fallkonferenz.extensions import db
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
-def _test_config(instance) -> dict:
-    url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance}/test.db"
+def instance_config(instance, database: str = "test.db", *, testing: bool = True, shared_db: bool = True) -> dict:
+    """Config of a throwaway instance (tests, browser tests, benchmarks): cheap Argon2, its own keyring.
+
+    `shared_db`: use DATABASE_URL when set (the production-like leg), else a SQLite file in the instance.
+    `testing=False` lets errors reach the app's own German pages, as on a deployed server.
+    """
+    url = (shared_db and os.environ.get("DATABASE_URL")) or f"sqlite:///{instance}/{database}"
     return {
         "ENV_NAME": "testing",
-        "TESTING": True,
+        "TESTING": testing,
         "SQLALCHEMY_DATABASE_URI": url,
         "INSTANCE_PATH": str(instance),
         "FK_KEYRING_FILE": str(instance / "keyring.json"),
@@ -31,7 +36,7 @@ def _test_config(instance) -> dict:
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
     instance = tmp_path_factory.mktemp("instance")
-    app = create_app(_test_config(instance))
+    app = create_app(instance_config(instance))
     with app.app_context():
         db.drop_all()
         db.create_all()

@@ -14,24 +14,15 @@ from pathlib import Path
 from flask import Flask
 
 from fallkonferenz import create_app
+from tests.conftest import instance_config
 
 INSTANCE_VARIABLE = "FK_E2E_INSTANCE"
 
 
 def e2e_config(instance: Path) -> dict:
-    """Config of the browser-test server: cheap Argon2, errors answered by the app's own handlers."""
-    return {
-        "ENV_NAME": "testing",
-        # Off, so that errors reach the German error pages as on a deployed server.
-        "TESTING": False,
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance}/e2e.db",
-        "INSTANCE_PATH": str(instance),
-        "FK_KEYRING_FILE": str(instance / "keyring.json"),
-        "FK_MASTER_KEY": None,
-        "SESSION_COOKIE_SECURE": False,  # plain HTTP on the loopback interface
-        "ARGON2_TIME_COST": 1,
-        "ARGON2_MEMORY_KIB": 1024,
-    }
+    """Config of the browser-test server: its own SQLite file, errors answered by the app's own handlers."""
+    # Always its own file: the other tests empty the shared database under a running server otherwise.
+    return instance_config(instance, "e2e.db", testing=False, shared_db=False) | {"SESSION_COOKIE_SECURE": False}
 
 
 def create_e2e_app() -> Flask:

@@ -21,7 +21,7 @@ from agenda import items
 from agenda import service as agenda_service
 from fallkonferenz import create_app
 from fallkonferenz.extensions import db
-from tests.conftest import _test_config
+from tests.conftest import instance_config
 from tests.factories import PASSWORD, all_categories, make_case, make_consent, make_world
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,7 +36,7 @@ def free_port() -> int:
 
 def seed_instance(instance: Path) -> dict:
     """Seed a SQLite instance: five agencies, a case with consent for AA only, a conference with two items."""
-    app = create_app(_test_config(instance) | {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance}/sockets.db"})
+    app = create_app(instance_config(instance, "sockets.db", shared_db=False))
     with app.app_context():
         db.create_all()
         users = make_world()

@@ -5,11 +5,11 @@ from pathlib import Path
 
 from fallkonferenz import create_app
 from fallkonferenz.serving import serve
-from tests.conftest import _test_config
+from tests.conftest import instance_config
 
 if __name__ == "__main__":
     instance, port = Path(sys.argv[1]), int(sys.argv[2])
-    config = _test_config(instance) | {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance}/sockets.db"}
+    config = instance_config(instance, "sockets.db", shared_db=False)
     if len(sys.argv) > 3:
         config["REDIS_URL"] = sys.argv[3]  # several processes share rooms through Redis
     app = create_app(config)
