@@ -85,6 +85,8 @@ def add_item(actor: User, conference_id: int, data: ItemInput, *, confirmed: boo
     if len(conference.items) >= MAX_ITEMS:
         raise InvalidInput(errors={"items": f"Eine Tagesordnung hat höchstens {MAX_ITEMS} Punkte."})
     case = None
+    if data.kind == "fallbesprechung" and conference.kind == "lenkungsgruppe":
+        raise InvalidInput(errors={"kind": "Eine Lenkungsgruppe-Sitzung bespricht keine Einzelfälle."})
     if data.kind == "fallbesprechung":
         case, _access = load_case_for(actor, data.case_ref.strip())
         if any(i.case_id == case.id for i in conference.items):

@@ -31,7 +31,12 @@ TRANSITIONS = {
     "beendet": set(),
     "abgesagt": set(),
 }
-ITEM_KINDS = {"fallbesprechung": "Fallbesprechung", "bericht": "Bericht", "verschiedenes": "Verschiedenes"}
+ITEM_KINDS = {
+    "fallbesprechung": "Fallbesprechung",
+    "bericht": "Bericht",
+    "verschiedenes": "Verschiedenes",
+    "beratung": "Beratung (Themenspeicher der Lenkungsgruppe)",
+}
 RESPONSES = {"offen": "keine Antwort", "zusage": "Zusage", "absage": "Absage", "vertretung": "Vertretung"}
 POLL_ANSWERS = {"ja": "ja", "vielleicht": "vielleicht", "nein": "nein"}
 TASK_STATUS = {"offen": "offen", "erledigt": "erledigt"}

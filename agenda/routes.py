@@ -17,11 +17,11 @@ from .forms import CancelForm, ConferenceForm, ItemForm, PollForm
 
 
 def _people() -> list[User]:
-    """Active accounts that can take part in case conferences, for the participant picker."""
+    """Active accounts that can take part in conferences (steering members in their own), for the picker."""
     return db.session.scalars(
         select(User)
         .join(Agency)
-        .where(User.active.is_(True), Agency.active.is_(True), User.role.in_(("case_worker", "moderator")))
+        .where(User.active.is_(True), Agency.active.is_(True), User.role.in_(("case_worker", "moderator", "steering")))
         .order_by(Agency.code, User.display_name)
     ).all()
 

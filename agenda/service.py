@@ -146,8 +146,8 @@ def _active_users(user_ids) -> list[User]:
 
 def create_conference(actor: User, data: ConferenceInput, participant_ids=()) -> Conference:
     """Plan a conference; the moderator takes part, the others are invited later (or through a poll)."""
-    if not may_plan_conferences(viewer_of(actor)):
-        raise Forbidden("Konferenzen plant die Moderation.")
+    if not may_plan_conferences(viewer_of(actor), data.kind):
+        raise Forbidden("Konferenzen plant die Moderation; die Lenkungsgruppe plant nur ihre eigenen Sitzungen.")
     _check_input(data, new=True)
     conference = Conference(
         title=data.title.strip(),

@@ -172,8 +172,10 @@ def for_viewer(viewer: Viewer, access: Access) -> Access:
     return access
 
 
-def may_plan_conferences(viewer: Viewer) -> bool:
-    """Moderators (the KI coordination) plan conferences."""
+def may_plan_conferences(viewer: Viewer, kind: str | None = None) -> bool:
+    """Moderators (the KI coordination) plan conferences; steering members plan Lenkungsgruppe-Sitzungen."""
+    if viewer.role == "steering":
+        return kind in (None, "lenkungsgruppe")
     return viewer.role == "moderator"
 
 
@@ -198,3 +200,28 @@ def may_manage_users(viewer: Viewer) -> bool:
 def may_read_access_report(viewer: Viewer, access: Access) -> bool:
     """The lead agency sees who accessed its case."""
     return access.is_lead
+
+
+# -- the Lenkungsgruppe backlog (de-identified; no case data) ----------------------------------------------
+
+
+def may_read_backlog(viewer: Viewer) -> bool:
+    """Every logged-in user reads the de-identified backlog."""
+    if viewer.role not in ROLES:
+        raise UnknownState(f"unknown role {viewer.role!r}")
+    return True
+
+
+def may_escalate(viewer: Viewer) -> bool:
+    """Those who discuss cases raise structural problems from them."""
+    return _works_with_cases(viewer)
+
+
+def may_edit_backlog(viewer: Viewer) -> bool:
+    """Steering-group members triage, move and merge items, run working groups and adopt recommendations."""
+    return viewer.role == "steering"
+
+
+def may_update_implementation(viewer: Viewer, agency_id: int) -> bool:
+    """An agency's implementation status is reported by that agency's steering member."""
+    return viewer.role == "steering" and viewer.agency_id == agency_id

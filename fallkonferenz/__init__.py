@@ -39,6 +39,11 @@ def create_app(overrides: dict | None = None) -> Flask:
     from agenda import models as _agenda_models  # noqa: F401  (register tables)
     from agenda import routes as _agenda_routes  # noqa: F401  (attach views)
     from agenda.cli import agenda_cli
+    from backlog import api as backlog_api
+    from backlog import bp as backlog_bp
+    from backlog import models as _backlog_models  # noqa: F401  (register tables)
+    from backlog import reports as _backlog_reports  # noqa: F401  (attach views)
+    from backlog import routes as _backlog_routes  # noqa: F401  (attach views)
     from consent import bp as consent_bp
     from consent import models as _consent_models  # noqa: F401  (register tables)
     from consent import routes as _consent_routes  # noqa: F401  (attach views)
@@ -53,10 +58,12 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .views import bp as main_bp
     from .views import register_health
 
-    for blueprint in (auth_bp, main_bp, cases_bp, consent_bp, agenda_bp, minutes_bp):
+    for blueprint in (auth_bp, main_bp, cases_bp, consent_bp, agenda_bp, minutes_bp, backlog_bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     app.register_blueprint(agenda_api.bp, url_prefix="/api/v1/conferences")
+    app.register_blueprint(backlog_api.bp, url_prefix="/api/v1/backlog")
+    app.register_blueprint(backlog_api.oparl_bp, url_prefix="/oparl/v1")
     app.cli.add_command(agenda_cli)
     from agenda.demo import seed_conferences
     from agenda.routes import dashboard_panel

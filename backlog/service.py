@@ -1,0 +1,937 @@
+"""Backlog operations: guarded escalation, "betrifft uns auch", triage, transitions, merging, steering agendas,
+working groups, recommendations and implementations.
+
+Nothing here hands out which cases an item affects, except `linked_cases`, which returns only the cases the
+viewer's agency may list anyway (the cases' teams). Everyone else sees `Escalation.case_count`.
+"""
+
+from __future__ import annotations
+
+from contextlib import suppress
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from flask import current_app
+from sqlalchemy import func, select, update
+
+from agenda import items as agenda_items
+from agenda.models import AgendaItem, Conference
+from agenda.service import load_conference, load_moderated
+from consent.policy import (
+    listable_cases_clause,
+    may_edit_backlog,
+    may_escalate,
+    may_read_backlog,
+    may_update_implementation,
+    viewer_of,
+)
+from fallkonferenz import audit, mail
+from fallkonferenz.casecrypto import ciphers_for
+from fallkonferenz.cases.service import ENCRYPTED_MASTER_FIELDS, load_case_for
+from fallkonferenz.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from fallkonferenz.extensions import db
+from fallkonferenz.models import Agency, Case, User, utcnow
+from fallkonferenz.vocab import RECHTSKREISE
+
+from . import guard
+from .models import (
+    CATEGORIES,
+    CLOSED_STATES,
+    DECIDED_STATES,
+    IMPLEMENTATION_DONE,
+    IMPLEMENTATION_STATUS,
+    PRIORITIES,
+    STATES,
+    Consultation,
+    Escalation,
+    EscalationCase,
+    Implementation,
+    Membership,
+    Recommendation,
+    StatusReport,
+    Supporter,
+    Transition,
+    WorkingGroup,
+    transitions_from,
+)
+
+PAGE_SIZE = 50
+TEXT_FIELDS = ("title", "description", "proposed_solution")
+FIELD_LABELS = {"title": "Titel", "description": "Beschreibung", "proposed_solution": "Lösungsvorschlag"}
+
+
+class InvalidTransition(DomainError):
+    status = 409
+    message = "Dieser Statuswechsel ist nicht möglich."
+
+
+class IdentifyingText(InvalidInput):
+    """The text names a person or carries other personal data; the form highlights the hits."""
+
+    message = "Der Text enthält personenbezogene Daten. Bitte entfernen Sie die markierten Stellen."
+
+    def __init__(self, hits: list[guard.Hit], message: str | None = None):
+        errors = {}
+        for hit in hits:
+            errors.setdefault(hit.field, f"{FIELD_LABELS[hit.field]}: {hit.label} „{hit.text}“ entfernen.")
+        super().__init__(message, errors=errors)
+        self.hits = hits
+
+
+def now() -> datetime:
+    return utcnow()
+
+
+@dataclass
+class EscalationInput:
+    title: str
+    description: str
+    category: str
+    rechtskreise: list[str] = field(default_factory=list)
+    agencies: list[str] = field(default_factory=list)
+    proposed_solution: str = ""
+
+    def texts(self) -> dict[str, str]:
+        return {name: getattr(self, name) or "" for name in TEXT_FIELDS}
+
+
+def texts_of(escalation: Escalation) -> dict[str, str]:
+    return {name: getattr(escalation, name) or "" for name in TEXT_FIELDS}
+
+
+# -- checks ------------------------------------------------------------------------------------------------
+
+
+def _require(allowed: bool, message: str) -> None:
+    if not allowed:
+        raise Forbidden(message)
+
+
+def _steering(actor: User) -> None:
+    _require(may_edit_backlog(viewer_of(actor)), "Den Themenspeicher bearbeitet die Lenkungsgruppe.")
+
+
+def _check_input(data: EscalationInput) -> None:
+    errors = {}
+    title = (data.title or "").strip()
+    if not title:
+        errors["title"] = "Bitte geben Sie einen Titel an."
+    elif len(title) > 200:
+        errors["title"] = "Höchstens 200 Zeichen."
+    if not (data.description or "").strip():
+        errors["description"] = "Bitte beschreiben Sie das Problem."
+    elif len(data.description) > 10000:
+        errors["description"] = "Höchstens 10.000 Zeichen."
+    if len(data.proposed_solution or "") > 5000:
+        errors["proposed_solution"] = "Höchstens 5.000 Zeichen."
+    if data.category not in CATEGORIES:
+        errors["category"] = "Bitte wählen Sie eine Kategorie."
+    if any(r not in RECHTSKREISE for r in data.rechtskreise):
+        errors["rechtskreise"] = "Unbekannter Rechtskreis."
+    codes = set(db.session.scalars(select(Agency.code).where(Agency.active.is_(True))))
+    if any(a not in codes for a in data.agencies):
+        errors["agencies"] = "Unbekannte Behörde."
+    if errors:
+        raise InvalidInput(errors=errors)
+
+
+def identifiers_for(actor: User, case_ids) -> guard.Identifiers:
+    """Personal data of these cases as far as the actor's agency may see it (decryption is audited)."""
+    ids = guard.Identifiers()
+    case_ids = {c for c in case_ids if c}
+    if not case_ids:
+        return ids
+    viewer = viewer_of(actor)
+    at = now()
+    listable = db.session.scalars(select(Case).where(Case.id.in_(case_ids), listable_cases_clause(viewer, at))).all()
+    ids.case_numbers.update(c.number for c in listable)
+    master = set(
+        db.session.scalars(
+            select(Case.id).where(Case.id.in_(case_ids), listable_cases_clause(viewer, at, "stammdaten"))
+        )
+    )
+    ciphers = ciphers_for(master)
+    for case in listable:
+        cipher = ciphers.get(case.id)
+        if case.id not in master or cipher is None:
+            continue
+        plain = {
+            name: cipher.read("cases", case.id, name, getattr(case, f"{name}_enc"), actor)
+            for name in ENCRYPTED_MASTER_FIELDS
+        }
+        ids.names.update(n for n in (plain["given_name"], plain["family_name"]) if n)
+        if plain["given_name"] and plain["family_name"]:
+            ids.names.add(f"{plain['given_name']} {plain['family_name']}")
+        if plain["birth_date"]:
+            with suppress(ValueError):
+                ids.birth_dates.add(date.fromisoformat(plain["birth_date"]))
+        if plain["address"]:
+            ids.addresses.add(plain["address"])
+        if plain["phone"]:
+            ids.phones.add(plain["phone"])
+        audit.record(
+            "backlog.guard",
+            actor=actor,
+            case_id=case.id,
+            categories=["stammdaten"],
+            purpose="Prüfung auf personenbezogene Daten",
+        )
+    return ids
+
+
+def check_text(actor: User, texts: dict[str, str], case_ids=()) -> list[guard.Hit]:
+    """The guard's hits in these texts, against the given cases and the generic patterns."""
+    return guard.check(texts, identifiers_for(actor, case_ids), now().date())
+
+
+def _guarded(actor: User, texts: dict[str, str], case_ids=()) -> None:
+    hits = check_text(actor, texts, case_ids)
+    if hits:
+        raise IdentifyingText(hits)
+
+
+# -- loading -----------------------------------------------------------------------------------------------
+
+
+def load(actor: User, escalation_id: int) -> Escalation:
+    _require(may_read_backlog(viewer_of(actor)), "Kein Zugriff auf den Themenspeicher.")
+    escalation = db.session.get(Escalation, escalation_id)
+    if escalation is None:
+        raise NotFound("Eintrag nicht gefunden.")
+    return escalation
+
+
+def _load_current(actor: User, escalation_id: int, version: int | None) -> Escalation:
+    """For a change: the item if the actor's form saw its current version; otherwise a conflict, nothing lost."""
+    escalation = load(actor, escalation_id)
+    if version is not None and version != escalation.version:
+        who = _last_changer(escalation.id)
+        raise Conflict(
+            f"Der Eintrag wurde inzwischen{who} geändert. Ihre Eingabe wurde nicht gespeichert; "
+            "bitte prüfen Sie den neuen Stand und versuchen Sie es erneut."
+        )
+    return escalation
+
+
+def _last_changer(escalation_id: int) -> str:
+    name = db.session.scalar(
+        select(User.display_name)
+        .join(Transition, Transition.actor_id == User.id)
+        .where(Transition.escalation_id == escalation_id)
+        .order_by(Transition.at.desc(), Transition.id.desc())
+        .limit(1)
+    )
+    return f" von {name}" if name else ""
+
+
+def _bump(escalation: Escalation, expected: int | None) -> None:
+    """Optimistic lock in SQL: the version moves only from the one the form saw (two parallel writers)."""
+    current = escalation.version
+    if expected is not None and expected != current:
+        raise Conflict()
+    done = db.session.execute(
+        update(Escalation)
+        .where(Escalation.id == escalation.id, Escalation.version == current)
+        .values(version=current + 1, updated_at=now())
+        .execution_options(synchronize_session=False)
+    )
+    if done.rowcount != 1:
+        raise Conflict(
+            "Der Eintrag wurde gerade von jemand anderem geändert. Ihre Eingabe wurde nicht gespeichert; "
+            "bitte laden Sie die Seite neu."
+        )
+    db.session.refresh(escalation, ["version", "updated_at"])
+
+
+def _item_of(actor: User, agenda_item_id: int) -> tuple[AgendaItem, Conference]:
+    item = db.session.get(AgendaItem, agenda_item_id)
+    if item is None:
+        raise NotFound("Tagesordnungspunkt nicht gefunden.")
+    conference = load_conference(actor, item.conference_id)
+    return item, conference
+
+
+def linked_cases(actor: User, escalation_id: int) -> list[tuple[int, str]]:
+    """(case id, number) of the linked cases the actor's agency may list; nobody else learns which they are."""
+    rows = db.session.execute(
+        select(Case.id, Case.number)
+        .join(EscalationCase, EscalationCase.case_id == Case.id)
+        .where(EscalationCase.escalation_id == escalation_id, listable_cases_clause(viewer_of(actor), now()))
+        .order_by(Case.number)
+    ).all()
+    return [(r.id, r.number) for r in rows]
+
+
+# -- escalation ----------------------------------------------------------------------------------------------
+
+
+def escalate(actor: User, data: EscalationInput, agenda_item_id: int) -> Escalation:
+    """Raise a structural problem from an agenda item (or its minutes); saved only if the guard finds nothing."""
+    _require(may_escalate(viewer_of(actor)), "Strukturprobleme melden die Fallbeteiligten.")
+    item, conference = _item_of(actor, agenda_item_id)
+    if conference.kind == "lenkungsgruppe":
+        raise InvalidInput("Aus einer Lenkungsgruppe-Sitzung wird nicht eskaliert.")
+    case = load_case_for(actor, item.case_id)[0] if item.case_id else None
+    _check_input(data)
+    _guarded(actor, data.texts(), [i.case_id for i in conference.items])
+    year = now().year
+    seq = (db.session.scalar(select(func.max(Escalation.seq)).where(Escalation.year == year)) or 0) + 1
+    escalation = Escalation(
+        reference=f"LG-{year}-{seq:03d}",
+        year=year,
+        seq=seq,
+        title=data.title.strip(),
+        description=data.description.strip(),
+        category=data.category,
+        rechtskreise=",".join(data.rechtskreise),
+        agencies=",".join(data.agencies),
+        proposed_solution=(data.proposed_solution or "").strip(),
+        created_by_id=actor.id,
+        created_agency_id=actor.agency_id,
+    )
+    db.session.add(escalation)
+    db.session.flush()
+    db.session.add(Supporter(escalation_id=escalation.id, user_id=actor.id))
+    if case is not None:
+        _link(escalation, case.id, item.id, actor)
+    db.session.add(Transition(escalation_id=escalation.id, from_state=None, to_state="eingereicht", actor_id=actor.id))
+    db.session.flush()
+    audit.record(
+        "backlog.escalate",
+        actor=actor,
+        case_id=case.id if case else None,
+        detail={"escalation": escalation.id, "item": item.id},
+    )
+    return escalation
+
+
+def _link(escalation: Escalation, case_id: int, item_id: int | None, actor: User) -> None:
+    db.session.add(
+        EscalationCase(
+            escalation_id=escalation.id,
+            case_id=case_id,
+            agenda_item_id=item_id,
+            added_by_id=actor.id,
+            added_agency_id=actor.agency_id,
+        )
+    )
+    escalation.case_count += 1
+
+
+def join(actor: User, escalation_id: int, agenda_item_id: int) -> Escalation:
+    """ "Betrifft uns auch": link this agenda item's case; the item's text must not name that case's client."""
+    _require(may_escalate(viewer_of(actor)), "Fälle verknüpfen die Fallbeteiligten.")
+    escalation = load(actor, escalation_id)
+    if not escalation.is_open:
+        raise InvalidInput("Dieser Eintrag ist abgeschlossen; bitte melden Sie das Problem neu.")
+    item, _conference = _item_of(actor, agenda_item_id)
+    if item.case_id is None:
+        raise InvalidInput("Nur eine Fallbesprechung kann einen Fall verknüpfen.")
+    case = load_case_for(actor, item.case_id)[0]
+    known = db.session.scalar(
+        select(EscalationCase.id).where(
+            EscalationCase.escalation_id == escalation.id, EscalationCase.case_id == case.id
+        )
+    )
+    if known:
+        raise InvalidInput("Dieser Fall ist mit dem Eintrag schon verknüpft.")
+    hits = check_text(actor, texts_of(escalation), [case.id])
+    if hits:
+        raise IdentifyingText(
+            hits,
+            "Der Text dieses Eintrags enthält Angaben zu diesem Fall. Der Fall wurde nicht verknüpft; "
+            "bitte bitten Sie die Lenkungsgruppe, den Text zu ändern.",
+        )
+    _link(escalation, case.id, item.id, actor)
+    if db.session.get(Supporter, (escalation.id, actor.id)) is None:
+        db.session.add(Supporter(escalation_id=escalation.id, user_id=actor.id))
+    db.session.flush()
+    audit.record("backlog.join", actor=actor, case_id=case.id, detail={"escalation": escalation.id})
+    return escalation
+
+
+def joinable(actor: User, limit: int = 200) -> list[Escalation]:
+    """Open items a case worker can add a case to."""
+    return db.session.scalars(
+        select(Escalation)
+        .where(Escalation.state.not_in(("umgesetzt", "abgelehnt", "zusammengefuehrt")))
+        .order_by(Escalation.created_at.desc())
+        .limit(limit)
+    ).all()
+
+
+# -- backlog list ----------------------------------------------------------------------------------------------
+
+SORTS = {
+    "prioritaet": "Priorität",
+    "faelle": "betroffene Fälle",
+    "alter": "Alter",
+    "geaendert": "zuletzt geändert",
+}
+
+
+@dataclass
+class BacklogFilter:
+    category: str = ""
+    state: str = ""
+    agency: str = ""
+    sort: str = "prioritaet"
+    page: int = 1
+    open_only: bool = False
+
+
+def _filtered(f: BacklogFilter):
+    query = select(Escalation)
+    if f.category in CATEGORIES:
+        query = query.where(Escalation.category == f.category)
+    if f.state in STATES:
+        query = query.where(Escalation.state == f.state)
+    elif f.open_only:
+        query = query.where(Escalation.state.not_in(("umgesetzt", "abgelehnt", "zusammengefuehrt")))
+    if f.agency:
+        padded = func.concat(",", Escalation.agencies, ",")
+        query = query.where(padded.like(f"%,{f.agency.replace('%', '').replace('_', '')},%"))
+    return query
+
+
+def list_items(actor: User, f: BacklogFilter) -> tuple[list[Escalation], int]:
+    """One page of the backlog and the total: two queries whatever the size of the backlog."""
+    _require(may_read_backlog(viewer_of(actor)), "Kein Zugriff auf den Themenspeicher.")
+    query = _filtered(f)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    order = {
+        "prioritaet": (Escalation.priority.is_(None), Escalation.priority, Escalation.case_count.desc()),
+        "faelle": (Escalation.case_count.desc(),),
+        "alter": (Escalation.created_at,),
+        "geaendert": (Escalation.updated_at.desc(),),
+    }[f.sort if f.sort in SORTS else "prioritaet"]
+    page = max(1, f.page)
+    rows = db.session.scalars(
+        query.order_by(*order, Escalation.id).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
+    ).all()
+    return rows, total
+
+
+def my_escalations(actor: User, limit: int = 20) -> list[Escalation]:
+    """The items the actor raised or joined: the case workers follow their progress."""
+    return db.session.scalars(
+        select(Escalation)
+        .join(Supporter, Supporter.escalation_id == Escalation.id)
+        .where(Supporter.user_id == actor.id)
+        .order_by(Escalation.updated_at.desc())
+        .limit(limit)
+    ).all()
+
+
+def history(escalation_id: int) -> list[Transition]:
+    return db.session.scalars(
+        select(Transition).where(Transition.escalation_id == escalation_id).order_by(Transition.at, Transition.id)
+    ).all()
+
+
+def supporter_count(escalation_id: int) -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(Supporter).where(Supporter.escalation_id == escalation_id)
+    )
+
+
+# -- triage and transitions ------------------------------------------------------------------------------------
+
+
+def triage(actor: User, escalation_id: int, version: int | None, priority: int, category: str | None = None):
+    """Set priority (and category); an item still "eingereicht" is thereby "gesichtet"."""
+    _steering(actor)
+    escalation = _load_current(actor, escalation_id, version)
+    errors = {}
+    if priority not in PRIORITIES:
+        errors["priority"] = "Bitte eine Priorität wählen."
+    if category is not None and category not in CATEGORIES:
+        errors["category"] = "Bitte eine Kategorie wählen."
+    if errors:
+        raise InvalidInput(errors=errors)
+    if not escalation.is_open:
+        raise InvalidTransition("Ein abgeschlossener Eintrag wird nicht mehr gesichtet.")
+    _bump(escalation, version)
+    escalation.priority = priority
+    if category:
+        escalation.category = category
+    if escalation.state == "eingereicht":
+        _move(escalation, "gesichtet", actor)
+    audit.record("backlog.triage", actor=actor, detail={"escalation": escalation.id, "priority": priority})
+    return escalation
+
+
+def edit_text(actor: User, escalation_id: int, version: int | None, data: EscalationInput) -> Escalation:
+    """The steering group rewords an item; the generic patterns still apply (it sees no case data)."""
+    _steering(actor)
+    escalation = _load_current(actor, escalation_id, version)
+    _check_input(data)
+    _guarded(actor, data.texts())
+    _bump(escalation, version)
+    escalation.title = data.title.strip()
+    escalation.description = data.description.strip()
+    escalation.category = data.category
+    escalation.rechtskreise = ",".join(data.rechtskreise)
+    escalation.agencies = ",".join(data.agencies)
+    escalation.proposed_solution = (data.proposed_solution or "").strip()
+    audit.record("backlog.edit", actor=actor, detail={"escalation": escalation.id})
+    return escalation
+
+
+def transition(
+    actor: User,
+    escalation_id: int,
+    to_state: str,
+    version: int | None,
+    *,
+    reason: str = "",
+    working_group_id: int | None = None,
+) -> Escalation:
+    """Move an item one step; the steps that need more (merge, recommendation) have their own operations."""
+    _steering(actor)
+    escalation = _load_current(actor, escalation_id, version)
+    if to_state == "zusammengefuehrt":
+        raise InvalidInput("Zum Zusammenführen wählen Sie den Eintrag, in den dieser aufgeht.")
+    if to_state == "empfehlung":
+        raise InvalidInput("Eine Empfehlung wird mit ihrem Text beschlossen (Formular „Empfehlung beschließen“).")
+    if to_state == "arbeitsgruppe":
+        group = db.session.get(WorkingGroup, working_group_id or 0)
+        if group is None or group.status != "aktiv":
+            raise InvalidInput(errors={"working_group": "Bitte eine aktive Arbeitsgruppe wählen."})
+        escalation.working_group_id = group.id
+    if to_state == "umgesetzt" and not _all_implemented(escalation.id):
+        raise InvalidTransition("Umgesetzt ist ein Eintrag, wenn jede Behörde ihre Umsetzung gemeldet hat.")
+    _bump(escalation, version)
+    _move(escalation, to_state, actor, reason)
+    return escalation
+
+
+def _move(escalation: Escalation, to_state: str, actor: User | None, reason: str = "") -> None:
+    """Record one step: who, when, why; notify the submitters (title and state only, never cases)."""
+    if to_state not in STATES:
+        raise InvalidInput("Unbekannter Status.")
+    if to_state not in transitions_from(escalation.state):
+        raise InvalidTransition(
+            f"Von „{STATES[escalation.state]}“ geht es nicht direkt zu „{STATES[to_state]}“."
+            if escalation.state not in CLOSED_STATES
+            else f"Der Eintrag ist {STATES[escalation.state]}; er wird nicht mehr verändert."
+        )
+    reason = (reason or "").strip()
+    if to_state in ("abgelehnt", "zusammengefuehrt") and not reason:
+        raise InvalidInput(errors={"reason": "Bitte geben Sie eine Begründung an."})
+    if len(reason) > 5000:
+        raise InvalidInput(errors={"reason": "Höchstens 5.000 Zeichen."})
+    at = now()
+    previous = escalation.state
+    escalation.state = to_state
+    escalation.updated_at = at
+    if reason:
+        escalation.state_reason = reason
+    if to_state in DECIDED_STATES and escalation.decided_at is None:
+        escalation.decided_at = at
+    if to_state == "umgesetzt":
+        escalation.implemented_at = at
+    db.session.add(
+        Transition(
+            escalation_id=escalation.id,
+            from_state=previous,
+            to_state=to_state,
+            reason=reason,
+            actor_id=actor.id if actor else None,
+            at=at,
+        )
+    )
+    db.session.flush()
+    _notify(escalation, previous)
+    audit.record(
+        "backlog.transition",
+        actor=actor,
+        detail={"escalation": escalation.id, "from": previous, "to": to_state},
+    )
+
+
+def _notify(escalation: Escalation, previous: str) -> None:
+    url = f"{current_app.config['BASE_URL'].rstrip('/')}/lenkungsgruppe/themen/{escalation.id}"
+    subject = f"Lenkungsgruppe: {escalation.reference} – {STATES[escalation.state]}"
+    body = (
+        f"Guten Tag,\n\nder Eintrag {escalation.reference} „{escalation.title}“ im Themenspeicher der "
+        f"Lenkungsgruppe hat einen neuen Stand:\n\n  {STATES[previous]} → {STATES[escalation.state]}\n"
+    )
+    if escalation.state_reason and escalation.state in ("abgelehnt", "zusammengefuehrt"):
+        body += f"\nBegründung: {escalation.state_reason}\n"
+    body += f"\nDen Verlauf sehen Sie hier: {url}\n\nDiese Nachricht wurde automatisch erstellt.\n"
+    users = db.session.scalars(
+        select(User)
+        .join(Supporter, Supporter.user_id == User.id)
+        .where(Supporter.escalation_id == escalation.id, User.active.is_(True))
+    ).all()
+    for user in users:
+        mail.enqueue(user, subject, body, topic=f"escalation:{escalation.id}")
+
+
+def merge(actor: User, escalation_id: int, into_id: int | None, version: int | None, reason: str) -> Escalation:
+    """Fold a duplicate into the surviving item; case links and supporters carry over."""
+    _steering(actor)
+    if into_id is None:
+        raise InvalidInput(errors={"merge_into": "Bitte den Eintrag wählen, in den dieser aufgeht."})
+    if into_id == escalation_id:
+        raise InvalidInput(errors={"merge_into": "Ein Eintrag kann nicht mit sich selbst zusammengeführt werden."})
+    source = _load_current(actor, escalation_id, version)
+    target = load(actor, into_id)
+    if not target.is_open:
+        raise InvalidInput(errors={"merge_into": f"{target.reference} ist abgeschlossen und nimmt nichts mehr auf."})
+    if target.merged_into_id is not None:
+        raise InvalidInput(errors={"merge_into": "Dieser Eintrag ist selbst schon zusammengeführt."})
+    if "zusammengefuehrt" not in transitions_from(source.state):
+        raise InvalidTransition(f"Der Eintrag ist {STATES[source.state]}; er wird nicht mehr verändert.")
+    _bump(source, version)
+    target_cases = set(
+        db.session.scalars(select(EscalationCase.case_id).where(EscalationCase.escalation_id == target.id))
+    )
+    for link in db.session.scalars(select(EscalationCase).where(EscalationCase.escalation_id == source.id)):
+        if link.case_id in target_cases:
+            db.session.delete(link)
+        else:
+            link.escalation_id = target.id
+    target_users = set(db.session.scalars(select(Supporter.user_id).where(Supporter.escalation_id == target.id)))
+    for supporter in db.session.scalars(select(Supporter).where(Supporter.escalation_id == source.id)):
+        if supporter.user_id not in target_users:
+            db.session.add(Supporter(escalation_id=target.id, user_id=supporter.user_id, joined_at=supporter.joined_at))
+    db.session.flush()
+    source.merged_into_id = target.id
+    _move(source, "zusammengefuehrt", actor, reason or f"zusammengeführt mit {target.reference}")
+    for item in (source, target):
+        item.case_count = db.session.scalar(
+            select(func.count()).select_from(EscalationCase).where(EscalationCase.escalation_id == item.id)
+        )
+    return source
+
+
+# -- steering meetings ------------------------------------------------------------------------------------------
+
+
+def proposed_agenda(actor: User, conference_id: int, limit: int = 12) -> list[Escalation]:
+    """Items ready for the meeting: triaged or back from a working group, by priority, cases affected, age."""
+    _steering(actor)
+    load_conference(actor, conference_id)
+    already = select(Consultation.escalation_id).where(Consultation.conference_id == conference_id)
+    return db.session.scalars(
+        select(Escalation)
+        .where(Escalation.state.in_(("gesichtet", "arbeitsgruppe")), Escalation.id.not_in(already))
+        .order_by(
+            Escalation.priority.is_(None),
+            Escalation.priority,
+            Escalation.case_count.desc(),
+            Escalation.created_at,
+        )
+        .limit(limit)
+    ).all()
+
+
+def put_on_agenda(actor: User, conference_id: int, escalation_ids, time_box: int = 15) -> list[Escalation]:
+    """Put backlog items on a Lenkungsgruppe-Sitzung as agenda items (OParl Consultation), without case data."""
+    _steering(actor)
+    conference = load_moderated(actor, conference_id)
+    if conference.kind != "lenkungsgruppe":
+        raise InvalidInput("Themen der Lenkungsgruppe kommen nur auf eine Lenkungsgruppe-Sitzung.")
+    moved = []
+    for escalation_id in dict.fromkeys(escalation_ids):
+        escalation = load(actor, escalation_id)
+        if db.session.scalar(
+            select(Consultation.id).where(
+                Consultation.conference_id == conference_id, Consultation.escalation_id == escalation.id
+            )
+        ):
+            raise InvalidInput(f"{escalation.reference} steht schon auf dieser Tagesordnung.")
+        if escalation.state not in ("gesichtet", "arbeitsgruppe"):
+            raise InvalidTransition(
+                f"{escalation.reference} ist {STATES[escalation.state]}; auf die Tagesordnung kommen "
+                "gesichtete Einträge und Berichte aus den Arbeitsgruppen."
+            )
+        item = agenda_items.add_item(
+            actor,
+            conference_id,
+            agenda_items.ItemInput(
+                title=f"{escalation.reference}: {escalation.title}"[:300], kind="beratung", time_box=time_box
+            ),
+        )
+        db.session.add(Consultation(escalation_id=escalation.id, agenda_item_id=item.id, conference_id=conference_id))
+        _bump(escalation, None)
+        _move(escalation, "tagesordnung", actor)
+        moved.append(escalation)
+    return moved
+
+
+def consultations_of(conference_id: int) -> dict[int, Escalation]:
+    """Agenda item id → backlog item, for a steering meeting."""
+    rows = db.session.execute(
+        select(Consultation.agenda_item_id, Escalation)
+        .join(Escalation, Escalation.id == Consultation.escalation_id)
+        .where(Consultation.conference_id == conference_id)
+    ).all()
+    return dict(rows)
+
+
+def consultations_for(escalation_id: int) -> list[tuple[Conference, int]]:
+    """The steering meetings that discussed an item: (conference, agenda item id)."""
+    rows = db.session.execute(
+        select(Conference, Consultation.agenda_item_id)
+        .join(Consultation, Consultation.conference_id == Conference.id)
+        .where(Consultation.escalation_id == escalation_id)
+        .order_by(Conference.start)
+    ).all()
+    return [(c, i) for c, i in rows]
+
+
+OUTCOMES = {
+    "empfehlung": "Empfehlung beschließen",
+    "arbeitsgruppe": "an eine Arbeitsgruppe geben",
+    "abgelehnt": "ablehnen",
+    "vertagt": "vertagen (bleibt auf der Tagesordnung)",
+}
+
+
+@dataclass
+class DecisionInput:
+    outcome: str
+    text: str
+    version: int | None = None
+    working_group_id: int | None = None
+    due_date: date | None = None
+    agency_ids: list[int] = field(default_factory=list)
+
+
+def decide(actor: User, agenda_item_id: int, data: DecisionInput) -> Escalation:
+    """A decision in the steering meeting's minutes that moves the item forward."""
+    from minutes import records  # the minutes build on the agenda, the backlog on both
+
+    _steering(actor)
+    consultation = db.session.scalar(select(Consultation).where(Consultation.agenda_item_id == agenda_item_id))
+    if consultation is None:
+        raise NotFound("Tagesordnungspunkt nicht gefunden.")
+    if data.outcome not in OUTCOMES:
+        raise InvalidInput(errors={"outcome": "Bitte wählen Sie, was beschlossen wurde."})
+    escalation = _load_current(actor, consultation.escalation_id, data.version)
+    records.add_decision(actor, agenda_item_id, data.text)
+    if data.outcome == "empfehlung":
+        adopt(actor, escalation.id, data.version, data.text, data.due_date, data.agency_ids, consultation.conference_id)
+    elif data.outcome in ("arbeitsgruppe", "abgelehnt"):
+        transition(
+            actor,
+            escalation.id,
+            data.outcome,
+            data.version,
+            reason=data.text if data.outcome == "abgelehnt" else "",
+            working_group_id=data.working_group_id,
+        )
+    return escalation
+
+
+# -- working groups -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class GroupInput:
+    name: str
+    mandate: str = ""
+    lead_id: int | None = None
+    due_date: date | None = None
+    member_ids: list[int] = field(default_factory=list)
+
+
+def groups(status: str | None = None) -> list[WorkingGroup]:
+    query = select(WorkingGroup).order_by(WorkingGroup.status, WorkingGroup.name)
+    if status:
+        query = query.where(WorkingGroup.status == status)
+    return db.session.scalars(query).all()
+
+
+def load_group(actor: User, group_id: int) -> WorkingGroup:
+    _require(may_read_backlog(viewer_of(actor)), "Kein Zugriff auf den Themenspeicher.")
+    group = db.session.get(WorkingGroup, group_id)
+    if group is None:
+        raise NotFound("Arbeitsgruppe nicht gefunden.")
+    return group
+
+
+def create_group(actor: User, data: GroupInput) -> WorkingGroup:
+    _steering(actor)
+    errors = {}
+    name = (data.name or "").strip()
+    if not name or len(name) > 200:
+        errors["name"] = "Bitte einen Namen angeben (höchstens 200 Zeichen)."
+    if len(data.mandate or "") > 5000:
+        errors["mandate"] = "Höchstens 5.000 Zeichen."
+    if data.due_date is not None and data.due_date < now().date():
+        errors["due_date"] = "Das Datum liegt in der Vergangenheit."
+    ids = set(data.member_ids) | ({data.lead_id} if data.lead_id else set())
+    users = db.session.scalars(select(User).where(User.id.in_(ids), User.active.is_(True))).all() if ids else []
+    if len(users) != len(ids):
+        errors["members"] = "Nur aktive Konten können Mitglied sein."
+    if errors:
+        raise InvalidInput(errors=errors)
+    group = WorkingGroup(name=name, mandate=(data.mandate or "").strip(), lead_id=data.lead_id, due_date=data.due_date)
+    group.members = [
+        Membership(user_id=u.id, on_behalf_of_id=u.agency_id, role="leitung" if u.id == data.lead_id else "mitglied")
+        for u in users
+    ]
+    db.session.add(group)
+    db.session.flush()
+    audit.record("backlog.group_create", actor=actor, detail={"group": group.id})
+    return group
+
+
+def add_report(actor: User, group_id: int, text: str) -> StatusReport:
+    """A status report, by a member of the group or a steering member."""
+    group = load_group(actor, group_id)
+    member = any(m.user_id == actor.id for m in group.members)
+    _require(member or may_edit_backlog(viewer_of(actor)), "Berichte schreiben die Mitglieder der Arbeitsgruppe.")
+    text = (text or "").strip()
+    if not text or len(text) > 10000:
+        raise InvalidInput(errors={"text": "Bitte den Bericht eingeben (höchstens 10.000 Zeichen)."})
+    _guarded(actor, {"description": text})
+    report = StatusReport(group_id=group.id, text=text, author_id=actor.id)
+    db.session.add(report)
+    db.session.flush()
+    return report
+
+
+def set_group_status(actor: User, group_id: int, status: str) -> WorkingGroup:
+    _steering(actor)
+    group = load_group(actor, group_id)
+    if status not in ("aktiv", "abgeschlossen"):
+        raise InvalidInput("Unbekannter Status.")
+    group.status = status
+    return group
+
+
+def group_items(group_id: int) -> list[Escalation]:
+    return db.session.scalars(
+        select(Escalation).where(Escalation.working_group_id == group_id).order_by(Escalation.reference)
+    ).all()
+
+
+# -- recommendations and implementation ---------------------------------------------------------------------
+
+
+def member_agencies() -> list[Agency]:
+    """Agencies with an active steering member: they implement the recommendations."""
+    return db.session.scalars(
+        select(Agency)
+        .where(
+            Agency.active.is_(True),
+            Agency.id.in_(select(User.agency_id).where(User.role == "steering", User.active.is_(True))),
+        )
+        .order_by(Agency.code)
+    ).all()
+
+
+def adopt(
+    actor: User,
+    escalation_id: int,
+    version: int | None,
+    text: str,
+    due_date: date | None,
+    agency_ids=(),
+    conference_id: int | None = None,
+) -> Recommendation:
+    """Adopt a recommendation; each member agency gets an implementation status "offen"."""
+    _steering(actor)
+    escalation = _load_current(actor, escalation_id, version)
+    text = (text or "").strip()
+    errors = {}
+    if not text or len(text) > 10000:
+        errors["text"] = "Bitte den Text der Empfehlung eingeben (höchstens 10.000 Zeichen)."
+    if due_date is not None and due_date < now().date():
+        errors["due_date"] = "Die Umsetzungsfrist liegt in der Vergangenheit."
+    members = {a.id: a for a in member_agencies()}
+    chosen = [int(a) for a in agency_ids] or list(members)
+    if any(a not in members for a in chosen):
+        errors["agencies"] = "Umsetzen können nur Behörden der Lenkungsgruppe."
+    if errors:
+        raise InvalidInput(errors=errors)
+    if "empfehlung" not in transitions_from(escalation.state):
+        raise InvalidTransition(
+            f"Der Eintrag ist {STATES[escalation.state]}; beschlossen wird auf der Tagesordnung "
+            "oder nach dem Bericht der Arbeitsgruppe."
+        )
+    _guarded(actor, {"description": text})
+    _bump(escalation, version)
+    recommendation = Recommendation(
+        escalation_id=escalation.id,
+        text=text,
+        adopted_on=now().date(),
+        due_date=due_date,
+        conference_id=conference_id,
+        created_by_id=actor.id,
+    )
+    recommendation.implementations = [Implementation(agency_id=a) for a in sorted(set(chosen))]
+    db.session.add(recommendation)
+    _move(escalation, "empfehlung", actor)
+    return recommendation
+
+
+def recommendation_of(escalation_id: int) -> Recommendation | None:
+    return db.session.scalar(select(Recommendation).where(Recommendation.escalation_id == escalation_id))
+
+
+def _all_implemented(escalation_id: int) -> bool:
+    statuses = db.session.scalars(
+        select(Implementation.status)
+        .join(Recommendation, Recommendation.id == Implementation.recommendation_id)
+        .where(Recommendation.escalation_id == escalation_id)
+    ).all()
+    return bool(statuses) and all(s in IMPLEMENTATION_DONE for s in statuses)
+
+
+def update_implementation(
+    actor: User, implementation_id: int, status: str, reason: str, version: int | None
+) -> Implementation:
+    """An agency's steering member reports its status; the item moves to "in Umsetzung" and "umgesetzt"."""
+    implementation = db.session.get(Implementation, implementation_id)
+    if implementation is None:
+        raise NotFound("Umsetzung nicht gefunden.")
+    _require(
+        may_update_implementation(viewer_of(actor), implementation.agency_id),
+        "Den Stand meldet das Mitglied der Lenkungsgruppe dieser Behörde.",
+    )
+    if status not in IMPLEMENTATION_STATUS:
+        raise InvalidInput(errors={"status": "Bitte einen Stand wählen."})
+    reason = (reason or "").strip()
+    if status == "nicht_umsetzbar" and not reason:
+        raise InvalidInput(errors={"reason": "Bitte begründen Sie, warum die Empfehlung nicht umsetzbar ist."})
+    if len(reason) > 5000:
+        raise InvalidInput(errors={"reason": "Höchstens 5.000 Zeichen."})
+    if version is not None and version != implementation.version:
+        raise Conflict("Der Stand wurde inzwischen geändert. Bitte prüfen Sie ihn und versuchen Sie es erneut.")
+    done = db.session.execute(
+        update(Implementation)
+        .where(Implementation.id == implementation.id, Implementation.version == implementation.version)
+        .values(
+            version=implementation.version + 1, status=status, reason=reason, updated_by_id=actor.id, updated_at=now()
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if done.rowcount != 1:
+        raise Conflict("Der Stand wurde gerade von jemand anderem geändert. Bitte laden Sie die Seite neu.")
+    db.session.refresh(implementation)
+    escalation = db.session.get(Escalation, implementation.recommendation.escalation_id)
+    if escalation.state == "empfehlung" and status != "offen":
+        _move(escalation, "umsetzung", actor)
+    if escalation.state == "umsetzung" and _all_implemented(escalation.id):
+        _move(escalation, "umgesetzt", actor)
+    audit.record(
+        "backlog.implementation",
+        actor=actor,
+        detail={"escalation": escalation.id, "agency": implementation.agency_id, "status": status},
+    )
+    return implementation
+
+
+def is_overdue(recommendation: Recommendation, implementation: Implementation, today: date | None = None) -> bool:
+    today = today or now().date()
+    return (
+        recommendation.due_date is not None
+        and recommendation.due_date < today
+        and implementation.status not in IMPLEMENTATION_DONE
+    )
