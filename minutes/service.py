@@ -6,7 +6,7 @@ import re
 import threading
 from dataclasses import dataclass
 
-from pycrdt import Doc, Text
+from pycrdt import Doc, Text, get_state, get_update, merge_updates
 from sqlalchemy import delete, func, or_, select
 
 from agenda.models import AgendaItem, Conference
@@ -75,6 +75,10 @@ def seat(actor: User, item_id: int, *, audit_refusal: bool = True) -> Seat:
 # -- documents ------------------------------------------------------------------------------------------
 
 
+EMPTY_UPDATE = b"\x00\x00"  # an update that carries nothing
+EMPTY_STATE = b"\x00"  # the state vector of an empty document
+
+
 class _Cache:
     """Per-process documents, caught up from the database by update id (other processes write too)."""
 
@@ -84,6 +88,35 @@ class _Cache:
 
     def get(self, item_id: int) -> Doc:
         return self.get_many([item_id])[item_id]
+
+    def loaded(self, item_id: int) -> Doc | None:
+        """The item's document if this process holds it; callers catch it up with `get`."""
+        with self.lock:
+            entry = self.docs.get(item_id)
+        return None if entry is None else entry[0]
+
+    def stored_update(self, item_id: int) -> bytes:
+        """The item's whole state as one update, straight from the newest snapshot and the updates after it.
+
+        Used for an item this process has not loaded: merging the stored updates is much cheaper than building
+        the document, so a cold join costs little more than reading the snapshot.
+        """
+        snapshot = db.session.execute(
+            select(MinutesSnapshot.upto_update_id, MinutesSnapshot.state)
+            .where(MinutesSnapshot.agenda_item_id == item_id)
+            .order_by(MinutesSnapshot.upto_update_id.desc())
+            .limit(1)
+        ).first()
+        upto = snapshot.upto_update_id if snapshot else 0
+        later = db.session.scalars(
+            select(MinutesUpdate.data)
+            .where(MinutesUpdate.agenda_item_id == item_id, MinutesUpdate.id > upto)
+            .order_by(MinutesUpdate.id)
+        ).all()
+        parts = ([snapshot.state] if snapshot else []) + list(later)
+        if not parts:
+            return EMPTY_UPDATE
+        return parts[0] if len(parts) == 1 else merge_updates(*parts)
 
     def get_many(self, item_ids) -> dict[int, Doc]:
         """Catch several items up with three queries, whatever their number."""
@@ -151,13 +184,21 @@ def texts_of(item_ids) -> dict[int, str]:
 def join(actor: User, item_id: int, client_state: bytes | None) -> tuple[Seat, bytes, bytes]:
     """Admit the actor to an item: returns its seat, what the client lacks, and the server's state vector."""
     place = seat(actor, item_id)
-    doc = CACHE.get(place.item.id)
+    doc = CACHE.loaded(place.item.id)
     try:
-        diff = doc.get_update(client_state) if client_state else doc.get_update()
+        if doc is not None:
+            doc = CACHE.get(place.item.id)  # catch up with what other processes wrote
+            diff = doc.get_update(client_state) if client_state else doc.get_update()
+            state = doc.get_state()
+        else:
+            stored = CACHE.stored_update(place.item.id)
+            empty = not client_state or client_state == EMPTY_STATE
+            diff = stored if empty else get_update(stored, client_state)
+            state = get_state(stored)
     except ValueError:
         raise BadUpdate("Der Synchronisationsstand des Editors ist beschädigt.") from None
     audit.record("minutes.join", actor=actor, case_id=place.item.case_id, detail={"item": place.item.id})
-    return place, diff, doc.get_state()
+    return place, diff, state
 
 
 def validate(data) -> bytes:
