@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from pycrdt import Doc, Text, get_state, get_update, merge_updates
 from sqlalchemy import delete, func, or_, select
+from sqlalchemy.orm import selectinload
 
 from agenda.models import AgendaItem, Conference
 from agenda.service import load_conference
@@ -57,19 +58,57 @@ def seat(actor: User, item_id: int, *, audit_refusal: bool = True) -> Seat:
     if item is None:
         raise NotFound("Tagesordnungspunkt nicht gefunden.")
     conference = load_conference(actor, item.conference_id)
-    takes_part = conference.moderator_id == actor.id or any(
+    if not _takes_part(actor, conference):
+        raise NotFound("Tagesordnungspunkt nicht gefunden.")
+    if item.case_id is not None and not _sees_case(actor, item, agency_access([item.case_id], [actor.agency_id])):
+        if audit_refusal:
+            audit.record("minutes.refused", actor=actor, case_id=item.case_id, detail={"item": item.id})
+        raise NotFound("Tagesordnungspunkt nicht gefunden.")
+    return Seat(item, conference)
+
+
+def _takes_part(actor: User, conference: Conference) -> bool:
+    if conference.state == "abgesagt":
+        return False
+    return conference.moderator_id == actor.id or any(
         p.user_id == actor.id and p.active for p in conference.participants
     )
-    if not takes_part or conference.state == "abgesagt":
-        raise NotFound("Tagesordnungspunkt nicht gefunden.")
-    if item.case_id is not None:
-        table = agency_access([item.case_id], [actor.agency_id])
-        access = for_viewer(viewer_of(actor), table.get((item.case_id, actor.agency_id), NO_ACCESS))
-        if not access.visible:
-            if audit_refusal:
-                audit.record("minutes.refused", actor=actor, case_id=item.case_id, detail={"item": item.id})
-            raise NotFound("Tagesordnungspunkt nicht gefunden.")
-    return Seat(item, conference)
+
+
+def _sees_case(actor: User, item: AgendaItem, table: dict) -> bool:
+    access = table.get((item.case_id, actor.agency_id), NO_ACCESS)
+    return for_viewer(viewer_of(actor), access).visible
+
+
+def allowed_seats(users: dict[int, User], pairs) -> set[tuple[int, int]]:
+    """`seat` for many (user id, item id) pairs at once, in a constant number of queries: the pairs still allowed.
+
+    The eviction sweep re-checks every joined item a few times a second; one `seat` per socket would hold the
+    interpreter for long stretches while editors wait for their updates.
+    """
+    pairs = set(pairs)
+    items = {
+        i.id: i for i in db.session.scalars(select(AgendaItem).where(AgendaItem.id.in_({item for _, item in pairs})))
+    }
+    conferences = {
+        c.id: c
+        for c in db.session.scalars(
+            select(Conference)
+            .where(Conference.id.in_({i.conference_id for i in items.values()}))
+            .options(selectinload(Conference.participants))
+        )
+    }
+    case_ids = {i.case_id for i in items.values() if i.case_id is not None}
+    agency_ids = {u.agency_id for u in users.values()}
+    table = agency_access(case_ids, agency_ids) if case_ids else {}
+    allowed = set()
+    for user_id, item_id in pairs:
+        user, item = users.get(user_id), items.get(item_id)
+        if user is None or item is None or not _takes_part(user, conferences[item.conference_id]):
+            continue
+        if item.case_id is None or _sees_case(user, item, table):
+            allowed.add((user_id, item_id))
+    return allowed
 
 
 # -- documents ------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app, g, request, session
 from flask_socketio import Namespace, join_room, leave_room
+from sqlalchemy import select
 
 from fallkonferenz import audit
 from fallkonferenz.auth import service as auth_service
@@ -221,20 +222,27 @@ class MinutesNamespace(Namespace):
                     db.session.remove()
 
     def _check(self, snapshot):
-        # One read-only pass (no write lock, so editors are never held up), then act and audit.
+        # One read-only pass (no write lock, so editors are never held up) in a constant number of queries,
+        # then act and audit.
         db.session.connection(execution_options={"fk_read_only": True})
-        gone, evictions = [], []
+        user_ids = {user_id for user_id, _session, _items in snapshot.values() if user_id}
+        users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(user_ids), User.active.is_(True)))}
+        hashes = {session for _user, session, _items in snapshot.values() if session}
+        sessions = set(db.session.scalars(select(UserSession.id).where(UserSession.id.in_(hashes))))
+        gone, pairs = [], set()
         for sid, (user_id, session_hash, items) in snapshot.items():
-            user = db.session.get(User, user_id) if user_id else None
-            alive = user is not None and user.active and db.session.get(UserSession, session_hash) is not None
-            if not alive:
+            if user_id not in users or session_hash not in sessions:
                 gone.append(sid)  # logged out, deactivated or session expired: the socket goes too
-                continue
-            for item_id in items:
-                try:
-                    service.seat(user, item_id, audit_refusal=False)
-                except DomainError:
-                    evictions.append((sid, user_id, item_id))
+            else:
+                pairs.update((user_id, item_id) for item_id in items)
+        allowed = service.allowed_seats(users, pairs)
+        evictions = [
+            (sid, user_id, item_id)
+            for sid, (user_id, _session, items) in snapshot.items()
+            if sid not in gone
+            for item_id in items
+            if (user_id, item_id) not in allowed
+        ]
         db.session.rollback()
         for sid in gone:
             self.disconnect(sid)

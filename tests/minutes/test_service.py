@@ -138,3 +138,28 @@ def test_cancelled_conference_takes_no_edits(scene, items_, planned, query):
     query(lambda: agenda_service.set_state(user(scene.users["KI"]), planned, "abgesagt", "Ausfall"))
     with pytest.raises(NotFound):
         query(lambda: service.apply_update(user(scene.users["KI"]), items_["general"], "x1", _edit(Doc(), "a")))
+
+
+def test_the_sweeps_batch_check_agrees_with_seat_for_every_user_and_item(scene, items_, query):
+    """The eviction sweep checks all sockets at once; it must admit exactly whom `seat` admits."""
+
+    def both():
+        from fallkonferenz.models import User
+
+        users = {u.id: u for u in db.session.query(User)}
+        pairs = {(u, i) for u in users for i in items_.values()}
+        expected = set()
+        for user_id, item_id in pairs:
+            try:
+                service.seat(users[user_id], item_id, audit_refusal=False)
+            except NotFound:
+                continue
+            expected.add((user_id, item_id))
+        return service.allowed_seats(users, pairs), expected
+
+    batch, single = query(both, commit=False)
+    assert batch == single
+    # the check is not vacuous: some pairs are admitted, some refused (JA is not invited, JC lacks consent)
+    ids = scene.ids
+    assert (ids["JC"], items_["open"]) in batch and (ids["JC"], items_["closed"]) not in batch
+    assert (ids["JA"], items_["general"]) not in batch and (ids["AA"], items_["closed"]) in batch
