@@ -2,8 +2,12 @@
 
 Pure functions. The caller collects the identifiers of the cases the author's agency may see (names, birth dates,
 case numbers, addresses, phone numbers); the guard adds generic patterns (dates that may be birth dates, phone
-numbers, e-mail addresses, the case-number pattern) and returns every hit with its position, so the form can
-highlight it.
+numbers, e-mail addresses, street addresses, the case-number pattern) and returns every hit with its position, so
+the form can highlight it.
+
+Names are found in any capitalisation, with umlauts written out (ü/ue), accents and the Turkish dotless i optional,
+and with a genitive s. Name particles ("von", "der", "bin") never count as a name on their own; a name part that is
+also a German word written in lower case ("Nur", "Klein") counts only where it is capitalised inside a sentence.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 
 from markupsafe import Markup, escape
 
@@ -32,7 +37,34 @@ MONTHS = {
     "november": 11,
     "dezember": 12,
 }
+MONTH_ABBREVIATIONS = {
+    "jan": 1,
+    "feb": 2,
+    "mär": 3,
+    "mrz": 3,
+    "apr": 4,
+    "jun": 6,
+    "jul": 7,
+    "aug": 8,
+    "sep": 9,
+    "sept": 9,
+    "okt": 10,
+    "nov": 11,
+    "dez": 12,
+}
 MIN_NAME_PART = 3  # shorter name parts ("Al", "de") are too common to block on their own
+
+# Parts of a name that identify nobody on their own (and would block every German text: "von", "der", "bin").
+PARTICLES = frozenset(
+    {"von", "vom", "van", "der", "den", "dem", "des", "die", "das", "zu", "zum", "zur", "und", "ter", "ten"}
+    | {"bin", "ibn", "bint", "abu", "abd", "dos", "del", "della", "mac"}
+)
+# Name parts that are also German words written in lower case: a name only where capitalised inside a sentence.
+COMMON_WORDS = frozenset(
+    {"nur", "man", "gut", "alt", "neu", "lang", "kurz", "klein", "jung", "groß", "gross", "weiß", "weiss"}
+    | {"schwarz", "braun", "rosa", "frei", "stark", "hell", "wild", "fromm", "kühn", "froh", "ernst", "ehrlich"}
+    | {"selig", "lustig", "fröhlich", "freundlich", "fein", "still", "munter", "bald", "sehr", "ganz", "mehr"}
+)
 
 KIND_LABELS = {
     "name": "Name einer Person",
@@ -43,6 +75,8 @@ KIND_LABELS = {
     "phone": "Telefonnummer",
     "email": "E-Mail-Adresse",
 }
+# Where hits of two kinds cover the same span, the more specific one is reported.
+_RANK = {"birth_date": 0, "case_number": 1, "email": 2, "address": 3, "phone": 4, "name": 5, "date": 6}
 
 
 @dataclass
@@ -73,27 +107,70 @@ class Hit:
         return KIND_LABELS[self.kind]
 
 
-# -- patterns ----------------------------------------------------------------------------------------------
+# -- generic patterns ----------------------------------------------------------------------------------------
 
 _SEP = r"[.\-/]"
 _NUMERIC_DATE = re.compile(rf"(?<![\d.])(\d{{1,2}})\s?{_SEP}\s?(\d{{1,2}})\s?{_SEP}\s?(\d{{4}}|\d{{2}})(?![\d])")
 _ISO_DATE = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
-_WORD_DATE = re.compile(r"(?<!\d)(\d{1,2})\.?\s*(" + "|".join(MONTHS) + r")\s+(\d{4}|\d{2})(?!\d)", re.IGNORECASE)
-_BIRTH_WORDS = re.compile(r"\b(geb\.|geboren|geburtsdatum|geburtstag|jahrgang|jg\.)\s*(am|im|ist|:)?\s*", re.IGNORECASE)
-_YEAR = re.compile(r"(?<!\d)(19|20)\d{2}(?!\d)")
-_CASE_NUMBER = re.compile(r"\bFK\s?[-–/]?\s?\d{4}\s?[-–/]?\s?\d{1,4}\b", re.IGNORECASE)
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
-_PHONE = re.compile(r"(?<![\w.,])(?:\+|00)?\d[\d ()/\-]{5,}\d(?![\w])")
-_STREET = re.compile(
-    r"\b[\wÄÖÜäöüß.\-]*(straße|strasse|str\.|weg|allee|platz|gasse|ring|damm|ufer|chaussee)\s+\d{1,4}\s?[a-zA-Z]?\b",
+_MONTH_WORDS = "|".join(sorted([*MONTHS, *MONTH_ABBREVIATIONS], key=len, reverse=True))
+_WORD_DATE = re.compile(
+    rf"(?<!\d)(\d{{1,2}})\.?\s*({_MONTH_WORDS})\b\.?\s*(\d{{4}}|\d{{2}})(?!\d)",
     re.IGNORECASE,
 )
+_BIRTH_WORDS = re.compile(
+    rf"\b(geb\.|geboren|geburtsdatum|geburtstag|jahrgang|jg\.)\s*(am|im|ist|:)?\s*(?:(?:{_MONTH_WORDS})\.?\s+)?",
+    re.IGNORECASE,
+)
+_YEAR = re.compile(r"(?<!\d)(19|20)\d{2}(?!\d|[-./]\d)")
+_YEAR_BORN = re.compile(r"(?<![\d.])(?:19|20)\d{2}\s+geb(?:oren\b|\.)", re.IGNORECASE)
+# Words before a date that make it a deadline, a validity or the date of a law rather than a birthday.
+_NOT_BIRTH_BEFORE = re.compile(
+    r"\b(?:seit|ab|bis|vom|zum|stand|fassung|stichtag|frist|gültig|befristet|datiert|erlassen)"
+    r"(?:\s+(?:dem|den|der|zum))?\s*$",
+    re.IGNORECASE,
+)
+_CASE_NUMBER = re.compile(r"\bFK\s?[-–/]?\s?\d{4}\s?[-–/]?\s?\d{1,4}\b", re.IGNORECASE)
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+_PHONE = re.compile(r"(?<![\w.,])(?:\+|00)?\d[\d ()/\-]{4,}\d(?![\w])")
+_STREET_SUFFIX = r"(?:straße|strasse|str\.|str|weg|allee|platz|gasse|ring|damm|ufer|chaussee|pfad|stieg|steig)"
+# A house number, unless the number is a distance, a duration, a count or an amount ("Fahrweg 45 Minuten").
+_HOUSE_NUMBER = (
+    r"\d{1,3}(?![\d.,]\d)(?:\s?[a-z](?!\w))?(?!\w)"
+    r"(?!\s*(?:%|€|km\b|m\b|min\b|minuten|std\b|stunden|h\b|tage|wochen|monat|jahr|prozent|euro|plätze|kinder"
+    r"|personen|fälle|familien|mal\b|x\b|von\b|bis\b|der\b|des\b))"
+)
+# "Hafenstraße 7", "Kirchweg 4", and a street of two words: "Lange Straße 3a", "Kölner Str. 12".
+_STREET = re.compile(
+    rf"(?<!\w)(?:[\wÄÖÜäöüß\-]+{_STREET_SUFFIX}|(?-i:[A-ZÄÖÜ])[\wÄÖÜäöüß\-]*\s+(?:straße|strasse|str\.|allee|gasse))"
+    rf"(?:\s+|(?<=\.)){_HOUSE_NUMBER}",
+    re.IGNORECASE,
+)
+
+# Letters a transcription may replace: written-out umlauts, accents, the Turkish dotless i.
 _VARIANTS = {
     "ä": "(?:ä|ae|a)",
     "ö": "(?:ö|oe|o)",
     "ü": "(?:ü|ue|u)",
     "ß": "(?:ß|ss)",
+    "ae": "(?:ae|ä)",
+    "oe": "(?:oe|ö)",
+    "ue": "(?:ue|ü)",
+    "ss": "(?:ss|ß)",
 }
+_ACCENTED = {
+    "a": "aàáâãå",
+    "c": "cçč",
+    "e": "eéèêë",
+    "g": "gğ",
+    "i": "iíìîïı",
+    "n": "nñ",
+    "o": "oóòôõø",
+    "s": "sşš",
+    "u": "uúùû",
+    "z": "zž",
+}
+# Characters that Word and browsers paste into text without showing them: a name must not hide behind them.
+_INVISIBLE = frozenset("\u00ad\u200b\u200c\u200d\u2060\ufeff")
 
 
 def _digits(text: str) -> str:
@@ -101,38 +178,136 @@ def _digits(text: str) -> str:
 
 
 def _fold(char: str) -> str:
-    """A letter without its accents (é → e); umlauts are handled by _VARIANTS."""
+    """A letter without its accents (é → e, ı → i); umlauts are handled by _VARIANTS."""
+    if char == "ı":
+        return "i"
     return "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
 
 
-def _name_pattern(name: str) -> str:
-    """Regex for a name in any capitalisation, with umlaut transcriptions, accents optional, and a genitive s."""
-    parts = []
-    for char in name.lower():
+def _letters(name: str) -> str:
+    """Regex for the letters of a name (no boundaries): umlauts written out, accents optional, flexible spacing."""
+    name = unicodedata.normalize("NFC", name).lower()
+    parts, i = [], 0
+    while i < len(name):
+        pair = name[i : i + 2]
+        if pair in _VARIANTS:
+            parts.append(_VARIANTS[pair])
+            i += 2
+            continue
+        char = name[i]
+        i += 1
+        if unicodedata.combining(char):
+            continue  # "İ".lower() is i + a combining dot
         if char in _VARIANTS:
             parts.append(_VARIANTS[char])
         elif char.isspace():
             parts.append(r"[\s\-]+")
         elif char == "-":
             parts.append(r"[\s\-]?")
+        elif char in "'’`´":
+            parts.append(r"['’`´]?")
         else:
-            folded = _fold(char)
-            parts.append(f"(?:{re.escape(char)}|{re.escape(folded)})" if folded and folded != char else re.escape(char))
-    return r"(?<!\w)" + "".join(parts) + r"(?:s|'s|’s)?(?!\w)"
+            base = _fold(char) or char
+            chars = sorted({char, base, *_ACCENTED.get(base, "")})
+            parts.append(re.escape(char) if len(chars) == 1 else "[" + "".join(re.escape(c) for c in chars) + "]")
+    return "".join(parts)
+
+
+def _parts(name: str) -> list[str]:
+    return [p for p in re.split(r"[\s\-]+", name) if p]
 
 
 def name_variants(names: Iterable[str]) -> set[str]:
-    """A name, and each of its parts long enough to identify someone on its own."""
+    """A name, and each of its parts long enough to identify someone on its own (never a particle like "von")."""
     out = set()
     for raw in names:
         name = " ".join((raw or "").split())
-        if len(name) < MIN_NAME_PART:
-            continue
-        out.add(name)
-        for part in re.split(r"[\s\-]+", name):
-            if len(part) >= MIN_NAME_PART:
-                out.add(part)
+        parts = _parts(name)
+        if len(name) >= MIN_NAME_PART and any(p.lower() not in PARTICLES for p in parts):
+            out.add(name)
+        out.update(p for p in parts if len(p) >= MIN_NAME_PART and p.lower() not in PARTICLES)
     return out
+
+
+def _is_common_word(variant: str) -> bool:
+    return " " not in variant and "-" not in variant and variant.lower() in COMMON_WORDS
+
+
+def _capitalised(word: str) -> str:
+    """Case-sensitive regex for a word with a capital first letter ("Nur", "Gross"/"Groß")."""
+    first = _letters(word[:1]).upper()
+    for digraph in ("AE", "OE", "UE", "SS"):
+        first = first.replace(digraph, digraph.capitalize())
+    return first + _letters(word[1:])
+
+
+def _street_letters(address: str) -> str:
+    """Regex for a street and house number: "Hafenstraße 7" also as "Hafenstr. 7", "HAFENSTRASSE 7", "Hafenstr.7"."""
+    street, number = _HOUSE.match(address).groups()
+    suffix = re.search(r"(?i)(straße|strasse|str\.?)$", street)
+    if suffix:
+        head = street[: suffix.start()]
+        street_rx = _letters(head) + r"[\s\-]?(?:straße|strasse|str\.?)" if head else r"(?:straße|strasse|str\.?)"
+    else:
+        street_rx = _letters(street)
+    digits = re.match(r"\d+", number).group()
+    return street_rx + r"\s*" + re.escape(digits) + r"(?:\s?[a-z])?"
+
+
+@lru_cache(maxsize=64)
+def _known_pattern(
+    names: tuple[str, ...], common: tuple[str, ...], addresses: tuple[str, ...], numbers: tuple[str, ...]
+):
+    """One compiled alternation for all known names, addresses and case numbers (longest first)."""
+    groups = []
+    if numbers:
+        groups.append("(?P<case_number>" + "|".join(numbers) + ")")
+    if addresses:
+        groups.append("(?P<address>" + "|".join(_street_letters(a) for a in addresses) + ")")
+    if names:
+        groups.append("(?P<name>" + "|".join(_letters(n) for n in names) + ")")
+    if common:
+        # Case-sensitive: "Nur" the name, not "nur" the word (the sentence start is checked after matching).
+        groups.append("(?P<common>" + "|".join(f"(?-i:{_capitalised(w)})" for w in common) + ")")
+    if not groups:
+        return None
+    return re.compile(r"(?<!\w)(?:" + "|".join(groups) + r")(?:s|'s|’s)?(?!\w)", re.IGNORECASE)
+
+
+def _number_patterns(numbers: Iterable[str]) -> tuple[str, ...]:
+    """Known case numbers, also lowercase, with spaces, without leading zeros, or without the FK prefix."""
+    out = set()
+    for number in numbers:
+        match = re.fullmatch(r"\s*([A-Za-z]+)[-–/ ]?(\d{4})[-–/ ]?(\d+)\s*", number or "")
+        if not match:
+            if number and number.strip():
+                out.add(re.escape(number.strip()))
+            continue
+        prefix, year, seq = match.groups()
+        sep = r"\s?[-–/]?\s?"
+        out.add(f"{re.escape(prefix)}{sep}{year}{sep}0*{int(seq)}(?!\\d)")
+        out.add(f"(?<![\\d-]){year}\\s?[-–/]\\s?{seq}(?!\\d)")
+    return tuple(sorted(out, key=len, reverse=True))
+
+
+_HOUSE = re.compile(r"^(.*?\w)\s*(\d{1,4}\s?[a-zA-Z]?)$")
+
+
+def _address_parts(addresses: Iterable[str]) -> set[str]:
+    """The street and house number of each address ("Hafenstraße 12" of "Hafenstraße 12, 44135 Dortmund").
+
+    An address without a house number ("ohne festen Wohnsitz", "Gemeinschaftsunterkunft") identifies nobody by its
+    words, which an escalation may well use.
+    """
+    out = set()
+    for address in addresses:
+        first = " ".join((address or "").split(",")[0].split())
+        if _HOUSE.match(first):
+            out.add(first)
+    return out
+
+
+# -- dates and phone numbers ----------------------------------------------------------------------------------
 
 
 def _year(two_or_four: str) -> list[int]:
@@ -140,6 +315,11 @@ def _year(two_or_four: str) -> list[int]:
         return [int(two_or_four)]
     yy = int(two_or_four)
     return [1900 + yy, 2000 + yy]
+
+
+def _month(word: str) -> int:
+    word = word.lower()
+    return MONTHS.get(word) or MONTH_ABBREVIATIONS[word]
 
 
 def _dates_in(text: str):
@@ -150,8 +330,7 @@ def _dates_in(text: str):
     for m in _ISO_DATE.finditer(text):
         yield m.start(), m.end(), _candidates(int(m.group(3)), int(m.group(2)), [int(m.group(1))])
     for m in _WORD_DATE.finditer(text):
-        month = MONTHS[m.group(2).lower()]
-        yield m.start(), m.end(), _candidates(int(m.group(1)), month, _year(m.group(3)))
+        yield m.start(), m.end(), _candidates(int(m.group(1)), _month(m.group(2)), _year(m.group(3)))
 
 
 def _candidates(day: int, month: int, years: list[int]) -> list[date]:
@@ -169,49 +348,26 @@ def _may_be_birth_date(candidates: list[date], today: date) -> bool:
     return any(today.year - 80 <= d.year <= today.year - 14 for d in candidates)
 
 
-# -- the check -------------------------------------------------------------------------------------------
-
-
-def check(texts: dict[str, str], ids: Identifiers, today: date) -> list[Hit]:
-    """All hits in the given fields (field name → text), sorted by field and position, overlaps merged."""
-    names = sorted(name_variants(ids.names), key=len, reverse=True)
-    patterns = [(re.compile(_name_pattern(n), re.IGNORECASE), "name") for n in names]
-    patterns += [(re.compile(_name_pattern(a), re.IGNORECASE), "address") for a in _address_parts(ids.addresses)]
-    patterns += [
-        (re.compile(re.escape(n), re.IGNORECASE), "case_number") for n in {n.upper() for n in ids.case_numbers}
-    ]
-    patterns += [(_STREET, "address"), (_CASE_NUMBER, "case_number"), (_EMAIL, "email")]
-    phones = {_digits(p) for p in ids.phones if len(_digits(p)) >= 6}
-    hits: list[Hit] = []
-    for name, text in texts.items():
-        text = text or ""
-        spans = [(m.start(), m.end(), kind) for rx, kind in patterns for m in rx.finditer(text)]
-        spans += _date_spans(text, ids.birth_dates, today)
-        spans += [(m.start(), m.end(), "phone") for m in _PHONE.finditer(text) if _is_phone(m.group(), phones)]
-        hits.extend(_merge([Hit(name, start, end, kind, text[start:end]) for start, end, kind in spans]))
-    return hits
-
-
 def _date_spans(text: str, birth_dates: set[date], today: date) -> list[tuple[int, int, str]]:
     spans = []
     for start, end, candidates in _dates_in(text):
+        if not candidates:
+            continue
         if birth_dates.intersection(candidates):
             spans.append((start, end, "birth_date"))
-        elif _may_be_birth_date(candidates, today) or _after_birth_word(text, start):
+        elif _after_birth_word(text, start) or (_may_be_birth_date(candidates, today) and not _deadline(text, start)):
             spans.append((start, end, "date"))
     for m in _BIRTH_WORDS.finditer(text):
         year = _YEAR.match(text, m.end())
         if year:
             spans.append((m.start(), year.end(), "date"))
+    spans += [(m.start(), m.end(), "date") for m in _YEAR_BORN.finditer(text)]
     return spans
 
 
-def _is_phone(candidate: str, known: set[str]) -> bool:
-    """A dialling number (0…, +…, 00…) of seven digits or more, or the tail of a known phone number."""
-    digits = _digits(candidate)
-    if len(digits) >= 7 and (candidate.lstrip().startswith(("0", "+")) or digits in known):
-        return True
-    return len(digits) >= 6 and any(p.endswith(digits[-6:]) for p in known)
+def _deadline(text: str, start: int) -> bool:
+    """A date after "seit", "bis", "vom", "in der Fassung" … is a deadline or the date of a law."""
+    return bool(_NOT_BIRTH_BEFORE.search(text[max(0, start - 30) : start]))
 
 
 def _after_birth_word(text: str, start: int) -> bool:
@@ -219,20 +375,83 @@ def _after_birth_word(text: str, start: int) -> bool:
     return bool(_BIRTH_WORDS.search(before))
 
 
-def _address_parts(addresses: Iterable[str]) -> set[str]:
-    """The street and house number of each address ("Hafenstraße 12" of "Hafenstraße 12, 44135 Dortmund")."""
-    out = set()
-    for address in addresses:
-        first = (address or "").split(",")[0].strip()
-        if len(first) >= 5:
-            out.add(first)
-    return out
+def _is_phone(candidate: str, known: set[str]) -> bool:
+    """A dialling number (0…, +…, 00…) of seven digits or more, or the tail of a known phone number."""
+    stripped = candidate.strip()
+    if _NUMERIC_DATE.fullmatch(stripped) or _ISO_DATE.fullmatch(stripped):
+        return False
+    digits = _digits(candidate)
+    if len(digits) >= 7 and (stripped.startswith(("0", "+")) or digits in known):
+        return True
+    return len(digits) >= 6 and any(p.endswith(digits[-6:]) for p in known)
+
+
+def _sentence_start(text: str, start: int) -> bool:
+    """True where a word begins a sentence, a line or a list entry (so its capital letter says nothing)."""
+    before = text[:start].rstrip(" \t\"'„“”‚‘’»«([")
+    return not before or before[-1] in ".!?:;\n\r-–—•*"
+
+
+# -- the check -------------------------------------------------------------------------------------------
+
+
+def _normalised(text: str) -> tuple[str, list[int], list[int]]:
+    """The text in NFC without invisible characters, and for each of its characters the original span."""
+    if unicodedata.is_normalized("NFC", text) and not _INVISIBLE.intersection(text):
+        return text, [], []
+    out, starts, ends = [], [], []
+    i = 0
+    while i < len(text):
+        j = i + 1
+        while j < len(text) and unicodedata.combining(text[j]):
+            j += 1
+        chunk = unicodedata.normalize("NFC", "".join(c for c in text[i:j] if c not in _INVISIBLE))
+        for char in chunk:
+            out.append(char)
+            starts.append(i)
+            ends.append(j)
+        i = j
+    return "".join(out), starts, ends
+
+
+def check(texts: dict[str, str], ids: Identifiers, today: date) -> list[Hit]:
+    """All hits in the given fields (field name → text), sorted by field and position, overlaps merged."""
+    variants = sorted(name_variants(ids.names), key=lambda n: (-len(n), n))
+    known = _known_pattern(
+        tuple(n for n in variants if not _is_common_word(n)),
+        tuple(n for n in variants if _is_common_word(n)),
+        tuple(sorted(_address_parts(ids.addresses), key=lambda a: (-len(a), a))),
+        _number_patterns(ids.case_numbers),
+    )
+    phones = {_digits(p) for p in ids.phones if len(_digits(p)) >= 6}
+    hits: list[Hit] = []
+    for name, original in texts.items():
+        original = original or ""
+        text, starts, ends = _normalised(original)
+        spans = []
+        if known is not None:
+            for m in known.finditer(text):
+                kind = m.lastgroup
+                if kind == "common":
+                    if _sentence_start(text, m.start()):
+                        continue
+                    kind = "name"
+                spans.append((m.start(), m.end(), kind))
+        spans += [(m.start(), m.end(), "address") for m in _STREET.finditer(text)]
+        spans += [(m.start(), m.end(), "case_number") for m in _CASE_NUMBER.finditer(text)]
+        spans += [(m.start(), m.end(), "email") for m in _EMAIL.finditer(text)]
+        spans += _date_spans(text, ids.birth_dates, today)
+        spans += [(m.start(), m.end(), "phone") for m in _PHONE.finditer(text) if _is_phone(m.group(), phones)]
+        if starts:
+            spans = [(starts[s], ends[e - 1], kind) for s, e, kind in spans]
+        hits.extend(_merge([Hit(name, s, e, kind, original[s:e]) for s, e, kind in spans]))
+    return hits
 
 
 def _merge(found: list[Hit]) -> list[Hit]:
     """Keep the longest hit where hits overlap; a specific kind wins over a generic one of the same span."""
     out: list[Hit] = []
-    for hit in sorted(found, key=lambda h: (h.start, -(h.end - h.start))):
+    for hit in sorted(found, key=lambda h: (h.start, -(h.end - h.start), _RANK[h.kind])):
         if out and hit.start < out[-1].end:
             continue
         out.append(hit)
@@ -243,6 +462,8 @@ def highlight(text: str, hits: Iterable[Hit]) -> Markup:
     """The text with each hit wrapped in <mark>, everything else escaped."""
     out, pos = [], 0
     for hit in sorted(hits, key=lambda h: h.start):
+        if hit.start < pos:
+            continue
         out.append(escape(text[pos : hit.start]))
         out.append(Markup('<mark class="guard-hit" title="{}">{}</mark>').format(hit.label, text[hit.start : hit.end]))
         pos = hit.end

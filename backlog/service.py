@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import func, literal, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from agenda import items as agenda_items
 from agenda.models import AgendaItem, Conference
@@ -57,7 +59,13 @@ from .models import (
 
 PAGE_SIZE = 50
 TEXT_FIELDS = ("title", "description", "proposed_solution")
-FIELD_LABELS = {"title": "Titel", "description": "Beschreibung", "proposed_solution": "Lösungsvorschlag"}
+FIELD_LABELS = {
+    "title": "Titel",
+    "description": "Beschreibung",
+    "proposed_solution": "Lösungsvorschlag",
+    "reason": "Begründung",
+    "text": "Text",
+}
 
 
 class InvalidTransition(DomainError):
@@ -105,6 +113,16 @@ def texts_of(escalation: Escalation) -> dict[str, str]:
 def _require(allowed: bool, message: str) -> None:
     if not allowed:
         raise Forbidden(message)
+
+
+def is_steering(actor: User) -> bool:
+    """Whether the actor triages, moves and decides backlog items (for showing the forms)."""
+    return may_edit_backlog(viewer_of(actor))
+
+
+def require_steering(actor: User) -> None:
+    """403 unless the actor is a steering member (for pages that only show a steering form)."""
+    _steering(actor)
 
 
 def _steering(actor: User) -> None:
@@ -205,7 +223,7 @@ def _load_current(actor: User, escalation_id: int, version: int | None) -> Escal
     """For a change: the item if the actor's form saw its current version; otherwise a conflict, nothing lost."""
     escalation = load(actor, escalation_id)
     if version is not None and version != escalation.version:
-        who = _last_changer(escalation.id)
+        who = _last_changer(escalation)
         raise Conflict(
             f"Der Eintrag wurde inzwischen{who} geändert. Ihre Eingabe wurde nicht gespeichert; "
             "bitte prüfen Sie den neuen Stand und versuchen Sie es erneut."
@@ -213,15 +231,16 @@ def _load_current(actor: User, escalation_id: int, version: int | None) -> Escal
     return escalation
 
 
-def _last_changer(escalation_id: int) -> str:
-    name = db.session.scalar(
-        select(User.display_name)
+def _last_changer(escalation: Escalation) -> str:
+    """Who made the change a stale form missed, if a recorded state change is that change."""
+    last = db.session.execute(
+        select(User.display_name, Transition.at)
         .join(Transition, Transition.actor_id == User.id)
-        .where(Transition.escalation_id == escalation_id)
+        .where(Transition.escalation_id == escalation.id)
         .order_by(Transition.at.desc(), Transition.id.desc())
         .limit(1)
-    )
-    return f" von {name}" if name else ""
+    ).first()
+    return f" von {last.display_name}" if last and last.at >= escalation.updated_at else ""
 
 
 def _bump(escalation: Escalation, expected: int | None) -> None:
@@ -251,6 +270,20 @@ def _item_of(actor: User, agenda_item_id: int) -> tuple[AgendaItem, Conference]:
     return item, conference
 
 
+def escalation_source(
+    actor: User, conference_id: int, agenda_item_id: int
+) -> tuple[Conference, AgendaItem, Case | None]:
+    """The conference, agenda item and (visible) case an escalation would be raised from; 404 for anything else."""
+    _require(may_escalate(viewer_of(actor)), "Strukturprobleme melden die Fallbeteiligten.")
+    item, conference = _item_of(actor, agenda_item_id)
+    if conference.id != conference_id:
+        raise NotFound("Tagesordnungspunkt nicht gefunden.")
+    if conference.kind == "lenkungsgruppe":
+        raise InvalidInput("Aus einer Lenkungsgruppe-Sitzung wird nicht eskaliert.")
+    case = load_case_for(actor, item.case_id)[0] if item.case_id else None
+    return conference, item, case
+
+
 def linked_cases(actor: User, escalation_id: int) -> list[tuple[int, str]]:
     """(case id, number) of the linked cases the actor's agency may list; nobody else learns which they are."""
     rows = db.session.execute(
@@ -274,23 +307,21 @@ def escalate(actor: User, data: EscalationInput, agenda_item_id: int) -> Escalat
     case = load_case_for(actor, item.case_id)[0] if item.case_id else None
     _check_input(data)
     _guarded(actor, data.texts(), [i.case_id for i in conference.items])
-    year = now().year
-    seq = (db.session.scalar(select(func.max(Escalation.seq)).where(Escalation.year == year)) or 0) + 1
-    escalation = Escalation(
-        reference=f"LG-{year}-{seq:03d}",
-        year=year,
-        seq=seq,
-        title=data.title.strip(),
-        description=data.description.strip(),
-        category=data.category,
-        rechtskreise=",".join(data.rechtskreise),
-        agencies=",".join(data.agencies),
-        proposed_solution=(data.proposed_solution or "").strip(),
-        created_by_id=actor.id,
-        created_agency_id=actor.agency_id,
+    escalation = _numbered(
+        lambda year, seq: Escalation(
+            reference=f"LG-{year}-{seq:03d}",
+            year=year,
+            seq=seq,
+            title=data.title.strip(),
+            description=data.description.strip(),
+            category=data.category,
+            rechtskreise=",".join(data.rechtskreise),
+            agencies=",".join(data.agencies),
+            proposed_solution=(data.proposed_solution or "").strip(),
+            created_by_id=actor.id,
+            created_agency_id=actor.agency_id,
+        )
     )
-    db.session.add(escalation)
-    db.session.flush()
     db.session.add(Supporter(escalation_id=escalation.id, user_id=actor.id))
     if case is not None:
         _link(escalation, case.id, item.id, actor)
@@ -303,6 +334,21 @@ def escalate(actor: User, data: EscalationInput, agenda_item_id: int) -> Escalat
         detail={"escalation": escalation.id, "item": item.id},
     )
     return escalation
+
+
+def _numbered(build, attempts: int = 5) -> Escalation:
+    """Insert with the next number of the year; two escalations saved at the same moment both get one."""
+    year = now().year
+    for _ in range(attempts):
+        seq = (db.session.scalar(select(func.max(Escalation.seq)).where(Escalation.year == year)) or 0) + 1
+        escalation = build(year, seq)
+        try:
+            with db.session.begin_nested():
+                db.session.add(escalation)
+        except IntegrityError:
+            continue  # another escalation took this number: take the next
+        return escalation
+    raise Conflict("Die Meldung konnte gerade nicht nummeriert werden. Bitte speichern Sie erneut.")
 
 
 def _link(escalation: Escalation, case_id: int, item_id: int | None, actor: User) -> None:
@@ -389,7 +435,8 @@ def _filtered(f: BacklogFilter):
     elif f.open_only:
         query = query.where(Escalation.state.not_in(("umgesetzt", "abgelehnt", "zusammengefuehrt")))
     if f.agency:
-        padded = func.concat(",", Escalation.agencies, ",")
+        # `||` (not concat(), which SQLite gained only in 3.44) on both SQLite and PostgreSQL
+        padded = literal(",") + Escalation.agencies + literal(",")
         query = query.where(padded.like(f"%,{f.agency.replace('%', '').replace('_', '')},%"))
     return query
 
@@ -521,6 +568,8 @@ def _move(escalation: Escalation, to_state: str, actor: User | None, reason: str
         raise InvalidInput(errors={"reason": "Bitte geben Sie eine Begründung an."})
     if len(reason) > 5000:
         raise InvalidInput(errors={"reason": "Höchstens 5.000 Zeichen."})
+    if reason:
+        _guarded(actor, {"reason": reason})  # reasons are mailed to the submitters
     at = now()
     previous = escalation.state
     escalation.state = to_state
@@ -789,7 +838,7 @@ def add_report(actor: User, group_id: int, text: str) -> StatusReport:
     text = (text or "").strip()
     if not text or len(text) > 10000:
         raise InvalidInput(errors={"text": "Bitte den Bericht eingeben (höchstens 10.000 Zeichen)."})
-    _guarded(actor, {"description": text})
+    _guarded(actor, {"text": text})
     report = StatusReport(group_id=group.id, text=text, author_id=actor.id)
     db.session.add(report)
     db.session.flush()
@@ -803,6 +852,25 @@ def set_group_status(actor: User, group_id: int, status: str) -> WorkingGroup:
         raise InvalidInput("Unbekannter Status.")
     group.status = status
     return group
+
+
+def groups_overview() -> list[WorkingGroup]:
+    """All working groups with their lead and members, in three queries."""
+    return db.session.scalars(
+        select(WorkingGroup)
+        .options(selectinload(WorkingGroup.lead), selectinload(WorkingGroup.members))
+        .order_by(WorkingGroup.status, WorkingGroup.name)
+    ).all()
+
+
+def group_candidates() -> list[User]:
+    """Active accounts that can sit in a working group: case workers, moderators, steering members."""
+    return db.session.scalars(
+        select(User)
+        .join(Agency, Agency.id == User.agency_id)
+        .where(User.active.is_(True), User.role.in_(("case_worker", "moderator", "steering")))
+        .order_by(Agency.code, User.display_name)
+    ).all()
 
 
 def group_items(group_id: int) -> list[Escalation]:
@@ -855,7 +923,7 @@ def adopt(
             f"Der Eintrag ist {STATES[escalation.state]}; beschlossen wird auf der Tagesordnung "
             "oder nach dem Bericht der Arbeitsgruppe."
         )
-    _guarded(actor, {"description": text})
+    _guarded(actor, {"text": text})
     _bump(escalation, version)
     recommendation = Recommendation(
         escalation_id=escalation.id,
@@ -902,6 +970,8 @@ def update_implementation(
         raise InvalidInput(errors={"reason": "Bitte begründen Sie, warum die Empfehlung nicht umsetzbar ist."})
     if len(reason) > 5000:
         raise InvalidInput(errors={"reason": "Höchstens 5.000 Zeichen."})
+    if reason:
+        _guarded(actor, {"reason": reason})
     if version is not None and version != implementation.version:
         raise Conflict("Der Stand wurde inzwischen geändert. Bitte prüfen Sie ihn und versuchen Sie es erneut.")
     done = db.session.execute(
@@ -917,8 +987,10 @@ def update_implementation(
     db.session.refresh(implementation)
     escalation = db.session.get(Escalation, implementation.recommendation.escalation_id)
     if escalation.state == "empfehlung" and status != "offen":
+        _bump(escalation, None)  # forms showing the old state are stale now
         _move(escalation, "umsetzung", actor)
     if escalation.state == "umsetzung" and _all_implemented(escalation.id):
+        _bump(escalation, None)
         _move(escalation, "umgesetzt", actor)
     audit.record(
         "backlog.implementation",
@@ -926,6 +998,18 @@ def update_implementation(
         detail={"escalation": escalation.id, "agency": implementation.agency_id, "status": status},
     )
     return implementation
+
+
+def implementation_escalation_id(implementation_id: int) -> int:
+    """The backlog item an implementation belongs to (for returning to its page)."""
+    escalation_id = db.session.scalar(
+        select(Recommendation.escalation_id)
+        .join(Implementation, Implementation.recommendation_id == Recommendation.id)
+        .where(Implementation.id == implementation_id)
+    )
+    if escalation_id is None:
+        raise NotFound("Umsetzung nicht gefunden.")
+    return escalation_id
 
 
 def is_overdue(recommendation: Recommendation, implementation: Implementation, today: date | None = None) -> bool:

@@ -10,9 +10,20 @@ import pytest
 
 from agenda import items as agenda_items
 from agenda import service as agenda_service
+from backlog import service as backlog_service
 from fallkonferenz.extensions import db
 from fallkonferenz.models import User, utcnow
 from tests.factories import CODES, PASSWORD, all_categories, make_case, make_consent, make_user
+
+# A de-identified escalation text the guard lets through.
+CLEAN_INPUT = backlog_service.EscalationInput(
+    title="Integrationskurs mit Duldung nicht erreichbar",
+    description="Junge Menschen mit Duldung erhalten keinen Platz im Integrationskurs; es fehlt eine Zulassung.",
+    category="rechtslage",
+    rechtskreise=["AufenthG", "SGB II"],
+    agencies=["JC", "ABH"],
+    proposed_solution="Zulassung nach § 44 Abs. 4 AufenthG regelmäßig beantragen.",
+)
 
 
 @dataclass

@@ -10,16 +10,8 @@ from backlog.models import Escalation
 from fallkonferenz.errors import Forbidden
 from fallkonferenz.extensions import db
 from fallkonferenz.mail import recent
+from tests.backlog.conftest import CLEAN_INPUT as CLEAN
 from tests.backlog.conftest import user
-
-CLEAN = service.EscalationInput(
-    title="Integrationskurs mit Duldung nicht erreichbar",
-    description="Junge Menschen mit Duldung erhalten keinen Platz im Integrationskurs; es fehlt eine Zulassung.",
-    category="rechtslage",
-    rechtskreise=["AufenthG", "SGB II"],
-    agencies=["JC", "ABH"],
-    proposed_solution="Zulassung nach § 44 Abs. 4 AufenthG regelmäßig beantragen.",
-)
 
 
 def test_full_flow(bscene, query):

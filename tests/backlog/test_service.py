@@ -1,0 +1,559 @@
+"""The rules of the backlog service: the state flow, who may do what, parallel edits, merging, implementation,
+"betrifft uns auch", input checks, and what the supporters' e-mails may say."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select, update
+
+from agenda import items as agenda_items
+from agenda import service as agenda_service
+from backlog import service
+from backlog.models import STATES, Escalation, EscalationCase, Implementation, Supporter, transitions_from
+from fallkonferenz.errors import Conflict, Forbidden, InvalidInput, NotFound
+from fallkonferenz.extensions import db
+from fallkonferenz.models import OutboxMessage, utcnow
+from tests.backlog.conftest import CLEAN_INPUT, user
+from tests.backlog.corpus import PERSONS, SCENE_PERSONS
+
+TEXT = CLEAN_INPUT
+CLIENT_WORDS = [w for key in SCENE_PERSONS for w in (PERSONS[key].given, PERSONS[key].family)]
+
+
+def _input(**changes) -> service.EscalationInput:
+    return service.EscalationInput(**(vars(TEXT) | changes))
+
+
+def _raise(scene, code: str = "JC", item: str = "open", data: service.EscalationInput = TEXT) -> Escalation:
+    return service.escalate(user(scene.users[code]), data, scene.items[item])
+
+
+def _chair(scene):
+    return user(scene.steering["KI"])
+
+
+def _group(scene):
+    chair = _chair(scene)
+    data = service.GroupInput(name="AG Sprachkurse", mandate="Zugang zu Kursen klären", lead_id=chair.id)
+    return service.create_group(chair, data)
+
+
+def _count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def bring_to(scene, escalation: Escalation, state: str) -> None:
+    """Move an item along the legal path to `state`."""
+    chair = _chair(scene)
+    if state == "eingereicht":
+        return
+    service.triage(chair, escalation.id, escalation.version, 2)
+    if state == "abgelehnt":
+        service.transition(chair, escalation.id, "abgelehnt", escalation.version, reason="Kein Strukturproblem.")
+    if state == "zusammengefuehrt":
+        survivor = _raise(scene, "AA")
+        service.merge(chair, escalation.id, survivor.id, escalation.version, "")
+    if state in ("gesichtet", "abgelehnt", "zusammengefuehrt"):
+        return
+    service.put_on_agenda(chair, scene.steering_meeting, [escalation.id])
+    if state == "arbeitsgruppe":
+        group = _group(scene)
+        service.transition(chair, escalation.id, "arbeitsgruppe", escalation.version, working_group_id=group.id)
+    if state in ("tagesordnung", "arbeitsgruppe"):
+        return
+    recommendation = service.adopt(chair, escalation.id, escalation.version, "Zulassungen regelmäßig beantragen.", None)
+    if state == "empfehlung":
+        return
+    impls = recommendation.implementations
+    service.update_implementation(user(scene.steering[impls[0].agency.code]), impls[0].id, "in_arbeit", "", None)
+    if state == "umsetzung":
+        return
+    for impl in impls:
+        service.update_implementation(user(scene.steering[impl.agency.code]), impl.id, "umgesetzt", "", None)
+    assert escalation.state == state == "umgesetzt"
+
+
+# -- the state flow --------------------------------------------------------------------------------------------
+
+ILLEGAL = [
+    ("eingereicht", "tagesordnung"),
+    ("eingereicht", "arbeitsgruppe"),
+    ("eingereicht", "empfehlung"),
+    ("eingereicht", "umsetzung"),
+    ("eingereicht", "umgesetzt"),
+    ("gesichtet", "eingereicht"),
+    ("gesichtet", "arbeitsgruppe"),
+    ("gesichtet", "empfehlung"),
+    ("gesichtet", "umsetzung"),
+    ("gesichtet", "umgesetzt"),
+    ("tagesordnung", "gesichtet"),
+    ("tagesordnung", "umsetzung"),
+    ("tagesordnung", "umgesetzt"),
+    ("arbeitsgruppe", "umsetzung"),
+    ("arbeitsgruppe", "umgesetzt"),
+    ("empfehlung", "tagesordnung"),
+    ("empfehlung", "arbeitsgruppe"),
+    ("empfehlung", "umgesetzt"),
+    ("umsetzung", "gesichtet"),
+    ("umsetzung", "empfehlung"),
+    ("umgesetzt", "umsetzung"),
+    ("umgesetzt", "abgelehnt"),
+    ("umgesetzt", "zusammengefuehrt"),
+    ("abgelehnt", "gesichtet"),
+    ("abgelehnt", "tagesordnung"),
+    ("abgelehnt", "arbeitsgruppe"),
+    ("abgelehnt", "empfehlung"),
+    ("abgelehnt", "zusammengefuehrt"),
+    ("zusammengefuehrt", "gesichtet"),
+    ("zusammengefuehrt", "abgelehnt"),
+    ("zusammengefuehrt", "empfehlung"),
+    ("zusammengefuehrt", "zusammengefuehrt"),
+]
+
+
+def _attempt(scene, escalation_id: int, to_state: str) -> None:
+    """Try a step the way the steering group would: recommendation and merge have their own operations."""
+    chair = _chair(scene)
+    escalation = db.session.get(Escalation, escalation_id)
+    if to_state == "empfehlung":
+        service.adopt(chair, escalation_id, escalation.version, "Zulassungen regelmäßig beantragen.", None)
+    elif to_state == "zusammengefuehrt":
+        survivor = _raise(scene, "AA")
+        service.merge(chair, escalation_id, survivor.id, escalation.version, "Dublette")
+    else:
+        group = _group(scene) if to_state == "arbeitsgruppe" else None
+        service.transition(
+            chair, escalation_id, to_state, escalation.version, reason="Begründung", working_group_id=group and group.id
+        )
+
+
+@pytest.mark.parametrize(("from_state", "to_state"), ILLEGAL, ids=[f"{a}-{b}" for a, b in ILLEGAL])
+def test_a_step_out_of_the_flow_is_refused_and_changes_nothing(bscene, query, from_state, to_state):
+    assert to_state not in transitions_from(from_state)
+
+    def setup():
+        escalation = _raise(bscene)
+        bring_to(bscene, escalation, from_state)
+        return escalation.id, escalation.version, len(service.history(escalation.id))
+
+    escalation_id, version, steps = query(setup)
+    with pytest.raises(service.InvalidTransition) as refused:
+        query(_attempt, bscene, escalation_id, to_state)
+    assert refused.value.status == 409 and refused.value.message
+
+    def after():
+        escalation = db.session.get(Escalation, escalation_id)
+        return escalation.state, escalation.version, len(service.history(escalation_id))
+
+    assert query(after, commit=False) == (from_state, version, steps)
+
+
+def test_only_triaged_items_and_working_group_reports_go_on_the_agenda(bscene, query):
+    def run():
+        escalation = _raise(bscene)
+        with pytest.raises(service.InvalidTransition):
+            service.put_on_agenda(_chair(bscene), bscene.steering_meeting, [escalation.id])
+
+    query(run, commit=False)
+
+
+def test_a_closed_item_is_not_triaged_again(bscene, query):
+    def run():
+        escalation = _raise(bscene)
+        bring_to(bscene, escalation, "abgelehnt")
+        with pytest.raises(service.InvalidTransition):
+            service.triage(_chair(bscene), escalation.id, escalation.version, 1)
+
+    query(run, commit=False)
+
+
+def _new_mails(after_id: int) -> list[OutboxMessage]:
+    return db.session.scalars(select(OutboxMessage).where(OutboxMessage.id > after_id)).all()
+
+
+def _last_mail_id() -> int:
+    return db.session.scalar(select(func.max(OutboxMessage.id))) or 0
+
+
+def test_each_step_records_who_and_when_and_tells_every_supporter(bscene, query):
+    def run():
+        jc, aa = user(bscene.users["JC"]), user(bscene.users["AA"])
+        chair, member = _chair(bscene), user(bscene.steering["JC"])
+        escalation = _raise(bscene)
+        service.join(aa, escalation.id, bscene.items["closed"])  # "betrifft uns auch" makes AA a supporter
+        group = _group(bscene)
+        eid = escalation.id
+        seen = {"transition": service.history(eid)[-1], "mail": _last_mail_id()}
+        assert (seen["transition"].to_state, seen["transition"].actor_id) == ("eingereicht", jc.id)
+
+        def took(state, actor):
+            """The item is in `state`; the history says who moved it when; each supporter got one e-mail."""
+            assert escalation.state == state
+            record, previous = service.history(eid)[-1], seen["transition"]
+            assert (record.from_state, record.to_state, record.actor_id) == (previous.to_state, state, actor.id)
+            assert record.at is not None and record.at >= previous.at
+            mails = _new_mails(seen["mail"])
+            assert sorted(m.to_user_id for m in mails) == sorted([jc.id, aa.id]), state
+            for mail in mails:
+                assert escalation.reference in mail.subject and STATES[state] in mail.subject
+                assert escalation.reference in mail.body and escalation.title in mail.body
+                assert STATES[state] in mail.body
+                for words in (mail.subject, mail.body):
+                    assert not re.search(r"FK[-\s]?\d{4}", words, re.IGNORECASE)
+                    assert not [w for w in CLIENT_WORDS if w.lower() in words.lower()]
+            seen.update(transition=record, mail=_last_mail_id())
+
+        service.triage(chair, eid, escalation.version, 1)
+        took("gesichtet", chair)
+        service.put_on_agenda(chair, bscene.steering_meeting, [eid])
+        took("tagesordnung", chair)
+        service.transition(member, eid, "arbeitsgruppe", escalation.version, working_group_id=group.id)
+        took("arbeitsgruppe", member)
+        service.transition(member, eid, "tagesordnung", escalation.version)  # the group reports back
+        took("tagesordnung", member)
+        recommendation = service.adopt(chair, eid, escalation.version, "Zulassungen beantragen.", None)
+        took("empfehlung", chair)
+        impls = sorted(recommendation.implementations, key=lambda i: i.agency.code)
+        reporters = [user(bscene.steering[i.agency.code]) for i in impls]
+        service.update_implementation(reporters[0], impls[0].id, "in_arbeit", "", None)
+        took("umsetzung", reporters[0])
+        for reporter, impl in zip(reporters, impls, strict=True):
+            service.update_implementation(reporter, impl.id, "umgesetzt", "", None)
+        took("umgesetzt", reporters[-1])
+        assert [t.to_state for t in service.history(eid)] == [
+            "eingereicht",
+            "gesichtet",
+            "tagesordnung",
+            "arbeitsgruppe",
+            "tagesordnung",
+            "empfehlung",
+            "umsetzung",
+            "umgesetzt",
+        ]
+        assert escalation.decided_at is not None and escalation.implemented_at is not None
+
+    query(run)
+
+
+def test_rejecting_needs_a_reason_which_the_supporters_read(bscene, query):
+    def run():
+        escalation = _raise(bscene)
+        bring_to(bscene, escalation, "gesichtet")
+        chair = _chair(bscene)
+        with pytest.raises(InvalidInput) as missing:
+            service.transition(chair, escalation.id, "abgelehnt", escalation.version, reason="  ")
+        assert "reason" in missing.value.errors
+        last_mail = _last_mail_id()
+        service.transition(chair, escalation.id, "abgelehnt", escalation.version, reason="Bundesrecht, kein Spielraum.")
+        assert service.history(escalation.id)[-1].reason == "Bundesrecht, kein Spielraum."
+        (mail,) = _new_mails(last_mail)
+        assert "Begründung: Bundesrecht, kein Spielraum." in mail.body
+
+    query(run)
+
+
+def test_only_the_steering_group_moves_items(bscene, query):
+    def run():
+        escalation = _raise(bscene)
+        jc = user(bscene.users["JC"])
+        with pytest.raises(Forbidden):
+            service.triage(jc, escalation.id, escalation.version, 1)
+        with pytest.raises(Forbidden):
+            service.transition(jc, escalation.id, "abgelehnt", escalation.version, reason="x")
+
+    query(run, commit=False)
+
+
+# -- parallel edits ------------------------------------------------------------------------------------------
+
+
+def test_two_steering_members_with_the_same_version_the_second_gets_a_conflict(bscene, query):
+    def setup():
+        escalation = _raise(bscene)
+        return escalation.id, escalation.version
+
+    escalation_id, version = query(setup)
+    query(lambda: service.triage(user(bscene.steering["JC"]), escalation_id, version, 1))
+    with pytest.raises(Conflict) as conflict:
+        query(lambda: service.triage(user(bscene.steering["AA"]), escalation_id, version, 3, "wartezeiten"))
+    assert "steering JC" in conflict.value.message and "nicht gespeichert" in conflict.value.message
+
+    def after():
+        escalation = db.session.get(Escalation, escalation_id)
+        return escalation.priority, escalation.category, escalation.state, escalation.version
+
+    assert query(after, commit=False) == (1, "rechtslage", "gesichtet", version + 1)
+
+
+def test_two_writers_at_the_same_moment_the_database_lets_only_one_through(bscene, query):
+    """The other writer saves between this writer's read and write: the version check in SQL stops the second."""
+
+    def run():
+        escalation = _raise(bscene)
+        version = escalation.version
+        # the other request's change, straight in the table: this session still holds the version it read
+        db.session.execute(
+            update(Escalation)
+            .where(Escalation.id == escalation.id)
+            .values(version=version + 1, priority=1)
+            .execution_options(synchronize_session=False)
+        )
+        assert escalation.version == version
+        with pytest.raises(Conflict):
+            service.triage(_chair(bscene), escalation.id, version, 3)
+        db.session.refresh(escalation)
+        assert (escalation.priority, escalation.version, escalation.state) == (1, version + 1, "eingereicht")
+
+    query(run, commit=False)
+
+
+# -- merging ---------------------------------------------------------------------------------------------------
+
+
+def test_an_item_is_not_merged_into_itself(bscene, query):
+    def run():
+        escalation = _raise(bscene)
+        with pytest.raises(InvalidInput) as refused:
+            service.merge(_chair(bscene), escalation.id, escalation.id, escalation.version, "Dublette")
+        assert "merge_into" in refused.value.errors
+        with pytest.raises(InvalidInput) as missing:
+            service.merge(_chair(bscene), escalation.id, None, escalation.version, "Dublette")
+        assert "merge_into" in missing.value.errors
+
+    query(run, commit=False)
+
+
+def test_merging_carries_cases_and_supporters_over_once(bscene, query):
+    def run():
+        jc, aa = user(bscene.users["JC"]), user(bscene.users["AA"])
+        duplicate = _raise(bscene, "JC", "open")  # case "open"
+        service.join(aa, duplicate.id, bscene.items["closed"])  # + case "closed", supporters JC and AA
+        survivor = _raise(bscene, "AA", "open")  # case "open" as well, supporter AA
+        assert (duplicate.case_count, survivor.case_count) == (2, 1)
+        service.merge(_chair(bscene), duplicate.id, survivor.id, duplicate.version, "")
+
+        assert duplicate.state == "zusammengefuehrt" and duplicate.merged_into_id == survivor.id
+        assert survivor.reference in duplicate.state_reason
+        assert service.history(duplicate.id)[-1].to_state == "zusammengefuehrt"
+        linked = db.session.scalars(
+            select(EscalationCase.case_id).where(EscalationCase.escalation_id == survivor.id)
+        ).all()
+        assert sorted(linked) == sorted([bscene.cases["open"], bscene.cases["closed"]])
+        assert (survivor.case_count, duplicate.case_count) == (2, 0)
+        supporters = db.session.scalars(select(Supporter.user_id).where(Supporter.escalation_id == survivor.id)).all()
+        assert sorted(supporters) == sorted([jc.id, aa.id])
+        # each team still sees only its own cases of the surviving item
+        assert [n for _, n in service.linked_cases(aa, survivor.id)] == sorted(
+            [bscene.numbers["open"], bscene.numbers["closed"]]
+        )
+        assert [n for _, n in service.linked_cases(jc, survivor.id)] == [bscene.numbers["open"]]
+
+        third = _raise(bscene, "JC", "open")
+        with pytest.raises(InvalidInput) as refused:
+            service.merge(_chair(bscene), third.id, duplicate.id, third.version, "Dublette")
+        assert "merge_into" in refused.value.errors
+        assert third.state == "eingereicht" and third.merged_into_id is None
+
+    query(run)
+
+
+# -- implementation ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def adopted(bscene, query):
+    """An item with an adopted recommendation: agency code → implementation id."""
+
+    def build():
+        escalation = _raise(bscene)
+        bring_to(bscene, escalation, "empfehlung")
+        return escalation.id, {i.agency.code: i.id for i in service.recommendation_of(escalation.id).implementations}
+
+    return query(build)
+
+
+@pytest.mark.parametrize("who", ["case worker JC", "steering AA"])
+def test_only_the_agencys_steering_member_reports_its_implementation(bscene, query, adopted, who):
+    _, impls = adopted
+    role, code = who.split()[-2], who.split()[-1]
+    actor = bscene.steering[code] if role == "steering" else bscene.users[code]
+    with pytest.raises(Forbidden):
+        query(lambda: service.update_implementation(user(actor), impls["JC"], "umgesetzt", "", None))
+    assert query(lambda: db.session.get(Implementation, impls["JC"]).status, commit=False) == "offen"
+
+
+def test_not_feasible_needs_a_reason(bscene, query, adopted):
+    escalation_id, impls = adopted
+    member = bscene.steering["JC"]
+    with pytest.raises(InvalidInput) as missing:
+        query(lambda: service.update_implementation(user(member), impls["JC"], "nicht_umsetzbar", " ", None))
+    assert "reason" in missing.value.errors
+    with pytest.raises(InvalidInput) as unknown:
+        query(lambda: service.update_implementation(user(member), impls["JC"], "vielleicht", "", None))
+    assert "status" in unknown.value.errors
+
+    def report():
+        impl = service.update_implementation(user(member), impls["JC"], "nicht_umsetzbar", "Keine Stellen.", 1)
+        return impl.status, impl.reason, impl.version, db.session.get(Escalation, escalation_id).state
+
+    assert query(report) == ("nicht_umsetzbar", "Keine Stellen.", 2, "umsetzung")
+    with pytest.raises(Conflict):
+        query(lambda: service.update_implementation(user(member), impls["JC"], "in_arbeit", "", 1))
+
+
+# -- raising and joining ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "changes"),
+    [
+        ("title", {"title": "   "}),
+        ("title", {"title": "x" * 201}),
+        ("description", {"description": ""}),
+        ("category", {"category": "sonstiges"}),
+        ("agencies", {"agencies": ["JC", "BAMF"]}),
+        ("rechtskreise", {"rechtskreise": ["SGB XIV"]}),
+    ],
+    ids=["leerer-titel", "langer-titel", "leere-beschreibung", "kategorie", "behoerde", "rechtskreis"],
+)
+def test_bad_input_is_refused_with_the_field_named(bscene, query, field, changes):
+    def run():
+        before = _count(Escalation)
+        with pytest.raises(InvalidInput) as refused:
+            _raise(bscene, data=_input(**changes))
+        assert field in refused.value.errors and refused.value.errors[field]
+        assert _count(Escalation) == before
+
+    query(run, commit=False)
+
+
+def test_escalating_from_a_conference_the_actor_is_not_part_of_is_not_found(bscene, query):
+    def run():
+        ja = user(bscene.users["JA"])  # not invited to either conference
+        for item in (bscene.items["open"], bscene.general_item):
+            with pytest.raises(NotFound):
+                service.escalate(ja, TEXT, item)
+        with pytest.raises(NotFound):
+            service.escalate(user(bscene.users["JC"]), TEXT, 987654)
+        assert _count(Escalation) == 0
+
+    query(run, commit=False)
+
+
+def test_escalating_from_a_confidential_case_is_not_found(bscene, query):
+    """The JC has no consent for the "closed" case: on the agenda it is a "vertraulicher Fall"."""
+
+    def run():
+        with pytest.raises(NotFound):
+            service.escalate(user(bscene.users["JC"]), TEXT, bscene.items["closed"])
+        assert _count(Escalation) == 0
+        with pytest.raises(Forbidden):  # steering members do not discuss cases
+            service.escalate(user(bscene.steering["JC"]), TEXT, bscene.items["open"])
+
+    query(run, commit=False)
+
+
+def test_joining_twice_for_the_same_case_is_refused(bscene, query):
+    def run():
+        escalation = _raise(bscene, "JC", "open")
+        for code in ("JC", "AA"):
+            with pytest.raises(InvalidInput):
+                service.join(user(bscene.users[code]), escalation.id, bscene.items["open"])
+        assert escalation.case_count == 1
+        assert _count(EscalationCase) == 1
+
+    query(run, commit=False)
+
+
+def test_joining_is_refused_when_the_text_names_the_client_of_the_new_case(bscene, query):
+    """Ahmad Rahimi is discussed on the second conference only: the text passed when raised, not when joined."""
+
+    def run():
+        text = _input(description="Herr Rahimi wartet seit 9 Wochen auf die Beschäftigungserlaubnis.")
+        escalation = _raise(bscene, "JC", "open", text)
+        supporters = service.supporter_count(escalation.id)
+        with pytest.raises(service.IdentifyingText) as refused:
+            service.join(user(bscene.users["AA"]), escalation.id, bscene.items["other"])
+        assert [(h.field, h.kind, h.text) for h in refused.value.hits] == [("description", "name", "Rahimi")]
+        assert "nicht verknüpft" in refused.value.message
+        assert escalation.case_count == 1 and _count(EscalationCase) == 1
+        assert service.supporter_count(escalation.id) == supporters
+
+    query(run, commit=False)
+
+
+def test_joining_a_closed_item_is_refused(bscene, query):
+    def run():
+        escalation = _raise(bscene, "JC", "open")
+        bring_to(bscene, escalation, "abgelehnt")
+        with pytest.raises(InvalidInput):
+            service.join(user(bscene.users["AA"]), escalation.id, bscene.items["closed"])
+        assert escalation.case_count == 1
+
+    query(run, commit=False)
+
+
+# -- steering meetings ------------------------------------------------------------------------------------------
+
+
+def test_a_steering_meeting_holds_no_case_items(bscene, query):
+    def run():
+        data = agenda_items.ItemInput(title="", kind="fallbesprechung", time_box=20, case_ref=bscene.numbers["open"])
+        with pytest.raises(InvalidInput) as refused:
+            agenda_items.add_item(_chair(bscene), bscene.steering_meeting, data, confirmed=True)
+        assert "kind" in refused.value.errors
+
+    query(run, commit=False)
+
+
+def test_a_steering_member_plans_steering_meetings_but_no_case_conferences(bscene, query):
+    def run():
+        member = user(bscene.steering["JC"])
+        start = (utcnow() + timedelta(days=10)).replace(hour=9, minute=0, second=0, microsecond=0)
+
+        def data(kind):
+            return agenda_service.ConferenceInput(
+                title="Sitzung", kind=kind, start=start, end=start + timedelta(hours=2)
+            )
+
+        assert agenda_service.create_conference(member, data("lenkungsgruppe")).kind == "lenkungsgruppe"
+        for kind in ("fallkonferenz", "uebergangskonferenz"):
+            with pytest.raises(Forbidden):
+                agenda_service.create_conference(member, data(kind))
+
+    query(run, commit=False)
+
+
+def test_a_reason_with_personal_data_is_refused_and_not_mailed(bscene, query):
+    def run():
+        e = _raise(bscene)
+        bring_to(bscene, e, "gesichtet")
+        before = _last_mail_id()
+        with pytest.raises(service.IdentifyingText) as refused:
+            service.transition(_chair(bscene), e.id, "abgelehnt", e.version, reason=f"siehe {bscene.numbers['open']}")
+        assert set(refused.value.errors) == {"reason"} and _new_mails(before) == []
+        assert e.state == "gesichtet"
+
+    query(run, commit=False)
+
+
+def test_the_conflict_names_who_really_changed_it(bscene, query):
+    eid, v = query(lambda: (lambda e: (e.id, e.version))(_raise(bscene)))
+    query(lambda: service.triage(user(bscene.steering["JC"]), eid, v, 2))
+    query(lambda: service.triage(user(bscene.steering["AA"]), eid, v + 1, 1))  # priority only: no state change
+    with pytest.raises(Conflict) as conflict:
+        query(lambda: service.triage(_chair(bscene), eid, v + 1, 3))
+    assert "steering JC" not in conflict.value.message
+    assert query(lambda: db.session.get(Escalation, eid).priority, commit=False) == 1
+
+
+def test_a_state_change_through_implementation_invalidates_open_forms(bscene, query, adopted):
+    eid, impls = adopted
+    v = query(lambda: db.session.get(Escalation, eid).version, commit=False)
+    query(lambda: service.update_implementation(user(bscene.steering["JC"]), impls["JC"], "in_arbeit", "", None))
+    with pytest.raises(Conflict):
+        query(lambda: service.transition(_chair(bscene), eid, "abgelehnt", v, reason="Kein Bedarf."))
+    assert query(lambda: db.session.get(Escalation, eid).state, commit=False) == "umsetzung"
