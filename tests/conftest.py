@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import re
+from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from fallkonferenz import create_app
 from fallkonferenz.extensions import db
@@ -146,3 +147,20 @@ def query(app):
             return result
 
     return run
+
+
+@contextmanager
+def counting(app):
+    """Collect the SQL statements the app sends while the block runs."""
+    with app.app_context():
+        engine = db.engine
+    statements = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)

@@ -2,30 +2,11 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
-from sqlalchemy import event
-
 from fallkonferenz.cases import service as case_service
 from fallkonferenz.extensions import db
 from fallkonferenz.models import User
+from tests.conftest import counting
 from tests.factories import PASSWORD, all_categories, make_case, make_consent
-
-
-@contextmanager
-def counting(app):
-    with app.app_context():
-        engine = db.engine
-    statements = []
-
-    def count(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 def _grow(world, n_cases: int, n_notes: int, first: int = 0):

@@ -150,7 +150,10 @@ def test_dpo_reads_and_verifies_the_audit_log_but_no_case_content(app, query, cl
     page = dsb.get("/protokollierung?pruefen=1")
     body = page.get_data(as_text=True)
     assert page.status_code == 200 and "vollständig und unverändert" in body
-    assert "case.create" in body and "Amiri" not in body
+    assert "Amiri" not in body
+    # The oldest page of the log holds the creation of the demo cases: ids and metadata, never a name.
+    oldest = dsb.get("/protokollierung?vor=60").get_data(as_text=True)
+    assert "case.create" in oldest and "Amiri" not in oldest
     query(lambda: db.session.execute(AuditEvent.__table__.update().where(AuditEvent.id == 3).values(purpose="x")))
     assert "Eintrag 3" in dsb.get("/protokollierung?pruefen=1").get_data(as_text=True)
     assert client_for("ki.koordination").get("/protokollierung").status_code == 404
