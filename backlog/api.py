@@ -1,8 +1,262 @@
-"""JSON API of the backlog (/api/v1/backlog) and the read-only OParl 1.1 view of the steering layer."""
+"""JSON API of the backlog (/api/v1/backlog); the OParl view of the steering layer is in `backlog.oparl`.
+
+It sits on `backlog.service` and `backlog.stats`. Which cases an item affects appears only in `linkedCases` of one
+item, straight from `service.linked_cases`, which returns only the cases the caller's agency may list anyway.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from datetime import date, datetime
+
+from flask import Blueprint, g, jsonify, request
+
+from fallkonferenz.api import json_body
+from fallkonferenz.errors import InvalidInput
+from fallkonferenz.web import error_response
+
+from . import service, stats
+from .models import CATEGORIES, IMPLEMENTATION_STATUS, PRIORITIES, STATES
 
 bp = Blueprint("backlog_api", __name__)
-oparl_bp = Blueprint("oparl", __name__)
+
+# Service field names → the API's names, for error messages per field.
+API_FIELDS = {
+    "proposed_solution": "proposedSolution",
+    "working_group": "workingGroup",
+    "merge_into": "mergeInto",
+    "due_date": "dueDate",
+}
+
+
+def _utc(value: datetime | None) -> str | None:
+    return value.replace(microsecond=0).isoformat() + "Z" if value else None
+
+
+def iso_day(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+class _Body:
+    """The JSON object of a request, read field by field; every wrong type is collected into one German 422."""
+
+    def __init__(self):
+        self.data = json_body()
+        self.errors: dict[str, str] = {}
+
+    def text(self, key: str, *, required: bool = False) -> str:
+        value = self.data.get(key)
+        if value is None:
+            value = ""
+        if not isinstance(value, str):
+            self.errors[key] = "Muss Text sein."
+            return ""
+        if required and not value.strip():
+            self.errors[key] = "Dieses Feld ist erforderlich."
+        return value
+
+    def texts(self, key: str) -> list[str]:
+        value = self.data.get(key)
+        if value is None:
+            return []
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.errors[key] = "Muss eine Liste von Texten sein."
+            return []
+        return value
+
+    def integer(self, key: str, *, required: bool = False) -> int | None:
+        value = self.data.get(key)
+        if value is None:
+            if required:
+                self.errors[key] = "Dieses Feld ist erforderlich."
+            return None
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.errors[key] = "Muss eine ganze Zahl sein."
+            return None
+        return value
+
+    def choice(self, key: str, allowed: dict, unknown: str) -> str:
+        value = self.text(key, required=True)
+        if value and value not in allowed:
+            self.errors[key] = f"{unknown} Erlaubt: " + ", ".join(allowed) + "."
+        return value
+
+    def check(self) -> None:
+        if self.errors:
+            raise InvalidInput(errors=self.errors)
+
+
+def _api_errors(errors: dict) -> dict:
+    return {API_FIELDS.get(k, k): v for k, v in errors.items()}
+
+
+@bp.errorhandler(service.IdentifyingText)
+def _identifying(exc: service.IdentifyingText):
+    # No rollback: the service raises before it writes anything, and its audited reads of the linked cases
+    # (the guard's look-up of names) stay on record.
+    hits = [
+        {"field": API_FIELDS.get(h.field, h.field), "start": h.start, "end": h.end, "kind": h.kind, "label": h.label}
+        for h in exc.hits
+    ]
+    return jsonify(error=exc.message, errors=_api_errors(exc.errors), hits=hits), 422
+
+
+@bp.errorhandler(InvalidInput)
+def _invalid(exc: InvalidInput):
+    return error_response(exc.status, exc.message, _api_errors(exc.errors))
+
+
+# -- JSON shapes ------------------------------------------------------------------------------------------------
+
+
+def _summary(e) -> dict:
+    return {
+        "id": e.id,
+        "reference": e.reference,
+        "title": e.title,
+        "category": e.category,
+        "categoryLabel": CATEGORIES.get(e.category, e.category),
+        "state": e.state,
+        "stateLabel": STATES.get(e.state, e.state),
+        "priority": e.priority,
+        "priorityLabel": PRIORITIES.get(e.priority) if e.priority else None,
+        "caseCount": e.case_count,
+        "rechtskreise": e.rechtskreis_list,
+        "agencies": e.agency_list,
+        "workingGroup": e.working_group_id,
+        "mergedInto": e.merged_into_id,
+        "createdAt": _utc(e.created_at),
+        "updatedAt": _utc(e.updated_at),
+        "decidedAt": _utc(e.decided_at),
+        "implementedAt": _utc(e.implemented_at),
+        "version": e.version,
+    }
+
+
+def _implementation(impl, recommendation) -> dict:
+    return {
+        "id": impl.id,
+        "agency": impl.agency.code,
+        "status": impl.status,
+        "statusLabel": IMPLEMENTATION_STATUS.get(impl.status, impl.status),
+        "reason": impl.reason,
+        "updatedAt": _utc(impl.updated_at),
+        "overdue": service.is_overdue(recommendation, impl),
+        "version": impl.version,
+    }
+
+
+def _detail(e) -> dict:
+    out = _summary(e)
+    recommendation = service.recommendation_of(e.id)
+    out |= {
+        "description": e.description,
+        "proposedSolution": e.proposed_solution,
+        "stateReason": e.state_reason,
+        "supporterCount": service.supporter_count(e.id),
+        "history": [
+            {
+                "from": t.from_state,
+                "to": t.to_state,
+                "toLabel": STATES.get(t.to_state, t.to_state),
+                "reason": t.reason,
+                "at": _utc(t.at),
+                "agency": t.actor.agency.code if t.actor else None,
+            }
+            for t in service.history(e.id)
+        ],
+        "consultations": [
+            {"meeting": c.id, "name": c.title, "start": _utc(c.start), "agendaItem": item_id}
+            for c, item_id in service.consultations_for(e.id)
+        ],
+        "recommendation": None,
+        # Only the cases the caller's agency may list; everyone else gets [] and sees caseCount alone.
+        "linkedCases": [{"id": cid, "number": number} for cid, number in service.linked_cases(g.user, e.id)],
+    }
+    if recommendation is not None:
+        out["recommendation"] = {
+            "text": recommendation.text,
+            "adoptedOn": iso_day(recommendation.adopted_on),
+            "dueDate": iso_day(recommendation.due_date),
+            "implementations": [_implementation(i, recommendation) for i in recommendation.implementations],
+        }
+    return out
+
+
+# -- JSON API ----------------------------------------------------------------------------------------------------
+
+
+def page_arg(name: str = "page", default: int = 1, maximum: int = 100000) -> int:
+    raw = request.args.get(name, str(default)).strip()
+    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+        raise InvalidInput(errors={name: f"Muss eine ganze Zahl von 1 bis {maximum} sein."})
+    return int(raw)
+
+
+@bp.get("")
+def items():
+    f = stats.parse_filter(request.args, strict=True)
+    f.page = page_arg()
+    rows, total = service.list_items(g.user, f)
+    return jsonify(
+        total=total,
+        page=f.page,
+        pageSize=service.PAGE_SIZE,
+        hasNext=f.page * service.PAGE_SIZE < total,
+        items=[_summary(e) for e in rows],
+    )
+
+
+@bp.get("/<int:escalation_id>")
+def item(escalation_id: int):
+    return jsonify(_detail(service.load(g.user, escalation_id)))
+
+
+@bp.post("")
+def escalate():
+    body = _Body()
+    agenda_item = body.integer("agendaItem", required=True)
+    data = service.EscalationInput(
+        title=body.text("title", required=True),
+        description=body.text("description", required=True),
+        category=body.choice("category", CATEGORIES, "Unbekannte Kategorie."),
+        rechtskreise=body.texts("rechtskreise"),
+        agencies=body.texts("agencies"),
+        proposed_solution=body.text("proposedSolution"),
+    )
+    body.check()
+    escalation = service.escalate(g.user, data, agenda_item)
+    return jsonify(_detail(escalation)), 201
+
+
+@bp.post("/<int:escalation_id>/transitions")
+def transition(escalation_id: int):
+    body = _Body()
+    to = body.choice("to", STATES, "Unbekannter Status.")
+    reason = body.text("reason")
+    working_group = body.integer("workingGroup")
+    version = body.integer("version", required=True)
+    body.check()
+    escalation = service.transition(g.user, escalation_id, to, version, reason=reason, working_group_id=working_group)
+    return jsonify(_detail(escalation))
+
+
+@bp.post("/<int:escalation_id>/cases")
+def join(escalation_id: int):
+    body = _Body()
+    agenda_item = body.integer("agendaItem", required=True)
+    body.check()
+    return jsonify(_detail(service.join(g.user, escalation_id, agenda_item))), 201
+
+
+@bp.patch("/implementations/<int:implementation_id>")
+def implementation(implementation_id: int):
+    body = _Body()
+    status = body.choice("status", IMPLEMENTATION_STATUS, "Unbekannter Stand der Umsetzung.")
+    reason = body.text("reason")
+    version = body.integer("version", required=True)
+    body.check()
+    impl = service.update_implementation(g.user, implementation_id, status, reason, version)
+    escalation = service.load(g.user, impl.recommendation.escalation_id)
+    out = _implementation(impl, impl.recommendation)
+    out["escalation"] = {"id": escalation.id, "state": escalation.state, "version": escalation.version}
+    return jsonify(out)

@@ -1,5 +1,211 @@
-"""Kennzahlen dashboard and the CSV/PDF exports of the backlog."""
+"""Kennzahlen dashboard and the CSV/PDF exports of the backlog.
+
+Every export holds what the backlog pages show every logged-in user: de-identified texts and counts. Which cases
+an item affects never leaves through here, only `case_count`.
+"""
 
 from __future__ import annotations
 
-from . import bp  # noqa: F401
+import csv
+import io
+from datetime import date, datetime
+
+from flask import g, render_template, request
+
+from fallkonferenz.web import attachment
+
+from . import bp, charts, service, stats
+from .models import CATEGORIES, PRIORITIES, STATES
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value) -> str:
+    """A cell German Excel shows as text: dates as TT.MM.JJJJ, and no formula from a leading = + - @ tab CR."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.strftime("%d.%m.%Y %H:%M")
+    elif isinstance(value, date):
+        value = value.strftime("%d.%m.%Y")
+    text = str(value)
+    if text.startswith(FORMULA_STARTS):
+        return "'" + text
+    return text
+
+
+def csv_document(header: list[str], rows) -> str:
+    """UTF-8 with BOM and semicolons, as German Excel opens it with a double click."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow([csv_cell(h) for h in header])
+    writer.writerows([csv_cell(v) for v in row] for row in rows)
+    return "\ufeff" + out.getvalue()
+
+
+def render_pdf(template: str, **context) -> bytes:
+    """A PDF from a print template, by WeasyPrint; everything it needs is in the page (no fetches)."""
+    from weasyprint import HTML  # imported on use: it loads system libraries
+
+    return HTML(string=render_template(template, **context)).write_pdf()
+
+
+def _stamp() -> str:
+    return service.now().strftime("%Y-%m-%d")
+
+
+def _filter_labels(f: service.BacklogFilter) -> list[str]:
+    labels = []
+    if f.category in CATEGORIES:
+        labels.append(f"Kategorie: {CATEGORIES[f.category]}")
+    if f.state in STATES:
+        labels.append(f"Status: {STATES[f.state]}")
+    elif f.open_only:
+        labels.append("nur offene Einträge")
+    if f.agency:
+        labels.append(f"Behörde: {f.agency}")
+    return labels
+
+
+# -- the backlog -------------------------------------------------------------------------------------------
+
+BACKLOG_HEADER = [
+    "Aktenzeichen",
+    "Titel",
+    "Kategorie",
+    "Status",
+    "Priorität",
+    "Betroffene Fälle",
+    "Rechtskreise",
+    "Beteiligte Behörden",
+    "Arbeitsgruppe",
+    "Gemeldet am",
+    "Zuletzt geändert (UTC)",
+    "Entschieden am",
+    "Empfehlung beschlossen am",
+    "Umsetzungsfrist",
+    "Umgesetzt am",
+    "Beschreibung",
+    "Lösungsvorschlag",
+    "Begründung des Status",
+]
+
+
+def _backlog_row(row: stats.ExportRow) -> list:
+    e = row.item
+    return [
+        e.reference,
+        e.title,
+        CATEGORIES.get(e.category, e.category),
+        STATES.get(e.state, e.state),
+        PRIORITIES.get(e.priority, "") if e.priority else "",
+        e.case_count,
+        ", ".join(e.rechtskreis_list),
+        ", ".join(e.agency_list),
+        row.working_group or "",
+        e.created_at.date(),
+        e.updated_at,
+        e.decided_at.date() if e.decided_at else None,
+        row.adopted_on,
+        row.due_date,
+        e.implemented_at.date() if e.implemented_at else None,
+        e.description,
+        e.proposed_solution,
+        e.state_reason,
+    ]
+
+
+@bp.get("/lenkungsgruppe/themen.csv")
+def themen_csv():
+    f = stats.parse_filter(request.args)
+    rows = stats.export_rows(g.user, f)
+    body = csv_document(BACKLOG_HEADER, (_backlog_row(r) for r in rows))
+    return attachment(body, "text/csv", f"themenspeicher-{_stamp()}.csv")
+
+
+@bp.get("/lenkungsgruppe/themen.pdf")
+def themen_pdf():
+    f = stats.parse_filter(request.args)
+    pdf = render_pdf(
+        "backlog/print_themen.html",
+        rows=stats.export_rows(g.user, f),
+        filters=_filter_labels(f),
+        generated_at=service.now(),
+        CATEGORY_LABELS=CATEGORIES,
+        STATE_LABELS=STATES,
+        PRIORITY_LABELS=PRIORITIES,
+    )
+    return attachment(pdf, "application/pdf", f"themenspeicher-{_stamp()}.pdf")
+
+
+# -- Kennzahlen ----------------------------------------------------------------------------------------------
+
+
+def _page_context() -> dict:
+    fig = stats.figures(g.user)
+    return {
+        "fig": fig,
+        "charts": charts.dashboard(fig),
+        "number": charts.number,
+        "CATEGORY_LABELS": CATEGORIES,
+        "STATE_LABELS": STATES,
+        "PHASES": stats.PHASES,
+    }
+
+
+@bp.get("/lenkungsgruppe/kennzahlen")
+def kennzahlen():
+    return render_template("backlog/kennzahlen.html", **_page_context())
+
+
+def _days(value: float | None) -> str:
+    return "" if value is None else charts.number(round(value, 1))
+
+
+def kennzahlen_rows(fig: stats.Figures) -> list[list]:
+    """The dashboard in long form: one figure a row (Kennzahl; Gruppe; Merkmal; Wert)."""
+    rows: list[list] = [
+        ["Überblick", "alle Einträge", "Anzahl", fig.total],
+        ["Überblick", "offene Einträge", "Anzahl", fig.open],
+        ["Überblick", "betroffene Fälle", "Summe", fig.cases],
+        ["Dauer bis zur Entscheidung", "Median", "Tage", _days(fig.median_days_to_decision)],
+        ["Dauer bis zur Entscheidung", "entschiedene Einträge", "Anzahl", len(fig.days_to_decision)],
+        ["Dauer bis zur Umsetzung", "Median", "Tage", _days(fig.median_days_to_implementation)],
+        ["Dauer bis zur Umsetzung", "umgesetzte Einträge", "Anzahl", len(fig.days_to_implementation)],
+    ]
+    for category, label in CATEGORIES.items():
+        for state, state_label in STATES.items():
+            rows.append(
+                [
+                    "Einträge nach Kategorie und Status",
+                    label,
+                    state_label,
+                    fig.by_category_state[category].get(state, 0),
+                ]
+            )
+    for category, label in CATEGORIES.items():
+        rows.append(["Betroffene Fälle je Kategorie", label, "alle Einträge", fig.cases_by_category.get(category, 0)])
+        rows.append(
+            ["Betroffene Fälle je Kategorie", label, "offene Einträge", fig.open_cases_by_category.get(category, 0)]
+        )
+    rows += [["Alter der offenen Einträge", label, "Anzahl", n] for label, n in fig.ages]
+    for a in fig.implementations:
+        rows += [
+            ["Umsetzungen je Behörde", a.code, "offen", a.open],
+            ["Umsetzungen je Behörde", a.code, "davon in Arbeit", a.in_progress],
+            ["Umsetzungen je Behörde", a.code, "davon überfällig", a.overdue],
+            ["Umsetzungen je Behörde", a.code, "erledigt", a.done],
+        ]
+    return rows
+
+
+@bp.get("/lenkungsgruppe/kennzahlen.csv")
+def kennzahlen_csv():
+    body = csv_document(["Kennzahl", "Gruppe", "Merkmal", "Wert"], kennzahlen_rows(stats.figures(g.user)))
+    return attachment(body, "text/csv", f"kennzahlen-{_stamp()}.csv")
+
+
+@bp.get("/lenkungsgruppe/kennzahlen.pdf")
+def kennzahlen_pdf():
+    pdf = render_pdf("backlog/print_kennzahlen.html", **_page_context())
+    return attachment(pdf, "application/pdf", f"kennzahlen-{_stamp()}.pdf")

@@ -2,4 +2,601 @@
 
 from __future__ import annotations
 
-from . import bp  # noqa: F401
+from dataclasses import dataclass, field
+from math import ceil
+
+from flask import flash, g, redirect, render_template, request, url_for
+from markupsafe import Markup
+
+from agenda.routes import _render_detail as render_conference
+from consent.policy import may_escalate, may_update_implementation, viewer_of
+from fallkonferenz.auth.service import list_agencies
+from fallkonferenz.errors import Conflict, InvalidInput, NotFound
+from fallkonferenz.extensions import db
+from fallkonferenz.forms import form_errors
+from fallkonferenz.models import User
+
+from . import bp, guard, service
+from .forms import (
+    AgendaProposalForm,
+    DecisionForm,
+    EscalationForm,
+    GroupForm,
+    GroupStatusForm,
+    ImplementationForm,
+    JoinForm,
+    MergeForm,
+    MoveForm,
+    RecommendationForm,
+    ReportForm,
+    TriageForm,
+)
+from .models import (
+    CATEGORIES,
+    GROUP_STATUS,
+    IMPLEMENTATION_STATUS,
+    PRIORITIES,
+    STATES,
+    transitions_from,
+)
+
+# Errors a change form answers on its own page, keeping the input; 403/404 go to the error page.
+KEPT = (InvalidInput, Conflict, service.InvalidTransition)
+
+
+def _today():
+    return service.now().date()
+
+
+# -- the list ------------------------------------------------------------------------------------------------
+
+
+def _filter_args(agencies) -> tuple[service.BacklogFilter, dict, list[str]]:
+    """Query parameters → filter; an unknown value is dropped with a German note, never an error."""
+    args = {k: request.args.get(k, "").strip()[:40] for k in ("kategorie", "status", "behoerde", "sortierung", "offen")}
+    args["behoerde"] = args["behoerde"].upper()
+    notes = []
+    checks = (
+        ("kategorie", CATEGORIES, "Unbekannte Kategorie"),
+        ("status", STATES, "Unbekannter Status"),
+        ("behoerde", {a.code for a in agencies}, "Unbekannte Behörde"),
+        ("sortierung", service.SORTS, "Unbekannte Sortierung"),
+    )
+    for name, known, label in checks:
+        if args[name] and args[name] not in known:
+            notes.append(f"{label} „{args[name]}“ – dieser Filter wurde nicht angewendet.")
+            args[name] = ""
+    raw_page = request.args.get("seite", "1")
+    page = int(raw_page) if raw_page.isascii() and raw_page.isdigit() and 0 < int(raw_page) < 100000 else 1
+    if str(page) != raw_page:
+        notes.append("Ungültige Seitenzahl – es wird Seite 1 angezeigt.")
+    args["offen"] = "1" if args["offen"] in ("1", "on", "ja") else ""
+    f = service.BacklogFilter(
+        category=args["kategorie"],
+        state=args["status"],
+        agency=args["behoerde"],
+        sort=args["sortierung"] or "prioritaet",
+        page=page,
+        open_only=bool(args["offen"]),
+    )
+    return f, {k: v for k, v in args.items() if v}, notes
+
+
+@bp.get("/lenkungsgruppe/themen")
+def index():
+    agencies = list_agencies()
+    f, args, notes = _filter_args(agencies)
+    rows, total = service.list_items(g.user, f)
+    pages = max(1, ceil(total / service.PAGE_SIZE))
+    return render_template(
+        "backlog/index.html",
+        rows=rows,
+        total=total,
+        page=f.page,
+        pages=pages,
+        f=f,
+        args=args,
+        notes=notes,
+        agencies=agencies,
+        today=_today(),
+        sorts=service.SORTS,
+        steering=service.is_steering(g.user),
+    )
+
+
+# -- one item --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Kept:
+    """The input of the form that failed, to fill it in again (with the item's current version)."""
+
+    form: str = ""
+    values: dict = field(default_factory=dict)
+    lists: dict = field(default_factory=dict)
+
+    def get(self, form: str, name: str, default=""):
+        return self.values.get(name, default) if form == self.form else default
+
+    def getlist(self, form: str, name: str, default=()):
+        return self.lists.get(name, list(default)) if form == self.form else list(default)
+
+
+def _kept(form: str) -> Kept:
+    values = {k: v for k, v in request.form.items() if k != "csrf_token"}
+    lists = {k: request.form.getlist(k) for k in request.form}
+    return Kept(form, values, lists)
+
+
+def _move_targets(state: str) -> list[str]:
+    """The states the status form offers; merging and recommendations have their own forms."""
+    allowed = transitions_from(state) - {"zusammengefuehrt", "empfehlung"}
+    return [s for s in STATES if s in allowed]
+
+
+def _render_detail(escalation_id: int, *, kept=None, errors=None, message=None, status=200):
+    escalation = service.load(g.user, escalation_id)
+    steering = service.is_steering(g.user)
+    recommendation = service.recommendation_of(escalation.id)
+    group = service.load_group(g.user, escalation.working_group_id) if escalation.working_group_id else None
+    merge_targets = [e for e in service.joinable(g.user) if e.id != escalation.id] if steering else []
+    impls = recommendation.implementations if recommendation else []
+    viewer = viewer_of(g.user)
+    return (
+        render_template(
+            "backlog/detail.html",
+            e=escalation,
+            steering=steering,
+            history=service.history(escalation.id),
+            supporters=service.supporter_count(escalation.id),
+            linked=service.linked_cases(g.user, escalation.id),
+            case_role=may_escalate(viewer),
+            consultations=service.consultations_for(escalation.id),
+            group=group,
+            recommendation=recommendation,
+            overdue={i.id for i in impls if service.is_overdue(recommendation, i)},
+            may_update={i.id for i in impls if may_update_implementation(viewer, i.agency_id)},
+            can_adopt=steering and "empfehlung" in transitions_from(escalation.state),
+            targets=_move_targets(escalation.state),
+            groups=service.groups("aktiv") if steering else [],
+            merge_targets=merge_targets,
+            member_agencies=service.member_agencies() if steering and escalation.is_open else [],
+            kept=kept or Kept(),
+            errors=errors or {},
+            message=message,
+        ),
+        status,
+    )
+
+
+@bp.get("/lenkungsgruppe/themen/<int:escalation_id>")
+def detail(escalation_id: int):
+    return _render_detail(escalation_id)
+
+
+def _change(escalation_id: int, name: str, form, action, success: str, anchor: str = "steuerung"):
+    """Validate the shape, run the service; a rule or a stale version re-renders the page with the input kept."""
+    if not form.validate():
+        return _render_detail(escalation_id, kept=_kept(name), errors=form_errors(form), status=422)
+    try:
+        action()
+    except KEPT as exc:
+        db.session.rollback()  # a half-done change (version bumped, then refused) must not be committed
+        return _render_detail(
+            escalation_id, kept=_kept(name), errors=exc.errors, message=exc.message, status=exc.status
+        )
+    flash(success, "success")
+    return redirect(url_for("backlog.detail", escalation_id=escalation_id, _anchor=anchor))
+
+
+@bp.post("/lenkungsgruppe/themen/<int:escalation_id>/sichten")
+def triage(escalation_id: int):
+    service.require_steering(g.user)
+    form = TriageForm()
+    return _change(
+        escalation_id,
+        "triage",
+        form,
+        lambda: service.triage(
+            g.user, escalation_id, form.version.data, form.priority.data, form.category.data or None
+        ),
+        "Priorität und Kategorie wurden gespeichert.",
+    )
+
+
+@bp.post("/lenkungsgruppe/themen/<int:escalation_id>/status")
+def move(escalation_id: int):
+    service.require_steering(g.user)
+    form = MoveForm()
+    return _change(
+        escalation_id,
+        "move",
+        form,
+        lambda: service.transition(
+            g.user,
+            escalation_id,
+            form.to_state.data or "",
+            form.version.data,
+            reason=form.reason.data or "",
+            working_group_id=form.working_group.data,
+        ),
+        "Der Status wurde geändert. Die Meldenden werden benachrichtigt.",
+        "verlauf",
+    )
+
+
+@bp.post("/lenkungsgruppe/themen/<int:escalation_id>/zusammenfuehren")
+def merge(escalation_id: int):
+    service.require_steering(g.user)
+    form = MergeForm()
+    return _change(
+        escalation_id,
+        "merge",
+        form,
+        lambda: service.merge(g.user, escalation_id, form.into.data, form.version.data, form.reason.data or ""),
+        "Der Eintrag wurde zusammengeführt; verknüpfte Fälle und Unterstützende wurden übernommen.",
+        "verlauf",
+    )
+
+
+@bp.post("/lenkungsgruppe/themen/<int:escalation_id>/empfehlung")
+def adopt(escalation_id: int):
+    service.require_steering(g.user)
+    form = RecommendationForm()
+    return _change(
+        escalation_id,
+        "adopt",
+        form,
+        lambda: service.adopt(
+            g.user, escalation_id, form.version.data, form.text.data or "", form.due_date.data, form.agencies.data
+        ),
+        "Die Empfehlung wurde beschlossen. Jede Behörde meldet ihren Stand der Umsetzung.",
+        "empfehlung",
+    )
+
+
+@bp.post("/lenkungsgruppe/umsetzung/<int:impl_id>")
+def implementation(impl_id: int):
+    service.require_steering(g.user)
+    escalation_id = service.implementation_escalation_id(impl_id)
+    form = ImplementationForm()
+    return _change(
+        escalation_id,
+        f"impl-{impl_id}",
+        form,
+        lambda: service.update_implementation(
+            g.user, impl_id, form.status.data or "", form.reason.data or "", form.version.data
+        ),
+        "Der Stand der Umsetzung wurde gespeichert.",
+        "empfehlung",
+    )
+
+
+# -- escalating and editing the text ---------------------------------------------------------------------------
+
+
+def _escalation_form(**kwargs) -> EscalationForm:
+    return EscalationForm(**kwargs).with_agencies(list_agencies())
+
+
+def _escalation_input(form: EscalationForm) -> service.EscalationInput:
+    return service.EscalationInput(
+        title=form.title.data or "",
+        description=form.description.data or "",
+        category=form.category.data or "",
+        rechtskreise=form.rechtskreise.data or [],
+        agencies=form.agencies.data or [],
+        proposed_solution=form.proposed_solution.data or "",
+    )
+
+
+def _marked(form: EscalationForm, hits: list[guard.Hit]) -> dict:
+    """Per text field: the input with every hit of the guard highlighted."""
+    out = {}
+    for name in service.TEXT_FIELDS:
+        mine = [h for h in hits if h.field == name]
+        if mine:
+            out[name] = guard.highlight(form[name].data or "", mine)
+    return out
+
+
+@bp.route("/konferenzen/<int:conference_id>/top/<int:item_id>/eskalieren", methods=["GET", "POST"])
+def escalate(conference_id: int, item_id: int):
+    conference, item, case = service.escalation_source(g.user, conference_id, item_id)
+    form = _escalation_form()
+    errors, marked = {}, {}
+    if form.is_submitted():
+        if not form.validate():
+            errors = form_errors(form)
+        else:
+            try:
+                escalation = service.escalate(g.user, _escalation_input(form), item_id)
+            except service.IdentifyingText as exc:
+                # nothing was written but the audit trail of the check, which is kept
+                errors, marked = exc.errors, _marked(form, exc.hits)
+            except InvalidInput as exc:
+                errors = exc.errors or {"form": exc.message}
+            else:
+                flash(
+                    f"Das Strukturproblem wurde als {escalation.reference} an die Lenkungsgruppe gemeldet. "
+                    "Sie werden über jeden neuen Stand benachrichtigt.",
+                    "success",
+                )
+                return redirect(url_for("backlog.detail", escalation_id=escalation.id))
+    return render_template(
+        "backlog/form.html",
+        form=form,
+        errors=errors,
+        marked=marked,
+        conference=conference,
+        item=item,
+        case=case,
+        action=url_for("backlog.escalate", conference_id=conference_id, item_id=item_id),
+    ), (422 if errors else 200)
+
+
+@bp.route("/lenkungsgruppe/themen/<int:escalation_id>/bearbeiten", methods=["GET", "POST"])
+def edit(escalation_id: int):
+    service.require_steering(g.user)
+    escalation = service.load(g.user, escalation_id)
+    errors, marked, message, status = {}, {}, None, 200
+    version = escalation.version
+    if request.method == "GET":
+        form = _escalation_form(
+            data={
+                "title": escalation.title,
+                "description": escalation.description,
+                "category": escalation.category,
+                "rechtskreise": escalation.rechtskreis_list,
+                "agencies": escalation.agency_list,
+                "proposed_solution": escalation.proposed_solution,
+                "version": escalation.version,
+            }
+        )
+    else:
+        form = _escalation_form()
+        version = form.version.data or escalation.version
+        if not form.validate():
+            errors, status = form_errors(form), 422
+        else:
+            try:
+                service.edit_text(g.user, escalation_id, form.version.data, _escalation_input(form))
+            except KEPT as exc:
+                db.session.rollback()
+                errors, message, status = exc.errors, exc.message, exc.status
+                if isinstance(exc, service.IdentifyingText):
+                    marked = _marked(form, exc.hits)
+                escalation = service.load(g.user, escalation_id)
+                if isinstance(exc, Conflict):
+                    version = escalation.version  # the user has now seen the saved state below
+            else:
+                flash("Der Text wurde gespeichert.", "success")
+                return redirect(url_for("backlog.detail", escalation_id=escalation_id))
+    return render_template(
+        "backlog/form.html",
+        form=form,
+        errors=errors,
+        marked=marked,
+        message=message,
+        escalation=escalation,
+        version=version,
+        action=url_for("backlog.edit", escalation_id=escalation_id),
+    ), status
+
+
+# -- "betrifft uns auch" --------------------------------------------------------------------------------------------
+
+
+def _join(escalation_id: int | None, form: JoinForm):
+    if not form.validate() or escalation_id is None:
+        errors = form_errors(form) or {"escalation": "Bitte wählen Sie einen Eintrag im Themenspeicher."}
+        raise InvalidInput(errors=errors)
+    escalation = service.join(g.user, escalation_id, form.item_id.data)
+    flash(f"Ihr Fall wurde mit {escalation.reference} verknüpft ({escalation.case_count} betroffene Fälle).", "success")
+    return redirect(url_for("backlog.detail", escalation_id=escalation.id))
+
+
+@bp.post("/lenkungsgruppe/themen/<int:escalation_id>/betrifft-uns-auch")
+def join(escalation_id: int):
+    return _join(escalation_id, JoinForm())
+
+
+@bp.post("/lenkungsgruppe/themen/betrifft-uns-auch")
+def join_chosen():
+    """The same, with the item chosen from a list on the conference or minutes page."""
+    form = JoinForm()
+    return _join(form.escalation.data, form)
+
+
+# -- working groups -------------------------------------------------------------------------------------------------
+
+
+@bp.get("/lenkungsgruppe/arbeitsgruppen")
+def groups():
+    return render_template(
+        "backlog/groups.html", groups=service.groups_overview(), steering=service.is_steering(g.user), today=_today()
+    )
+
+
+@bp.route("/lenkungsgruppe/arbeitsgruppen/neu", methods=["GET", "POST"])
+def group_new():
+    service.require_steering(g.user)
+    form = GroupForm().with_people(service.group_candidates())
+    errors = {}
+    if form.is_submitted():
+        try:
+            if not form.validate():
+                raise InvalidInput(errors=form_errors(form))
+            group = service.create_group(
+                g.user,
+                service.GroupInput(
+                    name=form.name.data or "",
+                    mandate=form.mandate.data or "",
+                    lead_id=form.lead.data,
+                    due_date=form.due_date.data,
+                    member_ids=form.members.data or [],
+                ),
+            )
+        except InvalidInput as exc:
+            errors = exc.errors or {"form": exc.message}
+        else:
+            flash(f"Die Arbeitsgruppe „{group.name}“ wurde eingerichtet.", "success")
+            return redirect(url_for("backlog.group", group_id=group.id))
+    return render_template("backlog/group_form.html", form=form, errors=errors), (422 if errors else 200)
+
+
+def _render_group(group_id: int, *, errors=None, marked=None, text="", status=200):
+    group = service.load_group(g.user, group_id)
+    steering = service.is_steering(g.user)
+    return render_template(
+        "backlog/group.html",
+        group=group,
+        items=service.group_items(group.id),
+        steering=steering,
+        may_report=steering or any(m.user_id == g.user.id for m in group.members),
+        errors=errors or {},
+        marked=marked,
+        text=text,
+        today=_today(),
+    ), status
+
+
+@bp.get("/lenkungsgruppe/arbeitsgruppen/<int:group_id>")
+def group(group_id: int):
+    return _render_group(group_id)
+
+
+@bp.post("/lenkungsgruppe/arbeitsgruppen/<int:group_id>/bericht")
+def group_report(group_id: int):
+    form = ReportForm()
+    text = form.text.data or ""
+    try:
+        if not form.validate():
+            raise InvalidInput(errors=form_errors(form))
+        service.add_report(g.user, group_id, text)
+    except service.IdentifyingText as exc:
+        return _render_group(
+            group_id,
+            errors={"text": exc.message},
+            marked=guard.highlight(text, exc.hits),
+            text=text,
+            status=422,
+        )
+    except InvalidInput as exc:
+        return _render_group(group_id, errors=exc.errors or {"text": exc.message}, text=text, status=422)
+    flash("Der Statusbericht wurde gespeichert.", "success")
+    return redirect(url_for("backlog.group", group_id=group_id, _anchor="berichte"))
+
+
+@bp.post("/lenkungsgruppe/arbeitsgruppen/<int:group_id>/status")
+def group_status(group_id: int):
+    form = GroupStatusForm()
+    service.set_group_status(g.user, group_id, form.status.data or "")
+    flash(f"Die Arbeitsgruppe ist jetzt {GROUP_STATUS.get(form.status.data, '')}.", "success")
+    return redirect(url_for("backlog.group", group_id=group_id))
+
+
+# -- steering meetings ------------------------------------------------------------------------------------------------
+
+
+@bp.post("/konferenzen/<int:conference_id>/themen")
+def put_on_agenda(conference_id: int):
+    form = AgendaProposalForm()
+    if not form.validate():
+        raise InvalidInput(errors=form_errors(form))
+    if not form.escalation.data:
+        raise InvalidInput(errors={"escalation": "Bitte wählen Sie mindestens einen Eintrag."})
+    moved = service.put_on_agenda(g.user, conference_id, form.escalation.data, form.time_box.data or 15)
+    references = ", ".join(e.reference for e in moved)
+    flash(f"Auf der Tagesordnung: {references}.", "success")
+    return redirect(url_for("agenda.detail", conference_id=conference_id, _anchor="tagesordnung"))
+
+
+@bp.post("/konferenzen/<int:conference_id>/top/<int:item_id>/beschluss")
+def decide(conference_id: int, item_id: int):
+    service.require_steering(g.user)
+    if item_id not in service.consultations_of(conference_id):
+        raise NotFound("Tagesordnungspunkt nicht gefunden.")
+    form = DecisionForm()
+    try:
+        if not form.validate():
+            raise InvalidInput(errors=form_errors(form))
+        escalation = service.decide(
+            g.user,
+            item_id,
+            service.DecisionInput(
+                outcome=form.outcome.data or "",
+                text=form.text.data or "",
+                version=form.version.data,
+                working_group_id=form.working_group.data,
+                due_date=form.due_date.data,
+                agency_ids=form.agencies.data or [],
+            ),
+        )
+    except KEPT as exc:
+        db.session.rollback()  # the decision in the minutes goes with the refused step
+        # the conference page again, with this form open and filled in (read by conference_panel)
+        g.backlog_kept, g.backlog_errors, g.backlog_message = _kept(f"decide-{item_id}"), exc.errors, exc.message
+        return render_conference(conference_id, status=exc.status)
+    flash(f"Der Beschluss zu {escalation.reference} wurde festgehalten ({STATES[escalation.state]}).", "success")
+    return redirect(url_for("agenda.detail", conference_id=conference_id, _anchor=f"top-{item_id}"))
+
+
+@dataclass
+class ConferencePanel:
+    """What the backlog adds to a conference page (and its minutes) for this user."""
+
+    can_escalate: bool = False
+    steering: bool = False
+    joinable: list = field(default_factory=list)
+    consultations: dict = field(default_factory=dict)
+    proposed: list = field(default_factory=list)
+    may_propose: bool = False
+    groups: list = field(default_factory=list)
+    agencies: list = field(default_factory=list)
+    kept: Kept = field(default_factory=Kept)
+    errors: dict = field(default_factory=dict)
+    message: str | None = None
+
+
+def conference_panel(conference, view) -> ConferencePanel:
+    """Backlog data for the conference page: computed only when a conference template asks for it."""
+    user: User = g.user
+    panel = ConferencePanel(
+        steering=service.is_steering(user),
+        kept=g.get("backlog_kept") or Kept(),
+        errors=g.get("backlog_errors") or {},
+        message=g.get("backlog_message"),
+    )
+    if conference.kind == "lenkungsgruppe":
+        panel.consultations = service.consultations_of(conference.id)
+        panel.may_propose = panel.steering and view.is_moderator and conference.state not in ("beendet", "abgesagt")
+        if panel.may_propose:
+            panel.proposed = service.proposed_agenda(user, conference.id)
+        if panel.steering and panel.consultations:
+            panel.groups = service.groups("aktiv")
+            panel.agencies = service.member_agencies()
+        return panel
+    panel.can_escalate = may_escalate(viewer_of(user))
+    if panel.can_escalate and any(i.case_number for i in view.items):
+        panel.joinable = service.joinable(user)
+    return panel
+
+
+@bp.app_context_processor
+def backlog_vocabulary():
+    return {
+        "BACKLOG_STATES": STATES,
+        "BACKLOG_CATEGORIES": CATEGORIES,
+        "PRIORITIES": PRIORITIES,
+        "IMPLEMENTATION_STATUS": IMPLEMENTATION_STATUS,
+        "GROUP_STATUS": GROUP_STATUS,
+        "OUTCOMES": service.OUTCOMES,
+        "backlog_conference": conference_panel,
+    }
+
+
+def dashboard_panel(user: User):
+    """The dashboard's "Meine Strukturprobleme": what the user raised or joined, and where it stands."""
+    # Our own rendered (and autoescaped) template, so it is safe to embed as markup.
+    return Markup(render_template("backlog/_dashboard.html", rows=service.my_escalations(user)))  # noqa: S704

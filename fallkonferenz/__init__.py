@@ -42,6 +42,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from backlog import api as backlog_api
     from backlog import bp as backlog_bp
     from backlog import models as _backlog_models  # noqa: F401  (register tables)
+    from backlog import oparl
     from backlog import reports as _backlog_reports  # noqa: F401  (attach views)
     from backlog import routes as _backlog_routes  # noqa: F401  (attach views)
     from consent import bp as consent_bp
@@ -63,15 +64,17 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     app.register_blueprint(agenda_api.bp, url_prefix="/api/v1/conferences")
     app.register_blueprint(backlog_api.bp, url_prefix="/api/v1/backlog")
-    app.register_blueprint(backlog_api.oparl_bp, url_prefix="/oparl/v1")
+    app.register_blueprint(oparl.bp, url_prefix="/oparl/v1")
     app.cli.add_command(agenda_cli)
     from agenda.demo import seed_conferences
     from agenda.routes import dashboard_panel
+    from backlog.demo import seed_backlog
+    from backlog.routes import dashboard_panel as backlog_panel
 
-    app.extensions["fk_demo_seeders"] = [seed_conferences]
+    app.extensions["fk_demo_seeders"] = [seed_conferences, seed_backlog]
     from minutes.routes import tasks_panel
 
-    app.extensions["fk_dashboard_panels"] = [dashboard_panel, tasks_panel]
+    app.extensions["fk_dashboard_panels"] = [dashboard_panel, tasks_panel, backlog_panel]
     register_health(app)
     web.register(app)
     socketio.init_app(

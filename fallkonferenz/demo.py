@@ -33,6 +33,10 @@ USERS = [
     ("abh.sachbearbeitung", "Aylin Bektaş (Sachbearbeitung ABH)", "ABH", "case_worker"),
     ("ja.asd", "Jan Adler (ASD Jugendamt)", "JA", "case_worker"),
     ("lenkung.vorsitz", "Dr. Lena Vogt (Vorsitz Lenkungsgruppe)", "KI", "steering"),
+    ("lenkung.jc", "Jens Carstens (Lenkungsgruppe, Jobcenter)", "JC", "steering"),
+    ("lenkung.aa", "Andrea Ahrens (Lenkungsgruppe, Agentur für Arbeit)", "AA", "steering"),
+    ("lenkung.abh", "Bernd Hauser (Lenkungsgruppe, Ausländerbehörde)", "ABH", "steering"),
+    ("lenkung.ja", "Julia Arndt (Lenkungsgruppe, Jugendamt)", "JA", "steering"),
     ("dsb", "Dirk Sommer (Datenschutzbeauftragter)", "KI", "dpo"),
     ("admin", "Administration", "KI", "admin"),
 ]

@@ -156,3 +156,115 @@ OPENAPI = {
         },
     },
 }
+
+
+# -- the Lenkungsgruppe backlog (/api/v1/backlog): de-identified structural problems ------------------------------
+
+
+def _may_conflict(operation: dict) -> dict:
+    """An operation with optimistic locking: a stale `version` answers 409."""
+    operation["responses"]["409"] = {"$ref": "#/components/responses/Error"}
+    return operation
+
+
+_BACKLOG_FILTERS = ("kategorie", "status", "behoerde", "offen", "sortierung", "page")
+
+OPENAPI["paths"].update(
+    {
+        "/backlog": {
+            "get": op("Themenspeicher der Lenkungsgruppe (gefiltert, 50 je Seite)", params=_BACKLOG_FILTERS),
+            "post": op(
+                "Strukturproblem aus einem Tagesordnungspunkt melden; enthält der Text personenbezogene Daten, "
+                "antwortet 422 mit `errors` je Feld und `hits` (field, start, end, kind, label)",
+                body="EscalationInput",
+                ok="201",
+            ),
+        },
+        "/backlog/{escalationId}": {
+            "get": op(
+                "Eintrag mit Verlauf, Zahl der betroffenen Fälle, Empfehlung und Umsetzungen; `linkedCases` nur "
+                "mit den Fällen, die die eigene Stelle ohnehin sehen darf",
+                params=("escalationId",),
+            )
+        },
+        "/backlog/{escalationId}/transitions": {
+            "post": _may_conflict(
+                op("Status ändern (Lenkungsgruppe)", params=("escalationId",), body="TransitionInput")
+            )
+        },
+        "/backlog/{escalationId}/cases": {
+            "post": op(
+                "„Betrifft uns auch“: den Fall eines Tagesordnungspunkts verknüpfen",
+                params=("escalationId",),
+                body="JoinInput",
+                ok="201",
+            )
+        },
+        "/backlog/implementations/{implementationId}": {
+            "patch": _may_conflict(
+                op(
+                    "Stand der Umsetzung melden (Mitglied der Lenkungsgruppe der jeweiligen Behörde)",
+                    params=("implementationId",),
+                    body="ImplementationInput",
+                )
+            )
+        },
+    }
+)
+OPENAPI["components"]["parameters"].update(
+    {
+        "escalationId": {"name": "escalationId", "in": "path", "required": True, "schema": {"type": "integer"}},
+        "implementationId": {
+            "name": "implementationId",
+            "in": "path",
+            "required": True,
+            "schema": {"type": "integer"},
+        },
+        "kategorie": {"name": "kategorie", "in": "query", "schema": {"type": "string"}},
+        "status": {"name": "status", "in": "query", "schema": {"type": "string"}},
+        "behoerde": {"name": "behoerde", "in": "query", "schema": {"type": "string"}},
+        "offen": {"name": "offen", "in": "query", "schema": {"type": "string", "enum": ["1", "ja"]}},
+        "sortierung": {
+            "name": "sortierung",
+            "in": "query",
+            "schema": {"enum": ["prioritaet", "faelle", "alter", "geaendert"]},
+        },
+    }
+)
+OPENAPI["components"]["schemas"].update(
+    {
+        "EscalationInput": {
+            "type": "object",
+            "required": ["agendaItem", "title", "description", "category"],
+            "properties": {
+                "agendaItem": {"type": "integer", "description": "Tagesordnungspunkt, aus dem gemeldet wird"},
+                "title": {"type": "string", "maxLength": 200},
+                "description": {"type": "string", "maxLength": 10000},
+                "category": {"type": "string"},
+                "rechtskreise": {"type": "array", "items": {"type": "string"}},
+                "agencies": {"type": "array", "items": {"type": "string"}},
+                "proposedSolution": {"type": "string", "maxLength": 5000},
+            },
+        },
+        "TransitionInput": {
+            "type": "object",
+            "required": ["to", "version"],
+            "properties": {
+                "to": {"type": "string"},
+                "reason": {"type": "string", "maxLength": 5000},
+                "workingGroup": {"type": "integer"},
+                "version": {"type": "integer"},
+            },
+        },
+        "JoinInput": {"type": "object", "required": ["agendaItem"], "properties": {"agendaItem": {"type": "integer"}}},
+        "ImplementationInput": {
+            "type": "object",
+            "required": ["status", "version"],
+            "properties": {
+                "status": {"enum": ["offen", "in_arbeit", "umgesetzt", "nicht_umsetzbar"]},
+                "reason": {"type": "string", "maxLength": 5000},
+                "version": {"type": "integer"},
+            },
+        },
+    }
+)

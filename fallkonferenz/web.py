@@ -39,7 +39,8 @@ HTTP_MESSAGES = {
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/")
+    """Machine clients (the API and the OParl view) get JSON errors and 401, never a login redirect."""
+    return request.path.startswith(("/api/", "/oparl/"))
 
 
 def is_safe_next(target: str | None) -> bool:

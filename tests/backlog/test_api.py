@@ -1,0 +1,211 @@
+"""The backlog's JSON API: the same service as the pages, linked cases only for the cases' teams, guard hits with
+their positions, and a German 4xx for every kind of bad input."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from backlog.models import Escalation
+from fallkonferenz.auth import service as auth_service
+from fallkonferenz.extensions import db
+from tests.backlog.conftest import user
+from tests.backlog.test_reports import NAMES, adopt, raise_items
+
+BASE = "/api/v1/backlog"
+PAYLOAD = {
+    "title": "Integrationskurs mit Duldung nicht erreichbar",
+    "description": "Junge Menschen mit Duldung erhalten keinen Platz im Integrationskurs.",
+    "category": "rechtslage",
+    "rechtskreise": ["AufenthG", "SGB II"],
+    "agencies": ["JC", "ABH"],
+    "proposedSolution": "Zulassung regelmäßig beantragen.",
+}
+
+
+def version_of(query, escalation_id: int) -> int:
+    return query(lambda: db.session.get(Escalation, escalation_id).version, commit=False)
+
+
+def test_escalate_read_and_list(bscene, bclients, query):
+    jc = bclients["JC"]
+    resp = jc.api("POST", BASE, json=PAYLOAD | {"agendaItem": bscene.items["open"]})
+    assert resp.status_code == 201, resp.get_json()
+    item = resp.get_json()
+    assert item["reference"].startswith("LG-") and item["state"] == "eingereicht" and item["caseCount"] == 1
+    assert item["history"][0]["to"] == "eingereicht"
+    assert item["linkedCases"] == [{"id": bscene.cases["open"], "number": bscene.numbers["open"]}]
+    listing = bclients["JA"].get(f"{BASE}?kategorie=rechtslage&offen=1").get_json()
+    assert listing["total"] == 1 and listing["items"][0]["id"] == item["id"]
+    assert bclients["JA"].get(f"{BASE}?kategorie=wartezeiten").get_json()["total"] == 0
+    assert bclients["JA"].get(f"{BASE}?behoerde=ABH").get_json()["total"] == 1
+
+
+def test_linked_cases_only_for_the_cases_team_and_never_a_name(bscene, bclients, query):
+    (escalation_id,) = raise_items(bscene, query, "Integrationskurs mit Duldung nicht erreichbar")
+    adopt(bscene, query, escalation_id)
+    team = {"JC", "AA", "KI"}  # consent for JC and AA; KI leads the case
+    for who, client in bclients.items():
+        detail = client.get(f"{BASE}/{escalation_id}")
+        listing = client.get(BASE)
+        assert detail.status_code == listing.status_code == 200, who
+        data = detail.get_json()
+        expected = [{"id": bscene.cases["open"], "number": bscene.numbers["open"]}] if who in team else []
+        assert data["linkedCases"] == expected, who
+        assert data["caseCount"] == 1 and data["recommendation"]["implementations"]
+        rest = json.dumps({k: v for k, v in data.items() if k != "linkedCases"}, ensure_ascii=False)
+        for body in (rest, listing.get_data(as_text=True)) + (() if who in team else (detail.get_data(as_text=True),)):
+            for number in bscene.numbers.values():
+                assert number not in body, (who, number)
+        for name in NAMES:
+            assert name not in detail.get_data(as_text=True) + listing.get_data(as_text=True), (who, name)
+
+
+def test_guard_hits_come_back_per_field_with_their_positions(bscene, bclients, query):
+    text = "Frau Haddad bekommt keinen Kursplatz; Rückfragen unter 0151 2345678."
+    resp = bclients["JC"].api(
+        "POST", BASE, json=PAYLOAD | {"agendaItem": bscene.items["open"], "proposedSolution": text}
+    )
+    assert resp.status_code == 422
+    data = resp.get_json()
+    assert "personenbezogene Daten" in data["error"]
+    assert set(data["errors"]) == {"proposedSolution"}
+    hits = {(h["field"], h["kind"]): h for h in data["hits"]}
+    assert set(hits) == {("proposedSolution", "name"), ("proposedSolution", "phone")}
+    name = hits[("proposedSolution", "name")]
+    assert text[name["start"] : name["end"]] == "Haddad" and name["label"] == "Name einer Person"
+    assert query(lambda: db.session.query(Escalation).count(), commit=False) == 0
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"title": 5}, "title"),
+        ({"rechtskreise": "SGB II"}, "rechtskreise"),
+        ({"agencies": [1, 2]}, "agencies"),
+        ({"agendaItem": "eins"}, "agendaItem"),
+        ({"agendaItem": True}, "agendaItem"),
+        ({"category": "unbekannt"}, "category"),
+        ({"category": None}, "category"),
+        ({"title": "   "}, "title"),
+        ({"rechtskreise": ["SGB XCIX"]}, "rechtskreise"),
+    ],
+)
+def test_bad_escalation_input_is_a_german_422(bscene, bclients, payload, field):
+    resp = bclients["JC"].api("POST", BASE, json=PAYLOAD | {"agendaItem": bscene.items["open"]} | payload)
+    assert resp.status_code == 422
+    data = resp.get_json()
+    assert data["error"] == "Bitte prüfen Sie die markierten Angaben."
+    assert set(data["errors"]) == {field}, data
+    assert data["errors"][field].endswith("."), "a sentence in German, not a type name"
+
+
+def test_body_that_is_not_a_json_object_is_refused_in_german(bscene, bclients):
+    jc = bclients["JC"]
+    for kwargs in ({"data": "title=x", "content_type": "application/x-www-form-urlencoded"}, {"json": [1, 2]}):
+        resp = jc.api("POST", BASE, **kwargs)
+        assert resp.status_code == 422
+        assert resp.get_json()["error"] == "Der Inhalt ist kein gültiges JSON-Objekt."
+
+
+def test_transitions_check_role_state_and_version(bscene, bclients, query):
+    (escalation_id,) = raise_items(bscene, query, "Kurse fehlen")
+    url = f"{BASE}/{escalation_id}/transitions"
+    version = version_of(query, escalation_id)
+    assert bclients["JC"].api("POST", url, json={"to": "gesichtet", "version": version}).status_code == 403
+    chair = bclients["LG-KI"]
+    resp = chair.api("POST", url, json={"to": "gesichtet", "version": version})
+    assert resp.status_code == 200 and resp.get_json()["state"] == "gesichtet"
+    stale = chair.api("POST", url, json={"to": "tagesordnung", "version": version})
+    assert stale.status_code == 409 and "geändert" in stale.get_json()["error"]
+    current = resp.get_json()["version"]
+    wrong = chair.api("POST", url, json={"to": "umsetzung", "version": current})
+    assert wrong.status_code == 409 and "nicht direkt" in wrong.get_json()["error"]
+    for body, field in (
+        ({"to": "fertig", "version": current}, "to"),
+        ({"to": "abgelehnt"}, "version"),
+        ({"to": "abgelehnt", "version": "3"}, "version"),
+        ({"to": "arbeitsgruppe", "version": current, "workingGroup": 999}, "workingGroup"),
+        ({"to": "abgelehnt", "version": current, "reason": ""}, "reason"),
+    ):
+        resp = chair.api("POST", url, json=body)
+        assert resp.status_code == 422 and field in resp.get_json()["errors"], (body, resp.get_json())
+    done = chair.api("POST", url, json={"to": "abgelehnt", "version": current, "reason": "Bundesrecht"})
+    assert done.status_code == 200 and done.get_json()["stateReason"] == "Bundesrecht"
+    assert bclients["JC"].get(f"{BASE}/999999").status_code == 404
+
+
+def test_join_links_another_case_and_counts_it(bscene, bclients, query):
+    (escalation_id,) = raise_items(bscene, query, "Kurse fehlen")
+    url = f"{BASE}/{escalation_id}/cases"
+    resp = bclients["AA"].api("POST", url, json={"agendaItem": bscene.items["other"]})
+    assert resp.status_code == 201 and resp.get_json()["caseCount"] == 2
+    again = bclients["AA"].api("POST", url, json={"agendaItem": bscene.items["other"]})
+    assert again.status_code == 422 and "schon verknüpft" in again.get_json()["error"]
+    assert bclients["LG-AA"].api("POST", url, json={"agendaItem": bscene.items["other"]}).status_code == 403
+    assert bclients["AA"].api("POST", url, json={}).get_json()["errors"] == {
+        "agendaItem": "Dieses Feld ist erforderlich."
+    }
+
+
+def test_implementation_status_by_the_agencys_steering_member(bscene, bclients, query):
+    (escalation_id,) = raise_items(bscene, query, "Kurse fehlen")
+    impls = adopt(bscene, query, escalation_id)
+    url = f"{BASE}/implementations/{impls['JC']}"
+    assert bclients["JC"].api("PATCH", url, json={"status": "in_arbeit", "version": 1}).status_code == 403
+    assert bclients["LG-AA"].api("PATCH", url, json={"status": "in_arbeit", "version": 1}).status_code == 403
+    resp = bclients["LG-JC"].api("PATCH", url, json={"status": "in_arbeit", "version": 1})
+    assert resp.status_code == 200
+    data = resp.get_json()
+    assert data["status"] == "in_arbeit" and data["version"] == 2 and data["escalation"]["state"] == "umsetzung"
+    stale = bclients["LG-JC"].api("PATCH", url, json={"status": "umgesetzt", "version": 1})
+    assert stale.status_code == 409
+    bad = bclients["LG-JC"].api("PATCH", url, json={"status": "erledigt", "version": 2})
+    assert bad.status_code == 422 and "status" in bad.get_json()["errors"]
+    reason = bclients["LG-JC"].api("PATCH", url, json={"status": "nicht_umsetzbar", "version": 2})
+    assert reason.status_code == 422 and "reason" in reason.get_json()["errors"]
+    detail = bclients["JA"].get(f"{BASE}/{escalation_id}").get_json()
+    statuses = {i["agency"]: i["status"] for i in detail["recommendation"]["implementations"]}
+    assert statuses["JC"] == "in_arbeit" and statuses["AA"] == "offen"
+
+
+def test_list_filters_and_pages_are_checked(bscene, bclients):
+    client = bclients["JC"]
+    for query_string, field in (
+        ("kategorie=unbekannt", "kategorie"),
+        ("status=fertig", "status"),
+        ("behoerde=XY", "behoerde"),
+        ("sortierung=name", "sortierung"),
+        ("page=0", "page"),
+        ("page=zwei", "page"),
+    ):
+        resp = client.get(f"{BASE}?{query_string}")
+        assert resp.status_code == 422 and field in resp.get_json()["errors"], query_string
+
+
+def test_api_needs_a_token_or_session_and_takes_a_bearer_token(app, bscene, bclients, query):
+    anonymous = app.test_client()
+    for url in (BASE, f"{BASE}/1"):
+        resp = anonymous.get(url)
+        assert resp.status_code == 401 and resp.get_json()["error"].startswith("Bitte melden Sie sich an"), url
+    unknown = {"Authorization": "Bearer fk_unbekannt"}
+    for method, url in (("GET", BASE), ("POST", BASE), ("PATCH", f"{BASE}/implementations/1")):
+        assert anonymous.open(url, method=method, json={}, headers=unknown).status_code == 401, url
+    token = query(lambda: auth_service.create_api_token(user(bscene.users["JC"]), "Fachverfahren"))
+    headers = {"Authorization": f"Bearer {token}"}
+    resp = anonymous.post(BASE, json=PAYLOAD | {"agendaItem": bscene.items["open"]}, headers=headers)
+    assert resp.status_code == 201
+    assert anonymous.get(BASE, headers=headers).get_json()["total"] == 1
+
+
+def test_openapi_document_lists_the_backlog_paths(app):
+    doc = app.test_client().get("/api/v1/openapi.json").get_json()
+    assert {
+        "/backlog",
+        "/backlog/{escalationId}",
+        "/backlog/{escalationId}/transitions",
+        "/backlog/{escalationId}/cases",
+        "/backlog/implementations/{implementationId}",
+    } <= set(doc["paths"])
+    assert "409" in doc["paths"]["/backlog/{escalationId}/transitions"]["post"]["responses"]

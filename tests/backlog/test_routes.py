@@ -1,0 +1,482 @@
+"""The backlog through the browser's eyes: escalating from a conference, the guard's answer, who sees which case,
+steering forms with their conflicts, working groups, steering meetings and the dashboard panel."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict
+from datetime import timedelta
+
+import pytest
+from markupsafe import escape
+from sqlalchemy import func, select
+
+from backlog import service
+from backlog.models import Escalation, Implementation
+from fallkonferenz.extensions import db
+from fallkonferenz.models import utcnow
+from tests.backlog.conftest import CLEAN_INPUT, user
+from tests.conftest import counting
+
+CLEAN = asdict(CLEAN_INPUT)  # form fields are named like the service input
+
+
+def escalate_url(bscene, item: str = "open", conference: int | None = None) -> str:
+    item_id = bscene.general_item if item == "general" else bscene.items[item]
+    return f"/konferenzen/{conference or bscene.conference}/top/{item_id}/eskalieren"
+
+
+def body(resp) -> str:
+    return resp.get_data(as_text=True)
+
+
+def count_escalations(query) -> int:
+    return query(lambda: db.session.scalar(select(func.count()).select_from(Escalation)), commit=False)
+
+
+def escalation(query, escalation_id: int) -> Escalation:
+    def load():
+        e = db.session.get(Escalation, escalation_id)
+        db.session.expunge(e)
+        return e
+
+    return query(load, commit=False)
+
+
+def raise_item(bscene, bclients, **changes) -> int:
+    resp = bclients["JC"].post(escalate_url(bscene), data=CLEAN | changes)
+    assert resp.status_code == 302, body(resp)[:2000]
+    return int(resp.headers["Location"].rstrip("/").rsplit("/", 1)[1])
+
+
+def version_of(query, escalation_id: int) -> int:
+    return escalation(query, escalation_id).version
+
+
+# -- pages for every role ------------------------------------------------------------------------------------
+
+
+def test_backlog_pages_render_for_every_role(bscene, bclients, query):
+    escalation_id = raise_item(bscene, bclients)
+    group_id = query(
+        lambda: service.create_group(user(bscene.steering["KI"]), service.GroupInput(name="AG Sprache")).id
+    )
+    for name, client in bclients.items():
+        for url in (
+            "/lenkungsgruppe/themen",
+            f"/lenkungsgruppe/themen/{escalation_id}",
+            "/lenkungsgruppe/arbeitsgruppen",
+            f"/lenkungsgruppe/arbeitsgruppen/{group_id}",
+            "/",
+        ):
+            resp = client.get(url)
+            assert resp.status_code == 200, (name, url)
+        assert 'href="/lenkungsgruppe/themen"' in body(client.get("/")), name
+    for code in ("KI", "JC", "AA", "ABH"):
+        assert bclients[code].get(escalate_url(bscene, "general")).status_code == 200
+    meeting = bclients["LG-KI"].get(f"/konferenzen/{bscene.steering_meeting}")
+    assert meeting.status_code == 200 and "Vorschlag für die Tagesordnung" in body(meeting)
+    assert bclients["LG-KI"].get("/lenkungsgruppe/arbeitsgruppen/neu").status_code == 200
+    assert bclients["LG-KI"].get(f"/lenkungsgruppe/themen/{escalation_id}/bearbeiten").status_code == 200
+    assert bclients["JC"].get(f"/lenkungsgruppe/themen/{escalation_id}/bearbeiten").status_code == 403
+    assert bclients["JC"].get("/lenkungsgruppe/arbeitsgruppen/neu").status_code == 403
+
+
+def test_escalate_links_only_on_items_the_user_can_see(bscene, bclients):
+    links = re.compile(rf"/konferenzen/{bscene.conference}/top/(\d+)/eskalieren")
+    jc = {int(i) for i in links.findall(body(bclients["JC"].get(f"/konferenzen/{bscene.conference}")))}
+    assert jc == {bscene.items["open"], bscene.general_item}  # "closed" is a vertraulicher Fall for the JC
+    abh = {int(i) for i in links.findall(body(bclients["ABH"].get(f"/konferenzen/{bscene.conference}")))}
+    assert abh == {bscene.general_item}
+    minutes = body(bclients["AA"].get(f"/konferenzen/{bscene.conference}/protokoll"))
+    assert {int(i) for i in links.findall(minutes)} == {
+        bscene.items["open"],
+        bscene.items["closed"],
+        bscene.general_item,
+    }
+    assert bclients["ABH"].get(escalate_url(bscene, "open")).status_code == 404
+    assert bclients["LG-JC"].get(escalate_url(bscene, "general")).status_code == 403
+    assert "eskalieren" not in body(bclients["LG-KI"].get(f"/konferenzen/{bscene.steering_meeting}"))
+
+
+# -- escalating and the guard ----------------------------------------------------------------------------------
+
+
+def test_clean_escalation_is_saved_with_one_case(bscene, bclients, query):
+    resp = bclients["JC"].post(escalate_url(bscene), data=CLEAN)
+    assert resp.status_code == 302
+    page = bclients["JC"].get(resp.headers["Location"])
+    assert "an die Lenkungsgruppe gemeldet" in body(page)
+    assert "betroffene Fälle: 1" in body(page) and CLEAN["title"] in body(page)
+    (saved,) = query(lambda: db.session.scalars(select(Escalation)).all(), commit=False)
+    assert saved.case_count == 1 and saved.state == "eingereicht" and saved.agencies == "JC,ABH"
+
+
+@pytest.mark.parametrize(
+    ("field", "text", "hit"),
+    [
+        ("description", "Bei Frau haddad scheitert der Kurs an der Zulassung.", "haddad"),
+        ("title", "HADDAD wartet auf den Integrationskurs", "HADDAD"),
+        ("description", "Die Klientin (geb. 03.04.2001) wartet seit Monaten.", "03.04.2001"),
+        ("description", "Der junge Mann (3.4.01) hat keinen Kursplatz.", "3.4.01"),
+        ("description", "Geburtstag 17.3.04, seitdem kein Kurs.", "17.3.04"),
+        ("proposed_solution", "Siehe Fall {number} in der letzten Konferenz.", "{number}"),
+        ("description", "Rückfragen an amal.h@example.org bitte.", "amal.h@example.org"),
+    ],
+)
+def test_identifying_text_is_refused_marked_and_kept(bscene, bclients, query, field, text, hit):
+    text, hit = (s.replace("{number}", bscene.numbers["open"]) for s in (text, hit))
+    resp = bclients["JC"].post(escalate_url(bscene), data=CLEAN | {field: text})
+    page = body(resp)
+    assert resp.status_code == 422
+    assert re.search(rf'<mark class="guard-hit" title="[^"]+">{re.escape(hit)}</mark>', page)
+    assert "personenbezogene Daten" in page or "entfernen" in page
+    for name in ("title", "description", "proposed_solution"):  # every input is still there
+        assert str(escape((CLEAN | {field: text})[name])) in page
+    assert re.search(r'<input checked[^>]*name="rechtskreise"[^>]*value="AufenthG"', page)
+    assert re.search(r'<option selected value="rechtslage">', page)
+    assert count_escalations(query) == 0
+
+
+def test_empty_title_is_refused_and_nothing_saved(bscene, bclients, query):
+    resp = bclients["JC"].post(escalate_url(bscene), data=CLEAN | {"title": "  "})
+    assert resp.status_code == 422 and "Bitte geben Sie einen Titel an." in body(resp)
+    assert CLEAN["description"] in body(resp)
+    assert count_escalations(query) == 0
+
+
+def test_escalation_from_a_general_item_links_no_case(bscene, bclients, query):
+    resp = bclients["ABH"].post(escalate_url(bscene, "general"), data=CLEAN)
+    assert resp.status_code == 302
+    (saved,) = query(lambda: db.session.scalars(select(Escalation)).all(), commit=False)
+    assert saved.case_count == 0
+
+
+# -- who learns which case ----------------------------------------------------------------------------------------
+
+
+def test_linked_case_number_only_for_the_cases_teams(bscene, bclients):
+    escalation_id = raise_item(bscene, bclients)
+    number = bscene.numbers["open"]
+    for name in ("JC", "AA", "KI"):  # consent for JC and AA; the KI leads the case
+        page = body(bclients[name].get(f"/lenkungsgruppe/themen/{escalation_id}"))
+        assert "Ihre verknüpften Fälle" in page and number in page, name
+    for name in ("ABH", "JA", "LG-KI", "LG-JC", "LG-AA", "LG-ABH", "LG-JA"):
+        client = bclients[name]
+        for url in (f"/lenkungsgruppe/themen/{escalation_id}", "/lenkungsgruppe/themen", "/"):
+            page = body(client.get(url))
+            assert number not in page and "Haddad" not in page and "Amal" not in page, (name, url)
+        assert "betroffene Fälle: 1" in body(client.get(f"/lenkungsgruppe/themen/{escalation_id}"))
+
+
+def test_betrifft_uns_auch_from_the_other_conference_raises_the_case_count(bscene, bclients, query):
+    escalation_id = raise_item(bscene, bclients)
+    conference_page = body(bclients["JC"].get(f"/konferenzen/{bscene.other_conference}"))
+    assert "Betrifft uns auch" in conference_page and f'value="{escalation_id}"' in conference_page
+    resp = bclients["JC"].post(
+        f"/lenkungsgruppe/themen/{escalation_id}/betrifft-uns-auch", data={"item_id": bscene.items["other"]}
+    )
+    assert resp.status_code == 302
+    assert escalation(query, escalation_id).case_count == 2
+    # the same from the list on the conference page: the AA adds the case only it may see
+    resp = bclients["AA"].post(
+        "/lenkungsgruppe/themen/betrifft-uns-auch",
+        data={"escalation": escalation_id, "item_id": bscene.items["closed"]},
+    )
+    assert resp.status_code == 302
+    assert escalation(query, escalation_id).case_count == 3
+    jc_page = body(bclients["JC"].get(f"/lenkungsgruppe/themen/{escalation_id}"))
+    assert bscene.numbers["other"] in jc_page and bscene.numbers["closed"] not in jc_page
+    assert "betroffene Fälle: 3" in jc_page
+    again = bclients["JC"].post(
+        f"/lenkungsgruppe/themen/{escalation_id}/betrifft-uns-auch", data={"item_id": bscene.items["other"]}
+    )
+    assert again.status_code == 422 and "schon verknüpft" in body(again)
+    assert escalation(query, escalation_id).case_count == 3
+
+
+# -- steering forms ---------------------------------------------------------------------------------------------
+
+
+def test_triage_by_a_case_worker_is_forbidden(bscene, bclients, query):
+    escalation_id = raise_item(bscene, bclients)
+    version = version_of(query, escalation_id)
+    resp = bclients["JC"].post(
+        f"/lenkungsgruppe/themen/{escalation_id}/sichten",
+        data={"priority": 1, "category": "rechtslage", "version": version},
+    )
+    assert resp.status_code == 403
+    assert escalation(query, escalation_id).priority is None
+    assert "Sichten" not in body(bclients["JC"].get(f"/lenkungsgruppe/themen/{escalation_id}"))
+
+
+def test_skipping_states_is_a_conflict_with_a_message(bscene, bclients, query):
+    escalation_id = raise_item(bscene, bclients)
+    version = version_of(query, escalation_id)
+    resp = bclients["LG-KI"].post(
+        f"/lenkungsgruppe/themen/{escalation_id}/status",
+        data={"to_state": "umsetzung", "reason": "schnell", "version": version},
+    )
+    assert resp.status_code == 409
+    assert "geht es nicht direkt" in body(resp)
+    after = escalation(query, escalation_id)
+    assert after.state == "eingereicht" and after.version == version  # the refused step left no trace
+
+
+def test_stale_version_is_a_conflict_and_changes_nothing(bscene, bclients, query):
+    escalation_id = raise_item(bscene, bclients)
+    seen = version_of(query, escalation_id)
+    first = bclients["LG-JC"].post(
+        f"/lenkungsgruppe/themen/{escalation_id}/sichten",
+        data={"priority": 2, "category": "rechtslage", "version": seen},
+    )
+    assert first.status_code == 302
+    stale = bclients["LG-KI"].post(
+        f"/lenkungsgruppe/themen/{escalation_id}/sichten",
+        data={"priority": 1, "category": "wartezeiten", "version": seen},
+    )
+    page = body(stale)
+    assert stale.status_code == 409 and "inzwischen" in page
+    assert re.search(r'<option value="wartezeiten" selected>', page)  # the input is kept
+    after = escalation(query, escalation_id)
+    assert (after.priority, after.category, after.version) == (2, "rechtslage", seen + 1)
+    text = bclients["LG-KI"].post(
+        f"/lenkungsgruppe/themen/{escalation_id}/bearbeiten",
+        data=CLEAN | {"title": "Neuer Titel der Lenkungsgruppe", "version": seen},
+    )
+    assert text.status_code == 409 and "Neuer Titel der Lenkungsgruppe" in body(text)
+    assert escalation(query, escalation_id).title == CLEAN["title"]
+
+
+def test_merge_into_itself_is_refused(bscene, bclients, query):
+    escalation_id = raise_item(bscene, bclients)
+    version = version_of(query, escalation_id)
+    resp = bclients["LG-KI"].post(
+        f"/lenkungsgruppe/themen/{escalation_id}/zusammenfuehren",
+        data={"into": escalation_id, "reason": "Duplikat", "version": version},
+    )
+    assert resp.status_code == 422 and "nicht mit sich selbst" in body(resp)
+    assert escalation(query, escalation_id).state == "eingereicht"
+
+
+def test_merge_carries_the_cases_over(bscene, bclients, query):
+    first = raise_item(bscene, bclients)
+    second = raise_item(bscene, bclients, title="Kein Kurs mit Duldung")
+    resp = bclients["LG-KI"].post(
+        f"/lenkungsgruppe/themen/{second}/zusammenfuehren",
+        data={"into": first, "reason": "Doppelmeldung", "version": version_of(query, second)},
+    )
+    assert resp.status_code == 302
+    assert escalation(query, second).state == "zusammengefuehrt"
+    assert escalation(query, first).case_count == 1  # the same case twice counts once
+
+
+def _recommended(bscene, bclients, query) -> tuple[int, dict[str, int]]:
+    escalation_id = raise_item(bscene, bclients)
+
+    def run():
+        chair = user(bscene.steering["KI"])
+        e = service.triage(chair, escalation_id, None, 1)
+        service.transition(chair, e.id, "tagesordnung", None)
+        rec = service.adopt(chair, e.id, None, "Zulassungen beantragen.", utcnow().date() + timedelta(days=30))
+        return {i.agency.code: i.id for i in rec.implementations}
+
+    return escalation_id, query(run)
+
+
+def test_implementation_is_reported_by_that_agencys_steering_member_only(bscene, bclients, query):
+    escalation_id, impls = _recommended(bscene, bclients, query)
+    page = body(bclients["LG-ABH"].get(f"/lenkungsgruppe/themen/{escalation_id}"))
+    assert f"/lenkungsgruppe/umsetzung/{impls['ABH']}" in page
+    assert f"/lenkungsgruppe/umsetzung/{impls['JC']}" not in page
+    data = {"status": "umgesetzt", "reason": "", "version": 1}
+    assert bclients["LG-JC"].post(f"/lenkungsgruppe/umsetzung/{impls['ABH']}", data=data).status_code == 403
+    assert bclients["ABH"].post(f"/lenkungsgruppe/umsetzung/{impls['ABH']}", data=data).status_code == 403
+    status = query(lambda: db.session.get(Implementation, impls["ABH"]).status, commit=False)
+    assert status == "offen"
+    no_reason = bclients["LG-ABH"].post(
+        f"/lenkungsgruppe/umsetzung/{impls['ABH']}", data={"status": "nicht_umsetzbar", "reason": "", "version": 1}
+    )
+    assert no_reason.status_code == 422 and "begründen" in body(no_reason)
+    assert bclients["LG-ABH"].post(f"/lenkungsgruppe/umsetzung/{impls['ABH']}", data=data).status_code == 302
+    assert escalation(query, escalation_id).state == "umsetzung"
+    stale = bclients["LG-ABH"].post(f"/lenkungsgruppe/umsetzung/{impls['ABH']}", data=data)
+    assert stale.status_code == 409
+
+
+def test_overdue_implementation_is_highlighted(bscene, bclients, query):
+    escalation_id, _impls = _recommended(bscene, bclients, query)
+
+    def overdue():
+        service.recommendation_of(escalation_id).due_date = utcnow().date() - timedelta(days=1)
+
+    query(overdue)
+    page = body(bclients["JC"].get(f"/lenkungsgruppe/themen/{escalation_id}"))
+    assert page.count("(überfällig)") == 5 and 'class="warn"' in page
+
+
+def test_adopting_a_recommendation_through_the_form(bscene, bclients, query):
+    escalation_id = raise_item(bscene, bclients)
+    client = bclients["LG-KI"]
+    url = f"/lenkungsgruppe/themen/{escalation_id}"
+    assert (
+        client.post(f"{url}/sichten", data={"priority": 1, "category": "rechtslage", "version": 1}).status_code == 302
+    )
+    early = client.post(f"{url}/empfehlung", data={"text": "Zulassungen beantragen.", "version": 2})
+    assert early.status_code == 409  # not yet on the agenda
+    assert client.post(f"{url}/status", data={"to_state": "tagesordnung", "version": 2}).status_code == 302
+    agencies = query(lambda: [a.id for a in service.member_agencies() if a.code in ("JC", "ABH")], commit=False)
+    resp = client.post(
+        f"{url}/empfehlung",
+        data={"text": "Zulassungen beantragen.", "due_date": "2999-01-01", "agencies": agencies, "version": 3},
+    )
+    assert resp.status_code == 302
+    assert escalation(query, escalation_id).state == "empfehlung"
+    page = body(client.get(url))
+    assert "Umsetzung je Behörde" in page and "01.01.2999" in page
+
+
+# -- working groups ------------------------------------------------------------------------------------------------
+
+
+def test_working_group_is_set_up_reports_and_takes_items(bscene, bclients, query):
+    member, lead = bscene.ids[bscene.users["AA"]], bscene.ids[bscene.steering["ABH"]]
+    resp = bclients["LG-KI"].post(
+        "/lenkungsgruppe/arbeitsgruppen/neu",
+        data={"name": "AG Wohnsitzauflage", "mandate": "Eilverfahren abstimmen", "lead": lead, "members": [member]},
+    )
+    assert resp.status_code == 302
+    group_id = int(resp.headers["Location"].rsplit("/", 1)[1])
+    page = body(bclients["JC"].get(f"/lenkungsgruppe/arbeitsgruppen/{group_id}"))
+    assert "AG Wohnsitzauflage" in page and "Agentur für Arbeit" in page and "Ausländerbehörde" in page
+    report = f"/lenkungsgruppe/arbeitsgruppen/{group_id}/bericht"
+    assert bclients["JC"].post(report, data={"text": "Erstes Treffen."}).status_code == 403
+    leak = bclients["AA"].post(report, data={"text": "Bitte an a.h@example.org schreiben."})
+    assert leak.status_code == 422 and '<mark class="guard-hit"' in body(leak) and "Bitte an" in body(leak)
+    assert bclients["AA"].post(report, data={"text": "Erstes Treffen; Entwurf liegt vor."}).status_code == 302
+    assert "Entwurf liegt vor" in body(bclients["ABH"].get(f"/lenkungsgruppe/arbeitsgruppen/{group_id}"))
+
+    escalation_id = raise_item(bscene, bclients)
+    client = bclients["LG-KI"]
+    url = f"/lenkungsgruppe/themen/{escalation_id}"
+    client.post(f"{url}/sichten", data={"priority": 1, "category": "rechtslage", "version": 1})
+    client.post(f"{url}/status", data={"to_state": "tagesordnung", "version": 2})
+    no_group = client.post(f"{url}/status", data={"to_state": "arbeitsgruppe", "version": 3})
+    assert no_group.status_code == 422 and "aktive Arbeitsgruppe" in body(no_group)
+    ok = client.post(f"{url}/status", data={"to_state": "arbeitsgruppe", "working_group": group_id, "version": 3})
+    assert ok.status_code == 302
+    assert escalation(query, escalation_id).working_group_id == group_id
+    assert escalation_id and CLEAN["title"] in body(client.get(f"/lenkungsgruppe/arbeitsgruppen/{group_id}"))
+    closed = client.post(f"/lenkungsgruppe/arbeitsgruppen/{group_id}/status", data={"status": "abgeschlossen"})
+    assert closed.status_code == 302
+    assert (
+        bclients["JC"].post(f"/lenkungsgruppe/arbeitsgruppen/{group_id}/status", data={"status": "aktiv"}).status_code
+        == 403
+    )
+
+
+# -- steering meetings -------------------------------------------------------------------------------------------
+
+
+def test_steering_meeting_takes_proposed_items_and_decides(bscene, bclients, query):
+    escalation_id = raise_item(bscene, bclients)
+    chair = bclients["LG-KI"]
+    chair.post(
+        f"/lenkungsgruppe/themen/{escalation_id}/sichten", data={"priority": 1, "category": "rechtslage", "version": 1}
+    )
+    meeting = f"/konferenzen/{bscene.steering_meeting}"
+    page = body(chair.get(meeting))
+    assert f'name="escalation" value="{escalation_id}"' in page
+    assert "Vorschlag für die Tagesordnung" not in body(bclients["LG-JC"].get(meeting))  # the moderator's section
+    resp = chair.post(f"{meeting}/themen", data={"escalation": [escalation_id], "time_box": 20})
+    assert resp.status_code == 302
+    assert escalation(query, escalation_id).state == "tagesordnung"
+    page = body(bclients["LG-JC"].get(meeting))
+    item_id = int(re.search(rf"{meeting}/top/(\d+)/beschluss", page).group(1))
+    assert f"/lenkungsgruppe/themen/{escalation_id}" in page and bscene.numbers["open"] not in page
+    stale = bclients["LG-JC"].post(
+        f"{meeting}/top/{item_id}/beschluss",
+        data={"outcome": "abgelehnt", "text": "Nicht zuständig, sagt die Runde.", "version": 1},
+    )
+    page = body(stale)
+    assert stale.status_code == 409 and "inzwischen" in page
+    assert "Nicht zuständig, sagt die Runde.</textarea>" in page and '<option value="abgelehnt" selected>' in page
+    assert escalation(query, escalation_id).state == "tagesordnung"
+    decided = bclients["LG-JC"].post(
+        f"{meeting}/top/{item_id}/beschluss",
+        data={
+            "outcome": "empfehlung",
+            "text": "Zulassungen gebündelt beantragen.",
+            "version": version_of(query, escalation_id),
+        },
+    )
+    assert decided.status_code == 302
+    after = escalation(query, escalation_id)
+    assert after.state == "empfehlung"
+    records = body(bclients["LG-JC"].get(f"{meeting}/protokoll/ergebnisse"))
+    assert "Zulassungen gebündelt beantragen." in records and "Nicht zuständig" not in records
+    assert (
+        bclients["JC"]
+        .post(f"{meeting}/top/{item_id}/beschluss", data={"outcome": "abgelehnt", "text": "x", "version": 5})
+        .status_code
+        == 403
+    )
+    assert chair.post(f"/konferenzen/{bscene.conference}/themen", data={"escalation": [escalation_id]}).status_code in (
+        403,
+        404,
+    )
+
+
+# -- dashboard and list ------------------------------------------------------------------------------------------
+
+
+def test_dashboard_shows_my_escalations_with_their_state(bscene, bclients, query):
+    escalation_id = raise_item(bscene, bclients)
+    reference = escalation(query, escalation_id).reference
+    page = body(bclients["JC"].get("/"))
+    assert "Meine Strukturprobleme" in page and reference in page and "eingereicht" in page
+    assert reference not in body(bclients["AA"].get("/"))
+    bclients["AA"].post(
+        f"/lenkungsgruppe/themen/{escalation_id}/betrifft-uns-auch", data={"item_id": bscene.items["closed"]}
+    )
+    assert reference in body(bclients["AA"].get("/"))
+
+
+def test_list_filters_sorts_and_pages(bscene, bclients, query):
+    first = raise_item(bscene, bclients)
+    raise_item(bscene, bclients, title="Wartezeiten bei der Ausländerbehörde", category="wartezeiten", agencies=["ABH"])
+    client = bclients["AA"]
+    only_jc = body(client.get("/lenkungsgruppe/themen?behoerde=JC"))
+    assert CLEAN["title"] in only_jc and "Wartezeiten bei der" not in only_jc
+    waits = body(client.get("/lenkungsgruppe/themen?kategorie=wartezeiten&sortierung=faelle&offen=1"))
+    assert "Wartezeiten bei der" in waits and CLEAN["title"] not in waits
+    odd = client.get("/lenkungsgruppe/themen?kategorie=quatsch&status=x&behoerde=%25&sortierung=y&seite=-3")
+    page = body(odd)
+    assert odd.status_code == 200
+    assert "Unbekannte Kategorie" in page and "Unbekannter Status" in page and "Unbekannte Behörde" in page
+    assert "Ungültige Seitenzahl" in page and CLEAN["title"] in page
+    assert "Keine Einträge" in body(client.get("/lenkungsgruppe/themen?status=umgesetzt"))
+    assert f'/lenkungsgruppe/themen/{first}"' in body(client.get("/lenkungsgruppe/themen?seite=1"))
+
+
+def test_list_issues_a_constant_number_of_queries(app, bscene, bclients, query):
+    def grow(n: int, start: int):
+        jc = user(bscene.users["JC"])
+        for i in range(start, start + n):
+            e = service.escalate(
+                jc,
+                service.EscalationInput(title=f"Thema {i}", description="Beschreibung", category="ressourcen"),
+                bscene.general_item,
+            )
+            if i % 2:
+                service.triage(user(bscene.steering["KI"]), e.id, None, 1 + i % 3)
+
+    url = "/lenkungsgruppe/themen?sortierung=faelle"
+    query(grow, 3, 0)
+    bclients["AA"].get(url)
+    with counting(app) as small:
+        assert bclients["AA"].get(url).status_code == 200
+    query(grow, 45, 3)
+    with counting(app) as large:
+        assert bclients["AA"].get(url).status_code == 200
+    assert len(large) == len(small)
