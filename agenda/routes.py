@@ -26,9 +26,15 @@ def _people() -> list[User]:
     ).all()
 
 
+def _person_label(user: User) -> str:
+    if user.role == "steering":
+        return f"Lenkungsgruppe {user.agency.code} – {user.display_name} (nur Lenkungsgruppe-Sitzungen)"
+    return f"{user.agency.code} – {user.display_name}"
+
+
 def _conference_form(**kwargs) -> ConferenceForm:
     form = ConferenceForm(**kwargs)
-    form.participants.choices = [(u.id, f"{u.agency.code} – {u.display_name}") for u in _people()]
+    form.participants.choices = [(u.id, _person_label(u)) for u in _people()]
     return form
 
 

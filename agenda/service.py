@@ -127,7 +127,7 @@ def _check_input(data: ConferenceInput, *, new: bool, case_ids=()) -> None:
         raise InvalidInput(errors={"video_link": "Der Videolink muss mit https:// beginnen."})
 
 
-def _active_users(user_ids) -> list[User]:
+def _active_users(user_ids, kind: str) -> list[User]:
     ids = {int(i) for i in user_ids}
     users = db.session.scalars(select(User).where(User.id.in_(ids))).all() if ids else []
     found = {u.id for u in users}
@@ -137,6 +137,14 @@ def _active_users(user_ids) -> list[User]:
     if inactive:
         raise InvalidInput(
             errors={"participants": "Deaktiviertes Konto kann nicht eingeladen werden: " + ", ".join(inactive)}
+        )
+    steering = [u.display_name for u in users if u.role == "steering"]
+    if steering and kind != "lenkungsgruppe":
+        raise InvalidInput(
+            errors={
+                "participants": "Mitglieder der Lenkungsgruppe nehmen nur an Lenkungsgruppe-Sitzungen teil: "
+                + ", ".join(steering)
+            }
         )
     return list(users)
 
@@ -158,8 +166,8 @@ def create_conference(actor: User, data: ConferenceInput, participant_ids=()) ->
         video_link=data.video_link.strip(),
         moderator_id=actor.id,
     )
+    users = _active_users(set(participant_ids) | {actor.id}, data.kind)  # before anything is added
     db.session.add(conference)
-    users = _active_users(set(participant_ids) | {actor.id})
     conference.participants = [Participant(user_id=u.id) for u in users]
     db.session.flush()
     audit.record("conference.create", actor=actor, detail={"conference": conference.id})
@@ -170,6 +178,11 @@ def update_conference(actor: User, conference_id: int, data: ConferenceInput) ->
     """Change title, time or place; invited people get an update with the same UID and a higher SEQUENCE."""
     conference = load_moderated(actor, conference_id)
     _check_input(data, new=data.start != conference.start, case_ids=[i.case_id for i in conference.items if i.case_id])
+    if (conference.kind == "lenkungsgruppe") != (data.kind == "lenkungsgruppe"):
+        # A steering meeting holds no case data, a case conference no backlog items: the kind stays on its side.
+        raise InvalidInput(
+            errors={"kind": "Eine Lenkungsgruppe-Sitzung und eine Fallkonferenz tauschen die Art nicht."}
+        )
     conference.title, conference.kind = data.title.strip(), data.kind
     conference.start, conference.end = data.start, data.end
     conference.location, conference.video_link = data.location.strip(), data.video_link.strip()
@@ -222,7 +235,7 @@ def add_participants(actor: User, conference_id: int, user_ids) -> list[str]:
     """Invite more people; returns overlap warnings the moderator may read."""
     conference = load_moderated(actor, conference_id)
     present = {p.user_id for p in conference.participants}
-    users = [u for u in _active_users(user_ids) if u.id not in present]
+    users = [u for u in _active_users(user_ids, conference.kind) if u.id not in present]
     for user in users:
         conference.participants.append(Participant(user_id=user.id))
     db.session.flush()
@@ -300,7 +313,7 @@ def respond(actor: User, conference_id: int, response: str, substitute_id: int |
             raise InvalidInput(
                 errors={"substitute": "Die Vertretung muss eine Kollegin/ein Kollege Ihrer Stelle sein."}
             )
-        _active_users([substitute.id])
+        _active_users([substitute.id], conference.kind)
         if any(p.user_id == substitute.id for p in conference.participants):
             raise InvalidInput(errors={"substitute": "Diese Person nimmt bereits teil."})
         conference.participants.append(Participant(user_id=substitute.id, substitute_for_id=actor.id))

@@ -164,3 +164,22 @@ def test_answering_a_poll_with_unknown_slots_or_answers(scene, clients, planned,
     )
     assert clients["JC"].post(f"/konferenzen/{planned}/umfrage/antwort", data={"slot-999999": "ja"}).status_code == 422
     assert clients["KI"].post(f"/konferenzen/{planned}/umfrage/999999/festlegen").status_code == 404
+
+
+def test_steering_members_are_not_invited_to_case_conferences(scene, clients, query):
+    from tests.factories import make_user
+
+    steering_id = query(lambda: make_user("JC", "steering").id)
+    before = _count(query, Conference)
+    resp = clients["KI"].post("/konferenzen/neu", data=conference_form(scene) | {"participants": [str(steering_id)]})
+    body = resp.get_data(as_text=True)
+    assert resp.status_code == 422 and "nur an Lenkungsgruppe-Sitzungen" in body
+    assert _count(query, Conference) == before
+    steering_meeting = conference_form(scene, kind="lenkungsgruppe") | {"participants": [str(steering_id)]}
+    assert clients["KI"].post("/konferenzen/neu", data=steering_meeting).status_code == 302
+
+
+def test_a_case_conference_does_not_become_a_steering_meeting(scene, clients, planned, query):
+    resp = clients["KI"].post(f"/konferenzen/{planned}/bearbeiten", data=conference_form(scene, kind="lenkungsgruppe"))
+    assert resp.status_code == 422 and "tauschen die Art nicht" in resp.get_data(as_text=True)
+    assert query(lambda: db.session.get(Conference, planned).kind, commit=False) == "fallkonferenz"
