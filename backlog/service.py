@@ -541,20 +541,23 @@ def transition(
         raise InvalidInput("Zum Zusammenführen wählen Sie den Eintrag, in den dieser aufgeht.")
     if to_state == "empfehlung":
         raise InvalidInput("Eine Empfehlung wird mit ihrem Text beschlossen (Formular „Empfehlung beschließen“).")
+    group = None
     if to_state == "arbeitsgruppe":
         group = db.session.get(WorkingGroup, working_group_id or 0)
         if group is None or group.status != "aktiv":
             raise InvalidInput(errors={"working_group": "Bitte eine aktive Arbeitsgruppe wählen."})
-        escalation.working_group_id = group.id
     if to_state == "umgesetzt" and not _all_implemented(escalation.id):
         raise InvalidTransition("Umgesetzt ist ein Eintrag, wenn jede Behörde ihre Umsetzung gemeldet hat.")
+    reason = _check_move(escalation, to_state, actor, reason)  # refused steps write nothing
     _bump(escalation, version)
+    if group is not None:
+        escalation.working_group_id = group.id
     _move(escalation, to_state, actor, reason)
     return escalation
 
 
-def _move(escalation: Escalation, to_state: str, actor: User | None, reason: str = "") -> None:
-    """Record one step: who, when, why; notify the submitters (title and state only, never cases)."""
+def _check_move(escalation: Escalation, to_state: str, actor: User | None, reason: str = "") -> str:
+    """Refuse a step before anything is written; returns the cleaned reason."""
     if to_state not in STATES:
         raise InvalidInput("Unbekannter Status.")
     if to_state not in transitions_from(escalation.state):
@@ -570,6 +573,12 @@ def _move(escalation: Escalation, to_state: str, actor: User | None, reason: str
         raise InvalidInput(errors={"reason": "Höchstens 5.000 Zeichen."})
     if reason:
         _guarded(actor, {"reason": reason})  # reasons are mailed to the submitters
+    return reason
+
+
+def _move(escalation: Escalation, to_state: str, actor: User | None, reason: str = "") -> None:
+    """Record one step: who, when, why; notify the submitters (title and state only, never cases)."""
+    reason = _check_move(escalation, to_state, actor, reason)
     at = now()
     previous = escalation.state
     escalation.state = to_state
@@ -633,6 +642,7 @@ def merge(actor: User, escalation_id: int, into_id: int | None, version: int | N
         raise InvalidInput(errors={"merge_into": "Dieser Eintrag ist selbst schon zusammengeführt."})
     if "zusammengefuehrt" not in transitions_from(source.state):
         raise InvalidTransition(f"Der Eintrag ist {STATES[source.state]}; er wird nicht mehr verändert.")
+    reason = _check_move(source, "zusammengefuehrt", actor, reason or f"zusammengeführt mit {target.reference}")
     _bump(source, version)
     target_cases = set(
         db.session.scalars(select(EscalationCase.case_id).where(EscalationCase.escalation_id == target.id))
@@ -648,7 +658,7 @@ def merge(actor: User, escalation_id: int, into_id: int | None, version: int | N
             db.session.add(Supporter(escalation_id=target.id, user_id=supporter.user_id, joined_at=supporter.joined_at))
     db.session.flush()
     source.merged_into_id = target.id
-    _move(source, "zusammengefuehrt", actor, reason or f"zusammengeführt mit {target.reference}")
+    _move(source, "zusammengefuehrt", actor, reason)
     for item in (source, target):
         item.case_count = db.session.scalar(
             select(func.count()).select_from(EscalationCase).where(EscalationCase.escalation_id == item.id)

@@ -196,45 +196,56 @@ def _ages(at: datetime) -> list[tuple[str, int]]:
 
 
 def _durations() -> tuple[list[float], list[float]]:
-    """Days from escalation to decision and to implementation, one row per decided item."""
+    """Days from escalation to decision and to implementation, one row per decided item (days computed in SQL)."""
+    to_decision = _day_diff(Escalation.decided_at, Escalation.created_at)
+    to_implementation = _day_diff(Escalation.implemented_at, Escalation.created_at)
     rows = db.session.execute(
-        select(Escalation.created_at, Escalation.decided_at, Escalation.implemented_at).where(
+        select(to_decision, to_implementation).where(
             Escalation.decided_at.is_not(None) | Escalation.implemented_at.is_not(None)
         )
     ).all()
-    decision = [_days(created, decided) for created, decided, _i in rows if decided is not None]
-    implementation = [_days(created, done) for created, _d, done in rows if done is not None]
+    decision = [max(0.0, float(d)) for d, _i in rows if d is not None]
+    implementation = [max(0.0, float(i)) for _d, i in rows if i is not None]
     return decision, implementation
 
 
-def _days(start: datetime, end: datetime) -> float:
-    return max(0.0, (end - start).total_seconds() / 86400)
+def _day_diff(end, start):
+    """Days between two timestamp columns, computed by the database instead of parsing every timestamp here."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return func.extract("epoch", end - start) / 86400.0
+    return func.julianday(end) - func.julianday(start)
 
 
 def _implementations(today: date) -> list[AgencyImplementations]:
     """Implementations per agency: open, in progress, overdue and done, of items still alive."""
     not_done = Implementation.status.not_in(IMPLEMENTATION_DONE)
     overdue = and_(not_done, Recommendation.due_date.is_not(None), Recommendation.due_date < today)
+    # Grouped by the implementations' own agency column (its index gives the order), names looked up after.
     rows = db.session.execute(
         select(
-            Agency.code,
-            Agency.name,
+            Implementation.agency_id,
             func.count(Implementation.id),
             func.coalesce(func.sum(case((not_done, 1), else_=0)), 0),
             func.coalesce(func.sum(case((Implementation.status == "in_arbeit", 1), else_=0)), 0),
             func.coalesce(func.sum(case((overdue, 1), else_=0)), 0),
         )
-        .join(Implementation, Implementation.agency_id == Agency.id)
-        .join(Recommendation, Recommendation.id == Implementation.recommendation_id)
+        .select_from(Recommendation)
         .join(Escalation, Escalation.id == Recommendation.escalation_id)
+        .join(Implementation, Implementation.recommendation_id == Recommendation.id)
         .where(Escalation.state.not_in(ENDED))
-        .group_by(Agency.id, Agency.code, Agency.name)
-        .order_by(Agency.code)
+        .group_by(Implementation.agency_id)
     ).all()
-    return [
-        AgencyImplementations(code, name, total, int(open_), int(busy), int(late), total - int(open_))
-        for code, name, total, open_, busy, late in rows
+    names = {
+        agency_id: (code, name)
+        for agency_id, code, name in db.session.execute(
+            select(Agency.id, Agency.code, Agency.name).where(Agency.id.in_([r[0] for r in rows]))
+        )
+    }
+    out = [
+        AgencyImplementations(*names[agency_id], total, int(open_), int(busy), int(late), total - int(open_))
+        for agency_id, total, open_, busy, late in rows
     ]
+    return sorted(out, key=lambda a: a.code)
 
 
 # -- exports -------------------------------------------------------------------------------------------------

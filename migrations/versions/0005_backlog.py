@@ -2,7 +2,7 @@
 
 Revision ID: 0005_backlog
 Revises: 0004_minutes_records
-Create Date: 2026-11-29 20:43:25.086604
+Create Date: 2026-11-29 21:14:22.797336
 
 """
 from alembic import op
@@ -62,9 +62,10 @@ def upgrade():
     sa.UniqueConstraint('year', 'seq', name=op.f('uq_escalations_year'))
     )
     with op.batch_alter_table('escalations', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_escalations_category'), ['category'], unique=False)
+        batch_op.create_index('ix_escalations_category_state', ['category', 'state', 'case_count'], unique=False)
         batch_op.create_index(batch_op.f('ix_escalations_created_at'), ['created_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_escalations_state'), ['state'], unique=False)
+        batch_op.create_index('ix_escalations_decided', ['decided_at', 'implemented_at', 'created_at'], unique=False)
+        batch_op.create_index('ix_escalations_state_created', ['state', 'created_at'], unique=False)
         batch_op.create_index('ix_escalations_state_priority', ['state', 'priority'], unique=False)
         batch_op.create_index(batch_op.f('ix_escalations_working_group_id'), ['working_group_id'], unique=False)
 
@@ -229,9 +230,10 @@ def downgrade():
     with op.batch_alter_table('escalations', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_escalations_working_group_id'))
         batch_op.drop_index('ix_escalations_state_priority')
-        batch_op.drop_index(batch_op.f('ix_escalations_state'))
+        batch_op.drop_index('ix_escalations_state_created')
+        batch_op.drop_index('ix_escalations_decided')
         batch_op.drop_index(batch_op.f('ix_escalations_created_at'))
-        batch_op.drop_index(batch_op.f('ix_escalations_category'))
+        batch_op.drop_index('ix_escalations_category_state')
 
     op.drop_table('escalations')
     op.drop_table('working_groups')

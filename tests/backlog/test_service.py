@@ -557,3 +557,25 @@ def test_a_state_change_through_implementation_invalidates_open_forms(bscene, qu
     with pytest.raises(Conflict):
         query(lambda: service.transition(_chair(bscene), eid, "abgelehnt", v, reason="Kein Bedarf."))
     assert query(lambda: db.session.get(Escalation, eid).state, commit=False) == "umsetzung"
+
+
+def test_a_refused_merge_moves_no_case_link(bscene, query):
+    """A merge whose reason the guard refuses writes nothing, even if the request commits afterwards."""
+    source, target, version = query(
+        lambda: (lambda a, b: (a.id, b.id, a.version))(_raise(bscene), _raise(bscene, "AA", "other"))
+    )
+
+    def refused():
+        with pytest.raises(service.IdentifyingText):
+            service.merge(_chair(bscene), source, target, version, f"doppelt, siehe {bscene.numbers['open']}")
+
+    query(refused)  # committed like a request that shows the form again
+
+    def state():
+        fresh = db.session.get(Escalation, source)
+        links = db.session.scalar(
+            select(func.count()).select_from(EscalationCase).where(EscalationCase.escalation_id == source)
+        )
+        return fresh.version, fresh.state, links
+
+    assert query(state, commit=False) == (version, "eingereicht", 1)
