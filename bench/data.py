@@ -112,6 +112,7 @@ class Seeded:
     conference_closed_case: str = ""  # a case item of the conference without consent: JC sees "vertraulicher Fall"
     counts: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    backlog_empty: dict = field(default_factory=dict)  # statements of the backlog pages before it was filled
 
 
 class Chain:
@@ -325,7 +326,7 @@ def seed(app: Flask, *, cases: int = 10_000, notes: int = 50_000, events: int = 
         head = db.session.get(AuditHead, 1)
         head.last_id, head.last_hash = chain.last_id, chain.last_hash
         db.session.commit()
-        _advance_sequences()
+        advance_sequences()
         seed_more_workers()
         conferences = seed_conferences(workers["KI"].username, today, avoid={target})
         counts = {
@@ -428,11 +429,11 @@ def seed_conferences(moderator_name: str, today: date, avoid: set) -> dict:
     }
 
 
-def _advance_sequences() -> None:
+def advance_sequences(models=(Case, Note, Consent)) -> None:
     # Rows were inserted with explicit ids; PostgreSQL's sequences must move past them for later inserts.
     if db.engine.dialect.name != "postgresql":
         return
-    for model in (Case, Note, Consent):
+    for model in models:
         sequence = func.pg_get_serial_sequence(model.__tablename__, "id")
         db.session.execute(select(func.setval(sequence, select(func.max(model.id)).scalar_subquery())))
     db.session.commit()

@@ -255,3 +255,22 @@ def profile(app: Flask, username: str, password: str, path: str, requests: int =
         "app_functions_by_cumulative": app_level,
         "by_own_time": by_own,
     }
+
+
+BACKLOG_ROW_RE = re.compile(r"<tr[^>]*>\s*<td[^>]*>\s*(?:<a[^>]*>)?\s*LG-")
+
+
+def count_backlog_queries(app: Flask, username: str, password: str) -> dict:
+    """Count the statements of the backlog list (first page, last page, a filter) and of the Kennzahlen page."""
+    client = logged_in_client(app, username, password)
+    _get(client, "/lenkungsgruppe/themen")  # first request of a fresh client: sessions, caches
+    out = {}
+    for name, path in (
+        ("list_first", "/lenkungsgruppe/themen"),
+        ("list_far", "/lenkungsgruppe/themen?seite=40&sortierung=faelle"),
+        ("list_filtered", "/lenkungsgruppe/themen?status=abgelehnt&behoerde=JC"),
+        ("kennzahlen", "/lenkungsgruppe/kennzahlen"),
+    ):
+        n, sql, body = _count(app, client, path)
+        out[name] = {"statements": n, "rows": len(BACKLOG_ROW_RE.findall(body)), "sql": sql}
+    return out
