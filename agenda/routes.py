@@ -99,10 +99,11 @@ def edit(conference_id: int):
 
 @bp.get("/konferenzen/<int:conference_id>")
 def detail(conference_id: int):
-    return _render_detail(conference_id)
+    return render_detail(conference_id)
 
 
-def _render_detail(conference_id: int, *, item_form=None, errors=None, confirm=None, status=200):
+def render_detail(conference_id: int, *, item_form=None, errors=None, confirm=None, status=200):
+    """The conference page, also with a refused form kept (the backlog's decision form uses it too)."""
     view = items.conference_view(g.user, conference_id)
     if item_form is None:
         item_form = ItemForm(formdata=None)
@@ -201,7 +202,7 @@ def add_item(conference_id: int):
     form = ItemForm()
     form.presenter.choices = [(0, "—")] + [(u.id, u.display_name) for u in _people()]
     if not form.validate():
-        return _render_detail(conference_id, item_form=form, errors=form_errors(form), status=422)
+        return render_detail(conference_id, item_form=form, errors=form_errors(form), status=422)
     data = items.ItemInput(
         title=form.title.data or "",
         kind=form.kind.data,
@@ -213,9 +214,9 @@ def add_item(conference_id: int):
     try:
         items.add_item(g.user, conference_id, data, confirmed=request.form.get("confirm") == "1", version=_version())
     except items.NeedsConfirmation as exc:
-        return _render_detail(conference_id, item_form=form, confirm=exc.agencies, status=409)
+        return render_detail(conference_id, item_form=form, confirm=exc.agencies, status=409)
     except InvalidInput as exc:
-        return _render_detail(conference_id, item_form=form, errors=exc.errors, status=422)
+        return render_detail(conference_id, item_form=form, errors=exc.errors, status=422)
     flash("Der Tagesordnungspunkt wurde hinzugefügt.", "success")
     return redirect(url_for("agenda.detail", conference_id=conference_id, _anchor="tagesordnung"))
 

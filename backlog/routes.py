@@ -8,7 +8,7 @@ from math import ceil
 from flask import flash, g, redirect, render_template, request, url_for
 from markupsafe import Markup
 
-from agenda.routes import _render_detail as render_conference
+from agenda.routes import render_detail as render_conference
 from consent.policy import may_escalate, may_update_implementation, viewer_of
 from fallkonferenz.auth.service import list_agencies
 from fallkonferenz.errors import Conflict, InvalidInput, NotFound
