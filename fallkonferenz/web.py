@@ -92,6 +92,23 @@ def security_headers(response):
     return response
 
 
+def after_commit(hook) -> None:
+    """Run `hook()` once this request's transaction has committed; never when it is rolled back.
+
+    For news about what the request stored (live events to the minutes' rooms): sent before the commit, it
+    could announce something that then fails to be stored.
+    """
+    g.setdefault("after_commit", []).append(hook)
+
+
+def _run_after_commit() -> None:
+    for hook in g.pop("after_commit", None) or ():
+        try:
+            hook()
+        except Exception:  # stored already: a failed notice must not turn the answer into an error
+            current_app.logger.exception("after-commit hook failed")
+
+
 def finish_request(response):
     """Commit once at the boundary, before the answer leaves (error paths rolled back already)."""
     try:
@@ -103,12 +120,14 @@ def finish_request(response):
             503, "Die Datenbank ist gerade nicht erreichbar. Nichts wurde gespeichert; bitte erneut versuchen."
         )
     else:
+        _run_after_commit()
         response = mail.deliver_after(current_app._get_current_object(), response)
     return security_headers(response)
 
 
 def error_response(status: int, message: str, errors: dict | None = None):
     db.session.rollback()
+    g.pop("after_commit", None)  # nothing of this request is stored, so nothing is announced
     if wants_json():
         return jsonify(error=message, errors=errors or {}), status
     return render_template("errors/error.html", status=status, message=message, errors=errors or {}), status

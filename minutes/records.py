@@ -278,6 +278,67 @@ def tasks_for(item_ids) -> dict[int, list[Task]]:
     return out
 
 
+# -- entries: what the minutes page, the results page and the live events show of a decision or task ----------
+
+
+def decision_entry(decision: Decision) -> dict:
+    """A decision as the pages show it and the item's room receives it: its text, nothing of the case."""
+    return {"item": decision.agenda_item_id, "kind": "decision", "id": decision.id, "text": decision.text}
+
+
+def task_entries(tasks) -> list[dict]:
+    """Tasks as the pages show them: description, responsible agency and person, due date, status."""
+    tasks = list(tasks)
+    person_ids = {t.responsible_user_id for t in tasks if t.responsible_user_id}
+    agency_ids = {t.responsible_agency_id for t in tasks}
+    names = (
+        dict(db.session.execute(select(User.id, User.display_name).where(User.id.in_(person_ids))).all())
+        if person_ids
+        else {}
+    )
+    codes = (
+        dict(db.session.execute(select(Agency.id, Agency.code).where(Agency.id.in_(agency_ids))).all())
+        if agency_ids
+        else {}
+    )
+    return [
+        {
+            "item": t.agenda_item_id,
+            "kind": "task",
+            "id": t.id,
+            "text": t.description,
+            "agency": codes.get(t.responsible_agency_id, ""),
+            "person": names.get(t.responsible_user_id),
+            "due": t.due_date.strftime("%d.%m.%Y") if t.due_date else None,
+            "status": t.status,
+            "done": t.status == "erledigt",
+        }
+        for t in tasks
+    ]
+
+
+def task_entry(task: Task) -> dict:
+    return task_entries([task])[0]
+
+
+def decision_entries(item_ids) -> dict[int, list[dict]]:
+    return {i: [decision_entry(d) for d in rows] for i, rows in decisions_for(item_ids).items()}
+
+
+def task_entries_for(item_ids) -> dict[int, list[dict]]:
+    by_item = tasks_for(item_ids)
+    entries = task_entries(t for rows in by_item.values() for t in rows)
+    out: dict[int, list[dict]] = {i: [] for i in by_item}
+    for entry in entries:
+        out[entry["item"]].append(entry)
+    return out
+
+
+def item_entries(item_id: int) -> list[dict]:
+    """One item's decisions and tasks as entries: what a (re)joining minutes page may have missed meanwhile."""
+    return decision_entries([item_id])[item_id] + task_entries_for([item_id])[item_id]
+
+
 def attendance_of(conference_id: int) -> dict[int, str]:
     rows = db.session.scalars(select(Attendance).where(Attendance.conference_id == conference_id))
     return {a.user_id: a.status for a in rows}

@@ -13,7 +13,7 @@ from fallkonferenz.auth.service import list_agencies
 from fallkonferenz.errors import InvalidInput
 from fallkonferenz.web import attachment, is_safe_next
 
-from . import export, records, service
+from . import export, live, records, service
 
 bp = Blueprint("minutes", __name__)
 
@@ -21,9 +21,21 @@ bp = Blueprint("minutes", __name__)
 @bp.get("/konferenzen/<int:conference_id>/protokoll")
 def page(conference_id: int):
     view = agenda_items.conference_view(g.user, conference_id)
-    texts = service.texts_of(item.id for item in view.items if not item.confidential)
+    visible = [item.id for item in view.items if not item.confidential]
+    texts = service.texts_of(visible)
     audit.record("minutes.read", actor=g.user, detail={"conference": conference_id, "items": list(texts)})
-    return render_template("minutes/page.html", view=view, c=view.conference, texts=texts)
+    return render_template(
+        "minutes/page.html",
+        view=view,
+        c=view.conference,
+        texts=texts,
+        closed=service.is_closed(view.conference),
+        decisions=records.decision_entries(visible),
+        tasks=records.task_entries_for(visible),
+        attendance=records.attendance_of(conference_id),
+        agencies=list_agencies(),
+        ATTENDANCE=records.ATTENDANCE,
+    )
 
 
 def _records_url(conference_id: int, anchor: str | None = None) -> str:
@@ -40,8 +52,8 @@ def records_page(conference_id: int):
         view=view,
         c=view.conference,
         closure=records.closure(conference_id),
-        decisions=records.decisions_for(visible),
-        tasks=records.tasks_for(visible),
+        decisions=records.decision_entries(visible),
+        tasks=records.task_entries_for(visible),
         attendance=records.attendance_of(conference_id),
         approvals=records.approvals_of(conference_id),
         addenda=records.addenda_of(conference_id),
@@ -53,18 +65,23 @@ def records_page(conference_id: int):
 
 @bp.post("/konferenzen/<int:conference_id>/protokoll/anwesenheit")
 def attendance(conference_id: int):
+    stored = 0
     for key, status in request.form.items():
-        if key.startswith("user-") and key[5:].isdigit():
+        if key.startswith("user-") and key[5:].isdigit() and status:  # "—": not recorded (yet)
             records.set_attendance(g.user, conference_id, int(key[5:]), status)
+            stored += 1
+    if stored:
+        live.attendance_stored(conference_id)
     flash("Die Anwesenheit wurde gespeichert.", "success")
     return redirect(_records_url(conference_id, "anwesenheit"))
 
 
 @bp.post("/protokoll/top/<int:item_id>/beschluss")
 def decision(item_id: int):
-    item = records.add_decision(g.user, item_id, request.form.get("text", ""))
+    decision = records.add_decision(g.user, item_id, request.form.get("text", ""))
+    live.record_stored(records.decision_entry(decision))
     flash("Der Beschluss wurde festgehalten.", "success")
-    return redirect(_records_url(records.conference_of(item.agenda_item_id), f"top-{item_id}"))
+    return _back_to(item_id)
 
 
 @bp.post("/protokoll/top/<int:item_id>/aufgabe")
@@ -75,7 +92,7 @@ def task(item_id: int):
     except ValueError:
         raise InvalidInput(errors={"due": "Bitte ein gültiges Datum angeben (TT.MM.JJJJ)."}) from None
     user = request.form.get("user", "")
-    records.add_task(
+    added = records.add_task(
         g.user,
         item_id,
         request.form.get("text", ""),
@@ -83,13 +100,23 @@ def task(item_id: int):
         int(user) if user.isdigit() else None,
         due_date,
     )
+    live.record_stored(records.task_entry(added))
     flash("Die Aufgabe wurde festgehalten.", "success")
+    return _back_to(item_id)
+
+
+def _back_to(item_id: int):
+    """Back to the page the form was on (the minutes or the results), else to the item on the results page."""
+    target = request.form.get("next", "")
+    if is_safe_next(target):
+        return redirect(target)
     return redirect(_records_url(records.conference_of(item_id), f"top-{item_id}"))
 
 
 @bp.post("/aufgaben/<int:task_id>/erledigt")
 def task_done(task_id: int):
-    records.complete_task(g.user, task_id)
+    done = records.complete_task(g.user, task_id)
+    live.record_stored(records.task_entry(done))
     flash("Die Aufgabe ist erledigt.", "success")
     target = request.form.get("next", "")
     return redirect(target if is_safe_next(target) else url_for("main.dashboard"))

@@ -18,7 +18,7 @@ from fallkonferenz.errors import DomainError
 from fallkonferenz.extensions import db, socketio
 from fallkonferenz.models import User, UserSession
 
-from . import service
+from . import records, service
 
 NAMESPACE = "/minutes"
 SWEEP_SECONDS = 0.4
@@ -132,7 +132,9 @@ class MinutesNamespace(Namespace):
         join_room(service.room_for(place.item))
         with self.lock:
             self.joined.setdefault(request.sid, set()).add(place.item.id)
-        return {"ok": True, "item": place.item.id, "update": diff, "sv": server_state}
+        # The item's decisions and tasks come along: a page that was offline catches up on what it missed.
+        entries = records.item_entries(place.item.id)
+        return {"ok": True, "item": place.item.id, "update": diff, "sv": server_state, "records": entries}
 
     @boundary
     def on_leave(self, data):

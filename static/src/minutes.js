@@ -1,9 +1,12 @@
 // Live minutes (Protokoll): one Yjs document and one CodeMirror editor per agenda item, kept in sync over the
 // Socket.IO namespace /minutes. Without this script the page still shows every item's text (the <pre> fallback).
 //
-// Protocol (see minutes/sockets.py): "join" {item, sv} → {ok, item, update, sv}; "update" {item, id, update} →
-// {ok, id} once the server has committed it; "awareness" {item, state} is relayed to the others in the item;
-// the server sends "update" {item, id, update}, "awareness" {item, state} and "evicted" {item, reason}.
+// Protocol (see minutes/sockets.py): "join" {item, sv} → {ok, item, update, sv, records}; "update" {item, id,
+// update} → {ok, id} once the server has committed it; "awareness" {item, state} is relayed to the others in the
+// item; the server sends "update" {item, id, update}, "awareness" {item, state} and "evicted" {item, reason}.
+// Once a decision or task has been stored (a normal form post, from this page or the results page), the item's
+// room gets "record" {item, kind: "decision"|"task", id, text, …}; a change of attendance reaches every item room
+// as "attendance" {conference, attendance: [{user, status}]}. Both are shown with textContent only.
 
 import { defaultKeymap } from "@codemirror/commands";
 import { Compartment, EditorState } from "@codemirror/state";
@@ -34,6 +37,24 @@ const TEXT = {
   reload: "Bitte laden Sie die Seite neu.",
   refused: "Keine Verbindung zum Protokoll.",
 };
+const FRESH_MS = 4000; // how long a record that just came in stays highlighted
+const ATTENDANCE = { anwesend: "anwesend", entschuldigt: "entschuldigt", abwesend: "abwesend" };
+
+/** A task's line as the page renders it: "what – who, person, bis date (status)" and, apart, its status. */
+function taskItem(entry) {
+  const li = document.createElement("li");
+  li.dataset.entry = String(entry.id);
+  const line = document.createElement("span");
+  let who = String(entry.agency || "");
+  if (entry.person) who += `, ${entry.person}`;
+  if (entry.due) who += `, bis ${entry.due}`;
+  const status = document.createElement("span");
+  status.dataset.status = "";
+  status.textContent = String(entry.status || "offen");
+  line.append(`${entry.text} – ${who} (`, status, ")");
+  li.append(line);
+  return li;
+}
 
 function bytes(value) {
   return value instanceof Uint8Array ? value : new Uint8Array(value);
@@ -75,6 +96,7 @@ class MinutesItem {
     this.label = host.dataset.label || `Protokolltext zu Tagesordnungspunkt ${this.id}`;
     this.itemName = this.label.replace(/^Protokolltext zu /, "");
     this.presence = document.querySelector(`[data-presence="${this.id}"]`);
+    this.records = document.querySelector(`[data-records="${this.id}"]`);
     this.evictedBox = document.querySelector(`[data-evicted="${this.id}"]`);
     this.doc = new Y.Doc();
     this.text = this.doc.getText("text");
@@ -146,6 +168,8 @@ class MinutesItem {
     Y.applyUpdate(this.doc, update, REMOTE);
     this.joined = true;
     this.mount();
+    // The item's decisions and tasks: whatever came while this page was offline is added now.
+    for (const entry of Array.isArray(ack.records) ? ack.records : []) this.record(entry);
     const missing = Y.encodeStateAsUpdate(this.doc, bytes(ack.sv));
     if (serverLacks(missing, update)) this.queue(missing);
     for (const id of this.pending.keys()) this.send(id);
@@ -276,6 +300,47 @@ class MinutesItem {
     if (!this.closed) applyAwarenessUpdate(this.awareness, bytes(state), REMOTE);
   }
 
+  /** A decision or task stored by someone (or a task done): into this item's list at its place, announced. */
+  record(entry) {
+    if (this.closed || !this.records || !entry || !Number.isInteger(entry.id)) return;
+    const kind = entry.kind === "decision" || entry.kind === "task" ? entry.kind : null;
+    const list = kind && this.records.querySelector(`[data-list="${kind}"]`);
+    if (!list) return;
+    let li = [...list.children].find((node) => node.dataset.entry === String(entry.id));
+    let news = "";
+    if (!li) {
+      if (kind === "decision") {
+        li = document.createElement("li");
+        li.dataset.entry = String(entry.id);
+        li.textContent = String(entry.text);
+        news = `Neuer Beschluss zu ${this.itemName}: ${entry.text}`;
+      } else {
+        li = taskItem(entry);
+        news = `Neue Aufgabe zu ${this.itemName}: ${entry.text} (${entry.agency})`;
+      }
+      const next = [...list.children].find((node) => Number(node.dataset.entry) > entry.id);
+      list.insertBefore(li, next || null);
+      list.hidden = false;
+      const none = this.records.querySelector(`[data-none="${kind}"]`);
+      if (none) none.hidden = true;
+    }
+    if (kind === "task" && entry.done && !li.classList.contains("done")) {
+      li.classList.add("done");
+      const status = li.querySelector("[data-status]");
+      if (status) status.textContent = String(entry.status);
+      for (const form of li.querySelectorAll("form[data-done]")) form.remove();
+      news ||= `Aufgabe erledigt (${this.itemName}): ${entry.text}`;
+    }
+    if (!news) return;
+    li.classList.add("fresh");
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      li.classList.remove("fresh");
+    }, FRESH_MS);
+    this.timers.add(timer);
+    this.channel.announce(news, this.id);
+  }
+
   sendAwareness() {
     if (this.closed || !this.joined || !this.channel.online) return;
     const state = encodeAwarenessUpdate(this.awareness, [this.awareness.clientID]);
@@ -309,6 +374,9 @@ class MinutesItem {
       this.presence.hidden = true;
     }
     for (const line of document.querySelectorAll(`[data-case="${this.id}"]`)) line.remove();
+    if (this.records) this.records.remove(); // its decisions and tasks are the item's too
+    this.records = null;
+    this.channel.forget(this.id);
     if (this.evictedBox) {
       this.evictedBox.textContent = reason || TEXT.evicted;
       this.evictedBox.hidden = false;
@@ -329,8 +397,9 @@ class MinutesItem {
 }
 
 class MinutesChannel {
-  constructor(root, status) {
+  constructor(root, status, news) {
     this.status = status;
+    this.news = news;
     this.user = { name: root.dataset.user || "", agency: root.dataset.agency || "", color: safeColor(root.dataset.color) };
     this.items = new Map();
     this.online = false;
@@ -362,6 +431,8 @@ class MinutesChannel {
     this.socket.on("update", (data) => this.item(data)?.remoteUpdate(data.update));
     this.socket.on("awareness", (data) => this.item(data)?.remoteAwareness(data.state));
     this.socket.on("evicted", (data) => this.item(data)?.evict(data.reason));
+    this.socket.on("record", (data) => this.item(data)?.record(data));
+    this.socket.on("attendance", (data) => this.attendance(data));
 
     window.addEventListener("pagehide", () => {
       for (const item of this.items.values()) item.leave();
@@ -395,6 +466,36 @@ class MinutesChannel {
       for (const item of this.items.values()) item.readOnly();
     }
     this.refresh();
+  }
+
+  /** Say politely what just came in; `item` is remembered, so an eviction can take the words back. */
+  announce(text, item = null) {
+    if (!this.news) return;
+    this.news.textContent = "";
+    this.news.textContent = text;
+    if (item === null) delete this.news.dataset.item;
+    else this.news.dataset.item = String(item);
+  }
+
+  forget(item) {
+    if (this.news && this.news.dataset.item === String(item)) this.announce("");
+  }
+
+  /** The conference's attendance as recorded by the moderation: each person's status, the changes announced. */
+  attendance(data) {
+    if (!data || !Array.isArray(data.attendance)) return;
+    const changed = [];
+    for (const entry of data.attendance) {
+      const label = entry && ATTENDANCE[entry.status];
+      if (!label || !Number.isInteger(entry.user)) continue;
+      const row = document.querySelector(`[data-attendee="${entry.user}"]`);
+      const cell = row && row.querySelector("[data-status]");
+      if (!cell || cell.textContent === label) continue;
+      cell.textContent = label;
+      const name = row.querySelector("[data-name]");
+      changed.push(`${name ? name.textContent : ""}: ${label}`);
+    }
+    if (changed.length) this.announce(`Anwesenheit – ${changed.join("; ")}`);
   }
 
   problem(message) {
@@ -451,7 +552,7 @@ function start() {
   const status = document.getElementById("minutes-status");
   if (!root || !status) return;
   useConstructedStylesheets(document);
-  new MinutesChannel(root, status);
+  new MinutesChannel(root, status, document.getElementById("records-news"));
 }
 
 if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);

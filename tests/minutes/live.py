@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 import socket
 import subprocess
@@ -63,6 +64,8 @@ def seed_instance(instance: Path) -> dict:
             "users": {code: u.username for code, u in users.items()},
             "conference": conference.id,
             "ja_id": users["JA"].id,
+            "ids": {code: u.id for code, u in users.items()},
+            "names": {code: u.display_name for code, u in users.items()},
         }
         db.session.remove()
         db.engine.dispose()
@@ -131,8 +134,8 @@ def login(url: str, username: str) -> requests.Session:
     return http
 
 
-def _in_order(client: socketio.Client) -> None:
-    """Handle incoming messages one after another, as a browser does.
+def _in_order(client: socketio.Client, wire: list | None = None) -> None:
+    """Handle incoming messages one after another, as a browser does; keep each raw message in `wire` if given.
 
     The Python client hands each Engine.IO message to a new thread, so a binary attachment can overtake the
     packet it belongs to; the server (and socket.io in the browser) process a connection's messages in order.
@@ -143,6 +146,8 @@ def _in_order(client: socketio.Client) -> None:
     def ordered(event, *args, **kwargs):
         if event == "message":
             kwargs["run_async"] = False
+            if wire is not None:
+                wire.extend(args)
         return trigger(event, *args, **kwargs)
 
     eio._trigger_event = ordered
@@ -153,12 +158,13 @@ class Editor:
 
     def __init__(self, url: str, http: requests.Session, origin: str | None = None):
         self.sio = socketio.Client(reconnection=False)
-        _in_order(self.sio)
+        self.wire: list[str | bytes] = []  # every Engine.IO message received, as it came over the connection
+        _in_order(self.sio, self.wire)
         self.doc = Doc()
         self.text = self.doc.get("text", type=Text)
         self.events: list[tuple[str, dict]] = []
         self.lock = threading.Lock()
-        for name in ("update", "evicted", "awareness"):
+        for name in ("update", "evicted", "awareness", "record", "attendance"):
             self.sio.on(name, self._record(name), namespace="/minutes")
         cookie = "; ".join(f"{k}={v}" for k, v in http.cookies.items())
         headers = {"Cookie": cookie}
@@ -177,6 +183,16 @@ class Editor:
                 self.doc.apply_update(data["update"])
 
         return handler
+
+    def received(self, name: str) -> list[dict]:
+        with self.lock:
+            return [data for event, data in self.events if event == name]
+
+    def heard(self, text: str) -> bool:
+        """Whether `text` came over this connection at all, in any message."""
+        needles = {text.encode(), json.dumps(text)[1:-1].encode()}  # as is, or JSON-escaped
+        raw = [m if isinstance(m, bytes) else str(m).encode() for m in list(self.wire)]
+        return any(needle in message for needle in needles for message in raw)
 
     def call(self, event: str, data: dict):
         return self.sio.call(event, data, namespace="/minutes", timeout=10)

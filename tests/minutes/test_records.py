@@ -199,3 +199,50 @@ def test_compaction_shows_up_as_a_version_with_its_authors(scene, clients, plann
     query(lambda: service.compact(running["general"]))
     page = clients["KI"].get(f"/konferenzen/{planned}/protokoll/ergebnisse").get_data(as_text=True)
     assert "Frühere Fassungen" in page and "moderator KI" in page
+
+
+def test_decisions_and_tasks_are_recorded_from_the_minutes_page_and_shown_there(scene, clients, planned, running):
+    ki, aa, jc = clients["KI"], clients["AA"], clients["JC"]
+    minutes = f"/konferenzen/{planned}/protokoll"
+    page = ki.get(minutes).get_data(as_text=True)
+    for item in running.values():  # a form per item, each returning to the minutes page at that item
+        assert f'action="/protokoll/top/{item}/beschluss"' in page and f'action="/protokoll/top/{item}/aufgabe"' in page
+        assert f'name="next" value="{minutes}#m-{item}"' in page
+    back = f"{minutes}#m-{running['closed']}"
+    resp = ki.post(f"/protokoll/top/{running['closed']}/beschluss", data={"text": "Therapie fortsetzen", "next": back})
+    assert resp.status_code == 302 and resp.headers["Location"] == back
+    resp = ki.post(
+        f"/protokoll/top/{running['closed']}/aufgabe",
+        data={"text": "Therapiebericht anfordern", "agency": "AA", "user": str(scene.ids["AA"]), "next": back},
+    )
+    assert resp.status_code == 302 and resp.headers["Location"] == back
+    # Only a path of this site is followed; anything else leads to the results page.
+    resp = ki.post(
+        f"/protokoll/top/{running['general']}/beschluss",
+        data={"text": "Termin im Januar", "next": "//evil.example/protokoll"},
+    )
+    assert resp.headers["Location"] == f"/konferenzen/{planned}/protokoll/ergebnisse#top-{running['general']}"
+
+    seen = aa.get(minutes).get_data(as_text=True)
+    assert "Therapie fortsetzen" in seen and "Termin im Januar" in seen
+    assert "Therapiebericht anfordern – AA, " in seen and "(<span data-status>offen</span>)" in seen
+    assert 'Erledigt<span class="visually-hidden">: Therapiebericht anfordern' in seen  # the AA's own task
+    closed_to_jc = jc.get(minutes).get_data(as_text=True)
+    assert "Termin im Januar" in closed_to_jc
+    assert "Therapie fortsetzen" not in closed_to_jc and "Therapiebericht" not in closed_to_jc
+    results = aa.get(f"/konferenzen/{planned}/protokoll/ergebnisse").get_data(as_text=True)
+    assert "Therapiebericht anfordern – AA, " in results
+
+
+def test_attendance_left_open_for_some_is_saved_for_the_others(scene, clients, planned, running):
+    ki = clients["KI"]
+    resp = ki.post(
+        f"/konferenzen/{planned}/protokoll/anwesenheit",
+        data={f"user-{scene.ids['JC']}": "anwesend", f"user-{scene.ids['AA']}": ""},
+    )
+    assert resp.status_code == 302
+    page = clients["AA"].get(f"/konferenzen/{planned}/protokoll").get_data(as_text=True)
+    assert f'data-attendee="{scene.ids["JC"]}"' in page
+    jc_row = page.split(f'data-attendee="{scene.ids["JC"]}"', 1)[1].split("</li>", 1)[0]
+    aa_row = page.split(f'data-attendee="{scene.ids["AA"]}"', 1)[1].split("</li>", 1)[0]
+    assert "<span data-status>anwesend</span>" in jc_row and "<span data-status>nicht erfasst</span>" in aa_row

@@ -1,0 +1,50 @@
+"""Live structured records: once a request that recorded a decision, a task or attendance has committed, the
+people in the minutes see it without reloading.
+
+Events go to the rooms of the namespace /minutes, which the minutes page joins per agenda item: only participants
+whose agency may see a case item are in its room, and the eviction sweep takes out within a second whoever loses
+that right. An event carries only what the minutes and results pages show those people anyway, never a case number
+or a client's name. With a message queue (REDIS_URL) the emit reaches the sockets of every process.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from agenda.models import AgendaItem
+from fallkonferenz.extensions import db, socketio
+from fallkonferenz.web import after_commit
+
+from . import records, service
+from .sockets import NAMESPACE
+
+
+def _emit(event: str, data: dict, rooms: list[str]) -> None:
+    if not rooms:
+        return
+    socketio.emit(event, data, to=rooms if len(rooms) > 1 else rooms[0], namespace=NAMESPACE)
+
+
+def record_stored(entry: dict) -> None:
+    """A decision or task (an entry of `records`) was recorded or changed: tell its item's room after the commit."""
+    item = db.session.get(AgendaItem, entry["item"])
+    room = service.room_for(item)
+    after_commit(lambda: _emit("record", dict(entry), [room]))
+
+
+def attendance_stored(conference_id: int) -> None:
+    """The attendance changed: every item room of the conference hears the whole list once, after the commit.
+
+    Attendance belongs to the conference, not to a case, and every participant sees it on the results page. There
+    is no conference room; the item rooms already hold exactly the participants with the minutes open (and no one
+    else, see the eviction sweep), and Socket.IO delivers an event sent to several rooms once per socket.
+    """
+    items = db.session.scalars(select(AgendaItem).where(AgendaItem.conference_id == conference_id))
+    rooms = [service.room_for(item) for item in items]
+    data = {
+        "conference": conference_id,
+        "attendance": [
+            {"user": user_id, "status": status} for user_id, status in records.attendance_of(conference_id).items()
+        ],
+    }
+    after_commit(lambda: _emit("attendance", data, rooms))

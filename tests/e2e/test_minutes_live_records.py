@@ -1,0 +1,120 @@
+"""Decisions and tasks recorded during the meeting, from the minutes page, appear live for the others.
+
+Served with WebSocket support like tests/e2e/test_minutes.py (its `server` fixture, one instance for this module:
+the decisions recorded here stay out of that module's pages).
+"""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, expect
+
+from . import test_minutes
+from .helpers import check_a11y, click_to
+from .test_minutes import ONLINE, _item, _open_minutes
+
+server = test_minutes.server  # WebSocket-capable, an instance of its own for this module
+other_page = test_minutes.other_page
+
+VERSCHIEDENES = re.compile(r"^TOP \d+ – Verschiedenes$")
+BACK = re.compile(r"/konferenzen/\d+/protokoll#m-\d+$")
+
+
+def _mark(page: Page) -> None:
+    """A flag in the window: gone if the page is loaded again."""
+    page.evaluate("window.stillTheSamePage = true")
+
+
+def _not_reloaded(page: Page) -> bool:
+    return page.evaluate("window.stillTheSamePage === true")
+
+
+def test_a_decision_and_a_task_recorded_in_the_minutes_appear_for_the_other_without_reloading(
+    page: Page, other_page: Page
+):
+    ki, aa = page, other_page
+    _open_minutes(ki, "ki.koordination")
+    _open_minutes(aa, "aa.beratung")
+    _mark(aa)
+    item = _item(aa, VERSCHIEDENES)
+    decisions = item.get_by_role("list", name="Beschlüsse")
+    expect(item.get_by_text("Noch keine Beschlüsse.")).to_be_visible()
+
+    # The moderator records a decision under the item's editor; the form posts and returns to the minutes.
+    form = _item(ki, VERSCHIEDENES)
+    form.locator("summary").filter(has_text="Beschluss oder Aufgabe festhalten").click()
+    form.get_by_label("Beschluss", exact=True).fill("Nächste Konferenz am 14. Januar.")
+    click_to(ki, form.get_by_role("button", name=re.compile("^Beschluss speichern")), BACK)
+    expect(_item(ki, VERSCHIEDENES).get_by_role("list", name="Beschlüsse")).to_contain_text(
+        "Nächste Konferenz am 14. Januar."
+    )
+    expect(ki.locator("#minutes-status")).to_have_text(ONLINE)
+
+    # The AA sees it appear in the item's list, announced politely, without a reload.
+    expect(decisions.get_by_role("listitem")).to_have_text(["Nächste Konferenz am 14. Januar."])
+    expect(item.get_by_text("Noch keine Beschlüsse.")).to_be_hidden()
+    news = aa.locator("#records-news")
+    expect(news).to_have_attribute("aria-live", "polite")
+    expect(news).to_have_text(re.compile(r"^Neuer Beschluss zu TOP \d+: Nächste Konferenz am 14\. Januar\.$"))
+    assert _not_reloaded(aa)
+    check_a11y(aa)
+
+    # Then a task for the AA, with person and due date.
+    form = _item(ki, VERSCHIEDENES)
+    form.locator("summary").filter(has_text="Beschluss oder Aufgabe festhalten").click()
+    form.get_by_label("Aufgabe", exact=True).fill("Kursplätze an alle Stellen melden")
+    form.get_by_label("Verantwortliche Stelle").select_option("AA")
+    form.get_by_label("Verantwortliche Person (optional)").select_option(label="AA – Anna Albers (Beratung AA)")
+    form.get_by_label("Bis", exact=True).fill("2030-01-10")
+    click_to(ki, form.get_by_role("button", name=re.compile("^Aufgabe speichern")), BACK)
+    tasks = item.get_by_role("list", name="Aufgaben")
+    expect(tasks.get_by_role("listitem")).to_have_text(
+        ["Kursplätze an alle Stellen melden – AA, Anna Albers (Beratung AA), bis 10.01.2030 (offen)"]
+    )
+    expect(news).to_have_text(re.compile(r"^Neue Aufgabe zu TOP \d+: Kursplätze an alle Stellen melden \(AA\)$"))
+    assert _not_reloaded(aa)
+
+    # The AA ticks it off (its reloaded page offers the button); the moderator's page shows it done, live.
+    _mark(ki)
+    aa.reload()
+    check_a11y(aa)
+    expect(aa.locator("#minutes-status")).to_have_text(ONLINE)
+    click_to(
+        aa,
+        _item(aa, VERSCHIEDENES).get_by_role(
+            "button", name=re.compile("^Erledigt.*Kursplätze an alle Stellen melden$")
+        ),
+        BACK,
+    )
+    ki_tasks = _item(ki, VERSCHIEDENES).get_by_role("list", name="Aufgaben")
+    expect(ki_tasks.get_by_role("listitem")).to_have_text(
+        [re.compile(r"Kursplätze an alle Stellen melden.*\(erledigt\)")]
+    )
+    expect(ki.locator("#records-news")).to_have_text(
+        re.compile(r"^Aufgabe erledigt \(TOP \d+\): Kursplätze an alle Stellen melden$")
+    )
+    assert _not_reloaded(ki)
+    check_a11y(ki)
+
+
+def test_a_page_that_was_offline_catches_up_on_the_records_it_missed(page: Page, other_page: Page):
+    ki, aa = page, other_page
+    _open_minutes(ki, "ki.koordination")
+    _open_minutes(aa, "aa.beratung")
+    _mark(aa)
+    aa.context.set_offline(True)
+    expect(aa.locator("#minutes-status")).to_have_text(re.compile("^Offline"))
+
+    form = _item(ki, VERSCHIEDENES)
+    form.locator("summary").filter(has_text="Beschluss oder Aufgabe festhalten").click()
+    form.get_by_label("Beschluss", exact=True).fill("Während der Funkstille beschlossen.")
+    click_to(ki, form.get_by_role("button", name=re.compile("^Beschluss speichern")), BACK)
+    decisions = _item(aa, VERSCHIEDENES).get_by_role("list", name="Beschlüsse")
+    expect(decisions).not_to_contain_text("Während der Funkstille")
+
+    aa.context.set_offline(False)  # socket.io reconnects and joins again: the join brings the item's records
+    expect(aa.locator("#minutes-status")).to_have_text(ONLINE)
+    expect(decisions.get_by_role("listitem").last).to_have_text("Während der Funkstille beschlossen.")
+    assert _not_reloaded(aa)
+    check_a11y(aa)
