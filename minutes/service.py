@@ -7,17 +7,17 @@ import threading
 from dataclasses import dataclass
 
 from pycrdt import Doc, Text, get_state, get_update, merge_updates
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import and_, delete, exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
-from agenda.models import AgendaItem, Conference
+from agenda.models import AgendaItem, Conference, Participant
 from agenda.service import load_conference
-from consent.policy import NO_ACCESS, for_viewer, viewer_of
+from consent.policy import NO_ACCESS, for_viewer, listable_cases_clause, viewer_of
 from fallkonferenz import audit
 from fallkonferenz.cases.service import agency_access
 from fallkonferenz.errors import DomainError, InvalidInput, NotFound
 from fallkonferenz.extensions import db
-from fallkonferenz.models import User
+from fallkonferenz.models import Case, User, utcnow
 
 from .models import MinutesSnapshot, MinutesUpdate
 
@@ -41,7 +41,7 @@ class MinutesClosed(DomainError):
     message = "Das Protokoll ist abgeschlossen; Änderungen sind nicht mehr möglich."
 
 
-def room_for(item: AgendaItem) -> str:
+def room_for(item: AgendaItem | ItemRef) -> str:
     """Room names are made here, from a checked item, never taken from the client."""
     return f"item:{item.id}"
 
@@ -253,26 +253,76 @@ def validate(data) -> bytes:
     return bytes(data)
 
 
-def apply_update(actor: User, item_id: int, client_update_id: str, data) -> tuple[Seat, bool]:
+@dataclass(frozen=True)
+class ItemRef:
+    """An agenda item as an update needs it: checked, but not loaded as an object."""
+
+    id: int
+    case_id: int | None
+    conference_id: int
+
+
+def seat_clause(viewer, at):
+    """SQL condition on an agenda item joined with its conference: the rule of `seat`, in one statement.
+
+    The conference is not cancelled; the viewer moderates it or takes part (not replaced by a colleague, see
+    Participant.active); a case item's case is one the viewer's agency may list (consent, lead, own entries).
+    """
+    takes_part = or_(
+        Conference.moderator_id == viewer.user_id,
+        exists(
+            select(Participant.id).where(
+                Participant.conference_id == Conference.id,
+                Participant.user_id == viewer.user_id,
+                Participant.response != "vertretung",
+            )
+        ),
+    )
+    sees_case = or_(
+        AgendaItem.case_id.is_(None),
+        exists(select(Case.id).where(Case.id == AgendaItem.case_id, listable_cases_clause(viewer, at))),
+    )
+    return and_(Conference.state != "abgesagt", takes_part, sees_case)
+
+
+def update_seat(actor: User, item_id: int) -> ItemRef:
+    """Re-check an incoming update's seat in one statement; a refusal goes the long way to be audited."""
+    from .models import MinutesClosure
+
+    closed = exists(select(MinutesClosure.conference_id).where(MinutesClosure.conference_id == Conference.id))
+    row = db.session.execute(
+        select(AgendaItem.id, AgendaItem.case_id, AgendaItem.conference_id, closed.label("closed"))
+        .join(Conference, Conference.id == AgendaItem.conference_id)
+        .where(AgendaItem.id == item_id, seat_clause(viewer_of(actor), utcnow()))
+    ).first()
+    if row is None:
+        seat(actor, item_id)  # raises NotFound and audits the refusal of a case item
+        raise NotFound("Tagesordnungspunkt nicht gefunden.")
+    if row.closed:
+        raise MinutesClosed()
+    return ItemRef(row.id, row.case_id, row.conference_id)
+
+
+def apply_update(actor: User, item_id: int, client_update_id: str, data) -> tuple[ItemRef, bool]:
     """Append a validated update to the log (the caller commits before acknowledging); False if a duplicate."""
     if not isinstance(client_update_id, str) or not UPDATE_ID_RE.match(client_update_id):
         raise InvalidInput("Ungültige Kennung der Änderung.")
     data = validate(data)
-    place = seat(actor, item_id)
-    if is_closed(place.conference):
-        raise MinutesClosed()
-    exists = db.session.scalar(
+    if not isinstance(item_id, int):
+        raise NotFound("Tagesordnungspunkt nicht gefunden.")
+    item = update_seat(actor, item_id)
+    duplicate = db.session.scalar(
         select(MinutesUpdate.id).where(
-            MinutesUpdate.agenda_item_id == place.item.id, MinutesUpdate.client_update_id == client_update_id
+            MinutesUpdate.agenda_item_id == item.id, MinutesUpdate.client_update_id == client_update_id
         )
     )
-    if exists is not None:
-        return place, False
+    if duplicate is not None:
+        return item, False
     db.session.add(
-        MinutesUpdate(agenda_item_id=place.item.id, client_update_id=client_update_id, user_id=actor.id, data=data)
+        MinutesUpdate(agenda_item_id=item.id, client_update_id=client_update_id, user_id=actor.id, data=data)
     )
     db.session.flush()
-    return place, True
+    return item, True
 
 
 def is_closed(conference: Conference) -> bool:

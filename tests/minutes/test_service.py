@@ -163,3 +163,30 @@ def test_the_sweeps_batch_check_agrees_with_seat_for_every_user_and_item(scene, 
     ids = scene.ids
     assert (ids["JC"], items_["open"]) in batch and (ids["JC"], items_["closed"]) not in batch
     assert (ids["JA"], items_["general"]) not in batch and (ids["AA"], items_["closed"]) in batch
+
+
+def test_the_per_update_check_agrees_with_seat_for_every_user_and_item(scene, items_, query):
+    """Updates are re-checked in one statement; it must admit exactly whom `seat` admits, and refuse the rest."""
+
+    def both():
+        from fallkonferenz.models import User
+
+        agree = []
+        for u in db.session.query(User):
+            for item_id in items_.values():
+                try:
+                    service.seat(u, item_id, audit_refusal=False)
+                    expected = True
+                except NotFound:
+                    expected = False
+                try:
+                    service.update_seat(u, item_id)
+                    got = True
+                except NotFound:
+                    got = False
+                agree.append((u.username, item_id, expected, got))
+        return agree
+
+    rows = query(both, commit=False)
+    assert all(expected == got for _u, _i, expected, got in rows), [r for r in rows if r[2] != r[3]]
+    assert any(r[2] for r in rows) and not all(r[2] for r in rows)
