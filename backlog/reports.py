@@ -10,7 +10,7 @@ import csv
 import io
 from datetime import date, datetime
 
-from flask import g, render_template, request
+from flask import current_app, g, render_template, request
 
 from fallkonferenz.web import attachment
 
@@ -126,9 +126,12 @@ def themen_csv():
 @bp.get("/lenkungsgruppe/themen.pdf")
 def themen_pdf():
     f = stats.parse_filter(request.args)
+    rows = stats.export_rows(g.user, f)
+    limit = current_app.config["BACKLOG_PDF_MAX_ITEMS"]
     pdf = render_pdf(
         "backlog/print_themen.html",
-        rows=stats.export_rows(g.user, f),
+        rows=rows[:limit],
+        total=len(rows),
         filters=_filter_labels(f),
         generated_at=service.now(),
         CATEGORY_LABELS=CATEGORIES,

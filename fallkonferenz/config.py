@@ -26,6 +26,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "FK_KEYRING_FILE": os.environ.get("FK_KEYRING_FILE", str(instance / "keyring.json")),
         "MAX_CONTENT_LENGTH": 10 * 1024 * 1024 + 64 * 1024,
         "MAX_UPLOAD_BYTES": 10 * 1024 * 1024,
+        # A PDF of the whole backlog takes WeasyPrint about 17 s for 2,000 items; the CSV has no limit.
+        "BACKLOG_PDF_MAX_ITEMS": 500,
         "WTF_CSRF_CHECK_DEFAULT": False,
         "WTF_CSRF_TIME_LIMIT": None,
         "SESSION_COOKIE_NAME": "fk_session",

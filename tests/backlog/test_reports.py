@@ -317,3 +317,16 @@ def test_dashboard_and_exports_need_a_login(bscene, client_for):
     ):
         resp = anonymous.get(url)
         assert resp.status_code == 302 and "/anmelden" in resp.headers["Location"], url
+
+
+def test_the_backlog_pdf_is_capped_and_says_so_while_the_csv_holds_everything(app, bscene, bclients, query):
+    _bulk(query, 12, 1)
+    limit = app.config["BACKLOG_PDF_MAX_ITEMS"]
+    app.config["BACKLOG_PDF_MAX_ITEMS"] = 5  # the configured cap, lowered for a quick test
+    try:
+        text = pdf_text(bclients["JC"].get("/lenkungsgruppe/themen.pdf?sortierung=alter").data)
+    finally:
+        app.config["BACKLOG_PDF_MAX_ITEMS"] = limit
+    assert "ersten 5 von 12 Einträgen" in " ".join(text.split())
+    assert len(set(re.findall(r"LG-1999-\d{3}", text))) == 5
+    assert len(read_csv(bclients["JC"].get("/lenkungsgruppe/themen.csv"))) == 1 + 12
