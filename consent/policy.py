@@ -121,21 +121,26 @@ def _unindexed(column):
     return column + 0
 
 
-def active_consent_clause(now: datetime):
-    """SQL condition: the consent row is active at `now`."""
+def active_consent_clause(now: datetime, today=None):
+    """SQL condition: the consent row is active at `now` (`today` may be given as a bound parameter, with `now`)."""
+    today = now.date() if today is None else today
     return and_(
         or_(Consent.revoked_at.is_(None), Consent.revoked_at > now),
-        Consent.valid_from <= now.date(),
-        Consent.valid_until >= now.date(),
+        Consent.valid_from <= today,
+        Consent.valid_until >= today,
     )
 
 
-def listable_cases_clause(viewer: Viewer, now: datetime, category: str | None = None):
-    """SQL condition on Case: the cases this viewer may list and count (or see `category` of)."""
+def listable_cases_clause(viewer: Viewer, now: datetime, category: str | None = None, *, today=None):
+    """SQL condition on Case: the cases this viewer may list and count (or see `category` of).
+
+    The viewer's ids, `now` and `today` may be bound parameters, so that a statement built on this clause can be
+    built once and run for any viewer of a case-working role.
+    """
     if not _works_with_cases(viewer):
         return Case.id.is_(None)
     agency = viewer.agency_id
-    grant_filter = [Consent.case_id == Case.id, ConsentGrant.agency_id == agency, active_consent_clause(now)]
+    grant_filter = [Consent.case_id == Case.id, ConsentGrant.agency_id == agency, active_consent_clause(now, today)]
     if category is not None:
         if category not in CATEGORIES:
             raise UnknownState(f"unknown category {category!r}")

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from dataclasses import dataclass
 
 from pycrdt import Doc, Text, get_state, get_update, merge_updates
-from sqlalchemy import and_, delete, exists, func, or_, select
+from sqlalchemy import and_, bindparam, delete, exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from agenda.models import AgendaItem, Conference, Participant
 from agenda.service import load_conference
-from consent.policy import NO_ACCESS, for_viewer, listable_cases_clause, viewer_of
+from consent.policy import NO_ACCESS, Viewer, for_viewer, listable_cases_clause, viewer_of
 from fallkonferenz import audit
 from fallkonferenz.cases.service import agency_access
 from fallkonferenz.errors import DomainError, InvalidInput, NotFound
@@ -262,7 +263,7 @@ class ItemRef:
     conference_id: int
 
 
-def seat_clause(viewer, at):
+def seat_clause(viewer, at, *, today=None):
     """SQL condition on an agenda item joined with its conference: the rule of `seat`, in one statement.
 
     The conference is not cancelled; the viewer moderates it or takes part (not replaced by a colleague, see
@@ -280,21 +281,33 @@ def seat_clause(viewer, at):
     )
     sees_case = or_(
         AgendaItem.case_id.is_(None),
-        exists(select(Case.id).where(Case.id == AgendaItem.case_id, listable_cases_clause(viewer, at))),
+        exists(select(Case.id).where(Case.id == AgendaItem.case_id, listable_cases_clause(viewer, at, today=today))),
     )
     return and_(Conference.state != "abgesagt", takes_part, sees_case)
 
 
-def update_seat(actor: User, item_id: int) -> ItemRef:
-    """Re-check an incoming update's seat in one statement; a refusal goes the long way to be audited."""
+@functools.cache
+def _update_seat_statement(role: str):
+    """The per-update check, built once per role with bound parameters (building it costs more than running it)."""
     from .models import MinutesClosure
 
+    viewer = Viewer(user_id=bindparam("user_id"), agency_id=bindparam("agency_id"), role=role)
     closed = exists(select(MinutesClosure.conference_id).where(MinutesClosure.conference_id == Conference.id))
-    row = db.session.execute(
+    return (
         select(AgendaItem.id, AgendaItem.case_id, AgendaItem.conference_id, closed.label("closed"))
         .join(Conference, Conference.id == AgendaItem.conference_id)
-        .where(AgendaItem.id == item_id, seat_clause(viewer_of(actor), utcnow()))
-    ).first()
+        .where(
+            AgendaItem.id == bindparam("item_id"),
+            seat_clause(viewer, bindparam("now"), today=bindparam("today")),
+        )
+    )
+
+
+def update_seat(actor: User, item_id: int) -> ItemRef:
+    """Re-check an incoming update's seat in one statement; a refusal goes the long way to be audited."""
+    at = utcnow()
+    params = {"user_id": actor.id, "agency_id": actor.agency_id, "item_id": item_id, "now": at, "today": at.date()}
+    row = db.session.execute(_update_seat_statement(actor.role), params).first()
     if row is None:
         seat(actor, item_id)  # raises NotFound and audits the refusal of a case item
         raise NotFound("Tagesordnungspunkt nicht gefunden.")
