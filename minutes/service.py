@@ -221,24 +221,25 @@ def texts_of(item_ids) -> dict[int, str]:
     return {i: str(doc.get("text", type=Text)) for i, doc in CACHE.get_many(item_ids).items()}
 
 
-def join(actor: User, item_id: int, client_state: bytes | None) -> tuple[Seat, bytes, bytes]:
-    """Admit the actor to an item: returns its seat, what the client lacks, and the server's state vector."""
-    place = seat(actor, item_id)
-    doc = CACHE.loaded(place.item.id)
+def join(actor: User, item_id: int, client_state: bytes | None) -> tuple[ItemRef, bytes, bytes]:
+    """Admit the actor to an item (closed minutes too, to read): returns the item, what the client lacks, and the
+    server's state vector."""
+    item, _closed = checked_item(actor, item_id)
+    doc = CACHE.loaded(item.id)
     try:
         if doc is not None:
-            doc = CACHE.get(place.item.id)  # catch up with what other processes wrote
+            doc = CACHE.get(item.id)  # catch up with what other processes wrote
             diff = doc.get_update(client_state) if client_state else doc.get_update()
             state = doc.get_state()
         else:
-            stored = CACHE.stored_update(place.item.id)
+            stored = CACHE.stored_update(item.id)
             empty = not client_state or client_state == EMPTY_STATE
             diff = stored if empty else get_update(stored, client_state)
             state = get_state(stored)
     except ValueError:
         raise BadUpdate("Der Synchronisationsstand des Editors ist beschädigt.") from None
-    audit.record("minutes.join", actor=actor, case_id=place.item.case_id, detail={"item": place.item.id})
-    return place, diff, state
+    audit.record("minutes.join", actor=actor, case_id=item.case_id, detail={"item": item.id})
+    return item, diff, state
 
 
 def validate(data) -> bytes:
@@ -303,17 +304,26 @@ def _update_seat_statement(role: str):
     )
 
 
-def update_seat(actor: User, item_id: int) -> ItemRef:
-    """Re-check an incoming update's seat in one statement; a refusal goes the long way to be audited."""
+def checked_item(actor: User, item_id: int) -> tuple[ItemRef, bool]:
+    """The rule of `seat` in one statement: the item and whether its minutes are closed; a refusal goes the long
+    way (through `seat`) to be audited."""
+    if not isinstance(item_id, int):
+        raise NotFound("Tagesordnungspunkt nicht gefunden.")
     at = utcnow()
     params = {"user_id": actor.id, "agency_id": actor.agency_id, "item_id": item_id, "now": at, "today": at.date()}
     row = db.session.execute(_update_seat_statement(actor.role), params).first()
     if row is None:
         seat(actor, item_id)  # raises NotFound and audits the refusal of a case item
         raise NotFound("Tagesordnungspunkt nicht gefunden.")
-    if row.closed:
+    return ItemRef(row.id, row.case_id, row.conference_id), row.closed
+
+
+def update_seat(actor: User, item_id: int) -> ItemRef:
+    """Re-check an incoming update's seat; closed minutes take no edits."""
+    item, closed = checked_item(actor, item_id)
+    if closed:
         raise MinutesClosed()
-    return ItemRef(row.id, row.case_id, row.conference_id)
+    return item
 
 
 def apply_update(actor: User, item_id: int, client_update_id: str, data) -> tuple[ItemRef, bool]:
@@ -321,8 +331,6 @@ def apply_update(actor: User, item_id: int, client_update_id: str, data) -> tupl
     if not isinstance(client_update_id, str) or not UPDATE_ID_RE.match(client_update_id):
         raise InvalidInput("Ungültige Kennung der Änderung.")
     data = validate(data)
-    if not isinstance(item_id, int):
-        raise NotFound("Tagesordnungspunkt nicht gefunden.")
     item = update_seat(actor, item_id)
     duplicate = db.session.scalar(
         select(MinutesUpdate.id).where(

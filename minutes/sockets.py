@@ -128,13 +128,13 @@ class MinutesNamespace(Namespace):
     @boundary
     def on_join(self, data):
         item_id, state = _field(data, "item", int), _field(data, "sv", bytes, optional=True)
-        place, diff, server_state = service.join(self._actor(), item_id, state)
-        join_room(service.room_for(place.item))
+        item, diff, server_state = service.join(self._actor(), item_id, state)
+        join_room(service.room_for(item))
         with self.lock:
-            self.joined.setdefault(request.sid, set()).add(place.item.id)
+            self.joined.setdefault(request.sid, set()).add(item.id)
         # The item's decisions and tasks come along: a page that was offline catches up on what it missed.
-        entries = records.item_entries(place.item.id)
-        return {"ok": True, "item": place.item.id, "update": diff, "sv": server_state, "records": entries}
+        entries = records.item_entries(item.id)
+        return {"ok": True, "item": item.id, "update": diff, "sv": server_state, "records": entries}
 
     @boundary
     def on_leave(self, data):

@@ -106,8 +106,8 @@ def test_forged_update_id_is_refused(scene, items_, query):
 )
 def test_joining_follows_participation_and_consent(scene, items_, query, code, item, allowed):
     def join():
-        place, _diff, _sv = service.join(user(scene.users[code]), items_[item], None)
-        return service.room_for(place.item)
+        item_ref, _diff, _sv = service.join(user(scene.users[code]), items_[item], None)
+        return service.room_for(item_ref)
 
     if allowed:
         assert query(join) == f"item:{items_[item]}"
