@@ -67,8 +67,10 @@ def targets_of(seeded) -> list[Target]:
         Target("backlog page (steering)", "/lenkungsgruppe/themen", "LG", ("LG-", "Themenspeicher")),
         Target("backlog page (case worker)", "/lenkungsgruppe/themen?sortierung=faelle", "JC", ("LG-",)),
         Target("Kennzahlen (steering)", "/lenkungsgruppe/kennzahlen", "LG", ("<svg",)),
-        # The floor of any page here: log-in check, one small query, the base template, the commit.
-        Target("floor: near-empty page", "/lenkungsgruppe/arbeitsgruppen", "LG", ("AG Übergang",), reference=True),
+        # References, not targets: the floor of any page here (log-in check, one small query, the base template,
+        # the commit), and a small page with three related tables (working groups with lead and members).
+        Target("floor: token page", "/zugangstoken", "LG", ("Zugangstoken",), reference=True),
+        Target("working groups (1 group)", "/lenkungsgruppe/arbeitsgruppen", "LG", ("AG Übergang",), reference=True),
     ]
 
 
