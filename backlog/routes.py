@@ -11,8 +11,7 @@ from markupsafe import Markup
 from agenda.routes import render_detail as render_conference
 from consent.policy import may_escalate, may_update_implementation, viewer_of
 from fallkonferenz.auth.service import list_agencies
-from fallkonferenz.errors import Conflict, InvalidInput, NotFound
-from fallkonferenz.extensions import db
+from fallkonferenz.errors import Conflict, InvalidInput
 from fallkonferenz.forms import form_errors
 from fallkonferenz.models import User
 
@@ -180,8 +179,7 @@ def _change(escalation_id: int, name: str, form, action, success: str, anchor: s
         return _render_detail(escalation_id, kept=_kept(name), errors=form_errors(form), status=422)
     try:
         action()
-    except KEPT as exc:
-        db.session.rollback()  # a half-done change (version bumped, then refused) must not be committed
+    except KEPT as exc:  # the service left nothing behind (its changes are all or nothing)
         return _render_detail(
             escalation_id, kept=_kept(name), errors=exc.errors, message=exc.message, status=exc.status
         )
@@ -302,7 +300,7 @@ def _marked(form: EscalationForm, hits: list[guard.Hit]) -> dict:
 
 @bp.route("/konferenzen/<int:conference_id>/top/<int:item_id>/eskalieren", methods=["GET", "POST"])
 def escalate(conference_id: int, item_id: int):
-    conference, item, case = service.escalation_source(g.user, conference_id, item_id)
+    conference, item, case = service.escalation_source(g.user, item_id, conference_id)
     form = _escalation_form()
     errors, marked = {}, {}
     if form.is_submitted():
@@ -362,7 +360,6 @@ def edit(escalation_id: int):
             try:
                 service.edit_text(g.user, escalation_id, form.version.data, _escalation_input(form))
             except KEPT as exc:
-                db.session.rollback()
                 errors, message, status = exc.errors, exc.message, exc.status
                 if isinstance(exc, service.IdentifyingText):
                     marked = _marked(form, exc.hits)
@@ -514,15 +511,14 @@ def put_on_agenda(conference_id: int):
 
 @bp.post("/konferenzen/<int:conference_id>/top/<int:item_id>/beschluss")
 def decide(conference_id: int, item_id: int):
-    service.require_steering(g.user)
-    if item_id not in service.consultations_of(conference_id):
-        raise NotFound("Tagesordnungspunkt nicht gefunden.")
+    service.load_consultation(g.user, conference_id, item_id)
     form = DecisionForm()
     try:
         if not form.validate():
             raise InvalidInput(errors=form_errors(form))
         escalation = service.decide(
             g.user,
+            conference_id,
             item_id,
             service.DecisionInput(
                 outcome=form.outcome.data or "",
@@ -534,7 +530,6 @@ def decide(conference_id: int, item_id: int):
             ),
         )
     except KEPT as exc:
-        db.session.rollback()  # the decision in the minutes goes with the refused step
         # the conference page again, with this form open and filled in (read by conference_panel)
         g.backlog_kept, g.backlog_errors, g.backlog_message = _kept(f"decide-{item_id}"), exc.errors, exc.message
         return render_conference(conference_id, status=exc.status)

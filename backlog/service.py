@@ -7,6 +7,7 @@ viewer's agency may list anyway (the cases' teams). Everyone else sees `Escalati
 
 from __future__ import annotations
 
+import functools
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -34,6 +35,7 @@ from fallkonferenz.errors import Conflict, DomainError, Forbidden, InvalidInput,
 from fallkonferenz.extensions import db
 from fallkonferenz.models import Agency, Case, User, utcnow
 from fallkonferenz.vocab import RECHTSKREISE
+from fallkonferenz.web import atomic
 
 from . import guard
 from .models import (
@@ -58,6 +60,7 @@ from .models import (
 )
 
 PAGE_SIZE = 50
+READY_FOR_AGENDA = ("gesichtet", "arbeitsgruppe")  # triaged, or back from a working group
 TEXT_FIELDS = ("title", "description", "proposed_solution")
 FIELD_LABELS = {
     "title": "Titel",
@@ -121,12 +124,19 @@ def is_steering(actor: User) -> bool:
 
 
 def require_steering(actor: User) -> None:
-    """403 unless the actor is a steering member (for pages that only show a steering form)."""
-    _steering(actor)
-
-
-def _steering(actor: User) -> None:
+    """403 unless the actor is a steering member."""
     _require(may_edit_backlog(viewer_of(actor)), "Den Themenspeicher bearbeitet die Lenkungsgruppe.")
+
+
+def _atomic(operation):
+    """A change of the backlog is all or nothing: a refusal half-way leaves no trace, whatever the caller commits."""
+
+    @functools.wraps(operation)
+    def run(*args, **kwargs):
+        with atomic():
+            return operation(*args, **kwargs)
+
+    return run
 
 
 def _check_input(data: EscalationInput) -> None:
@@ -271,12 +281,12 @@ def _item_of(actor: User, agenda_item_id: int) -> tuple[AgendaItem, Conference]:
 
 
 def escalation_source(
-    actor: User, conference_id: int, agenda_item_id: int
+    actor: User, agenda_item_id: int, conference_id: int | None = None
 ) -> tuple[Conference, AgendaItem, Case | None]:
-    """The conference, agenda item and (visible) case an escalation would be raised from; 404 for anything else."""
+    """The conference, agenda item and (visible) case an escalation is raised from; 404 for anything else."""
     _require(may_escalate(viewer_of(actor)), "Strukturprobleme melden die Fallbeteiligten.")
     item, conference = _item_of(actor, agenda_item_id)
-    if conference.id != conference_id:
+    if conference_id is not None and conference.id != conference_id:
         raise NotFound("Tagesordnungspunkt nicht gefunden.")
     if conference.kind == "lenkungsgruppe":
         raise InvalidInput("Aus einer Lenkungsgruppe-Sitzung wird nicht eskaliert.")
@@ -300,11 +310,7 @@ def linked_cases(actor: User, escalation_id: int) -> list[tuple[int, str]]:
 
 def escalate(actor: User, data: EscalationInput, agenda_item_id: int) -> Escalation:
     """Raise a structural problem from an agenda item (or its minutes); saved only if the guard finds nothing."""
-    _require(may_escalate(viewer_of(actor)), "Strukturprobleme melden die Fallbeteiligten.")
-    item, conference = _item_of(actor, agenda_item_id)
-    if conference.kind == "lenkungsgruppe":
-        raise InvalidInput("Aus einer Lenkungsgruppe-Sitzung wird nicht eskaliert.")
-    case = load_case_for(actor, item.case_id)[0] if item.case_id else None
+    conference, item, case = escalation_source(actor, agenda_item_id)
     _check_input(data)
     _guarded(actor, data.texts(), [i.case_id for i in conference.items])
     escalation = _numbered(
@@ -400,7 +406,7 @@ def joinable(actor: User, limit: int = 200) -> list[Escalation]:
     """Open items a case worker can add a case to."""
     return db.session.scalars(
         select(Escalation)
-        .where(Escalation.state.not_in(("umgesetzt", "abgelehnt", "zusammengefuehrt")))
+        .where(Escalation.state.not_in(CLOSED_STATES))
         .order_by(Escalation.created_at.desc())
         .limit(limit)
     ).all()
@@ -426,36 +432,37 @@ class BacklogFilter:
     open_only: bool = False
 
 
-def _filtered(f: BacklogFilter):
+ORDERS = {
+    "prioritaet": (Escalation.priority.is_(None), Escalation.priority, Escalation.case_count.desc()),
+    "faelle": (Escalation.case_count.desc(),),
+    "alter": (Escalation.created_at,),
+    "geaendert": (Escalation.updated_at.desc(),),
+}
+
+
+def backlog_query(f: BacklogFilter):
+    """The items matching the list's filter, in its order: the list pages it, the exports take all of it."""
     query = select(Escalation)
     if f.category in CATEGORIES:
         query = query.where(Escalation.category == f.category)
     if f.state in STATES:
         query = query.where(Escalation.state == f.state)
     elif f.open_only:
-        query = query.where(Escalation.state.not_in(("umgesetzt", "abgelehnt", "zusammengefuehrt")))
+        query = query.where(Escalation.state.not_in(CLOSED_STATES))
     if f.agency:
         # `||` (not concat(), which SQLite gained only in 3.44) on both SQLite and PostgreSQL
         padded = literal(",") + Escalation.agencies + literal(",")
         query = query.where(padded.like(f"%,{f.agency.replace('%', '').replace('_', '')},%"))
-    return query
+    return query.order_by(*ORDERS.get(f.sort, ORDERS["prioritaet"]), Escalation.id)
 
 
 def list_items(actor: User, f: BacklogFilter) -> tuple[list[Escalation], int]:
     """One page of the backlog and the total: two queries whatever the size of the backlog."""
     _require(may_read_backlog(viewer_of(actor)), "Kein Zugriff auf den Themenspeicher.")
-    query = _filtered(f)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    order = {
-        "prioritaet": (Escalation.priority.is_(None), Escalation.priority, Escalation.case_count.desc()),
-        "faelle": (Escalation.case_count.desc(),),
-        "alter": (Escalation.created_at,),
-        "geaendert": (Escalation.updated_at.desc(),),
-    }[f.sort if f.sort in SORTS else "prioritaet"]
+    query = backlog_query(f)
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     page = max(1, f.page)
-    rows = db.session.scalars(
-        query.order_by(*order, Escalation.id).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
-    ).all()
+    rows = db.session.scalars(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
     return rows, total
 
 
@@ -485,9 +492,10 @@ def supporter_count(escalation_id: int) -> int:
 # -- triage and transitions ------------------------------------------------------------------------------------
 
 
+@_atomic
 def triage(actor: User, escalation_id: int, version: int | None, priority: int, category: str | None = None):
     """Set priority (and category); an item still "eingereicht" is thereby "gesichtet"."""
-    _steering(actor)
+    require_steering(actor)
     escalation = _load_current(actor, escalation_id, version)
     errors = {}
     if priority not in PRIORITIES:
@@ -508,9 +516,10 @@ def triage(actor: User, escalation_id: int, version: int | None, priority: int, 
     return escalation
 
 
+@_atomic
 def edit_text(actor: User, escalation_id: int, version: int | None, data: EscalationInput) -> Escalation:
     """The steering group rewords an item; the generic patterns still apply (it sees no case data)."""
-    _steering(actor)
+    require_steering(actor)
     escalation = _load_current(actor, escalation_id, version)
     _check_input(data)
     _guarded(actor, data.texts())
@@ -525,6 +534,7 @@ def edit_text(actor: User, escalation_id: int, version: int | None, data: Escala
     return escalation
 
 
+@_atomic
 def transition(
     actor: User,
     escalation_id: int,
@@ -535,7 +545,7 @@ def transition(
     working_group_id: int | None = None,
 ) -> Escalation:
     """Move an item one step; the steps that need more (merge, recommendation) have their own operations."""
-    _steering(actor)
+    require_steering(actor)
     escalation = _load_current(actor, escalation_id, version)
     if to_state == "zusammengefuehrt":
         raise InvalidInput("Zum Zusammenführen wählen Sie den Eintrag, in den dieser aufgeht.")
@@ -552,7 +562,7 @@ def transition(
     _bump(escalation, version)
     if group is not None:
         escalation.working_group_id = group.id
-    _move(escalation, to_state, actor, reason)
+    _record_move(escalation, to_state, actor, reason)
     return escalation
 
 
@@ -577,8 +587,12 @@ def _check_move(escalation: Escalation, to_state: str, actor: User | None, reaso
 
 
 def _move(escalation: Escalation, to_state: str, actor: User | None, reason: str = "") -> None:
-    """Record one step: who, when, why; notify the submitters (title and state only, never cases)."""
-    reason = _check_move(escalation, to_state, actor, reason)
+    """Check and record one step."""
+    _record_move(escalation, to_state, actor, _check_move(escalation, to_state, actor, reason))
+
+
+def _record_move(escalation: Escalation, to_state: str, actor: User | None, reason: str) -> None:
+    """Record a checked step: who, when, why; notify the submitters (title and state only, never cases)."""
     at = now()
     previous = escalation.state
     escalation.state = to_state
@@ -627,9 +641,10 @@ def _notify(escalation: Escalation, previous: str) -> None:
         mail.enqueue(user, subject, body, topic=f"escalation:{escalation.id}")
 
 
+@_atomic
 def merge(actor: User, escalation_id: int, into_id: int | None, version: int | None, reason: str) -> Escalation:
     """Fold a duplicate into the surviving item; case links and supporters carry over."""
-    _steering(actor)
+    require_steering(actor)
     if into_id is None:
         raise InvalidInput(errors={"merge_into": "Bitte den Eintrag wählen, in den dieser aufgeht."})
     if into_id == escalation_id:
@@ -640,8 +655,6 @@ def merge(actor: User, escalation_id: int, into_id: int | None, version: int | N
         raise InvalidInput(errors={"merge_into": f"{target.reference} ist abgeschlossen und nimmt nichts mehr auf."})
     if target.merged_into_id is not None:
         raise InvalidInput(errors={"merge_into": "Dieser Eintrag ist selbst schon zusammengeführt."})
-    if "zusammengefuehrt" not in transitions_from(source.state):
-        raise InvalidTransition(f"Der Eintrag ist {STATES[source.state]}; er wird nicht mehr verändert.")
     reason = _check_move(source, "zusammengefuehrt", actor, reason or f"zusammengeführt mit {target.reference}")
     _bump(source, version)
     target_cases = set(
@@ -658,7 +671,7 @@ def merge(actor: User, escalation_id: int, into_id: int | None, version: int | N
             db.session.add(Supporter(escalation_id=target.id, user_id=supporter.user_id, joined_at=supporter.joined_at))
     db.session.flush()
     source.merged_into_id = target.id
-    _move(source, "zusammengefuehrt", actor, reason)
+    _record_move(source, "zusammengefuehrt", actor, reason)
     for item in (source, target):
         item.case_count = db.session.scalar(
             select(func.count()).select_from(EscalationCase).where(EscalationCase.escalation_id == item.id)
@@ -671,12 +684,12 @@ def merge(actor: User, escalation_id: int, into_id: int | None, version: int | N
 
 def proposed_agenda(actor: User, conference_id: int, limit: int = 12) -> list[Escalation]:
     """Items ready for the meeting: triaged or back from a working group, by priority, cases affected, age."""
-    _steering(actor)
+    require_steering(actor)
     load_conference(actor, conference_id)
     already = select(Consultation.escalation_id).where(Consultation.conference_id == conference_id)
     return db.session.scalars(
         select(Escalation)
-        .where(Escalation.state.in_(("gesichtet", "arbeitsgruppe")), Escalation.id.not_in(already))
+        .where(Escalation.state.in_(READY_FOR_AGENDA), Escalation.id.not_in(already))
         .order_by(
             Escalation.priority.is_(None),
             Escalation.priority,
@@ -687,9 +700,10 @@ def proposed_agenda(actor: User, conference_id: int, limit: int = 12) -> list[Es
     ).all()
 
 
+@_atomic
 def put_on_agenda(actor: User, conference_id: int, escalation_ids, time_box: int = 15) -> list[Escalation]:
     """Put backlog items on a Lenkungsgruppe-Sitzung as agenda items (OParl Consultation), without case data."""
-    _steering(actor)
+    require_steering(actor)
     conference = load_moderated(actor, conference_id)
     if conference.kind != "lenkungsgruppe":
         raise InvalidInput("Themen der Lenkungsgruppe kommen nur auf eine Lenkungsgruppe-Sitzung.")
@@ -702,7 +716,7 @@ def put_on_agenda(actor: User, conference_id: int, escalation_ids, time_box: int
             )
         ):
             raise InvalidInput(f"{escalation.reference} steht schon auf dieser Tagesordnung.")
-        if escalation.state not in ("gesichtet", "arbeitsgruppe"):
+        if escalation.state not in READY_FOR_AGENDA:
             raise InvalidTransition(
                 f"{escalation.reference} ist {STATES[escalation.state]}; auf die Tagesordnung kommen "
                 "gesichtete Einträge und Berichte aus den Arbeitsgruppen."
@@ -760,14 +774,25 @@ class DecisionInput:
     agency_ids: list[int] = field(default_factory=list)
 
 
-def decide(actor: User, agenda_item_id: int, data: DecisionInput) -> Escalation:
-    """A decision in the steering meeting's minutes that moves the item forward."""
-    from minutes import records  # the minutes build on the agenda, the backlog on both
-
-    _steering(actor)
-    consultation = db.session.scalar(select(Consultation).where(Consultation.agenda_item_id == agenda_item_id))
+def load_consultation(actor: User, conference_id: int, agenda_item_id: int) -> Consultation:
+    """A backlog item's place on a steering meeting's agenda, for a steering member; 404 for anything else."""
+    require_steering(actor)
+    consultation = db.session.scalar(
+        select(Consultation).where(
+            Consultation.agenda_item_id == agenda_item_id, Consultation.conference_id == conference_id
+        )
+    )
     if consultation is None:
         raise NotFound("Tagesordnungspunkt nicht gefunden.")
+    return consultation
+
+
+@_atomic
+def decide(actor: User, conference_id: int, agenda_item_id: int, data: DecisionInput) -> Escalation:
+    """A decision in the steering meeting's minutes that moves the item forward (all or nothing)."""
+    from minutes import records  # the minutes build on the agenda, the backlog on both
+
+    consultation = load_consultation(actor, conference_id, agenda_item_id)
     if data.outcome not in OUTCOMES:
         raise InvalidInput(errors={"outcome": "Bitte wählen Sie, was beschlossen wurde."})
     escalation = _load_current(actor, consultation.escalation_id, data.version)
@@ -814,7 +839,7 @@ def load_group(actor: User, group_id: int) -> WorkingGroup:
 
 
 def create_group(actor: User, data: GroupInput) -> WorkingGroup:
-    _steering(actor)
+    require_steering(actor)
     errors = {}
     name = (data.name or "").strip()
     if not name or len(name) > 200:
@@ -856,7 +881,7 @@ def add_report(actor: User, group_id: int, text: str) -> StatusReport:
 
 
 def set_group_status(actor: User, group_id: int, status: str) -> WorkingGroup:
-    _steering(actor)
+    require_steering(actor)
     group = load_group(actor, group_id)
     if status not in ("aktiv", "abgeschlossen"):
         raise InvalidInput("Unbekannter Status.")
@@ -904,6 +929,7 @@ def member_agencies() -> list[Agency]:
     ).all()
 
 
+@_atomic
 def adopt(
     actor: User,
     escalation_id: int,
@@ -914,7 +940,7 @@ def adopt(
     conference_id: int | None = None,
 ) -> Recommendation:
     """Adopt a recommendation; each member agency gets an implementation status "offen"."""
-    _steering(actor)
+    require_steering(actor)
     escalation = _load_current(actor, escalation_id, version)
     text = (text or "").strip()
     errors = {}
@@ -962,6 +988,7 @@ def _all_implemented(escalation_id: int) -> bool:
     return bool(statuses) and all(s in IMPLEMENTATION_DONE for s in statuses)
 
 
+@_atomic
 def update_implementation(
     actor: User, implementation_id: int, status: str, reason: str, version: int | None
 ) -> Implementation:

@@ -250,13 +250,6 @@ def _implementations(today: date) -> list[AgencyImplementations]:
 
 # -- exports -------------------------------------------------------------------------------------------------
 
-_ORDER = {
-    "prioritaet": (Escalation.priority.is_(None), Escalation.priority, Escalation.case_count.desc()),
-    "faelle": (Escalation.case_count.desc(),),
-    "alter": (Escalation.created_at,),
-    "geaendert": (Escalation.updated_at.desc(),),
-}
-
 
 @dataclass
 class ExportRow:
@@ -271,11 +264,10 @@ def export_rows(actor: User, f: service.BacklogFilter) -> list[ExportRow]:
     require_reader(actor)
     # The list's own filter, so an export always shows what the list shows.
     query = (
-        service._filtered(f)
+        service.backlog_query(f)
         .outerjoin(WorkingGroup, WorkingGroup.id == Escalation.working_group_id)
         .outerjoin(Recommendation, Recommendation.escalation_id == Escalation.id)
         .add_columns(WorkingGroup.name, Recommendation.adopted_on, Recommendation.due_date)
-        .order_by(*_ORDER.get(f.sort, _ORDER["prioritaet"]), Escalation.id)
     )
     return [ExportRow(*row) for row in db.session.execute(query).all()]
 

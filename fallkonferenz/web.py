@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 from flask import Response, current_app, g, jsonify, redirect, render_template, request, session, url_for
@@ -99,6 +100,18 @@ def after_commit(hook) -> None:
     could announce something that then fails to be stored.
     """
     g.setdefault("after_commit", []).append(hook)
+
+
+@contextmanager
+def atomic():
+    """A savepoint: the block's changes are all or nothing, and so are the after-commit hooks it registered."""
+    mark = len(g.get("after_commit", ()))
+    try:
+        with db.session.begin_nested():
+            yield
+    except Exception:
+        del g.get("after_commit", [])[mark:]
+        raise
 
 
 def _run_after_commit() -> None:

@@ -15,36 +15,32 @@ from agenda.models import AgendaItem
 from fallkonferenz.extensions import db, socketio
 from fallkonferenz.web import after_commit
 
-from . import records, service
-from .sockets import NAMESPACE
+from . import service
 
 
 def _emit(event: str, data: dict, rooms: list[str]) -> None:
     if not rooms:
         return
-    socketio.emit(event, data, to=rooms if len(rooms) > 1 else rooms[0], namespace=NAMESPACE)
+    socketio.emit(event, data, to=rooms if len(rooms) > 1 else rooms[0], namespace=service.NAMESPACE)
 
 
 def record_stored(entry: dict) -> None:
     """A decision or task (an entry of `records`) was recorded or changed: tell its item's room after the commit."""
-    item = db.session.get(AgendaItem, entry["item"])
-    room = service.room_for(item)
+    room = service.room_of(entry["item"])
     after_commit(lambda: _emit("record", dict(entry), [room]))
 
 
-def attendance_stored(conference_id: int) -> None:
+def attendance_stored(conference_id: int, attendance: dict[int, str]) -> None:
     """The attendance changed: every item room of the conference hears the whole list once, after the commit.
 
     Attendance belongs to the conference, not to a case, and every participant sees it on the results page. There
     is no conference room; the item rooms already hold exactly the participants with the minutes open (and no one
     else, see the eviction sweep), and Socket.IO delivers an event sent to several rooms once per socket.
     """
-    items = db.session.scalars(select(AgendaItem).where(AgendaItem.conference_id == conference_id))
-    rooms = [service.room_for(item) for item in items]
+    item_ids = db.session.scalars(select(AgendaItem.id).where(AgendaItem.conference_id == conference_id))
+    rooms = [service.room_of(item_id) for item_id in item_ids]
     data = {
         "conference": conference_id,
-        "attendance": [
-            {"user": user_id, "status": status} for user_id, status in records.attendance_of(conference_id).items()
-        ],
+        "attendance": [{"user": user_id, "status": status} for user_id, status in attendance.items()],
     }
     after_commit(lambda: _emit("attendance", data, rooms))

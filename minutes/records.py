@@ -21,7 +21,7 @@ from fallkonferenz.errors import Conflict, Forbidden, InvalidInput, NotFound
 from fallkonferenz.extensions import db
 from fallkonferenz.models import Agency, Case, User, utcnow
 
-from . import service
+from . import live, service
 from .models import Addendum, Attendance, MinutesApproval, MinutesClosure, MinutesSnapshot
 
 ATTENDANCE = {"anwesend": "anwesend", "entschuldigt": "entschuldigt", "abwesend": "abwesend"}
@@ -84,6 +84,19 @@ def set_attendance(actor: User, conference_id: int, user_id: int, status: str) -
     audit.record("minutes.attendance", actor=actor, detail={"conference": conference_id, "user": user_id})
 
 
+def set_attendances(actor: User, conference_id: int, statuses: dict[int, str]) -> int:
+    """Record several participants' attendance (an empty status: not recorded yet) and announce it once."""
+    stored = 0
+    for user_id, status in statuses.items():
+        if status:
+            set_attendance(actor, conference_id, user_id, status)
+            stored += 1
+    if stored:
+        db.session.flush()
+        live.attendance_stored(conference_id, attendance_of(conference_id))
+    return stored
+
+
 def add_decision(actor: User, item_id: int, text: str) -> Decision:
     place = _open_seat(actor, item_id)
     text = (text or "").strip()
@@ -93,6 +106,7 @@ def add_decision(actor: User, item_id: int, text: str) -> Decision:
     db.session.add(decision)
     db.session.flush()
     audit.record("minutes.decision", actor=actor, case_id=place.item.case_id, detail={"item": item_id})
+    live.record_stored(decision_entry(decision))
     return decision
 
 
@@ -123,6 +137,7 @@ def add_task(
     db.session.add(task)
     db.session.flush()
     audit.record("minutes.task", actor=actor, case_id=place.item.case_id, detail={"item": item_id, "task": task.id})
+    live.record_stored(task_entry(task))
     return task
 
 
@@ -139,6 +154,7 @@ def complete_task(actor: User, task_id: int) -> Task:
         raise NotFound("Aufgabe nicht gefunden.")
     task.status, task.done_at = "erledigt", utcnow()
     audit.record("task.done", actor=actor, case_id=task.case_id, detail={"task": task.id})
+    live.record_stored(task_entry(task))
     return task
 
 

@@ -13,7 +13,7 @@ from fallkonferenz.auth.service import list_agencies
 from fallkonferenz.errors import InvalidInput
 from fallkonferenz.web import attachment, is_safe_next
 
-from . import export, live, records, service
+from . import export, records, service
 
 bp = Blueprint("minutes", __name__)
 
@@ -65,21 +65,17 @@ def records_page(conference_id: int):
 
 @bp.post("/konferenzen/<int:conference_id>/protokoll/anwesenheit")
 def attendance(conference_id: int):
-    stored = 0
-    for key, status in request.form.items():
-        if key.startswith("user-") and key[5:].isdigit() and status:  # "—": not recorded (yet)
-            records.set_attendance(g.user, conference_id, int(key[5:]), status)
-            stored += 1
-    if stored:
-        live.attendance_stored(conference_id)
+    statuses = {
+        int(key[5:]): status for key, status in request.form.items() if key.startswith("user-") and key[5:].isdigit()
+    }
+    records.set_attendances(g.user, conference_id, statuses)  # "—" (empty): not recorded (yet)
     flash("Die Anwesenheit wurde gespeichert.", "success")
     return redirect(_records_url(conference_id, "anwesenheit"))
 
 
 @bp.post("/protokoll/top/<int:item_id>/beschluss")
 def decision(item_id: int):
-    decision = records.add_decision(g.user, item_id, request.form.get("text", ""))
-    live.record_stored(records.decision_entry(decision))
+    records.add_decision(g.user, item_id, request.form.get("text", ""))
     flash("Der Beschluss wurde festgehalten.", "success")
     return _back_to(item_id)
 
@@ -92,7 +88,7 @@ def task(item_id: int):
     except ValueError:
         raise InvalidInput(errors={"due": "Bitte ein gültiges Datum angeben (TT.MM.JJJJ)."}) from None
     user = request.form.get("user", "")
-    added = records.add_task(
+    records.add_task(
         g.user,
         item_id,
         request.form.get("text", ""),
@@ -100,7 +96,6 @@ def task(item_id: int):
         int(user) if user.isdigit() else None,
         due_date,
     )
-    live.record_stored(records.task_entry(added))
     flash("Die Aufgabe wurde festgehalten.", "success")
     return _back_to(item_id)
 
@@ -115,8 +110,7 @@ def _back_to(item_id: int):
 
 @bp.post("/aufgaben/<int:task_id>/erledigt")
 def task_done(task_id: int):
-    done = records.complete_task(g.user, task_id)
-    live.record_stored(records.task_entry(done))
+    records.complete_task(g.user, task_id)
     flash("Die Aufgabe ist erledigt.", "success")
     target = request.form.get("next", "")
     return redirect(target if is_safe_next(target) else url_for("main.dashboard"))

@@ -42,9 +42,17 @@ class MinutesClosed(DomainError):
     message = "Das Protokoll ist abgeschlossen; Änderungen sind nicht mehr möglich."
 
 
+NAMESPACE = "/minutes"  # the Socket.IO namespace whose rooms are the agenda items
+
+
 def room_for(item: AgendaItem | ItemRef) -> str:
     """Room names are made here, from a checked item, never taken from the client."""
-    return f"item:{item.id}"
+    return room_of(item.id)
+
+
+def room_of(item_id: int) -> str:
+    """The room of an item the server already holds as checked (joined sockets, stored records)."""
+    return f"item:{item_id}"
 
 
 @dataclass
@@ -288,8 +296,9 @@ def seat_clause(viewer, at, *, today=None):
 
 
 @functools.cache
-def _update_seat_statement(role: str):
-    """The per-update check, built once per role with bound parameters (building it costs more than running it)."""
+def _seat_statement(role: str):
+    """The seat check of updates and joins, built once per role with bound parameters (building it costs more
+    than running it)."""
     from .models import MinutesClosure
 
     viewer = Viewer(user_id=bindparam("user_id"), agency_id=bindparam("agency_id"), role=role)
@@ -311,7 +320,7 @@ def checked_item(actor: User, item_id: int) -> tuple[ItemRef, bool]:
         raise NotFound("Tagesordnungspunkt nicht gefunden.")
     at = utcnow()
     params = {"user_id": actor.id, "agency_id": actor.agency_id, "item_id": item_id, "now": at, "today": at.date()}
-    row = db.session.execute(_update_seat_statement(actor.role), params).first()
+    row = db.session.execute(_seat_statement(actor.role), params).first()
     if row is None:
         seat(actor, item_id)  # raises NotFound and audits the refusal of a case item
         raise NotFound("Tagesordnungspunkt nicht gefunden.")

@@ -20,7 +20,7 @@ from fallkonferenz.models import User, UserSession
 
 from . import records, service
 
-NAMESPACE = "/minutes"
+NAMESPACE = service.NAMESPACE
 SWEEP_SECONDS = 0.4
 RATE_PER_SECOND = 60  # sustained updates per socket; a burst of RATE_BURST is allowed
 RATE_BURST = 120
@@ -141,7 +141,7 @@ class MinutesNamespace(Namespace):
         item_id = _field(data, "item", int)
         with self.lock:
             self.joined.get(request.sid, set()).discard(item_id)
-        leave_room(f"item:{item_id}")
+        leave_room(service.room_of(item_id))
         return {"ok": True}
 
     @boundary
@@ -172,7 +172,7 @@ class MinutesNamespace(Namespace):
         item_id, state = _field(data, "item", int), _field(data, "state", bytes)
         if item_id not in self.joined.get(request.sid, set()) or len(state) > MAX_AWARENESS_BYTES:
             raise DomainError("Anwesenheit kann nur im geöffneten Tagesordnungspunkt geteilt werden.")
-        g.broadcasts.append(("awareness", {"item": item_id, "state": state}, f"item:{item_id}", request.sid))
+        g.broadcasts.append(("awareness", {"item": item_id, "state": state}, service.room_of(item_id), request.sid))
         return {"ok": True}
 
     def _count_new(self, item_id: int) -> int:
@@ -258,7 +258,7 @@ class MinutesNamespace(Namespace):
     def _evict(self, sid: str, item_id: int) -> None:
         with self.lock:
             self.joined.get(sid, set()).discard(item_id)
-        socketio.server.leave_room(sid, f"item:{item_id}", namespace=self.namespace)
+        socketio.server.leave_room(sid, service.room_of(item_id), namespace=self.namespace)
         socketio.emit("evicted", {"item": item_id, "reason": EVICTED}, to=sid, namespace=self.namespace)
 
 

@@ -49,3 +49,22 @@ def test_a_failing_notice_does_not_fail_the_stored_request(app, world):
     assert response.status_code == 200 and seen == ["zweite Nachricht"]
     with app.app_context():
         assert _stored_name(username) == "Jana Cordes"
+
+
+def test_news_of_a_refused_all_or_nothing_block_are_dropped_with_it(app, world):
+    """A refused step of a larger change (a steering decision that records a decision, then fails) announces
+    nothing, even though the request itself commits afterwards."""
+    username, seen = world["KI"], []
+    with app.test_request_context("/", method="POST"):
+        web.after_commit(lambda: seen.append("vorher"))
+        try:
+            with web.atomic():
+                db.session.scalar(select(User).where(User.username == username)).display_name = "Verworfen"
+                web.after_commit(lambda: seen.append("verworfen"))
+                raise ValueError("abgelehnt")
+        except ValueError:
+            pass
+        web.finish_request(Response("ok"))
+    assert seen == ["vorher"]
+    with app.app_context():
+        assert _stored_name(username) != "Verworfen"
