@@ -39,6 +39,8 @@ class MinutesSnapshot(db.Model):
     agenda_item_id: Mapped[int] = mapped_column(ForeignKey("agenda_items.id", ondelete="CASCADE"), index=True)
     upto_update_id: Mapped[int]
     state: Mapped[bytes] = mapped_column(LargeBinary)
+    # The state's state vector, kept so a join need not decode the whole snapshot to learn it (older rows: NULL).
+    state_vector: Mapped[bytes | None] = mapped_column(LargeBinary)
     authors: Mapped[str] = mapped_column(String(500), default="")  # user ids, comma-separated
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

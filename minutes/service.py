@@ -8,7 +8,7 @@ import threading
 from dataclasses import dataclass
 
 from pycrdt import Doc, Text, get_state, get_update, merge_updates
-from sqlalchemy import and_, bindparam, delete, exists, func, or_, select
+from sqlalchemy import DateTime, LargeBinary, and_, bindparam, delete, exists, func, or_, select, text
 from sqlalchemy.orm import selectinload
 
 from agenda.models import AgendaItem, Conference, Participant
@@ -35,6 +35,11 @@ class BadUpdate(DomainError):
 class UpdateTooLarge(DomainError):
     status = 413
     message = "Die Änderung ist zu groß (höchstens 1 MB)."
+
+
+class SignedOut(DomainError):
+    status = 401
+    message = "Bitte melden Sie sich erneut an."
 
 
 class MinutesClosed(DomainError):
@@ -143,14 +148,15 @@ class _Cache:
             entry = self.docs.get(item_id)
         return None if entry is None else entry[0]
 
-    def stored_update(self, item_id: int) -> bytes:
-        """The item's whole state as one update, straight from the newest snapshot and the updates after it.
+    def stored_update(self, item_id: int) -> tuple[bytes, bytes]:
+        """The item's whole state as one update and its state vector, from the newest snapshot and later updates.
 
         Used for an item this process has not loaded: merging the stored updates is much cheaper than building
-        the document, so a cold join costs little more than reading the snapshot.
+        the document, and right after a compaction the snapshot's stored state vector spares decoding it, so a
+        cold join costs little more than reading the snapshot.
         """
         snapshot = db.session.execute(
-            select(MinutesSnapshot.upto_update_id, MinutesSnapshot.state)
+            select(MinutesSnapshot.upto_update_id, MinutesSnapshot.state, MinutesSnapshot.state_vector)
             .where(MinutesSnapshot.agenda_item_id == item_id)
             .order_by(MinutesSnapshot.upto_update_id.desc())
             .limit(1)
@@ -161,10 +167,13 @@ class _Cache:
             .where(MinutesUpdate.agenda_item_id == item_id, MinutesUpdate.id > upto)
             .order_by(MinutesUpdate.id)
         ).all()
+        if snapshot and not later and snapshot.state_vector is not None:
+            return snapshot.state, snapshot.state_vector
         parts = ([snapshot.state] if snapshot else []) + list(later)
         if not parts:
-            return EMPTY_UPDATE
-        return parts[0] if len(parts) == 1 else merge_updates(*parts)
+            return EMPTY_UPDATE, EMPTY_STATE
+        whole = parts[0] if len(parts) == 1 else merge_updates(*parts)
+        return whole, get_state(whole)
 
     def get_many(self, item_ids) -> dict[int, Doc]:
         """Catch several items up with three queries, whatever their number."""
@@ -240,10 +249,9 @@ def join(actor: User, item_id: int, client_state: bytes | None) -> tuple[ItemRef
             diff = doc.get_update(client_state) if client_state else doc.get_update()
             state = doc.get_state()
         else:
-            stored = CACHE.stored_update(item.id)
+            stored, state = CACHE.stored_update(item.id)
             empty = not client_state or client_state == EMPTY_STATE
             diff = stored if empty else get_update(stored, client_state)
-            state = get_state(stored)
     except ValueError:
         raise BadUpdate("Der Synchronisationsstand des Editors ist beschädigt.") from None
     audit.record("minutes.join", actor=actor, case_id=item.case_id, detail={"item": item.id})
@@ -298,36 +306,62 @@ def seat_clause(viewer, at, *, today=None):
 @functools.cache
 def _seat_statement(role: str):
     """The seat check of updates and joins, built once per role with bound parameters (building it costs more
-    than running it)."""
+    than running it). It also checks that the account is still active with this role and agency, so a socket
+    can pass who it connected as without loading the user for every update."""
     from .models import MinutesClosure
 
     viewer = Viewer(user_id=bindparam("user_id"), agency_id=bindparam("agency_id"), role=role)
     closed = exists(select(MinutesClosure.conference_id).where(MinutesClosure.conference_id == Conference.id))
+    still = exists(
+        select(User.id).where(
+            User.id == viewer.user_id, User.active.is_(True), User.role == role, User.agency_id == viewer.agency_id
+        )
+    )
     return (
         select(AgendaItem.id, AgendaItem.case_id, AgendaItem.conference_id, closed.label("closed"))
         .join(Conference, Conference.id == AgendaItem.conference_id)
         .where(
             AgendaItem.id == bindparam("item_id"),
+            still,
             seat_clause(viewer, bindparam("now"), today=bindparam("today")),
         )
     )
 
 
-def checked_item(actor: User, item_id: int) -> tuple[ItemRef, bool]:
+def checked_item(actor: User | Viewer, item_id: int) -> tuple[ItemRef, bool]:
     """The rule of `seat` in one statement: the item and whether its minutes are closed; a refusal goes the long
-    way (through `seat`) to be audited."""
+    way (through `seat`) to be audited.
+
+    `actor` is the user or who a socket connected as (a `Viewer`): if the account was deactivated since, the
+    answer is `SignedOut`; if its role or agency changed, the check is made as who the user is now.
+    """
     if not isinstance(item_id, int):
         raise NotFound("Tagesordnungspunkt nicht gefunden.")
     at = utcnow()
-    params = {"user_id": actor.id, "agency_id": actor.agency_id, "item_id": item_id, "now": at, "today": at.date()}
+    params = {
+        "user_id": viewer_id(actor),
+        "agency_id": actor.agency_id,
+        "item_id": item_id,
+        "now": at,
+        "today": at.date(),
+    }
     row = db.session.execute(_seat_statement(actor.role), params).first()
     if row is None:
-        seat(actor, item_id)  # raises NotFound and audits the refusal of a case item
+        user = db.session.get(User, viewer_id(actor))
+        if user is None or not user.active:
+            raise SignedOut()
+        if (user.role, user.agency_id) != (actor.role, actor.agency_id):
+            return checked_item(user, item_id)
+        seat(user, item_id)  # raises NotFound and audits the refusal of a case item
         raise NotFound("Tagesordnungspunkt nicht gefunden.")
     return ItemRef(row.id, row.case_id, row.conference_id), row.closed
 
 
-def update_seat(actor: User, item_id: int) -> ItemRef:
+def viewer_id(actor: User | Viewer) -> int:
+    return actor.user_id if isinstance(actor, Viewer) else actor.id
+
+
+def update_seat(actor: User | Viewer, item_id: int) -> ItemRef:
     """Re-check an incoming update's seat; closed minutes take no edits."""
     item, closed = checked_item(actor, item_id)
     if closed:
@@ -335,24 +369,24 @@ def update_seat(actor: User, item_id: int) -> ItemRef:
     return item
 
 
-def apply_update(actor: User, item_id: int, client_update_id: str, data) -> tuple[ItemRef, bool]:
+def apply_update(actor: User | Viewer, item_id: int, client_update_id: str, data) -> tuple[ItemRef, bool]:
     """Append a validated update to the log (the caller commits before acknowledging); False if a duplicate."""
     if not isinstance(client_update_id, str) or not UPDATE_ID_RE.match(client_update_id):
         raise InvalidInput("Ungültige Kennung der Änderung.")
     data = validate(data)
     item = update_seat(actor, item_id)
-    duplicate = db.session.scalar(
-        select(MinutesUpdate.id).where(
-            MinutesUpdate.agenda_item_id == item.id, MinutesUpdate.client_update_id == client_update_id
-        )
-    )
-    if duplicate is not None:
-        return item, False
-    db.session.add(
-        MinutesUpdate(agenda_item_id=item.id, client_update_id=client_update_id, user_id=actor.id, data=data)
-    )
-    db.session.flush()
-    return item, True
+    row = {"item": item.id, "client_id": client_update_id, "user_id": viewer_id(actor), "data": data, "at": utcnow()}
+    return item, db.session.execute(APPEND, row).rowcount == 1
+
+
+# Append to the log unless this client update id is there already (a resend after reconnect), in one statement.
+# Written out because SQLAlchemy does not cache the compiled ON CONFLICT construct, and compiling it on every update
+# cost more than running it; SQLite and PostgreSQL share this syntax.
+APPEND = text(
+    "INSERT INTO minutes_updates (agenda_item_id, client_update_id, user_id, data, created_at)"
+    " VALUES (:item, :client_id, :user_id, :data, :at)"
+    " ON CONFLICT (agenda_item_id, client_update_id) DO NOTHING"
+).bindparams(bindparam("data", type_=LargeBinary), bindparam("at", type_=DateTime))
 
 
 def is_closed(conference: Conference) -> bool:
@@ -392,6 +426,7 @@ def compact(item_id: int) -> MinutesSnapshot | None:
         agenda_item_id=item_id,
         upto_update_id=upto,
         state=exact.get_update(),
+        state_vector=exact.get_state(),
         authors=",".join(str(a) for a in sorted(a for a in authors if a)),
     )
     db.session.add(snap)

@@ -12,6 +12,7 @@ from flask import current_app, g, request, session
 from flask_socketio import Namespace, join_room, leave_room
 from sqlalchemy import select
 
+from consent.policy import Viewer, viewer_of
 from fallkonferenz import audit
 from fallkonferenz.auth import service as auth_service
 from fallkonferenz.errors import DomainError
@@ -86,7 +87,7 @@ class MinutesNamespace(Namespace):
     def __init__(self, namespace=NAMESPACE):
         super().__init__(namespace)
         self.lock = threading.Lock()
-        self.users: dict[str, int] = {}
+        self.users: dict[str, Viewer] = {}  # who each socket connected as; every update re-checks it in SQL
         self.sessions: dict[str, str] = {}
         self.joined: dict[str, set[int]] = {}
         self.buckets: dict[str, _Bucket] = {}
@@ -105,7 +106,7 @@ class MinutesNamespace(Namespace):
         if user is None:
             raise ConnectionRefusedError("Bitte melden Sie sich an.")
         with self.lock:
-            self.users[request.sid] = user.id
+            self.users[request.sid] = viewer_of(user)
             self.sessions[request.sid] = hashlib.sha256(token.encode()).hexdigest()
             self.joined[request.sid] = set()
             self.buckets[request.sid] = _Bucket()
@@ -118,7 +119,8 @@ class MinutesNamespace(Namespace):
                 mapping.pop(request.sid, None)
 
     def _actor(self) -> User:
-        user = db.session.get(User, self.users.get(request.sid))
+        viewer = self.users.get(request.sid)
+        user = db.session.get(User, viewer.user_id) if viewer else None
         if user is None or not user.active:
             raise DomainError("Bitte melden Sie sich erneut an.")
         return user
@@ -152,7 +154,7 @@ class MinutesNamespace(Namespace):
         if not self.buckets[request.sid].take():
             raise DomainError("Zu viele Änderungen in kurzer Zeit; bitte langsamer senden.")
         update_id, update = _field(data, "id", str), _field(data, "update", bytes)
-        item, new = service.apply_update(self._actor(), item_id, update_id, update)
+        item, new = service.apply_update(self.users[request.sid], item_id, update_id, update)
         counted = new and self._count_new(item.id) % COUNT_EVERY == 0
         if counted and service.pending_count(item.id) >= service.COMPACT_AFTER:
             self._compact_soon(item.id)
@@ -210,7 +212,8 @@ class MinutesNamespace(Namespace):
             socketio.sleep(SWEEP_SECONDS)
             with self.lock:
                 snapshot = {
-                    sid: (self.users.get(sid), self.sessions.get(sid), set(items)) for sid, items in self.joined.items()
+                    sid: (_user_id(self.users.get(sid)), self.sessions.get(sid), set(items))
+                    for sid, items in self.joined.items()
                 }
             if not snapshot:
                 continue
@@ -260,6 +263,10 @@ class MinutesNamespace(Namespace):
             self.joined.get(sid, set()).discard(item_id)
         socketio.server.leave_room(sid, service.room_of(item_id), namespace=self.namespace)
         socketio.emit("evicted", {"item": item_id, "reason": EVICTED}, to=sid, namespace=self.namespace)
+
+
+def _user_id(viewer: Viewer | None) -> int | None:
+    return viewer.user_id if viewer else None
 
 
 def _same_origin() -> bool:

@@ -6,9 +6,11 @@ import os
 
 import pytest
 from pycrdt import Doc, Text
+from sqlalchemy import select, update
 
 from agenda import items
 from agenda import service as agenda_service
+from consent.policy import viewer_of
 from fallkonferenz.errors import InvalidInput, NotFound
 from fallkonferenz.extensions import db
 from minutes import service
@@ -134,6 +136,37 @@ def test_compaction_folds_the_log_into_a_snapshot_and_keeps_the_text(scene, item
     assert query(lambda: db.session.query(MinutesSnapshot).count(), commit=False) == 1
 
 
+def test_a_cold_join_gets_the_whole_text_and_the_right_state_vector(scene, items_, query):
+    """Joining an item this process has not loaded: from the snapshot's stored vector, or computed when it lacks one
+    (snapshots from before the column) or updates came after it."""
+    doc = Doc()
+    for i in range(5):
+        query(
+            lambda i=i: service.apply_update(user(scene.users["KI"]), items_["general"], f"u{i}", _edit(doc, f"{i} "))
+        )
+    query(lambda: service.compact(items_["general"]))
+
+    def cold_join():
+        service.CACHE.docs.clear()
+        _ref, diff, state = service.join(user(scene.users["KI"]), items_["general"], None)
+        return diff, state
+
+    def check():
+        diff, state = query(cold_join)
+        client = Doc()
+        client.apply_update(diff)
+        assert state == client.get_state() and state == doc.get_state()
+        assert str(client.get("text", type=Text)) == str(doc.get("text", type=Text))
+
+    stored = query(lambda: db.session.scalar(select(MinutesSnapshot.state_vector)), commit=False)
+    assert stored == doc.get_state()
+    check()
+    query(lambda: db.session.execute(update(MinutesSnapshot).values(state_vector=None)))
+    check()
+    query(lambda: service.apply_update(user(scene.users["KI"]), items_["general"], "later", _edit(doc, "später")))
+    check()
+
+
 def test_cancelled_conference_takes_no_edits(scene, items_, planned, query):
     query(lambda: agenda_service.set_state(user(scene.users["KI"]), planned, "abgesagt", "Ausfall"))
     with pytest.raises(NotFound):
@@ -179,14 +212,38 @@ def test_the_per_update_check_agrees_with_seat_for_every_user_and_item(scene, it
                     expected = True
                 except NotFound:
                     expected = False
-                try:
-                    service.update_seat(u, item_id)
-                    got = True
-                except NotFound:
-                    got = False
-                agree.append((u.username, item_id, expected, got))
+                for actor in (u, viewer_of(u)):  # the user, and who a socket connected as
+                    try:
+                        service.update_seat(actor, item_id)
+                        got = True
+                    except NotFound:
+                        got = False
+                    agree.append((u.username, item_id, expected, got))
         return agree
 
     rows = query(both, commit=False)
     assert all(expected == got for _u, _i, expected, got in rows), [r for r in rows if r[2] != r[3]]
     assert any(r[2] for r in rows) and not all(r[2] for r in rows)
+
+
+def test_a_socket_that_connected_before_the_account_changed_is_checked_as_the_user_is_now(scene, items_, query):
+    """Sockets pass who they connected as; an account deactivated since stores nothing, a changed agency counts."""
+    from fallkonferenz.models import Agency, User
+
+    jc = query(lambda: viewer_of(user(scene.users["JC"])), commit=False)
+    send = lambda uid: service.apply_update(jc, items_["closed"], uid, _edit(Doc(), "x"))  # noqa: E731
+    with pytest.raises(NotFound):  # JC has no consent for the closed case
+        query(send, "c1")
+
+    def move_to_aa():
+        aa = db.session.query(Agency).filter_by(code="AA").one()
+        db.session.get(User, jc.user_id).agency_id = aa.id
+
+    query(move_to_aa)
+    assert query(send, "c2")[1] is True  # now at AA, whose consent covers the case
+
+    query(lambda: setattr(db.session.get(User, jc.user_id), "active", False))
+    with pytest.raises(service.SignedOut):
+        query(send, "c3")
+    stored = query(lambda: set(db.session.scalars(select(MinutesUpdate.client_update_id))), commit=False)
+    assert stored == {"c2"}
