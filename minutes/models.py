@@ -36,13 +36,18 @@ class MinutesSnapshot(db.Model):
     __tablename__ = "minutes_snapshots"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    agenda_item_id: Mapped[int] = mapped_column(ForeignKey("agenda_items.id", ondelete="CASCADE"), index=True)
+    agenda_item_id: Mapped[int] = mapped_column(ForeignKey("agenda_items.id", ondelete="CASCADE"))
     upto_update_id: Mapped[int]
     state: Mapped[bytes] = mapped_column(LargeBinary)
     # The state's state vector, kept so a join need not decode the whole snapshot to learn it (older rows: NULL).
     state_vector: Mapped[bytes | None] = mapped_column(LargeBinary)
     authors: Mapped[str] = mapped_column(String(500), default="")  # user ids, comma-separated
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# "The newest snapshot of an item" walks this index backwards to one row. Without it, every join read the state
+# of all the item's versions (one per compaction) into a sorter to keep only the newest.
+Index("ix_minutes_snapshots_item_upto", MinutesSnapshot.agenda_item_id, MinutesSnapshot.upto_update_id)
 
 
 class Attendance(db.Model):
