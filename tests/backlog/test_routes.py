@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from backlog import service
 from backlog.models import Escalation, Implementation
 from fallkonferenz.extensions import db
-from fallkonferenz.models import utcnow
+from fallkonferenz.models import AuditEvent, utcnow
 from tests.backlog.conftest import CLEAN_INPUT, user
 from tests.conftest import counting
 
@@ -193,6 +193,28 @@ def test_betrifft_uns_auch_from_the_other_conference_raises_the_case_count(bscen
     )
     assert again.status_code == 422 and "schon verknüpft" in body(again)
     assert escalation(query, escalation_id).case_count == 3
+
+
+def test_a_refused_betrifft_uns_auch_says_why_and_keeps_the_guards_audit_record(bscene, bclients, query):
+    """The text names the client of the case to be added: nothing is linked, the audited look-up stays."""
+    escalation_id = raise_item(
+        bscene, bclients, description="Herr Rahimi wartet seit 9 Wochen auf die Beschäftigungserlaubnis."
+    )
+    resp = bclients["AA"].post(
+        f"/lenkungsgruppe/themen/{escalation_id}/betrifft-uns-auch", data={"item_id": bscene.items["other"]}
+    )
+    assert resp.status_code == 422 and "nicht verknüpft" in body(resp)
+    assert "„Rahimi“ entfernen" in body(resp)  # her own case's client: she may see what matched
+    assert escalation(query, escalation_id).case_count == 1
+    guarded = query(
+        lambda: db.session.scalars(
+            select(AuditEvent.case_id).where(
+                AuditEvent.action == "backlog.guard", AuditEvent.actor_id == bscene.ids[bscene.users["AA"]]
+            )
+        ).all(),
+        commit=False,
+    )
+    assert guarded == [bscene.cases["other"]]
 
 
 # -- steering forms ---------------------------------------------------------------------------------------------
