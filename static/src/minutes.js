@@ -41,7 +41,7 @@ const FRESH_MS = 4000; // how long a record that just came in stays highlighted
 const ATTENDANCE = { anwesend: "anwesend", entschuldigt: "entschuldigt", abwesend: "abwesend" };
 
 /** A task's line as the page renders it: "what – who, person, bis date (status)" and, apart, its status. */
-function taskItem(entry) {
+function taskItem(entry, form) {
   const li = document.createElement("li");
   li.dataset.entry = String(entry.id);
   const line = document.createElement("span");
@@ -53,7 +53,36 @@ function taskItem(entry) {
   status.textContent = String(entry.status || "offen");
   line.append(`${entry.text} – ${who} (`, status, ")");
   li.append(line);
+  if (form) li.append(form);
   return li;
+}
+
+/** The "Erledigt" form the page renders for a task of one's own agency (or for the moderator); the server
+ * decides again when it is sent. */
+function doneForm(entry, page, back) {
+  const form = document.createElement("form");
+  form.method = "post";
+  form.action = page.taskDone.replace("/0/", `/${entry.id}/`);
+  form.className = "inline";
+  form.dataset.done = "";
+  for (const [name, value] of [
+    ["csrf_token", page.csrf],
+    ["next", back],
+  ]) {
+    const input = document.createElement("input");
+    input.type = "hidden";
+    input.name = name;
+    input.value = value;
+    form.append(input);
+  }
+  const button = document.createElement("button");
+  button.type = "submit";
+  const label = document.createElement("span");
+  label.className = "visually-hidden";
+  label.textContent = `: ${entry.text}`;
+  button.append("Erledigt", label);
+  form.append(button);
+  return form;
 }
 
 function bytes(value) {
@@ -315,7 +344,8 @@ class MinutesItem {
         li.textContent = String(entry.text);
         news = `Neuer Beschluss zu ${this.itemName}: ${entry.text}`;
       } else {
-        li = taskItem(entry);
+        const back = `${window.location.pathname}#m-${this.id}`;
+        li = taskItem(entry, this.channel.mayComplete(entry) ? doneForm(entry, this.channel.page, back) : null);
         news = `Neue Aufgabe zu ${this.itemName}: ${entry.text} (${entry.agency})`;
       }
       const next = [...list.children].find((node) => Number(node.dataset.entry) > entry.id);
@@ -401,6 +431,11 @@ class MinutesChannel {
     this.status = status;
     this.news = news;
     this.user = { name: root.dataset.user || "", agency: root.dataset.agency || "", color: safeColor(root.dataset.color) };
+    this.page = {
+      moderator: root.dataset.moderator === "1",
+      csrf: root.dataset.csrf || "",
+      taskDone: root.dataset.taskDone || "",
+    };
     this.items = new Map();
     this.online = false;
     this.ended = false;
@@ -479,6 +514,12 @@ class MinutesChannel {
 
   forget(item) {
     if (this.news && this.news.dataset.item === String(item)) this.announce("");
+  }
+
+  /** Whether this page offers "Erledigt" for a task, by the rule the server renders it with. */
+  mayComplete(entry) {
+    if (entry.done || !this.page.csrf || !this.page.taskDone.includes("/0/")) return false;
+    return this.page.moderator || String(entry.agency) === this.user.agency;
   }
 
   /** The conference's attendance as recorded by the moderation: each person's status, the changes announced. */
