@@ -6,8 +6,12 @@ numbers, e-mail addresses, street addresses, the case-number pattern) and return
 the form can highlight it.
 
 Names are found in any capitalisation, with umlauts written out (ü/ue), accents and the Turkish dotless i optional,
-and with a genitive s. Name particles ("von", "der", "bin") never count as a name on their own; a name part that is
-also a German word written in lower case ("Nur", "Klein") counts only where it is capitalised inside a sentence.
+and with a genitive s. Another transcription of the same name from Arabic, Dari, Pashto, Tigrinya or Kurdish
+("Ahmed" for "Ahmad", "Muhammed" for "Mohammed", "Jussuf" for "Yusuf", "Hasan" for "Hassan") counts where it is
+capitalised, as names are (at a sentence start only from five letters: "Man kann …"), and differs in one vowel at
+most (so "Hessen" stays a Land, not a "Hassan"). Name particles ("von", "der", "bin") never count as a name on their
+own; a name part that is also a German word written in lower case ("Nur", "Klein") counts only where it is
+capitalised inside a sentence.
 """
 
 from __future__ import annotations
@@ -241,6 +245,82 @@ def _capitalised(word: str) -> str:
     return first + _letters(word[1:])
 
 
+# Transcriptions of one name differ in its vowels, doubled consonants and a few digraphs. Longest unit first.
+_VOWEL_A = "[aeäàáâãåéèêë]"
+_VOWEL_U = "(?:ou|oo|[ouúùûóòô])"
+_VOWEL_I = "(?:ee|ie|[iíìîïıy])"
+_SPELLING_UNITS = (
+    ("dsch", "(?:dsch|dj|j)"),
+    ("sch", "(?:sch|sh)"),
+    ("sh", "(?:sh|sch)"),
+    ("kh", "(?:kh|ch)"),
+    ("ch", "(?:ch|kh)"),
+    ("dj", "(?:dj|dsch|j)"),
+    ("ou", _VOWEL_U),
+    ("oo", _VOWEL_U),
+    ("ee", _VOWEL_I),
+    ("ie", _VOWEL_I),
+)
+MIN_SPELLING_PART = 4  # "Ali" would also be "Ely", "Olli" …: shorter parts only as written
+MIN_OPENING_SPELLING = 5  # at a sentence start, "Man" (for a "Mann") is the pronoun; "Ahmed" is still a name
+
+
+def _spelling(word: str) -> str | None:
+    """Regex for other transcriptions of a one-word name part ("Ahmad" → also Ahmed, Achmad; "Yusuf" → Jussuf).
+
+    None for a part too short or with characters other than letters, which are matched only as written.
+    """
+    word = "".join(_fold(c) for c in unicodedata.normalize("NFC", word).lower())
+    if len(word) < MIN_SPELLING_PART or not word.isalpha() or not word.isascii():
+        return None
+    parts, i = [], 0
+    while i < len(word):
+        unit = next((u for u, _ in _SPELLING_UNITS if word.startswith(u, i)), None)
+        if unit:
+            parts.append(dict(_SPELLING_UNITS)[unit])
+            i += len(unit)
+            continue
+        char = word[i]
+        if char in "ae":
+            parts.append(_VOWEL_A)
+        elif char in "ou":
+            parts.append(_VOWEL_U)
+        elif char in "jy" and i == 0:
+            parts.append("[jy]")
+        elif char in "iy":
+            parts.append(_VOWEL_I)
+        else:
+            parts.append(re.escape(char) + "{1,2}")  # a doubled consonant is written single and vice versa
+        while i + 1 < len(word) and word[i + 1] == char and char not in "aeiouy":
+            i += 1
+        i += 1
+    return "".join(parts)
+
+
+_VOWEL_GROUP = re.compile(r"[aeiouy]+")
+
+
+def _vowel_groups(word: str) -> list[str]:
+    word = "".join(_fold(c) for c in word.lower())
+    return _VOWEL_GROUP.findall(word[1:] if word[:1] in "jy" else word)
+
+
+def _is_spelling_of(found: str, names: Iterable[str]) -> bool:
+    """Whether a capitalised match is another transcription of one of these names, differing in one vowel at most."""
+    mine = _vowel_groups(found)
+    for name in names:
+        rx = _spelling(name)
+        theirs = _vowel_groups(name)
+        if (
+            rx
+            and len(mine) == len(theirs)
+            and re.fullmatch(rx, found, re.IGNORECASE)
+            and sum(a != b for a, b in zip(mine, theirs, strict=True)) <= 1
+        ):
+            return True
+    return False
+
+
 def _street_letters(address: str) -> str:
     """Regex for a street and house number: "Hafenstraße 7" also as "Hafenstr. 7", "HAFENSTRASSE 7", "Hafenstr.7"."""
     street, number = _HOUSE.match(address).groups()
@@ -258,7 +338,8 @@ def _street_letters(address: str) -> str:
 def _known_pattern(
     names: tuple[str, ...], common: tuple[str, ...], addresses: tuple[str, ...], numbers: tuple[str, ...]
 ):
-    """One compiled alternation for all known names, addresses and case numbers (longest first)."""
+    """One compiled alternation for all known names, addresses and case numbers (longest first), then the other
+    transcriptions of the names (checked for a capital letter after matching)."""
     groups = []
     if numbers:
         groups.append("(?P<case_number>" + "|".join(numbers) + ")")
@@ -269,6 +350,9 @@ def _known_pattern(
     if common:
         # Case-sensitive: "Nur" the name, not "nur" the word (the sentence start is checked after matching).
         groups.append("(?P<common>" + "|".join(f"(?-i:{_capitalised(w)})" for w in common) + ")")
+    spellings = sorted({rx for n in names if (rx := _spelling(n))}, key=len, reverse=True)
+    if spellings:
+        groups.append("(?P<spelling>" + "|".join(spellings) + ")")
     if not groups:
         return None
     return re.compile(r"(?<!\w)(?:" + "|".join(groups) + r")(?:s|'s|’s)?(?!\w)", re.IGNORECASE)
@@ -434,6 +518,12 @@ def check(texts: dict[str, str], ids: Identifiers, today: date) -> list[Hit]:
                 kind = m.lastgroup
                 if kind == "common":
                     if _sentence_start(text, m.start()):
+                        continue
+                    kind = "name"
+                elif kind == "spelling":
+                    word = m.group("spelling")
+                    opening = _sentence_start(text, m.start()) and len(word) < MIN_OPENING_SPELLING
+                    if not word[0].isupper() or opening or not _is_spelling_of(word, variants):
                         continue
                     kind = "name"
                 spans.append((m.start(), m.end(), kind))

@@ -365,6 +365,23 @@ IDENTIFYING = [
         person="closed",
         hits=_hit("description", "email", "s.t.2004@gmx.de"),
     ),
+    Sample(
+        "andere-umschrift",
+        "Beschäftigungserlaubnis dauert zu lange",
+        "Herr Ahmed R. wartet seit 9 Wochen auf die Zustimmung der Bundesagentur zur Beschäftigung; der Betrieb "
+        "hält die Stelle nur noch bis Monatsende frei.",
+        "wartezeiten",
+        person="other",
+        hits=_hit("description", "name", "Ahmed"),
+    ),
+    Sample(
+        "umschrift-am-satzanfang",
+        "Kein Kursplatz mit Kinderbetreuung",
+        "Senayt bekommt keinen Kursplatz mit Kinderbetreuung; der nächste Kurs mit Betreuung beginnt im Herbst.",
+        "angebot_kinderbetreuung",
+        person="closed",
+        hits=_hit("description", "name", "Senayt"),
+    ),
 ]
 
 CLEAN = [
@@ -582,6 +599,13 @@ CLEAN = [
         "Unterlagen werden zwischen JC und ABH per Fax oder E-Mail ohne Verschlüsselung verschickt; ein sicherer "
         "Übermittlungsweg (EGVP/beBPo) fehlt.",
         "datenaustausch",
+    ),
+    Sample(
+        "land-hessen",
+        "Anerkennung wie in Hessen",
+        "Man kann die Anerkennung ausländischer Zeugnisse beschleunigen: In Hessen entscheidet eine zentrale Stelle "
+        "binnen 6 Wochen. Amtliche Übersetzungen übernimmt dort das Land.",
+        "wartezeiten",
     ),
 ]
 
