@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from flask import current_app
-from sqlalchemy import func, literal, select, update
+from sqlalchemy import Row, func, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -402,10 +402,11 @@ def join(actor: User, escalation_id: int, agenda_item_id: int) -> Escalation:
     return escalation
 
 
-def joinable(actor: User, limit: int = 200) -> list[Escalation]:
-    """Open items a case worker can add a case to."""
-    return db.session.scalars(
-        select(Escalation)
+def joinable(actor: User, limit: int = 200) -> list[Row]:
+    """Open items a case worker can add a case to (or a steering member merge into): id, reference and title, for
+    a list to choose from; whole items would cost more to load than the page's other queries together."""
+    return db.session.execute(
+        select(Escalation.id, Escalation.reference, Escalation.title)
         .where(Escalation.state.not_in(CLOSED_STATES))
         .order_by(Escalation.created_at.desc())
         .limit(limit)
