@@ -91,8 +91,8 @@ def _api_errors(errors: dict) -> dict:
 
 @bp.errorhandler(service.IdentifyingText)
 def _identifying(exc: service.IdentifyingText):
-    # No rollback: the service raises before it writes anything, and its audited reads of the linked cases
-    # (the guard's look-up of names) stay on record.
+    # No rollback (IdentifyingText.keeps_audit): the service raises before it writes anything, and its audited
+    # reads of the linked cases (the guard's look-up of names) stay on record.
     hits = [
         {"field": API_FIELDS.get(h.field, h.field), "start": h.start, "end": h.end, "kind": h.kind, "label": h.label}
         for h in exc.hits
@@ -102,7 +102,7 @@ def _identifying(exc: service.IdentifyingText):
 
 @bp.errorhandler(InvalidInput)
 def _invalid(exc: InvalidInput):
-    return error_response(exc.status, exc.message, _api_errors(exc.errors))
+    return error_response(exc.status, exc.message, _api_errors(exc.errors), keep_audit=exc.keeps_audit)
 
 
 # -- JSON shapes ------------------------------------------------------------------------------------------------

@@ -126,12 +126,11 @@ def themen_csv():
 @bp.get("/lenkungsgruppe/themen.pdf")
 def themen_pdf():
     f = stats.parse_filter(request.args)
-    rows = stats.export_rows(g.user, f)
-    limit = current_app.config["BACKLOG_PDF_MAX_ITEMS"]
+    rows = stats.export_rows(g.user, f, limit=current_app.config["BACKLOG_PDF_MAX_ITEMS"])
     pdf = render_pdf(
         "backlog/print_themen.html",
-        rows=rows[:limit],
-        total=len(rows),
+        rows=rows,
+        total=service.count_items(f),
         filters=_filter_labels(f),
         generated_at=service.now(),
         CATEGORY_LABELS=CATEGORIES,

@@ -388,13 +388,9 @@ def _join(escalation_id: int | None, form: JoinForm):
     if not form.validate() or escalation_id is None:
         errors = form_errors(form) or {"escalation": "Bitte wählen Sie einen Eintrag im Themenspeicher."}
         raise InvalidInput(errors=errors)
-    try:
-        escalation = service.join(g.user, escalation_id, form.item_id.data)
-    except service.IdentifyingText as exc:
-        # Answered here, not by the app's error handler: that rolls back, and the guard's audited look-up of the
-        # case's data must stay on record. Nothing else was written.
-        errors = exc.errors  # what matched: data of the user's own case, so she can tell the Lenkungsgruppe
-        return render_template("errors/error.html", status=exc.status, message=exc.message, errors=errors), exc.status
+    # A text that names the case's client is refused with what matched (data of the user's own case); the
+    # guard's audited look-up stays on record (IdentifyingText.keeps_audit).
+    escalation = service.join(g.user, escalation_id, form.item_id.data)
     flash(f"Ihr Fall wurde mit {escalation.reference} verknüpft ({escalation.case_count} betroffene Fälle).", "success")
     return redirect(url_for("backlog.detail", escalation_id=escalation.id))
 

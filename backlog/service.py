@@ -80,6 +80,7 @@ class IdentifyingText(InvalidInput):
     """The text names a person or carries other personal data; the form highlights the hits."""
 
     message = "Der Text enthält personenbezogene Daten. Bitte entfernen Sie die markierten Stellen."
+    keeps_audit = True  # raised before anything is written but the audited look-up of the cases' data
 
     def __init__(self, hits: list[guard.Hit], message: str | None = None):
         errors = {}
@@ -460,11 +461,14 @@ def backlog_query(f: BacklogFilter):
 def list_items(actor: User, f: BacklogFilter) -> tuple[list[Escalation], int]:
     """One page of the backlog and the total: two queries whatever the size of the backlog."""
     _require(may_read_backlog(viewer_of(actor)), "Kein Zugriff auf den Themenspeicher.")
-    query = backlog_query(f)
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     page = max(1, f.page)
-    rows = db.session.scalars(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
-    return rows, total
+    rows = db.session.scalars(backlog_query(f).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
+    return rows, count_items(f)
+
+
+def count_items(f: BacklogFilter) -> int:
+    """How many items match the list's filter (one query)."""
+    return db.session.scalar(select(func.count()).select_from(backlog_query(f).order_by(None).subquery()))
 
 
 def my_escalations(actor: User, limit: int = 20) -> list[Escalation]:

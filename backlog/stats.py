@@ -259,8 +259,9 @@ class ExportRow:
     due_date: date | None
 
 
-def export_rows(actor: User, f: service.BacklogFilter) -> list[ExportRow]:
-    """Every item matching the list's filter (not one page), in the list's order, in one query."""
+def export_rows(actor: User, f: service.BacklogFilter, limit: int | None = None) -> list[ExportRow]:
+    """The items matching the list's filter (all, or the first `limit`; not one page), in the list's order, in one
+    query."""
     require_reader(actor)
     # The list's own filter, so an export always shows what the list shows.
     query = (
@@ -268,6 +269,7 @@ def export_rows(actor: User, f: service.BacklogFilter) -> list[ExportRow]:
         .outerjoin(WorkingGroup, WorkingGroup.id == Escalation.working_group_id)
         .outerjoin(Recommendation, Recommendation.escalation_id == Escalation.id)
         .add_columns(WorkingGroup.name, Recommendation.adopted_on, Recommendation.due_date)
+        .limit(limit)
     )
     return [ExportRow(*row) for row in db.session.execute(query).all()]
 

@@ -60,6 +60,9 @@ NO_ACCESS = Access(agency_id=0, is_lead=False, categories=frozenset())
 
 
 def viewer_of(user) -> Viewer:
+    """The policy's view of a user (a `Viewer` is returned as it is: who a socket connected as, say)."""
+    if isinstance(user, Viewer):
+        return user
     return Viewer(user_id=user.id, agency_id=user.agency_id, role=user.role)
 
 

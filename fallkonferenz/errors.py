@@ -6,6 +6,9 @@ from __future__ import annotations
 class DomainError(Exception):
     status = 400
     message = "Die Anfrage ist ungültig."
+    # A refusal rolls the request back. One raised after audited reads and before any change sets this: its
+    # transaction then holds only those audit records, which are kept (reads of case data stay on record).
+    keeps_audit = False
 
     def __init__(self, message: str | None = None, *, errors: dict[str, str] | None = None):
         super().__init__(message or self.message)

@@ -138,9 +138,10 @@ def finish_request(response):
     return security_headers(response)
 
 
-def error_response(status: int, message: str, errors: dict | None = None):
-    db.session.rollback()
-    g.pop("after_commit", None)  # nothing of this request is stored, so nothing is announced
+def error_response(status: int, message: str, errors: dict | None = None, *, keep_audit: bool = False):
+    if not keep_audit:  # else only audit records were written, and the request's commit keeps them
+        db.session.rollback()
+        g.pop("after_commit", None)  # nothing of this request is stored, so nothing is announced
     if wants_json():
         return jsonify(error=message, errors=errors or {}), status
     return render_template("errors/error.html", status=status, message=message, errors=errors or {}), status
@@ -152,7 +153,7 @@ def register(app) -> None:
 
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
-        return error_response(exc.status, exc.message, exc.errors)
+        return error_response(exc.status, exc.message, exc.errors, keep_audit=exc.keeps_audit)
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc):

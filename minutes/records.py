@@ -68,33 +68,38 @@ def _open_seat(actor: User, item_id: int) -> service.Seat:
 # -- attendance, decisions, tasks -----------------------------------------------------------------------
 
 
-def set_attendance(actor: User, conference_id: int, user_id: int, status: str) -> None:
+def set_attendances(actor: User, conference_id: int, statuses: dict[int, str]) -> int:
+    """Record several participants' attendance (an empty status: not recorded yet) and announce it once.
+
+    The conference is checked once and the existing rows read in one query, whatever the number of participants.
+    """
+    chosen = {user_id: status for user_id, status in statuses.items() if status}
+    if not chosen:
+        return 0
     conference = _moderated(actor, conference_id)
     if service.is_closed(conference):
         raise service.MinutesClosed()
-    if status not in ATTENDANCE:
-        raise InvalidInput(errors={"status": "Bitte anwesend, entschuldigt oder abwesend wählen."})
-    if not any(p.user_id == user_id for p in conference.participants):
-        raise NotFound("Teilnehmer/in nicht gefunden.")
-    row = db.session.get(Attendance, (conference_id, user_id))
-    if row is None:
-        db.session.add(Attendance(conference_id=conference_id, user_id=user_id, status=status))
-    else:
-        row.status = status
-    audit.record("minutes.attendance", actor=actor, detail={"conference": conference_id, "user": user_id})
-
-
-def set_attendances(actor: User, conference_id: int, statuses: dict[int, str]) -> int:
-    """Record several participants' attendance (an empty status: not recorded yet) and announce it once."""
-    stored = 0
-    for user_id, status in statuses.items():
-        if status:
-            set_attendance(actor, conference_id, user_id, status)
-            stored += 1
-    if stored:
-        db.session.flush()
-        live.attendance_stored(conference_id, attendance_of(conference_id))
-    return stored
+    participants = {p.user_id for p in conference.participants}
+    for user_id, status in chosen.items():
+        if status not in ATTENDANCE:
+            raise InvalidInput(errors={"status": "Bitte anwesend, entschuldigt oder abwesend wählen."})
+        if user_id not in participants:
+            raise NotFound("Teilnehmer/in nicht gefunden.")
+    rows = {
+        a.user_id: a
+        for a in db.session.scalars(
+            select(Attendance).where(Attendance.conference_id == conference_id, Attendance.user_id.in_(chosen))
+        )
+    }
+    for user_id, status in chosen.items():
+        if user_id in rows:
+            rows[user_id].status = status
+        else:
+            db.session.add(Attendance(conference_id=conference_id, user_id=user_id, status=status))
+        audit.record("minutes.attendance", actor=actor, detail={"conference": conference_id, "user": user_id})
+    db.session.flush()
+    live.attendance_stored(conference_id, attendance_of(conference_id))
+    return len(chosen)
 
 
 def add_decision(actor: User, item_id: int, text: str) -> Decision:

@@ -337,29 +337,25 @@ def checked_item(actor: User | Viewer, item_id: int) -> tuple[ItemRef, bool]:
     """
     if not isinstance(item_id, int):
         raise NotFound("Tagesordnungspunkt nicht gefunden.")
-    at = utcnow()
+    viewer, at = viewer_of(actor), utcnow()
     params = {
-        "user_id": viewer_id(actor),
-        "agency_id": actor.agency_id,
+        "user_id": viewer.user_id,
+        "agency_id": viewer.agency_id,
         "item_id": item_id,
         "now": at,
         "today": at.date(),
     }
     # On the Core connection: the statement names columns only, so the ORM has nothing to add but its overhead.
-    row = db.session.connection().execute(_seat_statement(actor.role), params).first()
+    row = db.session.connection().execute(_seat_statement(viewer.role), params).first()
     if row is None:
-        user = db.session.get(User, viewer_id(actor))
+        user = db.session.get(User, viewer.user_id)
         if user is None or not user.active:
             raise SignedOut()
-        if (user.role, user.agency_id) != (actor.role, actor.agency_id):
+        if viewer_of(user) != viewer:
             return checked_item(user, item_id)
         seat(user, item_id)  # raises NotFound and audits the refusal of a case item
         raise NotFound("Tagesordnungspunkt nicht gefunden.")
     return ItemRef(row.id, row.case_id, row.conference_id), row.closed
-
-
-def viewer_id(actor: User | Viewer) -> int:
-    return actor.user_id if isinstance(actor, Viewer) else actor.id
 
 
 def update_seat(actor: User | Viewer, item_id: int) -> ItemRef:
@@ -376,7 +372,13 @@ def apply_update(actor: User | Viewer, item_id: int, client_update_id: str, data
         raise InvalidInput("Ungültige Kennung der Änderung.")
     data = validate(data)
     item = update_seat(actor, item_id)
-    row = {"item": item.id, "client_id": client_update_id, "user_id": viewer_id(actor), "data": data, "at": utcnow()}
+    row = {
+        "item": item.id,
+        "client_id": client_update_id,
+        "user_id": viewer_of(actor).user_id,
+        "data": data,
+        "at": utcnow(),
+    }
     return item, db.session.connection().execute(APPEND, row).rowcount == 1
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
 import socket
 import subprocess
@@ -108,6 +109,14 @@ def serving(instance: Path, redis_url: str | None = None, name: str = "server"):
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+
+@contextmanager
+def two_processes(instance: Path):
+    """Two server processes on the instance sharing rooms through Redis (REDIS_URL, else the local default)."""
+    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    with serving(instance, redis_url, "one") as one, serving(instance, redis_url, "two") as two:
+        yield one, two
 
 
 def _hours_ahead():

@@ -6,7 +6,6 @@ logged-in session and the page's CSRF token, as a browser would.
 
 from __future__ import annotations
 
-import os
 import time
 from datetime import timedelta
 
@@ -14,7 +13,7 @@ import pytest
 import requests
 
 from fallkonferenz.models import utcnow
-from tests.minutes.live import CSRF_RE, Editor, login, serving, wait_for
+from tests.minutes.live import CSRF_RE, Editor, login, two_processes, wait_for
 
 QUIET = 0.6  # longer than any emit takes on this machine: what has not arrived by then is not coming
 
@@ -176,8 +175,7 @@ def test_attendance_reaches_every_participant_with_the_minutes_open_once(server)
 def test_a_decision_recorded_on_one_process_reaches_a_socket_on_the_other(server):
     """Scale-out: the emit after the commit goes through the message queue to every process's sockets."""
     _url, info = server
-    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-    with serving(info["instance"], redis_url, "one") as one, serving(info["instance"], redis_url, "two") as two:
+    with two_processes(info["instance"]) as (one, two):
         aa = Editor(two, login(two, info["users"]["AA"]))
         jc = Editor(two, login(two, info["users"]["JC"]))
         try:

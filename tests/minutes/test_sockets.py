@@ -10,7 +10,7 @@ import requests
 import socketio
 from pycrdt import Doc
 
-from tests.minutes.live import CSRF_RE, Editor, login, serving, wait_for
+from tests.minutes.live import CSRF_RE, Editor, login, two_processes, wait_for
 
 
 def test_concurrent_edits_converge(server):
@@ -144,8 +144,7 @@ def test_logout_closes_the_users_sockets(server):
 def test_two_processes_share_rooms_through_redis_and_evict_on_both(server):
     """Scale-out: clients on two processes see each other's edits; removing a participant evicts her there too."""
     _url, info = server
-    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-    with serving(info["instance"], redis_url, "one") as one, serving(info["instance"], redis_url, "two") as two:
+    with two_processes(info["instance"]) as (one, two):
         a = Editor(one, login(one, info["users"]["KI"]))
         b = Editor(two, login(two, info["users"]["JA"]))
         try:
