@@ -42,6 +42,11 @@ class SignedOut(DomainError):
     message = "Bitte melden Sie sich erneut an."
 
 
+class SeatRefused(NotFound):
+    message = "Tagesordnungspunkt nicht gefunden."
+    keeps_audit = True  # raised after the refusal was audited and before anything is written
+
+
 class MinutesClosed(DomainError):
     status = 409
     message = "Das Protokoll ist abgeschlossen; Änderungen sind nicht mehr möglich."
@@ -67,18 +72,28 @@ class Seat:
 
 
 def seat(actor: User, item_id: int, *, audit_refusal: bool = True) -> Seat:
-    """The item if the actor takes part in its conference and, for a case item, her agency may see the case."""
+    """The item if the actor takes part in its conference and, for a case item, her agency may see the case.
+
+    A refusal is audited (the item, and the case of a case item): an attempt on an item of someone else's
+    conference or on a case without consent is on record for the data-protection officer.
+    """
     item = db.session.get(AgendaItem, item_id) if isinstance(item_id, int) else None
     if item is None:
         raise NotFound("Tagesordnungspunkt nicht gefunden.")
-    conference = load_conference(actor, item.conference_id)
-    if not _takes_part(actor, conference):
+    try:
+        conference = load_conference(actor, item.conference_id)
+    except NotFound:
+        conference = None
+    if conference is None or not _takes_part(actor, conference):
+        reason = "keine Teilnahme"
+    elif item.case_id is not None and not _sees_case(actor, item, agency_access([item.case_id], [actor.agency_id])):
+        reason = "keine Einwilligung"
+    else:
+        return Seat(item, conference)
+    if not audit_refusal:
         raise NotFound("Tagesordnungspunkt nicht gefunden.")
-    if item.case_id is not None and not _sees_case(actor, item, agency_access([item.case_id], [actor.agency_id])):
-        if audit_refusal:
-            audit.record("minutes.refused", actor=actor, case_id=item.case_id, detail={"item": item.id})
-        raise NotFound("Tagesordnungspunkt nicht gefunden.")
-    return Seat(item, conference)
+    audit.record("minutes.refused", actor=actor, case_id=item.case_id, detail={"item": item.id, "reason": reason})
+    raise SeatRefused()
 
 
 def _takes_part(actor: User, conference: Conference) -> bool:
@@ -353,7 +368,7 @@ def checked_item(actor: User | Viewer, item_id: int) -> tuple[ItemRef, bool]:
             raise SignedOut()
         if viewer_of(user) != viewer:
             return checked_item(user, item_id)
-        seat(user, item_id)  # raises NotFound and audits the refusal of a case item
+        seat(user, item_id)  # raises, with the refusal audited
         raise NotFound("Tagesordnungspunkt nicht gefunden.")
     return ItemRef(row.id, row.case_id, row.conference_id), row.closed
 

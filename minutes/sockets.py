@@ -61,7 +61,10 @@ def boundary(handler):
             result = handler(self, *args)
             db.session.commit()
         except DomainError as exc:
-            db.session.rollback()
+            if exc.keeps_audit:  # only the audit of the refusal was written: it stays on record
+                db.session.commit()
+            else:
+                db.session.rollback()
             return {"ok": False, "status": exc.status, "error": exc.message}
         except Exception:
             db.session.rollback()

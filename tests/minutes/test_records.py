@@ -11,7 +11,7 @@ from pycrdt import Doc, Text
 
 from agenda import items
 from agenda import service as agenda_service
-from agenda.models import Task
+from agenda.models import Decision, Task
 from fallkonferenz.extensions import db
 from fallkonferenz.models import utcnow
 from minutes import service
@@ -105,6 +105,25 @@ def test_bad_records_are_refused(scene, clients, planned, running, query):
         == 422
     )
     assert query(lambda: db.session.query(Task).count(), commit=False) == 0
+
+
+def test_refused_attempts_on_an_item_stay_on_record(scene, clients, planned, running, query):
+    """JC has no consent for the closed case, JA is not invited: both are refused with 404, and both attempts are
+    in the audit log (the refusal's audit survives the refusal)."""
+    from fallkonferenz.models import AuditEvent
+
+    assert clients["JC"].post(f"/protokoll/top/{running['closed']}/beschluss", data={"text": "x"}).status_code == 404
+    assert clients["JA"].post(f"/protokoll/top/{running['open']}/beschluss", data={"text": "x"}).status_code == 404
+
+    def refusals():
+        rows = db.session.query(AuditEvent).filter_by(action="minutes.refused").order_by(AuditEvent.id)
+        return [(e.actor_id, e.case_id is not None, json.loads(e.detail)) for e in rows]
+
+    assert query(refusals, commit=False) == [
+        (scene.ids["JC"], True, {"item": running["closed"], "reason": "keine Einwilligung"}),
+        (scene.ids["JA"], True, {"item": running["open"], "reason": "keine Teilnahme"}),
+    ]
+    assert query(lambda: db.session.query(Decision).count(), commit=False) == 0
 
 
 def test_closing_freezes_the_text_and_all_agencies_approve(scene, clients, planned, running, query):

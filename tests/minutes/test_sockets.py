@@ -39,6 +39,7 @@ def test_no_byte_of_a_closed_case_item_reaches_an_agency_without_consent(server)
     try:
         refused = jc.join(info["closed"])
         assert refused == {"ok": False, "status": 404, "error": "Tagesordnungspunkt nicht gefunden."}
+        assert _refusals(info, info["ids"]["JC"]) == [{"item": info["closed"], "reason": "keine Einwilligung"}]
         forged = jc.call("update", {"item": info["closed"], "id": "forge1", "update": Doc().get_update()})
         assert forged["ok"] is False
         assert aa.join(info["closed"])["ok"]
@@ -49,6 +50,19 @@ def test_no_byte_of_a_closed_case_item_reaches_an_agency_without_consent(server)
     finally:
         aa.close()
         jc.close()
+
+
+def _refusals(info, user_id: int) -> list[dict]:
+    """The refused attempts of a user on record in the server's audit log."""
+    import contextlib
+    import json
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(info["instance"] / "sockets.db")) as db:
+        rows = db.execute(
+            "SELECT detail FROM audit_events WHERE action = 'minutes.refused' AND actor_id = ? ORDER BY id", (user_id,)
+        ).fetchall()
+    return [json.loads(detail) for (detail,) in rows]
 
 
 @pytest.mark.parametrize("origin", ["", "http://evil.example"])
