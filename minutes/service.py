@@ -8,7 +8,20 @@ import threading
 from dataclasses import dataclass
 
 from pycrdt import Doc, Text, get_state, get_update, merge_updates
-from sqlalchemy import DateTime, LargeBinary, and_, bindparam, delete, exists, func, or_, select, text
+from sqlalchemy import (
+    DateTime,
+    Integer,
+    LargeBinary,
+    String,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+)
 from sqlalchemy.orm import selectinload
 
 from agenda.models import AgendaItem, Conference, Participant
@@ -318,29 +331,68 @@ def seat_clause(viewer, at, *, today=None):
     return and_(Conference.state != "abgesagt", takes_part, sees_case)
 
 
-@functools.cache
-def _seat_statement(role: str):
-    """The seat check of updates and joins, built once per role with bound parameters (building it costs more
-    than running it). It also checks that the account is still active with this role and agency, so a socket
-    can pass who it connected as without loading the user for every update."""
-    from .models import MinutesClosure
-
+def _seat_conditions(role: str) -> list:
+    """The rule of `seat` for the bound parameters item_id, user_id, agency_id, now and today, on an agenda item
+    joined with its conference. It also checks that the account is still active with this role and agency, so a
+    socket can pass who it connected as without loading the user for every update."""
     viewer = Viewer(user_id=bindparam("user_id"), agency_id=bindparam("agency_id"), role=role)
-    closed = exists(select(MinutesClosure.conference_id).where(MinutesClosure.conference_id == Conference.id))
     still = exists(
         select(User.id).where(
             User.id == viewer.user_id, User.active.is_(True), User.role == role, User.agency_id == viewer.agency_id
         )
     )
+    return [
+        AgendaItem.id == bindparam("item_id"),
+        still,
+        seat_clause(viewer, bindparam("now"), today=bindparam("today")),
+    ]
+
+
+def _closed():
+    from .models import MinutesClosure
+
+    return exists(select(MinutesClosure.conference_id).where(MinutesClosure.conference_id == Conference.id))
+
+
+@functools.cache
+def _seat_statement(role: str):
+    """The seat check of joins, built once per role with bound parameters (building it costs more than running
+    it)."""
     return (
-        select(AgendaItem.id, AgendaItem.case_id, AgendaItem.conference_id, closed.label("closed"))
+        select(AgendaItem.id, AgendaItem.case_id, AgendaItem.conference_id, _closed().label("closed"))
         .join(Conference, Conference.id == AgendaItem.conference_id)
-        .where(
-            AgendaItem.id == bindparam("item_id"),
-            still,
-            seat_clause(viewer, bindparam("now"), today=bindparam("today")),
+        .where(*_seat_conditions(role))
+    )
+
+
+@functools.cache
+def _append(role: str | None):
+    """Append an update to the log unless this client update id is there already (a resend after reconnect); with a
+    role, only if the seat holds for it and the minutes are open. One statement, built once, with bound parameters.
+
+    Portable SQL rather than ON CONFLICT, which SQLAlchemy compiles anew on every execution. Two resends of one
+    update racing each other on PostgreSQL meet the unique constraint instead; the client then sends it again.
+    """
+    resend = exists(
+        select(MinutesUpdate.id).where(
+            MinutesUpdate.agenda_item_id == bindparam("item_id"),
+            MinutesUpdate.client_update_id == bindparam("client_id"),
         )
     )
+    conditions = [~resend]
+    if role is not None:
+        seat = select(AgendaItem.id).join(Conference, Conference.id == AgendaItem.conference_id)
+        conditions.append(seat.where(*_seat_conditions(role), ~_closed()).exists())
+    values = select(
+        bindparam("item_id", type_=Integer),
+        bindparam("client_id", type_=String),
+        bindparam("user_id", type_=Integer),
+        bindparam("data", type_=LargeBinary),
+        bindparam("at", type_=DateTime),
+    ).where(*conditions)
+    columns = ["agenda_item_id", "client_update_id", "user_id", "data", "created_at"]
+    # The row count of an INSERT is kept only on request (PostgreSQL's driver forgets it once the cursor closes).
+    return insert(MinutesUpdate).from_select(columns, values).execution_options(preserve_rowcount=True)
 
 
 def checked_item(actor: User | Viewer, item_id: int) -> tuple[ItemRef, bool]:
@@ -381,30 +433,35 @@ def update_seat(actor: User | Viewer, item_id: int) -> ItemRef:
     return item
 
 
-def apply_update(actor: User | Viewer, item_id: int, client_update_id: str, data) -> tuple[ItemRef, bool]:
-    """Append a validated update to the log (the caller commits before acknowledging); False if a duplicate."""
+def apply_update(actor: User | Viewer, item_id: int, client_update_id: str, data) -> tuple[int, bool]:
+    """Append a validated update to the log (the caller commits before acknowledging): the item's id, and False if
+    it was a resend.
+
+    Usually one statement does it all: the seat check, the closed check and the append. When it stores nothing,
+    the long way finds out why: a refusal, closed minutes, a resend, or an account that changed since its socket
+    connected (then checked as the user is now).
+    """
     if not isinstance(client_update_id, str) or not UPDATE_ID_RE.match(client_update_id):
         raise InvalidInput("Ungültige Kennung der Änderung.")
     data = validate(data)
-    item = update_seat(actor, item_id)
+    if not isinstance(item_id, int):
+        raise NotFound("Tagesordnungspunkt nicht gefunden.")
+    viewer, at = viewer_of(actor), utcnow()
     row = {
-        "item": item.id,
+        "item_id": item_id,
         "client_id": client_update_id,
-        "user_id": viewer_of(actor).user_id,
+        "user_id": viewer.user_id,
+        "agency_id": viewer.agency_id,
         "data": data,
-        "at": utcnow(),
+        "at": at,
+        "now": at,
+        "today": at.date(),
     }
-    return item, db.session.connection().execute(APPEND, row).rowcount == 1
-
-
-# Append to the log unless this client update id is there already (a resend after reconnect), in one statement.
-# Written out because SQLAlchemy does not cache the compiled ON CONFLICT construct, and compiling it on every update
-# cost more than running it; SQLite and PostgreSQL share this syntax.
-APPEND = text(
-    "INSERT INTO minutes_updates (agenda_item_id, client_update_id, user_id, data, created_at)"
-    " VALUES (:item, :client_id, :user_id, :data, :at)"
-    " ON CONFLICT (agenda_item_id, client_update_id) DO NOTHING"
-).bindparams(bindparam("data", type_=LargeBinary), bindparam("at", type_=DateTime))
+    connection = db.session.connection()
+    if connection.execute(_append(viewer.role), row).rowcount == 1:
+        return item_id, True
+    update_seat(actor, item_id)  # raises with the reason
+    return item_id, connection.execute(_append(None), row).rowcount == 1
 
 
 def is_closed(conference: Conference) -> bool:

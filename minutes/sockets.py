@@ -157,16 +157,16 @@ class MinutesNamespace(Namespace):
         if not self.buckets[request.sid].take():
             raise DomainError("Zu viele Änderungen in kurzer Zeit; bitte langsamer senden.")
         update_id, update = _field(data, "id", str), _field(data, "update", bytes)
-        item, new = service.apply_update(self.users[request.sid], item_id, update_id, update)
-        counted = new and self._count_new(item.id) % COUNT_EVERY == 0
-        if counted and service.pending_count(item.id) >= service.COMPACT_AFTER:
-            self._compact_soon(item.id)
+        item_id, new = service.apply_update(self.users[request.sid], item_id, update_id, update)
+        counted = new and self._count_new(item_id) % COUNT_EVERY == 0
+        if counted and service.pending_count(item_id) >= service.COMPACT_AFTER:
+            self._compact_soon(item_id)
         if new:
             g.broadcasts.append(
                 (
                     "update",
                     {"item": item_id, "id": update_id, "update": update},
-                    service.room_for(item),
+                    service.room_of(item_id),
                     request.sid,
                 )
             )
