@@ -152,7 +152,8 @@ def _sqlite_begin_immediate(conn):
             raise TimeoutError("SQLite writer lock not acquired within 30 s")
         conn.info["fk_writer_lock"] = True
         try:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # On the driver: through SQLAlchemy's execution machinery this cost more than the statement itself.
+            conn.connection.driver_connection.execute("BEGIN IMMEDIATE")
         except Exception:
             _release_writer(conn)
             raise

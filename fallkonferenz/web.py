@@ -6,6 +6,7 @@ from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 from flask import Response, current_app, g, jsonify, redirect, render_template, request, session, url_for
+from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
@@ -147,7 +148,26 @@ def error_response(status: int, message: str, errors: dict | None = None, *, kee
     return render_template("errors/error.html", status=status, message=message, errors=errors or {}), status
 
 
+class SessionInterface(SecureCookieSessionInterface):
+    """The signed session cookie, read once per WSGI environ.
+
+    An environ is one HTTP request, except for a Socket.IO connection: each of its events runs in a request context
+    over the environ of the request that opened it, and Flask opens the session for each. Checking the cookie's
+    signature again for every keystroke of the live minutes was an eighth of an update's work; the events read the
+    session as it was at connect time (they never write it, and a logout closes the sockets).
+    """
+
+    KEY = "fallkonferenz.session"
+
+    def open_session(self, app, request):
+        opened = request.environ.get(self.KEY)
+        if opened is None:
+            opened = request.environ[self.KEY] = super().open_session(app, request)
+        return opened
+
+
 def register(app) -> None:
+    app.session_interface = SessionInterface()
     app.before_request(authenticate_request)
     app.after_request(finish_request)
 
