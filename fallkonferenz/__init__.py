@@ -145,15 +145,16 @@ _SQLITE_WRITER = threading.RLock()
 def _sqlite_begin_immediate(conn):
     """SQLite: take the write lock at BEGIN so the audit chain head is never read stale."""
     if conn.dialect.name == "sqlite":
+        # BEGIN goes straight to the driver: SQLAlchemy's execution machinery cost more than the statement itself.
+        driver = conn.connection.driver_connection
         if conn.get_execution_options().get("fk_read_only"):
-            conn.exec_driver_sql("BEGIN")  # a reader: WAL lets it run beside the writer
+            driver.execute("BEGIN")  # a reader: WAL lets it run beside the writer
             return
         if not _SQLITE_WRITER.acquire(timeout=30):
             raise TimeoutError("SQLite writer lock not acquired within 30 s")
         conn.info["fk_writer_lock"] = True
         try:
-            # On the driver: through SQLAlchemy's execution machinery this cost more than the statement itself.
-            conn.connection.driver_connection.execute("BEGIN IMMEDIATE")
+            driver.execute("BEGIN IMMEDIATE")
         except Exception:
             _release_writer(conn)
             raise
