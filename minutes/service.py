@@ -32,6 +32,7 @@ from fallkonferenz.cases.service import agency_access
 from fallkonferenz.errors import DomainError, InvalidInput, NotFound
 from fallkonferenz.extensions import db
 from fallkonferenz.models import Case, User, utcnow
+from fallkonferenz.prepared import Prepared
 
 from .models import MinutesSnapshot, MinutesUpdate
 
@@ -368,10 +369,10 @@ def _seat_statement(role: str):
 @functools.cache
 def _append(role: str | None):
     """Append an update to the log unless this client update id is there already (a resend after reconnect); with a
-    role, only if the seat holds for it and the minutes are open. One statement, built once, with bound parameters.
+    role, only if the seat holds for it and the minutes are open. One statement, compiled once, run on the driver.
 
-    Portable SQL rather than ON CONFLICT, which SQLAlchemy compiles anew on every execution. Two resends of one
-    update racing each other on PostgreSQL meet the unique constraint instead; the client then sends it again.
+    A resend is found with NOT EXISTS, which SQLite and PostgreSQL share. Two resends of one update racing each other
+    on PostgreSQL meet the unique constraint instead; the client then sends it again.
     """
     resend = exists(
         select(MinutesUpdate.id).where(
@@ -391,8 +392,7 @@ def _append(role: str | None):
         bindparam("at", type_=DateTime),
     ).where(*conditions)
     columns = ["agenda_item_id", "client_update_id", "user_id", "data", "created_at"]
-    # The row count of an INSERT is kept only on request (PostgreSQL's driver forgets it once the cursor closes).
-    return insert(MinutesUpdate).from_select(columns, values).execution_options(preserve_rowcount=True)
+    return Prepared(insert(MinutesUpdate).from_select(columns, values))
 
 
 def checked_item(actor: User | Viewer, item_id: int) -> tuple[ItemRef, bool]:
@@ -458,10 +458,10 @@ def apply_update(actor: User | Viewer, item_id: int, client_update_id: str, data
         "today": at.date(),
     }
     connection = db.session.connection()
-    if connection.execute(_append(viewer.role), row).rowcount == 1:
+    if _append(viewer.role).execute(connection, row) == 1:
         return item_id, True
     update_seat(actor, item_id)  # raises with the reason
-    return item_id, connection.execute(_append(None), row).rowcount == 1
+    return item_id, _append(None).execute(connection, row) == 1
 
 
 def is_closed(conference: Conference) -> bool:

@@ -1,0 +1,70 @@
+"""Statements compiled once and run on the driver store what SQLAlchemy would, in the caller's transaction."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import Column, Date, DateTime, Integer, LargeBinary, MetaData, String, Table, bindparam, insert, select
+
+from fallkonferenz.extensions import db
+from fallkonferenz.prepared import Prepared
+
+probe = Table(
+    "prepared_probe",
+    MetaData(),
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(20), nullable=False),
+    Column("at", DateTime, nullable=False),
+    Column("day", Date, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+)
+
+AT = datetime(2026, 11, 30, 9, 15, 30, 123456, tzinfo=UTC).replace(tzinfo=None)
+
+
+@pytest.fixture
+def table(app):
+    with app.app_context():
+        probe.create(db.engine)
+    yield
+    with app.app_context():
+        db.session.remove()
+        probe.drop(db.engine)
+
+
+def _guarded():
+    """An INSERT ... SELECT with typed parameters, a literal value and a condition on the table itself."""
+    values = select(
+        bindparam("kind", type_=String),
+        bindparam("at", type_=DateTime),
+        bindparam("day", type_=Date),
+        bindparam("data", type_=LargeBinary),
+    ).where(~select(probe.c.id).where(probe.c.kind == bindparam("kind"), probe.c.day <= date(2030, 1, 1)).exists())
+    return Prepared(insert(probe).from_select(["kind", "at", "day", "data"], values))
+
+
+def test_values_are_stored_as_sqlalchemy_stores_them_and_row_counts_are_right(app, table):
+    statement = _guarded()
+    with app.app_context():
+        row = {"kind": "update", "at": AT, "day": date(2026, 11, 30), "data": b"\x00\x01yjs"}
+        assert statement.execute(db.session.connection(), row) == 1
+        assert statement.execute(db.session.connection(), row) == 0  # the condition holds it back
+        db.session.execute(insert(probe).values(kind="orm", at=AT, day=date(2026, 11, 30), data=b"\x00\x01yjs"))
+        db.session.commit()
+        stored = db.session.execute(select(probe.c.kind, probe.c.at, probe.c.day, probe.c.data)).all()
+        assert sorted(stored) == [
+            ("orm", AT, date(2026, 11, 30), b"\x00\x01yjs"),
+            ("update", AT, date(2026, 11, 30), b"\x00\x01yjs"),
+        ]
+        # Both are found by the same typed comparison, so they were stored in the same form.
+        assert db.session.scalar(select(probe.c.id).where(probe.c.at == AT, probe.c.kind == "update")) is not None
+
+
+def test_it_runs_in_the_callers_transaction(app, table):
+    statement = _guarded()
+    with app.app_context():
+        row = {"kind": "rolled back", "at": AT, "day": date(2026, 11, 30), "data": b"x"}
+        assert statement.execute(db.session.connection(), row) == 1
+        db.session.rollback()
+        assert db.session.execute(select(probe.c.id)).all() == []
