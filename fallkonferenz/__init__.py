@@ -82,6 +82,10 @@ def create_app(overrides: dict | None = None) -> Flask:
         async_mode="threading",
         message_queue=app.config["REDIS_URL"],
         manage_session=False,
+        # A connection's events are handled one after the other, in the order they arrived, on the thread that reads
+        # the connection: an author's updates are stored in the order typed, and none waits for a new thread (the
+        # default starts one per event). Other connections have their own threads.
+        async_handlers=False,
         max_http_buffer_size=2 * 1024 * 1024,
     )
     from minutes.sockets import MinutesNamespace
