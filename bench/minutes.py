@@ -691,7 +691,7 @@ def main(argv=None) -> int:
     parser.add_argument("--relay", type=int, metavar="PORT", help=argparse.SUPPRESS)
     parser.add_argument("--warmup", type=float, default=1.0, help="seconds of typing before measuring (default 1)")
     parser.add_argument("--window", type=float, default=7.0, help="measured seconds of typing per scenario (7)")
-    parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds per scenario, pooled (2)")
+    parser.add_argument("--rounds", type=int, default=4, help="interleaved rounds per scenario, pooled (4)")
     parser.add_argument("--cold-updates", type=int, default=COLD_UPDATES, help="updates in the compacted log")
     parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
     parser.add_argument("--keep", action="store_true", help="keep the instance directory (database, server logs)")
