@@ -15,7 +15,7 @@ from sqlalchemy import select
 from consent.policy import Viewer, viewer_of
 from fallkonferenz import audit
 from fallkonferenz.auth import service as auth_service
-from fallkonferenz.errors import DomainError
+from fallkonferenz.errors import DomainError, TooManyAttempts
 from fallkonferenz.extensions import db, socketio
 from fallkonferenz.models import User, UserSession
 
@@ -125,7 +125,7 @@ class MinutesNamespace(Namespace):
         viewer = self.users.get(request.sid)
         user = db.session.get(User, viewer.user_id) if viewer else None
         if user is None or not user.active:
-            raise DomainError("Bitte melden Sie sich erneut an.")
+            raise service.SignedOut()
         return user
 
     # -- events -------------------------------------------------------------------------------------
@@ -155,7 +155,7 @@ class MinutesNamespace(Namespace):
         if item_id not in self.joined.get(request.sid, set()):
             raise DomainError("Bitte öffnen Sie den Tagesordnungspunkt zuerst.")
         if not self.buckets[request.sid].take():
-            raise DomainError("Zu viele Änderungen in kurzer Zeit; bitte langsamer senden.")
+            raise TooManyAttempts("Zu viele Änderungen in kurzer Zeit; bitte langsamer senden.")
         update_id, update = _field(data, "id", str), _field(data, "update", bytes)
         item_id, new = service.apply_update(self.users[request.sid], item_id, update_id, update)
         counted = new and self._count_new(item_id) % COUNT_EVERY == 0
