@@ -70,7 +70,7 @@ def test_every_acknowledged_edit_survives_a_sigkill_exactly_once(tmp_path):
             try:
                 for uid, (update, edits) in list(pending.items()):
                     ack = editor.call("update", {"item": info["general"], "id": uid, "update": update})
-                    if not ack["ok"] and ack["status"] == 400:
+                    if not ack["ok"] and ack["status"] == 429:
                         time.sleep(0.05)  # over the rate limit: wait a moment, the loop sends it again
                         break
                     assert ack["ok"], ack
