@@ -36,9 +36,13 @@ class Prepared:
         if done is None:
             with self._lock:
                 compiled = self.statement.compile(dialect=dialect)
+                if any(bind.expanding for bind in compiled.binds.values()) or "POSTCOMPILE" in compiled.string:
+                    raise ValueError("Prepared takes no IN lists or other parameters rendered at execution")
                 converters = {}
                 for name, bind in compiled.binds.items():
-                    convert = bind.type.bind_processor(dialect)
+                    # The dialect's own form of the type: SQLite's DateTime, say, has a converter the generic one
+                    # lacks.
+                    convert = bind.type.dialect_impl(dialect).bind_processor(dialect)
                     if convert is not None:
                         converters[name] = convert
                 positions = tuple(compiled.positiontup) if compiled.positional else None
