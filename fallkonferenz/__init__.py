@@ -8,6 +8,7 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from .config import ROOT, load_config
 from .crypto import Keyring
@@ -149,19 +150,29 @@ _SQLITE_WRITER = threading.RLock()
 def _sqlite_begin_immediate(conn):
     """SQLite: take the write lock at BEGIN so the audit chain head is never read stale."""
     if conn.dialect.name == "sqlite":
-        # BEGIN goes straight to the driver: SQLAlchemy's execution machinery cost more than the statement itself.
         driver = conn.connection.driver_connection
         if conn.get_execution_options().get("fk_read_only"):
-            driver.execute("BEGIN")  # a reader: WAL lets it run beside the writer
+            _driver_begin(driver, "BEGIN")  # a reader: WAL lets it run beside the writer
             return
         if not _SQLITE_WRITER.acquire(timeout=30):
-            raise TimeoutError("SQLite writer lock not acquired within 30 s")
+            raise OperationalError("BEGIN IMMEDIATE", (), TimeoutError("SQLite writer lock not acquired in 30 s"))
         conn.info["fk_writer_lock"] = True
         try:
-            driver.execute("BEGIN IMMEDIATE")
+            _driver_begin(driver, "BEGIN IMMEDIATE")
         except Exception:
             _release_writer(conn)
             raise
+
+
+def _driver_begin(driver, statement: str) -> None:
+    """BEGIN straight on the driver (SQLAlchemy's execution machinery cost more than the statement itself); its
+    errors are raised as SQLAlchemy raises them, so a busy database gets the app's 503 answer."""
+    import sqlite3
+
+    try:
+        driver.execute(statement)
+    except sqlite3.Error as err:
+        raise DBAPIError.instance(statement, (), err, sqlite3.Error) from err
 
 
 def _release_writer(conn) -> None:

@@ -34,7 +34,7 @@ EVICTED = (
 
 
 class _Bucket:
-    """A token bucket per socket; events of one socket may run in parallel threads."""
+    """A token bucket per socket, locked: with long polling, a socket's events can arrive on several threads."""
 
     def __init__(self):
         self.tokens, self.at = float(RATE_BURST), time.monotonic()
@@ -61,10 +61,7 @@ def boundary(handler):
             result = handler(self, *args)
             db.session.commit()
         except DomainError as exc:
-            if exc.keeps_audit:  # only the audit of the refusal was written: it stays on record
-                db.session.commit()
-            else:
-                db.session.rollback()
+            _end_refused(exc)
             return {"ok": False, "status": exc.status, "error": exc.message}
         except Exception:
             db.session.rollback()
@@ -82,6 +79,18 @@ def boundary(handler):
         return result
 
     return run
+
+
+def _end_refused(exc: DomainError) -> None:
+    """A refusal stores nothing; only the audit record of a refused seat stays (and if that commit fails, the
+    refusal still stands)."""
+    if exc.keeps_audit:
+        try:
+            db.session.commit()
+            return
+        except Exception:
+            current_app.logger.exception("audit of a refused minutes event not stored")
+    db.session.rollback()
 
 
 class MinutesNamespace(Namespace):

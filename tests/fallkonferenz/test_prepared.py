@@ -1,4 +1,5 @@
-"""Statements compiled once and run on the driver store what SQLAlchemy would, in the caller's transaction."""
+"""Statements compiled once and run on the driver store what SQLAlchemy would, in the caller's transaction; BEGIN on
+the driver fails as SQLAlchemy would."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ probe = Table(
 )
 
 AT = datetime(2026, 11, 30, 9, 15, 30, 123456, tzinfo=UTC).replace(tzinfo=None)
+ON_THE_SECOND = datetime(2026, 11, 30, 9, 15, 31)  # stored like any other moment, not in a shorter form
 
 
 @pytest.fixture
@@ -59,6 +61,16 @@ def test_values_are_stored_as_sqlalchemy_stores_them_and_row_counts_are_right(ap
         ]
         # Both are found by the same typed comparison, so they were stored in the same form.
         assert db.session.scalar(select(probe.c.id).where(probe.c.at == AT, probe.c.kind == "update")) is not None
+        second = {"kind": "second", "at": ON_THE_SECOND, "day": date(2026, 11, 30), "data": b""}
+        assert statement.execute(db.session.connection(), second) == 1
+        assert db.session.scalar(select(probe.c.kind).where(probe.c.at == ON_THE_SECOND)) == "second"
+        assert db.session.scalar(select(probe.c.kind).where(probe.c.at > ON_THE_SECOND)) is None
+
+
+def test_parameters_rendered_at_execution_are_refused(app):
+    statement = Prepared(select(probe.c.id).where(probe.c.id.in_(bindparam("ids", expanding=True))))
+    with app.app_context(), pytest.raises(ValueError):
+        statement.execute(db.session.connection(), {"ids": [1, 2]})
 
 
 def test_it_runs_in_the_callers_transaction(app, table):
@@ -68,3 +80,28 @@ def test_it_runs_in_the_callers_transaction(app, table):
         assert statement.execute(db.session.connection(), row) == 1
         db.session.rollback()
         assert db.session.execute(select(probe.c.id)).all() == []
+
+
+def test_a_busy_database_at_begin_raises_as_sqlalchemy_does(tmp_path):
+    """BEGIN goes to the driver; a locked database still comes out as SQLAlchemy's OperationalError (the app's
+    503 answer), not as a bare driver error (a 500)."""
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    from fallkonferenz import _driver_begin
+
+    path = tmp_path / "busy.db"
+    holder = sqlite3.connect(path, isolation_level=None)
+    waiter = sqlite3.connect(path, isolation_level=None, timeout=0)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        with pytest.raises(OperationalError) as raised:
+            _driver_begin(waiter, "BEGIN IMMEDIATE")
+        assert isinstance(raised.value.orig, sqlite3.OperationalError)
+        holder.rollback()
+        _driver_begin(waiter, "BEGIN IMMEDIATE")  # free again: it begins
+        assert waiter.in_transaction
+    finally:
+        waiter.close()
+        holder.close()
