@@ -461,14 +461,19 @@ def backlog_query(f: BacklogFilter):
 def list_items(actor: User, f: BacklogFilter) -> tuple[list[Escalation], int]:
     """One page of the backlog and the total: two queries whatever the size of the backlog."""
     _require(may_read_backlog(viewer_of(actor)), "Kein Zugriff auf den Themenspeicher.")
+    query = backlog_query(f)
     page = max(1, f.page)
-    rows = db.session.scalars(backlog_query(f).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
-    return rows, count_items(f)
+    rows = db.session.scalars(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
+    return rows, _count(query)
 
 
 def count_items(f: BacklogFilter) -> int:
     """How many items match the list's filter (one query)."""
-    return db.session.scalar(select(func.count()).select_from(backlog_query(f).order_by(None).subquery()))
+    return _count(backlog_query(f))
+
+
+def _count(query) -> int:
+    return db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
 
 
 def my_escalations(actor: User, limit: int = 20) -> list[Escalation]:

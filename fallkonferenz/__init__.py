@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from pathlib import Path
 
@@ -129,8 +130,6 @@ def register_template_helpers(app: Flask) -> None:
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record):
     """SQLite: WAL, full fsync on commit, foreign keys, and a busy timeout."""
-    import sqlite3
-
     if isinstance(dbapi_connection, sqlite3.Connection):
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
         cur = dbapi_connection.cursor()
@@ -167,8 +166,6 @@ def _sqlite_begin_immediate(conn):
 def _driver_begin(driver, statement: str) -> None:
     """BEGIN straight on the driver (SQLAlchemy's execution machinery cost more than the statement itself); its
     errors are raised as SQLAlchemy raises them, so a busy database gets the app's 503 answer."""
-    import sqlite3
-
     try:
         driver.execute(statement)
     except sqlite3.Error as err:

@@ -17,10 +17,8 @@ from typing import Any
 
 @dataclass(frozen=True)
 class _Compiled:
-    sql: str
-    positions: tuple[str, ...] | None  # parameter names in order, for drivers with positional placeholders
-    converters: dict[str, Any]
-    compiled: Any
+    compiled: Any  # SQLAlchemy's compiled form: SQL text, parameter order (positional drivers), parameter values
+    converters: dict[str, Any]  # parameter name -> the dialect's converter of its type
 
 
 class Prepared:
@@ -33,33 +31,33 @@ class Prepared:
 
     def _for(self, dialect) -> _Compiled:
         done = self._by_dialect.get(dialect.name)
-        if done is None:
-            with self._lock:
-                compiled = self.statement.compile(dialect=dialect)
-                if any(bind.expanding for bind in compiled.binds.values()) or "POSTCOMPILE" in compiled.string:
-                    raise ValueError("Prepared takes no IN lists or other parameters rendered at execution")
-                converters = {}
-                for name, bind in compiled.binds.items():
-                    # The dialect's own form of the type: SQLite's DateTime, say, has a converter the generic one
-                    # lacks.
-                    convert = bind.type.dialect_impl(dialect).bind_processor(dialect)
-                    if convert is not None:
-                        converters[name] = convert
-                positions = tuple(compiled.positiontup) if compiled.positional else None
-                done = self._by_dialect[dialect.name] = _Compiled(compiled.string, positions, converters, compiled)
+        if done is not None:
+            return done
+        with self._lock:
+            compiled = self.statement.compile(dialect=dialect)
+            if any(bind.expanding for bind in compiled.binds.values()) or "POSTCOMPILE" in compiled.string:
+                raise ValueError("Prepared takes no IN lists or other parameters rendered at execution")
+            converters = {}
+            for name, bind in compiled.binds.items():
+                # The dialect's own form of the type: SQLite's DateTime, say, has a converter the generic one lacks.
+                convert = bind.type.dialect_impl(dialect).bind_processor(dialect)
+                if convert is not None:
+                    converters[name] = convert
+            done = self._by_dialect[dialect.name] = _Compiled(compiled, converters)
         return done
 
     def execute(self, connection, params: dict) -> int:
         """Run in the transaction of `connection` (a SQLAlchemy Connection); returns the driver's row count."""
         prepared = self._for(connection.dialect)
-        values = prepared.compiled.construct_params(params)
+        compiled = prepared.compiled
+        values = compiled.construct_params(params)
         for name, convert in prepared.converters.items():
-            if name in values:
+            if name in values:  # `binds` also lists a literal's anonymous original, under a name the SQL lacks
                 values[name] = convert(values[name])
-        args = values if prepared.positions is None else tuple(values[name] for name in prepared.positions)
+        args = tuple(values[name] for name in compiled.positiontup) if compiled.positional else values
         cursor = connection.connection.driver_connection.cursor()
         try:
-            cursor.execute(prepared.sql, args)
+            cursor.execute(compiled.string, args)
             return cursor.rowcount
         finally:
             cursor.close()

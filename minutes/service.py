@@ -355,15 +355,24 @@ def _closed():
     return exists(select(MinutesClosure.conference_id).where(MinutesClosure.conference_id == Conference.id))
 
 
+def _seated(role: str, *columns):
+    """`columns` of the agenda item if the rule of `seat` holds for the bound parameters (see `_seat_params`)."""
+    return select(*columns).join(Conference, Conference.id == AgendaItem.conference_id).where(*_seat_conditions(role))
+
+
+def _seat_params(viewer: Viewer, item_id: int) -> dict:
+    """The bound parameters of the seat rule: who asks, for which item, now."""
+    if not isinstance(item_id, int):
+        raise NotFound("Tagesordnungspunkt nicht gefunden.")
+    at = utcnow()
+    return {"user_id": viewer.user_id, "agency_id": viewer.agency_id, "item_id": item_id, "now": at, "today": at.date()}
+
+
 @functools.cache
 def _seat_statement(role: str):
     """The seat check of joins, built once per role with bound parameters (building it costs more than running
     it)."""
-    return (
-        select(AgendaItem.id, AgendaItem.case_id, AgendaItem.conference_id, _closed().label("closed"))
-        .join(Conference, Conference.id == AgendaItem.conference_id)
-        .where(*_seat_conditions(role))
-    )
+    return _seated(role, AgendaItem.id, AgendaItem.case_id, AgendaItem.conference_id, _closed().label("closed"))
 
 
 @functools.cache
@@ -382,8 +391,7 @@ def _append(role: str | None):
     )
     conditions = [~resend]
     if role is not None:
-        seat = select(AgendaItem.id).join(Conference, Conference.id == AgendaItem.conference_id)
-        conditions.append(seat.where(*_seat_conditions(role), ~_closed()).exists())
+        conditions.append(_seated(role, AgendaItem.id).where(~_closed()).exists())
     values = select(
         bindparam("item_id", type_=Integer),
         bindparam("client_id", type_=String),
@@ -402,16 +410,8 @@ def checked_item(actor: User | Viewer, item_id: int) -> tuple[ItemRef, bool]:
     `actor` is the user or who a socket connected as (a `Viewer`): if the account was deactivated since, the
     answer is `SignedOut`; if its role or agency changed, the check is made as who the user is now.
     """
-    if not isinstance(item_id, int):
-        raise NotFound("Tagesordnungspunkt nicht gefunden.")
-    viewer, at = viewer_of(actor), utcnow()
-    params = {
-        "user_id": viewer.user_id,
-        "agency_id": viewer.agency_id,
-        "item_id": item_id,
-        "now": at,
-        "today": at.date(),
-    }
+    viewer = viewer_of(actor)
+    params = _seat_params(viewer, item_id)
     # On the Core connection: the statement names columns only, so the ORM has nothing to add but its overhead.
     row = db.session.connection().execute(_seat_statement(viewer.role), params).first()
     if row is None:
@@ -444,19 +444,9 @@ def apply_update(actor: User | Viewer, item_id: int, client_update_id: str, data
     if not isinstance(client_update_id, str) or not UPDATE_ID_RE.match(client_update_id):
         raise InvalidInput("Ungültige Kennung der Änderung.")
     data = validate(data)
-    if not isinstance(item_id, int):
-        raise NotFound("Tagesordnungspunkt nicht gefunden.")
-    viewer, at = viewer_of(actor), utcnow()
-    row = {
-        "item_id": item_id,
-        "client_id": client_update_id,
-        "user_id": viewer.user_id,
-        "agency_id": viewer.agency_id,
-        "data": data,
-        "at": at,
-        "now": at,
-        "today": at.date(),
-    }
+    viewer = viewer_of(actor)
+    row = _seat_params(viewer, item_id)
+    row.update(client_id=client_update_id, data=data, at=row["now"])
     connection = db.session.connection()
     if _append(viewer.role).execute(connection, row) == 1:
         return item_id, True
