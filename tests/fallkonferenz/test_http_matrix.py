@@ -5,6 +5,7 @@ Expectations come from the demo data spec itself, not from the policy code under
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import pytest
@@ -51,6 +52,11 @@ def seeded(app):
     wipe(app)
 
 
+def shows(name: str, body: str) -> bool:
+    """The name as a word: a three-letter family name ("Bah") also turns up by chance in CSRF tokens and nonces."""
+    return re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", body) is not None
+
+
 def granted(spec: dict, code: str, category: str) -> bool:
     consent = spec["consent"]
     if consent["kind"] not in ACTIVE_KINDS or code not in consent["agencies"]:
@@ -90,15 +96,15 @@ def test_case_workers_see_exactly_what_consent_grants(seeded, client_for, code):
         if not case_exists_for(spec, code):
             for resp in (page, api, notes_api, consents):
                 assert resp.status_code == 404, (code, number, resp.request.path)
-                assert spec["family_name"] not in resp.get_data(as_text=True)
+                assert not shows(spec["family_name"], resp.get_data(as_text=True))
             continue
         assert page.status_code == api.status_code == notes_api.status_code == consents.status_code == 200
         html = page.get_data(as_text=True)
         body = api.get_data(as_text=True) + notes_api.get_data(as_text=True)
-        assert (spec["family_name"] in html) is sees_master(spec, code), (code, number)
+        assert shows(spec["family_name"], html) is sees_master(spec, code), (code, number)
         if not sees_master(spec, code):
-            assert spec["family_name"] not in consents.get_data(as_text=True)
-        assert (spec["family_name"] in body) is sees_master(spec, code), (code, number)
+            assert not shows(spec["family_name"], consents.get_data(as_text=True))
+        assert shows(spec["family_name"], body) is sees_master(spec, code), (code, number)
         assert (spec["address"] in html) is sees_master(spec, code)
         for note in spec["notes"]:
             visible = sees_note(spec, code, note)
@@ -116,7 +122,7 @@ def test_lists_counts_and_search_only_show_permitted_cases(seeded, client_for, c
     assert api["total"] == len(expected)
     for spec, number in zip(CASES, seeded, strict=True):
         assert (number in listing) is (number in expected)
-        assert (spec["family_name"] in listing) is (case_exists_for(spec, code) and sees_master(spec, code))
+        assert shows(spec["family_name"], listing) is (case_exists_for(spec, code) and sees_master(spec, code))
         found = client.get("/api/v1/cases", query_string={"q": spec["family_name"].upper()}).get_json()
         assert (number in {i["number"] for i in found["items"]}) is sees_master(spec, code), (code, number)
 
@@ -128,7 +134,7 @@ def test_steering_dpo_and_admin_never_see_case_content(seeded, client_for, usern
     listing = client.get("/faelle/").get_data(as_text=True)
     for spec, number in zip(CASES, seeded, strict=True):
         assert number not in listing
-        assert spec["family_name"] not in listing
+        assert not shows(spec["family_name"], listing)
         for url in (
             f"/faelle/{number}",
             f"/api/v1/cases/{number}",
@@ -187,8 +193,10 @@ def test_demo_conferences_show_case_items_only_as_far_as_consent_reaches(seeded,
                 if not may_see:
                     assert number not in text, (username, cid, number)
                 if not names:
-                    assert spec["family_name"] not in text, (username, cid, number)
-            assert number not in ics.get_data(as_text=True) and spec["family_name"] not in ics.get_data(as_text=True)
+                    assert not shows(spec["family_name"], text), (username, cid, number)
+            assert number not in ics.get_data(as_text=True) and not shows(
+                spec["family_name"], ics.get_data(as_text=True)
+            )
 
 
 def test_no_demo_mail_names_a_case_or_client(seeded, app):
@@ -199,4 +207,4 @@ def test_no_demo_mail_names_a_case_or_client(seeded, app):
     assert mails
     for text in mails:
         for spec, number in zip(CASES, seeded, strict=True):
-            assert number not in text and spec["family_name"] not in text and spec["given_name"] not in text
+            assert number not in text and not shows(spec["family_name"], text) and spec["given_name"] not in text
