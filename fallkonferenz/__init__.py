@@ -53,6 +53,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from minutes import models as _minutes_models  # noqa: F401  (register tables)
     from minutes.routes import bp as minutes_bp
 
+    from . import epoch as _epoch  # noqa: F401  (its table and triggers)
     from . import web
     from .api import bp as api_bp
     from .auth import bp as auth_bp

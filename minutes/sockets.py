@@ -13,8 +13,9 @@ from flask_socketio import Namespace, join_room, leave_room
 from sqlalchemy import select
 
 from consent.policy import Viewer, viewer_of
-from fallkonferenz import audit
+from fallkonferenz import audit, epoch
 from fallkonferenz.auth import service as auth_service
+from fallkonferenz.cases.service import now as case_now
 from fallkonferenz.errors import DomainError, TooManyAttempts
 from fallkonferenz.extensions import db, socketio
 from fallkonferenz.models import User, UserSession
@@ -118,6 +119,8 @@ class MinutesNamespace(Namespace):
         self.compacting: set[int] = set()
         self.stored: dict[int, int] = {}
         self.sweeper = None
+        self.checked: dict[str, set[int]] = {}  # the eviction sweep's own: items found allowed per socket
+        self.checked_at: tuple | None = None  # (access epoch, day) of that finding
 
     # -- connection ---------------------------------------------------------------------------------
 
@@ -233,7 +236,7 @@ class MinutesNamespace(Namespace):
     # -- eviction -----------------------------------------------------------------------------------
 
     def _sweep(self, app):
-        """Every few hundred milliseconds, re-check every joined item; evict at once what is no longer allowed."""
+        """Every few hundred milliseconds, re-check the joined items; evict at once what is no longer allowed."""
         while True:
             socketio.sleep(SWEEP_SECONDS)
             with self.lock:
@@ -253,15 +256,35 @@ class MinutesNamespace(Namespace):
                     db.session.remove()
 
     def _check(self, snapshot):
-        # One read-only pass (no write lock, so editors are never held up) in a constant number of queries,
-        # then act and audit.
+        """One read-only pass (no write lock, so editors are never held up), then act and audit.
+
+        What was checked at the current access epoch on the current day stays allowed until one of them moves:
+        then everything is checked again, in a constant number of queries. Otherwise only sockets and items opened
+        since the last pass are, so a quiet meeting costs one small read per pass. The epoch is read in the pass's
+        own transaction, before the policy: a change committed after that read raises it again for the next pass.
+        """
         db.session.connection(execution_options={"fk_read_only": True})
-        user_ids = {user_id for user_id, _session, _items in snapshot.values() if user_id}
+        mark = (epoch.current(), case_now().date())
+        if mark[0] is None or mark != self.checked_at:
+            self.checked = {}
+        self.checked_at = mark
+        self.checked = {
+            sid: self.checked[sid] & items for sid, (_u, _s, items) in snapshot.items() if sid in self.checked
+        }
+        todo = {
+            sid: (user_id, session_hash, items - self.checked.get(sid, set()))
+            for sid, (user_id, session_hash, items) in snapshot.items()
+            if sid not in self.checked or items - self.checked[sid]
+        }
+        if not todo:
+            db.session.rollback()
+            return
+        user_ids = {user_id for user_id, _session, _items in todo.values() if user_id}
         users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(user_ids), User.active.is_(True)))}
-        hashes = {session for _user, session, _items in snapshot.values() if session}
+        hashes = {session for _user, session, _items in todo.values() if session}
         sessions = set(db.session.scalars(select(UserSession.id).where(UserSession.id.in_(hashes))))
         gone, pairs = [], set()
-        for sid, (user_id, session_hash, items) in snapshot.items():
+        for sid, (user_id, session_hash, items) in todo.items():
             if user_id not in users or session_hash not in sessions:
                 gone.append(sid)  # logged out, deactivated or session expired: the socket goes too
             else:
@@ -269,12 +292,15 @@ class MinutesNamespace(Namespace):
         allowed = service.allowed_seats(users, pairs)
         evictions = [
             (sid, user_id, item_id)
-            for sid, (user_id, _session, items) in snapshot.items()
+            for sid, (user_id, _session, items) in todo.items()
             if sid not in gone
             for item_id in items
             if (user_id, item_id) not in allowed
         ]
         db.session.rollback()
+        for sid, (user_id, _session, items) in todo.items():
+            if sid not in gone:
+                self.checked.setdefault(sid, set()).update(i for i in items if (user_id, i) in allowed)
         for sid in gone:
             self.disconnect(sid)
         for sid, _user_id, item_id in evictions:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 
 import pytest
@@ -10,12 +11,20 @@ from sqlalchemy import select, update
 
 from agenda import items
 from agenda import service as agenda_service
+from agenda.models import Participant
+from consent import service as consent_service
+from consent.models import Consent
 from consent.policy import viewer_of
+from fallkonferenz import epoch
+from fallkonferenz.auth import service as auth_service
 from fallkonferenz.errors import InvalidInput, NotFound
 from fallkonferenz.extensions import db
-from minutes import service
+from fallkonferenz.models import Case, User
+from minutes import records, service
 from minutes.models import MinutesSnapshot, MinutesUpdate
+from minutes.sockets import MinutesNamespace
 from tests.agenda.conftest import user
+from tests.conftest import counting
 
 
 def _edit(doc: Doc, text: str) -> bytes:
@@ -247,3 +256,84 @@ def test_a_socket_that_connected_before_the_account_changed_is_checked_as_the_us
         query(send, "c3")
     stored = query(lambda: set(db.session.scalars(select(MinutesUpdate.client_update_id))), commit=False)
     assert stored == {"c2"}
+
+
+# -- the access epoch and the eviction sweep ---------------------------------------------------------------
+
+
+def _epoch(query) -> int | None:
+    return query(epoch.current, commit=False)
+
+
+def test_what_can_take_a_seat_away_raises_the_access_epoch(scene, items_, query, planned):
+    """Every kind of change the eviction check must notice raises the counter, in the transaction of the change."""
+    token = query(lambda: auth_service.start_session(user(scene.users["ABH"])))
+    jc_consent = query(
+        lambda: db.session.scalar(
+            select(Consent.id).join(Case, Case.id == Consent.case_id).where(Case.number == scene.open_case)
+        )
+    )
+    changes = {
+        "consent revoked": lambda: consent_service.revoke_consent(
+            user(scene.users["KI"]), scene.open_case, jc_consent, "Widerruf im Gespräch"
+        ),
+        "participant removed": lambda: agenda_service.remove_participant(
+            user(scene.users["KI"]), planned, scene.ids["JC"]
+        ),
+        "user deactivated": lambda: auth_service.set_user_active(user(scene.users["KI"]), scene.ids["AA"], False),
+        "session ended": lambda: auth_service.end_session(token, user(scene.users["ABH"])),
+        "item removed": lambda: items.remove_item(user(scene.users["KI"]), planned, items_["closed"]),
+        "changed by hand in SQL": lambda: db.session.execute(
+            update(Participant).where(Participant.user_id == scene.ids["ABH"]).values(response="vertretung")
+        ),
+    }
+    for name, change in changes.items():
+        before = _epoch(query)
+        query(change)
+        assert _epoch(query) > before, name
+
+
+def test_typing_and_records_leave_the_access_epoch_alone(scene, items_, query):
+    """The minutes' own writes decide nothing about who may see what: a meeting in full swing keeps the sweep quiet."""
+    before = _epoch(query)
+    assert before is not None
+    for k in range(3):
+        query(lambda k=k: service.apply_update(user(scene.users["JC"]), items_["open"], f"e{k}", _edit(Doc(), "Ziel ")))
+    query(lambda: records.add_decision(user(scene.users["KI"]), items_["open"], "Sprachkurs ab März"))
+    query(lambda: records.add_task(user(scene.users["KI"]), items_["general"], "Raum buchen", "KI", None, None))
+    assert _epoch(query) == before
+
+
+def test_a_quiet_eviction_pass_reads_the_epoch_and_nothing_else(app, scene, items_, query, planned):
+    """Checked once, a seat is re-checked only when the epoch moves; a new seat is checked on its own."""
+    ki, jc = user_ids = (scene.ids["KI"], scene.ids["JC"])
+    hashes = {
+        uid: hashlib.sha256(query(lambda uid=uid: auth_service.start_session(db.session.get(User, uid))).encode())
+        for uid in user_ids
+    }
+    namespace = MinutesNamespace()
+    evicted: list[tuple[str, int]] = []
+    namespace._evict = lambda sid, item_id: evicted.append((sid, item_id))
+
+    def sweep(seats: dict[str, tuple[int, set[int]]]) -> int:
+        snapshot = {sid: (uid, hashes[uid].hexdigest(), items) for sid, (uid, items) in seats.items()}
+        with counting(app) as statements:
+            query(namespace._check, snapshot, commit=False)
+        return len(statements)
+
+    seats = {"ki": (ki, {items_["closed"], items_["general"]}), "jc": (jc, {items_["general"]})}
+    assert sweep(seats) > 1
+    assert namespace.checked == {"ki": {items_["closed"], items_["general"]}, "jc": {items_["general"]}}
+    assert sweep(seats) == 1  # nothing changed: only the epoch is read
+    assert sweep(seats) == 1
+
+    seats["jc"] = (jc, {items_["general"], items_["closed"]})  # a seat the check has not seen (JC: no consent)
+    assert sweep(seats) > 1
+    assert evicted == [("jc", items_["closed"])]
+    seats["jc"] = (jc, {items_["general"]})
+    assert sweep(seats) == 1
+
+    query(lambda: agenda_service.remove_participant(db.session.get(User, ki), planned, jc))
+    assert sweep(seats) > 1  # the epoch moved: every seat is checked again
+    assert evicted[1:] == [("jc", items_["general"])]
+    assert namespace.checked == {"ki": {items_["closed"], items_["general"]}, "jc": set()}

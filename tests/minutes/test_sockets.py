@@ -154,6 +154,35 @@ def test_logout_closes_the_users_sockets(server):
             editor.close()
 
 
+def test_a_change_made_by_hand_in_the_database_evicts_within_one_second(server):
+    """The sweep learns of changes from the database's triggers, not from the app's services: SQL typed by an
+    administrator that takes a participant off the conference evicts her as the app's own form does."""
+    import sqlite3
+
+    url, info = server
+    ja = Editor(url, login(url, info["users"]["JA"]))
+    database = sqlite3.connect(info["instance"] / "sockets.db", timeout=10)
+    ja_seat = (info["conference"], info["ja_id"])
+    (response,) = database.execute(
+        "SELECT response FROM participants WHERE conference_id = ? AND user_id = ?", ja_seat
+    ).fetchone()
+    respond = "UPDATE participants SET response = ? WHERE conference_id = ? AND user_id = ?"
+    try:
+        assert ja.join(info["general"])["ok"]
+        time.sleep(1.0)  # the seat has been checked and found allowed; from now on the sweep only reads the epoch
+        started = time.monotonic()
+        with database:
+            database.execute(respond, ("vertretung", *ja_seat))
+        assert wait_for(lambda: any(name == "evicted" for name, _ in ja.events), timeout=1.0)
+        assert time.monotonic() - started < 1.0
+        assert ja.type(info["general"], "nach der Änderung", "after-sql")["ok"] is False
+    finally:
+        with database:
+            database.execute(respond, (response, *ja_seat))
+        database.close()
+        ja.close()
+
+
 @pytest.mark.redis
 def test_two_processes_share_rooms_through_redis_and_evict_on_both(server):
     """Scale-out: clients on two processes see each other's edits; removing a participant evicts her there too."""
