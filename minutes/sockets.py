@@ -15,7 +15,7 @@ from sqlalchemy import select
 from consent.policy import Viewer, viewer_of
 from fallkonferenz import audit, epoch
 from fallkonferenz.auth import service as auth_service
-from fallkonferenz.cases.service import now as case_now
+from fallkonferenz.cases import service as case_service
 from fallkonferenz.errors import DomainError, TooManyAttempts
 from fallkonferenz.extensions import db, socketio
 from fallkonferenz.models import User, UserSession
@@ -264,7 +264,7 @@ class MinutesNamespace(Namespace):
         own transaction, before the policy: a change committed after that read raises it again for the next pass.
         """
         db.session.connection(execution_options={"fk_read_only": True})
-        mark = (epoch.current(), case_now().date())
+        mark = (epoch.current(), case_service.now().date())
         if mark[0] is None or mark != self.checked_at:
             self.checked = {}
         self.checked_at = mark

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from datetime import datetime, time, timedelta
 
 import pytest
 from pycrdt import Doc, Text
@@ -17,6 +18,7 @@ from consent.models import Consent
 from consent.policy import viewer_of
 from fallkonferenz import epoch
 from fallkonferenz.auth import service as auth_service
+from fallkonferenz.cases import service as case_service
 from fallkonferenz.errors import InvalidInput, NotFound
 from fallkonferenz.extensions import db
 from fallkonferenz.models import Case, User
@@ -337,3 +339,26 @@ def test_a_quiet_eviction_pass_reads_the_epoch_and_nothing_else(app, scene, item
     assert sweep(seats) > 1  # the epoch moved: every seat is checked again
     assert evicted[1:] == [("jc", items_["general"])]
     assert namespace.checked == {"ki": {items_["closed"], items_["general"]}, "jc": set()}
+
+
+def test_a_consent_that_ends_evicts_on_the_next_day_without_any_change(scene, items_, query, monkeypatch):
+    """Consents end by date: nothing raises the epoch at midnight, the new day makes the sweep check everything."""
+    jc = scene.ids["JC"]
+    token = query(lambda: auth_service.start_session(db.session.get(User, jc)))
+    until = query(
+        lambda: db.session.scalar(
+            select(Consent.valid_until).join(Case, Case.id == Consent.case_id).where(Case.number == scene.open_case)
+        )
+    )
+    namespace = MinutesNamespace()
+    evicted: list[tuple[str, int]] = []
+    namespace._evict = lambda sid, item_id: evicted.append((sid, item_id))
+    snapshot = {"jc": (jc, hashlib.sha256(token.encode()).hexdigest(), {items_["open"], items_["general"]})}
+    query(namespace._check, snapshot, commit=False)
+    assert evicted == [] and namespace.checked == {"jc": {items_["open"], items_["general"]}}
+
+    day_after = datetime.combine(until + timedelta(days=1), time(0, 0, 1))
+    monkeypatch.setattr(case_service, "now", lambda: day_after)
+    query(namespace._check, snapshot, commit=False)
+    assert evicted == [("jc", items_["open"])]
+    assert namespace.checked == {"jc": {items_["general"]}}
