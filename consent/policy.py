@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, exists, func, or_, select
 
 from fallkonferenz.models import Case, Goal, Note
 from fallkonferenz.vocab import CASE_ROLES, CATEGORIES, ROLES
@@ -132,6 +132,12 @@ def active_consent_clause(now: datetime, today=None):
         Consent.valid_from <= today,
         Consent.valid_until >= today,
     )
+
+
+def next_revocation(now: datetime):
+    """SQL: the earliest revocation that takes effect after `now`, or NULL. Revocations take effect when made, but
+    the clock of the process that made one may run ahead of this one's, or a time may be set by hand."""
+    return select(func.min(Consent.revoked_at)).where(Consent.revoked_at > now)
 
 
 def listable_cases_clause(viewer: Viewer, now: datetime, category: str | None = None, *, today=None):

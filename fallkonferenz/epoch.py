@@ -7,24 +7,33 @@ row: if it has not moved since the sockets were last checked (and the day, on wh
 nothing can have changed for them, and only sockets or items opened since then are checked.
 
 Triggers keep the counter, not the services: a change made by any code path, the CLI or by hand in SQL raises it
-in the same transaction. PostgreSQL raises it once per statement, SQLite once per row.
+in the same transaction. On PostgreSQL the counter's row is locked only at commit (deferred constraint triggers),
+so it is always the last lock a transaction takes and cannot close a deadlock with the audit chain's head row. A
+row that was deleted comes back at a random value, never at one a process may remember. The read also counts the
+triggers: should one be missing (a table rebuilt by a migration, say), the answer is "unknown", and the sweep
+checks everything on every pass, as it did before the counter existed.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, event, select
+import logging
+
+from sqlalchemy import BigInteger, event, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .extensions import db
 
+log = logging.getLogger(__name__)
+
 TABLE = "access_epoch"
 FUNCTION = "fk_raise_access_epoch"
-# What the seat check of the live minutes reads (users, their sessions, conferences and their participants, agenda
-# items, cases with their consents and grants, the notes and goals by which an agency may know a case), and which
-# changes of it matter. A new session or a touched one grants nothing a check has to take back.
+# What the seat check of the live minutes reads (agencies, users, their sessions, conferences and their participants,
+# agenda items, cases with their consents and grants, the notes and goals by which an agency may know a case), and
+# which changes of it matter. A new or touched session grants nothing a check would have to take back.
 WATCHED = {
+    "agencies": ("INSERT", "UPDATE", "DELETE"),
     "users": ("INSERT", "UPDATE", "DELETE"),
-    "user_sessions": ("DELETE",),
+    "user_sessions": ("UPDATE OF id, user_id", "DELETE"),
     "conferences": ("INSERT", "UPDATE", "DELETE"),
     "participants": ("INSERT", "UPDATE", "DELETE"),
     "agenda_items": ("INSERT", "UPDATE", "DELETE"),
@@ -34,11 +43,18 @@ WATCHED = {
     "notes": ("INSERT", "UPDATE", "DELETE"),
     "goals": ("INSERT", "UPDATE", "DELETE"),
 }
-_RAISE = "INSERT INTO access_epoch (id, n) VALUES (1, 1) ON CONFLICT (id) DO UPDATE SET n = access_epoch.n + 1"
+_SEED = {"postgresql": "floor(random() * 1e15)::bigint", "sqlite": "abs(random() % 1000000000000000)"}
+_COUNT_TRIGGERS = {
+    "postgresql": "SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'access\\_epoch\\_%' AND NOT tgisinternal",
+    "sqlite": (
+        "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'access\\_epoch\\_%' ESCAPE '\\'"
+    ),
+}
+_warned: set[str] = set()
 
 
 class AccessEpoch(db.Model):
-    """One row (id 1); its `n` only ever grows. A missing row means: changed, check everything."""
+    """One row (id 1); `n` only ever grows while the row exists."""
 
     __tablename__ = TABLE
 
@@ -46,27 +62,40 @@ class AccessEpoch(db.Model):
     n: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
-def _trigger(table: str) -> str:
-    return f"{TABLE}_{table}"
+def raise_statement(dialect: str) -> str:
+    """Raise the counter; a missing row comes back at a random value."""
+    return (
+        f"INSERT INTO {TABLE} (id, n) VALUES (1, {_SEED[dialect]}) "  # noqa: S608 (constants only)
+        f"ON CONFLICT (id) DO UPDATE SET n = {TABLE}.n + 1"
+    )
+
+
+def _name(table: str, operation: str = "") -> str:
+    suffix = f"_{operation.split()[0].lower()}" if operation else ""
+    return f"{TABLE}_{table}{suffix}"
 
 
 def create_statements(dialect: str, watched: dict[str, tuple[str, ...]] = WATCHED) -> list[str]:
     """The SQL that installs the triggers (and on PostgreSQL their function); safe to run again."""
     if dialect == "postgresql":
         statements = [
-            f"CREATE OR REPLACE FUNCTION {FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS "
-            f"$$ BEGIN {_RAISE}; RETURN NULL; END $$"
+            f"CREATE OR REPLACE FUNCTION {FUNCTION}() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT "
+            f"AS $$ BEGIN {raise_statement(dialect)}; RETURN NULL; END $$"
         ]
         for table, operations in watched.items():
-            events = " OR ".join(operations)
-            statements.append(
-                f"CREATE OR REPLACE TRIGGER {_trigger(table)} AFTER {events} ON {table} "
-                f"FOR EACH STATEMENT EXECUTE FUNCTION {FUNCTION}()"
-            )
+            statements += [
+                f"DROP TRIGGER IF EXISTS {_name(table)} ON {table}",
+                f"CREATE CONSTRAINT TRIGGER {_name(table)} AFTER {' OR '.join(operations)} ON {table} "
+                f"DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION {FUNCTION}()",
+                f"DROP TRIGGER IF EXISTS {_name(table, 'truncate')} ON {table}",
+                f"CREATE TRIGGER {_name(table, 'truncate')} AFTER TRUNCATE ON {table} "
+                f"FOR EACH STATEMENT EXECUTE FUNCTION {FUNCTION}()",
+            ]
         return statements
     if dialect == "sqlite":
         return [
-            f"CREATE TRIGGER IF NOT EXISTS {_trigger(table)}_{op.lower()} AFTER {op} ON {table} BEGIN {_RAISE}; END"
+            f"CREATE TRIGGER IF NOT EXISTS {_name(table, op)} AFTER {op} ON {table} "
+            f"BEGIN {raise_statement(dialect)}; END"
             for table, operations in watched.items()
             for op in operations
         ]
@@ -75,23 +104,53 @@ def create_statements(dialect: str, watched: dict[str, tuple[str, ...]] = WATCHE
 
 def drop_statements(dialect: str, watched: dict[str, tuple[str, ...]] = WATCHED) -> list[str]:
     if dialect == "postgresql":
-        statements = [f"DROP TRIGGER IF EXISTS {_trigger(table)} ON {table}" for table in watched]
+        statements = [
+            f"DROP TRIGGER IF EXISTS {name} ON {table}"
+            for table in watched
+            for name in (_name(table), _name(table, "truncate"))
+        ]
         return [*statements, f"DROP FUNCTION IF EXISTS {FUNCTION}()"]
-    return [
-        f"DROP TRIGGER IF EXISTS {_trigger(table)}_{op.lower()}"
-        for table, operations in watched.items()
-        for op in operations
-    ]
+    return [f"DROP TRIGGER IF EXISTS {_name(table, op)}" for table, operations in watched.items() for op in operations]
+
+
+def expected_triggers(dialect: str, watched: dict[str, tuple[str, ...]] = WATCHED) -> int:
+    if dialect == "postgresql":
+        return 2 * len(watched)
+    return sum(len(operations) for operations in watched.values())
 
 
 @event.listens_for(db.metadata, "after_create")
 def _install(metadata, connection, **kw) -> None:
     """`create_all` (tests, benchmarks) installs the triggers as the migration does."""
-    if connection.dialect.name in ("postgresql", "sqlite") and all(t in metadata.tables for t in WATCHED):
-        for statement in create_statements(connection.dialect.name):
-            connection.exec_driver_sql(statement)
+    if connection.dialect.name not in _SEED:
+        return
+    missing = [t for t in WATCHED if t not in metadata.tables]
+    if missing:
+        raise RuntimeError(f"access epoch: watched tables missing from the schema: {missing}")
+    for statement in create_statements(connection.dialect.name):
+        connection.exec_driver_sql(statement)
+
+
+def read(connection) -> int | None:
+    """The counter, in one statement; None (check everything) when its row or any of its triggers is missing."""
+    dialect = connection.dialect.name
+    if dialect not in _SEED:
+        return None
+    n, triggers = connection.execute(
+        text(f"SELECT (SELECT n FROM {TABLE} WHERE id = 1), ({_COUNT_TRIGGERS[dialect]})")  # noqa: S608
+    ).one()
+    if triggers != expected_triggers(dialect):
+        if dialect not in _warned:
+            _warned.add(dialect)
+            log.warning(
+                "access epoch: %s of %s triggers present; every sweep checks everything",
+                triggers,
+                expected_triggers(dialect),
+            )
+        return None
+    return n
 
 
 def current() -> int | None:
-    """The counter in the caller's transaction; None when its row is missing (count that as a change)."""
-    return db.session.scalar(select(AccessEpoch.n).where(AccessEpoch.id == 1))
+    """The counter in the caller's transaction (see `read`)."""
+    return read(db.session.connection())

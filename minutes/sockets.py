@@ -12,7 +12,7 @@ from flask import current_app, g, request, session
 from flask_socketio import Namespace, join_room, leave_room
 from sqlalchemy import select
 
-from consent.policy import Viewer, viewer_of
+from consent.policy import Viewer, next_revocation, viewer_of
 from fallkonferenz import audit, epoch
 from fallkonferenz.auth import service as auth_service
 from fallkonferenz.cases import service as case_service
@@ -121,6 +121,7 @@ class MinutesNamespace(Namespace):
         self.sweeper = None
         self.checked: dict[str, set[int]] = {}  # the eviction sweep's own: items found allowed per socket
         self.checked_at: tuple | None = None  # (access epoch, day) of that finding
+        self.recheck_at = None  # when a revocation dated ahead takes effect: then everything is checked again
 
     # -- connection ---------------------------------------------------------------------------------
 
@@ -258,15 +259,18 @@ class MinutesNamespace(Namespace):
     def _check(self, snapshot):
         """One read-only pass (no write lock, so editors are never held up), then act and audit.
 
-        What was checked at the current access epoch on the current day stays allowed until one of them moves:
-        then everything is checked again, in a constant number of queries. Otherwise only sockets and items opened
+        What was checked at the current access epoch on the current day stays allowed until one of them moves (or
+        a revocation dated ahead of this process's clock takes effect): then everything is checked again, in a
+        constant number of queries. Otherwise only sockets and items opened
         since the last pass are, so a quiet meeting costs one small read per pass. The epoch is read in the pass's
         own transaction, before the policy: a change committed after that read raises it again for the next pass.
         """
         db.session.connection(execution_options={"fk_read_only": True})
-        mark = (epoch.current(), case_service.now().date())
-        if mark[0] is None or mark != self.checked_at:
+        now = case_service.now()
+        mark = (epoch.current(), now.date())
+        if mark[0] is None or mark != self.checked_at or (self.recheck_at is not None and now >= self.recheck_at):
             self.checked = {}
+            self.recheck_at = db.session.scalar(next_revocation(now))
         self.checked_at = mark
         self.checked = {
             sid: self.checked[sid] & items for sid, (_u, _s, items) in snapshot.items() if sid in self.checked

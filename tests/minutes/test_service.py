@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from datetime import datetime, time, timedelta
 
 import pytest
 from pycrdt import Doc, Text
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from agenda import items
 from agenda import service as agenda_service
-from agenda.models import Participant
 from consent import service as consent_service
 from consent.models import Consent
 from consent.policy import viewer_of
@@ -267,31 +267,52 @@ def _epoch(query) -> int | None:
     return query(epoch.current, commit=False)
 
 
-def test_what_can_take_a_seat_away_raises_the_access_epoch(scene, items_, query, planned):
-    """Every kind of change the eviction check must notice raises the counter, in the transaction of the change."""
+def _by_hand(app, sql: str, **params) -> None:
+    """SQL on a connection of its own, as an administrator would type it: no service, no ORM session."""
+    with app.app_context(), db.engine.begin() as connection:
+        connection.execute(text(sql), params)
+
+
+def test_what_can_take_a_seat_away_raises_the_access_epoch(app, scene, items_, query, planned):
+    """Every kind of change the eviction check must notice raises the counter, whoever makes it and how."""
     token = query(lambda: auth_service.start_session(user(scene.users["ABH"])))
+    query(lambda: auth_service.start_session(user(scene.users["JA"])))
+    query(lambda: case_service.add_note(user(scene.users["KI"]), scene.open_case, "familie", "Kita-Platz zugesagt."))
     jc_consent = query(
         lambda: db.session.scalar(
             select(Consent.id).join(Case, Case.id == Consent.case_id).where(Case.number == scene.open_case)
         )
     )
-    changes = {
+    ki = scene.users["KI"]
+    by_service = {
         "consent revoked": lambda: consent_service.revoke_consent(
-            user(scene.users["KI"]), scene.open_case, jc_consent, "Widerruf im Gespräch"
+            user(ki), scene.open_case, jc_consent, "Widerruf im Gespräch"
         ),
-        "participant removed": lambda: agenda_service.remove_participant(
-            user(scene.users["KI"]), planned, scene.ids["JC"]
-        ),
-        "user deactivated": lambda: auth_service.set_user_active(user(scene.users["KI"]), scene.ids["AA"], False),
+        "participant removed": lambda: agenda_service.remove_participant(user(ki), planned, scene.ids["JC"]),
+        "user deactivated": lambda: auth_service.set_user_active(user(ki), scene.ids["AA"], False),
         "session ended": lambda: auth_service.end_session(token, user(scene.users["ABH"])),
-        "item removed": lambda: items.remove_item(user(scene.users["KI"]), planned, items_["closed"]),
-        "changed by hand in SQL": lambda: db.session.execute(
-            update(Participant).where(Participant.user_id == scene.ids["ABH"]).values(response="vertretung")
+        "item removed": lambda: items.remove_item(user(ki), planned, items_["closed"]),
+        "conference cancelled": lambda: agenda_service.set_state(user(ki), planned, "abgesagt", "Ausfall"),
+    }
+    by_hand = {
+        "role changed": ("UPDATE users SET role = 'steering' WHERE id = :id", {"id": scene.ids["JA"]}),
+        "grant deleted": ("DELETE FROM consent_grants WHERE consent_id = :id", {"id": jc_consent}),
+        "lead agency changed": ("UPDATE cases SET lead_agency_id = lead_agency_id", {}),
+        "notes deleted": ("DELETE FROM notes", {}),
+        "session moved to another user": (
+            "UPDATE user_sessions SET user_id = :id WHERE user_id = :id",
+            {"id": scene.ids["JA"]},
         ),
     }
-    for name, change in changes.items():
+    if query(lambda: db.engine.dialect.name, commit=False) == "postgresql":
+        by_hand["sessions truncated"] = ("TRUNCATE user_sessions", {})
+    for name, change in by_service.items():
         before = _epoch(query)
         query(change)
+        assert _epoch(query) > before, name
+    for name, (sql, params) in by_hand.items():
+        before = _epoch(query)
+        _by_hand(app, sql, **params)
         assert _epoch(query) > before, name
 
 
@@ -306,8 +327,9 @@ def test_typing_and_records_leave_the_access_epoch_alone(scene, items_, query):
     assert _epoch(query) == before
 
 
-def test_a_quiet_eviction_pass_reads_the_epoch_and_nothing_else(app, scene, items_, query, planned):
-    """Checked once, a seat is re-checked only when the epoch moves; a new seat is checked on its own."""
+def test_a_quiet_eviction_pass_reads_the_epoch_and_nothing_else(app, scene, items_, query, planned, monkeypatch):
+    """Checked once, a seat is re-checked only when the epoch moves; a new seat is checked on its own. A full pass
+    reads only tables whose changes raise the epoch."""
     ki, jc = user_ids = (scene.ids["KI"], scene.ids["JC"])
     hashes = {
         uid: hashlib.sha256(query(lambda uid=uid: auth_service.start_session(db.session.get(User, uid))).encode())
@@ -316,11 +338,18 @@ def test_a_quiet_eviction_pass_reads_the_epoch_and_nothing_else(app, scene, item
     namespace = MinutesNamespace()
     evicted: list[tuple[str, int]] = []
     namespace._evict = lambda sid, item_id: evicted.append((sid, item_id))
+    asked: list[set] = []
+    allowed_seats = service.allowed_seats
+    monkeypatch.setattr(
+        service, "allowed_seats", lambda users, pairs: asked.append(set(pairs)) or allowed_seats(users, pairs)
+    )
+    read: set[str] = set()
 
     def sweep(seats: dict[str, tuple[int, set[int]]]) -> int:
         snapshot = {sid: (uid, hashes[uid].hexdigest(), items) for sid, (uid, items) in seats.items()}
         with counting(app) as statements:
             query(namespace._check, snapshot, commit=False)
+        read.update(t for t in db.metadata.tables for sql in statements if re.search(rf"\b{t}\b", sql))
         return len(statements)
 
     seats = {"ki": (ki, {items_["closed"], items_["general"]}), "jc": (jc, {items_["general"]})}
@@ -331,14 +360,38 @@ def test_a_quiet_eviction_pass_reads_the_epoch_and_nothing_else(app, scene, item
 
     seats["jc"] = (jc, {items_["general"], items_["closed"]})  # a seat the check has not seen (JC: no consent)
     assert sweep(seats) > 1
+    assert asked[-1] == {(jc, items_["closed"])}  # only the new seat
     assert evicted == [("jc", items_["closed"])]
     seats["jc"] = (jc, {items_["general"]})
     assert sweep(seats) == 1
 
     query(lambda: agenda_service.remove_participant(db.session.get(User, ki), planned, jc))
     assert sweep(seats) > 1  # the epoch moved: every seat is checked again
+    assert asked[-1] == {(ki, items_["closed"]), (ki, items_["general"]), (jc, items_["general"])}
     assert evicted[1:] == [("jc", items_["general"])]
     assert namespace.checked == {"ki": {items_["closed"], items_["general"]}, "jc": set()}
+    read -= {"audit_events", "audit_head"}  # the evictions' audit records, written, not read for the check
+    assert read and read <= set(epoch.WATCHED) | {epoch.TABLE}, read - set(epoch.WATCHED)
+
+
+def test_a_revocation_dated_ahead_evicts_when_its_time_comes(app, scene, items_, query, monkeypatch):
+    """Another process's clock may run ahead: its revocation is seen as not yet in force. The sweep checks again at
+    that time, although nothing raises the epoch then."""
+    jc = scene.ids["JC"]
+    token = query(lambda: auth_service.start_session(db.session.get(User, jc)))
+    namespace = MinutesNamespace()
+    evicted: list[tuple[str, int]] = []
+    namespace._evict = lambda sid, item_id: evicted.append((sid, item_id))
+    snapshot = {"jc": (jc, hashlib.sha256(token.encode()).hexdigest(), {items_["open"], items_["general"]})}
+    ahead = case_service.now() + timedelta(seconds=30)
+    _by_hand(app, "UPDATE consents SET revoked_at = :at", at=ahead)
+    query(namespace._check, snapshot, commit=False)
+    assert evicted == [] and namespace.recheck_at == ahead
+    query(namespace._check, snapshot, commit=False)
+    assert evicted == []
+    monkeypatch.setattr(case_service, "now", lambda: ahead + timedelta(microseconds=1))
+    query(namespace._check, snapshot, commit=False)
+    assert evicted == [("jc", items_["open"])]
 
 
 def test_a_consent_that_ends_evicts_on_the_next_day_without_any_change(scene, items_, query, monkeypatch):
