@@ -50,6 +50,11 @@ _COUNT_TRIGGERS = {
         "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'access\\_epoch\\_%' ESCAPE '\\'"
     ),
 }
+# The counter and the number of its triggers, in one statement per dialect, built once.
+_READ = {
+    dialect: text(f"SELECT (SELECT n FROM {TABLE} WHERE id = 1), ({count})")  # noqa: S608 (constants only)
+    for dialect, count in _COUNT_TRIGGERS.items()
+}
 _warned: set[str] = set()
 
 
@@ -134,11 +139,10 @@ def _install(metadata, connection, **kw) -> None:
 def read(connection) -> int | None:
     """The counter, in one statement; None (check everything) when its row or any of its triggers is missing."""
     dialect = connection.dialect.name
-    if dialect not in _SEED:
+    statement = _READ.get(dialect)
+    if statement is None:
         return None
-    n, triggers = connection.execute(
-        text(f"SELECT (SELECT n FROM {TABLE} WHERE id = 1), ({_COUNT_TRIGGERS[dialect]})")  # noqa: S608
-    ).one()
+    n, triggers = connection.execute(statement).one()
     if triggers != expected_triggers(dialect):
         if dialect not in _warned:
             _warned.add(dialect)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 import threading
 import time
 from urllib.parse import urlsplit
@@ -136,7 +135,7 @@ class MinutesNamespace(Namespace):
             raise ConnectionRefusedError("Bitte melden Sie sich an.")
         with self.lock:
             self.users[request.sid] = viewer_of(user)
-            self.sessions[request.sid] = hashlib.sha256(token.encode()).hexdigest()
+            self.sessions[request.sid] = auth_service.token_hash(token)
             self.joined[request.sid] = set()
             self.buckets[request.sid] = _Bucket()
             if self.sweeper is None:

@@ -42,7 +42,8 @@ class InvalidCredentials(DomainError):
     message = "Benutzername oder Passwort ist falsch."
 
 
-def _sha(token: str) -> str:
+def token_hash(token: str) -> str:
+    """How a session or access token is stored and looked up: its SHA-256, never the token itself."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -84,7 +85,7 @@ def authenticate(username: str, password: str, address: str) -> User:
 def start_session(user: User) -> str:
     """Create a fresh server-side session; the returned token goes into the signed cookie."""
     token = secrets.token_urlsafe(32)
-    db.session.add(UserSession(id=_sha(token), user_id=user.id))
+    db.session.add(UserSession(id=token_hash(token), user_id=user.id))
     return token
 
 
@@ -92,7 +93,7 @@ def user_for_session(token: str | None) -> User | None:
     """Return the user of a live session, ending it after the idle timeout."""
     if not token:
         return None
-    row = db.session.get(UserSession, _sha(token))
+    row = db.session.get(UserSession, token_hash(token))
     if row is None:
         return None
     now = utcnow()
@@ -108,14 +109,14 @@ def user_for_session(token: str | None) -> User | None:
 
 def end_session(token: str | None, user: User | None) -> None:
     if token:
-        db.session.query(UserSession).filter(UserSession.id == _sha(token)).delete()
+        db.session.query(UserSession).filter(UserSession.id == token_hash(token)).delete()
     if user is not None:
         audit.record("auth.logout", actor=user)
 
 
 def user_for_token(token: str) -> User | None:
     """Resolve a personal access token (Bearer) to its active user."""
-    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _sha(token)))
+    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash(token)))
     if row is None or row.revoked_at is not None or not row.user.active:
         return None
     if row.last_used_at is None or utcnow() - row.last_used_at > TOUCH_EVERY:
@@ -129,7 +130,7 @@ def create_api_token(user: User, name: str) -> str:
     if not name or len(name) > 100:
         raise InvalidInput(errors={"name": "Bitte geben Sie eine Bezeichnung (höchstens 100 Zeichen) an."})
     token = "fk_" + secrets.token_urlsafe(32)
-    db.session.add(ApiToken(user_id=user.id, name=name, token_hash=_sha(token)))
+    db.session.add(ApiToken(user_id=user.id, name=name, token_hash=token_hash(token)))
     audit.record("auth.token_create", actor=user)
     return token
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from datetime import datetime, time, timedelta
@@ -273,6 +272,19 @@ def _by_hand(app, sql: str, **params) -> None:
         connection.execute(text(sql), params)
 
 
+def _sweeper() -> tuple[MinutesNamespace, list[tuple[str, int]]]:
+    """A namespace whose eviction sweep can be run by hand, and the (socket, item) pairs it evicts."""
+    namespace, evicted = MinutesNamespace(), []
+    namespace._evict = lambda sid, item_id: evicted.append((sid, item_id))
+    return namespace, evicted
+
+
+def _signed_in(query, user_id: int) -> str:
+    """Sign the user in; the session's key as a socket keeps it."""
+    token = query(lambda: auth_service.start_session(db.session.get(User, user_id)))
+    return auth_service.token_hash(token)
+
+
 def test_what_can_take_a_seat_away_raises_the_access_epoch(app, scene, items_, query, planned):
     """Every kind of change the eviction check must notice raises the counter, whoever makes it and how."""
     token = query(lambda: auth_service.start_session(user(scene.users["ABH"])))
@@ -331,13 +343,8 @@ def test_a_quiet_eviction_pass_reads_the_epoch_and_nothing_else(app, scene, item
     """Checked once, a seat is re-checked only when the epoch moves; a new seat is checked on its own. A full pass
     reads only tables whose changes raise the epoch."""
     ki, jc = user_ids = (scene.ids["KI"], scene.ids["JC"])
-    hashes = {
-        uid: hashlib.sha256(query(lambda uid=uid: auth_service.start_session(db.session.get(User, uid))).encode())
-        for uid in user_ids
-    }
-    namespace = MinutesNamespace()
-    evicted: list[tuple[str, int]] = []
-    namespace._evict = lambda sid, item_id: evicted.append((sid, item_id))
+    keys = {uid: _signed_in(query, uid) for uid in user_ids}
+    namespace, evicted = _sweeper()
     asked: list[set] = []
     allowed_seats = service.allowed_seats
     monkeypatch.setattr(
@@ -346,7 +353,7 @@ def test_a_quiet_eviction_pass_reads_the_epoch_and_nothing_else(app, scene, item
     read: set[str] = set()
 
     def sweep(seats: dict[str, tuple[int, set[int]]]) -> int:
-        snapshot = {sid: (uid, hashes[uid].hexdigest(), items) for sid, (uid, items) in seats.items()}
+        snapshot = {sid: (uid, keys[uid], items) for sid, (uid, items) in seats.items()}
         with counting(app) as statements:
             query(namespace._check, snapshot, commit=False)
         read.update(t for t in db.metadata.tables for sql in statements if re.search(rf"\b{t}\b", sql))
@@ -378,11 +385,9 @@ def test_a_revocation_dated_ahead_evicts_when_its_time_comes(app, scene, items_,
     """Another process's clock may run ahead: its revocation is seen as not yet in force. The sweep checks again at
     that time, although nothing raises the epoch then."""
     jc = scene.ids["JC"]
-    token = query(lambda: auth_service.start_session(db.session.get(User, jc)))
-    namespace = MinutesNamespace()
-    evicted: list[tuple[str, int]] = []
-    namespace._evict = lambda sid, item_id: evicted.append((sid, item_id))
-    snapshot = {"jc": (jc, hashlib.sha256(token.encode()).hexdigest(), {items_["open"], items_["general"]})}
+    key = _signed_in(query, jc)
+    namespace, evicted = _sweeper()
+    snapshot = {"jc": (jc, key, {items_["open"], items_["general"]})}
     ahead = case_service.now() + timedelta(seconds=30)
     _by_hand(app, "UPDATE consents SET revoked_at = :at", at=ahead)
     query(namespace._check, snapshot, commit=False)
@@ -397,16 +402,14 @@ def test_a_revocation_dated_ahead_evicts_when_its_time_comes(app, scene, items_,
 def test_a_consent_that_ends_evicts_on_the_next_day_without_any_change(scene, items_, query, monkeypatch):
     """Consents end by date: nothing raises the epoch at midnight, the new day makes the sweep check everything."""
     jc = scene.ids["JC"]
-    token = query(lambda: auth_service.start_session(db.session.get(User, jc)))
+    key = _signed_in(query, jc)
     until = query(
         lambda: db.session.scalar(
             select(Consent.valid_until).join(Case, Case.id == Consent.case_id).where(Case.number == scene.open_case)
         )
     )
-    namespace = MinutesNamespace()
-    evicted: list[tuple[str, int]] = []
-    namespace._evict = lambda sid, item_id: evicted.append((sid, item_id))
-    snapshot = {"jc": (jc, hashlib.sha256(token.encode()).hexdigest(), {items_["open"], items_["general"]})}
+    namespace, evicted = _sweeper()
+    snapshot = {"jc": (jc, key, {items_["open"], items_["general"]})}
     query(namespace._check, snapshot, commit=False)
     assert evicted == [] and namespace.checked == {"jc": {items_["open"], items_["general"]}}
 
