@@ -5,11 +5,12 @@ Pure functions over explicit states, deny by default; an unknown role raises ins
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, bindparam, exists, func, or_, select
 
 from fallkonferenz.models import Case, Goal, Note
 from fallkonferenz.vocab import CASE_ROLES, CATEGORIES, ROLES
@@ -105,17 +106,39 @@ def access_from_grants(viewer: Viewer, lead_agency_id: int, granted: Iterable[st
     return Access(viewer.agency_id, is_lead, frozenset(categories), authored)
 
 
-def active_grants(viewer: Viewer, case_ids, now: datetime):
-    """SQL: (case_id, category) rows that active consents grant the viewer's agency for these cases."""
+def active_grants(viewer: Viewer, case_ids, now: datetime) -> tuple:
+    """SQL and its parameters: (case_id, category) rows that active consents grant the viewer's agency for these
+    cases. Run as `db.session.execute(*active_grants(...))`; the statement is built once, see `bound`."""
+    params = {"case_ids": list(case_ids), "agency_id": viewer.agency_id, "now": now, "today": now.date()}
+    return _active_grants_statement(), params
+
+
+@functools.cache
+def _active_grants_statement():
     return (
         select(Consent.case_id, ConsentGrant.category)
         .join(ConsentGrant, ConsentGrant.consent_id == Consent.id)
         .where(
-            Consent.case_id.in_(list(case_ids)),
-            _unindexed(ConsentGrant.agency_id) == viewer.agency_id,
-            active_consent_clause(now),
+            Consent.case_id.in_(bindparam("case_ids", expanding=True)),
+            _unindexed(ConsentGrant.agency_id) == bindparam("agency_id"),
+            active_consent_clause(bindparam("now"), today=bindparam("today")),
         )
     )
+
+
+def bound(role: str) -> tuple[Viewer, object, object]:
+    """A viewer of `role` whose ids are the bound parameters user_id and agency_id, with `now` and `today`.
+
+    For statements built once per role and run with each request's values: building a statement such as the case
+    list's costs several times what running it does (SQLAlchemy also keys its compiled cache on each new one).
+    """
+    viewer = Viewer(user_id=bindparam("user_id"), agency_id=bindparam("agency_id"), role=role)
+    return viewer, bindparam("now"), bindparam("today")
+
+
+def bound_params(viewer: Viewer, now: datetime) -> dict:
+    """The values of `bound`'s parameters for one viewer at one time."""
+    return {"user_id": viewer.user_id, "agency_id": viewer.agency_id, "now": now, "today": now.date()}
 
 
 def _unindexed(column):

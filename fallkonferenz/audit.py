@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from types import SimpleNamespace
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from .extensions import db
 from .models import Agency, AuditEvent, AuditHead, User, utcnow
@@ -31,6 +31,15 @@ def _digest(ev) -> str:
     return hashlib.sha256(json.dumps(payload, separators=(",", ":")).encode()).hexdigest()
 
 
+# Built once: a statement costs more to build than these take to run.
+_HEAD = AuditHead.__table__
+_READ_HEAD = select(_HEAD.c.last_id, _HEAD.c.last_hash).where(_HEAD.c.id == 1).with_for_update()
+_APPEND = AuditEvent.__table__.insert()
+_MOVE_HEAD = (
+    _HEAD.update().where(_HEAD.c.id == 1).values(last_id=bindparam("new_id"), last_hash=bindparam("new_hash"))
+)
+
+
 def record(
     action: str,
     *,
@@ -41,11 +50,10 @@ def record(
     detail: dict | None = None,
 ) -> SimpleNamespace:
     """Append an event to the chain in the caller's transaction (never commits)."""
-    events, head = AuditEvent.__table__, AuditHead.__table__
     # Locking the head row serialises chain writers (PostgreSQL); SQLite holds its write lock from BEGIN.
-    row = db.session.execute(select(head.c.last_id, head.c.last_hash).where(head.c.id == 1).with_for_update()).first()
+    row = db.session.execute(_READ_HEAD).first()
     if row is None:
-        db.session.execute(head.insert().values(id=1, last_id=0, last_hash=GENESIS))
+        db.session.execute(_HEAD.insert().values(id=1, last_id=0, last_hash=GENESIS))
         last_id, last_hash = 0, GENESIS
     else:
         last_id, last_hash = row
@@ -62,8 +70,8 @@ def record(
         prev_hash=last_hash,
     )
     ev.hash = _digest(ev)
-    db.session.execute(events.insert().values(**vars(ev)))
-    db.session.execute(head.update().where(head.c.id == 1).values(last_id=ev.id, last_hash=ev.hash))
+    db.session.execute(_APPEND, vars(ev))
+    db.session.execute(_MOVE_HEAD, {"new_id": ev.id, "new_hash": ev.hash})
     return ev
 
 

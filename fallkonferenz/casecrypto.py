@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from . import audit
 from .crypto import DecryptionError, Keyring, associated_data, decrypt_field, encrypt_field
@@ -68,6 +68,11 @@ def create_case_key(case_id: int) -> CaseCipher:
     return CaseCipher(case_id, AESGCM(key), 1)
 
 
+_CASE_KEYS = select(CaseKey.case_id, CaseKey.wrapped, CaseKey.master_version, CaseKey.key_version).where(
+    CaseKey.case_id.in_(bindparam("ids", expanding=True))
+)
+
+
 def ciphers_for(case_ids: Iterable[int]) -> dict[int, CaseCipher]:
     """Unwrap the data keys of several cases with one query."""
     ids = list(set(case_ids))
@@ -75,10 +80,7 @@ def ciphers_for(case_ids: Iterable[int]) -> dict[int, CaseCipher]:
         return {}
     ring = keyring()
     out = {}
-    columns = (CaseKey.case_id, CaseKey.wrapped, CaseKey.master_version, CaseKey.key_version)
-    for case_id, wrapped, master_version, key_version in db.session.execute(
-        select(*columns).where(CaseKey.case_id.in_(ids))
-    ):
+    for case_id, wrapped, master_version, key_version in db.session.execute(_CASE_KEYS, {"ids": ids}):
         key = None
         if wrapped is not None:
             try:

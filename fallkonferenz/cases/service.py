@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import bindparam, exists, func, select
 
 from consent.policy import (
     Access,
@@ -14,6 +15,8 @@ from consent.policy import (
     access_from_grants,
     active_grants,
     active_grants_by_agency,
+    bound,
+    bound_params,
     listable_cases_clause,
     may_create_case,
     viewer_of,
@@ -84,7 +87,7 @@ def load_case_for(actor: User, case_ref, *, at: datetime | None = None) -> tuple
     if case is None:
         raise NotFound("Fall nicht gefunden.")
     viewer = viewer_of(actor)
-    granted = {category for _, category in db.session.execute(active_grants(viewer, [case.id], at or now()))}
+    granted = {category for _, category in db.session.execute(*active_grants(viewer, [case.id], at or now()))}
     access = access_from_grants(viewer, case.lead_agency_id, granted, authored=_authored(viewer, case.id))
     if not access.visible:
         raise NotFound("Fall nicht gefunden.")
@@ -179,6 +182,41 @@ class CasePage:
     total: int | None = None
 
 
+@functools.cache
+def _list_statements(role: str, search: str | None, lead: bool, field_code: bool, rechtskreis: bool) -> tuple:
+    """The case list's page and count statements for one shape of request, built once (see `bound`)."""
+    viewer, at, today = bound(role)
+    stmt = select(
+        Case.id,
+        Case.number,
+        Case.lead_agency_id,
+        Case.given_name_enc,
+        Case.family_name_enc,
+        Case.residence_status,
+        Case.fields,
+    ).where(listable_cases_clause(viewer, at, today=today))
+    if search == "number":
+        stmt = stmt.where(Case.number.like(bindparam("number"), escape="\\"))
+    elif search == "name":
+        matching = (
+            select(CaseNameToken.case_id)
+            .where(CaseNameToken.token.in_(bindparam("tokens", expanding=True)))
+            .group_by(CaseNameToken.case_id)
+            .having(func.count() == bindparam("token_count"))
+        )
+        # Only cases whose Stammdaten the viewer may see can be found by name.
+        stmt = stmt.where(Case.id.in_(matching), listable_cases_clause(viewer, at, "stammdaten", today=today))
+    if lead:
+        stmt = stmt.where(Case.lead_agency_id.in_(select(Agency.id).where(Agency.code == bindparam("lead_code"))))
+    if field_code:
+        stmt = stmt.where(Case.fields.like(bindparam("field"), escape="\\"))
+    if rechtskreis:
+        stmt = stmt.where(Case.rechtskreise.like(bindparam("rechtskreis"), escape="\\"))
+    counting = select(func.count()).select_from(stmt.subquery())
+    listing = stmt.order_by(Case.number.desc()).limit(bindparam("limit")).offset(bindparam("offset"))
+    return listing, counting
+
+
 def list_cases(
     actor: User,
     *,
@@ -192,51 +230,36 @@ def list_cases(
 ) -> CasePage:
     """List and search the cases the viewer may see; names only where Stammdaten are visible."""
     viewer = viewer_of(actor)
-    at = now()
-    stmt = select(
-        Case.id,
-        Case.number,
-        Case.lead_agency_id,
-        Case.given_name_enc,
-        Case.family_name_enc,
-        Case.residence_status,
-        Case.fields,
-    ).where(listable_cases_clause(viewer, at))
+    params = bound_params(viewer, now())
     search_kind = None
     query = (query or "").strip()
     if query:
         if query.upper().startswith("FK-") or query[:1].isdigit():
             search_kind = "number"
-            stmt = stmt.where(Case.number.like(f"%{_escape_like(query.upper())}%", escape="\\"))
+            params["number"] = f"%{_escape_like(query.upper())}%"
         else:
             search_kind = "name"
             tokens = keyring().blind_tokens(query, prefixes=False)
             if not tokens:
                 raise InvalidInput("Bitte geben Sie einen Namen oder eine Fallnummer ein.")
-            matching = (
-                select(CaseNameToken.case_id)
-                .where(CaseNameToken.token.in_(tokens))
-                .group_by(CaseNameToken.case_id)
-                .having(func.count() == len(tokens))
-            )
-            # Only cases whose Stammdaten the viewer may see can be found by name.
-            stmt = stmt.where(Case.id.in_(matching), listable_cases_clause(viewer, at, category="stammdaten"))
+            params |= {"tokens": list(tokens), "token_count": len(tokens)}
     if lead_agency:
-        stmt = stmt.where(Case.lead_agency_id.in_(select(Agency.id).where(Agency.code == lead_agency)))
+        params["lead_code"] = lead_agency
     if field_code:
-        stmt = stmt.where(Case.fields.like(f"%{_escape_like(field_code)}%", escape="\\"))
+        params["field"] = f"%{_escape_like(field_code)}%"
     if rechtskreis:
-        stmt = stmt.where(Case.rechtskreise.like(f"%{_escape_like(rechtskreis)}%", escape="\\"))
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) if with_total else None
+        params["rechtskreis"] = f"%{_escape_like(rechtskreis)}%"
+    shape = (viewer.role, search_kind, bool(lead_agency), bool(field_code), bool(rechtskreis))
+    listing, counting = _list_statements(*shape)
+    total = db.session.scalar(counting, params) if with_total else None
     page = max(1, page)
-    found = db.session.execute(
-        stmt.order_by(Case.number.desc()).limit(per_page + 1).offset((page - 1) * per_page)
-    ).all()
+    params |= {"limit": per_page + 1, "offset": (page - 1) * per_page}
+    found = db.session.execute(listing, params).all()
     has_next, found = len(found) > per_page, found[:per_page]
     ids = [r.id for r in found]
     granted: dict[int, set[str]] = {i: set() for i in ids}
     if ids:
-        for case_id, category in db.session.execute(active_grants(viewer, ids, at)):
+        for case_id, category in db.session.execute(*active_grants(viewer, ids, params["now"])):
             granted[case_id].add(category)
     codes = _agency_codes() if found else {}
     ciphers = ciphers_for(ids)
@@ -290,8 +313,11 @@ def agency_access(case_ids, agency_ids, at: datetime | None = None) -> dict[tupl
     return out
 
 
+_AGENCY_CODES = select(Agency.id, Agency.code)
+
+
 def _agency_codes() -> dict[int, str]:
-    return dict(db.session.execute(select(Agency.id, Agency.code)).all())
+    return dict(db.session.execute(_AGENCY_CODES).all())
 
 
 def _escape_like(text: str) -> str:
