@@ -35,9 +35,7 @@ def _digest(ev) -> str:
 _HEAD = AuditHead.__table__
 _READ_HEAD = select(_HEAD.c.last_id, _HEAD.c.last_hash).where(_HEAD.c.id == 1).with_for_update()
 _APPEND = AuditEvent.__table__.insert()
-_MOVE_HEAD = (
-    _HEAD.update().where(_HEAD.c.id == 1).values(last_id=bindparam("new_id"), last_hash=bindparam("new_hash"))
-)
+_MOVE_HEAD = _HEAD.update().where(_HEAD.c.id == 1).values(last_id=bindparam("new_id"), last_hash=bindparam("new_hash"))
 
 
 def record(

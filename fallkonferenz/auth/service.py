@@ -9,7 +9,7 @@ from datetime import timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from .. import audit
 from ..errors import DomainError, InvalidInput, NotFound, TooManyAttempts
@@ -89,11 +89,17 @@ def start_session(user: User) -> str:
     return token
 
 
+# Looked up on every request; built once, because building a statement costs more than running these.
+_SESSION = select(UserSession).where(UserSession.id == bindparam("id"))
+_API_TOKEN = select(ApiToken).where(ApiToken.token_hash == bindparam("hash"))
+_API_TOKENS_OF = select(ApiToken).where(ApiToken.user_id == bindparam("user_id")).order_by(ApiToken.id)
+
+
 def user_for_session(token: str | None) -> User | None:
     """Return the user of a live session, ending it after the idle timeout."""
     if not token:
         return None
-    row = db.session.get(UserSession, token_hash(token))
+    row = db.session.scalar(_SESSION, {"id": token_hash(token)})
     if row is None:
         return None
     now = utcnow()
@@ -116,7 +122,7 @@ def end_session(token: str | None, user: User | None) -> None:
 
 def user_for_token(token: str) -> User | None:
     """Resolve a personal access token (Bearer) to its active user."""
-    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash(token)))
+    row = db.session.scalar(_API_TOKEN, {"hash": token_hash(token)})
     if row is None or row.revoked_at is not None or not row.user.active:
         return None
     if row.last_used_at is None or utcnow() - row.last_used_at > TOUCH_EVERY:
@@ -136,7 +142,7 @@ def create_api_token(user: User, name: str) -> str:
 
 
 def list_api_tokens(user: User) -> list[ApiToken]:
-    return db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)).all()
+    return db.session.scalars(_API_TOKENS_OF, {"user_id": user.id}).all()
 
 
 def revoke_api_token(user: User, token_id: int) -> None:
@@ -218,8 +224,9 @@ def create_agency(code: str, name: str, color: str = "#1f4e79") -> Agency:
     return agency
 
 
+_AGENCIES = select(Agency).order_by(Agency.code)
+_ACTIVE_AGENCIES = _AGENCIES.where(Agency.active.is_(True))
+
+
 def list_agencies(active_only: bool = True) -> list[Agency]:
-    stmt = select(Agency).order_by(Agency.code)
-    if active_only:
-        stmt = stmt.where(Agency.active.is_(True))
-    return db.session.scalars(stmt).all()
+    return db.session.scalars(_ACTIVE_AGENCIES if active_only else _AGENCIES).all()

@@ -70,11 +70,23 @@ def now() -> datetime:
     return utcnow()
 
 
+# Statements of the case page, built once: building one costs more than running it.
+_WROTE = select(Note.id).where(Note.case_id == bindparam("case_id"), Note.author_agency_id == bindparam("agency_id"))
+_SET_GOAL = select(Goal.id).where(Goal.case_id == bindparam("case_id"), Goal.author_agency_id == bindparam("agency_id"))
+_AUTHORED = select(exists(_WROTE) | exists(_SET_GOAL))
+_CASE_BY_NUMBER = select(Case).where(Case.number == bindparam("number"))
+_NOTES = (
+    select(Note.id, Note.category, Note.author_agency_id, Note.author_id, Note.text_enc, Note.created_at)
+    .where(Note.case_id == bindparam("case_id"))
+    .order_by(Note.created_at.desc(), Note.id.desc())
+)
+_GOALS = select(Goal).where(Goal.case_id == bindparam("case_id")).order_by(Goal.due_date, Goal.id)
+_USER_NAMES = select(User.id, User.display_name).where(User.id.in_(bindparam("ids", expanding=True)))
+
+
 def _authored(viewer: Viewer, case_id: int) -> bool:
     """Whether the viewer's agency wrote a note or goal in the case (one query)."""
-    wrote = select(Note.id).where(Note.case_id == case_id, Note.author_agency_id == viewer.agency_id)
-    goal = select(Goal.id).where(Goal.case_id == case_id, Goal.author_agency_id == viewer.agency_id)
-    return bool(db.session.scalar(select(exists(wrote) | exists(goal))))
+    return bool(db.session.scalar(_AUTHORED, {"case_id": case_id, "agency_id": viewer.agency_id}))
 
 
 def load_case_for(actor: User, case_ref, *, at: datetime | None = None) -> tuple[Case, Access]:
@@ -83,7 +95,7 @@ def load_case_for(actor: User, case_ref, *, at: datetime | None = None) -> tuple
     if isinstance(case_ref, int) or (isinstance(case_ref, str) and case_ref.isdigit()):
         case = db.session.get(Case, int(case_ref))
     elif isinstance(case_ref, str):
-        case = db.session.scalar(select(Case).where(Case.number == case_ref.upper()))
+        case = db.session.scalar(_CASE_BY_NUMBER, {"number": case_ref.upper()})
     if case is None:
         raise NotFound("Fall nicht gefunden.")
     viewer = viewer_of(actor)
@@ -122,14 +134,7 @@ def get_case(actor: User, case_ref, purpose: str = "Fallbearbeitung") -> CaseVie
     case, access = load_case_for(actor, case_ref)
     cipher = ciphers_for([case.id]).get(case.id)
     view = _view(case, access, cipher, actor)
-    columns = (Note.id, Note.category, Note.author_agency_id, Note.author_id, Note.text_enc, Note.created_at)
-    notes = [
-        n
-        for n in db.session.execute(
-            select(*columns).where(Note.case_id == case.id).order_by(Note.created_at.desc(), Note.id.desc())
-        )
-        if access.sees(n.category, n.author_agency_id)
-    ]
+    notes = [n for n in db.session.execute(_NOTES, {"case_id": case.id}) if access.sees(n.category, n.author_agency_id)]
     lead_worker = case.case_worker_id if access.is_lead else None
     names = _user_names({n.author_id for n in notes} | {lead_worker})
     view.case_worker = names.get(lead_worker)
@@ -141,7 +146,7 @@ def get_case(actor: User, case_ref, purpose: str = "Fallbearbeitung") -> CaseVie
                 n.id, n.category, text, codes.get(n.author_agency_id, "?"), names.get(n.author_id, ""), n.created_at
             )
         )
-    goals = db.session.scalars(select(Goal).where(Goal.case_id == case.id).order_by(Goal.due_date, Goal.id)).all()
+    goals = db.session.scalars(_GOALS, {"case_id": case.id}).all()
     view.goals = [g for g in goals if _goal_visible(g, access)]
     seen = sorted(access.categories | {n.category for n in view.notes})
     audit.record("case.read", actor=actor, case_id=case.id, categories=seen, purpose=purpose)
@@ -158,7 +163,7 @@ def _user_names(ids) -> dict[int, str]:
     ids = [i for i in ids if i]
     if not ids:
         return {}
-    return dict(db.session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all())
+    return dict(db.session.execute(_USER_NAMES, {"ids": ids}).all())
 
 
 @dataclass
