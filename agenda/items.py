@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from consent.policy import NO_ACCESS, Access, for_viewer, viewer_of
 from fallkonferenz import audit, mail
+from fallkonferenz.auth.service import agency_codes, user_names
 from fallkonferenz.casecrypto import ciphers_for
 from fallkonferenz.cases.service import agency_access, load_case_for
 from fallkonferenz.errors import Conflict, DomainError, InvalidInput, NotFound
@@ -219,8 +220,8 @@ def conference_view(actor: User, conference_id: int) -> ConferenceView:
     open_ids = [cid for cid in case_ids if mine[cid].visible]
     numbers, names = _case_labels(open_ids, mine, actor)
     follow_ups = _follow_ups(conference, open_ids)
-    presenters = _names({i.presenter_id for i in conference.items})
-    codes = dict(db.session.execute(select(Agency.id, Agency.code)).all())
+    presenters = user_names({i.presenter_id for i in conference.items})
+    codes = agency_codes()
     items, clock = [], conference.start
     for index, item in enumerate(conference.items, start=1):
         ends = clock + timedelta(minutes=item.time_box)
@@ -265,19 +266,37 @@ def conference_view(actor: User, conference_id: int) -> ConferenceView:
     )
 
 
-def _names(ids) -> dict[int, str]:
-    ids = [i for i in ids if i]
-    if not ids:
-        return {}
-    return dict(db.session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all())
+# The agenda's statements, built once: building them costs more than running them.
+_CASE_LABELS = select(Case.id, Case.number, Case.given_name_enc, Case.family_name_enc).where(
+    Case.id.in_(bindparam("ids", expanding=True))
+)
+_EARLIER_ITEMS = (
+    select(AgendaItem.id, AgendaItem.case_id, Conference.title, Conference.start)
+    .join(Conference, Conference.id == AgendaItem.conference_id)
+    .where(
+        AgendaItem.case_id.in_(bindparam("case_ids", expanding=True)),
+        Conference.start < bindparam("start"),
+        Conference.state != "abgesagt",
+        Conference.id != bindparam("conference_id"),
+    )
+    .order_by(Conference.start.desc())
+)
+_EARLIER_DECISIONS = (
+    select(Decision.agenda_item_id, Decision.text)
+    .where(Decision.agenda_item_id.in_(bindparam("item_ids", expanding=True)))
+    .order_by(Decision.id)
+)
+_EARLIER_OPEN_TASKS = (
+    select(Task)
+    .where(Task.agenda_item_id.in_(bindparam("item_ids", expanding=True)), Task.status == "offen")
+    .order_by(Task.due_date)
+)
 
 
 def _case_labels(case_ids, access: dict[int, Access], actor) -> tuple[dict[int, str], dict[int, str]]:
     if not case_ids:
         return {}, {}
-    rows = db.session.execute(
-        select(Case.id, Case.number, Case.given_name_enc, Case.family_name_enc).where(Case.id.in_(case_ids))
-    ).all()
+    rows = db.session.execute(_CASE_LABELS, {"ids": list(case_ids)}).all()
     ciphers = ciphers_for(case_ids)
     numbers, names = {}, {}
     for r in rows:
@@ -294,31 +313,16 @@ def _follow_ups(conference: Conference, case_ids) -> dict[int, FollowUp]:
     """The previous conference's decisions and still-open tasks for each case (three queries)."""
     if not case_ids:
         return {}
-    earlier = db.session.execute(
-        select(AgendaItem.id, AgendaItem.case_id, Conference.title, Conference.start)
-        .join(Conference, Conference.id == AgendaItem.conference_id)
-        .where(
-            AgendaItem.case_id.in_(case_ids),
-            Conference.start < conference.start,
-            Conference.state != "abgesagt",
-            Conference.id != conference.id,
-        )
-        .order_by(Conference.start.desc())
-    ).all()
+    params = {"case_ids": list(case_ids), "start": conference.start, "conference_id": conference.id}
+    earlier = db.session.execute(_EARLIER_ITEMS, params).all()
     latest: dict[int, tuple] = {}
     for item_id, case_id, title, start in earlier:
         latest.setdefault(case_id, (item_id, title, start))
     if not latest:
         return {}
     item_ids = [v[0] for v in latest.values()]
-    decisions = db.session.execute(
-        select(Decision.agenda_item_id, Decision.text)
-        .where(Decision.agenda_item_id.in_(item_ids))
-        .order_by(Decision.id)
-    ).all()
-    tasks = db.session.scalars(
-        select(Task).where(Task.agenda_item_id.in_(item_ids), Task.status == "offen").order_by(Task.due_date)
-    ).all()
+    decisions = db.session.execute(_EARLIER_DECISIONS, {"item_ids": item_ids}).all()
+    tasks = db.session.scalars(_EARLIER_OPEN_TASKS, {"item_ids": item_ids}).all()
     out = {case_id: FollowUp(title, start) for case_id, (_, title, start) in latest.items()}
     by_item = {item_id: case_id for case_id, (item_id, _, _) in latest.items()}
     for item_id, text in decisions:

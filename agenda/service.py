@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, bindparam, or_, select, union
 
 from consent.policy import may_plan_conferences, may_see_conference, viewer_of
 from fallkonferenz import audit, mail
+from fallkonferenz.auth.service import user_names
 from fallkonferenz.casecrypto import keyring
 from fallkonferenz.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from fallkonferenz.extensions import db
@@ -258,25 +259,38 @@ def remove_participant(actor: User, conference_id: int, user_id: int) -> None:
     audit.record("conference.participants", actor=actor, detail={"conference": conference.id, "removed": user_id})
 
 
+# Built once (they run on every conference page): building them costs more than running them.
+_OVERLAPPING = (
+    select(Participant.user_id, Conference)
+    .join(Conference, Conference.id == Participant.conference_id)
+    .where(
+        Participant.user_id.in_(bindparam("user_ids", expanding=True)),
+        Participant.response.notin_(("absage", "vertretung")),
+        Conference.id != bindparam("conference_id"),
+        Conference.state.notin_(("abgesagt", "beendet")),
+        and_(Conference.start < bindparam("end"), Conference.end > bindparam("start")),
+    )
+)
+_VISIBLE_CONFERENCES = union(
+    select(Participant.conference_id).where(
+        Participant.user_id == bindparam("user_id"), Participant.conference_id.in_(bindparam("ids", expanding=True))
+    ),
+    select(Conference.id).where(
+        Conference.moderator_id == bindparam("user_id"), Conference.id.in_(bindparam("ids", expanding=True))
+    ),
+)
+
+
 def overlaps(actor: User, conference: Conference, user_ids=None) -> list[str]:
     """Warnings for participants booked into another conference at the same time."""
     ids = list(user_ids if user_ids is not None else [p.user_id for p in conference.participants if p.active])
     if not ids:
         return []
-    rows = db.session.execute(
-        select(Participant.user_id, Conference)
-        .join(Conference, Conference.id == Participant.conference_id)
-        .where(
-            Participant.user_id.in_(ids),
-            Participant.response.notin_(("absage", "vertretung")),
-            Conference.id != conference.id,
-            Conference.state.notin_(("abgesagt", "beendet")),
-            and_(Conference.start < conference.end, Conference.end > conference.start),
-        )
-    ).all()
+    params = {"user_ids": ids, "conference_id": conference.id, "start": conference.start, "end": conference.end}
+    rows = db.session.execute(_OVERLAPPING, params).all()
     if not rows:
         return []
-    names = dict(db.session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all())
+    names = user_names(ids)
     seen = visible_conference_ids(actor, [c.id for _, c in rows])
     out = []
     for user_id, other in rows:
@@ -289,9 +303,7 @@ def overlaps(actor: User, conference: Conference, user_ids=None) -> list[str]:
 
 
 def visible_conference_ids(actor: User, ids) -> set[int]:
-    mine = select(Participant.conference_id).where(Participant.user_id == actor.id, Participant.conference_id.in_(ids))
-    moderated = select(Conference.id).where(Conference.moderator_id == actor.id, Conference.id.in_(ids))
-    return set(db.session.scalars(mine.union(moderated)))
+    return set(db.session.scalars(_VISIBLE_CONFERENCES, {"user_id": actor.id, "ids": list(ids)}))
 
 
 # -- responses ------------------------------------------------------------------------------------------

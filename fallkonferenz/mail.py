@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 
 from flask import current_app, g, has_request_context
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from .extensions import db
 from .models import OutboxMessage, User, utcnow
@@ -112,13 +112,16 @@ def deliver_pending(now: datetime | None = None, limit: int = 100) -> tuple[int,
     return delivered, failed
 
 
+_FAILED = (
+    select(OutboxMessage)
+    .where(OutboxMessage.topic == bindparam("topic"), OutboxMessage.status == "fehlgeschlagen")
+    .order_by(OutboxMessage.id)
+)
+
+
 def failures(topic: str) -> list[OutboxMessage]:
     """Messages of a topic that did not go out (yet)."""
-    return db.session.scalars(
-        select(OutboxMessage)
-        .where(OutboxMessage.topic == topic, OutboxMessage.status == "fehlgeschlagen")
-        .order_by(OutboxMessage.id)
-    ).all()
+    return db.session.scalars(_FAILED, {"topic": topic}).all()
 
 
 def recent(limit: int = 200) -> list[OutboxMessage]:

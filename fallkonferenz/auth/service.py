@@ -228,5 +228,22 @@ _AGENCIES = select(Agency).order_by(Agency.code)
 _ACTIVE_AGENCIES = _AGENCIES.where(Agency.active.is_(True))
 
 
+_AGENCY_CODES = select(Agency.id, Agency.code)
+_USER_NAMES = select(User.id, User.display_name).where(User.id.in_(bindparam("ids", expanding=True)))
+
+
 def list_agencies(active_only: bool = True) -> list[Agency]:
     return db.session.scalars(_ACTIVE_AGENCIES if active_only else _AGENCIES).all()
+
+
+def agency_codes() -> dict[int, str]:
+    """Every agency's code by id (for lists that show who wrote or answers for something)."""
+    return dict(db.session.execute(_AGENCY_CODES).all())
+
+
+def user_names(ids) -> dict[int, str]:
+    """Display names of these users (None and 0 are skipped), in one query."""
+    ids = [i for i in ids if i]
+    if not ids:
+        return {}
+    return dict(db.session.execute(_USER_NAMES, {"ids": ids}).all())

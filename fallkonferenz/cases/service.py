@@ -23,6 +23,7 @@ from consent.policy import (
 )
 
 from .. import audit
+from ..auth.service import agency_codes, user_names
 from ..casecrypto import CaseCipher, ciphers_for, create_case_key, keyring
 from ..errors import Forbidden, InvalidInput, NotFound
 from ..extensions import db
@@ -81,7 +82,6 @@ _NOTES = (
     .order_by(Note.created_at.desc(), Note.id.desc())
 )
 _GOALS = select(Goal).where(Goal.case_id == bindparam("case_id")).order_by(Goal.due_date, Goal.id)
-_USER_NAMES = select(User.id, User.display_name).where(User.id.in_(bindparam("ids", expanding=True)))
 
 
 def _authored(viewer: Viewer, case_id: int) -> bool:
@@ -136,9 +136,9 @@ def get_case(actor: User, case_ref, purpose: str = "Fallbearbeitung") -> CaseVie
     view = _view(case, access, cipher, actor)
     notes = [n for n in db.session.execute(_NOTES, {"case_id": case.id}) if access.sees(n.category, n.author_agency_id)]
     lead_worker = case.case_worker_id if access.is_lead else None
-    names = _user_names({n.author_id for n in notes} | {lead_worker})
+    names = user_names({n.author_id for n in notes} | {lead_worker})
     view.case_worker = names.get(lead_worker)
-    codes = _agency_codes()
+    codes = agency_codes()
     for n in notes:
         text = cipher.read("notes", n.id, "text", n.text_enc, actor) if cipher else ""
         view.notes.append(
@@ -157,13 +157,6 @@ def _goal_visible(goal: Goal, access: Access) -> bool:
     if access.agency_id in (goal.author_agency_id, goal.responsible_agency_id):
         return True
     return access.sees(FIELD_CATEGORY[goal.field])
-
-
-def _user_names(ids) -> dict[int, str]:
-    ids = [i for i in ids if i]
-    if not ids:
-        return {}
-    return dict(db.session.execute(_USER_NAMES, {"ids": ids}).all())
 
 
 @dataclass
@@ -266,7 +259,7 @@ def list_cases(
     if ids:
         for case_id, category in db.session.execute(*active_grants(viewer, ids, params["now"])):
             granted[case_id].add(category)
-    codes = _agency_codes() if found else {}
+    codes = agency_codes() if found else {}
     ciphers = ciphers_for(ids)
     rows = []
     for r in found:
@@ -316,13 +309,6 @@ def agency_access(case_ids, agency_ids, at: datetime | None = None) -> dict[tupl
             key = (case_id, agency_id)
             out[key] = access_from_grants(viewer, leads[case_id], granted.get(key, ()), authored=key in authored)
     return out
-
-
-_AGENCY_CODES = select(Agency.id, Agency.code)
-
-
-def _agency_codes() -> dict[int, str]:
-    return dict(db.session.execute(_AGENCY_CODES).all())
 
 
 def _escape_like(text: str) -> str:
