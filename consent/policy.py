@@ -107,23 +107,9 @@ def access_from_grants(viewer: Viewer, lead_agency_id: int, granted: Iterable[st
 
 
 def active_grants(viewer: Viewer, case_ids, now: datetime) -> tuple:
-    """SQL and its parameters: (case_id, category) rows that active consents grant the viewer's agency for these
-    cases. Run as `db.session.execute(*active_grants(...))`; the statement is built once, see `bound`."""
-    params = {"case_ids": list(case_ids), "agency_id": viewer.agency_id, "now": now, "today": now.date()}
-    return _active_grants_statement(), params
-
-
-@functools.cache
-def _active_grants_statement():
-    return (
-        select(Consent.case_id, ConsentGrant.category)
-        .join(ConsentGrant, ConsentGrant.consent_id == Consent.id)
-        .where(
-            Consent.case_id.in_(bindparam("case_ids", expanding=True)),
-            _unindexed(ConsentGrant.agency_id) == bindparam("agency_id"),
-            active_consent_clause(bindparam("now"), today=bindparam("today")),
-        )
-    )
+    """SQL and its parameters: (case_id, agency_id, category) rows that active consents grant the viewer's agency
+    for these cases. Run as `db.session.execute(*active_grants(...))`."""
+    return active_grants_by_agency(case_ids, [viewer.agency_id], now)
 
 
 def bound(role: str) -> tuple[Viewer, object, object]:
@@ -189,15 +175,22 @@ def listable_cases_clause(viewer: Viewer, now: datetime, category: str | None = 
     return or_(Case.lead_agency_id == agency, granted, wrote_note, wrote_goal)
 
 
-def active_grants_by_agency(case_ids, agency_ids, now: datetime):
-    """SQL: (case_id, agency_id, category) that active consents grant these agencies for these cases."""
+def active_grants_by_agency(case_ids, agency_ids, now: datetime) -> tuple:
+    """SQL and its parameters: (case_id, agency_id, category) that active consents grant these agencies for these
+    cases. Run as `db.session.execute(*active_grants_by_agency(...))`; the statement is built once (see `bound`)."""
+    params = {"case_ids": list(case_ids), "agency_ids": list(agency_ids), "now": now, "today": now.date()}
+    return _grants_statement(), params
+
+
+@functools.cache
+def _grants_statement():
     return (
         select(Consent.case_id, ConsentGrant.agency_id, ConsentGrant.category)
         .join(ConsentGrant, ConsentGrant.consent_id == Consent.id)
         .where(
-            Consent.case_id.in_(list(case_ids)),
-            _unindexed(ConsentGrant.agency_id).in_(list(agency_ids)),
-            active_consent_clause(now),
+            Consent.case_id.in_(bindparam("case_ids", expanding=True)),
+            _unindexed(ConsentGrant.agency_id).in_(bindparam("agency_ids", expanding=True)),
+            active_consent_clause(bindparam("now"), today=bindparam("today")),
         )
     )
 

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import bindparam, exists, func, select
+from sqlalchemy import bindparam, exists, func, select, union
 
 from consent.policy import (
     Access,
@@ -99,7 +99,7 @@ def load_case_for(actor: User, case_ref, *, at: datetime | None = None) -> tuple
     if case is None:
         raise NotFound("Fall nicht gefunden.")
     viewer = viewer_of(actor)
-    granted = {category for _, category in db.session.execute(*active_grants(viewer, [case.id], at or now()))}
+    granted = {category for _, _, category in db.session.execute(*active_grants(viewer, [case.id], at or now()))}
     access = access_from_grants(viewer, case.lead_agency_id, granted, authored=_authored(viewer, case.id))
     if not access.visible:
         raise NotFound("Fall nicht gefunden.")
@@ -257,7 +257,7 @@ def list_cases(
     ids = [r.id for r in found]
     granted: dict[int, set[str]] = {i: set() for i in ids}
     if ids:
-        for case_id, category in db.session.execute(*active_grants(viewer, ids, params["now"])):
+        for case_id, _, category in db.session.execute(*active_grants(viewer, ids, params["now"])):
             granted[case_id].add(category)
     codes = agency_codes() if found else {}
     ciphers = ciphers_for(ids)
@@ -285,23 +285,31 @@ def list_cases(
     return CasePage(rows, page, has_next, total)
 
 
+_LEADS = select(Case.id, Case.lead_agency_id).where(Case.id.in_(bindparam("case_ids", expanding=True)))
+_AUTHORED_BY_AGENCY = union(
+    select(Note.case_id, Note.author_agency_id).where(
+        Note.case_id.in_(bindparam("case_ids", expanding=True)),
+        Note.author_agency_id.in_(bindparam("agency_ids", expanding=True)),
+    ),
+    select(Goal.case_id, Goal.author_agency_id).where(
+        Goal.case_id.in_(bindparam("case_ids", expanding=True)),
+        Goal.author_agency_id.in_(bindparam("agency_ids", expanding=True)),
+    ),
+)
+
+
 def agency_access(case_ids, agency_ids, at: datetime | None = None) -> dict[tuple[int, int], Access]:
     """What each agency's case workers may see of each case, in three queries (for agendas)."""
     case_ids, agency_ids = list(set(case_ids)), list(set(agency_ids))
     if not case_ids or not agency_ids:
         return {}
     at = at or now()
-    leads = dict(db.session.execute(select(Case.id, Case.lead_agency_id).where(Case.id.in_(case_ids))).all())
+    params = {"case_ids": case_ids, "agency_ids": agency_ids}
+    leads = dict(db.session.execute(_LEADS, params).all())
     granted: dict[tuple[int, int], set[str]] = {}
-    for case_id, agency_id, category in db.session.execute(active_grants_by_agency(case_ids, agency_ids, at)):
+    for case_id, agency_id, category in db.session.execute(*active_grants_by_agency(case_ids, agency_ids, at)):
         granted.setdefault((case_id, agency_id), set()).add(category)
-    wrote = select(Note.case_id, Note.author_agency_id).where(
-        Note.case_id.in_(case_ids), Note.author_agency_id.in_(agency_ids)
-    )
-    goals = select(Goal.case_id, Goal.author_agency_id).where(
-        Goal.case_id.in_(case_ids), Goal.author_agency_id.in_(agency_ids)
-    )
-    authored = set(db.session.execute(wrote.union(goals)).all())
+    authored = set(db.session.execute(_AUTHORED_BY_AGENCY, params).all())
     out = {}
     for case_id in leads:
         for agency_id in agency_ids:
