@@ -18,6 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
+from sqlalchemy import text
+
 from fallkonferenz.extensions import db
 
 from . import load
@@ -168,6 +170,11 @@ def prepare(app, args) -> tuple:
     if problems:
         raise RuntimeError("seeded data is invalid: " + "; ".join(problems[:5]))
     with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            # A production server's autovacuum gathers the planner's statistics after a bulk load like this one;
+            # a test server may run without it (then every plan is a guess from default estimates).
+            db.session.execute(text("ANALYZE"))
+            db.session.commit()
         # The servers are separate processes; our pooled connections must not hold the database.
         db.engine.dispose()
     return seeded
