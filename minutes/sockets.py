@@ -259,8 +259,8 @@ class MinutesNamespace(Namespace):
         """One read-only pass (no write lock, so editors are never held up), then act and audit.
 
         What was checked at the current access epoch on the current day stays allowed until one of them moves (or
-        a revocation dated ahead of this process's clock takes effect): then everything is checked again, in a
-        constant number of queries. Otherwise only sockets and items opened
+        a revocation dated ahead of this process's clock takes effect, or a session would idle out): then
+        everything is checked again, in a constant number of queries. Otherwise only sockets and items opened
         since the last pass are, so a quiet meeting costs one small read per pass. The epoch is read in the pass's
         own transaction, before the policy: a change committed after that read raises it again for the next pass.
         """
@@ -285,7 +285,7 @@ class MinutesNamespace(Namespace):
         user_ids = {user_id for user_id, _session, _items in todo.values() if user_id}
         users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(user_ids), User.active.is_(True)))}
         hashes = {session for _user, session, _items in todo.values() if session}
-        sessions = set(db.session.scalars(select(UserSession.id).where(UserSession.id.in_(hashes))))
+        sessions = self._live_sessions(hashes, now)
         gone, pairs = [], set()
         for sid, (user_id, session_hash, items) in todo.items():
             if user_id not in users or session_hash not in sessions:
@@ -312,6 +312,19 @@ class MinutesNamespace(Namespace):
             for _sid, user_id, item_id in evictions:
                 audit.record("minutes.evicted", actor=db.session.get(User, user_id), detail={"item": item_id})
             db.session.commit()
+
+    def _live_sessions(self, hashes: set[str], now) -> set[str]:
+        """Those of the sessions that are still open: not ended, not idle for longer than a page view allows.
+
+        Typing in the minutes is no page view: a session idle for that long ends its sockets as it ends its pages.
+        A pass that found it open checks everything again when it would idle out (`recheck_at`); by then a page
+        view may have kept it open, and the pass finds so.
+        """
+        seen = db.session.execute(select(UserSession.id, UserSession.last_seen).where(UserSession.id.in_(hashes)))
+        live = {key: deadline for key, last_seen in seen if now <= (deadline := auth_service.idle_deadline(last_seen))}
+        if live:
+            self.recheck_at = min(filter(None, (self.recheck_at, *live.values())))
+        return set(live)
 
     def _evict(self, sid: str, item_id: int) -> None:
         with self.lock:

@@ -95,6 +95,11 @@ _API_TOKEN = select(ApiToken).where(ApiToken.token_hash == bindparam("hash"))
 _API_TOKENS_OF = select(ApiToken).where(ApiToken.user_id == bindparam("user_id")).order_by(ApiToken.id)
 
 
+def idle_deadline(last_seen):
+    """When a session last seen then ends, unless it is seen again before."""
+    return last_seen + timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
+
+
 def user_for_session(token: str | None) -> User | None:
     """Return the user of a live session, ending it after the idle timeout."""
     if not token:
@@ -103,7 +108,7 @@ def user_for_session(token: str | None) -> User | None:
     if row is None:
         return None
     now = utcnow()
-    if now - row.last_seen > timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"]):
+    if now > idle_deadline(row.last_seen):
         db.session.delete(row)
         return None
     if not row.user.active:

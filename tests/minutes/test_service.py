@@ -20,7 +20,7 @@ from fallkonferenz.auth import service as auth_service
 from fallkonferenz.cases import service as case_service
 from fallkonferenz.errors import InvalidInput, NotFound
 from fallkonferenz.extensions import db
-from fallkonferenz.models import Case, User
+from fallkonferenz.models import Case, User, UserSession
 from minutes import records, service
 from minutes.models import MinutesSnapshot, MinutesUpdate
 from minutes.sockets import MinutesNamespace
@@ -273,9 +273,11 @@ def _by_hand(app, sql: str, **params) -> None:
 
 
 def _sweeper() -> tuple[MinutesNamespace, list[tuple[str, int]]]:
-    """A namespace whose eviction sweep can be run by hand, and the (socket, item) pairs it evicts."""
+    """A namespace whose eviction sweep can be run by hand, and the (socket, item) pairs it evicts; a socket it
+    ends entirely shows as (socket, None)."""
     namespace, evicted = MinutesNamespace(), []
     namespace._evict = lambda sid, item_id: evicted.append((sid, item_id))
+    namespace.disconnect = lambda sid: evicted.append((sid, None))
     return namespace, evicted
 
 
@@ -399,7 +401,7 @@ def test_a_revocation_dated_ahead_evicts_when_its_time_comes(app, scene, items_,
     assert evicted == [("jc", items_["open"])]
 
 
-def test_a_consent_that_ends_evicts_on_the_next_day_without_any_change(scene, items_, query, monkeypatch):
+def test_a_consent_that_ends_evicts_on_the_next_day_without_any_change(app, scene, items_, query, monkeypatch):
     """Consents end by date: nothing raises the epoch at midnight, the new day makes the sweep check everything."""
     jc = scene.ids["JC"]
     key = _signed_in(query, jc)
@@ -414,7 +416,34 @@ def test_a_consent_that_ends_evicts_on_the_next_day_without_any_change(scene, it
     assert evicted == [] and namespace.checked == {"jc": {items_["open"], items_["general"]}}
 
     day_after = datetime.combine(until + timedelta(days=1), time(0, 0, 1))
+    _by_hand(app, "UPDATE user_sessions SET last_seen = :at", at=day_after)  # JC is still at work then
     monkeypatch.setattr(case_service, "now", lambda: day_after)
     query(namespace._check, snapshot, commit=False)
     assert evicted == [("jc", items_["open"])]
     assert namespace.checked == {"jc": {items_["general"]}}
+
+
+def test_a_session_that_idles_out_ends_its_sockets(app, scene, items_, query, monkeypatch):
+    """Typing in the minutes is no page view: when the session would end for pages, its sockets end too, although
+    nothing raises the epoch then. A page view in between keeps both open."""
+    monkeypatch.setitem(app.config, "SESSION_IDLE_MINUTES", 1)
+    jc = scene.ids["JC"]
+    key = _signed_in(query, jc)
+    seen = query(lambda: db.session.scalar(select(UserSession.last_seen).where(UserSession.id == key)))
+    namespace, evicted = _sweeper()
+    snapshot = {"jc": (jc, key, {items_["general"]})}
+
+    def sweep_at(moment) -> int:
+        monkeypatch.setattr(case_service, "now", lambda: moment)
+        with counting(app) as statements:
+            query(namespace._check, snapshot, commit=False)
+        return len(statements)
+
+    assert sweep_at(seen + timedelta(seconds=1)) > 1
+    assert evicted == [] and namespace.recheck_at == seen + timedelta(minutes=1)
+    assert sweep_at(seen + timedelta(seconds=59)) == 1  # quiet until the session would idle out
+    _by_hand(app, "UPDATE user_sessions SET last_seen = :at", at=seen + timedelta(seconds=50))  # a page view
+    assert sweep_at(seen + timedelta(seconds=61)) > 1
+    assert evicted == [] and namespace.recheck_at == seen + timedelta(seconds=110)
+    sweep_at(seen + timedelta(seconds=111))
+    assert evicted == [("jc", None)]
