@@ -158,7 +158,11 @@ def listable_cases_clause(viewer: Viewer, now: datetime, category: str | None = 
     if not _works_with_cases(viewer):
         return Case.id.is_(None)
     agency = viewer.agency_id
-    grant_filter = [Consent.case_id == Case.id, ConsentGrant.agency_id == agency, active_consent_clause(now, today)]
+    grant_filter = [
+        Consent.case_id == Case.id,
+        _unindexed(ConsentGrant.agency_id) == agency,
+        active_consent_clause(now, today),
+    ]
     if category is not None:
         if category not in CATEGORIES:
             raise UnknownState(f"unknown category {category!r}")

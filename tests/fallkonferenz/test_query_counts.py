@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlalchemy import event
+
 from fallkonferenz.cases import service as case_service
 from fallkonferenz.extensions import db
 from fallkonferenz.models import User
@@ -43,3 +45,31 @@ def test_case_list_and_case_page_queries_do_not_grow_with_rows(app, world, query
     large = _measure(app, client, ["/faelle/", f"/faelle/{numbers[-1]}", "/faelle/?q=familie61", "/api/v1/cases"])
     assert small == large
     assert max(large) <= 15
+
+
+def test_the_case_list_checks_consent_from_the_cases_not_from_all_grants_of_the_agency(app, world, query, client_for):
+    """For an agency that sees cases by consent, the visibility check must start at the listed case's consents.
+    Started at the index of all grants of the agency, it read every one of them for every case: with 5,000
+    consents the list took 150 ms and a name search a second (see bench/README.md)."""
+    query(_grow, world, 3, 1)
+    with app.app_context():
+        engine = db.engine
+    sent = []
+
+    def keep(conn, cursor, statement, parameters, context, executemany):
+        sent.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        for url in ("/faelle/", "/faelle/?q=familie1"):
+            assert client_for(world["JC"], PASSWORD).get(url).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+    checks = [(s, p) for s, p in sent if "consent_grants" in s and "cases" in s]
+    assert len(checks) == 2
+    explain = "EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN "
+    with engine.connect() as conn:
+        plans = [" ".join(str(r) for r in conn.exec_driver_sql(explain + s, p)) for s, p in checks]
+    assert all("consent_grants_agency_category" not in plan for plan in plans), plans
+    if engine.dialect.name == "sqlite":  # PostgreSQL scans tables as small as these whole, whichever way round
+        assert all("consents_case_id" in plan for plan in plans), plans
