@@ -115,7 +115,9 @@ def test_sql_listing_agrees_with_the_policy(ctx, state):
             select(Case.id).where(Case.id == case.id, listable_cases_clause(viewer, now, category="stammdaten"))
         )
         assert (by_name is not None) is (code == "KI"), code
-        granted = [cat for _, _, cat in db.session.execute(*active_grants(viewer, [case.id], now))]
+        rows = db.session.execute(*active_grants(viewer, [case.id], now)).all()
+        assert {(case_id, agency_id) for case_id, agency_id, _ in rows} <= {(case.id, viewer.agency_id)}, code
+        granted = [cat for _, _, cat in rows]
         assert access_from_grants(viewer, case.lead_agency_id, granted) == case_access(
             viewer, case.lead_agency_id, consents, now
         ), code

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import event
 
 from fallkonferenz.cases import service as case_service
@@ -61,15 +63,16 @@ def test_the_case_list_checks_consent_from_the_cases_not_from_all_grants_of_the_
 
     event.listen(engine, "before_cursor_execute", keep)
     try:
-        for url in ("/faelle/", "/faelle/?q=familie1"):
+        for url in ("/faelle/", "/faelle/?q=familie1", "/api/v1/cases"):  # the API also counts them
             assert client_for(world["JC"], PASSWORD).get(url).status_code == 200
     finally:
         event.remove(engine, "before_cursor_execute", keep)
     checks = [(s, p) for s, p in sent if "consent_grants" in s and "cases" in s]
-    assert len(checks) == 2
+    assert len(checks) == 4
     explain = "EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN "
     with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":  # tables this small are read whole unless the planner must use indexes
+            conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
         plans = [" ".join(str(r) for r in conn.exec_driver_sql(explain + s, p)) for s, p in checks]
     assert all("consent_grants_agency_category" not in plan for plan in plans), plans
-    if engine.dialect.name == "sqlite":  # PostgreSQL scans tables as small as these whole, whichever way round
-        assert all("consents_case_id" in plan for plan in plans), plans
+    assert all(re.search(r"consent_id ?= ?", plan) for plan in plans), plans  # grants found by their consent
