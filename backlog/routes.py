@@ -85,7 +85,7 @@ def _filter_args(agencies) -> tuple[service.BacklogFilter, dict, list[str]]:
 def index():
     agencies = list_agencies()
     f, args, notes = _filter_args(agencies)
-    rows, total = service.list_items(g.user, f)
+    rows, total = service.list_items(g.user, f, columns=service.LIST_COLUMNS)
     pages = max(1, ceil(total / service.PAGE_SIZE))
     return render_template(
         "backlog/index.html",
