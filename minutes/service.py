@@ -26,7 +26,7 @@ from sqlalchemy.orm import selectinload
 
 from agenda.models import AgendaItem, Conference, Participant
 from agenda.service import load_conference
-from consent.policy import NO_ACCESS, Viewer, for_viewer, listable_cases_clause, viewer_of
+from consent.policy import NO_ACCESS, Viewer, bound, bound_params, for_viewer, listable_cases_clause, viewer_of
 from fallkonferenz import audit
 from fallkonferenz.cases.service import agency_access
 from fallkonferenz.errors import DomainError, InvalidInput, NotFound
@@ -336,7 +336,7 @@ def _seat_conditions(role: str) -> list:
     """The rule of `seat` for the bound parameters item_id, user_id, agency_id, now and today, on an agenda item
     joined with its conference. It also checks that the account is still active with this role and agency, so a
     socket can pass who it connected as without loading the user for every update."""
-    viewer = Viewer(user_id=bindparam("user_id"), agency_id=bindparam("agency_id"), role=role)
+    viewer, at, today = bound(role)
     still = exists(
         select(User.id).where(
             User.id == viewer.user_id, User.active.is_(True), User.role == role, User.agency_id == viewer.agency_id
@@ -345,7 +345,7 @@ def _seat_conditions(role: str) -> list:
     return [
         AgendaItem.id == bindparam("item_id"),
         still,
-        seat_clause(viewer, bindparam("now"), today=bindparam("today")),
+        seat_clause(viewer, at, today=today),
     ]
 
 
@@ -364,8 +364,7 @@ def _seat_params(viewer: Viewer, item_id: int) -> dict:
     """The bound parameters of the seat rule: who asks, for which item, now."""
     if not isinstance(item_id, int):
         raise NotFound("Tagesordnungspunkt nicht gefunden.")
-    at = utcnow()
-    return {"user_id": viewer.user_id, "agency_id": viewer.agency_id, "item_id": item_id, "now": at, "today": at.date()}
+    return bound_params(viewer, utcnow()) | {"item_id": item_id}
 
 
 @functools.cache

@@ -17,7 +17,7 @@ from fallkonferenz.auth import service as auth_service
 from fallkonferenz.cases import service as case_service
 from fallkonferenz.errors import DomainError, TooManyAttempts
 from fallkonferenz.extensions import db, socketio
-from fallkonferenz.models import User, UserSession
+from fallkonferenz.models import User
 
 from . import records, service
 
@@ -320,8 +320,7 @@ class MinutesNamespace(Namespace):
         A pass that found it open checks everything again when it would idle out (`recheck_at`); by then a page
         view may have kept it open, and the pass finds so.
         """
-        seen = db.session.execute(select(UserSession.id, UserSession.last_seen).where(UserSession.id.in_(hashes)))
-        live = {key: deadline for key, last_seen in seen if now <= (deadline := auth_service.idle_deadline(last_seen))}
+        live = auth_service.open_sessions(hashes, now)
         if live:
             self.recheck_at = min(filter(None, (self.recheck_at, *live.values())))
         return set(live)

@@ -92,12 +92,22 @@ def start_session(user: User) -> str:
 # Looked up on every request; built once, because building a statement costs more than running these.
 _SESSION = select(UserSession).where(UserSession.id == bindparam("id"))
 _API_TOKEN = select(ApiToken).where(ApiToken.token_hash == bindparam("hash"))
+_SESSIONS_SEEN = select(UserSession.id, UserSession.last_seen).where(
+    UserSession.id.in_(bindparam("keys", expanding=True))
+)
 _API_TOKENS_OF = select(ApiToken).where(ApiToken.user_id == bindparam("user_id")).order_by(ApiToken.id)
 
 
 def idle_deadline(last_seen):
     """When a session last seen then ends, unless it is seen again before."""
     return last_seen + timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
+
+
+def open_sessions(keys, now) -> dict[str, object]:
+    """Of these sessions (by stored key), those still open at `now`: not ended, not idle for too long; each with
+    the time it idles out unless it is seen again (one query, for the live minutes' sweep)."""
+    seen = db.session.execute(_SESSIONS_SEEN, {"keys": list(keys)})
+    return {key: deadline for key, last_seen in seen if now <= (deadline := idle_deadline(last_seen))}
 
 
 def user_for_session(token: str | None) -> User | None:
