@@ -71,6 +71,33 @@ def create_agency(code, name, color):
     click.echo(f"Stelle {agency.code} angelegt.")
 
 
+@agencies_cli.command("deactivate")
+@click.argument("code")
+def deactivate_agency(code):
+    """Deactivate an agency: its users' sessions end now, and they cannot log in until it is active again."""
+    _set_agency_active(code, False)
+
+
+@agencies_cli.command("activate")
+@click.argument("code")
+def activate_agency(code):
+    """Make a deactivated agency active again."""
+    _set_agency_active(code, True)
+
+
+def _set_agency_active(code: str, active: bool) -> None:
+    try:
+        agency, ended = auth_service.set_agency_active(code, active)
+    except InvalidInput as exc:
+        db.session.rollback()
+        _fail(exc)
+    db.session.commit()
+    if active:
+        click.echo(f"Stelle {agency.code} ist wieder aktiv.")
+    else:
+        click.echo(f"Stelle {agency.code} deaktiviert; {ended} Sitzung(en) beendet.")
+
+
 @keys_cli.command("rotate")
 @click.option("--batch", default=500, show_default=True)
 @click.option("--retire-old/--keep-old", default=False, help="Drop old master keys afterwards.")

@@ -9,7 +9,7 @@ from datetime import timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, delete, func, select
 
 from .. import audit
 from ..errors import DomainError, InvalidInput, NotFound, TooManyAttempts
@@ -121,7 +121,7 @@ def user_for_session(token: str | None) -> User | None:
     if now > idle_deadline(row.last_seen):
         db.session.delete(row)
         return None
-    if not row.user.active:
+    if not row.user.active or not row.user.agency.active:
         return None
     if now - row.last_seen > TOUCH_EVERY:
         row.last_seen = now
@@ -138,7 +138,7 @@ def end_session(token: str | None, user: User | None) -> None:
 def user_for_token(token: str) -> User | None:
     """Resolve a personal access token (Bearer) to its active user."""
     row = db.session.scalar(_API_TOKEN, {"hash": token_hash(token)})
-    if row is None or row.revoked_at is not None or not row.user.active:
+    if row is None or row.revoked_at is not None or not row.user.active or not row.user.agency.active:
         return None
     if row.last_used_at is None or utcnow() - row.last_used_at > TOUCH_EVERY:
         row.last_used_at = utcnow()
@@ -210,6 +210,11 @@ def create_user(
     return user
 
 
+def _end_sessions_of(user_ids) -> int:
+    """End the sessions of these users (a list or a select of ids) at once; return how many."""
+    return db.session.execute(delete(UserSession).where(UserSession.user_id.in_(user_ids))).rowcount
+
+
 def set_user_active(actor: User, user_id: int, active: bool) -> User:
     """Activate or deactivate an account; deactivation ends its sessions at once."""
     user = db.session.get(User, user_id)
@@ -217,9 +222,22 @@ def set_user_active(actor: User, user_id: int, active: bool) -> User:
         raise NotFound("Benutzer nicht gefunden.")
     user.active = active
     if not active:
-        db.session.query(UserSession).filter(UserSession.user_id == user.id).delete()
+        _end_sessions_of([user.id])
     audit.record("user.update", actor=actor, detail={"user": user.id, "active": active})
     return user
+
+
+def set_agency_active(code: str, active: bool, actor: User | None = None) -> tuple[Agency, int]:
+    """Activate or deactivate an agency (it left the network, say). Deactivation ends its users' sessions at once;
+    its users can neither log in nor use their access tokens until it is active again. Its entries in cases,
+    consents and minutes stay, as records must. Returns the agency and how many sessions were ended."""
+    agency = db.session.scalar(select(Agency).where(Agency.code == (code or "").strip().upper()))
+    if agency is None:
+        raise InvalidInput(errors={"code": "Diese Stelle gibt es nicht."})
+    agency.active = active
+    ended = 0 if active else _end_sessions_of(select(User.id).where(User.agency_id == agency.id))
+    audit.record("agency.update", actor=actor, detail={"agency": agency.id, "active": active, "sessions_ended": ended})
+    return agency, ended
 
 
 def list_users() -> list[User]:

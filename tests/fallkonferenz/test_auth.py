@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 from fallkonferenz.extensions import db
@@ -132,6 +133,41 @@ def test_deactivated_account_loses_its_session_at_once(app, world, query):
     assert client.get("/faelle/").status_code == 200
     query(lambda: setattr(_user("JC"), "active", False))
     assert client.get("/faelle/").status_code == 302
+
+
+def test_deactivated_agency_ends_its_users_sessions_and_tokens_until_it_is_active_again(app, world, query):
+    from fallkonferenz.auth import service as auth_service
+
+    client, colleague = Client(app), Client(app)
+    client.login("jc.case_worker", PASSWORD)
+    colleague.login("ki.moderator", PASSWORD)
+    token = query(lambda: auth_service.create_api_token(_user("JC"), "Fachverfahren"))
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert app.test_client().get("/api/v1/cases", headers=bearer).status_code == 200
+    runner = app.test_cli_runner()
+
+    result = runner.invoke(args=["agencies", "deactivate", "jc"])
+    assert result.exit_code == 0
+    assert "JC deaktiviert; 1 Sitzung(en) beendet." in result.output
+    assert client.get("/faelle/").status_code == 302
+    assert app.test_client().get("/api/v1/cases", headers=bearer).status_code == 401
+    assert "Benutzername oder Passwort ist falsch." in _attempt(Client(app), "jc.case_worker", PASSWORD).get_data(
+        as_text=True
+    )
+    assert colleague.get("/faelle/").status_code == 200  # other agencies work on
+    event = query(lambda: db.session.query(AuditEvent).filter_by(action="agency.update").one().detail)
+    assert json.loads(event) == {"agency": query(lambda: _user("JC").agency_id), "active": False, "sessions_ended": 1}
+
+    assert runner.invoke(args=["agencies", "activate", "JC"]).exit_code == 0
+    assert app.test_client().get("/api/v1/cases", headers=bearer).status_code == 200
+    client.login("jc.case_worker", PASSWORD)
+    assert client.get("/faelle/").status_code == 200
+
+
+def test_deactivating_an_unknown_agency_is_refused(app, world):
+    result = app.test_cli_runner().invoke(args=["agencies", "deactivate", "XYZ"])
+    assert result.exit_code != 0
+    assert "Diese Stelle gibt es nicht." in result.output
 
 
 def test_open_redirect_after_login_is_refused(app, world, query):
