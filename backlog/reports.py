@@ -147,7 +147,7 @@ def _page_context() -> dict:
     fig = stats.figures(g.user)
     return {
         "fig": fig,
-        "charts": charts.dashboard(fig),
+        "charts": stats.kept("fk_backlog_charts", fig, lambda: charts.dashboard(fig)),  # drawn once per figures
         "number": charts.number,
         "CATEGORY_LABELS": CATEGORIES,
         "STATE_LABELS": STATES,

@@ -11,10 +11,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from statistics import median
 
-from sqlalchemy import and_, case, func, select
+from flask import current_app
+from sqlalchemy import and_, case, func, select, true
 
 from agenda.models import AgendaItem, Conference
 from consent.policy import may_read_backlog, viewer_of
+from fallkonferenz import epoch
 from fallkonferenz.errors import Forbidden, InvalidInput, NotFound
 from fallkonferenz.extensions import db
 from fallkonferenz.models import Agency, User, utcnow
@@ -154,9 +156,34 @@ class Figures:
 
 
 def figures(actor: User, at: datetime | None = None) -> Figures:
-    """Every figure of the dashboard in four aggregate queries."""
+    """Every figure of the dashboard, as of `at` or, by default, of the current minute.
+
+    The figures of the current minute are counted once per process and kept until the backlog epoch moves (any
+    change of an item, a recommendation, an implementation or an agency, committed by any process) or the minute
+    ends (the ages and what is overdue depend on the time). Each view then costs one small read instead of
+    aggregates over the whole backlog. The epoch is read before the figures, in the same transaction: a change
+    committed after that read moves it again for the next view."""
     require_reader(actor)
-    at = at or utcnow()
+    if at is not None:
+        return _count(at)
+    at = utcnow().replace(second=0, microsecond=0)
+    mark = epoch.BACKLOG.current()
+    if mark is None:  # the counter cannot be trusted: count every time
+        return _count(at)
+    return kept("fk_backlog_figures", (mark, at), lambda: _count(at))
+
+
+def kept(name: str, key, compute):
+    """The value kept in this app under `name` while `key` stays the same; computed again when it changes."""
+    store = current_app.extensions.setdefault("fk_kept", {})
+    entry = store.get(name)  # (key, value), replaced as a whole: threads never see a mix
+    if entry is None or entry[0] != key:
+        entry = store[name] = (key, compute())
+    return entry[1]
+
+
+def _count(at: datetime) -> Figures:
+    """Every figure of the dashboard in four aggregate queries."""
     by_state: dict[str, dict[str, int]] = {c: {} for c in CATEGORIES}
     cases: dict[str, int] = dict.fromkeys(CATEGORIES, 0)
     open_cases: dict[str, int] = dict.fromkeys(CATEGORIES, 0)
@@ -187,7 +214,8 @@ def _ages(at: datetime) -> list[tuple[str, int]]:
     """Open items per age bucket: one row of conditional sums (no GROUP BY over a bound CASE)."""
     sums = []
     for _label, start, end in AGE_BUCKETS:
-        condition = Escalation.created_at <= at - timedelta(days=start)
+        # The youngest bucket has no lower age: an item raised within the minute of `at` is in it.
+        condition = Escalation.created_at <= at - timedelta(days=start) if start else true()
         if end is not None:
             condition = and_(condition, Escalation.created_at > at - timedelta(days=end))
         sums.append(func.coalesce(func.sum(case((condition, 1), else_=0)), 0))

@@ -266,7 +266,7 @@ class MinutesNamespace(Namespace):
         """
         db.session.connection(execution_options={"fk_read_only": True})
         now = case_service.now()
-        mark = (epoch.current(), now.date())
+        mark = (epoch.ACCESS.current(), now.date())
         if mark[0] is None or mark != self.checked_at or (self.recheck_at is not None and now >= self.recheck_at):
             self.checked = {}
             self.recheck_at = db.session.scalar(next_revocation(now))

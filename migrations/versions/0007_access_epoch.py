@@ -7,9 +7,8 @@ Create Date: 2026-11-30 05:30:00
 
 """
 from alembic import op
-import sqlalchemy as sa
 
-from fallkonferenz.epoch import create_statements, drop_statements, raise_statement
+from fallkonferenz.epoch import ACCESS
 
 
 # revision identifiers, used by Alembic.
@@ -35,18 +34,8 @@ WATCHED = {
 
 
 def upgrade():
-    op.create_table('access_epoch',
-    sa.Column('id', sa.Integer(), autoincrement=False, nullable=False),
-    sa.Column('n', sa.BigInteger(), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_access_epoch'))
-    )
-    dialect = op.get_bind().dialect.name
-    op.execute(raise_statement(dialect))
-    for statement in create_statements(dialect, WATCHED):
-        op.execute(statement)
+    ACCESS.upgrade(op, WATCHED)
 
 
 def downgrade():
-    for statement in drop_statements(op.get_bind().dialect.name, WATCHED):
-        op.execute(statement)
-    op.drop_table('access_epoch')
+    ACCESS.downgrade(op, WATCHED)

@@ -11,11 +11,12 @@ from datetime import timedelta
 
 import pytest
 from pypdf import PdfReader
-from sqlalchemy import update
+from sqlalchemy import text, update
 
 from backlog import service, stats
 from backlog.models import Escalation, Recommendation
 from backlog.reports import csv_cell
+from fallkonferenz import epoch
 from fallkonferenz.extensions import db
 from fallkonferenz.models import utcnow
 from tests.backlog.conftest import user
@@ -223,6 +224,48 @@ def test_dashboard_queries_do_not_grow_with_the_backlog(app, bscene, bclients, q
         assert client.get("/lenkungsgruppe/kennzahlen").status_code == 200
     assert len(large) == len(small)
     assert figures(bscene, query).total == 124
+
+
+def test_dashboard_figures_are_kept_until_a_change_of_what_they_count(app, bscene, bclients, query):
+    """The aggregates run once; later views read the backlog epoch only. Any change of an item, a recommendation,
+    an implementation or an agency, made by a service or by hand in SQL, is on the next view."""
+    first, _second = raise_items(bscene, query, "Integrationskurs mit Duldung nicht erreichbar", "Kurse fehlen")
+    client = bclients["LG-JC"]
+
+    def kpi() -> dict[str, str]:
+        html = client.get("/lenkungsgruppe/kennzahlen").get_data(as_text=True)
+        return dict(re.findall(r"<dt>([^<]+)</dt><dd>([^<]+)</dd>", html))
+
+    with counting(app) as counted:
+        assert kpi()["davon offen"] == "2"
+    with counting(app) as kept:
+        assert kpi()["davon offen"] == "2"
+    assert len(kept) < len(counted) - 3  # the four aggregates are not sent again
+    assert not any("GROUP BY" in sql for sql in kept)
+
+    by_hand = "UPDATE escalations SET state = 'abgelehnt', state_reason = 'erledigt' WHERE id = :id"
+    with app.app_context(), db.engine.begin() as connection:
+        connection.execute(text(by_hand), {"id": first})
+    assert kpi()["davon offen"] == "1"
+
+    impls = adopt(bscene, query, _second, overdue=True)
+    assert kpi()["offene Umsetzungen"] == str(len(impls))
+    implement(bscene, query, impls, list(impls))
+    assert kpi()["offene Umsetzungen"] == "0"
+    query(lambda: db.session.execute(update(Recommendation).values(due_date=None)))
+    assert figures(bscene, query).overdue_implementations == 0
+
+
+def test_each_counted_table_raises_the_backlog_epoch(app, bscene, query):
+    adopt(bscene, query, raise_items(bscene, query, "Kurse fehlen")[0])  # a row in each of the tables
+    before = query(epoch.BACKLOG.current, commit=False)
+    assert before is not None
+    for table in epoch.BACKLOG.watched:
+        with app.app_context(), db.engine.begin() as connection:
+            connection.execute(text(f"UPDATE {table} SET id = id WHERE id = (SELECT min(id) FROM {table})"))  # noqa: S608
+        now = query(epoch.BACKLOG.current, commit=False)
+        assert now is not None and now > before, table
+        before = now
 
 
 # -- CSV -----------------------------------------------------------------------------------------------------------

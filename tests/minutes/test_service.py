@@ -263,7 +263,7 @@ def test_a_socket_that_connected_before_the_account_changed_is_checked_as_the_us
 
 
 def _epoch(query) -> int | None:
-    return query(epoch.current, commit=False)
+    return query(epoch.ACCESS.current, commit=False)
 
 
 def _by_hand(app, sql: str, **params) -> None:
@@ -380,7 +380,7 @@ def test_a_quiet_eviction_pass_reads_the_epoch_and_nothing_else(app, scene, item
     assert evicted[1:] == [("jc", items_["general"])]
     assert namespace.checked == {"ki": {items_["closed"], items_["general"]}, "jc": set()}
     read -= {"audit_events", "audit_head"}  # the evictions' audit records, written, not read for the check
-    assert read and read <= set(epoch.WATCHED) | {epoch.TABLE}, read - set(epoch.WATCHED)
+    assert read and read <= set(epoch.ACCESS.watched) | {epoch.ACCESS.table}, read - set(epoch.ACCESS.watched)
 
 
 def test_a_revocation_dated_ahead_evicts_when_its_time_comes(app, scene, items_, query, monkeypatch):
