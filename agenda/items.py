@@ -75,7 +75,7 @@ def closed_agencies(conference: Conference, case_id: int) -> list[str]:
     agency_ids = {p.user.agency_id for p in conference.participants if p.active}
     table = agency_access([case_id], agency_ids)
     codes = dict(db.session.execute(select(Agency.id, Agency.code).where(Agency.id.in_(agency_ids))).all())
-    return sorted(codes[a] for a in agency_ids if not table[(case_id, a)].visible)
+    return sorted(codes[a] for a in agency_ids if not table[(case_id, a)].shared)
 
 
 def add_item(actor: User, conference_id: int, data: ItemInput, *, confirmed: bool = False, version: int | None = None):
@@ -89,7 +89,14 @@ def add_item(actor: User, conference_id: int, data: ItemInput, *, confirmed: boo
     if data.kind == "fallbesprechung" and conference.kind == "lenkungsgruppe":
         raise InvalidInput(errors={"kind": "Eine Lenkungsgruppe-Sitzung bespricht keine Einzelfälle."})
     if data.kind == "fallbesprechung":
-        case, _access = load_case_for(actor, data.case_ref.strip())
+        case, access = load_case_for(actor, data.case_ref.strip())
+        if not access.shared:
+            raise InvalidInput(
+                errors={
+                    "case": "Für diesen Fall hat Ihre Stelle weder die Federführung noch eine Einwilligung; "
+                    "er kann nicht auf die Tagesordnung."
+                }
+            )
         if any(i.case_id == case.id for i in conference.items):
             raise InvalidInput(errors={"case": "Dieser Fall steht schon auf der Tagesordnung."})
         closed = closed_agencies(conference, case.id)
@@ -217,7 +224,7 @@ def conference_view(actor: User, conference_id: int) -> ConferenceView:
     agency_ids = {p.user.agency_id for p in conference.participants if p.active} | {actor.agency_id}
     table = agency_access(case_ids, agency_ids)
     mine = {cid: for_viewer(viewer, table.get((cid, actor.agency_id), NO_ACCESS)) for cid in case_ids}
-    open_ids = [cid for cid in case_ids if mine[cid].visible]
+    open_ids = [cid for cid in case_ids if mine[cid].shared]
     numbers, names = _case_labels(open_ids, mine, actor)
     follow_ups = _follow_ups(conference, open_ids)
     presenters = user_names({i.presenter_id for i in conference.items})
@@ -225,7 +232,7 @@ def conference_view(actor: User, conference_id: int) -> ConferenceView:
     items, clock = [], conference.start
     for index, item in enumerate(conference.items, start=1):
         ends = clock + timedelta(minutes=item.time_box)
-        confidential = bool(item.case_id) and not mine[item.case_id].visible
+        confidential = bool(item.case_id) and not mine[item.case_id].shared
         view = ItemView(
             id=item.id,
             number=f"TOP {index}",
@@ -241,7 +248,7 @@ def conference_view(actor: User, conference_id: int) -> ConferenceView:
             view.case_number, view.client_name = numbers.get(item.case_id), names.get(item.case_id)
             view.follow_up = follow_ups.get(item.case_id)
             if is_moderator:
-                view.closed_for = sorted(codes[a] for a in agency_ids if not table[(item.case_id, a)].visible)
+                view.closed_for = sorted(codes[a] for a in agency_ids if not table[(item.case_id, a)].shared)
         items.append(view)
         clock = ends
     overrun = max(0, int((clock - conference.end).total_seconds() // 60))

@@ -291,16 +291,24 @@ def escalation_source(
         raise NotFound("Tagesordnungspunkt nicht gefunden.")
     if conference.kind == "lenkungsgruppe":
         raise InvalidInput("Aus einer Lenkungsgruppe-Sitzung wird nicht eskaliert.")
-    case = load_case_for(actor, item.case_id)[0] if item.case_id else None
+    case = None
+    if item.case_id:
+        case, access = load_case_for(actor, item.case_id)
+        if not access.shared:  # the item is "vertraulicher Fall" for this agency
+            raise NotFound("Tagesordnungspunkt nicht gefunden.")
     return conference, item, case
 
 
 def linked_cases(actor: User, escalation_id: int) -> list[tuple[int, str]]:
-    """(case id, number) of the linked cases the actor's agency may list; nobody else learns which they are."""
+    """(case id, number) of the linked cases shared with the actor's agency (the cases' teams); nobody else learns
+    which they are."""
     rows = db.session.execute(
         select(Case.id, Case.number)
         .join(EscalationCase, EscalationCase.case_id == Case.id)
-        .where(EscalationCase.escalation_id == escalation_id, listable_cases_clause(viewer_of(actor), now()))
+        .where(
+            EscalationCase.escalation_id == escalation_id,
+            listable_cases_clause(viewer_of(actor), now(), own_entries=False),
+        )
         .order_by(Case.number)
     ).all()
     return [(r.id, r.number) for r in rows]

@@ -40,8 +40,16 @@ class Access:
 
     @property
     def visible(self) -> bool:
-        """Whether the case exists for this viewer at all."""
+        """Whether the case exists for this viewer at all (its own entries are enough for that)."""
         return self.is_lead or bool(self.categories) or self.authored
+
+    @property
+    def shared(self) -> bool:
+        """Whether the case is shared with this agency: it leads the case, or an active consent grants it a
+        category. Only then is it on the case's team and sees what the team wrote together: the case's items in
+        conferences, their minutes, decisions and tasks. Entries the agency wrote itself keep the case in its own
+        lists, but open nothing that others wrote; a revoked consent closes all of that."""
+        return self.is_lead or bool(self.categories)
 
     def sees(self, category: str, author_agency_id: int | None = None) -> bool:
         """Whether an entry of this category (written by that agency) is visible."""
@@ -156,8 +164,12 @@ def _per_case(query):
     return exists(query.offset(0))
 
 
-def listable_cases_clause(viewer: Viewer, now: datetime, category: str | None = None, *, today=None):
-    """SQL condition on Case: the cases this viewer may list and count (or see `category` of).
+def listable_cases_clause(
+    viewer: Viewer, now: datetime, category: str | None = None, *, today=None, own_entries: bool = True
+):
+    """SQL condition on Case: the cases this viewer may list and count (or see `category` of). Without
+    `own_entries`, the cases shared with the viewer's agency (see `Access.shared`): its own notes and goals in a
+    case do not count.
 
     The viewer's ids, `now` and `today` may be bound parameters, so that a statement built on this clause can be
     built once and run for any viewer of a case-working role.
@@ -179,8 +191,8 @@ def listable_cases_clause(viewer: Viewer, now: datetime, category: str | None = 
     )
     if category == "stammdaten":
         return or_(Case.lead_agency_id == agency, granted)
-    if category is not None:
-        return granted
+    if category is not None or not own_entries:
+        return or_(Case.lead_agency_id == agency, granted) if category is None else granted
     wrote_note = _per_case(select(Note.id).where(Note.case_id == Case.id, Note.author_agency_id == agency))
     wrote_goal = _per_case(select(Goal.id).where(Goal.case_id == Case.id, Goal.author_agency_id == agency))
     return or_(Case.lead_agency_id == agency, granted, wrote_note, wrote_goal)

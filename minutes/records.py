@@ -165,7 +165,7 @@ def complete_task(actor: User, task_id: int) -> Task:
 
 def _sees_case(actor: User, case_id: int) -> bool:
     table = agency_access([case_id], [actor.agency_id])
-    return for_viewer(viewer_of(actor), table.get((case_id, actor.agency_id), NO_ACCESS)).visible
+    return for_viewer(viewer_of(actor), table.get((case_id, actor.agency_id), NO_ACCESS)).shared
 
 
 @dataclass
@@ -176,7 +176,8 @@ class TaskRow:
 
 
 def my_tasks(actor: User) -> list[TaskRow]:
-    """Open tasks of the actor or her agency, overdue first; a case task only while her agency sees the case."""
+    """Open tasks of the actor or her agency, overdue first; a case task only while the case is shared with her
+    agency."""
     tasks = db.session.scalars(
         select(Task)
         .where(
@@ -194,7 +195,7 @@ def my_tasks(actor: User) -> list[TaskRow]:
     today = utcnow().date()
     rows = []
     for t in tasks:
-        if t.case_id and not for_viewer(viewer, table.get((t.case_id, actor.agency_id), NO_ACCESS)).visible:
+        if t.case_id and not for_viewer(viewer, table.get((t.case_id, actor.agency_id), NO_ACCESS)).shared:
             continue
         rows.append(TaskRow(t, bool(t.due_date and t.due_date < today), numbers.get(t.case_id)))
     rows.sort(key=lambda r: (not r.overdue, r.task.due_date or date.max))

@@ -120,7 +120,7 @@ def _takes_part(actor: User, conference: Conference) -> bool:
 
 def _sees_case(actor: User, item: AgendaItem, table: dict) -> bool:
     access = table.get((item.case_id, actor.agency_id), NO_ACCESS)
-    return for_viewer(viewer_of(actor), access).visible
+    return for_viewer(viewer_of(actor), access).shared
 
 
 def allowed_seats(users: dict[int, User], pairs) -> set[tuple[int, int]]:
@@ -313,7 +313,8 @@ def seat_clause(viewer, at, *, today=None):
     """SQL condition on an agenda item joined with its conference: the rule of `seat`, in one statement.
 
     The conference is not cancelled; the viewer moderates it or takes part (not replaced by a colleague, see
-    Participant.active); a case item's case is one the viewer's agency may list (consent, lead, own entries).
+    Participant.active); a case item's case is one shared with the viewer's agency (lead or consent; its own
+    entries in the case are not enough, see `Access.shared`).
     """
     takes_part = or_(
         Conference.moderator_id == viewer.user_id,
@@ -327,7 +328,11 @@ def seat_clause(viewer, at, *, today=None):
     )
     sees_case = or_(
         AgendaItem.case_id.is_(None),
-        exists(select(Case.id).where(Case.id == AgendaItem.case_id, listable_cases_clause(viewer, at, today=today))),
+        exists(
+            select(Case.id).where(
+                Case.id == AgendaItem.case_id, listable_cases_clause(viewer, at, today=today, own_entries=False)
+            )
+        ),
     )
     return and_(Conference.state != "abgesagt", takes_part, sees_case)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from pycrdt import Doc, Text
@@ -181,6 +181,41 @@ def test_cancelled_conference_takes_no_edits(scene, items_, planned, query):
     query(lambda: agenda_service.set_state(user(scene.users["KI"]), planned, "abgesagt", "Ausfall"))
     with pytest.raises(NotFound):
         query(lambda: service.apply_update(user(scene.users["KI"]), items_["general"], "x1", _edit(Doc(), "a")))
+
+
+def test_an_agency_that_wrote_in_a_case_loses_its_items_with_the_consent(app, scene, items_, query, planned):
+    """Its own notes keep the case in JC's list, but open nothing the team wrote: after the revocation JC is
+    refused the item, evicted by the sweep, sees "vertraulicher Fall", and no longer gets the item's tasks."""
+    jc, ki = scene.users["JC"], scene.users["KI"]
+    query(lambda: case_service.add_note(user(jc), scene.open_case, "bildung_arbeit", "Maßnahme beantragt."))
+    query(lambda: records.add_decision(user(ki), items_["open"], "Kurs ab März; Attest liegt vor."))
+    query(
+        lambda: records.add_task(
+            user(ki), items_["open"], "Anmeldung prüfen", user(jc).agency.code, None, date.today() + timedelta(days=7)
+        )
+    )
+
+    def my_tasks() -> list[str]:
+        return [r.task.description for r in records.my_tasks(user(jc))]
+
+    assert "Anmeldung prüfen" in query(my_tasks, commit=False)
+    consent_id = query(
+        lambda: db.session.scalar(
+            select(Consent.id).join(Case, Case.id == Consent.case_id).where(Case.number == scene.open_case)
+        )
+    )
+    query(lambda: consent_service.revoke_consent(user(ki), scene.open_case, consent_id, "Widerruf der Klientin"))
+
+    with pytest.raises(NotFound):
+        query(lambda: service.join(user(jc), items_["open"], None))
+    pairs = {(scene.ids["JC"], items_["open"])}
+    assert query(lambda: service.allowed_seats({scene.ids["JC"]: user(jc)}, pairs), commit=False) == set()
+    view = query(lambda: items.conference_view(user(jc), planned))
+    item = next(i for i in view.items if i.id == items_["open"])
+    assert item.confidential and item.case_number is None and item.title == items.CONFIDENTIAL
+    assert "Anmeldung prüfen" not in query(my_tasks, commit=False)
+    # the note JC wrote is still its own: the case stays in its list, with that note
+    assert scene.open_case in [r.number for r in query(lambda: case_service.list_cases(user(jc)).rows)]
 
 
 def test_the_sweeps_batch_check_agrees_with_seat_for_every_user_and_item(scene, items_, query):
