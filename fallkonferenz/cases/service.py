@@ -210,6 +210,10 @@ def _list_statements(role: str, search: str | None, lead: bool, field_code: bool
         stmt = stmt.where(Case.fields.like(bindparam("field"), escape="\\"))
     if rechtskreis:
         stmt = stmt.where(Case.rechtskreise.like(bindparam("rechtskreis"), escape="\\"))
+    if (field_code or rechtskreis) and search != "name":
+        # Handlungsfelder and Rechtskreise are Stammdaten: filtering by them over cases whose Stammdaten the
+        # viewer may not see would tell her what they are.
+        stmt = stmt.where(listable_cases_clause(viewer, at, "stammdaten", today=today))
     counting = select(func.count()).select_from(stmt.subquery())
     listing = stmt.order_by(Case.number.desc()).limit(bindparam("limit")).offset(bindparam("offset"))
     return listing, counting

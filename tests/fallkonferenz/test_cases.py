@@ -167,6 +167,24 @@ def test_search_by_number_and_partial_name(world, query, client_for):
     assert ki.get("/faelle/", query_string={"seite": "abc"}).status_code == 200
 
 
+def test_filters_by_master_data_find_only_cases_whose_master_data_the_viewer_sees(world, query, client_for):
+    """Handlungsfelder and Rechtskreise are Stammdaten: a filter by them must not tell JC what they are in a case
+    whose consent grants JC only Leistungen (JC still lists the case, without them)."""
+
+    def setup():
+        ki = _user(world["KI"])
+        case = make_case(ki, family="Okafor", fields=["gesundheit"], rechtskreise=["SGB VIII"])
+        make_consent(case, ki, [("JC", "leistungen")])
+        return case.number
+
+    number = query(setup)
+    jc, ki = client_for(world["JC"], PASSWORD), client_for(world["KI"], PASSWORD)
+    assert number in jc.get("/faelle/").get_data(as_text=True)
+    for filters in ({"feld": "gesundheit"}, {"feld": "ges"}, {"rechtskreis": "SGB VIII"}):
+        assert number not in jc.get("/faelle/", query_string=filters).get_data(as_text=True), filters
+        assert number in ki.get("/faelle/", query_string=filters).get_data(as_text=True), filters
+
+
 def test_access_report_lists_who_read_the_case(world, query, client_for):
     def setup():
         case = make_case(_user(world["KI"]))
