@@ -7,7 +7,7 @@ from datetime import datetime
 from flask import Blueprint, g, jsonify, request
 
 from fallkonferenz.api import json_body
-from fallkonferenz.errors import InvalidInput
+from fallkonferenz.errors import DB_INT_MAX, InvalidInput
 from fallkonferenz.openapi import OPENAPI, op
 
 from . import items, service
@@ -23,11 +23,14 @@ def _dt(data: dict, key: str) -> datetime:
     return value.replace(tzinfo=None)
 
 
-def _int(data: dict, key: str, default=None) -> int | None:
+def _int(data, key: str, default=None, *, query: bool = False) -> int | None:
+    """An integer of a JSON body (a number, not text), or of the query string (`query`: digits)."""
     value = data.get(key, default)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int):
+    if query and isinstance(value, str) and value.isascii() and value.isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not -DB_INT_MAX <= value <= DB_INT_MAX:
         raise InvalidInput(errors={key: "Muss eine ganze Zahl sein."})
     return value
 
@@ -128,7 +131,7 @@ def add_item(conference_id: int):
 
 @bp.delete("/<int:conference_id>/items/<int:item_id>")
 def remove_item(conference_id: int, item_id: int):
-    items.remove_item(g.user, conference_id, item_id, _int(request.args, "agendaVersion"))
+    items.remove_item(g.user, conference_id, item_id, _int(request.args, "agendaVersion", query=True))
     return jsonify(ok=True)
 
 

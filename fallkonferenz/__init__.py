@@ -62,6 +62,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from .views import bp as main_bp
     from .views import register_health
 
+    app.url_map.converters["int"] = web.IdConverter  # before any rule is added
     for blueprint in (auth_bp, main_bp, cases_bp, consent_bp, agenda_bp, minutes_bp, backlog_bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(api_bp, url_prefix="/api/v1")

@@ -39,6 +39,15 @@ def _text(data: dict, key: str, max_len: int, required: bool = False) -> str:
     return value.strip()
 
 
+def _choice(data: dict, key: str, allowed, message: str, default: str | None = None) -> str:
+    """A value from a closed list (categories, fields, agencies, states); anything else is a 422, also a list or
+    an object, which a membership test would not even be able to look up."""
+    value = data.get(key, default)
+    if not isinstance(value, str) or value not in allowed:
+        raise InvalidInput(errors={key: message})
+    return value
+
+
 def _date(data: dict, key: str, required: bool = False) -> date | None:
     value = data.get(key)
     if value in (None, ""):
@@ -169,9 +178,7 @@ def notes(number: str):
 @bp.post("/cases/<number>/notes")
 def add_note(number: str):
     data = json_body()
-    category = data.get("category")
-    if category not in CATEGORIES:
-        raise InvalidInput(errors={"category": "Unbekannte Datenkategorie."})
+    category = _choice(data, "category", CATEGORIES, "Unbekannte Datenkategorie.")
     note = case_service.add_note(g.user, number, category, _text(data, "text", 10000, required=True))
     return jsonify(id=note.id, category=note.category), 201
 
@@ -184,21 +191,17 @@ def goals(number: str):
 @bp.post("/cases/<number>/goals")
 def add_goal(number: str):
     data = json_body()
-    if data.get("field") not in FIELDS:
-        raise InvalidInput(errors={"field": "Unbekanntes Handlungsfeld."})
+    field = _choice(data, "field", FIELDS, "Unbekanntes Handlungsfeld.")
     agencies = {a.code: a.id for a in list_agencies()}
-    if data.get("responsibleAgency") not in agencies:
-        raise InvalidInput(errors={"responsibleAgency": "Unbekannte Stelle."})
-    status = data.get("status", "offen")
-    if status not in GOAL_STATUS:
-        raise InvalidInput(errors={"status": "Unbekannter Status."})
+    agency = _choice(data, "responsibleAgency", agencies, "Unbekannte Stelle.")
+    status = _choice(data, "status", GOAL_STATUS, "Unbekannter Status.", default="offen")
     goal = case_service.add_goal(
         g.user,
         number,
         {
             "title": _text(data, "title", 500, required=True),
-            "field": data["field"],
-            "responsible_agency_id": agencies[data["responsibleAgency"]],
+            "field": field,
+            "responsible_agency_id": agencies[agency],
             "due_date": _date(data, "dueDate"),
             "status": status,
         },
@@ -208,9 +211,7 @@ def add_goal(number: str):
 
 @bp.patch("/cases/<number>/goals/<int:goal_id>")
 def update_goal(number: str, goal_id: int):
-    status = json_body().get("status")
-    if status not in GOAL_STATUS:
-        raise InvalidInput(errors={"status": "Unbekannter Status."})
+    status = _choice(json_body(), "status", GOAL_STATUS, "Unbekannter Status.")
     return jsonify(_goal_json(case_service.set_goal_status(g.user, number, goal_id, status)))
 
 
@@ -256,7 +257,7 @@ def grant(number: str):
         g.user,
         number,
         consent_service.ConsentInput(
-            grantor_kind=grantor.get("kind", "client"),
+            grantor_kind=_text(grantor, "kind", 40) or "client",
             grantor_name=_text(grantor, "name", 200),
             signed_on=_date(data, "dateTime", required=True),
             valid_from=_date(data, "periodStart", required=True),

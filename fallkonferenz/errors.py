@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+DB_INT_MAX = 2**63 - 1  # the largest id or number the database stores
+
 
 class DomainError(Exception):
     status = 400

@@ -8,12 +8,13 @@ from urllib.parse import urlsplit
 from flask import Response, current_app, g, jsonify, redirect, render_template, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DataError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from . import mail
 from .auth import service as auth_service
-from .errors import DomainError
+from .errors import DB_INT_MAX, DomainError
 from .extensions import csrf, db
 
 # The only views reachable without login; a test fails on any other unprotected rule.
@@ -166,6 +167,14 @@ class SessionInterface(SecureCookieSessionInterface):
         return opened
 
 
+class IdConverter(IntegerConverter):
+    """`<int:…>` in URLs: no larger than the database's integers, so an absurd id is a 404, not an overflow."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", DB_INT_MAX)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def register(app) -> None:
     app.session_interface = SessionInterface()
     app.before_request(authenticate_request)
@@ -185,6 +194,15 @@ def register(app) -> None:
     def http_error(exc: HTTPException):
         code = exc.code or 500
         return error_response(code, HTTP_MESSAGES.get(code, exc.description or "Fehler."))
+
+    @app.errorhandler(OverflowError)
+    @app.errorhandler(DataError)
+    def out_of_range(exc):
+        """A number or date beyond what the database or the calendar holds, from any field of any request."""
+        app.logger.warning("value out of range: %s", exc)
+        return error_response(
+            422, "Eine Zahl oder ein Datum liegt außerhalb des möglichen Bereichs. Bitte prüfen Sie Ihre Eingabe."
+        )
 
     @app.errorhandler(SQLAlchemyError)
     def database_error(exc):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import flash, g, redirect, render_template, request, session, url_for
 
+from .. import web  # the module, not the name: web imports this package while it starts
 from ..errors import TooManyAttempts
-from ..web import is_safe_next
 from . import bp, service
 
 
@@ -28,7 +28,7 @@ def login():
             session.clear()
             session["sid"] = service.start_session(user)
             target = request.args.get("next")
-            return redirect(target if is_safe_next(target) else url_for("main.dashboard"))
+            return redirect(target if web.is_safe_next(target) else url_for("main.dashboard"))
     return render_template("auth/login.html", error=error), status
 
 

@@ -25,7 +25,7 @@ from consent.policy import (
 from .. import audit
 from ..auth.service import agency_codes, user_names
 from ..casecrypto import CaseCipher, ciphers_for, create_case_key, keyring
-from ..errors import Forbidden, InvalidInput, NotFound
+from ..errors import DB_INT_MAX, Forbidden, InvalidInput, NotFound
 from ..extensions import db
 from ..models import Agency, AuditEvent, Case, CaseNameToken, Goal, Note, User, utcnow
 from ..vocab import FIELD_CATEGORY
@@ -93,7 +93,8 @@ def load_case_for(actor: User, case_ref, *, at: datetime | None = None) -> tuple
     """Load a case by id or number and the viewer's access; 404 if the case does not exist for them."""
     case = None
     if isinstance(case_ref, int) or (isinstance(case_ref, str) and case_ref.isdigit()):
-        case = db.session.get(Case, int(case_ref))
+        case_id = int(case_ref)
+        case = db.session.get(Case, case_id) if 0 < case_id <= DB_INT_MAX else None
     elif isinstance(case_ref, str):
         case = db.session.scalar(_CASE_BY_NUMBER, {"number": case_ref.upper()})
     if case is None:

@@ -45,6 +45,14 @@ def test_api_reorder_with_a_stale_version_is_a_conflict(scene, clients, planned,
     missing = ki.api("PUT", f"/api/v1/conferences/{planned}/order", json={"items": ids[:1], "agendaVersion": 3})
     assert missing.status_code == 409
     assert query(lambda: db.session.query(AgendaItem).count(), commit=False) == 2
+    # the version guards a removal too (a query parameter, so text that holds a number)
+    stale = ki.api("DELETE", f"/api/v1/conferences/{planned}/items/{ids[0]}?agendaVersion=1")
+    assert stale.status_code == 409
+    junk = ki.api("DELETE", f"/api/v1/conferences/{planned}/items/{ids[0]}?agendaVersion=zwei")
+    assert junk.status_code == 422
+    assert query(lambda: db.session.query(AgendaItem).count(), commit=False) == 2
+    assert ki.api("DELETE", f"/api/v1/conferences/{planned}/items/{ids[0]}?agendaVersion=3").status_code in (200, 204)
+    assert query(lambda: db.session.query(AgendaItem).count(), commit=False) == 1
 
 
 @pytest.mark.parametrize(

@@ -86,14 +86,23 @@ def test_token_client_creates_a_case_writes_a_note_and_grants_consent(api, query
         ("POST", "/api/v1/cases", {"json": {"given_name": 5, "family_name": "X"}}, 422),
         ("POST", "/api/v1/cases", {"json": {"given_name": "A", "family_name": "X", "birth_date": "3.4.01"}}, 422),
         ("GET", "/api/v1/cases?page=x", {}, 422),
+        ("GET", "/api/v1/cases?page=99999999999999999999999", {}, 422),
+        ("GET", "/api/v1/cases/99999999999999999999999", {}, 404),
+        ("POST", "/api/v1/cases/{number}/notes", {"json": {"category": [], "text": "x"}}, 422),
+        ("POST", "/api/v1/cases/{number}/goals", {"json": {"field": [], "title": "x"}}, 422),
+        ("POST", "/api/v1/cases/{number}/goals", {"json": {"field": "sprache", "responsibleAgency": {}}}, 422),
+        ("PATCH", "/api/v1/cases/{number}/goals/1", {"json": {"status": []}}, 422),
+        ("PATCH", "/api/v1/cases/{number}/goals/99999999999999999999999", {"json": {"status": "offen"}}, 404),
+        ("POST", "/api/v1/cases/{number}/consents", {"json": {"provision": [], "grantor": {"kind": []}}}, 422),
         ("GET", "/api/v1/cases/FK-1999-9999", {}, 404),
         ("GET", "/api/v1/gibtsnicht", {}, 404),
         ("DELETE", "/api/v1/cases", {}, 405),
     ],
 )
-def test_bad_api_input_gets_a_german_json_error(api, query, method, url, kwargs, status):
+def test_bad_api_input_gets_a_german_json_error(api, query, world, method, url, kwargs, status):
+    number = query(lambda: make_case(db.session.query(User).filter_by(username=world["KI"]).one()).number)
     before = query(lambda: (db.session.query(Case).count(), db.session.query(Note).count()), commit=False)
-    resp = api(method, url, **kwargs)
+    resp = api(method, url.format(number=number), **kwargs)
     assert resp.status_code == status
     body = resp.get_json()
     assert isinstance(body["error"], str) and body["error"]

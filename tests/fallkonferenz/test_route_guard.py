@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from fallkonferenz.web import PUBLIC_ENDPOINTS
+from tests.factories import PASSWORD
 
 
 def _sample_url(rule) -> str:
@@ -44,3 +47,24 @@ def test_api_without_credentials_gets_json_401(app):
 def test_api_with_a_revoked_or_unknown_token_gets_401(app):
     resp = app.test_client().get("/api/v1/cases", headers={"Authorization": "Bearer fk_unbekannt"})
     assert resp.status_code == 401
+
+
+HUGE = "99999999999999999999999"  # beyond the database's 64-bit integers
+
+
+@pytest.mark.parametrize(
+    ("url", "status"),
+    [
+        (f"/faelle/{HUGE}", 404),
+        (f"/konferenzen/{HUGE}", 404),
+        (f"/lenkungsgruppe/themen/{HUGE}", 404),
+        (f"/oparl/v1/paper/{HUGE}", 404),
+        (f"/faelle/?seite={HUGE}", 422),
+        ("/oparl/v1/papers?modified_since=0001-01-01T00:00:00%2B01:00", 422),
+        ("/oparl/v1/papers?modified_since=9999-12-31T23:59:59-05:00", 422),
+    ],
+)
+def test_numbers_and_dates_out_of_range_get_a_german_4xx(world, client_for, url, status):
+    resp = client_for(world["KI"], PASSWORD).get(url)
+    assert resp.status_code == status, resp.get_data(as_text=True)[:300]
+    assert "Traceback" not in resp.get_data(as_text=True)
