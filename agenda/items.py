@@ -17,7 +17,15 @@ from fallkonferenz.extensions import db
 from fallkonferenz.models import Agency, Case, User
 
 from .models import ITEM_KINDS, AgendaItem, Conference, Decision, Task
-from .service import check_title, load_conference, load_moderated, overlaps, poll_table, visible_conference_ids
+from .service import (
+    case_data_in,
+    check_title,
+    load_conference,
+    load_moderated,
+    overlaps,
+    poll_table,
+    visible_conference_ids,
+)
 
 MAX_ITEMS = 50
 MAX_TIME_BOX = 240
@@ -97,6 +105,14 @@ def add_item(actor: User, conference_id: int, data: ItemInput, *, confirmed: boo
                     "er kann nicht auf die Tagesordnung."
                 }
             )
+        named = case_data_in(f"{conference.title} {conference.location}", None, [case.id])
+        if named:
+            raise InvalidInput(
+                errors={
+                    "case": "Titel oder Ort der Konferenz nennen diese Klientin/diesen Klienten; sie gehen in die "
+                    "Einladungen. Bitte ändern Sie sie zuerst."
+                }
+            )
         if any(i.case_id == case.id for i in conference.items):
             raise InvalidInput(errors={"case": "Dieser Fall steht schon auf der Tagesordnung."})
         closed = closed_agencies(conference, case.id)
@@ -104,7 +120,7 @@ def add_item(actor: User, conference_id: int, data: ItemInput, *, confirmed: boo
             raise NeedsConfirmation(closed)
     title = (data.title or "").strip() or ("Fallbesprechung" if case else "")
     if case is None:
-        check_title(title, [i.case_id for i in conference.items if i.case_id])
+        check_title(title, [i.case_id for i in conference.items if i.case_id], actor)
     position = (
         len(conference.items) + 1 if data.position is None else max(1, min(data.position, len(conference.items) + 1))
     )

@@ -109,7 +109,14 @@ def render_detail(conference_id: int, *, item_form=None, errors=None, confirm=No
         item_form = ItemForm(formdata=None)
     item_form.presenter.choices = [(0, "—")] + [(p.user.id, p.user.display_name) for p in view.participants]
     people = _people()
-    colleagues = [u for u in people if u.agency_id == g.user.agency_id and u.id != g.user.id]
+    # Who can stand in: a colleague of the same agency who may take part in this kind of conference.
+    colleagues = [
+        u
+        for u in people
+        if u.agency_id == g.user.agency_id
+        and u.id != g.user.id
+        and (u.role == "steering") == (view.conference.kind == "lenkungsgruppe")
+    ]
     return (
         render_template(
             "agenda/detail.html",

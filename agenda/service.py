@@ -11,13 +11,13 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import and_, bindparam, or_, select, union
 
-from consent.policy import may_plan_conferences, may_see_conference, viewer_of
+from consent.policy import listable_cases_clause, may_plan_conferences, may_see_conference, viewer_of
 from fallkonferenz import audit, mail
 from fallkonferenz.auth.service import user_names
 from fallkonferenz.casecrypto import keyring
-from fallkonferenz.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from fallkonferenz.errors import DB_INT_MAX, Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from fallkonferenz.extensions import db
-from fallkonferenz.models import CaseNameToken, User, utcnow
+from fallkonferenz.models import Case, CaseNameToken, User, utcnow
 
 from . import calendar
 from .models import (
@@ -34,6 +34,7 @@ from .models import (
 )
 
 MAX_HOURS = 12
+MAX_YEARS_AHEAD = 5  # a date further ahead is a typing error (and would overflow the timetable)
 CASE_NUMBER_RE = re.compile(r"FK-\d{4}-\d{4}", re.IGNORECASE)
 
 
@@ -92,38 +93,61 @@ def check_times(start: datetime, end: datetime, *, new: bool, field: str = "star
         errors["end"] = f"Eine Konferenz dauert höchstens {MAX_HOURS} Stunden."
     if new and start < now() - timedelta(minutes=1):
         errors[field] = "Der Beginn darf nicht in der Vergangenheit liegen."
+    elif start.year > now().year + MAX_YEARS_AHEAD:
+        errors[field] = f"Der Beginn darf höchstens {MAX_YEARS_AHEAD} Jahre in der Zukunft liegen."
     if errors:
         raise InvalidInput(errors=errors)
 
 
-def check_title(title: str, case_ids=()) -> str:
+def case_data_in(text: str, actor: User | None, case_ids=()) -> str | None:
+    """What the text names of a case, as the object of "darf … nicht enthalten", or None.
+
+    For text that goes to every participant in e-mails and calendar files (a conference's title and place, the
+    reason of a cancellation, a general item's title): no case number, and no client name of the given cases
+    (the conference's) or of any case the author's agency may list. Names of cases she may not list are not
+    looked at: a refusal would tell her that such a client exists."""
+    if CASE_NUMBER_RE.search(text or ""):
+        return "keine Fallnummer"
+    tokens = list(keyring().blind_tokens(text or "", prefixes=False))
+    if not tokens:
+        return None
+    cases = Case.id.in_(list(case_ids))
+    if actor is not None:
+        cases = or_(cases, listable_cases_clause(viewer_of(actor), now()))
+    hit = db.session.scalar(
+        select(CaseNameToken.case_id)
+        .join(Case, Case.id == CaseNameToken.case_id)
+        .where(CaseNameToken.token.in_(tokens), cases)
+        .limit(1)
+    )
+    return None if hit is None else "keinen Namen einer Klientin/eines Klienten"
+
+
+def check_no_case_data(field: str, label: str, text: str, actor: User | None, case_ids=()) -> None:
+    found = case_data_in(text, actor, case_ids)
+    if found:
+        raise InvalidInput(errors={field: f"{label} darf {found} enthalten (er steht in E-Mails und Kalendern)."})
+
+
+def check_title(title: str, case_ids=(), actor: User | None = None) -> str:
     """Conference titles go into e-mails and calendars: no case numbers, no client names."""
     title = (title or "").strip()
     if not title:
         raise InvalidInput(errors={"title": "Bitte geben Sie einen Titel an."})
     if len(title) > 200:
         raise InvalidInput(errors={"title": "Höchstens 200 Zeichen."})
-    if CASE_NUMBER_RE.search(title):
-        raise InvalidInput(errors={"title": "Der Titel darf keine Fallnummer enthalten (er steht in E-Mails)."})
-    if case_ids:
-        tokens = keyring().blind_tokens(title, prefixes=False)
-        hit = db.session.scalar(
-            select(CaseNameToken.case_id).where(
-                CaseNameToken.case_id.in_(list(case_ids)), CaseNameToken.token.in_(tokens)
-            )
-        )
-        if hit is not None:
-            raise InvalidInput(errors={"title": "Der Titel darf keinen Namen einer Klientin/eines Klienten enthalten."})
+    check_no_case_data("title", "Der Titel", title, actor, case_ids)
     return title
 
 
-def _check_input(data: ConferenceInput, *, new: bool, case_ids=()) -> None:
+def _check_input(data: ConferenceInput, actor: User, *, new: bool, case_ids=()) -> None:
     if data.kind not in KINDS:
         raise InvalidInput(errors={"kind": "Unbekannte Art der Konferenz."})
-    check_title(data.title, case_ids)
+    check_title(data.title, case_ids, actor)
     check_times(data.start, data.end, new=new)
     if len(data.location) > 300 or len(data.video_link) > 500:
         raise InvalidInput(errors={"location": "Ort oder Link ist zu lang."})
+    check_no_case_data("location", "Der Ort", data.location, actor, case_ids)
     if data.video_link and not data.video_link.startswith(("https://", "http://")):
         raise InvalidInput(errors={"video_link": "Der Videolink muss mit https:// beginnen."})
 
@@ -157,7 +181,7 @@ def create_conference(actor: User, data: ConferenceInput, participant_ids=()) ->
     """Plan a conference; the moderator takes part, the others are invited later (or through a poll)."""
     if not may_plan_conferences(viewer_of(actor), data.kind):
         raise Forbidden("Konferenzen plant die Moderation; die Lenkungsgruppe plant nur ihre eigenen Sitzungen.")
-    _check_input(data, new=True)
+    _check_input(data, actor, new=True)
     conference = Conference(
         title=data.title.strip(),
         kind=data.kind,
@@ -178,7 +202,8 @@ def create_conference(actor: User, data: ConferenceInput, participant_ids=()) ->
 def update_conference(actor: User, conference_id: int, data: ConferenceInput) -> Conference:
     """Change title, time or place; invited people get an update with the same UID and a higher SEQUENCE."""
     conference = load_moderated(actor, conference_id)
-    _check_input(data, new=data.start != conference.start, case_ids=[i.case_id for i in conference.items if i.case_id])
+    case_ids = [i.case_id for i in conference.items if i.case_id]
+    _check_input(data, actor, new=data.start != conference.start, case_ids=case_ids)
     if (conference.kind == "lenkungsgruppe") != (data.kind == "lenkungsgruppe"):
         # A steering meeting holds no case data, a case conference no backlog items: the kind stays on its side.
         raise InvalidInput(
@@ -212,6 +237,7 @@ def set_state(actor: User, conference_id: int, state: str, reason: str = "") -> 
             raise InvalidInput(
                 errors={"reason": "Bitte geben Sie einen Grund für die Absage an (höchstens 1000 Zeichen)."}
             )
+        check_no_case_data("reason", "Der Grund", reason, actor, [i.case_id for i in conference.items if i.case_id])
         conference.cancel_reason = reason
         if conference.state == "eingeladen":
             conference.ical_sequence += 1
@@ -320,7 +346,9 @@ def respond(actor: User, conference_id: int, response: str, substitute_id: int |
     if response not in RESPONSES or response == "offen":
         raise InvalidInput(errors={"response": "Bitte wählen Sie Zusage, Absage oder Vertretung."})
     if response == "vertretung":
-        substitute = db.session.get(User, substitute_id) if substitute_id else None
+        if not substitute_id:
+            raise InvalidInput(errors={"substitute": "Bitte wählen Sie, wer Sie vertritt."})
+        substitute = db.session.get(User, substitute_id) if 0 < substitute_id <= DB_INT_MAX else None
         if substitute is None or substitute.agency_id != actor.agency_id or substitute.id == actor.id:
             raise InvalidInput(
                 errors={"substitute": "Die Vertretung muss eine Kollegin/ein Kollege Ihrer Stelle sein."}
@@ -546,7 +574,7 @@ def has_calendar_token(actor: User) -> bool:
 def calendar_feed(token: str) -> str:
     """The feed of the token's owner; an unknown or revoked token is a 404."""
     row = db.session.scalar(select(CalendarToken).where(CalendarToken.token_hash == _token_hash(token or "")))
-    if row is None or row.revoked_at is not None or not row.user.active:
+    if row is None or row.revoked_at is not None or not row.user.active or not row.user.agency.active:
         raise NotFound("Kalender nicht gefunden.")
     upcoming, past = my_conferences(row.user)
     audit.record("calendar.feed", actor=row.user)

@@ -9,7 +9,8 @@ import pytest
 from agenda.models import AgendaItem, Conference, DatePoll
 from fallkonferenz.extensions import db
 from fallkonferenz.models import OutboxMessage, utcnow
-from tests.agenda.conftest import conference_form, slot
+from tests.agenda.conftest import conference_form, slot, user
+from tests.factories import make_case
 
 
 def _count(query, model):
@@ -28,6 +29,8 @@ def _fmt(dt):
         ("past", "nicht in der Vergangenheit"),
         ("bad_date", "Bitte Datum und Uhrzeit angeben"),
         ("case_number_in_title", "keine Fallnummer"),
+        ("client_name_in_title", "keinen Namen einer Klientin/eines Klienten"),
+        ("far_future", "höchstens 5 Jahre in der Zukunft"),
         ("empty_title", "Dieses Feld ist erforderlich."),
         ("bad_link", "https://"),
     ],
@@ -40,6 +43,12 @@ def test_bad_conference_input(scene, clients, query, over, message):
         "past": {"start": _fmt(start - timedelta(days=5)), "end": _fmt(start - timedelta(days=5, hours=-1))},
         "bad_date": {"start": "morgen früh"},
         "case_number_in_title": {"title": f"Fallkonferenz {scene.open_case}"},
+        # no agenda item yet: the names of every case the moderator may list are checked
+        "client_name_in_title": {"title": "Fallkonferenz tesfay"},
+        "far_future": {
+            "start": _fmt(start.replace(year=start.year + 6)),
+            "end": _fmt(start.replace(year=start.year + 6, hour=11)),
+        },
         "empty_title": {"title": ""},
         "bad_link": {"video_link": "javascript:alert(1)"},
     }[over]
@@ -49,6 +58,36 @@ def test_bad_conference_input(scene, clients, query, over, message):
     assert message in body
     assert 'value="Kreishaus, Raum 2.14"' in body  # what was typed comes back
     assert _count(query, Conference) == 0
+
+
+def test_place_and_cancellation_reason_name_no_client(scene, clients, planned, query):
+    """Place and reason go into e-mails and calendar files to every participant, as the title does."""
+    ki = clients["KI"]
+    resp = ki.post("/konferenzen/neu", data=conference_form(scene, location="Hausbesuch bei Familie Haddad"))
+    assert resp.status_code == 422 and "Der Ort darf keinen Namen" in resp.get_data(as_text=True)
+    assert "Hausbesuch bei Familie Haddad" in resp.get_data(as_text=True)  # kept in the form
+    ki.post(f"/konferenzen/{planned}/status", data={"state": "eingeladen"})
+    mails = _count(query, OutboxMessage)
+    for reason in (f"{scene.open_case} verzogen", "Frau Tesfay ist verzogen"):
+        resp = ki.post(f"/konferenzen/{planned}/status", data={"state": "abgesagt", "reason": reason})
+        assert resp.status_code == 422 and "Der Grund darf" in resp.get_data(as_text=True), reason
+    assert query(lambda: db.session.get(Conference, planned).state, commit=False) == "eingeladen"
+    assert _count(query, OutboxMessage) == mails
+
+
+def test_a_case_item_whose_client_the_title_names_is_refused(scene, clients, query, world):
+    """A title written before the case was known to the moderator is checked again when the case is added."""
+    ki = clients["KI"]
+    resp = ki.post("/konferenzen/neu", data=conference_form(scene, title="Treffen wegen Okafor"))
+    assert resp.status_code == 302
+    conference_id = int(resp.headers["Location"].rsplit("/", 1)[-1])
+    number = query(lambda: make_case(user(world["KI"]), given="Grace", family="Okafor").number)
+    resp = ki.post(
+        f"/konferenzen/{conference_id}/top", data={"kind": "fallbesprechung", "case": number, "time_box": "15"}
+    )
+    assert resp.status_code == 422
+    assert "Titel oder Ort der Konferenz nennen diese Klientin" in resp.get_data(as_text=True)
+    assert _count(query, AgendaItem) == 0
 
 
 def test_only_moderators_plan(scene, clients, query):

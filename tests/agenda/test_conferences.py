@@ -9,6 +9,7 @@ from agenda.models import AgendaItem, Conference, Participant
 from fallkonferenz.extensions import db
 from fallkonferenz.models import OutboxMessage, User
 from tests.agenda.conftest import conference_form, slot
+from tests.factories import PASSWORD
 
 
 def _add(client, cid, **data):
@@ -121,15 +122,22 @@ def test_participants_cannot_change_the_agenda(scene, clients, planned, query):
 
 
 def test_responses_and_a_substitute_from_the_same_agency(scene, clients, planned, query, world):
-    def add_colleague():
+    def add_colleague(username: str, name: str, role: str = "case_worker") -> int:
         from fallkonferenz.auth.service import create_user
 
-        return create_user(
-            username="jc.kollegin", display_name="JC Kollegin", agency_code="JC", role="case_worker", password="x" * 12
-        ).id
+        return query(
+            lambda: create_user(username=username, display_name=name, agency_code="JC", role=role, password="x" * 12).id
+        )
 
-    colleague = query(add_colleague)
+    colleague = add_colleague("jc.kollegin", "JC Kollegin")
+    steering = add_colleague("jc.lenkung", "JC Lenkung", "steering")
     clients["KI"].post(f"/konferenzen/{planned}/status", data={"state": "eingeladen"})
+    # only colleagues who may take part in a case conference are offered (not the agency's steering member)
+    offered = clients["JC"].get(f"/konferenzen/{planned}").get_data(as_text=True)
+    assert f'<option value="{colleague}">JC Kollegin</option>' in offered
+    assert f'<option value="{steering}">' not in offered
+    nobody = clients["JC"].post(f"/konferenzen/{planned}/antwort", data={"response": "vertretung", "substitute": ""})
+    assert nobody.status_code == 422 and "Bitte wählen Sie, wer Sie vertritt." in nobody.get_data(as_text=True)
     assert clients["AA"].post(f"/konferenzen/{planned}/antwort", data={"response": "zusage"}).status_code == 302
     assert clients["ABH"].post(f"/konferenzen/{planned}/antwort", data={"response": "absage"}).status_code == 302
     # A substitute must be a colleague of the same agency.
@@ -251,6 +259,12 @@ def test_private_calendar_feed_with_revocable_token(scene, clients, planned, app
     feed = anonymous.get("/" + path)
     assert feed.status_code == 200 and "Fallkonferenz Musterstadt" in feed.get_data(as_text=True)
     icalendar.Calendar.from_ical(feed.get_data(as_text=True))
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["agencies", "deactivate", "JC"]).exit_code == 0
+    assert anonymous.get("/" + path).status_code == 404  # an agency that left sees no more conferences
+    assert runner.invoke(args=["agencies", "activate", "JC"]).exit_code == 0
+    assert anonymous.get("/" + path).status_code == 200
+    jc.login(scene.users["JC"], PASSWORD)  # the deactivation ended her session
     jc.post("/kalender", data={"action": "widerrufen"})
     assert anonymous.get("/" + path).status_code == 404
     assert anonymous.get("/kalender/falsch.ics").status_code == 404
