@@ -220,6 +220,8 @@ def set_user_active(actor: User, user_id: int, active: bool) -> User:
     user = db.session.get(User, user_id)
     if user is None:
         raise NotFound("Benutzer nicht gefunden.")
+    if user.id == actor.id and not active:
+        raise InvalidInput("Ihr eigenes Konto können Sie nicht deaktivieren; das muss eine andere Administratorin tun.")
     user.active = active
     if not active:
         _end_sessions_of([user.id])

@@ -146,6 +146,12 @@ def test_admin_manages_users_and_nobody_else_can(app, query, client_for):
     assert query(lambda: db.session.get(User, uid).active, commit=False) is False
     for username in ("ki.koordination", "dsb", "lenkung.vorsitz"):
         assert client_for(username).get("/verwaltung/benutzer").status_code == 404
+    # the admin cannot lock the system's administration out by deactivating herself
+    own = query(lambda: db.session.query(User.id).filter_by(username="admin").scalar(), commit=False)
+    refused = admin.post(f"/verwaltung/benutzer/{own}/aktiv", data={"active": "0"})
+    assert refused.status_code == 422 and "Ihr eigenes Konto" in refused.get_data(as_text=True)
+    assert query(lambda: db.session.get(User, own).active, commit=False) is True
+    assert admin.get("/verwaltung/benutzer").status_code == 200
 
 
 def test_dpo_reads_and_verifies_the_audit_log_but_no_case_content(app, query, client_for):
