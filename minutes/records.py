@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import nh3
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from agenda.models import AgendaItem, Conference, Decision, Task
 from agenda.service import load_conference
@@ -212,6 +212,8 @@ def close_minutes(actor: User, conference_id: int) -> MinutesClosure:
         raise Conflict("Das Protokoll ist bereits abgeschlossen.")
     if conference.state not in ("laeuft", "beendet"):
         raise Conflict("Ein Protokoll wird während oder nach der Konferenz abgeschlossen.")
+    # A new round: objections to an earlier closing were shown while the text was corrected; they are answered now.
+    db.session.execute(delete(MinutesApproval).where(MinutesApproval.conference_id == conference_id))
     texts = service.texts_of(item.id for item in conference.items)
     frozen = {str(i): {"text": text, "html": render_light_markdown(text)} for i, text in texts.items()}
     body = json.dumps(frozen, sort_keys=True, ensure_ascii=False)
@@ -225,6 +227,25 @@ def close_minutes(actor: User, conference_id: int) -> MinutesClosure:
     db.session.flush()
     audit.record("minutes.close", actor=actor, detail={"conference": conference_id, "sha256": row.sha256})
     return row
+
+
+def reopen_minutes(actor: User, conference_id: int) -> None:
+    """The moderator opens closed minutes again for corrections, after an objection say. Approvals given lapse (the
+    text they approved will change); objections stay on the page with their reasons until the minutes are closed
+    again, which starts a new round. Final minutes are never reopened: they take only addenda."""
+    _moderated(actor, conference_id)
+    row = closure(conference_id)
+    if row is None:
+        raise Conflict("Das Protokoll ist nicht abgeschlossen.")
+    if row.final_at is not None:
+        raise Conflict("Ein endgültiges Protokoll wird nicht wieder geöffnet; möglich ist nur ein Nachtrag.")
+    db.session.execute(
+        delete(MinutesApproval).where(
+            MinutesApproval.conference_id == conference_id, MinutesApproval.decision == "genehmigt"
+        )
+    )
+    db.session.delete(row)
+    audit.record("minutes.reopen", actor=actor, detail={"conference": conference_id, "sha256": row.sha256})
 
 
 def participating_agencies(conference: Conference) -> set[int]:

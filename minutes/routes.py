@@ -9,7 +9,7 @@ from markupsafe import Markup
 
 from agenda import items as agenda_items
 from fallkonferenz import audit
-from fallkonferenz.auth.service import list_agencies
+from fallkonferenz.auth.service import agency_codes, list_agencies
 from fallkonferenz.errors import InvalidInput
 from fallkonferenz.web import attachment, is_safe_next
 
@@ -59,7 +59,9 @@ def records_page(conference_id: int):
         addenda=records.addenda_of(conference_id),
         versions=records.versions(visible),
         agencies=list_agencies(),
+        agency_codes=agency_codes(),
         ATTENDANCE=records.ATTENDANCE,
+        APPROVAL=records.APPROVAL,
     )
 
 
@@ -120,6 +122,16 @@ def task_done(task_id: int):
 def close(conference_id: int):
     records.close_minutes(g.user, conference_id)
     flash("Das Protokoll ist abgeschlossen. Die teilnehmenden Stellen können es jetzt genehmigen.", "success")
+    return redirect(_records_url(conference_id, "genehmigung"))
+
+
+@bp.post("/konferenzen/<int:conference_id>/protokoll/wiedereroeffnen")
+def reopen(conference_id: int):
+    records.reopen_minutes(g.user, conference_id)
+    flash(
+        "Das Protokoll ist wieder zur Bearbeitung geöffnet. Nach dem erneuten Abschluss genehmigen alle Stellen neu.",
+        "success",
+    )
     return redirect(_records_url(conference_id, "genehmigung"))
 
 

@@ -15,7 +15,7 @@ from agenda.models import Decision, Task
 from fallkonferenz.extensions import db
 from fallkonferenz.models import utcnow
 from minutes import service
-from minutes.models import MinutesClosure
+from minutes.models import MinutesApproval, MinutesClosure
 from tests.agenda.conftest import user
 
 
@@ -265,3 +265,33 @@ def test_attendance_left_open_for_some_is_saved_for_the_others(scene, clients, p
     jc_row = page.split(f'data-attendee="{scene.ids["JC"]}"', 1)[1].split("</li>", 1)[0]
     aa_row = page.split(f'data-attendee="{scene.ids["AA"]}"', 1)[1].split("</li>", 1)[0]
     assert "<span data-status>anwesend</span>" in jc_row and "<span data-status>nicht erfasst</span>" in aa_row
+
+
+def test_after_an_objection_the_moderator_reopens_corrects_and_closes_for_a_new_round(
+    scene, clients, planned, running, query
+):
+    ki, jc = clients["KI"], clients["JC"]
+    assert ki.post(f"/konferenzen/{planned}/protokoll/abschliessen").status_code == 302
+    approve = f"/konferenzen/{planned}/protokoll/genehmigung"
+    assert clients["AA"].post(approve, data={"decision": "genehmigt"}).status_code == 302
+    assert jc.post(approve, data={"decision": "einspruch", "reason": "TOP 3: Termin falsch"}).status_code == 302
+    reopen = f"/konferenzen/{planned}/protokoll/wiedereroeffnen"
+    assert jc.post(reopen).status_code == 403  # only the moderator
+    assert ki.post(reopen).status_code == 302
+    assert query(lambda: db.session.get(MinutesClosure, planned), commit=False) is None
+    page = ki.get(f"/konferenzen/{planned}/protokoll/ergebnisse").get_data(as_text=True)
+    assert "TOP 3: Termin falsch" in page  # the objection stays in sight while the text is corrected
+    assert "Protokoll abschließen und zur Genehmigung geben" in page
+    assert ki.post(reopen).status_code == 409  # nothing to reopen
+    # typing works again
+    doc = Doc()
+    doc.get("text", type=Text).insert(0, "korrigiert")
+    query(lambda: service.apply_update(user(scene.users["KI"]), running["general"], "fix", doc.get_update()))
+    # closing again starts a new round: nobody has approved the corrected text yet
+    assert ki.post(f"/konferenzen/{planned}/protokoll/abschliessen").status_code == 302
+    votes = query(lambda: db.session.query(MinutesApproval).filter_by(conference_id=planned).count(), commit=False)
+    assert votes == 0
+    for code in ("KI", "JC", "AA", "ABH"):
+        assert clients[code].post(approve, data={"decision": "genehmigt"}).status_code == 302
+    assert query(lambda: db.session.get(MinutesClosure, planned).final_at is not None, commit=False)
+    assert ki.post(reopen).status_code == 409  # final minutes take only addenda
