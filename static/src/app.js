@@ -5,15 +5,16 @@ function focusErrorSummary() {
   if (summary) summary.focus();
 }
 
-function confirmRevocation() {
-  for (const form of document.querySelectorAll("form.revoke")) {
+// A form with data-confirm asks before it sends what cannot be taken back (a revocation, a cancellation).
+function confirmIrreversible() {
+  for (const form of document.querySelectorAll("form[data-confirm]")) {
     form.addEventListener("submit", (event) => {
-      if (!window.confirm("Einwilligung jetzt widerrufen? Der Widerruf gilt sofort.")) event.preventDefault();
+      if (!window.confirm(form.dataset.confirm)) event.preventDefault();
     });
   }
 }
 
 document.addEventListener("DOMContentLoaded", () => {
   focusErrorSummary();
-  confirmRevocation();
+  confirmIrreversible();
 });

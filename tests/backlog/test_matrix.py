@@ -8,6 +8,8 @@ list a case come from the demo data spec (as in the case matrix), not from the p
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -54,7 +56,9 @@ def _secrets(cases) -> list[str]:
 
 
 def _leaks(body: str, secrets: list[str]) -> list[str]:
-    return [s for s in secrets if s in body]
+    """Secrets that stand in the body as words: a short family name such as "Bah" also turns up inside random
+    form tokens now and then, which names nobody."""
+    return [s for s in secrets if re.search(rf"(?<!\w){re.escape(s)}(?!\w)", body)]
 
 
 def _may_list(username: str, family: str) -> bool:

@@ -35,6 +35,7 @@ def _approve(page: Page, username: str) -> None:
 def test_closing_approving_and_downloading_the_final_minutes(page: Page, server: Server):
     login(page, "ki.koordination")
     _records_of_october(page)
+    page.once("dialog", lambda dialog: dialog.accept())  # closing freezes the text: the page asks first
     click_to(page, page.get_by_role("button", name="Protokoll abschließen und zur Genehmigung geben"), RECORDS)
     expect(page.get_by_role("note")).to_contain_text("abgeschlossen")
     page.get_by_label("Genehmigen").check()
