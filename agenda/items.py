@@ -97,7 +97,13 @@ def add_item(actor: User, conference_id: int, data: ItemInput, *, confirmed: boo
     if data.kind == "fallbesprechung" and conference.kind == "lenkungsgruppe":
         raise InvalidInput(errors={"kind": "Eine Lenkungsgruppe-Sitzung bespricht keine Einzelfälle."})
     if data.kind == "fallbesprechung":
-        case, access = load_case_for(actor, data.case_ref.strip())
+        try:
+            case, access = load_case_for(actor, data.case_ref.strip())
+        except NotFound:
+            raise NotFound(
+                "Fall nicht gefunden.",
+                errors={"case": "Diesen Fall gibt es nicht, oder nicht für Ihre Stelle. Bitte Fallnummer prüfen."},
+            ) from None
         if not access.shared:
             raise InvalidInput(
                 errors={
@@ -161,18 +167,42 @@ def remove_item(actor: User, conference_id: int, item_id: int, version: int | No
     audit.record("agenda.item_remove", actor=actor, case_id=item.case_id, detail={"conference": conference.id})
 
 
-def reorder(actor: User, conference_id: int, ordered_ids: list[int], version: int | None) -> None:
-    """Save a new order; a stale order (someone changed the agenda meanwhile) is refused, nothing lost."""
+def reorder(actor: User, conference_id: int, ordered_ids: list[int], version: int | None) -> bool:
+    """Save a new order; a stale order (someone changed the agenda meanwhile) is refused, nothing lost. Returns
+    whether the order changed."""
     conference = load_moderated(actor, conference_id)
     _check_version(conference, version)
     current = {i.id: i for i in conference.items}
     if sorted(ordered_ids) != sorted(current):
         raise Conflict("Die Reihenfolge passt nicht zur aktuellen Tagesordnung. Bitte laden Sie die Seite neu.")
+    if ordered_ids == [i.id for i in conference.items]:
+        return False
     for position, item_id in enumerate(ordered_ids, start=1):
         current[item_id].position = position
     conference.items.sort(key=lambda i: i.position)
     conference.agenda_version += 1
     audit.record("agenda.reorder", actor=actor, detail={"conference": conference.id})
+    return True
+
+
+def reorder_by_positions(actor: User, conference_id: int, positions: dict[int, int], version: int | None) -> bool:
+    """The form's way to reorder: a position per item (see `order_from_positions`)."""
+    current = [i.id for i in load_moderated(actor, conference_id).items]
+    return reorder(actor, conference_id, order_from_positions(current, positions), version)
+
+
+def order_from_positions(current_ids: list[int], positions: dict[int, int]) -> list[int]:
+    """The order the position fields ask for. An item given another position goes there, and the others keep
+    their order around it: TOP 1 set to 2 comes after TOP 2, TOP 3 set to 1 comes before TOP 1. Items whose
+    field was left out keep their place."""
+    old = {item_id: place for place, item_id in enumerate(current_ids, start=1)}
+
+    def key(item_id: int) -> tuple[int, int, int]:
+        new = positions.get(item_id, old[item_id])
+        moved = 0 if new < old[item_id] else 2 if new > old[item_id] else 1
+        return new, moved, old[item_id]
+
+    return sorted(current_ids, key=key)
 
 
 def move_item(actor: User, conference_id: int, item_id: int, step: int, version: int | None) -> None:

@@ -6,7 +6,7 @@ from flask import Response, flash, g, redirect, render_template, request, url_fo
 from markupsafe import Markup
 from sqlalchemy import select
 
-from fallkonferenz.errors import InvalidInput
+from fallkonferenz.errors import InvalidInput, NotFound
 from fallkonferenz.extensions import db
 from fallkonferenz.forms import form_errors
 from fallkonferenz.models import Agency, User
@@ -102,7 +102,9 @@ def detail(conference_id: int):
     return render_detail(conference_id)
 
 
-def render_detail(conference_id: int, *, item_form=None, errors=None, confirm=None, status=200):
+def render_detail(
+    conference_id: int, *, item_form=None, errors=None, confirm=None, poll_form=None, poll_errors=None, status=200
+):
     """The conference page, also with a refused form kept (the backlog's decision form uses it too)."""
     view = items.conference_view(g.user, conference_id)
     if item_form is None:
@@ -125,7 +127,8 @@ def render_detail(conference_id: int, *, item_form=None, errors=None, confirm=No
             item_form=item_form,
             errors=errors or {},
             confirm=confirm,
-            poll_form=PollForm(formdata=None),
+            poll_form=poll_form or PollForm(formdata=None),
+            poll_errors=poll_errors or {},
             cancel_form=CancelForm(formdata=None),
             people=people if view.is_moderator else [],
             colleagues=colleagues,
@@ -172,16 +175,21 @@ def respond(conference_id: int):
 @bp.post("/konferenzen/<int:conference_id>/umfrage")
 def create_poll(conference_id: int):
     form = PollForm()
-    if not form.validate():
-        raise InvalidInput(errors=form_errors(form))
+    if not form.validate():  # a refused poll comes back on the page with what was typed, the fields marked
+        return render_detail(conference_id, poll_form=form, poll_errors=form_errors(form), status=422)
     slots = []
     for i in range(8):
         start, end = getattr(form, f"start{i}").data, getattr(form, f"end{i}").data
         if start and end:
             slots.append((start, end))
         elif start or end:
-            raise InvalidInput(errors={f"slot{i}": f"Termin {i + 1}: Bitte Beginn und Ende angeben."})
-    service.create_poll(g.user, conference_id, slots)
+            missing = f"end{i}" if start else f"start{i}"
+            errors = {missing: f"Termin {i + 1}: Bitte Beginn und Ende angeben."}
+            return render_detail(conference_id, poll_form=form, poll_errors=errors, status=422)
+    try:
+        service.create_poll(g.user, conference_id, slots)
+    except InvalidInput as exc:
+        return render_detail(conference_id, poll_form=form, poll_errors=exc.errors, status=422)
     flash("Die Terminumfrage wurde verschickt.", "success")
     return redirect(url_for("agenda.detail", conference_id=conference_id, _anchor="umfrage"))
 
@@ -224,6 +232,10 @@ def add_item(conference_id: int):
         return render_detail(conference_id, item_form=form, confirm=exc.agencies, status=409)
     except InvalidInput as exc:
         return render_detail(conference_id, item_form=form, errors=exc.errors, status=422)
+    except NotFound as exc:
+        if not exc.errors:  # the conference itself
+            raise
+        return render_detail(conference_id, item_form=form, errors=exc.errors, status=404)
     flash("Der Tagesordnungspunkt wurde hinzugefügt.", "success")
     return redirect(url_for("agenda.detail", conference_id=conference_id, _anchor="tagesordnung"))
 
@@ -244,15 +256,14 @@ def move_item(conference_id: int, item_id: int):
 
 @bp.post("/konferenzen/<int:conference_id>/reihenfolge")
 def reorder(conference_id: int):
-    positions = []
+    positions = {}
     for key, value in request.form.items():
         if key.startswith("pos-") and key[4:].isdigit():
-            try:
-                positions.append((int(value), int(key[4:])))
-            except ValueError:
-                raise InvalidInput(errors={"order": "Bitte nur Zahlen als Position angeben."}) from None
-    items.reorder(g.user, conference_id, [item_id for _, item_id in sorted(positions)], _version())
-    flash("Die Reihenfolge wurde gespeichert.", "success")
+            if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= items.MAX_ITEMS:
+                raise InvalidInput(errors={"order": f"Bitte nur Positionen von 1 bis {items.MAX_ITEMS} angeben."})
+            positions[int(key[4:])] = int(value)
+    changed = items.reorder_by_positions(g.user, conference_id, positions, _version())
+    flash("Die Reihenfolge wurde gespeichert." if changed else "Die Reihenfolge ist unverändert.", "success")
     return redirect(url_for("agenda.detail", conference_id=conference_id, _anchor="tagesordnung"))
 
 

@@ -85,12 +85,12 @@ def load_moderated(actor: User, conference_id: int) -> Conference:
     return conference
 
 
-def check_times(start: datetime, end: datetime, *, new: bool, field: str = "start") -> None:
+def check_times(start: datetime, end: datetime, *, new: bool, field: str = "start", end_field: str = "end") -> None:
     errors = {}
     if end <= start:
-        errors["end"] = "Das Ende muss nach dem Beginn liegen."
+        errors[end_field] = "Das Ende muss nach dem Beginn liegen."
     elif end - start > timedelta(hours=MAX_HOURS):
-        errors["end"] = f"Eine Konferenz dauert höchstens {MAX_HOURS} Stunden."
+        errors[end_field] = f"Eine Konferenz dauert höchstens {MAX_HOURS} Stunden."
     if new and start < now() - timedelta(minutes=1):
         errors[field] = "Der Beginn darf nicht in der Vergangenheit liegen."
     elif start.year > now().year + MAX_YEARS_AHEAD:
@@ -379,7 +379,7 @@ def create_poll(actor: User, conference_id: int, slots: list[tuple[datetime, dat
     if not 2 <= len(slots) <= 8:
         raise InvalidInput(errors={"slots": "Bitte schlagen Sie 2 bis 8 Termine vor."})
     for i, (start, end) in enumerate(slots):
-        check_times(start, end, new=True, field=f"slot{i}")
+        check_times(start, end, new=True, field=f"start{i}", end_field=f"end{i}")
     conference.poll = DatePoll(slots=[PollSlot(start=s, end=e) for s, e in slots])
     db.session.flush()
     _notify(conference, [u for u in active_participants(conference) if u.id != actor.id], "Terminumfrage", ics=False)

@@ -155,6 +155,20 @@ def test_poll_slot_in_the_past_or_half_filled(scene, clients, planned, query):
     assert _count(query, DatePoll) == 0
 
 
+def test_a_refused_poll_comes_back_with_what_was_typed_and_the_field_marked(scene, clients, planned, query):
+    start, end = slot(3)
+    start2, _ = slot(4)
+    resp = clients["KI"].post(
+        f"/konferenzen/{planned}/umfrage", data={"start0": start, "end0": end, "start1": start2, "end1": start}
+    )
+    assert resp.status_code == 422
+    page = resp.get_data(as_text=True)
+    assert "Das Ende muss nach dem Beginn liegen." in page
+    assert f'value="{start}"' in page and f'value="{start2}"' in page  # nothing typed is lost
+    assert '<p class="error" id="end1-error">' in page  # the field is marked
+    assert _count(query, DatePoll) == 0
+
+
 def test_bad_state_transition_and_cancel_without_reason(scene, clients, planned, query):
     ki = clients["KI"]
     assert ki.post(f"/konferenzen/{planned}/status", data={"state": "beendet"}).status_code == 409

@@ -5,6 +5,7 @@ from __future__ import annotations
 import icalendar
 import pytest
 
+from agenda import items
 from agenda.models import AgendaItem, Conference, Participant
 from fallkonferenz.extensions import db
 from fallkonferenz.models import OutboxMessage, User
@@ -219,6 +220,37 @@ def test_keyboard_reorder_and_stale_order_conflict(scene, clients, planned, quer
     ]
 
 
+@pytest.mark.parametrize(
+    ("positions", "expected"),
+    [
+        ({10: 2}, [20, 10, 30, 40]),  # TOP 1 set to 2, the others left as they were
+        ({30: 1}, [30, 10, 20, 40]),  # TOP 3 set to 1
+        ({10: 4, 40: 1}, [40, 20, 30, 10]),  # two swapped ends
+        ({}, [10, 20, 30, 40]),
+        ({10: 1, 20: 2, 30: 3, 40: 4}, [10, 20, 30, 40]),
+    ],
+)
+def test_a_position_moves_one_item_and_the_others_keep_their_order(positions, expected):
+    assert items.order_from_positions([10, 20, 30, 40], positions) == expected
+
+
+def test_saving_an_unchanged_order_says_so(scene, clients, planned, query):
+    ki = clients["KI"]
+    for title in ("Erster", "Zweiter"):
+        _add(ki, planned, kind="bericht", title=title)
+    ids = query(lambda: [i.id for i in db.session.get(Conference, planned).items], commit=False)
+    version = query(lambda: db.session.get(Conference, planned).agenda_version, commit=False)
+    resp = ki.post(
+        f"/konferenzen/{planned}/reihenfolge",
+        data={f"pos-{ids[0]}": "1", f"pos-{ids[1]}": "2", "version": version},
+        follow_redirects=True,
+    )
+    assert "Die Reihenfolge ist unverändert." in resp.get_data(as_text=True)
+    assert query(lambda: db.session.get(Conference, planned).agenda_version, commit=False) == version
+    bad = ki.post(f"/konferenzen/{planned}/reihenfolge", data={f"pos-{ids[0]}": "99", "version": version})
+    assert bad.status_code == 422 and "von 1 bis 50" in bad.get_data(as_text=True)
+
+
 def test_overlap_warning_names_the_other_conference_only_to_who_may_see_it(scene, clients, planned, query):
     ki = clients["KI"]
     other = ki.post("/konferenzen/neu", data=conference_form(scene, title="Übergangskonferenz", participants=("JA",)))
@@ -286,10 +318,15 @@ def test_adding_a_case_the_moderator_cannot_see_is_404_and_changes_nothing(scene
         return make_case(user(world[code]), family="Fremd").number
 
     number = query(foreign_case)
-    resp = _add(clients["KI"], planned, case=number, confirm="1")
+    resp = _add(clients["KI"], planned, case=number, confirm="1", title="Bitte behalten")
     assert resp.status_code == 404
-    assert "Fremd" not in resp.get_data(as_text=True)
+    page = resp.get_data(as_text=True)
+    assert "Fremd" not in page
     assert query(lambda: db.session.query(AgendaItem).count(), commit=False) == 0
+    # the conference page comes back with the form as typed and the case field marked, as for a typo
+    assert "Bitte Fallnummer prüfen." in page and 'value="Bitte behalten"' in page and f'value="{number}"' in page
+    typo = _add(clients["KI"], planned, case="FK-2026-999", confirm="1")
+    assert typo.status_code == 404 and "Bitte Fallnummer prüfen." in typo.get_data(as_text=True)
 
 
 def test_users_of_inactive_accounts_cannot_be_invited(scene, clients, planned, query):
