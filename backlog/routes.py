@@ -12,7 +12,7 @@ from agenda.routes import render_detail as render_conference
 from consent.policy import may_escalate, may_update_implementation, viewer_of
 from fallkonferenz.auth.service import list_agencies
 from fallkonferenz.errors import Conflict, InvalidInput
-from fallkonferenz.forms import form_errors
+from fallkonferenz.forms import Kept, form_errors, kept_input
 from fallkonferenz.models import User
 
 from . import bp, guard, service
@@ -106,27 +106,6 @@ def index():
 # -- one item --------------------------------------------------------------------------------------------------
 
 
-@dataclass
-class Kept:
-    """The input of the form that failed, to fill it in again (with the item's current version)."""
-
-    form: str = ""
-    values: dict = field(default_factory=dict)
-    lists: dict = field(default_factory=dict)
-
-    def get(self, form: str, name: str, default=""):
-        return self.values.get(name, default) if form == self.form else default
-
-    def getlist(self, form: str, name: str, default=()):
-        return self.lists.get(name, list(default)) if form == self.form else list(default)
-
-
-def _kept(form: str) -> Kept:
-    values = {k: v for k, v in request.form.items() if k != "csrf_token"}
-    lists = {k: request.form.getlist(k) for k in request.form}
-    return Kept(form, values, lists)
-
-
 def _move_targets(state: str) -> list[str]:
     """The states the status form offers; merging and recommendations have their own forms."""
     allowed = transitions_from(state) - {"zusammengefuehrt", "empfehlung"}
@@ -176,12 +155,12 @@ def detail(escalation_id: int):
 def _change(escalation_id: int, name: str, form, action, success: str, anchor: str = "steuerung"):
     """Validate the shape, run the service; a rule or a stale version re-renders the page with the input kept."""
     if not form.validate():
-        return _render_detail(escalation_id, kept=_kept(name), errors=form_errors(form), status=422)
+        return _render_detail(escalation_id, kept=kept_input(name), errors=form_errors(form), status=422)
     try:
         action()
     except KEPT as exc:  # the service left nothing behind (its changes are all or nothing)
         return _render_detail(
-            escalation_id, kept=_kept(name), errors=exc.errors, message=exc.message, status=exc.status
+            escalation_id, kept=kept_input(name), errors=exc.errors, message=exc.message, status=exc.status
         )
     flash(success, "success")
     return redirect(url_for("backlog.detail", escalation_id=escalation_id, _anchor=anchor))
@@ -533,7 +512,7 @@ def decide(conference_id: int, item_id: int):
         )
     except KEPT as exc:
         # the conference page again, with this form open and filled in (read by conference_panel)
-        g.backlog_kept, g.backlog_errors, g.backlog_message = _kept(f"decide-{item_id}"), exc.errors, exc.message
+        g.backlog_kept, g.backlog_errors, g.backlog_message = kept_input(f"decide-{item_id}"), exc.errors, exc.message
         return render_conference(conference_id, status=exc.status)
     flash(f"Der Beschluss zu {escalation.reference} wurde festgehalten ({STATES[escalation.state]}).", "success")
     return redirect(url_for("agenda.detail", conference_id=conference_id, _anchor=f"top-{item_id}"))

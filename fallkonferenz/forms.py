@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
+from flask import request
 from wtforms import DateField, IntegerField, SelectMultipleField, widgets
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
@@ -67,3 +70,25 @@ class GermanIntegerField(GermanParseError, IntegerField):
     """A whole-number field with a German parse error."""
 
     parse_error = "Bitte eine ganze Zahl angeben."
+
+
+@dataclass
+class Kept:
+    """The input of the form that failed, to fill it in again (with the item's current version)."""
+
+    form: str = ""
+    values: dict = field(default_factory=dict)
+    lists: dict = field(default_factory=dict)
+
+    def get(self, form: str, name: str, default=""):
+        return self.values.get(name, default) if form == self.form else default
+
+    def getlist(self, form: str, name: str, default=()):
+        return self.lists.get(name, list(default)) if form == self.form else list(default)
+
+
+def kept_input(form: str) -> Kept:
+    """What the request's form sent, to show it again after a refusal."""
+    values = {k: v for k, v in request.form.items() if k != "csrf_token"}
+    lists = {k: request.form.getlist(k) for k in request.form}
+    return Kept(form, values, lists)

@@ -10,7 +10,9 @@ from markupsafe import Markup
 from agenda import items as agenda_items
 from fallkonferenz import audit
 from fallkonferenz.auth.service import agency_codes, list_agencies
-from fallkonferenz.errors import InvalidInput
+from fallkonferenz.errors import DomainError, InvalidInput
+from fallkonferenz.extensions import db
+from fallkonferenz.forms import Kept, kept_input
 from fallkonferenz.web import attachment, is_safe_next
 
 from . import export, records, service
@@ -45,6 +47,17 @@ def _records_url(conference_id: int, anchor: str | None = None) -> str:
 @bp.get("/konferenzen/<int:conference_id>/protokoll/ergebnisse")
 def records_page(conference_id: int):
     """Attendance, decisions and tasks per item, closing and approval, addenda."""
+    return _render_records(conference_id)
+
+
+def _refused(conference_id: int, form: str, exc: DomainError):
+    """A refused decision, task, approval or addendum: the results page again, with what was typed and why."""
+    db.session.rollback()
+    kept = kept_input(form)
+    return _render_records(conference_id, kept=kept, errors=exc.errors, message=exc.message, status=exc.status)
+
+
+def _render_records(conference_id: int, *, kept: Kept | None = None, errors=None, message=None, status: int = 200):
     view = agenda_items.conference_view(g.user, conference_id)
     visible = [i.id for i in view.items if not i.confidential]
     return render_template(
@@ -62,7 +75,10 @@ def records_page(conference_id: int):
         agency_codes=agency_codes(),
         ATTENDANCE=records.ATTENDANCE,
         APPROVAL=records.APPROVAL,
-    )
+        kept=kept or Kept(),
+        errors=errors or {},
+        message=message,
+    ), status
 
 
 @bp.post("/konferenzen/<int:conference_id>/protokoll/anwesenheit")
@@ -77,7 +93,10 @@ def attendance(conference_id: int):
 
 @bp.post("/protokoll/top/<int:item_id>/beschluss")
 def decision(item_id: int):
-    records.add_decision(g.user, item_id, request.form.get("text", ""))
+    try:
+        records.add_decision(g.user, item_id, request.form.get("text", ""))
+    except InvalidInput as exc:
+        return _refused(records.conference_of(item_id), f"d-{item_id}", exc)
     flash("Der Beschluss wurde festgehalten.", "success")
     return _back_to(item_id)
 
@@ -85,19 +104,22 @@ def decision(item_id: int):
 @bp.post("/protokoll/top/<int:item_id>/aufgabe")
 def task(item_id: int):
     due = request.form.get("due", "")
-    try:
-        due_date = date.fromisoformat(due) if due else None
-    except ValueError:
-        raise InvalidInput(errors={"due": "Bitte ein gültiges Datum angeben (TT.MM.JJJJ)."}) from None
     user = request.form.get("user", "")
-    records.add_task(
-        g.user,
-        item_id,
-        request.form.get("text", ""),
-        request.form.get("agency", ""),
-        int(user) if user.isdigit() else None,
-        due_date,
-    )
+    try:
+        try:
+            due_date = date.fromisoformat(due) if due else None
+        except ValueError:
+            raise InvalidInput(errors={"due": "Bitte ein gültiges Datum angeben (TT.MM.JJJJ)."}) from None
+        records.add_task(
+            g.user,
+            item_id,
+            request.form.get("text", ""),
+            request.form.get("agency", ""),
+            int(user) if user.isdigit() else None,
+            due_date,
+        )
+    except InvalidInput as exc:
+        return _refused(records.conference_of(item_id), f"t-{item_id}", exc)
     flash("Die Aufgabe wurde festgehalten.", "success")
     return _back_to(item_id)
 
@@ -137,14 +159,20 @@ def reopen(conference_id: int):
 
 @bp.post("/konferenzen/<int:conference_id>/protokoll/genehmigung")
 def approve(conference_id: int):
-    records.approve(g.user, conference_id, request.form.get("decision", ""), request.form.get("reason", ""))
+    try:
+        records.approve(g.user, conference_id, request.form.get("decision", ""), request.form.get("reason", ""))
+    except InvalidInput as exc:
+        return _refused(conference_id, "approve", exc)
     flash("Ihre Entscheidung wurde gespeichert.", "success")
     return redirect(_records_url(conference_id, "genehmigung"))
 
 
 @bp.post("/konferenzen/<int:conference_id>/protokoll/nachtrag")
 def addendum(conference_id: int):
-    records.add_addendum(g.user, conference_id, request.form.get("text", ""))
+    try:
+        records.add_addendum(g.user, conference_id, request.form.get("text", ""))
+    except InvalidInput as exc:
+        return _refused(conference_id, "addendum", exc)
     flash("Der Nachtrag wurde gespeichert.", "success")
     return redirect(_records_url(conference_id, "nachtraege"))
 

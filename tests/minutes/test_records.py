@@ -81,6 +81,24 @@ def test_decisions_tasks_and_my_tasks_with_overdue_first(scene, clients, planned
     assert clients["ABH"].post(f"/aufgaben/{other}/erledigt").status_code == 404
 
 
+def test_a_refused_task_objection_or_addendum_keeps_what_was_typed(scene, clients, planned, running, query):
+    ki, jc = clients["KI"], clients["JC"]
+    resp = ki.post(
+        f"/protokoll/top/{running['open']}/aufgabe",
+        data={"text": "Wohnsitzauflage klären", "agency": "JC", "user": str(scene.ids["AA"]), "due": "2027-01-15"},
+    )
+    assert resp.status_code == 422
+    page = resp.get_data(as_text=True)
+    assert "Die verantwortliche Person muss zur gewählten Stelle gehören." in page
+    assert 'value="Wohnsitzauflage klären"' in page and 'value="2027-01-15"' in page
+    assert '<option value="JC" selected>' in page and f'<option value="{scene.ids["AA"]}" selected>' in page
+    assert '<details class="record-forms" open>' in page
+    assert ki.post(f"/konferenzen/{planned}/protokoll/abschliessen").status_code == 302
+    empty = jc.post(f"/konferenzen/{planned}/protokoll/genehmigung", data={"decision": "einspruch", "reason": ""})
+    assert empty.status_code == 422 and "Ein Einspruch braucht eine Begründung." in empty.get_data(as_text=True)
+    assert 'id="ap-no" name="decision" value="einspruch" checked' in empty.get_data(as_text=True)
+
+
 def test_bad_records_are_refused(scene, clients, planned, running, query):
     ki = clients["KI"]
     assert ki.post(f"/protokoll/top/{running['open']}/beschluss", data={"text": ""}).status_code == 422
