@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from datetime import date
 from pathlib import Path
 
 from flask import Flask
@@ -122,8 +123,13 @@ def register_template_helpers(app: Flask) -> None:
 
     @app.template_filter("datum")
     def datum(value):
-        if value is None:
+        if value is None or value == "":
             return "—"
+        if isinstance(value, str):  # a decrypted date field keeps ISO form
+            try:
+                value = date.fromisoformat(value)
+            except ValueError:
+                return value
         if hasattr(value, "hour"):
             return value.strftime("%d.%m.%Y %H:%M")
         return value.strftime("%d.%m.%Y")

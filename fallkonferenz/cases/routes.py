@@ -31,7 +31,9 @@ def index():
         rechtskreis=args["rechtskreis"],
         page=_page_arg(),
     )
-    return render_template("cases/index.html", result=result, args=args, agencies=list_agencies())
+    return render_template(
+        "cases/index.html", result=result, args=args, agencies=list_agencies(), may_create=service.may_create(g.user)
+    )
 
 
 @bp.route("/neu", methods=["GET", "POST"])

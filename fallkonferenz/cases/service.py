@@ -343,9 +343,13 @@ def _index_names(case_id: int, *names: str) -> None:
     db.session.add_all(CaseNameToken(case_id=case_id, token=t) for t in tokens)
 
 
-def ensure_may_create(actor: User) -> None:
+def may_create(actor: User) -> bool:
     """Only case workers and moderators open cases."""
-    if not may_create_case(viewer_of(actor)):
+    return may_create_case(viewer_of(actor))
+
+
+def ensure_may_create(actor: User) -> None:
+    if not may_create(actor):
         raise NotFound()
 
 
