@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from flask import Blueprint, g, jsonify, request
 
@@ -20,7 +20,8 @@ def _dt(data: dict, key: str) -> datetime:
         value = datetime.fromisoformat(str(data.get(key, "")))
     except ValueError:
         raise InvalidInput(errors={key: "Bitte Datum und Uhrzeit im Format JJJJ-MM-TTTHH:MM angeben (UTC)."}) from None
-    return value.replace(tzinfo=None)
+    # Without an offset a time is UTC, as the API answers; with one it is converted (it used to be dropped).
+    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
 
 
 def _int(data, key: str, default=None, *, query: bool = False) -> int | None:

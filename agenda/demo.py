@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
 from fallkonferenz.demo_data import CASES
 from fallkonferenz.extensions import db
+from fallkonferenz.localtime import at
 from fallkonferenz.models import Case, User
 
 from . import items, service
@@ -26,10 +27,6 @@ def _case(family: str) -> Case | None:
     return db.session.scalar(select(Case).where(Case.seq == int(numbers[family])).order_by(Case.year.desc()))
 
 
-def _at(day: date, hour: int) -> datetime:
-    return datetime.combine(day, time(hour, 0))
-
-
 def seed_conferences(today: date) -> None:
     """Seed through the services where a person would act, directly where it is history."""
     users = {u.username: u for u in db.session.scalars(select(User))}
@@ -37,7 +34,7 @@ def seed_conferences(today: date) -> None:
     workers = [users[name] for name in CASE_WORKERS]
 
     # History: last conference's decisions and open tasks come back as Wiedervorlage.
-    past_start = _at(today - timedelta(days=45), 9)
+    past_start = at(today - timedelta(days=45), 9)
     past = Conference(
         title="Fallkonferenz Oktober",
         start=past_start,
@@ -82,8 +79,8 @@ def seed_conferences(today: date) -> None:
         service.ConferenceInput(
             title="Fallkonferenz Dezember",
             kind="fallkonferenz",
-            start=_at(today + timedelta(days=7), 9),
-            end=_at(today + timedelta(days=7), 12),
+            start=at(today + timedelta(days=7), 9),
+            end=at(today + timedelta(days=7), 12),
             location="Kreishaus Musterstadt, Raum 2.14",
             video_link="https://video.kreis-musterstadt.example/fallkonferenz",
         ),
@@ -105,8 +102,8 @@ def seed_conferences(today: date) -> None:
         service.ConferenceInput(
             title="Übergangskonferenz Jugendhilfe",
             kind="uebergangskonferenz",
-            start=_at(today + timedelta(days=21), 13),
-            end=_at(today + timedelta(days=21), 15),
+            start=at(today + timedelta(days=21), 13),
+            end=at(today + timedelta(days=21), 15),
             location="Jugendamt, Besprechungsraum 1",
         ),
         [users["ja.asd"].id, users["jc.fallmanagement"].id],
@@ -114,5 +111,5 @@ def seed_conferences(today: date) -> None:
     service.create_poll(
         ki,
         planned.id,
-        [(_at(today + timedelta(days=d), 13), _at(today + timedelta(days=d), 15)) for d in (20, 21, 23)],
+        [(at(today + timedelta(days=d), 13), at(today + timedelta(days=d), 15)) for d in (20, 21, 23)],
     )

@@ -8,6 +8,7 @@ from wtforms.validators import NumberRange
 
 from fallkonferenz.forms import GermanIntegerField as IntegerField
 from fallkonferenz.forms import GermanParseError, MultiCheckboxField, max_len, optional, required, required_input
+from fallkonferenz.localtime import to_local, to_utc
 
 from .models import ITEM_KINDS, KINDS
 
@@ -16,12 +17,22 @@ DT_ERROR = "Bitte Datum und Uhrzeit angeben (TT.MM.JJJJ HH:MM)."
 
 
 class GermanDateTimeField(GermanParseError, DateTimeLocalField):
-    """datetime-local input with a German parse error."""
+    """datetime-local input in local time with a German parse error; `data` is naive UTC, as stored."""
 
     parse_error = DT_ERROR
 
     def __init__(self, label=None, validators=None, **kwargs):
         super().__init__(label, validators, format=DT_FORMATS, **kwargs)
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None:
+            self.data = to_utc(self.data)
+
+    def _value(self):
+        if self.raw_data:
+            return " ".join(self.raw_data)
+        return to_local(self.data).strftime(self.format[0]) if self.data else ""
 
 
 class ConferenceForm(FlaskForm):

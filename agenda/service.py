@@ -17,6 +17,7 @@ from fallkonferenz.auth.service import user_names
 from fallkonferenz.casecrypto import keyring
 from fallkonferenz.errors import DB_INT_MAX, Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from fallkonferenz.extensions import db
+from fallkonferenz.localtime import datum, uhrzeit
 from fallkonferenz.models import Case, CaseNameToken, User, utcnow
 
 from . import calendar
@@ -321,7 +322,7 @@ def overlaps(actor: User, conference: Conference, user_ids=None) -> list[str]:
     out = []
     for user_id, other in rows:
         if other.id in seen:
-            when = f"{other.start:%d.%m.%Y %H:%M}–{other.end:%H:%M}"
+            when = f"{datum(other.start)}–{uhrzeit(other.end)}"
             out.append(f"{names[user_id]} ist zur gleichen Zeit in „{other.title}“ ({when}) eingeplant.")
         else:
             out.append(f"{names[user_id]} hat zur gleichen Zeit bereits einen anderen Termin.")
@@ -483,7 +484,7 @@ def mail_text(conference: Conference, kind: str, user: User) -> str:
         }[kind],
         "",
         f"  {conference.title} ({KINDS[conference.kind]})",
-        f"  {conference.start:%d.%m.%Y, %H:%M} bis {conference.end:%H:%M} Uhr (UTC)",
+        f"  {datum(conference.start)} bis {uhrzeit(conference.end)} Uhr",
     ]
     if conference.location:
         lines.append(f"  Ort: {conference.location}")

@@ -7,7 +7,7 @@ the dates are moved into the past afterwards, as history.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
@@ -15,6 +15,7 @@ from agenda import service as agenda_service
 from agenda.models import AgendaItem, Conference
 from fallkonferenz.demo_data import CASES
 from fallkonferenz.extensions import db
+from fallkonferenz.localtime import at
 from fallkonferenz.models import Case, User, utcnow
 
 from . import service
@@ -231,10 +232,6 @@ def _items(conference: Conference) -> dict[str, int]:
     return out
 
 
-def _at(day: date, hour: int) -> datetime:
-    return datetime.combine(day, time(hour, 0))
-
-
 def seed_backlog(today: date) -> None:
     """Seed the backlog on top of the demo conferences (skipped if they are missing)."""
     users = {u.username: u for u in db.session.scalars(select(User))}
@@ -344,8 +341,8 @@ def seed_backlog(today: date) -> None:
         agenda_service.ConferenceInput(
             title="Lenkungsgruppe Integration – 1. Quartal",
             kind="lenkungsgruppe",
-            start=_at(today + timedelta(days=14), 10),
-            end=_at(today + timedelta(days=14), 12),
+            start=at(today + timedelta(days=14), 10),
+            end=at(today + timedelta(days=14), 12),
             location="Kreishaus Musterstadt, Sitzungssaal",
         ),
         [u.id for code, u in steer.items() if code != "KI"],

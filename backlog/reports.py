@@ -12,6 +12,7 @@ from datetime import date, datetime
 
 from flask import current_app, g, render_template, request
 
+from fallkonferenz.localtime import datum
 from fallkonferenz.web import attachment
 
 from . import bp, charts, service, stats
@@ -25,7 +26,7 @@ def csv_cell(value) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        value = value.strftime("%d.%m.%Y %H:%M")
+        value = datum(value)
     elif isinstance(value, date):
         value = value.strftime("%d.%m.%Y")
     text = str(value)

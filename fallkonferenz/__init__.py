@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from datetime import date
 from pathlib import Path
 
 from flask import Flask
@@ -12,6 +11,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from . import localtime
 from .config import ROOT, load_config
 from .crypto import Keyring
 from .extensions import csrf, db, migrate, socketio
@@ -121,18 +121,7 @@ def register_template_helpers(app: Flask) -> None:
     def labels(codes, vocabulary: dict) -> list[str]:
         return [vocabulary.get(c, c) for c in codes if c]
 
-    @app.template_filter("datum")
-    def datum(value):
-        if value is None or value == "":
-            return "—"
-        if isinstance(value, str):  # a decrypted date field keeps ISO form
-            try:
-                value = date.fromisoformat(value)
-            except ValueError:
-                return value
-        if hasattr(value, "hour"):
-            return value.strftime("%d.%m.%Y %H:%M")
-        return value.strftime("%d.%m.%Y")
+    localtime.register(app)  # datum, uhrzeit, tag: UTC shown as local time
 
 
 @event.listens_for(Engine, "connect")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_SECRET = "dev-secret-change-me"  # noqa: S105 (refused outside development)
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,6 +53,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "MAIL_SENDER": os.environ.get("FK_MAIL_SENDER", "Fallkonferenz <fallkonferenz@localhost>"),
         "MAIL_TIMEOUT": float(os.environ.get("FK_MAIL_TIMEOUT", "10")),
         "BASE_URL": os.environ.get("FK_BASE_URL", "http://127.0.0.1:5000"),
+        # Pages, forms and e-mails speak this local time; the database, calendar files and the API keep UTC.
+        "TIMEZONE": os.environ.get("FK_TIMEZONE", "Europe/Berlin"),
         # With Redis, several server processes share Socket.IO rooms; without it, one process is enough.
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
     }
@@ -62,7 +65,11 @@ def load_config(overrides: dict | None = None) -> dict:
 
 
 def check_config(cfg: dict) -> None:
-    """Refuse unsafe settings outside development and tests."""
+    """Refuse an unknown time zone, and unsafe settings outside development and tests."""
+    try:
+        ZoneInfo(cfg["TIMEZONE"])
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"FK_TIMEZONE: unknown time zone {cfg['TIMEZONE']!r} (e.g. Europe/Berlin).") from None
     if cfg["ENV_NAME"] in ("development", "testing"):
         return
     if not cfg["SECRET_KEY"] or cfg["SECRET_KEY"] == DEFAULT_SECRET or len(cfg["SECRET_KEY"]) < 32:

@@ -31,7 +31,8 @@ OPENAPI = {
         "title": "Fallkonferenz API",
         "version": "1.0.0",
         "description": "Einwilligungsgebundene Fallakten. Jede Antwort enthält nur, was die Einwilligung "
-        "der anfragenden Stelle erlaubt; Fälle ohne Einwilligung antworten mit 404.",
+        "der anfragenden Stelle erlaubt; Fälle ohne Einwilligung antworten mit 404. Zeitangaben sind UTC "
+        "(ISO 8601); eine mitgesendete Zeitzone wird umgerechnet.",
     },
     "servers": [{"url": "/api/v1"}],
     "security": [{"bearerAuth": []}, {"sessionCookie": []}],

@@ -9,6 +9,7 @@ from flask import render_template
 
 from agenda import items as agenda_items
 from fallkonferenz import audit
+from fallkonferenz.localtime import datum, tag, uhrzeit
 from fallkonferenz.models import User
 
 from . import records, service
@@ -58,7 +59,7 @@ def markdown(actor: User, conference_id: int) -> str:
     lines = [
         f"# Protokoll: {c.title}",
         "",
-        f"{c.start:%d.%m.%Y %H:%M}–{c.end:%H:%M} Uhr (UTC), {c.location}".rstrip(", "),
+        f"{datum(c.start)}–{uhrzeit(c.end)} Uhr, {c.location}".rstrip(", "),
     ]
     if closure:
         state = "endgültig" if closure.final_at else "abgeschlossen, Genehmigung läuft"
@@ -77,7 +78,7 @@ def markdown(actor: User, conference_id: int) -> str:
             due = f", bis {t.due_date:%d.%m.%Y}" if t.due_date else ""
             lines.append(f"- **Aufgabe** ({t.responsible_agency.code}{due}, {t.status}): {t.description}")
     for a in data["addenda"]:
-        lines += ["", f"**Nachtrag vom {a.at:%d.%m.%Y}:** {a.text}"]
+        lines += ["", f"**Nachtrag vom {tag(a.at)}:** {a.text}"]
     return "\n".join(lines) + "\n"
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -70,3 +71,8 @@ def planned(scene, clients) -> int:
     resp = clients["KI"].post("/konferenzen/neu", data=conference_form(scene))
     assert resp.status_code == 302, resp.get_data(as_text=True)[:2000]
     return int(resp.headers["Location"].rsplit("/", 1)[-1])
+
+
+def as_local(value) -> str:
+    """A stored (naive UTC) time as the local datetime-local text a form shows and takes (Europe/Berlin)."""
+    return value.replace(tzinfo=UTC).astimezone(ZoneInfo("Europe/Berlin")).strftime("%Y-%m-%dT%H:%M")

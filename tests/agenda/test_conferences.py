@@ -9,7 +9,7 @@ from agenda import items
 from agenda.models import AgendaItem, Conference, Participant
 from fallkonferenz.extensions import db
 from fallkonferenz.models import OutboxMessage, User
-from tests.agenda.conftest import conference_form, slot
+from tests.agenda.conftest import as_local, conference_form, slot
 from tests.factories import PASSWORD
 
 
@@ -53,7 +53,7 @@ def test_coordinator_plans_through_the_poll_and_everyone_is_invited(scene, clien
     assert "vielleicht" in table and "Zusagen" in table
     assert ki.post(f"/konferenzen/{planned}/umfrage/{slot_ids[1]}/festlegen").status_code == 302
     conference = query(lambda: db.session.get(Conference, planned), commit=False)
-    assert conference.state == "eingeladen" and conference.start.strftime("%Y-%m-%dT%H:%M") == slots[1][0]
+    assert conference.state == "eingeladen" and as_local(conference.start) == slots[1][0]
     invitations = [m for m in _outbox(query) if m[1].startswith("Einladung")]
     assert len(invitations) == 4  # moderator, JC, AA, ABH
     cal = icalendar.Calendar.from_ical(invitations[0][3])

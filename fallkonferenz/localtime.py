@@ -1,0 +1,69 @@
+"""Local time. The database, the audit log, calendar files and the JSON API keep UTC; people read and type the time
+of the place the agencies work in (`FK_TIMEZONE`, by default Europe/Berlin, summer time included)."""
+
+from __future__ import annotations
+
+import functools
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+
+
+@functools.cache
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def zone() -> ZoneInfo:
+    return _zone(current_app.config["TIMEZONE"])
+
+
+def to_local(value: datetime) -> datetime:
+    """A naive UTC time as the naive local time of the same moment."""
+    return value.replace(tzinfo=UTC).astimezone(zone()).replace(tzinfo=None)
+
+
+def to_utc(value: datetime) -> datetime:
+    """A naive local time as naive UTC. A time that occurs twice (the hour summer time ends) is taken as the
+    first; one that does not occur (the hour it begins) as the same clock time before the change."""
+    return value.replace(tzinfo=zone()).astimezone(UTC).replace(tzinfo=None)
+
+
+def at(day: date, hour: int) -> datetime:
+    """The (naive UTC) moment of `hour` o'clock local time on `day`."""
+    return to_utc(datetime.combine(day, time(hour, 0)))
+
+
+def datum(value) -> str:
+    """A date, or a UTC time in local time, written the German way; an ISO date as text (a decrypted field) too."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value)
+        except ValueError:
+            return value
+    if isinstance(value, datetime):
+        return to_local(value).strftime("%d.%m.%Y %H:%M")
+    return value.strftime("%d.%m.%Y")
+
+
+def uhrzeit(value: datetime | None) -> str:
+    """The local clock time (HH:MM) of a UTC time."""
+    return "—" if value is None else to_local(value).strftime("%H:%M")
+
+
+def tag(value: datetime | date | None) -> str:
+    """The local date of a UTC time (or a date), written the German way."""
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        value = to_local(value)
+    return value.strftime("%d.%m.%Y")
+
+
+def register(app) -> None:
+    """Give the templates the filters (the configuration has checked the time zone)."""
+    for f in (datum, uhrzeit, tag):
+        app.add_template_filter(f)
