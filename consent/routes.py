@@ -46,7 +46,15 @@ def history(number: str):
             return redirect(url_for("consent.history", number=case.number))
         except InvalidInput as exc:
             errors, status = exc.errors, 422
-    checked = set(request.form.getlist("grant"))
+    # A new version replaces the one in force: its form starts from that version's grants, so that only what is
+    # changed on purpose changes (an empty matrix took every agency's access away unless all was ticked again).
+    current = next((r for r in rows if r.status == "active"), None)
+    if request.method == "POST":
+        checked = set(request.form.getlist("grant"))
+    elif current is not None:
+        checked = {f"{code}:{category}" for code, categories in current.grants.items() for category in categories}
+    else:
+        checked = set()
     return (
         render_template(
             "consent/history.html",
@@ -56,6 +64,7 @@ def history(number: str):
             errors=errors,
             agencies=list_agencies(),
             checked=checked,
+            current=current,
             revoke_form=RevokeForm(formdata=None),
         ),
         status,

@@ -81,6 +81,20 @@ def test_a_new_version_supersedes_the_old_and_history_keeps_both(setup, query):
     assert "Version 1" in page and "Version 2" in page and "Ersetzt durch Version 2" in page
 
 
+def test_the_form_for_a_new_version_starts_from_the_grants_in_force(setup, query):
+    """Replacing a consent to add one category must not silently drop the others: the form is pre-ticked."""
+    number, ki, _jc = setup
+    empty = ki.get(f"/faelle/{number}/einwilligungen").get_data(as_text=True)
+    assert "checked" not in empty.split('class="grant-matrix"', 1)[1].split("</fieldset>", 1)[0]
+    ki.post(f"/faelle/{number}/einwilligungen", data=_form())
+    page = ki.get(f"/faelle/{number}/einwilligungen").get_data(as_text=True)
+    matrix = page.split('class="grant-matrix"', 1)[1].split("</fieldset>", 1)[0]
+    assert 'value="JC:leistungen" id="grant-JC-leistungen" checked' in matrix
+    assert 'value="JC:stammdaten" id="grant-JC-stammdaten" checked' in matrix
+    assert matrix.count(" checked") == 2
+    assert "Vorausgewählt sind die Freigaben der gültigen Version 1" in page
+
+
 @pytest.mark.parametrize(
     ("over", "message"),
     [
