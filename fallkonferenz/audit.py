@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from types import SimpleNamespace
 
 from sqlalchemy import bindparam, select
 
-from .extensions import db
+from .extensions import db, escape_like
 from .models import Agency, AuditEvent, AuditHead, User, utcnow
 
 GENESIS = "0" * 64
@@ -73,7 +74,20 @@ def record(
     return ev
 
 
-def recent(before: int | None = None, limit: int = 100) -> list:
+@dataclass(frozen=True)
+class EventFilter:
+    """What the data-protection officer looks for: an account, an agency, an action (or all actions of a kind,
+    such as "case."), a case (by id), and a period (naive UTC bounds, `until` exclusive)."""
+
+    username: str = ""
+    agency: str = ""
+    action: str = ""
+    case_id: int | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def recent(before: int | None = None, limit: int = 100, f: EventFilter = EventFilter()) -> list:
     """Events newest first, with the actor's username and agency code (for the data-protection officer)."""
     stmt = (
         select(AuditEvent, User.username, Agency.code)
@@ -84,6 +98,18 @@ def recent(before: int | None = None, limit: int = 100) -> list:
     )
     if before:
         stmt = stmt.where(AuditEvent.id < before)
+    if f.username:
+        stmt = stmt.where(User.username == f.username.strip().lower())
+    if f.agency:
+        stmt = stmt.where(Agency.code == f.agency.strip().upper())
+    if f.action:
+        stmt = stmt.where(AuditEvent.action.like(escape_like(f.action.strip()) + "%", escape="\\"))
+    if f.case_id is not None:
+        stmt = stmt.where(AuditEvent.case_id == f.case_id)
+    if f.since is not None:
+        stmt = stmt.where(AuditEvent.created_at >= f.since)
+    if f.until is not None:
+        stmt = stmt.where(AuditEvent.created_at < f.until)
     return db.session.execute(stmt).all()
 
 

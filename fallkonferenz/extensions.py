@@ -18,3 +18,8 @@ db = SQLAlchemy(metadata=MetaData(naming_convention=naming))
 migrate = Migrate()
 csrf = CSRFProtect()
 socketio = SocketIO()
+
+
+def escape_like(text: str) -> str:
+    """Text matched literally by LIKE … ESCAPE '\\' (a user's % or _ is no wildcard)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
+
 from flask import Blueprint, current_app, flash, g, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import text
 
 from consent import service as consent_service
 from consent.policy import may_manage_users, may_read_audit, viewer_of
 
-from . import audit, mail
+from . import audit, localtime, mail
 from .auth import service as auth_service
-from .errors import InvalidInput, NotFound
+from .cases import service as case_service
+from .errors import DB_INT_MAX, InvalidInput, NotFound
 from .extensions import db
 
 bp = Blueprint("main", __name__)
@@ -38,14 +41,53 @@ def _require(check) -> None:
 def audit_log():
     """The data-protection officer's view: events (ids and metadata) and the chain check."""
     _require(may_read_audit)
+    raw = request.args.get("vor", "")
+    before = int(raw) if raw.isascii() and raw.isdigit() and 0 < int(raw) <= DB_INT_MAX else None
+    args = {k: request.args.get(k, "").strip()[:80] for k in ("konto", "stelle", "aktion", "fall", "von", "bis")}
+    errors = {}
     try:
-        before = int(request.args.get("vor", "0")) or None
-    except ValueError:
-        before = None
-    rows = audit.recent(before)
+        found = audit.recent(before, f=_event_filter(args))
+    except InvalidInput as exc:
+        found, errors = [], exc.errors
     findings = audit.verify() if request.args.get("pruefen") else None
-    audit.record("audit.read", actor=g.user, detail={"verified": findings is not None})
-    return render_template("audit/index.html", rows=rows, findings=findings)
+    audit.record("audit.read", actor=g.user, detail={"verified": findings is not None, "filtered": any(args.values())})
+    filters = {k: v for k, v in args.items() if v}
+    return (
+        render_template("audit/index.html", rows=found, findings=findings, args=args, filters=filters, errors=errors),
+        422 if errors else 200,
+    )
+
+
+def _event_filter(args: dict) -> audit.EventFilter:
+    """The audit page's filter from its query string: dates are local days (from the start of `von` to the end of
+    `bis`); a case is given by its internal id or by its case number (an identifier, not content)."""
+    errors, bounds = {}, {}
+    for key, shift in (("von", 0), ("bis", 1)):
+        if args[key]:
+            try:
+                day = date.fromisoformat(args[key])
+            except ValueError:
+                errors[key] = "Bitte ein gültiges Datum angeben (JJJJ-MM-TT)."
+                continue
+            bounds[key] = localtime.to_utc(datetime.combine(day + timedelta(days=shift), time()))
+    case_id = None
+    if args["fall"]:
+        if args["fall"].isdigit():
+            case_id = int(args["fall"]) if int(args["fall"]) <= DB_INT_MAX else -1
+        else:
+            case_id = case_service.case_id_of(args["fall"])
+            if case_id is None:
+                errors["fall"] = "Diese Fallnummer gibt es nicht."
+    if errors:
+        raise InvalidInput(errors=errors)
+    return audit.EventFilter(
+        username=args["konto"],
+        agency=args["stelle"],
+        action=args["aktion"],
+        case_id=case_id,
+        since=bounds.get("von"),
+        until=bounds.get("bis"),
+    )
 
 
 @bp.route("/verwaltung/benutzer", methods=["GET", "POST"])

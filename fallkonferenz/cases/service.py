@@ -26,7 +26,7 @@ from .. import audit
 from ..auth.service import agency_codes, user_names
 from ..casecrypto import CaseCipher, ciphers_for, create_case_key, keyring
 from ..errors import DB_INT_MAX, Forbidden, InvalidInput, NotFound
-from ..extensions import db
+from ..extensions import db, escape_like
 from ..models import Agency, AuditEvent, Case, CaseNameToken, Goal, Note, User, utcnow
 from ..vocab import FIELD_CATEGORY
 
@@ -239,7 +239,7 @@ def list_cases(
     if query:
         if query.upper().startswith("FK-") or query[:1].isdigit():
             search_kind = "number"
-            params["number"] = f"%{_escape_like(query.upper())}%"
+            params["number"] = f"%{escape_like(query.upper())}%"
         else:
             search_kind = "name"
             tokens = keyring().blind_tokens(query, prefixes=False)
@@ -249,9 +249,9 @@ def list_cases(
     if lead_agency:
         params["lead_code"] = lead_agency
     if field_code:
-        params["field"] = f"%{_escape_like(field_code)}%"
+        params["field"] = f"%{escape_like(field_code)}%"
     if rechtskreis:
-        params["rechtskreis"] = f"%{_escape_like(rechtskreis)}%"
+        params["rechtskreis"] = f"%{escape_like(rechtskreis)}%"
     shape = (viewer.role, search_kind, bool(lead_agency), bool(field_code), bool(rechtskreis))
     listing, counting = _list_statements(*shape)
     total = db.session.scalar(counting, params) if with_total else None
@@ -324,8 +324,10 @@ def agency_access(case_ids, agency_ids, at: datetime | None = None) -> dict[tupl
     return out
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+def case_id_of(number: str) -> int | None:
+    """The internal id of a case number, for the data-protection officer's audit filter: an identifier only, no
+    content; nobody else is given this lookup."""
+    return db.session.scalar(select(Case.id).where(Case.number == (number or "").strip().upper()))
 
 
 def next_case_number(year: int) -> tuple[int, str]:

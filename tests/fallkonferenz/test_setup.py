@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -167,6 +170,34 @@ def test_dpo_reads_and_verifies_the_audit_log_but_no_case_content(app, query, cl
     query(lambda: db.session.execute(AuditEvent.__table__.update().where(AuditEvent.id == 3).values(purpose="x")))
     assert "Eintrag 3" in dsb.get("/protokollierung?pruefen=1").get_data(as_text=True)
     assert client_for("ki.koordination").get("/protokollierung").status_code == 404
+
+
+def test_dpo_filters_the_audit_log_by_account_agency_action_case_and_day(app, query, client_for):
+    from fallkonferenz.models import Case
+
+    app.test_cli_runner().invoke(args=["demo", "seed"])
+    ki = client_for("ki.koordination")
+    number, case_id = query(lambda: db.session.query(Case.number, Case.id).order_by(Case.id).first(), commit=False)
+    assert ki.get(f"/faelle/{number}").status_code == 200  # a read to look for
+    dsb = client_for("dsb")
+
+    def rows(**args) -> list[list[str]]:
+        body = dsb.get("/protokollierung", query_string=args).get_data(as_text=True)
+        tbody = body.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+        return [re.findall(r"<td>(.*?)</td>", tr) for tr in re.findall(r"<tr>(.*?)</tr>", tbody)]
+
+    found = rows(konto="ki.koordination", aktion="case.read", fall=number)
+    assert found and all(r[2] == "ki.koordination" and r[4] == "case.read" and r[5] == str(case_id) for r in found)
+    assert rows(fall=str(case_id)) and all(r[5] == str(case_id) for r in rows(fall=str(case_id)))
+    assert all(r[3] == "JC" for r in rows(stelle="jc")) and rows(stelle="jc")
+    assert all(r[4].startswith("auth.") for r in rows(aktion="auth")) and rows(aktion="auth")
+    assert rows(aktion="%") == []  # no wildcard
+    today = datetime.now(ZoneInfo("Europe/Berlin")).date().isoformat()  # the filter's days are local
+    assert rows(von=today, bis=today) and rows(bis="2000-01-01") == []
+    for bad, message in ({"von": "gestern"}, "gültiges Datum"), ({"fall": "FK-1999-9999"}, "gibt es nicht"):
+        resp = dsb.get("/protokollierung", query_string=bad)
+        assert resp.status_code == 422 and message in resp.get_data(as_text=True)
+    assert "Amiri" not in dsb.get("/protokollierung", query_string={"fall": number}).get_data(as_text=True)
 
 
 def test_health_is_public(app):
