@@ -68,3 +68,11 @@ def test_numbers_and_dates_out_of_range_get_a_german_4xx(world, client_for, url,
     resp = client_for(world["KI"], PASSWORD).get(url)
     assert resp.status_code == status, resp.get_data(as_text=True)[:300]
     assert "Traceback" not in resp.get_data(as_text=True)
+
+
+def test_pages_link_an_icon_that_anyone_can_load(app):
+    client = app.test_client()
+    page = client.get("/anmelden").get_data(as_text=True)
+    href = page.split('<link rel="icon" href="', 1)[1].split('"', 1)[0]
+    with client.get(href) as icon:  # a static file is streamed: close it
+        assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
