@@ -124,10 +124,13 @@ def case_data_in(text: str, actor: User | None, case_ids=()) -> str | None:
     return None if hit is None else "keinen Namen einer Klientin/eines Klienten"
 
 
-def check_no_case_data(field: str, label: str, text: str, actor: User | None, case_ids=()) -> None:
+def check_no_case_data(
+    field: str, label: str, text: str, actor: User | None, case_ids=(), why: str = "er steht in E-Mails und Kalendern"
+) -> None:
+    """Refuse text that names a case (see `case_data_in`), saying what the field is and why."""
     found = case_data_in(text, actor, case_ids)
     if found:
-        raise InvalidInput(errors={field: f"{label} darf {found} enthalten (er steht in E-Mails und Kalendern)."})
+        raise InvalidInput(errors={field: f"{label} darf {found} enthalten ({why})."})
 
 
 def check_title(title: str, case_ids=(), actor: User | None = None) -> str:

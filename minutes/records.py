@@ -13,7 +13,7 @@ import nh3
 from sqlalchemy import delete, select
 
 from agenda.models import AgendaItem, Conference, Decision, Task
-from agenda.service import load_conference
+from agenda.service import check_no_case_data, load_conference
 from consent.policy import NO_ACCESS, for_viewer, viewer_of
 from fallkonferenz import audit
 from fallkonferenz.cases.service import agency_access
@@ -267,6 +267,7 @@ def approve(actor: User, conference_id: int, decision: str, reason: str = "") ->
     reason = (reason or "").strip()
     if decision == "einspruch" and not reason:
         raise InvalidInput(errors={"reason": "Ein Einspruch braucht eine Begründung."})
+    _check_read_by_all(conference, "reason", "Die Begründung", reason, actor, "sie")
     vote = db.session.get(MinutesApproval, (conference_id, actor.agency_id))
     if vote is None:
         vote = MinutesApproval(conference_id=conference_id, agency_id=actor.agency_id, decision=decision)
@@ -284,14 +285,23 @@ def approve(actor: User, conference_id: int, decision: str, reason: str = "") ->
     return vote
 
 
+def _check_read_by_all(conference: Conference, field: str, label: str, text: str, actor: User, it: str) -> None:
+    """Addenda and objection reasons are read by every participant, also by agencies without consent for the
+    conference's cases: like a conference's title, they name no case number and no client."""
+    case_ids = [i.case_id for i in conference.items if i.case_id]
+    why = f"alle Teilnehmenden lesen {it}, auch Stellen ohne Einwilligung für einen Fall"
+    check_no_case_data(field, label, text, actor, case_ids, why)
+
+
 def add_addendum(actor: User, conference_id: int, text: str) -> Addendum:
-    load_conference(actor, conference_id)
+    conference = load_conference(actor, conference_id)
     row = closure(conference_id)
     if row is None or row.final_at is None:
         raise Conflict("Nachträge gibt es erst zu einem endgültigen Protokoll.")
     text = (text or "").strip()
     if not text or len(text) > 5000:
         raise InvalidInput(errors={"addendum": "Bitte den Nachtrag eingeben (höchstens 5000 Zeichen)."})
+    _check_read_by_all(conference, "addendum", "Der Nachtrag", text, actor, "ihn")
     addendum = Addendum(conference_id=conference_id, text=text, user_id=actor.id)
     db.session.add(addendum)
     db.session.flush()
