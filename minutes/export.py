@@ -49,7 +49,23 @@ def export_view(actor: User, conference_id: int, fmt: str) -> dict:
         "addenda": records.addenda_of(conference_id) if closure else [],
         "attendance": records.attendance_of(conference_id),
         "participants": [p for p in view.participants if p.active],
+        "approvals": approval_rows(view.participants, records.approvals_of(conference_id)) if closure else [],
     }
+
+
+def approval_rows(participants, approvals: dict) -> list[tuple[str, str, str]]:
+    """(agency code, decision, reason) of every participating agency, by code; "offen" where none was given."""
+    agencies = {p.user.agency.id: p.user.agency.code for p in participants if p.active}
+    rows = []
+    for agency_id, code in sorted(agencies.items(), key=lambda a: a[1]):
+        vote = approvals.get(agency_id)
+        rows.append((code, records.APPROVAL[vote.decision] if vote else "offen", vote.reason if vote else ""))
+    return rows
+
+
+def _inert(text: str) -> str:
+    """Markdown keeps the participants' own markup, but no HTML: a viewer that renders HTML shows it as text."""
+    return (text or "").replace("<", "&lt;")
 
 
 def markdown(actor: User, conference_id: int) -> str:
@@ -57,28 +73,38 @@ def markdown(actor: User, conference_id: int) -> str:
     data = export_view(actor, conference_id, "md")
     c, closure = data["c"], data["closure"]
     lines = [
-        f"# Protokoll: {c.title}",
+        f"# Protokoll: {_inert(c.title)}",
         "",
-        f"{datum(c.start)}–{uhrzeit(c.end)} Uhr, {c.location}".rstrip(", "),
+        _inert(f"{datum(c.start)}–{uhrzeit(c.end)} Uhr, {c.location}".rstrip(", ")),
     ]
     if closure:
         state = "endgültig" if closure.final_at else "abgeschlossen, Genehmigung läuft"
         lines += ["", f"Stand: {state} (SHA-256 {closure.sha256})"]
+    lines += ["", "## Anwesenheit", ""]
+    for p in data["participants"]:
+        status = data["attendance"].get(p.user_id, "—")
+        lines.append(f"- {_inert(p.user.display_name)} ({p.user.agency.code}): {status}")
     for row in data["items"]:
         item = row.view
-        lines += ["", f"## {item.number} – {item.title}"]
+        lines += ["", f"## {item.number} – {_inert(item.title)}"]
         if item.confidential:
             lines.append("Für Ihre Stelle geschlossen (keine Einwilligung).")
             continue
         if item.case_number:
-            lines.append(f"Fall {item.case_number}" + (f" – {item.client_name}" if item.client_name else ""))
-        lines += ["", row.text or "(kein Text)"]
-        lines += [f"- **Beschluss:** {d.text}" for d in row.decisions]
+            lines.append(f"Fall {item.case_number}" + (f" – {_inert(item.client_name)}" if item.client_name else ""))
+        lines += ["", _inert(row.text) or "(kein Text)"]
+        lines += [f"- **Beschluss:** {_inert(d.text)}" for d in row.decisions]
         for t in row.tasks:
             due = f", bis {t.due_date:%d.%m.%Y}" if t.due_date else ""
-            lines.append(f"- **Aufgabe** ({t.responsible_agency.code}{due}, {t.status}): {t.description}")
+            lines.append(f"- **Aufgabe** ({t.responsible_agency.code}{due}, {t.status}): {_inert(t.description)}")
+    if data["approvals"]:
+        lines += ["", "## Genehmigung", ""]
+        lines += [
+            f"- {code}: {decision}" + (f" – {_inert(reason)}" if reason else "")
+            for code, decision, reason in data["approvals"]
+        ]
     for a in data["addenda"]:
-        lines += ["", f"**Nachtrag vom {tag(a.at)}:** {a.text}"]
+        lines += ["", f"**Nachtrag vom {tag(a.at)}:** {_inert(a.text)}"]
     return "\n".join(lines) + "\n"
 
 

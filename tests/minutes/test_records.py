@@ -313,3 +313,38 @@ def test_after_an_objection_the_moderator_reopens_corrects_and_closes_for_a_new_
         assert clients[code].post(approve, data={"decision": "genehmigt"}).status_code == 302
     assert query(lambda: db.session.get(MinutesClosure, planned).final_at is not None, commit=False)
     assert ki.post(reopen).status_code == 409  # final minutes take only addenda
+
+
+def test_objection_reasons_and_addenda_name_no_client(scene, clients, planned, running, query):
+    """Every participant reads them, JC too, which has no consent for the closed case (Tesfay)."""
+    ki, aa = clients["KI"], clients["AA"]
+    assert ki.post(f"/konferenzen/{planned}/protokoll/abschliessen").status_code == 302
+    approve = f"/konferenzen/{planned}/protokoll/genehmigung"
+    for reason in ("Bei Frau Tesfay fehlt TOP 1", f"Zu {scene.closed_case}: Termin falsch"):
+        resp = aa.post(approve, data={"decision": "einspruch", "reason": reason})
+        assert resp.status_code == 422, reason
+        assert "Die Begründung darf" in resp.get_data(as_text=True)
+        assert reason in resp.get_data(as_text=True)  # kept in the form
+    assert aa.post(approve, data={"decision": "einspruch", "reason": "TOP 1: Termin falsch"}).status_code == 302
+    for code in ("KI", "JC", "AA", "ABH"):
+        clients[code].post(approve, data={"decision": "genehmigt"})
+    resp = ki.post(f"/konferenzen/{planned}/protokoll/nachtrag", data={"text": "Haddad hat den Kurs begonnen."})
+    assert resp.status_code == 422 and "Der Nachtrag darf keinen Namen" in resp.get_data(as_text=True)
+    ok = ki.post(f"/konferenzen/{planned}/protokoll/nachtrag", data={"text": "Der Kurs hat begonnen."})
+    assert ok.status_code == 302
+    page = clients["JC"].get(f"/konferenzen/{planned}/protokoll/ergebnisse").get_data(as_text=True)
+    assert "Der Kurs hat begonnen." in page and "Tesfay" not in page and "Haddad hat" not in page
+
+
+def test_the_markdown_export_holds_attendance_and_approvals_and_no_live_html(scene, clients, planned, running, query):
+    ki = clients["KI"]
+    ki.post(f"/konferenzen/{planned}/protokoll/anwesenheit", data={f"user-{scene.ids['JC']}": "anwesend"})
+    ki.post(f"/protokoll/top/{running['open']}/beschluss", data={"text": "<script>alert(1)</script> Kurs beantragen"})
+    assert ki.post(f"/konferenzen/{planned}/protokoll/abschliessen").status_code == 302
+    clients["AA"].post(
+        f"/konferenzen/{planned}/protokoll/genehmigung", data={"decision": "einspruch", "reason": "TOP 3 fehlt"}
+    )
+    body = clients["JC"].get(f"/konferenzen/{planned}/protokoll.md").get_data(as_text=True)
+    assert "## Anwesenheit" in body and "(JC): anwesend" in body
+    assert "## Genehmigung" in body and "- AA: Einspruch – TOP 3 fehlt" in body and "- JC: offen" in body
+    assert "<script>" not in body and "&lt;script>alert(1)&lt;/script> Kurs beantragen" in body
