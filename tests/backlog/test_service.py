@@ -170,6 +170,19 @@ def test_a_closed_item_is_not_triaged_again(bscene, query):
     query(run, commit=False)
 
 
+def test_the_status_form_leaves_gesichtet_to_triage_while_an_item_has_no_priority(bscene, query, bclients):
+    """A bare status change to "gesichtet" left the item "gesichtet" beside "Priorität: noch nicht gesichtet";
+    the page offers "Sichten" for that, which sets the priority (the API still moves without one)."""
+    escalation_id = query(lambda: _raise(bscene).id)
+    chair = bclients["LG-KI"]
+
+    def status_choices() -> str:
+        page = chair.get(f"/lenkungsgruppe/themen/{escalation_id}").get_data(as_text=True)
+        return page.split('name="to_state"', 1)[1].split("</select>", 1)[0]
+
+    assert 'value="gesichtet"' not in status_choices() and 'value="abgelehnt"' in status_choices()
+
+
 def _new_mails(after_id: int) -> list[OutboxMessage]:
     return db.session.scalars(select(OutboxMessage).where(OutboxMessage.id > after_id)).all()
 
