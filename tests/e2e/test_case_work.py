@@ -106,3 +106,15 @@ def test_consent_matrix_and_revocation(page: Page, server: Server):
     expect(version.get_by_role("heading")).to_have_text(re.compile(r"Version 1 –\s+widerrufen"))
     expect(version).to_contain_text("Widerruf im Beratungsgespräch.")
     check_a11y(page)
+
+
+def test_a_very_long_word_wraps_instead_of_widening_the_case_page(page: Page, server: Server):
+    number = server.case("Amiri")
+    login(page, "ki.koordination")
+    open_case_from_list(page, number)
+    page.get_by_text("Ziel hinzufügen").click()
+    page.get_by_label("Ziel", exact=True).fill("Sprachkurs" + "x" * 480)
+    click_to(page, page.get_by_role("button", name="Ziel speichern"), f"/faelle/{number}#ziele")
+    expect(page.get_by_role("status")).to_be_visible()
+    widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert widths[0] <= widths[1], widths  # nothing to scroll sideways at 1366 px
