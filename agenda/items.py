@@ -170,7 +170,10 @@ def remove_item(actor: User, conference_id: int, item_id: int, version: int | No
 def reorder(actor: User, conference_id: int, ordered_ids: list[int], version: int | None) -> bool:
     """Save a new order; a stale order (someone changed the agenda meanwhile) is refused, nothing lost. Returns
     whether the order changed."""
-    conference = load_moderated(actor, conference_id)
+    return _reorder(actor, load_moderated(actor, conference_id), ordered_ids, version)
+
+
+def _reorder(actor: User, conference: Conference, ordered_ids: list[int], version: int | None) -> bool:
     _check_version(conference, version)
     current = {i.id: i for i in conference.items}
     if sorted(ordered_ids) != sorted(current):
@@ -185,10 +188,13 @@ def reorder(actor: User, conference_id: int, ordered_ids: list[int], version: in
     return True
 
 
-def reorder_by_positions(actor: User, conference_id: int, positions: dict[int, int], version: int | None) -> bool:
-    """The form's way to reorder: a position per item (see `order_from_positions`)."""
-    current = [i.id for i in load_moderated(actor, conference_id).items]
-    return reorder(actor, conference_id, order_from_positions(current, positions), version)
+def reorder_by_positions(actor: User, conference_id: int, positions: dict[int, str], version: int | None) -> bool:
+    """The form's way to reorder: a position (as typed) per item id (see `order_from_positions`)."""
+    if not all(p.isascii() and p.isdigit() and 1 <= int(p) <= MAX_ITEMS for p in positions.values()):
+        raise InvalidInput(errors={"order": f"Bitte nur Positionen von 1 bis {MAX_ITEMS} angeben."})
+    conference = load_moderated(actor, conference_id)
+    wanted = {item_id: int(p) for item_id, p in positions.items()}
+    return _reorder(actor, conference, order_from_positions([i.id for i in conference.items], wanted), version)
 
 
 def order_from_positions(current_ids: list[int], positions: dict[int, int]) -> list[int]:

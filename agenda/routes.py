@@ -111,14 +111,7 @@ def render_detail(
         item_form = ItemForm(formdata=None)
     item_form.presenter.choices = [(0, "—")] + [(p.user.id, p.user.display_name) for p in view.participants]
     people = _people()
-    # Who can stand in: a colleague of the same agency who may take part in this kind of conference.
-    colleagues = [
-        u
-        for u in people
-        if u.agency_id == g.user.agency_id
-        and u.id != g.user.id
-        and (u.role == "steering") == (view.conference.kind == "lenkungsgruppe")
-    ]
+    colleagues = service.substitutes(g.user, view.conference, people)
     return (
         render_template(
             "agenda/detail.html",
@@ -256,12 +249,7 @@ def move_item(conference_id: int, item_id: int):
 
 @bp.post("/konferenzen/<int:conference_id>/reihenfolge")
 def reorder(conference_id: int):
-    positions = {}
-    for key, value in request.form.items():
-        if key.startswith("pos-") and key[4:].isdigit():
-            if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= items.MAX_ITEMS:
-                raise InvalidInput(errors={"order": f"Bitte nur Positionen von 1 bis {items.MAX_ITEMS} angeben."})
-            positions[int(key[4:])] = int(value)
+    positions = {int(k[4:]): v for k, v in request.form.items() if k.startswith("pos-") and k[4:].isdigit()}
     changed = items.reorder_by_positions(g.user, conference_id, positions, _version())
     flash("Die Reihenfolge wurde gespeichert." if changed else "Die Reihenfolge ist unverändert.", "success")
     return redirect(url_for("agenda.detail", conference_id=conference_id, _anchor="tagesordnung"))

@@ -15,7 +15,7 @@ from consent.policy import listable_cases_clause, may_plan_conferences, may_see_
 from fallkonferenz import audit, mail
 from fallkonferenz.auth.service import user_names
 from fallkonferenz.casecrypto import keyring
-from fallkonferenz.errors import DB_INT_MAX, Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from fallkonferenz.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, db_id
 from fallkonferenz.extensions import db
 from fallkonferenz.localtime import datum, uhrzeit
 from fallkonferenz.models import Case, CaseNameToken, User, utcnow
@@ -156,6 +156,18 @@ def _check_input(data: ConferenceInput, actor: User, *, new: bool, case_ids=()) 
         raise InvalidInput(errors={"video_link": "Der Videolink muss mit https:// beginnen."})
 
 
+def may_take_part(user: User, kind: str) -> bool:
+    """Steering members take part in Lenkungsgruppe-Sitzungen only; everyone else in every kind of conference."""
+    return user.role != "steering" or kind == "lenkungsgruppe"
+
+
+def substitutes(actor: User, conference: Conference, people) -> list[User]:
+    """Of these active accounts, who can stand in for the actor: a colleague of her agency who may take part."""
+    return [
+        u for u in people if u.agency_id == actor.agency_id and u.id != actor.id and may_take_part(u, conference.kind)
+    ]
+
+
 def _active_users(user_ids, kind: str) -> list[User]:
     ids = {int(i) for i in user_ids}
     users = db.session.scalars(select(User).where(User.id.in_(ids))).all() if ids else []
@@ -167,8 +179,8 @@ def _active_users(user_ids, kind: str) -> list[User]:
         raise InvalidInput(
             errors={"participants": "Deaktiviertes Konto kann nicht eingeladen werden: " + ", ".join(inactive)}
         )
-    steering = [u.display_name for u in users if u.role == "steering"]
-    if steering and kind != "lenkungsgruppe":
+    steering = [u.display_name for u in users if not may_take_part(u, kind)]
+    if steering:
         raise InvalidInput(
             errors={
                 "participants": "Mitglieder der Lenkungsgruppe nehmen nur an Lenkungsgruppe-Sitzungen teil: "
@@ -352,7 +364,7 @@ def respond(actor: User, conference_id: int, response: str, substitute_id: int |
     if response == "vertretung":
         if not substitute_id:
             raise InvalidInput(errors={"substitute": "Bitte wählen Sie, wer Sie vertritt."})
-        substitute = db.session.get(User, substitute_id) if 0 < substitute_id <= DB_INT_MAX else None
+        substitute = db.session.get(User, substitute_id) if db_id(substitute_id) else None
         if substitute is None or substitute.agency_id != actor.agency_id or substitute.id == actor.id:
             raise InvalidInput(
                 errors={"substitute": "Die Vertretung muss eine Kollegin/ein Kollege Ihrer Stelle sein."}

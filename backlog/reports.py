@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime
+from datetime import date
 
 from flask import current_app, g, render_template, request
 
@@ -25,10 +25,8 @@ def csv_cell(value) -> str:
     """A cell German Excel shows as text: dates as TT.MM.JJJJ, and no formula from a leading = + - @ tab CR."""
     if value is None:
         return ""
-    if isinstance(value, datetime):
+    if isinstance(value, date):  # a datetime too: in local time
         value = datum(value)
-    elif isinstance(value, date):
-        value = value.strftime("%d.%m.%Y")
     text = str(value)
     if text.startswith(FORMULA_STARTS):
         return "'" + text

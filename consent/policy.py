@@ -189,13 +189,14 @@ def listable_cases_clause(
     granted = _per_case(
         select(ConsentGrant.consent_id).join(Consent, Consent.id == ConsentGrant.consent_id).where(*grant_filter)
     )
-    if category == "stammdaten":
-        return or_(Case.lead_agency_id == agency, granted)
-    if category is not None or not own_entries:
-        return or_(Case.lead_agency_id == agency, granted) if category is None else granted
+    shared = or_(Case.lead_agency_id == agency, granted)
+    if category == "stammdaten" or (category is None and not own_entries):
+        return shared
+    if category is not None:
+        return granted
     wrote_note = _per_case(select(Note.id).where(Note.case_id == Case.id, Note.author_agency_id == agency))
     wrote_goal = _per_case(select(Goal.id).where(Goal.case_id == Case.id, Goal.author_agency_id == agency))
-    return or_(Case.lead_agency_id == agency, granted, wrote_note, wrote_goal)
+    return or_(shared, wrote_note, wrote_goal)
 
 
 def active_grants_by_agency(case_ids, agency_ids, now: datetime) -> tuple:

@@ -5,6 +5,16 @@ from __future__ import annotations
 DB_INT_MAX = 2**63 - 1  # the largest id or number the database stores
 
 
+def db_id(value) -> int | None:
+    """An id the database can hold, from an int or from ASCII digits; None for anything else (then nothing has it,
+    and asking the database would only overflow)."""
+    if isinstance(value, str):
+        value = int(value) if value.isascii() and value.isdigit() else None
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return value if 0 < value <= DB_INT_MAX else None
+
+
 class DomainError(Exception):
     status = 400
     message = "Die Anfrage ist ungültig."

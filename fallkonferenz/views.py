@@ -13,7 +13,7 @@ from consent.policy import may_manage_users, may_read_audit, viewer_of
 from . import audit, localtime, mail
 from .auth import service as auth_service
 from .cases import service as case_service
-from .errors import DB_INT_MAX, InvalidInput, NotFound
+from .errors import InvalidInput, NotFound, db_id
 from .extensions import db
 
 bp = Blueprint("main", __name__)
@@ -41,8 +41,7 @@ def _require(check) -> None:
 def audit_log():
     """The data-protection officer's view: events (ids and metadata) and the chain check."""
     _require(may_read_audit)
-    raw = request.args.get("vor", "")
-    before = int(raw) if raw.isascii() and raw.isdigit() and 0 < int(raw) <= DB_INT_MAX else None
+    before = db_id(request.args.get("vor", ""))
     args = {k: request.args.get(k, "").strip()[:80] for k in ("konto", "stelle", "aktion", "fall", "von", "bis")}
     errors = {}
     try:
@@ -73,7 +72,7 @@ def _event_filter(args: dict) -> audit.EventFilter:
     case_id = None
     if args["fall"]:
         if args["fall"].isdigit():
-            case_id = int(args["fall"]) if int(args["fall"]) <= DB_INT_MAX else -1
+            case_id = db_id(args["fall"]) or -1  # digits no case id can have: no events
         else:
             case_id = case_service.case_id_of(args["fall"])
             if case_id is None:

@@ -49,18 +49,8 @@ def export_view(actor: User, conference_id: int, fmt: str) -> dict:
         "addenda": records.addenda_of(conference_id) if closure else [],
         "attendance": records.attendance_of(conference_id),
         "participants": [p for p in view.participants if p.active],
-        "approvals": approval_rows(view.participants, records.approvals_of(conference_id)) if closure else [],
+        "approvals": records.approval_rows(view.participants, records.approvals_of(conference_id)) if closure else [],
     }
-
-
-def approval_rows(participants, approvals: dict) -> list[tuple[str, str, str]]:
-    """(agency code, decision, reason) of every participating agency, by code; "offen" where none was given."""
-    agencies = {p.user.agency.id: p.user.agency.code for p in participants if p.active}
-    rows = []
-    for agency_id, code in sorted(agencies.items(), key=lambda a: a[1]):
-        vote = approvals.get(agency_id)
-        rows.append((code, records.APPROVAL[vote.decision] if vote else "offen", vote.reason if vote else ""))
-    return rows
 
 
 def _inert(text: str) -> str:

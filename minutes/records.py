@@ -14,9 +14,8 @@ from sqlalchemy import delete, select
 
 from agenda.models import AgendaItem, Conference, Decision, Task
 from agenda.service import check_no_case_data, load_conference
-from consent.policy import NO_ACCESS, for_viewer, viewer_of
 from fallkonferenz import audit
-from fallkonferenz.cases.service import agency_access
+from fallkonferenz.cases.service import agency_access, shared_with, shares_case
 from fallkonferenz.errors import Conflict, Forbidden, InvalidInput, NotFound
 from fallkonferenz.extensions import db
 from fallkonferenz.models import Agency, Case, User, utcnow
@@ -155,17 +154,12 @@ def complete_task(actor: User, task_id: int) -> Task:
     conference = db.session.get(Conference, item.conference_id)
     if actor.agency_id != task.responsible_agency_id and actor.id != conference.moderator_id:
         raise NotFound("Aufgabe nicht gefunden.")
-    if task.case_id and not _sees_case(actor, task.case_id):
+    if task.case_id and not shares_case(actor, task.case_id):
         raise NotFound("Aufgabe nicht gefunden.")
     task.status, task.done_at = "erledigt", utcnow()
     audit.record("task.done", actor=actor, case_id=task.case_id, detail={"task": task.id})
     live.record_stored(task_entry(task))
     return task
-
-
-def _sees_case(actor: User, case_id: int) -> bool:
-    table = agency_access([case_id], [actor.agency_id])
-    return for_viewer(viewer_of(actor), table.get((case_id, actor.agency_id), NO_ACCESS)).shared
 
 
 @dataclass
@@ -188,14 +182,13 @@ def my_tasks(actor: User) -> list[TaskRow]:
     ).all()
     case_ids = {t.case_id for t in tasks if t.case_id}
     table = agency_access(case_ids, [actor.agency_id])
-    viewer = viewer_of(actor)
     numbers = (
         dict(db.session.execute(select(Case.id, Case.number).where(Case.id.in_(case_ids))).all()) if case_ids else {}
     )
     today = utcnow().date()
     rows = []
     for t in tasks:
-        if t.case_id and not for_viewer(viewer, table.get((t.case_id, actor.agency_id), NO_ACCESS)).shared:
+        if t.case_id and not shared_with(actor, t.case_id, table):
             continue
         rows.append(TaskRow(t, bool(t.due_date and t.due_date < today), numbers.get(t.case_id)))
     rows.sort(key=lambda r: (not r.overdue, r.task.due_date or date.max))
@@ -422,3 +415,13 @@ def versions(item_ids) -> dict[int, list[tuple]]:
         authors = [names.get(int(a), "?") for a in snap.authors.split(",") if a]
         out[snap.agenda_item_id].append((snap.created_at, ", ".join(authors)))
     return out
+
+
+def approval_rows(participants, approvals: dict) -> list[tuple[str, str, str]]:
+    """(agency code, decision, reason) of every participating agency, by code; "offen" where none was given."""
+    agencies = {p.user.agency.id: p.user.agency.code for p in participants if p.active}
+    rows = []
+    for agency_id, code in sorted(agencies.items(), key=lambda a: a[1]):
+        vote = approvals.get(agency_id)
+        rows.append((code, APPROVAL[vote.decision] if vote else "offen", vote.reason if vote else ""))
+    return rows

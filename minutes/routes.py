@@ -60,6 +60,7 @@ def _refused(conference_id: int, form: str, exc: DomainError):
 def _render_records(conference_id: int, *, kept: Kept | None = None, errors=None, message=None, status: int = 200):
     view = agenda_items.conference_view(g.user, conference_id)
     visible = [i.id for i in view.items if not i.confidential]
+    approvals = records.approvals_of(conference_id)
     return render_template(
         "minutes/records.html",
         view=view,
@@ -68,13 +69,13 @@ def _render_records(conference_id: int, *, kept: Kept | None = None, errors=None
         decisions=records.decision_entries(visible),
         tasks=records.task_entries_for(visible),
         attendance=records.attendance_of(conference_id),
-        approvals=records.approvals_of(conference_id),
+        approvals=approvals,
+        approval_rows=records.approval_rows(view.participants, approvals),
         addenda=records.addenda_of(conference_id),
         versions=records.versions(visible),
         agencies=list_agencies(),
         agency_codes=agency_codes(),
         ATTENDANCE=records.ATTENDANCE,
-        APPROVAL=records.APPROVAL,
         kept=kept or Kept(),
         errors=errors or {},
         message=message,
@@ -103,25 +104,27 @@ def decision(item_id: int):
 
 @bp.post("/protokoll/top/<int:item_id>/aufgabe")
 def task(item_id: int):
-    due = request.form.get("due", "")
     user = request.form.get("user", "")
     try:
-        try:
-            due_date = date.fromisoformat(due) if due else None
-        except ValueError:
-            raise InvalidInput(errors={"due": "Bitte ein gültiges Datum angeben (TT.MM.JJJJ)."}) from None
         records.add_task(
             g.user,
             item_id,
             request.form.get("text", ""),
             request.form.get("agency", ""),
             int(user) if user.isdigit() else None,
-            due_date,
+            _due_date(request.form.get("due", "")),
         )
     except InvalidInput as exc:
         return _refused(records.conference_of(item_id), f"t-{item_id}", exc)
     flash("Die Aufgabe wurde festgehalten.", "success")
     return _back_to(item_id)
+
+
+def _due_date(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        raise InvalidInput(errors={"due": "Bitte ein gültiges Datum angeben (TT.MM.JJJJ)."}) from None
 
 
 def _back_to(item_id: int):

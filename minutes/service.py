@@ -26,9 +26,9 @@ from sqlalchemy.orm import selectinload
 
 from agenda.models import AgendaItem, Conference, Participant
 from agenda.service import load_conference
-from consent.policy import NO_ACCESS, Viewer, bound, bound_params, for_viewer, listable_cases_clause, viewer_of
+from consent.policy import Viewer, bound, bound_params, listable_cases_clause, viewer_of
 from fallkonferenz import audit
-from fallkonferenz.cases.service import agency_access
+from fallkonferenz.cases.service import agency_access, shared_with, shares_case
 from fallkonferenz.errors import DomainError, InvalidInput, NotFound
 from fallkonferenz.extensions import db
 from fallkonferenz.models import Case, User, utcnow
@@ -100,7 +100,7 @@ def seat(actor: User, item_id: int, *, audit_refusal: bool = True) -> Seat:
         conference = None
     if conference is None or not _takes_part(actor, conference):
         reason = "keine Teilnahme"
-    elif item.case_id is not None and not _sees_case(actor, item, agency_access([item.case_id], [actor.agency_id])):
+    elif item.case_id is not None and not shares_case(actor, item.case_id):
         reason = "keine Einwilligung"
     else:
         return Seat(item, conference)
@@ -116,11 +116,6 @@ def _takes_part(actor: User, conference: Conference) -> bool:
     return conference.moderator_id == actor.id or any(
         p.user_id == actor.id and p.active for p in conference.participants
     )
-
-
-def _sees_case(actor: User, item: AgendaItem, table: dict) -> bool:
-    access = table.get((item.case_id, actor.agency_id), NO_ACCESS)
-    return for_viewer(viewer_of(actor), access).shared
 
 
 def allowed_seats(users: dict[int, User], pairs) -> set[tuple[int, int]]:
@@ -149,7 +144,7 @@ def allowed_seats(users: dict[int, User], pairs) -> set[tuple[int, int]]:
         user, item = users.get(user_id), items.get(item_id)
         if user is None or item is None or not _takes_part(user, conferences[item.conference_id]):
             continue
-        if item.case_id is None or _sees_case(user, item, table):
+        if item.case_id is None or shared_with(user, item.case_id, table):
             allowed.add((user_id, item_id))
     return allowed
 

@@ -15,7 +15,7 @@ from consent.policy import Viewer, next_revocation, viewer_of
 from fallkonferenz import audit, epoch
 from fallkonferenz.auth import service as auth_service
 from fallkonferenz.cases import service as case_service
-from fallkonferenz.errors import DB_INT_MAX, DomainError, TooManyAttempts
+from fallkonferenz.errors import DomainError, TooManyAttempts, db_id
 from fallkonferenz.extensions import db, socketio
 from fallkonferenz.models import User
 
@@ -353,6 +353,6 @@ def _field(data, name: str, kind, optional: bool = False):
         return None
     if kind is bytes and isinstance(value, bytearray):
         value = bytes(value)
-    if not isinstance(value, kind) or isinstance(value, bool) or (kind is int and not 0 < value <= DB_INT_MAX):
+    if not isinstance(value, kind) or isinstance(value, bool) or (kind is int and db_id(value) is None):
         raise DomainError(f"Ungültige Nachricht: „{name}“ fehlt oder hat die falsche Form.")
     return value
