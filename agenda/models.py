@@ -97,6 +97,7 @@ class Participant(db.Model):
 
     conference: Mapped[Conference] = relationship(back_populates="participants")
     user: Mapped[User] = relationship(foreign_keys=[user_id], lazy="joined")
+    represented_by: Mapped[User | None] = relationship(foreign_keys=[represented_by_id])
 
     @property
     def active(self) -> bool:

@@ -103,7 +103,15 @@ def detail(conference_id: int):
 
 
 def render_detail(
-    conference_id: int, *, item_form=None, errors=None, confirm=None, poll_form=None, poll_errors=None, status=200
+    conference_id: int,
+    *,
+    item_form=None,
+    errors=None,
+    confirm=None,
+    poll_form=None,
+    poll_errors=None,
+    response_errors=None,
+    status=200,
 ):
     """The conference page, also with a refused form kept (the backlog's decision form uses it too)."""
     view = items.conference_view(g.user, conference_id)
@@ -122,6 +130,7 @@ def render_detail(
             confirm=confirm,
             poll_form=poll_form or PollForm(formdata=None),
             poll_errors=poll_errors or {},
+            response_errors=response_errors or {},
             cancel_form=CancelForm(formdata=None),
             people=people if view.is_moderator else [],
             colleagues=colleagues,
@@ -158,9 +167,15 @@ def remove_participant(conference_id: int, user_id: int):
 @bp.post("/konferenzen/<int:conference_id>/antwort")
 def respond(conference_id: int):
     substitute = request.form.get("substitute", "")
-    service.respond(
-        g.user, conference_id, request.form.get("response", ""), int(substitute) if substitute.isdigit() else None
-    )
+    try:
+        row = service.respond(
+            g.user, conference_id, request.form.get("response", ""), int(substitute) if substitute.isdigit() else None
+        )
+    except InvalidInput as exc:  # the answer comes back on the page, the choice kept and the field marked
+        return render_detail(conference_id, response_errors=exc.errors, status=422)
+    if not row.active:  # the colleague has the seat now; the conference is no longer the actor's to open
+        flash(f"Sie werden von {row.represented_by.display_name} vertreten und nehmen nicht mehr teil.", "success")
+        return redirect(url_for("main.dashboard"))
     flash("Ihre Antwort wurde gespeichert.", "success")
     return redirect(url_for("agenda.detail", conference_id=conference_id))
 

@@ -70,7 +70,7 @@ def load_conference(actor: User, conference_id: int) -> Conference:
     conference = db.session.get(Conference, conference_id)
     if conference is None:
         raise NotFound("Konferenz nicht gefunden.")
-    ids = [p.user_id for p in conference.participants]
+    ids = [p.user_id for p in conference.participants if p.active]  # a replaced person no longer takes part
     if not may_see_conference(viewer_of(actor), conference.moderator_id, ids):
         raise NotFound("Konferenz nicht gefunden.")
     return conference
@@ -315,7 +315,9 @@ _OVERLAPPING = (
 )
 _VISIBLE_CONFERENCES = union(
     select(Participant.conference_id).where(
-        Participant.user_id == bindparam("user_id"), Participant.conference_id.in_(bindparam("ids", expanding=True))
+        Participant.user_id == bindparam("user_id"),
+        Participant.response != "vertretung",
+        Participant.conference_id.in_(bindparam("ids", expanding=True)),
     ),
     select(Conference.id).where(
         Conference.moderator_id == bindparam("user_id"), Conference.id.in_(bindparam("ids", expanding=True))
@@ -377,6 +379,8 @@ def respond(actor: User, conference_id: int, response: str, substitute_id: int |
         db.session.flush()
         if conference.state == "eingeladen":
             _invite(conference, [substitute])
+            # The seat is the colleague's now: the conference leaves the actor's calendar as it leaves her lists.
+            _notify(conference, [actor], "Vertreten", method="CANCEL")
     row.response, row.responded_at = response, now()
     audit.record("conference.response", actor=actor, detail={"conference": conference.id, "response": response})
     return row
@@ -463,7 +467,9 @@ def fix_slot(actor: User, conference_id: int, slot_id: int) -> Conference:
 
 def my_conferences(actor: User) -> tuple[list[Conference], list[Conference]]:
     """Upcoming and past conferences the actor moderates or takes part in."""
-    mine = select(Participant.conference_id).where(Participant.user_id == actor.id)
+    mine = select(Participant.conference_id).where(
+        Participant.user_id == actor.id, Participant.response != "vertretung"
+    )
     stmt = select(Conference).where(or_(Conference.moderator_id == actor.id, Conference.id.in_(mine)))
     cut = now()
     upcoming = db.session.scalars(stmt.where(Conference.end >= cut).order_by(Conference.start)).all()
@@ -478,6 +484,7 @@ SUBJECTS = {
     "Geändert": "Geändert: {title}",
     "Abgesagt": "Abgesagt: {title}",
     "Ausgeladen": "Ausgeladen: {title}",
+    "Vertreten": "Vertretung bestätigt: {title}",
     "Terminumfrage": "Terminumfrage: {title}",
     "Erinnerung": "Erinnerung: {title} (morgen)",
 }
@@ -494,6 +501,8 @@ def mail_text(conference: Conference, kind: str, user: User) -> str:
             "Geändert": "Die folgende Konferenz wurde geändert:",
             "Abgesagt": f"Die folgende Konferenz wurde abgesagt. Grund: {conference.cancel_reason}",
             "Ausgeladen": "Sie nehmen an der folgenden Konferenz nicht mehr teil:",
+            "Vertreten": "Eine Kollegin/ein Kollege Ihrer Stelle vertritt Sie bei der folgenden Konferenz; "
+            "Sie nehmen nicht mehr teil:",
             "Terminumfrage": "Für die folgende Konferenz wird ein Termin gesucht. Bitte geben Sie an, wann Sie können:",
             "Erinnerung": "Erinnerung an die Konferenz morgen:",
         }[kind],

@@ -139,6 +139,9 @@ def test_responses_and_a_substitute_from_the_same_agency(scene, clients, planned
     assert f'<option value="{steering}">' not in offered
     nobody = clients["JC"].post(f"/konferenzen/{planned}/antwort", data={"response": "vertretung", "substitute": ""})
     assert nobody.status_code == 422 and "Bitte wählen Sie, wer Sie vertritt." in nobody.get_data(as_text=True)
+    # the refusal comes back on the conference page, the choice kept and the field marked
+    kept = nobody.get_data(as_text=True)
+    assert 'id="antwort-h"' in kept and 'value="vertretung" checked' in kept and 'id="substitute-error"' in kept
     assert clients["AA"].post(f"/konferenzen/{planned}/antwort", data={"response": "zusage"}).status_code == 302
     assert clients["ABH"].post(f"/konferenzen/{planned}/antwort", data={"response": "absage"}).status_code == 302
     # A substitute must be a colleague of the same agency.
@@ -149,7 +152,17 @@ def test_responses_and_a_substitute_from_the_same_agency(scene, clients, planned
     ok = clients["JC"].post(
         f"/konferenzen/{planned}/antwort", data={"response": "vertretung", "substitute": str(colleague)}
     )
-    assert ok.status_code == 302
+    # the colleague has the seat: JC goes to the dashboard, and the conference, its minutes and its calendar
+    # entry are no longer hers
+    assert ok.status_code == 302 and ok.headers["Location"].endswith("/")
+    assert "Sie werden von JC Kollegin vertreten" in clients["JC"].get("/").get_data(as_text=True)
+    assert clients["JC"].get(f"/konferenzen/{planned}").status_code == 404
+    assert clients["JC"].get(f"/konferenzen/{planned}/protokoll").status_code == 404
+    assert clients["JC"].get(f"/konferenzen/{planned}/einladung.ics").status_code == 404
+    confirmed = [(to, ics) for to, subject, _, ics in _outbox(query) if subject.startswith("Vertretung bestätigt")]
+    assert [to for to, _ in confirmed] == ["jc.case_worker@invalid"]
+    assert str(icalendar.Calendar.from_ical(confirmed[0][1])["METHOD"]) == "CANCEL"
+    assert clients["JC"].post(f"/konferenzen/{planned}/antwort", data={"response": "zusage"}).status_code == 404
     rows = query(
         lambda: {p.user_id: p.response for p in db.session.query(Participant).filter_by(conference_id=planned)},
         commit=False,
