@@ -89,17 +89,17 @@ def seed_case(spec: dict, workers: dict[str, User], today: date) -> Case:
         note.created_at = utcnow() - timedelta(days=n["days_ago"])
     agency_ids = {a.code: a.id for a in db.session.scalars(select(Agency))}
     for goal in spec["goals"]:
-        case_service.add_goal(
+        row = case_service.add_goal(
             lead,
             case.id,
             {
                 "title": goal["goal"],
                 "field": goal["field"],
                 "responsible_agency_id": agency_ids[goal["agency"]],
-                "due_date": today + timedelta(days=goal["due_in_days"]),
                 "status": goal["status"],
             },
         )
+        row.due_date = today + timedelta(days=goal["due_in_days"])  # history: some were due weeks ago
     _seed_consent(spec["consent"], case, lead, today)
     return case
 

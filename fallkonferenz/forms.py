@@ -44,6 +44,17 @@ def form_errors(form) -> dict[str, str]:
     return {name: msgs[0] for name, msgs in form.errors.items() if msgs}
 
 
+def refused(form, errors: dict[str, str]):
+    """Put a service's refusal on the form's fields, so the page shows it where the input was; returns the form."""
+    for name, message in errors.items():
+        target = form._fields.get(name)
+        if target is not None:
+            target.errors = [*target.errors, message]
+        else:
+            form.form_errors.append(message)
+    return form
+
+
 class GermanParseError:
     """Mixin: replace a field's English parse error by a German one (set `parse_error`)."""
 

@@ -30,6 +30,11 @@ def to_utc(value: datetime) -> datetime:
     return value.replace(tzinfo=zone()).astimezone(UTC).replace(tzinfo=None)
 
 
+def today() -> date:
+    """Today's date where the agencies are (a task due "today" is not yet overdue at 00:30 local time)."""
+    return to_local(datetime.now(UTC).replace(tzinfo=None)).date()
+
+
 def at(day: date, hour: int) -> datetime:
     """The (naive UTC) moment of `hour` o'clock local time on `day`."""
     return to_utc(datetime.combine(day, time(hour, 0)))
@@ -67,3 +72,4 @@ def register(app) -> None:
     """Give the templates the filters (the configuration has checked the time zone)."""
     for f in (datum, uhrzeit, tag):
         app.add_template_filter(f)
+    app.add_template_global(today)

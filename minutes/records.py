@@ -18,6 +18,7 @@ from fallkonferenz import audit
 from fallkonferenz.cases.service import agency_access, shared_with, shares_case
 from fallkonferenz.errors import Conflict, Forbidden, InvalidInput, NotFound
 from fallkonferenz.extensions import db
+from fallkonferenz.localtime import today
 from fallkonferenz.models import Agency, Case, User, utcnow
 
 from . import live, service
@@ -106,6 +107,8 @@ def add_decision(actor: User, item_id: int, text: str) -> Decision:
     text = (text or "").strip()
     if not text or len(text) > 5000:
         raise InvalidInput(errors={"decision": "Bitte den Beschluss eingeben (höchstens 5000 Zeichen)."})
+    if place.item.case_id is None:
+        _check_read_by_all(place.conference, "decision", "Ein Beschluss zu einem allgemeinen Punkt", text, actor, "ihn")
     decision = Decision(agenda_item_id=item_id, case_id=place.item.case_id, text=text, created_by_id=actor.id)
     db.session.add(decision)
     db.session.flush()
@@ -122,6 +125,15 @@ def add_task(
     errors = {}
     if not description or len(description) > 2000:
         errors["task"] = "Bitte beschreiben Sie die Aufgabe (höchstens 2000 Zeichen)."
+    elif place.item.case_id is None:
+        try:
+            _check_read_by_all(
+                place.conference, "task", "Eine Aufgabe zu einem allgemeinen Punkt", description, actor, "sie"
+            )
+        except InvalidInput as exc:
+            errors |= exc.errors
+    if due is not None and due < today():
+        errors["due"] = "Das Fälligkeitsdatum darf nicht in der Vergangenheit liegen."
     agency = db.session.scalar(select(Agency).where(Agency.code == (agency_code or "").upper()))
     if agency is None:
         errors["agency"] = "Unbekannte Stelle."
@@ -185,12 +197,12 @@ def my_tasks(actor: User) -> list[TaskRow]:
     numbers = (
         dict(db.session.execute(select(Case.id, Case.number).where(Case.id.in_(case_ids))).all()) if case_ids else {}
     )
-    today = utcnow().date()
+    day = today()
     rows = []
     for t in tasks:
         if t.case_id and not shared_with(actor, t.case_id, table):
             continue
-        rows.append(TaskRow(t, bool(t.due_date and t.due_date < today), numbers.get(t.case_id)))
+        rows.append(TaskRow(t, bool(t.due_date and t.due_date < day), numbers.get(t.case_id)))
     rows.sort(key=lambda r: (not r.overdue, r.task.due_date or date.max))
     return rows
 

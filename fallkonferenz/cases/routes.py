@@ -8,7 +8,7 @@ from flask import flash, g, redirect, render_template, request, url_for
 
 from ..auth.service import list_agencies
 from ..errors import InvalidInput
-from ..forms import form_errors
+from ..forms import form_errors, refused
 from . import bp, service
 from .forms import CaseForm, GoalForm, GoalStatusForm, NoteForm
 
@@ -119,7 +119,10 @@ def add_goal(number: str):
     form = _goal_form()
     if not form.validate():
         return _render_detail(number, goal_form=form, status=422)
-    service.add_goal(g.user, number, form.data)
+    try:
+        service.add_goal(g.user, number, form.data)
+    except InvalidInput as exc:
+        return _render_detail(number, goal_form=refused(form, exc.errors), status=422)
     flash("Das Ziel wurde gespeichert.", "success")
     return redirect(url_for("cases.detail", number=number.upper(), _anchor="ziele"))
 

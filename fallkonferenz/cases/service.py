@@ -24,7 +24,7 @@ from consent.policy import (
     viewer_of,
 )
 
-from .. import audit
+from .. import audit, localtime
 from ..auth.service import agency_codes, user_names
 from ..casecrypto import CaseCipher, ciphers_for, create_case_key, keyring
 from ..errors import Forbidden, InvalidInput, NotFound, db_id
@@ -437,6 +437,8 @@ def import_note(case: Case, author: User, category: str, text: str) -> Note:
 def add_goal(actor: User, case_ref, data: dict) -> Goal:
     """Add a goal of the integration plan."""
     case, _access = load_case_for(actor, case_ref)
+    if data.get("due_date") is not None and data["due_date"] < localtime.today():
+        raise InvalidInput(errors={"due_date": "Das Zieldatum darf nicht in der Vergangenheit liegen."})
     goal = Goal(
         case_id=case.id,
         title=data["title"],

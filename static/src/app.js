@@ -14,7 +14,27 @@ function confirmIrreversible() {
   }
 }
 
+// A person list that belongs to an agency list (data-agency-from) offers only that agency's people; the server
+// checks the pair anyway, this only saves a refusal.
+function peopleOfAgency() {
+  for (const people of document.querySelectorAll("select[data-agency-from]")) {
+    const agency = document.getElementById(people.dataset.agencyFrom);
+    if (!agency) continue;
+    const filter = () => {
+      for (const option of people.options) {
+        const other = option.dataset.agency !== undefined && option.dataset.agency !== agency.value;
+        option.hidden = other;
+        option.disabled = other;
+      }
+      if (people.selectedOptions[0]?.disabled) people.value = "";
+    };
+    agency.addEventListener("change", filter);
+    filter();
+  }
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   focusErrorSummary();
   confirmIrreversible();
+  peopleOfAgency();
 });

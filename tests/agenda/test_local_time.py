@@ -32,39 +32,42 @@ def test_utc_and_local_time_convert_both_ways_across_summer_time(app, utc, local
         assert datum(utc) == local.strftime("%d.%m.%Y %H:%M") and uhrzeit(utc) == local.strftime("%H:%M")
 
 
+Y = datetime.now().year + 1  # a summer of the years ahead: new conferences cannot start in the past
+
+
 def test_a_conference_typed_in_local_time_is_stored_in_utc_and_shown_and_mailed_in_local_time(scene, clients, query):
     ki = clients["KI"]
-    form = conference_form(scene, start="2027-07-01T09:00", end="2027-07-01T11:30")
+    form = conference_form(scene, start=f"{Y}-07-01T09:00", end=f"{Y}-07-01T11:30")
     resp = ki.post("/konferenzen/neu", data=form)
     assert resp.status_code == 302
     cid = int(resp.headers["Location"].rsplit("/", 1)[-1])
     stored = query(lambda: (db.session.get(Conference, cid).start, db.session.get(Conference, cid).end), commit=False)
-    assert stored == (datetime(2027, 7, 1, 7, 0), datetime(2027, 7, 1, 9, 30))
+    assert stored == (datetime(Y, 7, 1, 7, 0), datetime(Y, 7, 1, 9, 30))
     page = ki.get(f"/konferenzen/{cid}").get_data(as_text=True)
-    assert "01.07.2027 09:00 bis 11:30 Uhr" in page and "UTC" not in page
-    assert 'value="2027-07-01T09:00"' in ki.get(f"/konferenzen/{cid}/bearbeiten").get_data(as_text=True)
+    assert f"01.07.{Y} 09:00 bis 11:30 Uhr" in page and "UTC" not in page
+    assert f'value="{Y}-07-01T09:00"' in ki.get(f"/konferenzen/{cid}/bearbeiten").get_data(as_text=True)
     assert ki.post(f"/konferenzen/{cid}/status", data={"state": "eingeladen"}).status_code == 302
     body, ics = query(lambda: (lambda m: (m.body, m.ics))(db.session.query(OutboxMessage).first()), commit=False)
-    assert "01.07.2027 09:00 bis 11:30 Uhr" in body
+    assert f"01.07.{Y} 09:00 bis 11:30 Uhr" in body
     event = next(c for c in icalendar.Calendar.from_ical(ics).walk("VEVENT"))
-    assert event.decoded("DTSTART").isoformat() == "2027-07-01T07:00:00+00:00"  # calendars keep UTC
+    assert event.decoded("DTSTART").isoformat() == f"{Y}-07-01T07:00:00+00:00"  # calendars keep UTC
 
 
 def test_the_api_keeps_utc_and_converts_a_given_offset(scene, clients, query):
     ki = clients["KI"]
     naive = ki.api(
-        "POST", "/api/v1/conferences", json={"name": "API", "start": "2027-07-02T07:00", "end": "2027-07-02T08:00"}
+        "POST", "/api/v1/conferences", json={"name": "API", "start": f"{Y}-07-02T07:00", "end": f"{Y}-07-02T08:00"}
     )
     offset = ki.api(
         "POST",
         "/api/v1/conferences",
-        json={"name": "API mit Zeitzone", "start": "2027-07-02T09:00+02:00", "end": "2027-07-02T10:00+02:00"},
+        json={"name": "API mit Zeitzone", "start": f"{Y}-07-02T09:00+02:00", "end": f"{Y}-07-02T10:00+02:00"},
     )
     assert naive.status_code == offset.status_code == 201
     starts = query(
         lambda: [db.session.get(Conference, r.get_json()["id"]).start for r in (naive, offset)], commit=False
     )
-    assert starts == [datetime(2027, 7, 2, 7, 0), datetime(2027, 7, 2, 7, 0)]
+    assert starts == [datetime(Y, 7, 2, 7, 0), datetime(Y, 7, 2, 7, 0)]
 
 
 @pytest.mark.parametrize("name", ["Europe/Musterstadt", "../etc/passwd", ""])

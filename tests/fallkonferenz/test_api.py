@@ -91,6 +91,12 @@ def test_token_client_creates_a_case_writes_a_note_and_grants_consent(api, query
         ("POST", "/api/v1/cases/{number}/notes", {"json": {"category": [], "text": "x"}}, 422),
         ("POST", "/api/v1/cases/{number}/goals", {"json": {"field": [], "title": "x"}}, 422),
         ("POST", "/api/v1/cases/{number}/goals", {"json": {"field": "sprache", "responsibleAgency": {}}}, 422),
+        (
+            "POST",
+            "/api/v1/cases/{number}/goals",
+            {"json": {"field": "sprache", "responsibleAgency": "KI", "title": "B1", "dueDate": "2020-01-31"}},
+            422,
+        ),
         ("PATCH", "/api/v1/cases/{number}/goals/1", {"json": {"status": []}}, 422),
         ("PATCH", "/api/v1/cases/{number}/goals/99999999999999999999999", {"json": {"status": "offen"}}, 404),
         ("POST", "/api/v1/cases/{number}/consents", {"json": {"provision": [], "grantor": {"kind": []}}}, 422),

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from fallkonferenz.extensions import db
-from fallkonferenz.models import Case, Goal, Note, User
+from fallkonferenz.models import Case, Goal, Note, User, utcnow
 from tests.factories import PASSWORD, all_categories, make_case, make_consent
 
 XSS = "<script>alert(1)</script><img src=x>"
@@ -105,11 +107,16 @@ def test_notes_and_goals_round_trip_and_bad_ones_keep_the_text(ki, query, world)
             "title": "B1 erreichen",
             "field": "sprache",
             "responsible_agency_id": "1",
-            "due_date": "2027-01-31",
+            "due_date": (utcnow().date() + timedelta(days=60)).isoformat(),
             "status": "offen",
         },
     )
     assert goal.status_code == 302
+    past = {"title": "B2 erreichen", "field": "sprache", "responsible_agency_id": "1", "status": "offen"}
+    late = ki.post(f"/faelle/{number}/ziele", data=past | {"due_date": "01.01.2020"})
+    body = late.get_data(as_text=True)
+    assert late.status_code == 422 and "Das Zieldatum darf nicht in der Vergangenheit liegen." in body
+    assert 'value="B2 erreichen"' in body  # kept
     gid = query(lambda: db.session.query(Goal.id).scalar(), commit=False)
     assert ki.post(f"/faelle/{number}/ziele/{gid}/status", data={"status": "erreicht"}).status_code == 302
     assert ki.post(f"/faelle/{number}/ziele/{gid}/status", data={"status": "vergessen"}).status_code == 422

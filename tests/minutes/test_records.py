@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -55,11 +56,17 @@ def test_decisions_tasks_and_my_tasks_with_overdue_first(scene, clients, planned
         ki.post(f"/protokoll/top/{running['open']}/beschluss", data={"text": "Sprachkurs beantragen"}).status_code
         == 302
     )
-    late = (utcnow().date() - timedelta(days=3)).isoformat()
     soon = (utcnow().date() + timedelta(days=3)).isoformat()
-    for text, due in (("Kita-Platz klären", soon), ("Bescheid prüfen", late)):
+    later = (utcnow().date() + timedelta(days=1)).isoformat()
+    for text, due in (("Kita-Platz klären", soon), ("Bescheid prüfen", later)):
         resp = ki.post(f"/protokoll/top/{running['open']}/aufgabe", data={"text": text, "agency": "JC", "due": due})
         assert resp.status_code == 302
+
+    def let_days_pass():  # the task was due three days ago
+        task = db.session.query(Task).filter_by(description="Bescheid prüfen").one()
+        task.due_date = utcnow().date() - timedelta(days=3)
+
+    query(let_days_pass)
     assert (
         ki.post(
             f"/protokoll/top/{running['closed']}/aufgabe", data={"text": "Therapie begleiten", "agency": "AA"}
@@ -83,15 +90,19 @@ def test_decisions_tasks_and_my_tasks_with_overdue_first(scene, clients, planned
 
 def test_a_refused_task_objection_or_addendum_keeps_what_was_typed(scene, clients, planned, running, query):
     ki, jc = clients["KI"], clients["JC"]
+    due = (utcnow().date() + timedelta(days=45)).isoformat()
     resp = ki.post(
         f"/protokoll/top/{running['open']}/aufgabe",
-        data={"text": "Wohnsitzauflage klären", "agency": "JC", "user": str(scene.ids["AA"]), "due": "2027-01-15"},
+        data={"text": "Wohnsitzauflage klären", "agency": "JC", "user": str(scene.ids["AA"]), "due": due},
     )
     assert resp.status_code == 422
     page = resp.get_data(as_text=True)
     assert "Die verantwortliche Person muss zur gewählten Stelle gehören." in page
-    assert 'value="Wohnsitzauflage klären"' in page and 'value="2027-01-15"' in page
-    assert '<option value="JC" selected>' in page and f'<option value="{scene.ids["AA"]}" selected>' in page
+    assert 'value="Wohnsitzauflage klären"' in page and f'value="{due}"' in page
+    assert (
+        '<option value="JC" selected>' in page
+        and f'<option value="{scene.ids["AA"]}" data-agency="AA" selected>' in page
+    )
     assert '<details class="record-forms" open>' in page
     assert ki.post(f"/konferenzen/{planned}/protokoll/abschliessen").status_code == 302
     empty = jc.post(f"/konferenzen/{planned}/protokoll/genehmigung", data={"decision": "einspruch", "reason": ""})
@@ -123,6 +134,45 @@ def test_bad_records_are_refused(scene, clients, planned, running, query):
         == 422
     )
     assert query(lambda: db.session.query(Task).count(), commit=False) == 0
+
+
+def test_a_task_cannot_be_due_in_the_past(scene, clients, planned, running, query):
+    ki = clients["KI"]
+    yesterday = (utcnow().date() - timedelta(days=2)).isoformat()
+    resp = ki.post(
+        f"/protokoll/top/{running['open']}/aufgabe", data={"text": "Bescheid", "agency": "JC", "due": yesterday}
+    )
+    assert resp.status_code == 422
+    assert "Das Fälligkeitsdatum darf nicht in der Vergangenheit liegen." in resp.get_data(as_text=True)
+    assert query(lambda: db.session.query(Task).count(), commit=False) == 0
+    # the date field itself offers no earlier day
+    page = ki.get(f"/konferenzen/{planned}/protokoll").get_data(as_text=True)
+    assert re.search(r'name="due" type="date" min="\d{4}-\d\d-\d\d"', page)
+
+
+def test_decisions_and_tasks_of_a_general_item_name_no_client(scene, clients, planned, running, query):
+    """A general item is read by every participant, JC too, which has no consent for the closed case (Tesfay)."""
+    ki = clients["KI"]
+    general = running["general"]
+    for path, data, label in (
+        (f"/protokoll/top/{general}/beschluss", {"text": "Frau TESFAY bekommt einen Therapieplatz"}, "Ein Beschluss"),
+        (
+            f"/protokoll/top/{general}/aufgabe",
+            {"text": f"{scene.closed_case} nachfassen", "agency": "AA"},
+            "Eine Aufgabe",
+        ),
+    ):
+        resp = ki.post(path, data=data)
+        assert resp.status_code == 422, data
+        body = resp.get_data(as_text=True)
+        assert f"{label} zu einem allgemeinen Punkt darf" in body and data["text"] in body  # kept in the form
+    assert query(lambda: db.session.query(Task).count() + db.session.query(Decision).count(), commit=False) == 0
+    # on the case item itself, the team writes the name as it needs to
+    ok = ki.post(f"/protokoll/top/{running['closed']}/beschluss", data={"text": "Frau Tesfay bekommt einen Platz"})
+    assert ok.status_code == 302
+    assert ki.post(f"/protokoll/top/{general}/beschluss", data={"text": "Nächster Termin im März"}).status_code == 302
+    page = clients["JC"].get(f"/konferenzen/{planned}/protokoll/ergebnisse").get_data(as_text=True)
+    assert "Nächster Termin im März" in page and "Tesfay" not in page
 
 
 def test_refused_attempts_on_an_item_stay_on_record(scene, clients, planned, running, query):
