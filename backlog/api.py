@@ -240,6 +240,16 @@ def transition(escalation_id: int):
     return jsonify(_detail(escalation))
 
 
+@bp.post("/<int:escalation_id>/triage")
+def triage(escalation_id: int):
+    body = _Body()
+    priority = body.integer("priority", required=True)
+    category = body.text("category") or None
+    version = body.integer("version", required=True)
+    body.check()
+    return jsonify(_detail(service.triage(g.user, escalation_id, version, priority, category)))
+
+
 @bp.post("/<int:escalation_id>/cases")
 def join(escalation_id: int):
     body = _Body()

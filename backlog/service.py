@@ -584,6 +584,10 @@ def transition(
         raise InvalidInput("Zum Zusammenführen wählen Sie den Eintrag, in den dieser aufgeht.")
     if to_state == "empfehlung":
         raise InvalidInput("Eine Empfehlung wird mit ihrem Text beschlossen (Formular „Empfehlung beschließen“).")
+    if to_state == "gesichtet" and escalation.priority is None:
+        raise InvalidInput(
+            errors={"priority": "Gesichtet wird ein Eintrag mit seiner Priorität: bitte „Sichten“ verwenden."}
+        )
     group = None
     if to_state == "arbeitsgruppe":
         group = db.session.get(WorkingGroup, working_group_id or 0)

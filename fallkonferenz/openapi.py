@@ -193,6 +193,16 @@ OPENAPI["paths"].update(
                 op("Status ändern (Lenkungsgruppe)", params=("escalationId",), body="TransitionInput")
             )
         },
+        "/backlog/{escalationId}/triage": {
+            "post": _may_conflict(
+                op(
+                    "Sichten (Lenkungsgruppe): Priorität 1 hoch, 2 mittel, 3 niedrig, und wahlweise die Kategorie "
+                    "setzen; ein eingereichter Eintrag ist damit gesichtet",
+                    params=("escalationId",),
+                    body="TriageInput",
+                )
+            )
+        },
         "/backlog/{escalationId}/cases": {
             "post": op(
                 "„Betrifft uns auch“: den Fall eines Tagesordnungspunkts verknüpfen",
@@ -254,6 +264,15 @@ OPENAPI["components"]["schemas"].update(
                 "to": {"type": "string"},
                 "reason": {"type": "string", "maxLength": 5000},
                 "workingGroup": {"type": "integer"},
+                "version": {"type": "integer"},
+            },
+        },
+        "TriageInput": {
+            "type": "object",
+            "required": ["priority", "version"],
+            "properties": {
+                "priority": {"type": "integer", "enum": [1, 2, 3]},
+                "category": {"type": "string"},
                 "version": {"type": "integer"},
             },
         },

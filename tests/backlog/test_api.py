@@ -113,10 +113,23 @@ def test_transitions_check_role_state_and_version(bscene, bclients, query):
     (escalation_id,) = raise_items(bscene, query, "Kurse fehlen")
     url = f"{BASE}/{escalation_id}/transitions"
     version = version_of(query, escalation_id)
-    assert bclients["JC"].api("POST", url, json={"to": "gesichtet", "version": version}).status_code == 403
+    triage = f"{BASE}/{escalation_id}/triage"
+    assert bclients["JC"].api("POST", triage, json={"priority": 1, "version": version}).status_code == 403
     chair = bclients["LG-KI"]
-    resp = chair.api("POST", url, json={"to": "gesichtet", "version": version})
+    # "gesichtet" comes with a priority: a bare status change is refused, triage sets both
+    bare = chair.api("POST", url, json={"to": "gesichtet", "version": version})
+    assert bare.status_code == 422 and "priority" in bare.get_json()["errors"]
+    for body, field in (
+        ({"priority": 7, "version": version}, "priority"),
+        ({"priority": "1", "version": version}, "priority"),
+        ({"priority": 1}, "version"),
+        ({"priority": 1, "version": version, "category": "egal"}, "category"),
+    ):
+        refused = chair.api("POST", triage, json=body)
+        assert refused.status_code == 422 and field in refused.get_json()["errors"], (body, refused.get_json())
+    resp = chair.api("POST", triage, json={"priority": 1, "version": version, "category": "rechtslage"})
     assert resp.status_code == 200 and resp.get_json()["state"] == "gesichtet"
+    assert (resp.get_json()["priority"], resp.get_json()["category"]) == (1, "rechtslage")
     stale = chair.api("POST", url, json={"to": "tagesordnung", "version": version})
     assert stale.status_code == 409 and "geändert" in stale.get_json()["error"]
     current = resp.get_json()["version"]
@@ -205,6 +218,7 @@ def test_openapi_document_lists_the_backlog_paths(app):
         "/backlog",
         "/backlog/{escalationId}",
         "/backlog/{escalationId}/transitions",
+        "/backlog/{escalationId}/triage",
         "/backlog/{escalationId}/cases",
         "/backlog/implementations/{implementationId}",
     } <= set(doc["paths"])

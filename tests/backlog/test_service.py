@@ -172,7 +172,7 @@ def test_a_closed_item_is_not_triaged_again(bscene, query):
 
 def test_the_status_form_leaves_gesichtet_to_triage_while_an_item_has_no_priority(bscene, query, bclients):
     """A bare status change to "gesichtet" left the item "gesichtet" beside "Priorität: noch nicht gesichtet";
-    the page offers "Sichten" for that, which sets the priority (the API still moves without one)."""
+    the page offers "Sichten" for that, which sets the priority (the API refuses the bare change too)."""
     escalation_id = query(lambda: _raise(bscene).id)
     chair = bclients["LG-KI"]
 
