@@ -9,6 +9,7 @@ from flask import flash, g, redirect, render_template, request, url_for
 from markupsafe import Markup
 
 from agenda.routes import render_detail as render_conference
+from agenda.service import visible_conference_ids
 from consent.policy import may_escalate, may_update_implementation, viewer_of
 from fallkonferenz.auth.service import list_agencies
 from fallkonferenz.errors import Conflict, InvalidInput
@@ -123,6 +124,7 @@ def _render_detail(escalation_id: int, *, kept=None, errors=None, message=None, 
     merge_targets = [e for e in service.joinable(g.user) if e.id != escalation.id] if steering else []
     impls = recommendation.implementations if recommendation else []
     viewer = viewer_of(g.user)
+    consultations = service.consultations_for(escalation.id)
     return (
         render_template(
             "backlog/detail.html",
@@ -132,7 +134,9 @@ def _render_detail(escalation_id: int, *, kept=None, errors=None, message=None, 
             supporters=service.supporter_count(escalation.id),
             linked=service.linked_cases(g.user, escalation.id),
             case_role=may_escalate(viewer),
-            consultations=service.consultations_for(escalation.id),
+            consultations=consultations,
+            # Everyone reads the backlog; a meeting's page opens only to its moderator and participants.
+            open_meetings=visible_conference_ids(g.user, [c.id for c, _ in consultations]),
             group=group,
             recommendation=recommendation,
             overdue={i.id for i in impls if service.is_overdue(recommendation, i)},

@@ -502,3 +502,23 @@ def test_list_issues_a_constant_number_of_queries(app, bscene, bclients, query):
     with counting(app) as large:
         assert bclients["AA"].get(url).status_code == 200
     assert len(large) == len(small)
+
+
+def test_an_items_meetings_link_only_for_those_who_may_open_them(bscene, bclients, query):
+    """Everyone reads the backlog; the steering meeting's page opens only to its moderator and participants, so
+    the others read its title and date without a link that would end in "nicht gefunden"."""
+
+    def put_on_agenda():
+        chair = user(bscene.steering["KI"])
+        escalation = service.escalate(user(bscene.users["JC"]), CLEAN_INPUT, bscene.items["open"])
+        service.triage(chair, escalation.id, escalation.version, 1)
+        service.put_on_agenda(chair, bscene.steering_meeting, [escalation.id])
+        return escalation.id
+
+    escalation_id = query(put_on_agenda)
+    link = f'href="/konferenzen/{bscene.steering_meeting}#top-'
+    chair_page = body(bclients["LG-KI"].get(f"/lenkungsgruppe/themen/{escalation_id}"))
+    assert "Beratung in der Lenkungsgruppe" in chair_page and link in chair_page
+    worker_page = body(bclients["JC"].get(f"/lenkungsgruppe/themen/{escalation_id}"))
+    assert "Beratung in der Lenkungsgruppe" in worker_page and link not in worker_page
+    assert bclients["JC"].get(f"/konferenzen/{bscene.steering_meeting}").status_code == 404

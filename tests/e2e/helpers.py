@@ -62,7 +62,7 @@ def open_watched_page(browser: Browser, base_url: str, timeout_ms: int) -> Page:
     axe-core is in every document and CSP violations and script errors are watched; `close_watched_page`
     closes it and returns what went wrong (pages not checked with axe included).
     """
-    context = browser.new_context(base_url=base_url, locale="de-DE", viewport={"width": 1280, "height": 900})
+    context = browser.new_context(base_url=base_url, locale="de-DE", viewport=OFFICE_SCREEN)
     context.set_default_timeout(timeout_ms)
     context.add_init_script(path=AXE)
     page = context.new_page()
@@ -87,8 +87,22 @@ def close_watched_page(page: Page) -> list[str]:
         page.context.close()
 
 
+# The screen the issue names for everyday office work: every page checked must fit its width.
+OFFICE_SCREEN = {"width": 1366, "height": 768}
+
+SIDEWAYS = """() => {
+  const width = document.documentElement.clientWidth;
+  if (document.documentElement.scrollWidth <= width) return [];
+  return [...document.querySelectorAll("body *")]
+    .filter((e) => e.getBoundingClientRect().right > width + 1 && e.getClientRects().length)
+    .slice(0, 5)
+    .map((e) => `${e.tagName.toLowerCase()}${e.id ? "#" + e.id : ""}${e.className ? "." + e.className : ""}`);
+}"""
+
+
 def check_a11y(page: Page) -> None:
-    """Run axe-core on the current page; fail on any violation of impact "serious" or "critical".
+    """Run axe-core on the current page; fail on any violation of impact "serious" or "critical", and on a page
+    wider than the office screen.
 
     axe-core is in every page already: the `page` fixture adds it as an init script, which the app's
     Content-Security-Policy (no inline scripts) does not block, unlike a script tag added afterwards.
@@ -105,6 +119,8 @@ def check_a11y(page: Page) -> None:
             lines.append(f"- {v['id']} ({v['impact']}): {v['help']} <{v['url']}>")
             lines.extend(f"    at {target}" for target in v["targets"])
         raise AssertionError("\n".join(lines))
+    wide = page.evaluate(SIDEWAYS)
+    assert not wide, f"{page.url} scrolls sideways at {OFFICE_SCREEN['width']} px; too wide: {wide}"
 
 
 def visit(page: Page, path: str, status: int = 200) -> None:
