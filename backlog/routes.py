@@ -566,6 +566,34 @@ def conference_panel(conference, view) -> ConferencePanel:
     return panel
 
 
+# Where the long words of the backlog's vocabulary may break in a narrow table heading (soft hyphens; a
+# browser's own German hyphenation is not everywhere), so the Kennzahlen table fits a 1366 px screen.
+_BREAKS = {
+    word: word.replace("|", "\u00ad")
+    for word in (
+        "einge|reicht",
+        "ge|sichtet",
+        "Tages|ordnung",
+        "Arbeits|gruppe",
+        "Empfeh|lung",
+        "be|schlossen",
+        "Um|setzung",
+        "umge|setzt",
+        "abge|lehnt",
+        "zusammen|geführt",
+        "Kinder|betreuung",
+    )
+}
+
+
+@bp.app_template_filter("breakable")
+def breakable(label: str) -> str:
+    """The label with soft hyphens in its long words, and a break allowed after each slash."""
+    for word, marked in _BREAKS.items():
+        label = label.replace(word.replace("|", ""), marked)
+    return label.replace("/", "/\u200b")
+
+
 @bp.app_context_processor
 def backlog_vocabulary():
     return {

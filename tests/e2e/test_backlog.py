@@ -73,6 +73,9 @@ def _implementations(page: Page) -> dict[str, dict[str, int]]:
     """
     click_to(page, page.get_by_role("link", name="Lenkungsgruppe", exact=True), "/lenkungsgruppe/themen")
     click_to(page, page.get_by_role("link", name="Kennzahlen", exact=True), "/lenkungsgruppe/kennzahlen")
+    # the widest table (a column per state) is read whole on the office screen, without scrolling inside it
+    region = page.get_by_role("region", name="Einträge nach Kategorie und Status (Zahlen zum Diagramm)")
+    assert region.evaluate("e => e.scrollWidth <= e.clientWidth"), "the status table scrolls sideways"
     chart = page.get_by_role("img", name=re.compile("^Offene Umsetzungen je Behörde"))
     expect(chart).to_be_visible()
     described = chart.locator("desc").text_content() or ""
