@@ -13,7 +13,7 @@ import nh3
 from sqlalchemy import delete, select
 
 from agenda.models import AgendaItem, Conference, Decision, Task
-from agenda.service import check_no_case_data, load_conference
+from agenda.service import case_data_in, check_no_case_data, load_conference
 from fallkonferenz import audit
 from fallkonferenz.cases.service import agency_access, shared_with, shares_case
 from fallkonferenz.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -220,6 +220,7 @@ def close_minutes(actor: User, conference_id: int) -> MinutesClosure:
     # A new round: objections to an earlier closing were shown while the text was corrected; they are answered now.
     db.session.execute(delete(MinutesApproval).where(MinutesApproval.conference_id == conference_id))
     texts = service.texts_of(item.id for item in conference.items)
+    _check_general_texts(conference, texts, actor)
     frozen = {str(i): {"text": text, "html": render_light_markdown(text)} for i, text in texts.items()}
     body = json.dumps(frozen, sort_keys=True, ensure_ascii=False)
     row = MinutesClosure(
@@ -232,6 +233,24 @@ def close_minutes(actor: User, conference_id: int) -> MinutesClosure:
     db.session.flush()
     audit.record("minutes.close", actor=actor, detail={"conference": conference_id, "sha256": row.sha256})
     return row
+
+
+def _check_general_texts(conference: Conference, texts: dict[int, str], actor: User) -> None:
+    """The text of a general item is read by every participant, also by agencies without consent for the
+    conference's cases, and is frozen into every agency's export: it may not name a client of those cases or
+    any case number. Found before closing, each such item is named, so the moderator can correct it."""
+    case_ids = [i.case_id for i in conference.items if i.case_id]
+    errors = {}
+    for number, item in enumerate(conference.items, start=1):  # numbered as the agenda shows them
+        if item.case_id is None:
+            found = case_data_in(texts.get(item.id, ""), actor, case_ids)
+            if found:
+                errors[f"top-{item.id}"] = (
+                    f"TOP {number} ({item.title}) darf {found} enthalten: alle Teilnehmenden lesen ihn, auch "
+                    "Stellen ohne Einwilligung für einen Fall. Bitte den Text im Protokoll korrigieren."
+                )
+    if errors:
+        raise InvalidInput("Das Protokoll kann so noch nicht abgeschlossen werden.", errors=errors)
 
 
 def reopen_minutes(actor: User, conference_id: int) -> None:

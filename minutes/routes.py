@@ -145,7 +145,10 @@ def task_done(task_id: int):
 
 @bp.post("/konferenzen/<int:conference_id>/protokoll/abschliessen")
 def close(conference_id: int):
-    records.close_minutes(g.user, conference_id)
+    try:
+        records.close_minutes(g.user, conference_id)
+    except InvalidInput as exc:
+        return _refused(conference_id, "close", exc)
     flash("Das Protokoll ist abgeschlossen. Die teilnehmenden Stellen können es jetzt genehmigen.", "success")
     return redirect(_records_url(conference_id, "genehmigung"))
 

@@ -398,3 +398,31 @@ def test_the_markdown_export_holds_attendance_and_approvals_and_no_live_html(sce
     assert "## Anwesenheit" in body and "(JC): anwesend" in body
     assert "## Genehmigung" in body and "- AA: Einspruch – TOP 3 fehlt" in body and "- JC: offen" in body
     assert "<script>" not in body and "&lt;script>alert(1)&lt;/script> Kurs beantragen" in body
+
+
+def test_minutes_whose_general_item_names_a_client_are_not_closed(scene, clients, planned, running, query):
+    """A general item's text goes to every participant and into every agency's export: closing is refused until
+    the moderator has taken out the name (of a client of the conference's cases) or the case number."""
+    ki = clients["KI"]
+
+    def type_into_general(text: str):
+        doc = Doc()  # a concurrent insertion merges into whatever the item holds
+        doc.get("text", type=Text).insert(0, text)
+        update_id = f"typed-{len(text)}"
+        query(lambda: service.apply_update(user(scene.users["KI"]), running["general"], update_id, doc.get_update()))
+
+    close = f"/konferenzen/{planned}/protokoll/abschliessen"
+    type_into_general("Frau tesfay braucht einen Therapieplatz. ")
+    refused = ki.post(close)
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "TOP 3 (Verschiedenes) darf keinen Namen" in page
+    assert query(lambda: db.session.get(MinutesClosure, planned), commit=False) is None
+    assert "Das Protokoll kann so noch nicht abgeschlossen werden." in page
+    # the closed case's item names its client (its team reads it); that is not looked at
+    assert "Therapieplatz" in service_text(query, running["closed"])
+    type_into_general(f"Zu {scene.closed_case}: ")
+    assert "keine Fallnummer" in ki.post(close).get_data(as_text=True)
+
+
+def service_text(query, item_id: int) -> str:
+    return query(lambda: service.text_of(item_id), commit=False)
