@@ -21,6 +21,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    text,
 )
 from sqlalchemy.orm import selectinload
 
@@ -402,6 +403,10 @@ def _append(role: str | None):
     return Prepared(insert(MinutesUpdate).from_select(columns, values))
 
 
+# A transaction-scoped advisory lock per agenda item (the first key names the lock's purpose: "FK" + 1).
+_ITEM_APPEND_LOCK = text("SELECT pg_advisory_xact_lock(17995, :item)")
+
+
 def checked_item(actor: User | Viewer, item_id: int) -> tuple[ItemRef, bool]:
     """The rule of `seat` in one statement: the item and whether its minutes are closed; a refusal goes the long
     way (through `seat`) to be audited.
@@ -447,6 +452,11 @@ def apply_update(actor: User | Viewer, item_id: int, client_update_id: str, data
     row = _seat_params(viewer, item_id)
     row.update(client_id=client_update_id, data=data, at=row["now"])
     connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        # Ids come from a sequence, in the order of INSERT, not of COMMIT. Appends to one item take turns, so that
+        # its ids are committed in order: a reader that has seen id n of an item has seen all its earlier ones
+        # (the cache catches up by id; compaction folds and deletes up to an id). SQLite serialises writers anyway.
+        connection.execute(_ITEM_APPEND_LOCK, {"item": item_id & 0x7FFFFFFF})
     if _append(viewer.role).execute(connection, row) == 1:
         return item_id, True
     update_seat(actor, item_id)  # raises with the reason

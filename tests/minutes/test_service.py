@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from datetime import date, datetime, time, timedelta
 
 import pytest
@@ -482,3 +483,41 @@ def test_a_session_that_idles_out_ends_its_sockets(app, scene, items_, query, mo
     assert evicted == [] and namespace.recheck_at == seen + timedelta(seconds=110)
     sweep_at(seen + timedelta(seconds=111))
     assert evicted == [("jc", None)]
+
+
+def test_appends_to_one_item_are_committed_in_the_order_of_their_ids(app, scene, items_, query):
+    """A process catches its documents up by update id, and compaction folds and deletes up to an id: both hold
+    only if an item's updates are committed in id order. On PostgreSQL ids come from a sequence at INSERT time,
+    so an append waits while another append to the same item is not yet committed (on SQLite every writer does)."""
+    doc = Doc()
+    updates = {"first": _edit(doc, "eins "), "second": _edit(doc, "zwei ")}
+    appended, release, second_done = threading.Event(), threading.Event(), threading.Event()
+
+    def append(update_id: str, then=None):
+        with app.app_context():
+            service.apply_update(user(scene.users["KI"]), items_["general"], update_id, updates[update_id])
+            if then is not None:
+                then()
+            db.session.commit()
+
+    def first_then():
+        appended.set()
+        release.wait(10)
+
+    first = threading.Thread(target=append, args=("first", first_then))
+    first.start()
+    assert appended.wait(10)
+    second = threading.Thread(target=lambda: (append("second"), second_done.set()))
+    second.start()
+    try:
+        assert not second_done.wait(0.5), "the second append did not wait for the first to commit"
+    finally:
+        release.set()
+        first.join(10)
+        second.join(10)
+    assert second_done.is_set()
+    ids = query(
+        lambda: dict(db.session.execute(select(MinutesUpdate.client_update_id, MinutesUpdate.id)).all()), commit=False
+    )
+    assert ids["first"] < ids["second"]
+    assert query(lambda: service.text_of(items_["general"]), commit=False) == "eins zwei "
