@@ -111,12 +111,12 @@ def add_item(actor: User, conference_id: int, data: ItemInput, *, confirmed: boo
                     "er kann nicht auf die Tagesordnung."
                 }
             )
-        named = case_data_in(f"{conference.title} {conference.location}", None, [case.id])
+        named = case_data_in(f"{conference.title} {conference.location} {conference.video_link}", None, [case.id])
         if named:
             raise InvalidInput(
                 errors={
-                    "case": "Titel oder Ort der Konferenz nennen diese Klientin/diesen Klienten; sie gehen in die "
-                    "Einladungen. Bitte ändern Sie sie zuerst."
+                    "case": "Titel, Ort oder Videolink der Konferenz nennen diese Klientin/diesen Klienten; sie gehen "
+                    "in die Einladungen. Bitte ändern Sie sie zuerst."
                 }
             )
         if any(i.case_id == case.id for i in conference.items):
@@ -391,9 +391,13 @@ def _follow_ups(conference: Conference, case_ids) -> dict[int, FollowUp]:
     return out
 
 
-def case_conferences(actor: User, case_ref) -> tuple[Case, list[tuple[Conference, bool]]]:
-    """The conferences that discussed a case the actor may see; each marked whether she may open it."""
-    case, _access = load_case_for(actor, case_ref)
+def case_conferences(actor: User, case_ref) -> tuple[Case, list[tuple[Conference, bool]] | None]:
+    """The conferences that discussed a case the actor may see; each marked whether she may open it. None for an
+    agency outside the case team (it sees the case through its own old entries only): on those conferences'
+    agendas the case is "vertraulicher Fall" for it, and the list would tell it which item that is."""
+    case, access = load_case_for(actor, case_ref)
+    if not access.shared:
+        return case, None
     rows = db.session.scalars(
         select(Conference)
         .join(AgendaItem, AgendaItem.conference_id == Conference.id)

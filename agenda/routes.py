@@ -6,7 +6,7 @@ from flask import Response, flash, g, redirect, render_template, request, url_fo
 from markupsafe import Markup
 from sqlalchemy import select
 
-from fallkonferenz.errors import InvalidInput, NotFound
+from fallkonferenz.errors import InvalidInput, NotFound, db_id
 from fallkonferenz.extensions import db
 from fallkonferenz.forms import form_errors
 from fallkonferenz.models import Agency, User
@@ -148,7 +148,7 @@ def state(conference_id: int):
 
 @bp.post("/konferenzen/<int:conference_id>/teilnehmende")
 def add_participants(conference_id: int):
-    ids = [int(v) for v in request.form.getlist("user") if v.isdigit()]
+    ids = [i for i in map(db_id, request.form.getlist("user")) if i]
     if not ids:
         raise InvalidInput(errors={"participants": "Bitte wählen Sie mindestens eine Person."})
     for warning in service.add_participants(g.user, conference_id, ids):
@@ -168,9 +168,7 @@ def remove_participant(conference_id: int, user_id: int):
 def respond(conference_id: int):
     substitute = request.form.get("substitute", "")
     try:
-        row = service.respond(
-            g.user, conference_id, request.form.get("response", ""), int(substitute) if substitute.isdigit() else None
-        )
+        row = service.respond(g.user, conference_id, request.form.get("response", ""), db_id(substitute))
     except InvalidInput as exc:  # the answer comes back on the page, the choice kept and the field marked
         return render_detail(conference_id, response_errors=exc.errors, status=422)
     if not row.active:  # the colleague has the seat now; the conference is no longer the actor's to open
@@ -206,8 +204,8 @@ def create_poll(conference_id: int):
 def answer_poll(conference_id: int):
     answers = {}
     for key, value in request.form.items():
-        if key.startswith("slot-") and key[5:].isdigit():
-            answers[int(key[5:])] = value
+        if key.startswith("slot-") and db_id(key[5:]):
+            answers[db_id(key[5:])] = value
     service.answer_poll(g.user, conference_id, answers)
     flash("Ihre Antworten wurden gespeichert. Sie können sie bis zur Festlegung ändern.", "success")
     return redirect(url_for("agenda.detail", conference_id=conference_id, _anchor="umfrage"))
@@ -264,7 +262,7 @@ def move_item(conference_id: int, item_id: int):
 
 @bp.post("/konferenzen/<int:conference_id>/reihenfolge")
 def reorder(conference_id: int):
-    positions = {int(k[4:]): v for k, v in request.form.items() if k.startswith("pos-") and k[4:].isdigit()}
+    positions = {db_id(k[4:]): v for k, v in request.form.items() if k.startswith("pos-") and db_id(k[4:])}
     changed = items.reorder_by_positions(g.user, conference_id, positions, _version())
     flash("Die Reihenfolge wurde gespeichert." if changed else "Die Reihenfolge ist unverändert.", "success")
     return redirect(url_for("agenda.detail", conference_id=conference_id, _anchor="tagesordnung"))

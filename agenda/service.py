@@ -104,17 +104,19 @@ def case_data_in(text: str, actor: User | None, case_ids=()) -> str | None:
     """What the text names of a case, as the object of "darf … nicht enthalten", or None.
 
     For text that goes to every participant in e-mails and calendar files (a conference's title and place, the
-    reason of a cancellation, a general item's title): no case number, and no client name of the given cases
-    (the conference's) or of any case the author's agency may list. Names of cases she may not list are not
-    looked at: a refusal would tell her that such a client exists."""
+    reason of a cancellation, a general item's title): no case number, and no client name of a case whose master
+    data the author's agency sees (the lead agency, or a consent for Stammdaten). Names of other cases are not
+    looked at, the conference's own included: a refusal would tell her that such a client exists. Without an
+    author (a check the system makes), the names of the given cases."""
     if CASE_NUMBER_RE.search(text or ""):
         return "keine Fallnummer"
     tokens = list(keyring().blind_tokens(text or "", prefixes=False))
     if not tokens:
         return None
-    cases = Case.id.in_(list(case_ids))
     if actor is not None:
-        cases = or_(cases, listable_cases_clause(viewer_of(actor), now()))
+        cases = listable_cases_clause(viewer_of(actor), now(), "stammdaten")
+    else:
+        cases = Case.id.in_(list(case_ids))
     hit = db.session.scalar(
         select(CaseNameToken.case_id)
         .join(Case, Case.id == CaseNameToken.case_id)
@@ -154,6 +156,7 @@ def _check_input(data: ConferenceInput, actor: User, *, new: bool, case_ids=()) 
     check_no_case_data("location", "Der Ort", data.location, actor, case_ids)
     if data.video_link and not data.video_link.startswith(("https://", "http://")):
         raise InvalidInput(errors={"video_link": "Der Videolink muss mit https:// beginnen."})
+    check_no_case_data("video_link", "Der Videolink", data.video_link, actor, case_ids)
 
 
 def may_take_part(user: User, kind: str) -> bool:

@@ -187,7 +187,7 @@ def _detail(e) -> dict:
 
 def page_arg(name: str = "page", default: int = 1, maximum: int = 100000) -> int:
     raw = request.args.get(name, str(default)).strip()
-    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= maximum:
         raise InvalidInput(errors={name: f"Muss eine ganze Zahl von 1 bis {maximum} sein."})
     return int(raw)
 

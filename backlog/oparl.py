@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from flask import Blueprint, g, jsonify, request, url_for
 from werkzeug.exceptions import HTTPException
 
-from fallkonferenz.errors import DomainError, InvalidInput, NotFound
+from fallkonferenz.errors import DomainError, InvalidInput, NotFound, db_id
 from fallkonferenz.extensions import db
 from fallkonferenz.web import HTTP_MESSAGES
 
@@ -222,8 +222,8 @@ def organization(key: str):
     kind, _, ident = key.partition("-")
     if kind == "stelle" and ident:
         return jsonify(_agency_org(stats.agency(g.user, ident)))
-    if kind == "ag" and ident.isdigit():
-        group = stats.working_group(g.user, int(ident))
+    if kind == "ag" and db_id(ident):
+        group = stats.working_group(g.user, db_id(ident))
         return jsonify(_group_org(group, stats.memberships_of([group.id]).get(group.id, [])))
     raise NotFound("Organisation nicht gefunden.")
 

@@ -291,12 +291,17 @@ def escalation_source(
         raise NotFound("Tagesordnungspunkt nicht gefunden.")
     if conference.kind == "lenkungsgruppe":
         raise InvalidInput("Aus einer Lenkungsgruppe-Sitzung wird nicht eskaliert.")
-    case = None
-    if item.case_id:
-        case, access = load_case_for(actor, item.case_id)
-        if not access.shared:  # the item is "vertraulicher Fall" for this agency
-            raise NotFound("Tagesordnungspunkt nicht gefunden.")
-    return conference, item, case
+    return conference, item, _team_case(actor, item) if item.case_id else None
+
+
+def _team_case(actor: User, item: AgendaItem) -> Case:
+    """The case of a case item, for a member of its team (the lead agency, or one a consent shares it with).
+    For any other agency the item is "vertraulicher Fall": 404, even where its own old notes make the case
+    visible to it, so it neither links the case nor learns what is linked to it."""
+    case, access = load_case_for(actor, item.case_id)
+    if not access.shared:
+        raise NotFound("Tagesordnungspunkt nicht gefunden.")
+    return case
 
 
 def linked_cases(actor: User, escalation_id: int) -> list[tuple[int, str]]:
@@ -388,7 +393,7 @@ def join(actor: User, escalation_id: int, agenda_item_id: int) -> Escalation:
     item, _conference = _item_of(actor, agenda_item_id)
     if item.case_id is None:
         raise InvalidInput("Nur eine Fallbesprechung kann einen Fall verknüpfen.")
-    case = load_case_for(actor, item.case_id)[0]
+    case = _team_case(actor, item)
     known = db.session.scalar(
         select(EscalationCase.id).where(
             EscalationCase.escalation_id == escalation.id, EscalationCase.case_id == case.id

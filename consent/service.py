@@ -154,14 +154,22 @@ class ConsentRow:
     status: str
     grantor_name: str | None
     grants: dict[str, list[str]]  # agency code -> categories
+    own_only: bool = False  # the viewer's agency is not in the case team: only its own grants, no reasons
 
 
 def consent_history(actor: User, case_ref) -> tuple[Case, list[ConsentRow]]:
-    """All versions of a case's consents, newest first; the grantor's name only with Stammdaten."""
+    """All versions of a case's consents, newest first; the grantor's name only with Stammdaten.
+
+    The case team (the lead agency, or one an active consent shares the case with) sees every version. An agency
+    that sees the case only through its own old entries (after a revocation, say) sees the versions that granted
+    it something, with its own grants alone: why its access ended, not whom else the client trusts."""
     case, access = load_case_for(actor, case_ref)
     rows = db.session.scalars(
         select(Consent).where(Consent.case_id == case.id).order_by(Consent.version.desc(), Consent.id.desc())
     ).all()
+    own_only = not access.shared
+    if own_only:
+        rows = [c for c in rows if any(g.agency_id == actor.agency_id for g in c.grants)]
     cipher = ciphers_for([case.id]).get(case.id)
     codes = dict(db.session.execute(select(Agency.id, Agency.code)).all())
     now = utcnow()
@@ -172,8 +180,9 @@ def consent_history(actor: User, case_ref) -> tuple[Case, list[ConsentRow]]:
             name = cipher.read("consents", c.id, "grantor_name", c.grantor_name_enc, actor)
         grants: dict[str, list[str]] = {}
         for g in c.grants:
-            grants.setdefault(codes[g.agency_id], []).append(g.category)
-        out.append(ConsentRow(c, c.status_at(now), name, grants))
+            if not own_only or g.agency_id == actor.agency_id:
+                grants.setdefault(codes[g.agency_id], []).append(g.category)
+        out.append(ConsentRow(c, c.status_at(now), name, grants, own_only))
     audit.record("consent.read", actor=actor, case_id=case.id, purpose="Einwilligungen einsehen")
     return case, out
 

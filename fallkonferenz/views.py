@@ -71,7 +71,7 @@ def _event_filter(args: dict) -> audit.EventFilter:
             bounds[key] = localtime.to_utc(datetime.combine(day + timedelta(days=shift), time()))
     case_id = None
     if args["fall"]:
-        if args["fall"].isdigit():
+        if args["fall"].isascii() and args["fall"].isdigit():
             case_id = db_id(args["fall"]) or -1  # digits no case id can have: no events
         else:
             case_id = case_service.case_id_of(args["fall"])

@@ -10,7 +10,7 @@ from markupsafe import Markup
 from agenda import items as agenda_items
 from fallkonferenz import audit
 from fallkonferenz.auth.service import agency_codes, list_agencies
-from fallkonferenz.errors import DomainError, InvalidInput
+from fallkonferenz.errors import DomainError, InvalidInput, db_id
 from fallkonferenz.extensions import db
 from fallkonferenz.forms import Kept, kept_input
 from fallkonferenz.web import attachment, is_safe_next
@@ -85,7 +85,7 @@ def _render_records(conference_id: int, *, kept: Kept | None = None, errors=None
 @bp.post("/konferenzen/<int:conference_id>/protokoll/anwesenheit")
 def attendance(conference_id: int):
     statuses = {
-        int(key[5:]): status for key, status in request.form.items() if key.startswith("user-") and key[5:].isdigit()
+        db_id(key[5:]): status for key, status in request.form.items() if key.startswith("user-") and db_id(key[5:])
     }
     records.set_attendances(g.user, conference_id, statuses)  # "—" (empty): not recorded (yet)
     flash("Die Anwesenheit wurde gespeichert.", "success")
@@ -111,7 +111,7 @@ def task(item_id: int):
             item_id,
             request.form.get("text", ""),
             request.form.get("agency", ""),
-            int(user) if user.isdigit() else None,
+            db_id(user),
             _due_date(request.form.get("due", "")),
         )
     except InvalidInput as exc:

@@ -94,7 +94,7 @@ def _authored(viewer: Viewer, case_id: int) -> bool:
 def load_case_for(actor: User, case_ref, *, at: datetime | None = None) -> tuple[Case, Access]:
     """Load a case by id or number and the viewer's access; 404 if the case does not exist for them."""
     case = None
-    if isinstance(case_ref, int) or (isinstance(case_ref, str) and case_ref.isdigit()):
+    if isinstance(case_ref, int) or (isinstance(case_ref, str) and case_ref.isascii() and case_ref.isdigit()):
         case_id = db_id(case_ref)
         case = db.session.get(Case, case_id) if case_id else None
     elif isinstance(case_ref, str):
@@ -239,7 +239,7 @@ def list_cases(
     search_kind = None
     query = (query or "").strip()
     if query:
-        if query.upper().startswith("FK-") or query[:1].isdigit():
+        if query.upper().startswith("FK-") or query[:1] in "0123456789":
             search_kind = "number"
             params["number"] = f"%{escape_like(query.upper())}%"
         else:

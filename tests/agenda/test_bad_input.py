@@ -86,7 +86,7 @@ def test_a_case_item_whose_client_the_title_names_is_refused(scene, clients, que
         f"/konferenzen/{conference_id}/top", data={"kind": "fallbesprechung", "case": number, "time_box": "15"}
     )
     assert resp.status_code == 422
-    assert "Titel oder Ort der Konferenz nennen diese Klientin" in resp.get_data(as_text=True)
+    assert "Titel, Ort oder Videolink der Konferenz nennen diese Klientin" in resp.get_data(as_text=True)
     assert _count(query, AgendaItem) == 0
 
 
@@ -236,3 +236,60 @@ def test_a_case_conference_does_not_become_a_steering_meeting(scene, clients, pl
     resp = clients["KI"].post(f"/konferenzen/{planned}/bearbeiten", data=conference_form(scene, kind="lenkungsgruppe"))
     assert resp.status_code == 422 and "tauschen die Art nicht" in resp.get_data(as_text=True)
     assert query(lambda: db.session.get(Conference, planned).kind, commit=False) == "fallkonferenz"
+
+
+def test_digits_that_are_not_ascii_are_refused_not_a_500(scene, clients, planned, query):
+    """ "²" passes str.isdigit() but not int(): each form and query that takes an id answers 4xx or ignores it."""
+    ki, jc = clients["KI"], clients["JC"]
+    ki.post(f"/konferenzen/{planned}/status", data={"state": "eingeladen"})
+    for client, path, data in (
+        (ki, f"/konferenzen/{planned}/teilnehmende", {"user": "²"}),
+        (jc, f"/konferenzen/{planned}/antwort", {"response": "vertretung", "substitute": "²"}),
+        (jc, f"/konferenzen/{planned}/umfrage/antwort", {"slot-²": "ja"}),
+        (ki, f"/konferenzen/{planned}/reihenfolge", {"pos-²": "1", "version": "0"}),
+        (ki, f"/konferenzen/{planned}/protokoll/anwesenheit", {"user-²": "anwesend"}),
+    ):
+        resp = client.post(path, data=data)
+        assert resp.status_code < 500, (path, resp.status_code)
+    for path in ("/api/v1/backlog?page=²", "/oparl/v1/papers?page=²", "/oparl/v1/organization/ag-²"):
+        resp = ki.get(path)
+        assert 400 <= resp.status_code < 500, (path, resp.status_code)
+    assert query(lambda: db.session.get(Conference, planned).state, commit=False) == "eingeladen"
+
+
+def test_the_video_link_names_no_client(scene, clients, planned, query):
+    """The video link goes into every e-mail and calendar file, as the place does."""
+    ki = clients["KI"]
+    for link in (f"https://meet.example.org/{scene.open_case}", "https://meet.example.org/haddad-termin"):
+        resp = ki.post("/konferenzen/neu", data=conference_form(scene, video_link=link))
+        assert resp.status_code == 422 and "Der Videolink darf" in resp.get_data(as_text=True), link
+    assert _count(query, Conference) == 1  # only the planned one
+
+
+def test_an_agency_outside_the_case_team_sees_neither_its_conferences_nor_others_grants(scene, clients, query, world):
+    """JA wrote a note in the closed case once, so it sees that case through its own entry; the conferences
+    that discussed the case, and whom else the client's consent names, are for the case team."""
+    from fallkonferenz.cases.service import import_note
+    from fallkonferenz.models import Case
+
+    ki = clients["KI"]
+    resp = ki.post("/konferenzen/neu", data=conference_form(scene, title="Fallkonferenz Nord"))
+    conference_id = int(resp.headers["Location"].rsplit("/", 1)[-1])
+    assert ki.post(
+        f"/konferenzen/{conference_id}/top",
+        data={"kind": "fallbesprechung", "case": scene.closed_case, "time_box": "15", "confirm": "1"},
+    ).status_code in (302, 409)
+
+    def old_note():
+        case = db.session.query(Case).filter_by(number=scene.closed_case).one()
+        import_note(case, user(world["JA"]), "familie", "Vor der Einwilligung notiert.")
+
+    query(old_note)
+    ja = clients["JA"]
+    assert ja.get(f"/faelle/{scene.closed_case}").status_code == 200  # its own note
+    page = ja.get(f"/faelle/{scene.closed_case}/konferenzen").get_data(as_text=True)
+    assert "Fallkonferenz Nord" not in page and "sieht das Fallteam" in page
+    assert "Fallkonferenz Nord" in ki.get(f"/faelle/{scene.closed_case}/konferenzen").get_data(as_text=True)
+    consents = ja.get(f"/faelle/{scene.closed_case}/einwilligungen").get_data(as_text=True)
+    assert '<th scope="row">AA</th>' not in consents
+    assert '<th scope="row">AA</th>' in ki.get(f"/faelle/{scene.closed_case}/einwilligungen").get_data(as_text=True)

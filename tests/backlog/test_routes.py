@@ -12,7 +12,7 @@ from markupsafe import escape
 from sqlalchemy import func, select
 
 from backlog import service
-from backlog.models import Escalation, Implementation
+from backlog.models import Escalation, EscalationCase, Implementation
 from fallkonferenz.extensions import db
 from fallkonferenz.models import AuditEvent, utcnow
 from tests.backlog.conftest import CLEAN_INPUT, user
@@ -522,3 +522,29 @@ def test_an_items_meetings_link_only_for_those_who_may_open_them(bscene, bclient
     worker_page = body(bclients["JC"].get(f"/lenkungsgruppe/themen/{escalation_id}"))
     assert "Beratung in der Lenkungsgruppe" in worker_page and link not in worker_page
     assert bclients["JC"].get(f"/konferenzen/{bscene.steering_meeting}").status_code == 404
+
+
+def test_an_agency_outside_the_case_team_neither_links_the_case_nor_learns_its_links(bscene, bclients, query):
+    """JC once wrote a note in the closed case (AA's consent only), so the case is visible to JC through its own
+    entries; on the agenda it is still "vertraulicher Fall" for JC: linking it, or asking whether it is linked,
+    is a 404 like any item JC may not see."""
+    from fallkonferenz.cases.service import import_note
+    from fallkonferenz.models import Case
+
+    def setup():
+        import_note(db.session.get(Case, bscene.cases["closed"]), user(bscene.users["JC"]), "leistungen", "Alt.")
+        linked = service.escalate(user(bscene.users["AA"]), CLEAN_INPUT, bscene.items["closed"])
+        other = service.escalate(user(bscene.users["KI"]), CLEAN_INPUT, bscene.items["open"])
+        return linked.id, other.id
+
+    linked, other = query(setup)
+    links = query(lambda: db.session.scalar(select(func.count()).select_from(EscalationCase)), commit=False)
+    jc = bclients["JC"]
+    for escalation_id in (linked, other):  # already linked, or not: the same answer
+        page = jc.post(
+            f"/lenkungsgruppe/themen/{escalation_id}/betrifft-uns-auch", data={"item_id": bscene.items["closed"]}
+        )
+        assert page.status_code == 404, escalation_id
+        api = jc.api("POST", f"/api/v1/backlog/{escalation_id}/cases", json={"agendaItem": bscene.items["closed"]})
+        assert api.status_code == 404, escalation_id
+    assert query(lambda: db.session.scalar(select(func.count()).select_from(EscalationCase)), commit=False) == links

@@ -173,6 +173,11 @@ def test_decisions_and_tasks_of_a_general_item_name_no_client(scene, clients, pl
     assert ki.post(f"/protokoll/top/{general}/beschluss", data={"text": "Nächster Termin im März"}).status_code == 302
     page = clients["JC"].get(f"/konferenzen/{planned}/protokoll/ergebnisse").get_data(as_text=True)
     assert "Nächster Termin im März" in page and "Tesfay" not in page
+    # JC, without consent for the closed case, is not told that a name it tries is that client's: the check
+    # looks only at clients whose master data JC's agency sees, so any name gets the same answer
+    for name in ("Tesfay", "Mustermann"):
+        resp = clients["JC"].post(f"/protokoll/top/{general}/beschluss", data={"text": f"Frau {name} anrufen"})
+        assert resp.status_code == 302, name
 
 
 def test_refused_attempts_on_an_item_stay_on_record(scene, clients, planned, running, query):
