@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, g, jsonify, request
 
-from fallkonferenz.api import json_body
+from fallkonferenz.api import flag, json_body
 from fallkonferenz.errors import DB_INT_MAX, InvalidInput
 from fallkonferenz.openapi import OPENAPI, op
 
@@ -122,7 +122,7 @@ def add_item(conference_id: int):
                 case_ref=str(data["case"]) if data.get("case") else None,
                 position=_int(data, "order"),
             ),
-            confirmed=bool(data.get("confirmClosed")),
+            confirmed=flag(data, "confirmClosed"),
             version=_int(data, "agendaVersion"),
         )
     except items.NeedsConfirmation as exc:

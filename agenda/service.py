@@ -366,6 +366,13 @@ def respond(actor: User, conference_id: int, response: str, substitute_id: int |
         raise NotFound("Sie sind zu dieser Konferenz nicht eingeladen.")
     if response not in RESPONSES or response == "offen":
         raise InvalidInput(errors={"response": "Bitte wählen Sie Zusage, Absage oder Vertretung."})
+    if response == "vertretung" and actor.id == conference.moderator_id:
+        raise InvalidInput(
+            errors={
+                "response": "Die Moderation lässt sich nicht vertreten: sie leitet die Konferenz und schließt das "
+                "Protokoll ab. Bitte sagen Sie zu oder ab."
+            }
+        )
     if response == "vertretung":
         if not substitute_id:
             raise InvalidInput(errors={"substitute": "Bitte wählen Sie, wer Sie vertritt."})

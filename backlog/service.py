@@ -31,7 +31,7 @@ from consent.policy import (
 from fallkonferenz import audit, mail
 from fallkonferenz.casecrypto import ciphers_for
 from fallkonferenz.cases.service import ENCRYPTED_MASTER_FIELDS, load_case_for
-from fallkonferenz.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from fallkonferenz.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, db_id
 from fallkonferenz.extensions import db
 from fallkonferenz.models import Agency, Case, User, utcnow
 from fallkonferenz.vocab import RECHTSKREISE
@@ -274,10 +274,13 @@ def _bump(escalation: Escalation, expected: int | None) -> None:
 
 
 def _item_of(actor: User, agenda_item_id: int) -> tuple[AgendaItem, Conference]:
-    item = db.session.get(AgendaItem, agenda_item_id)
-    if item is None:
+    item = db.session.get(AgendaItem, agenda_item_id) if db_id(agenda_item_id) else None
+    try:
+        conference = load_conference(actor, item.conference_id) if item is not None else None
+    except NotFound:  # an item of someone else's conference answers as one that does not exist
+        conference = None
+    if conference is None:
         raise NotFound("Tagesordnungspunkt nicht gefunden.")
-    conference = load_conference(actor, item.conference_id)
     return item, conference
 
 

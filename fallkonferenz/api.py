@@ -20,7 +20,10 @@ bp = Blueprint("api", __name__)
 
 def json_body() -> dict:
     """The request's JSON object, or a German 422."""
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than the parser goes; silent=True covers only ValueError
+        data = None
     if not isinstance(data, dict):
         raise InvalidInput("Der Inhalt ist kein gültiges JSON-Objekt.")
     return data
@@ -48,6 +51,14 @@ def _choice(data: dict, key: str, allowed, message: str, default: str | None = N
     return value
 
 
+def flag(data: dict, key: str) -> bool:
+    """A yes/no field: JSON true or false, or absent (false). The text "false" is not true, nor is 1."""
+    value = data.get(key, False)
+    if not isinstance(value, bool):
+        raise InvalidInput(errors={key: "Muss true oder false sein."})
+    return value
+
+
 def _date(data: dict, key: str, required: bool = False) -> date | None:
     value = data.get(key)
     if value in (None, ""):
@@ -62,7 +73,7 @@ def _date(data: dict, key: str, required: bool = False) -> date | None:
 
 def _choices(data: dict, key: str, allowed) -> list[str]:
     value = data.get(key) or []
-    if not isinstance(value, list) or any(v not in allowed for v in value):
+    if not isinstance(value, list) or any(not isinstance(v, str) or v not in allowed for v in value):
         raise InvalidInput(errors={key: "Unbekannte Auswahl."})
     return value
 
@@ -154,7 +165,7 @@ def create_case():
         fields[key] = _text(data, key, size)
     fields["birth_date"] = _date(data, "birth_date")
     fields["residence_valid_until"] = _date(data, "residence_valid_until")
-    fields["interpreter_needed"] = bool(data.get("interpreter_needed"))
+    fields["interpreter_needed"] = flag(data, "interpreter_needed")
     fields["rechtskreise"] = _choices(data, "rechtskreise", RECHTSKREISE)
     fields["fields"] = _choices(data, "fields", FIELDS)
     case = case_service.create_case(g.user, fields)
@@ -264,8 +275,8 @@ def grant(number: str):
             valid_until=_date(data, "periodEnd", required=True),
             purpose=_text(data, "purpose", 300, required=True),
             grants=grants,
-            interpreter_used=bool(data.get("interpreterUsed")),
-            verified=bool(data.get("verified")),
+            interpreter_used=flag(data, "interpreterUsed"),
+            verified=flag(data, "verified"),
         ),
     )
     return jsonify(id=consent.id, version=consent.version), 201

@@ -22,6 +22,9 @@ def test_api_plans_a_conference_and_hides_closed_case_items(scene, clients, quer
     item = {"kind": "fallbesprechung", "case": scene.closed_case, "timeBox": 20, "agendaVersion": 0}
     refused = ki.api("POST", f"/api/v1/conferences/{cid}/items", json=item)
     assert refused.status_code == 409 and refused.get_json()["closedFor"] == ["JC"]
+    # the text "false" is no confirmation (it used to count as one)
+    unclear = ki.api("POST", f"/api/v1/conferences/{cid}/items", json=item | {"confirmClosed": "false"})
+    assert unclear.status_code == 422 and "confirmClosed" in unclear.get_json()["errors"]
     assert ki.api("POST", f"/api/v1/conferences/{cid}/items", json=item | {"confirmClosed": True}).status_code == 201
     doc = jc.get(f"/api/v1/conferences/{cid}").get_json()
     [agenda_item] = doc["agendaItem"]

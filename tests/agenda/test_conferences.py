@@ -403,3 +403,29 @@ def test_dashboard_lists_my_next_conferences(scene, clients, planned):
     page = clients["JC"].get("/").get_data(as_text=True)
     assert f'<a href="/konferenzen/{planned}">Fallkonferenz Musterstadt</a>' in page
     assert "Fallkonferenz Musterstadt" not in clients["JA"].get("/").get_data(as_text=True)
+
+
+def test_the_moderator_does_not_send_a_substitute(scene, clients, planned, query):
+    """She leads the conference and closes its minutes: she answers yes or no, and is not offered a substitute."""
+    ki = clients["KI"]
+    ki.post(f"/konferenzen/{planned}/status", data={"state": "eingeladen"})
+    page = ki.get(f"/konferenzen/{planned}").get_data(as_text=True)
+    assert 'id="antwort-h"' in page and 'value="vertretung"' not in page
+    from fallkonferenz.auth.service import create_user
+
+    colleague = query(
+        lambda: (
+            create_user(
+                username="ki.kollegin",
+                display_name="KI Kollegin",
+                agency_code="KI",
+                role="case_worker",
+                password="x" * 12,
+            ).id
+        )
+    )
+    resp = ki.post(f"/konferenzen/{planned}/antwort", data={"response": "vertretung", "substitute": str(colleague)})
+    assert resp.status_code == 422 and "Die Moderation lässt sich nicht vertreten" in resp.get_data(as_text=True)
+    rows = query(lambda: [p.user_id for p in db.session.get(Conference, planned).participants], commit=False)
+    assert colleague not in rows
+    assert ki.get(f"/konferenzen/{planned}/protokoll").status_code == 200

@@ -548,3 +548,14 @@ def test_an_agency_outside_the_case_team_neither_links_the_case_nor_learns_its_l
         api = jc.api("POST", f"/api/v1/backlog/{escalation_id}/cases", json={"agendaItem": bscene.items["closed"]})
         assert api.status_code == 404, escalation_id
     assert query(lambda: db.session.scalar(select(func.count()).select_from(EscalationCase)), commit=False) == links
+
+
+def test_an_agenda_item_of_someone_elses_conference_answers_as_one_that_does_not_exist(bscene, bclients, query):
+    """Escalating from, or linking, an item id: one answer for an item that does not exist and for one of a
+    conference the user does not take part in, so item and conference ids do not leak."""
+    ja = bclients["JA"]  # not invited to the scene's conferences
+    body_ = {"agendaItem": bscene.items["open"], "title": "x", "description": "y", "category": "rechtslage"}
+    other = ja.api("POST", "/api/v1/backlog", json=body_)
+    missing = ja.api("POST", "/api/v1/backlog", json=body_ | {"agendaItem": 999999})
+    assert other.status_code == missing.status_code == 404
+    assert other.get_json()["error"] == missing.get_json()["error"] == "Tagesordnungspunkt nicht gefunden."

@@ -85,6 +85,21 @@ def test_token_client_creates_a_case_writes_a_note_and_grants_consent(api, query
         ("POST", "/api/v1/cases", {"json": {"given_name": "A" * 10000, "family_name": "X"}}, 422),
         ("POST", "/api/v1/cases", {"json": {"given_name": 5, "family_name": "X"}}, 422),
         ("POST", "/api/v1/cases", {"json": {"given_name": "A", "family_name": "X", "birth_date": "3.4.01"}}, 422),
+        ("POST", "/api/v1/cases", {"json": {"given_name": "A", "family_name": "X", "fields": [["sprache"]]}}, 422),
+        ("POST", "/api/v1/cases", {"json": {"given_name": "A", "family_name": "X", "rechtskreise": [{}]}}, 422),
+        (
+            "POST",
+            "/api/v1/cases",
+            {"json": {"given_name": "A", "family_name": "X", "interpreter_needed": "false"}},
+            422,
+        ),
+        (
+            "POST",
+            "/api/v1/cases",
+            {"data": '{"a":' * 100000 + "1" + "}" * 100000, "content_type": "application/json"},
+            422,
+        ),
+        ("POST", "/api/v1/cases", {"data": "[" * 100000 + "]" * 100000, "content_type": "application/json"}, 422),
         ("GET", "/api/v1/cases?page=x", {}, 422),
         ("GET", "/api/v1/cases?page=99999999999999999999999", {}, 422),
         ("GET", "/api/v1/cases/99999999999999999999999", {}, 404),
@@ -123,6 +138,9 @@ def test_bad_consent_over_the_api(api, query, world):
         base | {"provision": [{"actor": "XY", "class": ["leistungen"]}]},
         base | {"provision": [{"actor": "JC", "class": ["nix"]}]},
         base | {"periodEnd": "2020-01-01", "provision": [{"actor": "JC", "class": ["leistungen"]}]},
+        # "false" as text would have been read as true: the consent recorded as checked by the caller
+        base | {"verified": "false", "provision": [{"actor": "JC", "class": ["leistungen"]}]},
+        base | {"interpreterUsed": "nein", "provision": [{"actor": "JC", "class": ["leistungen"]}]},
         base
         | {
             "dateTime": "2999-01-01",
