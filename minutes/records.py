@@ -13,7 +13,7 @@ import nh3
 from sqlalchemy import delete, select
 
 from agenda.models import AgendaItem, Conference, Decision, Task
-from agenda.service import case_data_in, check_no_case_data, load_conference
+from agenda.service import case_data_in, check_no_case_data, load_conference, set_state
 from fallkonferenz import audit
 from fallkonferenz.cases.service import agency_access, shared_with, shares_case
 from fallkonferenz.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -232,6 +232,8 @@ def close_minutes(actor: User, conference_id: int) -> MinutesClosure:
     db.session.add(row)
     db.session.flush()
     audit.record("minutes.close", actor=actor, detail={"conference": conference_id, "sha256": row.sha256})
+    if conference.state == "laeuft":  # the minutes are closed after the meeting: it has ended
+        set_state(actor, conference_id, "beendet")
     return row
 
 

@@ -154,9 +154,9 @@ export function renderPresence(container, awareness, itemLabel) {
   }
   const title = document.createElement("span");
   title.className = "presence-title";
-  title.textContent = "Anwesend:";
+  title.textContent = "Gerade im Protokoll:";
   const list = document.createElement("ul");
-  list.setAttribute("aria-label", `Anwesend in ${itemLabel}`);
+  list.setAttribute("aria-label", `Gerade im Protokoll zu ${itemLabel}`);
   for (const line of lines) {
     const entry = document.createElement("li");
     const swatch = document.createElement("span");

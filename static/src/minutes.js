@@ -591,7 +591,8 @@ class MinutesChannel {
 function start() {
   const root = document.getElementById("minutes");
   const status = document.getElementById("minutes-status");
-  if (!root || !status) return;
+  // Closed minutes are shown, not edited: no editor and no connection (the page says so already).
+  if (!root || !status || root.dataset.closed === "1") return;
   useConstructedStylesheets(document);
   new MinutesChannel(root, status, document.getElementById("records-news"));
 }

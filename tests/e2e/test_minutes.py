@@ -114,7 +114,7 @@ def test_two_participants_write_the_same_item_and_see_each_other(page: Page, oth
 
     # Both see who is there, with name and agency, as text.
     for viewer in (ki, aa):
-        presence = _item(viewer, verschiedenes).get_by_role("list", name=re.compile("^Anwesend in TOP"))
+        presence = _item(viewer, verschiedenes).get_by_role("list", name=re.compile("^Gerade im Protokoll zu TOP"))
         expect(presence).to_contain_text("Katrin Imhoff (KI-Koordination) (KI)")
         expect(presence).to_contain_text("Anna Albers (Beratung AA) (AA)")
 
@@ -147,7 +147,7 @@ def test_two_participants_write_the_same_item_and_see_each_other(page: Page, oth
     expect(_item(aa, verschiedenes).locator(".remote-caret")).to_have_attribute(
         "data-label", "Katrin Imhoff (KI-Koordination) (KI)"
     )
-    expect(_item(ki, verschiedenes).get_by_role("list", name=re.compile("^Anwesend in TOP"))).to_contain_text(
+    expect(_item(ki, verschiedenes).get_by_role("list", name=re.compile("^Gerade im Protokoll zu TOP"))).to_contain_text(
         "Anna Albers (Beratung AA) (AA) – schreibt hier"
     )
 

@@ -52,7 +52,7 @@ def test_closing_approving_and_downloading_the_final_minutes(page: Page, server:
 
     # The last approval makes the minutes final: no more editing, an addendum form instead, and the PDF.
     login(page, "jc.fallmanagement")
-    _records_of_october(page)
+    records = _records_of_october(page)
     expect(page.get_by_role("note")).to_contain_text("endgültig")
     expect(page.get_by_role("button", name="Entscheidung speichern")).to_have_count(0)
     expect(page.get_by_role("button", name="Nachtrag speichern")).to_be_visible()
@@ -64,3 +64,8 @@ def test_closing_approving_and_downloading_the_final_minutes(page: Page, server:
     assert body.startswith(b"%PDF-")
     assert len(body) > 1000
     check_a11y(page)
+    # the minutes page shows the frozen text: no editor to type into (it would only be refused)
+    visit(page, records.removesuffix("/ergebnisse"))
+    expect(page.locator("#minutes-status")).to_contain_text("eingefroren")
+    expect(page.locator(".minutes-editor")).to_have_count(0)
+    expect(page.locator("pre.frozen").first).to_be_visible()

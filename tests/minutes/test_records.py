@@ -12,7 +12,7 @@ from pycrdt import Doc, Text
 
 from agenda import items
 from agenda import service as agenda_service
-from agenda.models import Decision, Task
+from agenda.models import Conference, Decision, Task
 from fallkonferenz.extensions import db
 from fallkonferenz.models import utcnow
 from minutes import service
@@ -211,6 +211,10 @@ def test_closing_freezes_the_text_and_all_agencies_approve(scene, clients, plann
     assert clients["JC"].post(f"/konferenzen/{planned}/protokoll/abschliessen").status_code == 403
     assert ki.post(f"/konferenzen/{planned}/protokoll/abschliessen").status_code == 302
     assert ki.post(f"/konferenzen/{planned}/protokoll/abschliessen").status_code == 409
+    # the minutes are closed after the meeting: the running conference has ended, and its page shows no editor
+    assert query(lambda: db.session.get(Conference, planned).state, commit=False) == "beendet"
+    page = clients["JC"].get(f"/konferenzen/{planned}/protokoll").get_data(as_text=True)
+    assert 'data-closed="1"' in page and 'class="minutes-editor"' not in page and "Therapieplatz" not in page
     frozen = json.loads(query(lambda: db.session.get(MinutesClosure, planned).frozen, commit=False))
     rendered = " ".join(item["html"] for item in frozen.values())
     assert "<strong>Therapieplatz</strong>" in rendered and "<li>B1 erreicht</li>" in rendered
