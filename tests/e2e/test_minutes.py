@@ -147,9 +147,9 @@ def test_two_participants_write_the_same_item_and_see_each_other(page: Page, oth
     expect(_item(aa, verschiedenes).locator(".remote-caret")).to_have_attribute(
         "data-label", "Katrin Imhoff (KI-Koordination) (KI)"
     )
-    expect(_item(ki, verschiedenes).get_by_role("list", name=re.compile("^Gerade im Protokoll zu TOP"))).to_contain_text(
-        "Anna Albers (Beratung AA) (AA) – schreibt hier"
-    )
+    expect(
+        _item(ki, verschiedenes).get_by_role("list", name=re.compile("^Gerade im Protokoll zu TOP"))
+    ).to_contain_text("Anna Albers (Beratung AA) (AA) – schreibt hier")
 
     # Saved on the server: once nothing is pending, a fresh page shows the merged text.
     for viewer in (ki, aa):
