@@ -165,9 +165,13 @@ def may_take_part(user: User, kind: str) -> bool:
 
 
 def substitutes(actor: User, conference: Conference, people) -> list[User]:
-    """Of these active accounts, who can stand in for the actor: a colleague of her agency who may take part."""
+    """Of these active accounts, who can stand in for the actor: a colleague of her agency who may take part and
+    is not taking part already."""
+    present = {p.user_id for p in conference.participants}
     return [
-        u for u in people if u.agency_id == actor.agency_id and u.id != actor.id and may_take_part(u, conference.kind)
+        u
+        for u in people
+        if u.agency_id == actor.agency_id and u.id not in present and may_take_part(u, conference.kind)
     ]
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import delete, select
 from agenda.models import AgendaItem, Conference, Decision, Task
 from agenda.service import case_data_in, check_no_case_data, load_conference, set_state
 from fallkonferenz import audit
-from fallkonferenz.cases.service import agency_access, shared_with, shares_case
+from fallkonferenz.cases.service import agency_access, agency_shares, shared_with, shares_case
 from fallkonferenz.errors import Conflict, Forbidden, InvalidInput, NotFound
 from fallkonferenz.extensions import db
 from fallkonferenz.localtime import today
@@ -140,6 +140,13 @@ def add_task(
     person = db.session.get(User, user_id) if user_id else None
     if user_id and (person is None or agency is None or person.agency_id != agency.id or not person.active):
         errors["person"] = "Die verantwortliche Person muss zur gewählten Stelle gehören."
+    case_id = place.item.case_id
+    if agency is not None and case_id and not agency_shares(agency.id, case_id):
+        # a case task is case data: an agency outside the case team would never see it in its task list
+        errors["agency"] = (
+            f"{agency.code} hat für diesen Fall keine Einwilligung und sähe die Aufgabe nicht. "
+            "Bitte eine Stelle des Fallteams wählen."
+        )
     if errors:
         raise InvalidInput(errors=errors)
     task = Task(

@@ -32,7 +32,10 @@ class CaseForm(FlaskForm):
 
 
 class NoteForm(FlaskForm):
-    category = SelectField("Datenkategorie", choices=list(CATEGORIES.items()), validators=[required()])
+    # No preset: the category decides which agencies read the note, so it is chosen every time.
+    category = SelectField(
+        "Datenkategorie", choices=[("", "– bitte wählen –"), *CATEGORIES.items()], validators=[required()]
+    )
     text = TextAreaField("Vermerk", validators=[required(), max_len(10000)])
 
 

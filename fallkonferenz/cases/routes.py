@@ -57,7 +57,9 @@ def _render_detail(number: str, note_form=None, goal_form=None, status: int = 20
     """Show the case; a rejected form comes back filled in with its errors, so nothing typed is lost."""
     view = service.get_case(g.user, number)
     note_form = note_form or NoteForm(formdata=None)
-    goal_form = goal_form or _goal_form(formdata=None)
+    if goal_form is None:
+        goal_form = _goal_form(formdata=None)
+        goal_form.responsible_agency_id.data = g.user.agency_id  # most goals are the writer's own agency's
     return (
         render_template(
             "cases/detail.html",

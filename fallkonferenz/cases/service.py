@@ -332,6 +332,11 @@ def shared_with(user: User, case_id: int, table: dict[tuple[int, int], Access]) 
     return for_viewer(viewer_of(user), table.get((case_id, user.agency_id), NO_ACCESS)).shared
 
 
+def agency_shares(agency_id: int, case_id: int) -> bool:
+    """Whether the case is shared with the agency (lead or active consent), whoever of it asks."""
+    return agency_access([case_id], [agency_id]).get((case_id, agency_id), NO_ACCESS).shared
+
+
 def shares_case(user: User, case_id: int) -> bool:
     """`shared_with` for one case (three small queries)."""
     return shared_with(user, case_id, agency_access([case_id], [user.agency_id]))

@@ -33,7 +33,21 @@ function peopleOfAgency() {
   }
 }
 
+// After saving, a form sends the browser back to its own section (…#vermerke); the confirmation, printed at the
+// top of the page, would be out of sight there. It moves next to that section instead.
+function flashNearTarget() {
+  const id = decodeURIComponent(window.location.hash.slice(1));
+  const target = id ? document.getElementById(id) : null;
+  const flashes = [...document.querySelectorAll("main > .flash")];
+  if (!target || !flashes.length || target.closest(".site-header")) return;
+  // Right under the section's heading, where the browser's jump to the section shows it.
+  const heading = /^H[1-6]$/.test(target.tagName) ? target : target.querySelector("h2, h3");
+  if (heading) heading.after(...flashes);
+  else target.before(...flashes);
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  flashNearTarget();
   focusErrorSummary();
   confirmIrreversible();
   peopleOfAgency();

@@ -429,3 +429,11 @@ def test_the_moderator_does_not_send_a_substitute(scene, clients, planned, query
     rows = query(lambda: [p.user_id for p in db.session.get(Conference, planned).participants], commit=False)
     assert colleague not in rows
     assert ki.get(f"/konferenzen/{planned}/protokoll").status_code == 200
+
+
+def test_without_a_colleague_to_send_no_substitute_is_offered(scene, clients, planned):
+    """ABH has nobody else who takes part in case conferences: "Vertretung schicken" would be a dead end."""
+    clients["KI"].post(f"/konferenzen/{planned}/status", data={"state": "eingeladen"})
+    page = clients["ABH"].get(f"/konferenzen/{planned}").get_data(as_text=True)
+    assert 'id="antwort-h"' in page and 'value="vertretung"' not in page
+    assert "Eine Vertretung können Sie hier nicht schicken" in page

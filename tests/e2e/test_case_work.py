@@ -64,6 +64,7 @@ def test_add_a_note(page: Page, server: Server):
     page.get_by_label("Vermerk", exact=True).fill(text)
     click_to(page, form.get_by_role("button", name="Vermerk speichern"), f"/faelle/{number}#vermerke")
     expect(page.get_by_role("status")).to_have_text("Der Vermerk wurde gespeichert.")
+    expect(page.get_by_role("status")).to_be_in_viewport()  # beside the notes the page went back to
     note = page.get_by_role("region", name="Vermerke").get_by_role("article").filter(has_text=text)
     expect(note).to_have_count(1)
     expect(note).to_contain_text("KI")

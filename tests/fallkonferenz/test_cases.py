@@ -204,3 +204,14 @@ def test_access_report_lists_who_read_the_case(world, query, client_for):
     body = report.get_data(as_text=True)
     assert report.status_code == 200 and "case.read" in body and "JC" in body
     assert client_for(world["JC"], PASSWORD).get(f"/faelle/{number}/zugriffe").status_code == 403
+
+
+def test_the_note_category_is_chosen_every_time_and_a_goal_starts_with_the_own_agency(ki, query, world):
+    number = query(lambda: make_case(_user(world["KI"])).number)
+    page = ki.get(f"/faelle/{number}").get_data(as_text=True)
+    assert 'name="category" required><option value="">– bitte wählen –</option>' in page  # first, so chosen
+    ki_id = query(lambda: _user(world["KI"]).agency_id, commit=False)
+    assert f'<option selected value="{ki_id}">KI' in page
+    unchosen = ki.post(f"/faelle/{number}/vermerke", data={"category": "", "text": "Bitte behalten"})
+    assert unchosen.status_code == 422 and "Bitte behalten" in unchosen.get_data(as_text=True)
+    assert query(lambda: db.session.query(Note).count(), commit=False) == 0

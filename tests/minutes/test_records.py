@@ -435,3 +435,17 @@ def test_minutes_whose_general_item_names_a_client_are_not_closed(scene, clients
 
 def service_text(query, item_id: int) -> str:
     return query(lambda: service.text_of(item_id), commit=False)
+
+
+def test_a_case_task_goes_only_to_an_agency_of_the_case_team(scene, clients, planned, running, query):
+    """ABH has no consent for the open case: a task for ABH there would never show in its task list."""
+    ki = clients["KI"]
+    resp = ki.post(f"/protokoll/top/{running['open']}/aufgabe", data={"text": "Duldung prüfen", "agency": "ABH"})
+    assert resp.status_code == 422
+    assert "ABH hat für diesen Fall keine Einwilligung und sähe die Aufgabe nicht." in resp.get_data(as_text=True)
+    assert query(lambda: db.session.query(Task).count(), commit=False) == 0
+    # on a general item every agency can take a task; the form starts with the writer's own agency
+    ok = ki.post(f"/protokoll/top/{running['general']}/aufgabe", data={"text": "Raum buchen", "agency": "ABH"})
+    assert ok.status_code == 302
+    page = clients["JC"].get(f"/konferenzen/{planned}/protokoll").get_data(as_text=True)
+    assert '<option value="JC" selected>' in page
