@@ -5,10 +5,11 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import bindparam, exists, func, select, union
 
+from consent.models import Consent, ConsentGrant
 from consent.policy import (
     NO_ACCESS,
     Access,
@@ -154,6 +155,38 @@ def get_case(actor: User, case_ref, purpose: str = "Fallbearbeitung") -> CaseVie
     seen = sorted(access.categories | {n.category for n in view.notes})
     audit.record("case.read", actor=actor, case_id=case.id, categories=seen, purpose=purpose)
     return view
+
+
+@dataclass(frozen=True)
+class AgencyConsent:
+    """Where the consent of a case stands for one agency, to say why categories are hidden: "none" (no consent
+    ever named it), or the status of the newest version that did (active, revoked, expired, pending), with the
+    day that status began."""
+
+    status: str
+    since: date | None = None
+
+
+def agency_consent(case_id: int, agency_id: int) -> AgencyConsent:
+    """One query: the newest consent version of the case with a grant for the agency."""
+    consent = db.session.scalar(
+        select(Consent)
+        .where(
+            Consent.case_id == case_id,
+            Consent.id.in_(select(ConsentGrant.consent_id).where(ConsentGrant.agency_id == agency_id)),
+        )
+        .order_by(Consent.version.desc(), Consent.id.desc())
+        .limit(1)
+    )
+    if consent is None:
+        return AgencyConsent("none")
+    status = consent.status_at(utcnow())
+    since = {
+        "revoked": consent.revoked_at.date() if consent.revoked_at else None,
+        "expired": consent.valid_until + timedelta(days=1),
+        "pending": consent.valid_from,
+    }.get(status)
+    return AgencyConsent(status, since)
 
 
 def _goal_visible(goal: Goal, access: Access) -> bool:

@@ -57,10 +57,31 @@ def test_grant_then_revoke_takes_effect_on_the_next_request(setup, query):
     page = jc.get(f"/faelle/{number}")
     assert page.status_code == 200 and "Haddad" in page.get_data(as_text=True)
     assert "Keine Einwilligung für:" in page.get_data(as_text=True)
+    assert "Die geltende Einwilligung gibt JC diese Kategorien nicht frei." in page.get_data(as_text=True)
+    # the lead agency's notice is about other agencies' notes, not about its own record
+    lead = ki.get(f"/faelle/{number}").get_data(as_text=True)
+    assert "Vermerke anderer Stellen ausgeblendet:" in lead and "Keine Einwilligung für:" not in lead
     consent_id = query(lambda: db.session.query(Consent.id).scalar(), commit=False)
     resp = ki.post(f"/faelle/{number}/einwilligungen/{consent_id}/widerruf", data={"reason": "Klient widerruft"})
     assert resp.status_code == 302
     assert jc.get(f"/faelle/{number}").status_code == 404
+
+    # with a note of its own JC keeps the case in sight, and reads why the rest is hidden
+    def own_note():
+        from fallkonferenz.cases.service import import_note
+        from fallkonferenz.models import Case, User
+
+        case = db.session.query(Case).filter_by(number=number).one()
+        import_note(case, db.session.query(User).filter_by(agency_id=case_agency("JC")).first(), "leistungen", "x")
+
+    def case_agency(code):
+        from fallkonferenz.models import Agency
+
+        return db.session.query(Agency.id).filter_by(code=code).scalar()
+
+    query(own_note)
+    page = jc.get(f"/faelle/{number}").get_data(as_text=True)
+    assert f"Die Einwilligung für JC wurde am {utcnow().strftime('%d.%m.%Y')} widerrufen." in page
     history = ki.get(f"/faelle/{number}/einwilligungen").get_data(as_text=True)
     assert "widerrufen" in history and "Klient widerruft" in history
     actions = query(lambda: [e.action for e in db.session.query(AuditEvent)], commit=False)
