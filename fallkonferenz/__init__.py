@@ -11,7 +11,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from . import localtime
+from . import audit, localtime
 from .config import ROOT, load_config
 from .crypto import Keyring
 from .extensions import csrf, db, migrate, socketio
@@ -122,6 +122,7 @@ def register_template_helpers(app: Flask) -> None:
         return [vocabulary.get(c, c) for c in codes if c]
 
     localtime.register(app)  # datum, uhrzeit, tag: UTC shown as local time
+    app.add_template_filter(audit.action_label, "action_label")
 
 
 @event.listens_for(Engine, "connect")

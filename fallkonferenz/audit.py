@@ -11,7 +11,7 @@ from types import SimpleNamespace
 from sqlalchemy import bindparam, select
 
 from .extensions import db, escape_like
-from .models import Agency, AuditEvent, AuditHead, User, utcnow
+from .models import Agency, AuditEvent, AuditHead, Case, User, utcnow
 
 GENESIS = "0" * 64
 
@@ -74,6 +74,97 @@ def record(
     return ev
 
 
+# What each action means, in German, for the pages that show the log (the code stays the filter's value).
+ACTION_GROUPS = {
+    "auth": "Anmeldung und Zugang",
+    "case": "Fallakte",
+    "note": "Vermerke",
+    "goal": "Ziele",
+    "consent": "Einwilligungen",
+    "conference": "Konferenzen",
+    "agenda": "Tagesordnung",
+    "poll": "Terminumfragen",
+    "minutes": "Protokoll",
+    "task": "Aufgaben",
+    "backlog": "Lenkungsgruppe",
+    "calendar": "Kalender",
+    "user": "Benutzerkonten",
+    "agency": "Stellen",
+    "audit": "Protokollierung",
+    "keys": "Schlüssel",
+    "crypto": "Verschlüsselung",
+}
+ACTIONS = {
+    "auth.login": "Anmeldung",
+    "auth.login_failed": "Anmeldung fehlgeschlagen",
+    "auth.throttled": "Anmeldung gesperrt (zu viele Versuche)",
+    "auth.logout": "Abmeldung",
+    "auth.token_create": "Zugangstoken erstellt",
+    "auth.token_revoke": "Zugangstoken widerrufen",
+    "case.create": "Fall angelegt",
+    "case.read": "Fall gelesen",
+    "case.list": "Fallliste oder Suche",
+    "case.update": "Stammdaten geändert",
+    "case.access_report": "Zugriffsbericht gelesen",
+    "case.conferences": "Konferenzen zum Fall gelesen",
+    "note.create": "Vermerk geschrieben",
+    "goal.create": "Ziel angelegt",
+    "goal.update": "Ziel geändert",
+    "consent.grant": "Einwilligung erfasst",
+    "consent.revoke": "Einwilligung widerrufen",
+    "consent.read": "Einwilligungen gelesen",
+    "consent.document_read": "Einwilligungsformular geladen",
+    "conference.create": "Konferenz angelegt",
+    "conference.update": "Konferenz geändert",
+    "conference.state": "Status der Konferenz geändert",
+    "conference.participants": "Teilnehmende geändert",
+    "conference.response": "Zu- oder Absage",
+    "agenda.read": "Tagesordnung gelesen",
+    "agenda.item_add": "Tagesordnungspunkt hinzugefügt",
+    "agenda.item_remove": "Tagesordnungspunkt entfernt",
+    "agenda.reorder": "Tagesordnung umgestellt",
+    "poll.create": "Terminumfrage gestartet",
+    "poll.answer": "Terminumfrage beantwortet",
+    "poll.fix": "Termin festgelegt",
+    "minutes.read": "Protokoll gelesen",
+    "minutes.join": "Protokollpunkt geöffnet",
+    "minutes.refused": "Protokollpunkt verweigert",
+    "minutes.evicted": "Aus dem Protokollpunkt entfernt",
+    "minutes.attendance": "Anwesenheit erfasst",
+    "minutes.decision": "Beschluss festgehalten",
+    "minutes.task": "Aufgabe festgehalten",
+    "minutes.close": "Protokoll abgeschlossen",
+    "minutes.reopen": "Protokoll wieder geöffnet",
+    "minutes.approval": "Genehmigung oder Einspruch",
+    "minutes.addendum": "Nachtrag",
+    "minutes.export": "Protokoll exportiert",
+    "task.done": "Aufgabe erledigt",
+    "backlog.guard": "Personenbezug geprüft",
+    "backlog.escalate": "Strukturproblem gemeldet",
+    "backlog.join": "Fall verknüpft (betrifft uns auch)",
+    "backlog.triage": "Eintrag gesichtet",
+    "backlog.edit": "Eintrag überarbeitet",
+    "backlog.transition": "Stand eines Eintrags geändert",
+    "backlog.implementation": "Umsetzung gemeldet",
+    "backlog.group_create": "Arbeitsgruppe gegründet",
+    "calendar.feed": "Kalender abgerufen",
+    "calendar.token": "Kalenderadresse erstellt",
+    "calendar.token_revoke": "Kalenderadresse widerrufen",
+    "user.create": "Konto angelegt",
+    "user.update": "Konto geändert",
+    "agency.create": "Stelle angelegt",
+    "agency.update": "Stelle geändert",
+    "audit.read": "Protokollierung gelesen",
+    "keys.rotate": "Hauptschlüssel gewechselt",
+    "crypto.failure": "Entschlüsselung fehlgeschlagen",
+}
+
+
+def action_label(code: str) -> str:
+    """The German words for an action code; the code itself for one not (yet) named."""
+    return ACTIONS.get(code, code)
+
+
 @dataclass(frozen=True)
 class EventFilter:
     """What the data-protection officer looks for: an account, an agency, an action (or all actions of a kind,
@@ -90,9 +181,10 @@ class EventFilter:
 def recent(before: int | None = None, limit: int = 100, f: EventFilter = EventFilter()) -> list:
     """Events newest first, with the actor's username and agency code (for the data-protection officer)."""
     stmt = (
-        select(AuditEvent, User.username, Agency.code)
+        select(AuditEvent, User.username, Agency.code, Case.number)
         .outerjoin(User, User.id == AuditEvent.actor_id)
         .outerjoin(Agency, Agency.id == AuditEvent.agency_id)
+        .outerjoin(Case, Case.id == AuditEvent.case_id)
         .order_by(AuditEvent.id.desc())
         .limit(limit)
     )

@@ -52,7 +52,16 @@ def audit_log():
     audit.record("audit.read", actor=g.user, detail={"verified": findings is not None, "filtered": any(args.values())})
     filters = {k: v for k, v in args.items() if v}
     return (
-        render_template("audit/index.html", rows=found, findings=findings, args=args, filters=filters, errors=errors),
+        render_template(
+            "audit/index.html",
+            rows=found,
+            findings=findings,
+            args=args,
+            filters=filters,
+            errors=errors,
+            ACTIONS=audit.ACTIONS,
+            ACTION_GROUPS=audit.ACTION_GROUPS,
+        ),
         422 if errors else 200,
     )
 

@@ -202,7 +202,7 @@ def test_access_report_lists_who_read_the_case(world, query, client_for):
     client_for(world["JC"], PASSWORD).get(f"/faelle/{number}")
     report = client_for(world["KI"], PASSWORD).get(f"/faelle/{number}/zugriffe")
     body = report.get_data(as_text=True)
-    assert report.status_code == 200 and "case.read" in body and "JC" in body
+    assert report.status_code == 200 and "<td>Fall gelesen</td>" in body and "JC" in body
     assert client_for(world["JC"], PASSWORD).get(f"/faelle/{number}/zugriffe").status_code == 403
 
 

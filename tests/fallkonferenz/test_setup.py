@@ -187,10 +187,17 @@ def test_dpo_filters_the_audit_log_by_account_agency_action_case_and_day(app, qu
         return [re.findall(r"<td>(.*?)</td>", tr) for tr in re.findall(r"<tr>(.*?)</tr>", tbody)]
 
     found = rows(konto="ki.koordination", aktion="case.read", fall=number)
-    assert found and all(r[2] == "ki.koordination" and r[4] == "case.read" and r[5] == str(case_id) for r in found)
-    assert rows(fall=str(case_id)) and all(r[5] == str(case_id) for r in rows(fall=str(case_id)))
+    # the action in German with its code, the case by its number (an identifier, not content)
+    read = 'Fall gelesen <code class="muted">case.read</code>'
+    assert found and all(r[2] == "ki.koordination" and r[4] == read and r[5] == number for r in found)
+    assert rows(fall=str(case_id)) and all(r[5] == number for r in rows(fall=str(case_id)))
     assert all(r[3] == "JC" for r in rows(stelle="jc")) and rows(stelle="jc")
-    assert all(r[4].startswith("auth.") for r in rows(aktion="auth")) and rows(aktion="auth")
+    assert all('<code class="muted">auth.' in r[4] for r in rows(aktion="auth")) and rows(aktion="auth")
+    # every action the app records has its German words
+    from fallkonferenz.audit import ACTIONS
+
+    recorded = query(lambda: {a for (a,) in db.session.query(AuditEvent.action).distinct()}, commit=False)
+    assert recorded - {"test.event"} <= set(ACTIONS), recorded - set(ACTIONS)
     assert rows(aktion="%") == []  # no wildcard
     today = datetime.now(ZoneInfo("Europe/Berlin")).date().isoformat()  # the filter's days are local
     assert rows(von=today, bis=today) and rows(bis="2000-01-01") == []
@@ -207,3 +214,15 @@ def test_health_is_public(app):
 def test_unknown_page_is_a_german_404(app, world, client_for):
     resp = client_for(world["KI"], PASSWORD).get("/gibt-es-nicht")
     assert resp.status_code == 404 and "nicht gefunden" in resp.get_data(as_text=True)
+
+
+def test_every_audited_action_has_german_words():
+    """The audit page and the access report show actions in German: each code the app records is named."""
+    from fallkonferenz.audit import ACTIONS
+
+    root = Path(__file__).resolve().parents[2]
+    codes = set()
+    for package in ("fallkonferenz", "consent", "agenda", "minutes", "backlog"):
+        for source in (root / package).rglob("*.py"):
+            codes |= set(re.findall(r"audit\.record\(\s*\"([a-z_]+\.[a-z_]+)\"", source.read_text()))
+    assert len(codes) > 40 and codes <= set(ACTIONS), sorted(codes - set(ACTIONS))
