@@ -319,5 +319,8 @@ def agenda_vocabulary():
 def dashboard_panel(user: User):
     """The dashboard's list of the user's next conferences."""
     upcoming, _past = service.my_conferences(user)
+    invitations, polls = service.awaiting_answer(user)
     # Our own rendered (and autoescaped) template, so it is safe to embed as markup.
-    return Markup(render_template("agenda/_dashboard.html", upcoming=upcoming[:5]))  # noqa: S704
+    return Markup(  # noqa: S704
+        render_template("agenda/_dashboard.html", upcoming=upcoming[:5], invitations=invitations, polls=polls)
+    )

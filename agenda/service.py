@@ -491,6 +491,42 @@ def my_conferences(actor: User) -> tuple[list[Conference], list[Conference]]:
     return list(upcoming), list(past)
 
 
+def awaiting_answer(actor: User) -> tuple[list[Conference], list[Conference]]:
+    """What waits for the actor's answer, in two queries: invitations she has neither accepted nor declined, and
+    date polls of planned conferences she has not answered yet."""
+    seat = select(Participant.conference_id).where(
+        Participant.user_id == actor.id, Participant.response != "vertretung"
+    )
+    invitations = db.session.scalars(
+        select(Conference)
+        .join(Participant, Participant.conference_id == Conference.id)
+        .where(
+            Participant.user_id == actor.id,
+            Participant.response == "offen",
+            Conference.state == "eingeladen",
+            Conference.end >= now(),
+        )
+        .order_by(Conference.start)
+    ).all()
+    answered = (
+        select(PollSlot.poll_id)
+        .join(PollAnswer, PollAnswer.slot_id == PollSlot.id)
+        .where(PollAnswer.user_id == actor.id)
+    )
+    polls = db.session.scalars(
+        select(Conference)
+        .join(DatePoll, DatePoll.conference_id == Conference.id)
+        .where(
+            Conference.id.in_(seat),
+            Conference.state == "geplant",
+            DatePoll.fixed_slot_id.is_(None),
+            DatePoll.id.not_in(answered),
+        )
+        .order_by(Conference.start)
+    ).all()
+    return list(invitations), list(polls)
+
+
 # -- mail and calendar ----------------------------------------------------------------------------------
 
 SUBJECTS = {

@@ -433,7 +433,7 @@ def joinable(actor: User, limit: int = 200) -> list[Row]:
 # -- backlog list ----------------------------------------------------------------------------------------------
 
 SORTS = {
-    "prioritaet": "Priorität",
+    "prioritaet": "Priorität (Ungesichtetes zuerst)",
     "faelle": "betroffene Fälle",
     "alter": "Alter",
     "geaendert": "zuletzt geändert",
@@ -451,7 +451,14 @@ class BacklogFilter:
 
 
 ORDERS = {
-    "prioritaet": (Escalation.priority.is_(None), Escalation.priority, Escalation.case_count.desc()),
+    # What needs the steering group: open items before closed ones, among them the ones nobody has triaged yet
+    # (they have no priority), then by priority and cases affected.
+    "prioritaet": (
+        Escalation.state.in_(sorted(CLOSED_STATES)),
+        Escalation.priority.is_not(None),
+        Escalation.priority,
+        Escalation.case_count.desc(),
+    ),
     "faelle": (Escalation.case_count.desc(),),
     "alter": (Escalation.created_at,),
     "geaendert": (Escalation.updated_at.desc(),),

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from datetime import date
 
 import nh3
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 
-from agenda.models import AgendaItem, Conference, Decision, Task
+from agenda.models import AgendaItem, Conference, Decision, Participant, Task
 from agenda.service import case_data_in, check_no_case_data, load_conference, set_state
 from fallkonferenz import audit
 from fallkonferenz.cases.service import agency_access, agency_shares, shared_with, shares_case
@@ -186,6 +186,28 @@ class TaskRow:
     task: Task
     overdue: bool
     case_number: str | None
+
+
+def awaiting_approval(actor: User) -> list[Conference]:
+    """Closed minutes, not yet final, of conferences the actor takes part in, that her agency has neither approved
+    nor objected to: one query."""
+    takes_part = or_(
+        Conference.moderator_id == actor.id,
+        Conference.id.in_(
+            select(Participant.conference_id).where(
+                Participant.user_id == actor.id, Participant.response != "vertretung"
+            )
+        ),
+    )
+    voted = select(MinutesApproval.conference_id).where(MinutesApproval.agency_id == actor.agency_id)
+    return list(
+        db.session.scalars(
+            select(Conference)
+            .join(MinutesClosure, MinutesClosure.conference_id == Conference.id)
+            .where(takes_part, MinutesClosure.final_at.is_(None), Conference.id.not_in(voted))
+            .order_by(Conference.start)
+        )
+    )
 
 
 def my_tasks(actor: User) -> list[TaskRow]:

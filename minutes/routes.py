@@ -198,4 +198,6 @@ def pdf(conference_id: int):
 
 def tasks_panel(user):
     """The dashboard's 'Meine Aufgaben', overdue ones first and highlighted."""
-    return Markup(render_template("minutes/_tasks.html", rows=records.my_tasks(user)))  # noqa: S704
+    return Markup(  # noqa: S704
+        render_template("minutes/_tasks.html", rows=records.my_tasks(user), approvals=records.awaiting_approval(user))
+    )

@@ -437,3 +437,22 @@ def test_without_a_colleague_to_send_no_substitute_is_offered(scene, clients, pl
     page = clients["ABH"].get(f"/konferenzen/{planned}").get_data(as_text=True)
     assert 'id="antwort-h"' in page and 'value="vertretung"' not in page
     assert "Eine Vertretung können Sie hier nicht schicken" in page
+
+
+def test_the_dashboard_lists_what_waits_for_an_answer(scene, clients, planned, query):
+    ki, jc = clients["KI"], clients["JC"]
+    slots = [slot(4), slot(5, 14)]
+    ki.post(
+        f"/konferenzen/{planned}/umfrage",
+        data={"start0": slots[0][0], "end0": slots[0][1], "start1": slots[1][0], "end1": slots[1][1]},
+    )
+    home = jc.get("/").get_data(as_text=True)
+    assert "Ihre Antwort wird erwartet" in home and "Terminumfrage: Fallkonferenz Musterstadt" in home
+    assert "Termin wird per Umfrage gesucht" in home  # not the date typed before the poll
+    slot_ids = query(lambda: [s.id for s in db.session.get(Conference, planned).poll.slots], commit=False)
+    jc.post(f"/konferenzen/{planned}/umfrage/antwort", data={f"slot-{slot_ids[0]}": "ja"})
+    assert "Terminumfrage: Fallkonferenz Musterstadt" not in jc.get("/").get_data(as_text=True)
+    ki.post(f"/konferenzen/{planned}/umfrage/{slot_ids[0]}/festlegen")  # fixing the slot invites everyone
+    assert "Einladung: Fallkonferenz Musterstadt" in jc.get("/").get_data(as_text=True)
+    jc.post(f"/konferenzen/{planned}/antwort", data={"response": "zusage"})
+    assert "Ihre Antwort wird erwartet" not in jc.get("/").get_data(as_text=True)

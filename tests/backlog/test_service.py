@@ -592,3 +592,17 @@ def test_a_refused_merge_moves_no_case_link(bscene, query):
         return fresh.version, fresh.state, links
 
     assert query(state, commit=False) == (version, "eingereicht", 1)
+
+
+def test_the_default_order_puts_what_needs_the_steering_group_first(bscene, query):
+    """Open before closed; among the open ones those nobody has triaged yet, then by priority."""
+
+    def run():
+        rejected, triaged, fresh = (_raise(bscene) for _ in range(3))
+        bring_to(bscene, rejected, "abgelehnt")  # priority 2 from triage, then closed
+        service.triage(_chair(bscene), triaged.id, triaged.version, 3)
+        order = [e.id for e in db.session.scalars(service.backlog_query(service.BacklogFilter()))]
+        return order, [fresh.id, triaged.id, rejected.id]
+
+    order, expected = query(run)
+    assert order == expected

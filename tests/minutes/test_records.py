@@ -211,6 +211,8 @@ def test_closing_freezes_the_text_and_all_agencies_approve(scene, clients, plann
     assert clients["JC"].post(f"/konferenzen/{planned}/protokoll/abschliessen").status_code == 403
     assert ki.post(f"/konferenzen/{planned}/protokoll/abschliessen").status_code == 302
     assert ki.post(f"/konferenzen/{planned}/protokoll/abschliessen").status_code == 409
+    # each participating agency finds the approval waiting on its dashboard, until it has decided
+    assert "Protokolle zur Genehmigung" in clients["JC"].get("/").get_data(as_text=True)
     # the minutes are closed after the meeting: the running conference has ended, and its page shows no editor
     assert query(lambda: db.session.get(Conference, planned).state, commit=False) == "beendet"
     page = clients["JC"].get(f"/konferenzen/{planned}/protokoll").get_data(as_text=True)
@@ -246,6 +248,7 @@ def test_closing_freezes_the_text_and_all_agencies_approve(scene, clients, plann
             .status_code
             == 302
         )
+        assert "Protokolle zur Genehmigung" not in clients[code].get("/").get_data(as_text=True)
     assert query(lambda: db.session.get(MinutesClosure, planned).final_at is not None, commit=False)
     assert (
         clients["AA"]
