@@ -608,6 +608,9 @@ def backlog_vocabulary():
 
 
 def dashboard_panel(user: User):
-    """The dashboard's "Meine Strukturprobleme": what the user raised or joined, and where it stands."""
-    # Our own rendered (and autoescaped) template, so it is safe to embed as markup.
+    """The dashboard's "Meine Strukturprobleme": what the user raised or joined, and where it stands; for a
+    steering member, what waits for the steering group and for her agency."""
+    # Our own rendered (and autoescaped) templates, so it is safe to embed them as markup.
+    if service.is_steering(user):
+        return Markup(render_template("backlog/_steering_dashboard.html", work=service.steering_work(user)))  # noqa: S704
     return Markup(render_template("backlog/_dashboard.html", rows=service.my_escalations(user)))  # noqa: S704

@@ -514,6 +514,29 @@ def _count(query) -> int:
     return db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
 
 
+@dataclass
+class SteeringWork:
+    """A steering member's start page: items waiting for triage, and her agency's open implementations."""
+
+    untriaged: int
+    implementations: list[tuple[Escalation, Recommendation, Implementation, bool]]  # … and whether overdue
+
+
+def steering_work(actor: User) -> SteeringWork:
+    """Two queries, whatever the size of the backlog."""
+    untriaged = db.session.scalar(select(func.count()).where(Escalation.state == "eingereicht")) or 0
+    rows = db.session.execute(
+        select(Escalation, Recommendation, Implementation)
+        .join(Recommendation, Recommendation.escalation_id == Escalation.id)
+        .join(Implementation, Implementation.recommendation_id == Recommendation.id)
+        .where(Implementation.agency_id == actor.agency_id, Implementation.status.not_in(IMPLEMENTATION_DONE))
+        .order_by(Recommendation.due_date.is_(None), Recommendation.due_date, Escalation.id)
+        .limit(20)
+    ).all()
+    today = now().date()
+    return SteeringWork(untriaged, [(e, r, i, is_overdue(r, i, today)) for e, r, i in rows])
+
+
 def my_escalations(actor: User, limit: int = 20) -> list[Escalation]:
     """The items the actor raised or joined: the case workers follow their progress."""
     return db.session.scalars(

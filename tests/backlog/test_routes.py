@@ -559,3 +559,20 @@ def test_an_agenda_item_of_someone_elses_conference_answers_as_one_that_does_not
     missing = ja.api("POST", "/api/v1/backlog", json=body_ | {"agendaItem": 999999})
     assert other.status_code == missing.status_code == 404
     assert other.get_json()["error"] == missing.get_json()["error"] == "Tagesordnungspunkt nicht gefunden."
+
+
+def test_a_steering_members_start_page_shows_triage_and_her_agencys_implementations(bscene, bclients, query):
+    def run():
+        chair = user(bscene.steering["KI"])
+        adopted = service.escalate(user(bscene.users["JC"]), CLEAN_INPUT, bscene.items["open"])
+        service.escalate(user(bscene.users["AA"]), CLEAN_INPUT, bscene.items["closed"])  # stays "eingereicht"
+        service.triage(chair, adopted.id, adopted.version, 1)
+        service.put_on_agenda(chair, bscene.steering_meeting, [adopted.id])
+        service.adopt(chair, adopted.id, adopted.version, "Kursplätze melden.", utcnow().date() + timedelta(days=30))
+        return adopted.reference
+
+    reference = query(run)
+    home = body(bclients["LG-JC"].get("/"))
+    assert "1 gemeldetes Strukturproblem wartet auf Sichtung" in home
+    assert "Offene Umsetzungen Ihrer Stelle" in home and reference in home
+    assert "Meine nächsten Konferenzen" in home  # the steering meetings
