@@ -77,7 +77,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     from backlog.routes import dashboard_panel as backlog_panel
 
     app.extensions["fk_demo_seeders"] = [seed_conferences, seed_backlog]
-    from minutes.routes import tasks_panel
+    from minutes.routes import case_panel, tasks_panel
+
+    app.extensions["fk_case_panels"] = [case_panel]
 
     app.extensions["fk_dashboard_panels"] = [dashboard_panel, tasks_panel, backlog_panel]
     register_health(app)

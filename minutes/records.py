@@ -442,6 +442,39 @@ def task_entries_for(item_ids) -> dict[int, list[dict]]:
     return out
 
 
+@dataclass
+class CaseRecords:
+    """What the conferences decided and assigned about one case, newest conference first."""
+
+    decisions: list[tuple[Conference, Decision]]
+    tasks: list[tuple[Conference, dict]]
+
+
+def case_records(case_id: int, limit: int = 30) -> CaseRecords:
+    """The decisions and tasks recorded on the case's agenda items, in any conference (four queries at most). The
+    caller has checked that the case is shared with the viewer's agency: these are case data."""
+    decisions = db.session.execute(
+        select(Conference, Decision)
+        .join(AgendaItem, AgendaItem.conference_id == Conference.id)
+        .join(Decision, Decision.agenda_item_id == AgendaItem.id)
+        .where(Decision.case_id == case_id)
+        .order_by(Conference.start.desc(), Decision.id)
+        .limit(limit)
+    ).all()
+    tasks = db.session.execute(
+        select(Conference, Task)
+        .join(AgendaItem, AgendaItem.conference_id == Conference.id)
+        .join(Task, Task.agenda_item_id == AgendaItem.id)
+        .where(Task.case_id == case_id)
+        .order_by(Task.status.desc(), Conference.start.desc(), Task.id)  # "offen" before "erledigt"
+        .limit(limit)
+    ).all()
+    entries = task_entries(t for _c, t in tasks)
+    return CaseRecords(
+        [(c, d) for c, d in decisions], [(c, entry) for (c, _t), entry in zip(tasks, entries, strict=True)]
+    )
+
+
 def item_entries(item_id: int) -> list[dict]:
     """One item's decisions and tasks as entries: what a (re)joining minutes page may have missed meanwhile."""
     return decision_entries([item_id])[item_id] + task_entries_for([item_id])[item_id]

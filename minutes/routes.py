@@ -196,6 +196,15 @@ def pdf(conference_id: int):
     return attachment(export.pdf(g.user, conference_id), "application/pdf", f"protokoll-{conference_id}.pdf")
 
 
+def case_panel(user, case):
+    """The case page's decisions and tasks from the conferences, for the case team (lead agency or consent)."""
+    if not case.access.shared:
+        return Markup("")
+    return Markup(  # noqa: S704 (our own autoescaped template)
+        render_template("minutes/_case_records.html", case=case, records=records.case_records(case.id))
+    )
+
+
 def tasks_panel(user):
     """The dashboard's 'Meine Aufgaben', overdue ones first and highlighted."""
     return Markup(  # noqa: S704

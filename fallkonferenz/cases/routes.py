@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import current_app, flash, g, redirect, render_template, request, url_for
 
 from ..auth.service import list_agencies
 from ..errors import InvalidInput
@@ -70,6 +70,8 @@ def _render_detail(number: str, note_form=None, goal_form=None, status: int = 20
             "cases/detail.html",
             case=view,
             hidden_because=hidden_because,
+            # Packages above the core (the minutes' decisions and tasks) contribute sections through the factory.
+            panels=[panel(g.user, view) for panel in current_app.extensions.get("fk_case_panels", ())],
             note_form=note_form,
             goal_form=goal_form,
             status_form=GoalStatusForm(formdata=None),

@@ -286,7 +286,9 @@ def test_an_agency_outside_the_case_team_sees_neither_its_conferences_nor_others
 
     query(old_note)
     ja = clients["JA"]
-    assert ja.get(f"/faelle/{scene.closed_case}").status_code == 200  # its own note
+    own = ja.get(f"/faelle/{scene.closed_case}")
+    assert own.status_code == 200  # its own note
+    assert "Beschlüsse und Aufgaben aus Konferenzen" not in own.get_data(as_text=True)
     page = ja.get(f"/faelle/{scene.closed_case}/konferenzen").get_data(as_text=True)
     assert "Fallkonferenz Nord" not in page and "sieht das Fallteam" in page
     assert "Fallkonferenz Nord" in ki.get(f"/faelle/{scene.closed_case}/konferenzen").get_data(as_text=True)

@@ -452,3 +452,19 @@ def test_a_case_task_goes_only_to_an_agency_of_the_case_team(scene, clients, pla
     assert ok.status_code == 302
     page = clients["JC"].get(f"/konferenzen/{planned}/protokoll").get_data(as_text=True)
     assert '<option value="JC" selected>' in page
+
+
+def test_the_case_page_shows_the_decisions_and_tasks_of_its_conferences_to_the_case_team(
+    scene, clients, planned, running, query
+):
+    ki = clients["KI"]
+    ki.post(f"/protokoll/top/{running['closed']}/beschluss", data={"text": "Therapieplatz beantragen"})
+    ki.post(f"/protokoll/top/{running['closed']}/aufgabe", data={"text": "Antrag stellen", "agency": "AA"})
+    ki.post(f"/protokoll/top/{running['general']}/beschluss", data={"text": "Raum wechseln"})
+    for code in ("KI", "AA"):  # the lead agency, and AA by consent
+        page = clients[code].get(f"/faelle/{scene.closed_case}").get_data(as_text=True)
+        assert "Beschlüsse und Aufgaben aus Konferenzen" in page, code
+        assert "Therapieplatz beantragen" in page and "Antrag stellen" in page, code
+        assert "Raum wechseln" not in page  # a general item is no case record
+    other = ki.get(f"/faelle/{scene.open_case}").get_data(as_text=True)
+    assert "Therapieplatz beantragen" not in other and "noch nichts beschlossen" in other
