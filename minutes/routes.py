@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from markupsafe import Markup
 
 from agenda import items as agenda_items
-from fallkonferenz import audit
+from agenda.models import Conference
+from fallkonferenz import audit, localtime
 from fallkonferenz.auth.service import agency_codes, list_agencies
 from fallkonferenz.errors import DomainError, InvalidInput, db_id
 from fallkonferenz.extensions import db
@@ -187,13 +189,26 @@ def addendum(conference_id: int):
 def markdown(conference_id: int):
     """The minutes as Markdown: only the items the reader's agency may see."""
     body = export.markdown(g.user, conference_id)
-    return attachment(body, "text/markdown", f"protokoll-{conference_id}.md")
+    return attachment(body, "text/markdown", _file_name(conference_id, "md"))
 
 
 @bp.get("/konferenzen/<int:conference_id>/protokoll.pdf")
 def pdf(conference_id: int):
     """The minutes as PDF: only the items the reader's agency may see."""
-    return attachment(export.pdf(g.user, conference_id), "application/pdf", f"protokoll-{conference_id}.pdf")
+    return attachment(export.pdf(g.user, conference_id), "application/pdf", _file_name(conference_id, "pdf"))
+
+
+_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue"})
+
+
+def _file_name(conference_id: int, extension: str) -> str:
+    """A download's name that says what it is among others in a folder: protokoll-2026-10-16-fallkonferenz-oktober
+    (the export has checked access; a title names no case, see `agenda.service.check_title`)."""
+    conference = db.session.get(Conference, conference_id)
+    words = re.findall(r"[a-z0-9]+", conference.title.translate(_UMLAUTS).lower())
+    slug = "-".join(words)[:60].strip("-")
+    day = localtime.to_local(conference.start).date().isoformat()
+    return f"protokoll-{day}{'-' + slug if slug else ''}.{extension}"
 
 
 def case_panel(user, case):

@@ -98,8 +98,16 @@ def test_coordinator_plans_through_the_poll_and_closed_items_stay_closed(page: P
 
 def test_participant_answers_the_invitation(page: Page, server: Server):
     login(page, "aa.beratung")
-    click_to(page, page.get_by_role("link", name="Fallkonferenz Dezember"), CONFERENCE)
+    # the start page says that an answer is expected, and leads to the answer form
+    waiting = page.get_by_role("region", name="Ihre Antwort wird erwartet")
+    click_to(
+        page,
+        waiting.get_by_role("link", name="Einladung: Fallkonferenz Dezember"),
+        re.compile(r"/konferenzen/\d+#antwort-h$"),
+    )
     page.get_by_label("Zusage").check()
     click_to(page, page.get_by_role("button", name="Antwort senden"), CONFERENCE)
     expect(page.get_by_text("Ihre Antwort wurde gespeichert.")).to_be_visible()
     expect(page.get_by_role("region", name="Ihre Antwort")).to_contain_text("Bisher: Zusage")
+    visit(page, "/")  # answered: no longer waiting (other tests may have invited AA elsewhere)
+    expect(page.get_by_role("link", name="Einladung: Fallkonferenz Dezember")).to_have_count(0)

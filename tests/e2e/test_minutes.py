@@ -77,7 +77,7 @@ def other_page(request, browser: Browser, server: Server) -> Iterator[Page]:
 def _open_minutes(page: Page, username: str) -> None:
     """Log in, open the December conference from the dashboard and go to its minutes."""
     login(page, username)
-    click_to(page, page.get_by_role("link", name="Fallkonferenz Dezember"), CONFERENCE)
+    click_to(page, page.get_by_role("link", name="Fallkonferenz Dezember", exact=True), CONFERENCE)
     visit(page, urlsplit(page.url).path + "/protokoll")
     expect(page.get_by_role("heading", level=1)).to_have_text("Protokoll: Fallkonferenz Dezember")
     expect(page.get_by_role("status")).to_have_text(ONLINE)

@@ -59,7 +59,7 @@ def test_closing_approving_and_downloading_the_final_minutes(page: Page, server:
     with page.expect_download() as info:
         page.get_by_role("link", name="Als PDF herunterladen").click()
     download = info.value
-    assert re.fullmatch(r"protokoll-\d+\.pdf", download.suggested_filename)
+    assert re.fullmatch(r"protokoll-\d{4}-\d\d-\d\d-fallkonferenz-oktober\.pdf", download.suggested_filename)
     body = Path(download.path()).read_bytes()
     assert body.startswith(b"%PDF-")
     assert len(body) > 1000

@@ -289,6 +289,10 @@ def test_pdf_export_per_agency(scene, clients, planned, running):
     for code, sees_closed in (("AA", True), ("JC", False)):
         resp = clients[code].get(f"/konferenzen/{planned}/protokoll.pdf")
         assert resp.status_code == 200 and resp.mimetype == "application/pdf"
+        # named by day and title, so it can be told apart from others in a folder
+        assert re.search(
+            r'filename="protokoll-\d{4}-\d\d-\d\d-fallkonferenz-musterstadt\.pdf"', resp.headers["Content-Disposition"]
+        )
         text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(resp.data)).pages)
         assert ("Therapieplatz" in text) is sees_closed, code
         assert "Nächster Termin" in text
