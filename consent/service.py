@@ -59,6 +59,11 @@ def _check(data: ConsentInput) -> dict[str, Agency]:
         errors["valid_from"] = "Die Einwilligung kann nicht vor ihrer Unterschrift gelten."
     if not data.purpose.strip():
         errors["purpose"] = "Bitte nennen Sie den Zweck."
+    if not data.verified:
+        # Data is shared the moment the consent is saved: someone must have checked the signed declaration.
+        errors["verified"] = (
+            "Eine Einwilligung gilt erst, wenn die unterschriebene Erklärung geprüft ist: bitte bestätigen."
+        )
     agencies = {a.code: a for a in db.session.scalars(select(Agency).where(Agency.active.is_(True)))}
     unknown_agencies = sorted({code for code, _ in data.grants if code not in agencies})
     unknown_categories = sorted({cat for _, cat in data.grants if cat not in CATEGORIES})

@@ -129,7 +129,7 @@ OPENAPI = {
             "GoalStatus": {"type": "object", "required": ["status"], "properties": {"status": {"type": "string"}}},
             "ConsentInput": {
                 "type": "object",
-                "required": ["dateTime", "periodStart", "periodEnd", "purpose", "provision"],
+                "required": ["dateTime", "periodStart", "periodEnd", "purpose", "provision", "verified"],
                 "properties": {
                     "grantor": {
                         "type": "object",
@@ -150,7 +150,10 @@ OPENAPI = {
                         },
                     },
                     "interpreterUsed": {"type": "boolean"},
-                    "verified": {"type": "boolean"},
+                    "verified": {
+                        "type": "boolean",
+                        "description": "true: die unterschriebene Erklärung ist geprüft (sonst 422; vorher gilt nichts)",
+                    },
                 },
             },
             "Revoke": {"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string"}}},

@@ -69,6 +69,7 @@ def consent_input(grants, state: str = "active", **extra) -> consent_service.Con
         "valid_until": end,
         "purpose": "Fallkonferenz",
         "grants": grants,
+        "verified": True,
     } | extra
     return consent_service.ConsentInput(**values)
 

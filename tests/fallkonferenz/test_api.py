@@ -62,6 +62,9 @@ def test_token_client_creates_a_case_writes_a_note_and_grants_consent(api, query
         "purpose": "Fallkonferenz",
         "provision": [{"actor": "JC", "class": ["stammdaten", "leistungen"]}],
     }
+    unchecked = api("POST", f"/api/v1/cases/{number}/consents", json=consent)
+    assert unchecked.status_code == 422 and "verified" in unchecked.get_json()["errors"]  # nobody checked the form
+    consent["verified"] = True
     created = api("POST", f"/api/v1/cases/{number}/consents", json=consent)
     assert created.status_code == 201
     listed = api("GET", f"/api/v1/cases/{number}/consents").get_json()["items"]
@@ -132,7 +135,13 @@ def test_bad_api_input_gets_a_german_json_error(api, query, world, method, url, 
 
 def test_bad_consent_over_the_api(api, query, world):
     number = query(lambda: make_case(db.session.query(User).filter_by(username=world["KI"]).one()).number)
-    base = {"dateTime": "2026-01-10", "periodStart": "2026-01-10", "periodEnd": "2099-01-10", "purpose": "x"}
+    base = {
+        "dateTime": "2026-01-10",
+        "periodStart": "2026-01-10",
+        "periodEnd": "2099-01-10",
+        "purpose": "x",
+        "verified": True,
+    }
     cases = [
         base | {"provision": "JC"},
         base | {"provision": [{"actor": "XY", "class": ["leistungen"]}]},
@@ -140,6 +149,7 @@ def test_bad_consent_over_the_api(api, query, world):
         base | {"periodEnd": "2020-01-01", "provision": [{"actor": "JC", "class": ["leistungen"]}]},
         # "false" as text would have been read as true: the consent recorded as checked by the caller
         base | {"verified": "false", "provision": [{"actor": "JC", "class": ["leistungen"]}]},
+        base | {"verified": False, "provision": [{"actor": "JC", "class": ["leistungen"]}]},
         base | {"interpreterUsed": "nein", "provision": [{"actor": "JC", "class": ["leistungen"]}]},
         base
         | {
