@@ -152,7 +152,7 @@ OPENAPI = {
                     "interpreterUsed": {"type": "boolean"},
                     "verified": {
                         "type": "boolean",
-                        "description": "true: die unterschriebene Erklärung ist geprüft (sonst 422; vorher gilt nichts)",
+                        "description": "true: die unterschriebene Erklärung ist geprüft (sonst 422)",
                     },
                 },
             },
