@@ -211,8 +211,8 @@ def order_from_positions(current_ids: list[int], positions: dict[int, int]) -> l
     return sorted(current_ids, key=key)
 
 
-def move_item(actor: User, conference_id: int, item_id: int, step: int, version: int | None) -> None:
-    """Move one item up (-1) or down (+1): the keyboard-friendly way to reorder."""
+def move_item(actor: User, conference_id: int, item_id: int, step: int, version: int | None) -> int:
+    """Move one item up (-1) or down (+1): the keyboard-friendly way to reorder. Returns its number now."""
     conference = load_conference(actor, conference_id)
     ids = [i.id for i in conference.items]
     if item_id not in ids:
@@ -222,6 +222,7 @@ def move_item(actor: User, conference_id: int, item_id: int, step: int, version:
     if 0 <= target < len(ids):
         ids[index], ids[target] = ids[target], ids[index]
     reorder(actor, conference_id, ids, version)
+    return ids.index(item_id) + 1
 
 
 # -- the view -------------------------------------------------------------------------------------------

@@ -255,9 +255,11 @@ def remove_item(conference_id: int, item_id: int):
 
 @bp.post("/konferenzen/<int:conference_id>/top/<int:item_id>/verschieben")
 def move_item(conference_id: int, item_id: int):
-    step = -1 if request.form.get("richtung") == "hoch" else 1
-    items.move_item(g.user, conference_id, item_id, step, _version())
-    return redirect(url_for("agenda.detail", conference_id=conference_id, _anchor=f"top-{item_id}"))
+    direction = "hoch" if request.form.get("richtung") == "hoch" else "runter"
+    number = items.move_item(g.user, conference_id, item_id, -1 if direction == "hoch" else 1, _version())
+    flash(f"Der Punkt ist jetzt TOP {number}.", "success")
+    # Back to the moved item with the focus on the same button, so the next key press moves it on.
+    return redirect(url_for("agenda.detail", conference_id=conference_id, fokus=direction, _anchor=f"top-{item_id}"))
 
 
 @bp.post("/konferenzen/<int:conference_id>/reihenfolge")

@@ -472,6 +472,11 @@ def fix_slot(actor: User, conference_id: int, slot_id: int) -> Conference:
     check_times(slot.start, slot.end, new=True)
     poll.fixed_slot_id, poll.fixed_at = slot.id, now()
     conference.start, conference.end = slot.start, slot.end
+    # Who said "ja" to this slot has accepted, who said "nein" has declined; "vielleicht" still needs an answer.
+    said = {a.user_id: a.answer for a in slot.answers}
+    for p in conference.participants:
+        if p.active and p.response == "offen" and said.get(p.user_id) in ("ja", "nein"):
+            p.response, p.responded_at = ("zusage" if said[p.user_id] == "ja" else "absage"), now()
     audit.record("poll.fix", actor=actor, detail={"conference": conference.id, "slot": slot.id})
     return set_state(actor, conference.id, "eingeladen")
 

@@ -46,6 +46,17 @@ function flashNearTarget() {
   else target.before(...flashes);
 }
 
+// After moving an agenda item with its "nach oben"/"nach unten" button, the focus is on that button again.
+function focusMovedItem() {
+  const direction = new URLSearchParams(window.location.search).get("fokus");
+  const id = decodeURIComponent(window.location.hash.slice(1));
+  const item = id ? document.getElementById(id) : null;
+  const button = item && direction ? item.querySelector(`button[data-move="${CSS.escape(direction)}"]`) : null;
+  if (button) button.focus();
+}
+// Only once the browser has gone to the page's #fragment, which would take the focus back to the page.
+window.addEventListener("load", () => setTimeout(focusMovedItem, 0));
+
 document.addEventListener("DOMContentLoaded", () => {
   flashNearTarget();
   focusErrorSummary();

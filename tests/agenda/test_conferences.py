@@ -54,6 +54,12 @@ def test_coordinator_plans_through_the_poll_and_everyone_is_invited(scene, clien
     assert ki.post(f"/konferenzen/{planned}/umfrage/{slot_ids[1]}/festlegen").status_code == 302
     conference = query(lambda: db.session.get(Conference, planned), commit=False)
     assert conference.state == "eingeladen" and as_local(conference.start) == slots[1][0]
+    # JC said "ja" to the fixed slot: that is its acceptance; the others still answer the invitation
+    responses = query(
+        lambda: {p.user.agency.code: p.response for p in db.session.get(Conference, planned).participants},
+        commit=False,
+    )
+    assert responses["JC"] == "zusage" and responses["AA"] == "offen"
     invitations = [m for m in _outbox(query) if m[1].startswith("Einladung")]
     assert len(invitations) == 4  # moderator, JC, AA, ABH
     cal = icalendar.Calendar.from_ical(invitations[0][3])
@@ -450,9 +456,10 @@ def test_the_dashboard_lists_what_waits_for_an_answer(scene, clients, planned, q
     assert "Ihre Antwort wird erwartet" in home and "Terminumfrage: Fallkonferenz Musterstadt" in home
     assert "Termin wird per Umfrage gesucht" in home  # not the date typed before the poll
     slot_ids = query(lambda: [s.id for s in db.session.get(Conference, planned).poll.slots], commit=False)
-    jc.post(f"/konferenzen/{planned}/umfrage/antwort", data={f"slot-{slot_ids[0]}": "ja"})
+    jc.post(f"/konferenzen/{planned}/umfrage/antwort", data={f"slot-{slot_ids[0]}": "vielleicht"})
     assert "Terminumfrage: Fallkonferenz Musterstadt" not in jc.get("/").get_data(as_text=True)
     ki.post(f"/konferenzen/{planned}/umfrage/{slot_ids[0]}/festlegen")  # fixing the slot invites everyone
+    # "vielleicht" is no answer to the invitation (a "ja" to the fixed slot would have been)
     assert "Einladung: Fallkonferenz Musterstadt" in jc.get("/").get_data(as_text=True)
     jc.post(f"/konferenzen/{planned}/antwort", data={"response": "zusage"})
     assert "Ihre Antwort wird erwartet" not in jc.get("/").get_data(as_text=True)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from playwright.sync_api import Page, expect
 
-from .helpers import Server, click_to, login, visit
+from .helpers import Server, check_a11y, click_to, login, visit
 
 CONFERENCE = re.compile(r"/konferenzen/\d+(#.*)?$")
 
@@ -83,6 +83,21 @@ def test_coordinator_plans_through_the_poll_and_closed_items_stay_closed(page: P
     expect(agenda.get_by_role("listitem")).to_have_count(3)
     expect(agenda).to_contain_text(closed_case)
     expect(agenda).to_contain_text("Geschlossen für:")
+
+    # Reordering with the keyboard: the focus stays on the moved item's button, and its new place is announced.
+    agenda.get_by_role("button", name="nach oben (TOP 3)").focus()
+    with page.expect_event("load"):
+        page.keyboard.press("Enter")
+    expect(page.get_by_role("status").filter(has_text="Der Punkt ist jetzt TOP 2.")).to_be_visible()
+    expect(page.get_by_role("button", name="nach oben (TOP 2)")).to_be_focused()
+    expect(page.get_by_role("heading", name="TOP 2 – Verschiedenes")).to_be_visible()
+    check_a11y(page)
+    page.keyboard.press("Tab")  # to "nach unten" of the same item, and back down
+    with page.expect_event("load"):
+        page.keyboard.press("Enter")
+    expect(page.get_by_role("button", name="nach unten (TOP 3)")).to_be_focused()
+    expect(page.get_by_role("heading", name="TOP 3 – Verschiedenes")).to_be_visible()
+    check_a11y(page)
     _logout(page)
 
     # The Jobcenter sees its consented case in full and the other only as a confidential item.
