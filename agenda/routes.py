@@ -14,6 +14,7 @@ from fallkonferenz.web import attachment
 
 from . import bp, calendar, items, service
 from .forms import CancelForm, ConferenceForm, ItemForm, PollForm
+from .models import ITEM_KINDS
 
 
 def _people() -> list[User]:
@@ -118,6 +119,12 @@ def render_detail(
     if item_form is None:
         item_form = ItemForm(formdata=None)
     item_form.presenter.choices = [(0, "—")] + [(p.user.id, p.user.display_name) for p in view.participants]
+    # What the moderator adds by hand: case items in case conferences only; a steering meeting's consultations
+    # ("beratung") come from the backlog's proposal.
+    offered = ["bericht", "verschiedenes"]
+    if view.conference.kind != "lenkungsgruppe":
+        offered.insert(0, "fallbesprechung")
+    item_form.kind.choices = [(k, ITEM_KINDS[k]) for k in offered]
     people = _people()
     colleagues = service.substitutes(g.user, view.conference, people)
     return (
@@ -306,7 +313,7 @@ def feed(token: str):
 
 @bp.app_context_processor
 def agenda_vocabulary():
-    from .models import ITEM_KINDS, KINDS, POLL_ANSWERS, RESPONSES, STATES, TASK_STATUS
+    from .models import KINDS, POLL_ANSWERS, RESPONSES, STATES, TASK_STATUS
 
     return {
         "KINDS": KINDS,

@@ -868,6 +868,12 @@ def decide(actor: User, conference_id: int, agenda_item_id: int, data: DecisionI
     from minutes import records  # the minutes build on the agenda, the backlog on both
 
     consultation = load_consultation(actor, conference_id, agenda_item_id)
+    meeting = db.session.get(Conference, consultation.conference_id)
+    if meeting.state not in ("laeuft", "beendet"):
+        raise InvalidTransition(
+            "Beschlüsse fasst die Lenkungsgruppe in ihrer Sitzung: festhalten lassen sie sich, sobald die Sitzung "
+            "läuft."
+        )
     if data.outcome not in OUTCOMES:
         raise InvalidInput(errors={"outcome": "Bitte wählen Sie, was beschlossen wurde."})
     escalation = _load_current(actor, consultation.escalation_id, data.version)

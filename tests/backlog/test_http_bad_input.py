@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from agenda import service as agenda_service
 from backlog import service
 from backlog.models import Escalation, Implementation
 from fallkonferenz.extensions import db
@@ -37,6 +38,8 @@ def items(bscene, query) -> Items:
         first = service.escalate(jc, data, bscene.items["open"])
         service.triage(chair, first.id, None, 1)
         service.put_on_agenda(chair, bscene.steering_meeting, [first.id])
+        for state in ("eingeladen", "laeuft"):  # decisions are taken while the meeting runs
+            agenda_service.set_state(chair, bscene.steering_meeting, state)
         second = service.escalate(jc, data, bscene.general_item)
         service.triage(chair, second.id, None, 2)
         service.transition(chair, second.id, "tagesordnung", None)

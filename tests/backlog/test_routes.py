@@ -414,8 +414,21 @@ def test_steering_meeting_takes_proposed_items_and_decides(bscene, bclients, que
     assert resp.status_code == 302
     assert escalation(query, escalation_id).state == "tagesordnung"
     page = body(bclients["LG-JC"].get(meeting))
-    item_id = int(re.search(rf"{meeting}/top/(\d+)/beschluss", page).group(1))
-    assert f"/lenkungsgruppe/themen/{escalation_id}" in page and bscene.numbers["open"] not in page
+    (item_id,) = query(lambda: list(service.consultations_of(bscene.steering_meeting)), commit=False)
+    assert (
+        f"/lenkungsgruppe/themen/{escalation_id}" in page
+        and "sobald die Sitzung läuft" in page
+        and bscene.numbers["open"] not in page
+    )
+    # before the meeting has begun, nothing is decided in it
+    early = bclients["LG-JC"].post(
+        f"{meeting}/top/{item_id}/beschluss",
+        data={"outcome": "abgelehnt", "text": "Vorab abgelehnt.", "version": version_of(query, escalation_id)},
+    )
+    assert early.status_code == 409 and "sobald die Sitzung" in body(early)
+    assert escalation(query, escalation_id).state == "tagesordnung"
+    for state in ("eingeladen", "laeuft"):
+        assert chair.post(f"{meeting}/status", data={"state": state}).status_code == 302
     stale = bclients["LG-JC"].post(
         f"{meeting}/top/{item_id}/beschluss",
         data={"outcome": "abgelehnt", "text": "Nicht zuständig, sagt die Runde.", "version": 1},
