@@ -73,6 +73,9 @@ def test_bad_case_input_is_refused_in_german_and_keeps_what_was_typed(ki, query,
     assert message in body
     assert 'value="Am Markt 3, 12345 Musterstadt"' in body
     assert _counts(query) == before
+    # the summary names the field and leads to it
+    field = next(iter(over))
+    assert f'<a href="#{field}">' in body.split('class="error-summary"', 1)[1].split("</div>", 1)[0]
 
 
 def test_html_and_script_in_every_text_field_are_rendered_inert(ki, query):
