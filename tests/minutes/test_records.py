@@ -16,7 +16,7 @@ from agenda.models import Conference, Decision, Task
 from fallkonferenz.extensions import db
 from fallkonferenz.models import utcnow
 from minutes import service
-from minutes.models import MinutesApproval, MinutesClosure
+from minutes.models import Attendance, MinutesApproval, MinutesClosure
 from tests.agenda.conftest import user
 
 
@@ -472,3 +472,12 @@ def test_the_case_page_shows_the_decisions_and_tasks_of_its_conferences_to_the_c
         assert "Raum wechseln" not in page  # a general item is no case record
     other = ki.get(f"/faelle/{scene.open_case}").get_data(as_text=True)
     assert "Therapieplatz beantragen" not in other and "noch nichts beschlossen" in other
+
+
+def test_attendance_not_yet_recorded_is_suggested_from_the_answers(scene, clients, planned, running, query):
+    """Zusage suggests "anwesend", Absage "entschuldigt"; nothing is recorded until the moderator saves."""
+    clients["AA"].post(f"/konferenzen/{planned}/antwort", data={"response": "absage"})
+    page = clients["KI"].get(f"/konferenzen/{planned}/protokoll/ergebnisse").get_data(as_text=True)
+    aa = page.split(f'name="user-{scene.ids["AA"]}"', 1)[1].split("</select>", 1)[0]
+    assert '<option value="entschuldigt" selected>' in aa
+    assert query(lambda: db.session.query(Attendance).count(), commit=False) == 0
