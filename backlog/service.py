@@ -83,9 +83,12 @@ class IdentifyingText(InvalidInput):
     keeps_audit = True  # raised before anything is written but the audited look-up of the cases' data
 
     def __init__(self, hits: list[guard.Hit], message: str | None = None):
-        errors = {}
-        for hit in hits:
-            errors.setdefault(hit.field, f"{FIELD_LABELS[hit.field]}: {hit.label} „{hit.text}“ entfernen.")
+        found: dict[str, list[str]] = {}
+        for hit in hits:  # every hit of a field, once each, in the order of the text
+            words = f"{hit.label} „{hit.text}“"
+            if words not in found.setdefault(hit.field, []):
+                found[hit.field].append(words)
+        errors = {field: f"{FIELD_LABELS[field]}: {', '.join(words)} entfernen." for field, words in found.items()}
         super().__init__(message, errors=errors)
         self.hits = hits
 

@@ -454,6 +454,8 @@ def test_the_dashboard_lists_what_waits_for_an_answer(scene, clients, planned, q
     )
     home = jc.get("/").get_data(as_text=True)
     assert "Ihre Antwort wird erwartet" in home and "Terminumfrage: Fallkonferenz Musterstadt" in home
+    # while the poll is open, the conference page asks for the poll's answers, not for a Zusage to no date
+    assert 'id="antwort-h"' not in jc.get(f"/konferenzen/{planned}").get_data(as_text=True)
     assert "Termin wird per Umfrage gesucht" in home  # not the date typed before the poll
     slot_ids = query(lambda: [s.id for s in db.session.get(Conference, planned).poll.slots], commit=False)
     jc.post(f"/konferenzen/{planned}/umfrage/antwort", data={f"slot-{slot_ids[0]}": "vielleicht"})

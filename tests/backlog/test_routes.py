@@ -589,3 +589,11 @@ def test_a_steering_members_start_page_shows_triage_and_her_agencys_implementati
     assert "1 gemeldetes Strukturproblem wartet auf Sichtung" in home
     assert "Offene Umsetzungen Ihrer Stelle" in home and reference in home
     assert "Meine nächsten Konferenzen" in home  # the steering meetings
+
+
+def test_the_refusal_names_every_hit_of_a_field(bscene, bclients):
+    """A name and an e-mail address in one description: the message lists both, not only the first."""
+    text = "Frau Haddad wartet; Rückfragen an amal.h@example.org bitte."
+    page = body(bclients["JC"].post(escalate_url(bscene), data=CLEAN | {"description": text}))
+    message = next(line for line in page.splitlines() if "entfernen." in line)
+    assert "„Haddad“" in message and "„amal.h@example.org“" in message
