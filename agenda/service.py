@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import and_, bindparam, or_, select, union
+from sqlalchemy.orm import selectinload
 
 from consent.policy import listable_cases_clause, may_plan_conferences, may_see_conference, viewer_of
 from fallkonferenz import audit, mail
@@ -266,6 +267,8 @@ def set_state(actor: User, conference_id: int, state: str, reason: str = "") -> 
             conference.ical_sequence += 1
             _notify(conference, active_participants(conference), "Abgesagt", method="CANCEL")
     if state == "eingeladen":
+        if conference.poll is not None and conference.poll.fixed_slot_id is None:
+            raise Conflict("Die Terminumfrage läuft noch: mit dem Festlegen eines Termins werden alle eingeladen.")
         _invite(conference, active_participants(conference))
     conference.state = state
     conference.updated_at = now()
@@ -489,7 +492,11 @@ def my_conferences(actor: User) -> tuple[list[Conference], list[Conference]]:
     mine = select(Participant.conference_id).where(
         Participant.user_id == actor.id, Participant.response != "vertretung"
     )
-    stmt = select(Conference).where(or_(Conference.moderator_id == actor.id, Conference.id.in_(mine)))
+    stmt = (
+        select(Conference)
+        .where(or_(Conference.moderator_id == actor.id, Conference.id.in_(mine)))
+        .options(selectinload(Conference.poll))  # the lists say whether the date is still being polled
+    )
     cut = now()
     upcoming = db.session.scalars(stmt.where(Conference.end >= cut).order_by(Conference.start)).all()
     past = db.session.scalars(stmt.where(Conference.end < cut).order_by(Conference.start.desc()).limit(50)).all()
@@ -510,6 +517,7 @@ def awaiting_answer(actor: User) -> tuple[list[Conference], list[Conference]]:
             Participant.response == "offen",
             Conference.state == "eingeladen",
             Conference.end >= now(),
+            Conference.moderator_id != actor.id,  # she has planned it; nobody waits for her answer
         )
         .order_by(Conference.start)
     ).all()
@@ -523,6 +531,7 @@ def awaiting_answer(actor: User) -> tuple[list[Conference], list[Conference]]:
         .join(DatePoll, DatePoll.conference_id == Conference.id)
         .where(
             Conference.id.in_(seat),
+            Conference.moderator_id != actor.id,  # she asked; the poll's answers are the others'
             Conference.state == "geplant",
             DatePoll.fixed_slot_id.is_(None),
             DatePoll.id.not_in(answered),

@@ -194,8 +194,12 @@ def recent(before: int | None = None, limit: int = 100, f: EventFilter = EventFi
         stmt = stmt.where(User.username == f.username.strip().lower())
     if f.agency:
         stmt = stmt.where(Agency.code == f.agency.strip().upper())
-    if f.action:
-        stmt = stmt.where(AuditEvent.action.like(escape_like(f.action.strip()) + "%", escape="\\"))
+    if f.action:  # one action exactly, or an area ("auth": every auth.… action)
+        action = f.action.strip()
+        if action in ACTIONS:
+            stmt = stmt.where(AuditEvent.action == action)
+        else:
+            stmt = stmt.where(AuditEvent.action.like(escape_like(action) + ".%", escape="\\"))
     if f.case_id is not None:
         stmt = stmt.where(AuditEvent.case_id == f.case_id)
     if f.since is not None:

@@ -182,7 +182,7 @@ def agency_consent(case_id: int, agency_id: int) -> AgencyConsent:
         return AgencyConsent("none")
     status = consent.status_at(utcnow())
     since = {
-        "revoked": consent.revoked_at.date() if consent.revoked_at else None,
+        "revoked": localtime.to_local(consent.revoked_at).date() if consent.revoked_at else None,
         "expired": consent.valid_until + timedelta(days=1),
         "pending": consent.valid_from,
     }.get(status)

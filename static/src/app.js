@@ -35,8 +35,16 @@ function peopleOfAgency() {
 
 // After saving, a form sends the browser back to its own section (…#vermerke); the confirmation, printed at the
 // top of the page, would be out of sight there. It moves next to that section instead.
+function fragmentId() {
+  try {
+    return decodeURIComponent(window.location.hash.slice(1));
+  } catch {
+    return ""; // a malformed #fragment names nothing
+  }
+}
+
 function flashNearTarget() {
-  const id = decodeURIComponent(window.location.hash.slice(1));
+  const id = fragmentId();
   const target = id ? document.getElementById(id) : null;
   const flashes = [...document.querySelectorAll("main > .flash")];
   if (!target || !flashes.length || target.closest(".site-header")) return;
@@ -49,7 +57,7 @@ function flashNearTarget() {
 // After moving an agenda item with its "nach oben"/"nach unten" button, the focus is on that button again.
 function focusMovedItem() {
   const direction = new URLSearchParams(window.location.search).get("fokus");
-  const id = decodeURIComponent(window.location.hash.slice(1));
+  const id = fragmentId();
   const item = id ? document.getElementById(id) : null;
   const button = item && direction ? item.querySelector(`button[data-move="${CSS.escape(direction)}"]`) : null;
   if (button) button.focus();
@@ -58,8 +66,8 @@ function focusMovedItem() {
 window.addEventListener("load", () => setTimeout(focusMovedItem, 0));
 
 document.addEventListener("DOMContentLoaded", () => {
+  confirmIrreversible(); // first what guards and helps input, then what only arranges the page
+  peopleOfAgency();
   flashNearTarget();
   focusErrorSummary();
-  confirmIrreversible();
-  peopleOfAgency();
 });

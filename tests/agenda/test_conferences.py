@@ -415,8 +415,6 @@ def test_the_moderator_does_not_send_a_substitute(scene, clients, planned, query
     """She leads the conference and closes its minutes: she answers yes or no, and is not offered a substitute."""
     ki = clients["KI"]
     ki.post(f"/konferenzen/{planned}/status", data={"state": "eingeladen"})
-    page = ki.get(f"/konferenzen/{planned}").get_data(as_text=True)
-    assert 'id="antwort-h"' in page and 'value="vertretung"' not in page
     from fallkonferenz.auth.service import create_user
 
     colleague = query(
@@ -430,6 +428,9 @@ def test_the_moderator_does_not_send_a_substitute(scene, clients, planned, query
             ).id
         )
     )
+    # a colleague is there to choose, and still the moderator is not offered a substitute
+    page = ki.get(f"/konferenzen/{planned}").get_data(as_text=True)
+    assert f'<option value="{colleague}"' not in page and 'value="vertretung"' not in page and 'id="antwort-h"' in page
     resp = ki.post(f"/konferenzen/{planned}/antwort", data={"response": "vertretung", "substitute": str(colleague)})
     assert resp.status_code == 422 and "Die Moderation lässt sich nicht vertreten" in resp.get_data(as_text=True)
     rows = query(lambda: [p.user_id for p in db.session.get(Conference, planned).participants], commit=False)
@@ -454,6 +455,11 @@ def test_the_dashboard_lists_what_waits_for_an_answer(scene, clients, planned, q
     )
     home = jc.get("/").get_data(as_text=True)
     assert "Ihre Antwort wird erwartet" in home and "Terminumfrage: Fallkonferenz Musterstadt" in home
+    assert "Ihre Antwort wird erwartet" not in ki.get("/").get_data(as_text=True)  # she asked; nobody waits for her
+    # while the poll runs, inviting is what fixing a slot does
+    assert "Jetzt einladen" not in ki.get(f"/konferenzen/{planned}").get_data(as_text=True)
+    early = ki.post(f"/konferenzen/{planned}/status", data={"state": "eingeladen"})
+    assert early.status_code == 409 and "Terminumfrage läuft noch" in early.get_data(as_text=True)
     # while the poll is open, the conference page asks for the poll's answers, not for a Zusage to no date
     assert 'id="antwort-h"' not in jc.get(f"/konferenzen/{planned}").get_data(as_text=True)
     assert "Termin wird per Umfrage gesucht" in home  # not the date typed before the poll
@@ -465,3 +471,20 @@ def test_the_dashboard_lists_what_waits_for_an_answer(scene, clients, planned, q
     assert "Einladung: Fallkonferenz Musterstadt" in jc.get("/").get_data(as_text=True)
     jc.post(f"/konferenzen/{planned}/antwort", data={"response": "zusage"})
     assert "Ihre Antwort wird erwartet" not in jc.get("/").get_data(as_text=True)
+
+
+def test_the_dashboard_sends_as_many_statements_for_one_conference_as_for_three(app, scene, clients, query):
+    from tests.conftest import counting
+
+    ki, jc = clients["KI"], clients["JC"]
+
+    def statements() -> int:
+        with counting(app) as sent:
+            assert jc.get("/").status_code == 200
+        return len(sent)
+
+    for days in (3, 4, 5):
+        ki.post("/konferenzen/neu", data=conference_form(scene, days=days, title=f"Fallkonferenz {days}"))
+        if days == 3:
+            one = statements()
+    assert statements() == one

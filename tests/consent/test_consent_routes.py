@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import io
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from werkzeug.datastructures import FileStorage, MultiDict
@@ -81,7 +82,8 @@ def test_grant_then_revoke_takes_effect_on_the_next_request(setup, query):
 
     query(own_note)
     page = jc.get(f"/faelle/{number}").get_data(as_text=True)
-    assert f"Die Einwilligung für JC wurde am {utcnow().strftime('%d.%m.%Y')} widerrufen." in page
+    today = datetime.now(ZoneInfo("Europe/Berlin")).strftime("%d.%m.%Y")  # the day where the agencies are
+    assert f"Die Einwilligung für JC wurde am {today} widerrufen." in page
     history = ki.get(f"/faelle/{number}/einwilligungen").get_data(as_text=True)
     assert "widerrufen" in history and "Klient widerruft" in history
     actions = query(lambda: [e.action for e in db.session.query(AuditEvent)], commit=False)

@@ -193,6 +193,15 @@ def test_dpo_filters_the_audit_log_by_account_agency_action_case_and_day(app, qu
     assert rows(fall=str(case_id)) and all(r[5] == number for r in rows(fall=str(case_id)))
     assert all(r[3] == "JC" for r in rows(stelle="jc")) and rows(stelle="jc")
     assert all('<code class="muted">auth.' in r[4] for r in rows(aktion="auth")) and rows(aktion="auth")
+    from tests.conftest import CSRF_RE
+
+    anonymous = client_for().http  # a failed login, to tell apart from logins
+    token = CSRF_RE.search(anonymous.get("/anmelden").get_data(as_text=True)).group(1)
+    failed = {"username": "jc.fallmanagement", "password": "falsch-falsch-falsch", "csrf_token": token}
+    assert anonymous.post("/anmelden", data=failed).status_code == 401
+    assert any("auth.login_failed" in r[4] for r in rows(aktion="auth"))
+    logins = rows(aktion="auth.login")
+    assert logins and all(r[4].endswith('<code class="muted">auth.login</code>') for r in logins)  # exactly
     # every action the app records has its German words
     from fallkonferenz.audit import ACTIONS
 
