@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import nh3
-from sqlalchemy import delete, or_, select
+from sqlalchemy import bindparam, delete, or_, select
 
 from agenda.models import AgendaItem, Conference, Decision, Participant, Task
 from agenda.service import case_data_in, check_no_case_data, load_conference, set_state
@@ -444,35 +444,41 @@ def task_entries_for(item_ids) -> dict[int, list[dict]]:
 
 @dataclass
 class CaseRecords:
-    """What the conferences decided and assigned about one case, newest conference first."""
+    """What the conferences decided and assigned about one case, newest conference first: rows with the
+    conference's id, title and start, and the decision's item and text, or the task as the pages show it."""
 
-    decisions: list[tuple[Conference, Decision]]
-    tasks: list[tuple[Conference, dict]]
+    decisions: list
+    tasks: list[tuple[object, dict]]
 
 
-def case_records(case_id: int, limit: int = 30) -> CaseRecords:
-    """The decisions and tasks recorded on the case's agenda items, in any conference (four queries at most). The
-    caller has checked that the case is shared with the viewer's agency: these are case data."""
-    decisions = db.session.execute(
-        select(Conference, Decision)
-        .join(AgendaItem, AgendaItem.conference_id == Conference.id)
-        .join(Decision, Decision.agenda_item_id == AgendaItem.id)
-        .where(Decision.case_id == case_id)
-        .order_by(Conference.start.desc(), Decision.id)
-        .limit(limit)
-    ).all()
-    tasks = db.session.execute(
-        select(Conference, Task)
-        .join(AgendaItem, AgendaItem.conference_id == Conference.id)
-        .join(Task, Task.agenda_item_id == AgendaItem.id)
-        .where(Task.case_id == case_id)
-        .order_by(Task.status.desc(), Conference.start.desc(), Task.id)  # "offen" before "erledigt"
-        .limit(limit)
-    ).all()
-    entries = task_entries(t for _c, t in tasks)
-    return CaseRecords(
-        [(c, d) for c, d in decisions], [(c, entry) for (c, _t), entry in zip(tasks, entries, strict=True)]
-    )
+_CONFERENCE_OF_ITEM = (Conference.id.label("conference_id"), Conference.title, Conference.start)
+# Built once, with the case as a bound parameter (building a statement costs more than running one this small).
+_CASE_DECISIONS = (
+    select(*_CONFERENCE_OF_ITEM, Decision.agenda_item_id, Decision.text)
+    .join(AgendaItem, AgendaItem.conference_id == Conference.id)
+    .join(Decision, Decision.agenda_item_id == AgendaItem.id)
+    .where(Decision.case_id == bindparam("case_id"))
+    .order_by(Conference.start.desc(), Decision.id)
+    .limit(30)
+)
+_CASE_TASKS = (
+    select(*_CONFERENCE_OF_ITEM, Task)
+    .join(AgendaItem, AgendaItem.conference_id == Conference.id)
+    .join(Task, Task.agenda_item_id == AgendaItem.id)
+    .where(Task.case_id == bindparam("case_id"))
+    .order_by(Task.status.desc(), Conference.start.desc(), Task.id)  # "offen" before "erledigt"
+    .limit(30)
+)
+
+
+def case_records(case_id: int) -> CaseRecords:
+    """The decisions and tasks recorded on the case's agenda items, in any conference (two queries, two more for
+    the tasks' people and agencies if there are tasks). The caller has checked that the case is shared with the
+    viewer's agency: these are case data."""
+    decisions = db.session.execute(_CASE_DECISIONS, {"case_id": case_id}).all()
+    tasks = db.session.execute(_CASE_TASKS, {"case_id": case_id}).all()
+    entries = task_entries(row.Task for row in tasks)
+    return CaseRecords(decisions, list(zip(tasks, entries, strict=True)))
 
 
 def item_entries(item_id: int) -> list[dict]:
