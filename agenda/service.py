@@ -306,6 +306,7 @@ def remove_participant(actor: User, conference_id: int, user_id: int) -> None:
     if row is None or user_id == conference.moderator_id:
         raise NotFound("Teilnehmer/in nicht gefunden.")
     if conference.state == "eingeladen" and row.active:
+        conference.ical_sequence += 1  # as for every cancellation: a new version of the event
         _notify(conference, [row.user], "Ausgeladen", method="CANCEL")
     conference.participants.remove(row)
     audit.record("conference.participants", actor=actor, detail={"conference": conference.id, "removed": user_id})
@@ -396,7 +397,9 @@ def respond(actor: User, conference_id: int, response: str, substitute_id: int |
         db.session.flush()
         if conference.state == "eingeladen":
             _invite(conference, [substitute])
-            # The seat is the colleague's now: the conference leaves the actor's calendar as it leaves her lists.
+            # The seat is the colleague's now: the conference leaves the actor's calendar as it leaves her lists
+            # (a cancellation is a new version of the event: calendars ignore one with an old SEQUENCE).
+            conference.ical_sequence += 1
             _notify(conference, [actor], "Vertreten", method="CANCEL")
     row.response, row.responded_at = response, now()
     audit.record("conference.response", actor=actor, detail={"conference": conference.id, "response": response})

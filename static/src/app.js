@@ -20,16 +20,20 @@ function peopleOfAgency() {
   for (const people of document.querySelectorAll("select[data-agency-from]")) {
     const agency = document.getElementById(people.dataset.agencyFrom);
     if (!agency) continue;
-    const filter = () => {
+    // A form that came back refused keeps the person that was chosen, even of another agency, so the message
+    // about the pair can be read against it; from the next change of agency on, the list follows the agency.
+    const kept = people.value;
+    const filter = (keep) => {
       for (const option of people.options) {
         const other = option.dataset.agency !== undefined && option.dataset.agency !== agency.value;
-        option.hidden = other;
-        option.disabled = other;
+        const shown = !other || (keep && kept !== "" && option.value === kept);
+        option.hidden = !shown;
+        option.disabled = !shown;
       }
       if (people.selectedOptions[0]?.disabled) people.value = "";
     };
-    agency.addEventListener("change", filter);
-    filter();
+    agency.addEventListener("change", () => filter(false));
+    filter(true);
   }
 }
 

@@ -167,7 +167,17 @@ def test_responses_and_a_substitute_from_the_same_agency(scene, clients, planned
     assert clients["JC"].get(f"/konferenzen/{planned}/einladung.ics").status_code == 404
     confirmed = [(to, ics) for to, subject, _, ics in _outbox(query) if subject.startswith("Vertretung bestätigt")]
     assert [to for to, _ in confirmed] == ["jc.case_worker@invalid"]
-    assert str(icalendar.Calendar.from_ical(confirmed[0][1])["METHOD"]) == "CANCEL"
+    cancel = icalendar.Calendar.from_ical(confirmed[0][1])
+    assert str(cancel["METHOD"]) == "CANCEL"
+    invitation = next(
+        ics
+        for to, subject, _, ics in _outbox(query)
+        if to == "jc.case_worker@invalid" and subject.startswith("Einladung")
+    )
+    sequence = [
+        int(next(iter(c.walk("VEVENT")))["SEQUENCE"]) for c in (icalendar.Calendar.from_ical(invitation), cancel)
+    ]
+    assert sequence[1] > sequence[0]  # a new version of the event, which calendars apply
     assert clients["JC"].post(f"/konferenzen/{planned}/antwort", data={"response": "zusage"}).status_code == 404
     rows = query(
         lambda: {p.user_id: p.response for p in db.session.query(Participant).filter_by(conference_id=planned)},
