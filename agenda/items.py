@@ -126,7 +126,7 @@ def add_item(actor: User, conference_id: int, data: ItemInput, *, confirmed: boo
             raise NeedsConfirmation(closed)
     title = (data.title or "").strip() or ("Fallbesprechung" if case else "")
     if case is None:
-        check_title(title, [i.case_id for i in conference.items if i.case_id], actor)
+        check_title(title, actor)
     position = (
         len(conference.items) + 1 if data.position is None else max(1, min(data.position, len(conference.items) + 1))
     )

@@ -6,6 +6,7 @@ import uuid
 from datetime import date, datetime
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fallkonferenz.extensions import db
@@ -99,9 +100,9 @@ class Participant(db.Model):
     user: Mapped[User] = relationship(foreign_keys=[user_id], lazy="joined")
     represented_by: Mapped[User | None] = relationship(foreign_keys=[represented_by_id])
 
-    @property
+    @hybrid_property
     def active(self) -> bool:
-        """Still taking part: not replaced by a colleague."""
+        """Still taking part: not replaced by a colleague (in Python and, as `Participant.active`, in SQL)."""
         return self.response != "vertretung"
 
 

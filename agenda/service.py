@@ -128,36 +128,36 @@ def case_data_in(text: str, actor: User | None, case_ids=()) -> str | None:
 
 
 def check_no_case_data(
-    field: str, label: str, text: str, actor: User | None, case_ids=(), why: str = "er steht in E-Mails und Kalendern"
+    field: str, label: str, text: str, actor: User, why: str = "er steht in E-Mails und Kalendern"
 ) -> None:
-    """Refuse text that names a case (see `case_data_in`), saying what the field is and why."""
-    found = case_data_in(text, actor, case_ids)
+    """Refuse the author's text if it names a case (see `case_data_in`), saying what the field is and why."""
+    found = case_data_in(text, actor)
     if found:
         raise InvalidInput(errors={field: f"{label} darf {found} enthalten ({why})."})
 
 
-def check_title(title: str, case_ids=(), actor: User | None = None) -> str:
+def check_title(title: str, actor: User) -> str:
     """Conference titles go into e-mails and calendars: no case numbers, no client names."""
     title = (title or "").strip()
     if not title:
         raise InvalidInput(errors={"title": "Bitte geben Sie einen Titel an."})
     if len(title) > 200:
         raise InvalidInput(errors={"title": "Höchstens 200 Zeichen."})
-    check_no_case_data("title", "Der Titel", title, actor, case_ids)
+    check_no_case_data("title", "Der Titel", title, actor)
     return title
 
 
-def _check_input(data: ConferenceInput, actor: User, *, new: bool, case_ids=()) -> None:
+def _check_input(data: ConferenceInput, actor: User, *, new: bool) -> None:
     if data.kind not in KINDS:
         raise InvalidInput(errors={"kind": "Unbekannte Art der Konferenz."})
-    check_title(data.title, case_ids, actor)
+    check_title(data.title, actor)
     check_times(data.start, data.end, new=new)
     if len(data.location) > 300 or len(data.video_link) > 500:
         raise InvalidInput(errors={"location": "Ort oder Link ist zu lang."})
-    check_no_case_data("location", "Der Ort", data.location, actor, case_ids)
+    check_no_case_data("location", "Der Ort", data.location, actor)
     if data.video_link and not data.video_link.startswith(("https://", "http://")):
         raise InvalidInput(errors={"video_link": "Der Videolink muss mit https:// beginnen."})
-    check_no_case_data("video_link", "Der Videolink", data.video_link, actor, case_ids)
+    check_no_case_data("video_link", "Der Videolink", data.video_link, actor)
 
 
 def may_take_part(user: User, kind: str) -> bool:
@@ -226,8 +226,7 @@ def create_conference(actor: User, data: ConferenceInput, participant_ids=()) ->
 def update_conference(actor: User, conference_id: int, data: ConferenceInput) -> Conference:
     """Change title, time or place; invited people get an update with the same UID and a higher SEQUENCE."""
     conference = load_moderated(actor, conference_id)
-    case_ids = [i.case_id for i in conference.items if i.case_id]
-    _check_input(data, actor, new=data.start != conference.start, case_ids=case_ids)
+    _check_input(data, actor, new=data.start != conference.start)
     if (conference.kind == "lenkungsgruppe") != (data.kind == "lenkungsgruppe"):
         # A steering meeting holds no case data, a case conference no backlog items: the kind stays on its side.
         raise InvalidInput(
@@ -261,7 +260,7 @@ def set_state(actor: User, conference_id: int, state: str, reason: str = "") -> 
             raise InvalidInput(
                 errors={"reason": "Bitte geben Sie einen Grund für die Absage an (höchstens 1000 Zeichen)."}
             )
-        check_no_case_data("reason", "Der Grund", reason, actor, [i.case_id for i in conference.items if i.case_id])
+        check_no_case_data("reason", "Der Grund", reason, actor)
         conference.cancel_reason = reason
         if conference.state == "eingeladen":
             conference.ical_sequence += 1
@@ -324,12 +323,16 @@ _OVERLAPPING = (
         and_(Conference.start < bindparam("end"), Conference.end > bindparam("start")),
     )
 )
+
+
+def seats_of(user_id):
+    """The ids of the conferences a user takes part in (invited, and not replaced by a colleague), as a subquery;
+    `user_id` may be a bound parameter."""
+    return select(Participant.conference_id).where(Participant.user_id == user_id, Participant.active)
+
+
 _VISIBLE_CONFERENCES = union(
-    select(Participant.conference_id).where(
-        Participant.user_id == bindparam("user_id"),
-        Participant.response != "vertretung",
-        Participant.conference_id.in_(bindparam("ids", expanding=True)),
-    ),
+    seats_of(bindparam("user_id")).where(Participant.conference_id.in_(bindparam("ids", expanding=True))),
     select(Conference.id).where(
         Conference.moderator_id == bindparam("user_id"), Conference.id.in_(bindparam("ids", expanding=True))
     ),
@@ -492,12 +495,9 @@ def fix_slot(actor: User, conference_id: int, slot_id: int) -> Conference:
 
 def my_conferences(actor: User) -> tuple[list[Conference], list[Conference]]:
     """Upcoming and past conferences the actor moderates or takes part in."""
-    mine = select(Participant.conference_id).where(
-        Participant.user_id == actor.id, Participant.response != "vertretung"
-    )
     stmt = (
         select(Conference)
-        .where(or_(Conference.moderator_id == actor.id, Conference.id.in_(mine)))
+        .where(or_(Conference.moderator_id == actor.id, Conference.id.in_(seats_of(actor.id))))
         .options(selectinload(Conference.poll))  # the lists say whether the date is still being polled
     )
     cut = now()
@@ -509,9 +509,6 @@ def my_conferences(actor: User) -> tuple[list[Conference], list[Conference]]:
 def awaiting_answer(actor: User) -> tuple[list[Conference], list[Conference]]:
     """What waits for the actor's answer, in two queries: invitations she has neither accepted nor declined, and
     date polls of planned conferences she has not answered yet."""
-    seat = select(Participant.conference_id).where(
-        Participant.user_id == actor.id, Participant.response != "vertretung"
-    )
     invitations = db.session.scalars(
         select(Conference)
         .join(Participant, Participant.conference_id == Conference.id)
@@ -533,7 +530,7 @@ def awaiting_answer(actor: User) -> tuple[list[Conference], list[Conference]]:
         select(Conference)
         .join(DatePoll, DatePoll.conference_id == Conference.id)
         .where(
-            Conference.id.in_(seat),
+            Conference.id.in_(seats_of(actor.id)),
             Conference.moderator_id != actor.id,  # she asked; the poll's answers are the others'
             Conference.state == "geplant",
             DatePoll.fixed_slot_id.is_(None),

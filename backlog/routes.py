@@ -107,15 +107,6 @@ def index():
 # -- one item --------------------------------------------------------------------------------------------------
 
 
-def _move_targets(escalation) -> list[str]:
-    """The states the status form offers; merging, recommendations and triage (which sets the priority an item
-    "gesichtet" has) have their own forms."""
-    allowed = transitions_from(escalation.state) - {"zusammengefuehrt", "empfehlung"}
-    if escalation.priority is None:
-        allowed.discard("gesichtet")
-    return [s for s in STATES if s in allowed]
-
-
 def _render_detail(escalation_id: int, *, kept=None, errors=None, message=None, status=200):
     escalation = service.load(g.user, escalation_id)
     steering = service.is_steering(g.user)
@@ -142,7 +133,7 @@ def _render_detail(escalation_id: int, *, kept=None, errors=None, message=None, 
             overdue={i.id for i in impls if service.is_overdue(recommendation, i)},
             may_update={i.id for i in impls if may_update_implementation(viewer, i.agency_id)},
             can_adopt=steering and "empfehlung" in transitions_from(escalation.state),
-            targets=_move_targets(escalation),
+            targets=service.plain_moves(escalation),
             groups=service.groups("aktiv") if steering else [],
             merge_targets=merge_targets,
             member_agencies=service.member_agencies() if steering and escalation.is_open else [],

@@ -644,6 +644,15 @@ def transition(
     return escalation
 
 
+def plain_moves(escalation: Escalation) -> list[str]:
+    """The states a plain status change (`transition`) takes the item to, in the flow's order: merging, adopting
+    a recommendation and triage (which gives the item the priority "gesichtet" has) are operations of their own."""
+    allowed = transitions_from(escalation.state) - {"zusammengefuehrt", "empfehlung"}
+    if escalation.priority is None:
+        allowed.discard("gesichtet")
+    return [s for s in STATES if s in allowed]
+
+
 def _check_move(escalation: Escalation, to_state: str, actor: User | None, reason: str = "") -> str:
     """Refuse a step before anything is written; returns the cleaned reason."""
     if to_state not in STATES:

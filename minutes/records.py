@@ -12,8 +12,9 @@ from datetime import date
 import nh3
 from sqlalchemy import bindparam, delete, or_, select
 
-from agenda.models import AgendaItem, Conference, Decision, Participant, Task
-from agenda.service import case_data_in, check_no_case_data, load_conference, set_state
+from agenda.models import AgendaItem, Conference, Decision, Task
+from agenda.service import case_data_in, check_no_case_data, load_conference, seats_of, set_state
+from consent.policy import Access
 from fallkonferenz import audit
 from fallkonferenz.cases.service import agency_access, agency_shares, shared_with, shares_case
 from fallkonferenz.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -108,7 +109,7 @@ def add_decision(actor: User, item_id: int, text: str) -> Decision:
     if not text or len(text) > 5000:
         raise InvalidInput(errors={"decision": "Bitte den Beschluss eingeben (höchstens 5000 Zeichen)."})
     if place.item.case_id is None:
-        _check_read_by_all(place.conference, "decision", "Ein Beschluss zu einem allgemeinen Punkt", text, actor, "ihn")
+        _check_read_by_all("decision", "Ein Beschluss zu einem allgemeinen Punkt", text, actor, "ihn")
     decision = Decision(agenda_item_id=item_id, case_id=place.item.case_id, text=text, created_by_id=actor.id)
     db.session.add(decision)
     db.session.flush()
@@ -127,9 +128,7 @@ def add_task(
         errors["task"] = "Bitte beschreiben Sie die Aufgabe (höchstens 2000 Zeichen)."
     elif place.item.case_id is None:
         try:
-            _check_read_by_all(
-                place.conference, "task", "Eine Aufgabe zu einem allgemeinen Punkt", description, actor, "sie"
-            )
+            _check_read_by_all("task", "Eine Aufgabe zu einem allgemeinen Punkt", description, actor, "sie")
         except InvalidInput as exc:
             errors |= exc.errors
     if due is not None and due < today():
@@ -191,14 +190,7 @@ class TaskRow:
 def awaiting_approval(actor: User) -> list[Conference]:
     """Closed minutes, not yet final, of conferences the actor takes part in, that her agency has neither approved
     nor objected to: one query."""
-    takes_part = or_(
-        Conference.moderator_id == actor.id,
-        Conference.id.in_(
-            select(Participant.conference_id).where(
-                Participant.user_id == actor.id, Participant.response != "vertretung"
-            )
-        ),
-    )
+    takes_part = or_(Conference.moderator_id == actor.id, Conference.id.in_(seats_of(actor.id)))
     voted = select(MinutesApproval.conference_id).where(MinutesApproval.agency_id == actor.agency_id)
     return list(
         db.session.scalars(
@@ -270,11 +262,10 @@ def _check_general_texts(conference: Conference, texts: dict[int, str], actor: U
     """The text of a general item is read by every participant, also by agencies without consent for the
     conference's cases, and is frozen into every agency's export: it may not name a client of those cases or
     any case number. Found before closing, each such item is named, so the moderator can correct it."""
-    case_ids = [i.case_id for i in conference.items if i.case_id]
     errors = {}
     for number, item in enumerate(conference.items, start=1):  # numbered as the agenda shows them
         if item.case_id is None:
-            found = case_data_in(texts.get(item.id, ""), actor, case_ids)
+            found = case_data_in(texts.get(item.id, ""), actor)
             if found:
                 errors[f"top-{item.id}"] = (
                     f"TOP {number} ({item.title}) darf {found} enthalten: alle Teilnehmenden lesen ihn, auch "
@@ -322,7 +313,7 @@ def approve(actor: User, conference_id: int, decision: str, reason: str = "") ->
     reason = (reason or "").strip()
     if decision == "einspruch" and not reason:
         raise InvalidInput(errors={"reason": "Ein Einspruch braucht eine Begründung."})
-    _check_read_by_all(conference, "reason", "Die Begründung", reason, actor, "sie")
+    _check_read_by_all("reason", "Die Begründung", reason, actor, "sie")
     vote = db.session.get(MinutesApproval, (conference_id, actor.agency_id))
     if vote is None:
         vote = MinutesApproval(conference_id=conference_id, agency_id=actor.agency_id, decision=decision)
@@ -340,23 +331,23 @@ def approve(actor: User, conference_id: int, decision: str, reason: str = "") ->
     return vote
 
 
-def _check_read_by_all(conference: Conference, field: str, label: str, text: str, actor: User, it: str) -> None:
-    """Addenda and objection reasons are read by every participant, also by agencies without consent for the
-    conference's cases: like a conference's title, they name no case number and no client."""
-    case_ids = [i.case_id for i in conference.items if i.case_id]
-    why = f"alle Teilnehmenden lesen {it}, auch Stellen ohne Einwilligung für einen Fall"
-    check_no_case_data(field, label, text, actor, case_ids, why)
+def _check_read_by_all(field: str, label: str, text: str, actor: User, it: str) -> None:
+    """Addenda, objection reasons and general items' records are read by every participant, also by agencies
+    without consent for the conference's cases: like a conference's title, they name no case number and no client."""
+    check_no_case_data(
+        field, label, text, actor, f"alle Teilnehmenden lesen {it}, auch Stellen ohne Einwilligung für einen Fall"
+    )
 
 
 def add_addendum(actor: User, conference_id: int, text: str) -> Addendum:
-    conference = load_conference(actor, conference_id)
+    load_conference(actor, conference_id)
     row = closure(conference_id)
     if row is None or row.final_at is None:
         raise Conflict("Nachträge gibt es erst zu einem endgültigen Protokoll.")
     text = (text or "").strip()
     if not text or len(text) > 5000:
         raise InvalidInput(errors={"addendum": "Bitte den Nachtrag eingeben (höchstens 5000 Zeichen)."})
-    _check_read_by_all(conference, "addendum", "Der Nachtrag", text, actor, "ihn")
+    _check_read_by_all("addendum", "Der Nachtrag", text, actor, "ihn")
     addendum = Addendum(conference_id=conference_id, text=text, user_id=actor.id)
     db.session.add(addendum)
     db.session.flush()
@@ -471,10 +462,12 @@ _CASE_TASKS = (
 )
 
 
-def case_records(case_id: int) -> CaseRecords:
+def case_records(case_id: int, access: Access) -> CaseRecords | None:
     """The decisions and tasks recorded on the case's agenda items, in any conference (two queries, two more for
-    the tasks' people and agencies if there are tasks). The caller has checked that the case is shared with the
-    viewer's agency: these are case data."""
+    the tasks' people and agencies if there are tasks); None unless the case is shared with the viewer's agency
+    (`access`, from loading the case): they are case data of the case team."""
+    if not access.shared:
+        return None
     decisions = db.session.execute(_CASE_DECISIONS, {"case_id": case_id}).all()
     tasks = db.session.execute(_CASE_TASKS, {"case_id": case_id}).all()
     entries = task_entries(row.Task for row in tasks)

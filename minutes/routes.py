@@ -213,11 +213,10 @@ def _file_name(conference_id: int, extension: str) -> str:
 
 def case_panel(user, case):
     """The case page's decisions and tasks from the conferences, for the case team (lead agency or consent)."""
-    if not case.access.shared:
+    found = records.case_records(case.id, case.access)
+    if found is None:
         return Markup("")
-    return Markup(  # noqa: S704 (our own autoescaped template)
-        render_template("minutes/_case_records.html", case=case, records=records.case_records(case.id))
-    )
+    return Markup(render_template("minutes/_case_records.html", case=case, records=found))  # noqa: S704 (ours, escaped)
 
 
 def tasks_panel(user):

@@ -318,7 +318,7 @@ def seat_clause(viewer, at, *, today=None):
             select(Participant.id).where(
                 Participant.conference_id == Conference.id,
                 Participant.user_id == viewer.user_id,
-                Participant.response != "vertretung",
+                Participant.active,
             )
         ),
     )

@@ -56,11 +56,6 @@ def detail(number: str):
 def _render_detail(number: str, note_form=None, goal_form=None, status: int = 200):
     """Show the case; a rejected form comes back filled in with its errors, so nothing typed is lost."""
     view = service.get_case(g.user, number)
-    # Why categories are hidden, for an agency that sees the case by consent (one query; not for the lead agency,
-    # whose hidden categories are those of other agencies' notes)
-    hidden_because = (
-        None if view.access.is_lead or not view.access.hidden() else service.agency_consent(view.id, g.user.agency_id)
-    )
     note_form = note_form or NoteForm(formdata=None)
     if goal_form is None:
         goal_form = _goal_form(formdata=None)
@@ -69,7 +64,7 @@ def _render_detail(number: str, note_form=None, goal_form=None, status: int = 20
         render_template(
             "cases/detail.html",
             case=view,
-            hidden_because=hidden_because,
+            hidden_because=service.why_hidden(g.user, view),
             # Packages above the core (the minutes' decisions and tasks) contribute sections through the factory.
             panels=[panel(g.user, view) for panel in current_app.extensions.get("fk_case_panels", ())],
             note_form=note_form,

@@ -167,6 +167,14 @@ class AgencyConsent:
     since: date | None = None
 
 
+def why_hidden(actor: User, view: CaseView) -> AgencyConsent | None:
+    """Why the viewer's agency sees categories of the case hidden, where the consent says it (one query); None for
+    the lead agency, whose hidden categories are those of other agencies' notes, and when nothing is hidden."""
+    if view.access.is_lead or not view.access.hidden():
+        return None
+    return agency_consent(view.id, actor.agency_id)
+
+
 def agency_consent(case_id: int, agency_id: int) -> AgencyConsent:
     """One query: the newest consent version of the case with a grant for the agency."""
     consent = db.session.scalar(
