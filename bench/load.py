@@ -76,7 +76,7 @@ def _own_cpu_seconds() -> float:
     return t.user + t.system
 
 
-def _session_cookie(resp: http.client.HTTPResponse) -> str | None:
+def session_cookie(resp: http.client.HTTPResponse) -> str | None:
     for header in resp.headers.get_all("Set-Cookie") or []:
         morsel = SimpleCookie(header).get(COOKIE)
         if morsel is not None:
@@ -99,7 +99,7 @@ def login(host: str, port: int, username: str, password: str) -> str:
         resp = conn.getresponse()
         page = resp.read().decode()
         match = CSRF_RE.search(page)
-        cookie = _session_cookie(resp)
+        cookie = session_cookie(resp)
         if resp.status != 200 or match is None or cookie is None:
             raise HttpError(f"GET /anmelden: {resp.status}, no form token or cookie")
         body = urlencode({"username": username, "password": password, "csrf_token": match.group(1)})
@@ -107,7 +107,7 @@ def login(host: str, port: int, username: str, password: str) -> str:
         conn.request("POST", "/anmelden", body=body, headers=headers)
         resp = conn.getresponse()
         resp.read()
-        cookie = _session_cookie(resp)
+        cookie = session_cookie(resp)
         if resp.status != 302 or cookie is None:
             raise HttpError(f"POST /anmelden: {resp.status}, expected a redirect with a session cookie")
         return cookie
