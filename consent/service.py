@@ -136,10 +136,13 @@ def grant_consent(actor: User, case_ref, data: ConsentInput) -> Consent:
 
 
 def revoke_consent(actor: User, case_ref, consent_id: int, reason: str) -> Consent:
-    """Withdraw a consent at once; any agency that sees the case can record the client's Widerruf."""
-    case, _access = load_case_for(actor, case_ref)
+    """Withdraw a consent at once; any agency of the case team can record the client's Widerruf.
+
+    An agency outside the team (it sees the case only through its own old entries) sees no other versions in the
+    history, so it cannot withdraw one either: the same 404 as for an unknown id, which tells it nothing."""
+    case, access = load_case_for(actor, case_ref)
     consent = db.session.get(Consent, consent_id)
-    if consent is None or consent.case_id != case.id:
+    if consent is None or consent.case_id != case.id or not access.shared:
         raise NotFound("Einwilligung nicht gefunden.")
     reason = (reason or "").strip()
     if not reason:

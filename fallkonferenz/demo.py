@@ -89,9 +89,9 @@ def seed_case(spec: dict, workers: dict[str, User], today: date) -> Case:
         note.created_at = utcnow() - timedelta(days=n["days_ago"])
     agency_ids = {a.code: a.id for a in db.session.scalars(select(Agency))}
     for goal in spec["goals"]:
-        row = case_service.add_goal(
+        row = case_service.import_goal(
+            case,
             lead,
-            case.id,
             {
                 "title": goal["goal"],
                 "field": goal["field"],

@@ -31,7 +31,7 @@ from ..casecrypto import CaseCipher, ciphers_for, create_case_key, keyring
 from ..errors import Forbidden, InvalidInput, NotFound, db_id
 from ..extensions import db, escape_like
 from ..models import Agency, AuditEvent, Case, CaseNameToken, Goal, Note, User, utcnow
-from ..vocab import FIELD_CATEGORY
+from ..vocab import CATEGORIES, FIELD_CATEGORY
 
 NUMBER_RE = re.compile(r"^FK-(\d{4})-(\d{4})$")
 ENCRYPTED_MASTER_FIELDS = ("given_name", "family_name", "birth_date", "address", "phone")
@@ -198,9 +198,9 @@ def agency_consent(case_id: int, agency_id: int) -> AgencyConsent:
 
 
 def _goal_visible(goal: Goal, access: Access) -> bool:
-    if access.agency_id in (goal.author_agency_id, goal.responsible_agency_id):
-        return True
-    return access.sees(FIELD_CATEGORY[goal.field])
+    """A goal is an entry like a note: its writer sees it, everyone else by consent for its Handlungsfeld's
+    category. Being named responsible opens nothing (`add_goal` names only an agency that sees the goal)."""
+    return access.sees(FIELD_CATEGORY[goal.field], goal.author_agency_id)
 
 
 @dataclass
@@ -481,25 +481,55 @@ def import_note(case: Case, author: User, category: str, text: str) -> Note:
 
 
 def add_goal(actor: User, case_ref, data: dict) -> Goal:
-    """Add a goal of the integration plan."""
-    case, _access = load_case_for(actor, case_ref)
+    """Add a goal of the integration plan, for the writer's agency or one that would see it."""
+    case, access = load_case_for(actor, case_ref)
     if data.get("due_date") is not None and data["due_date"] < localtime.today():
         raise InvalidInput(errors={"due_date": "Das Zieldatum darf nicht in der Vergangenheit liegen."})
+    _check_goal_agency(case.id, access, data["responsible_agency_id"], data["field"])
+    return import_goal(case, actor, data)
+
+
+def import_goal(case: Case, author: User, data: dict) -> Goal:
+    """Store an audited goal without checks: for add_goal and data imports (goals set while a consent was in
+    force) only."""
     goal = Goal(
         case_id=case.id,
         title=data["title"],
         field=data["field"],
         responsible_agency_id=data["responsible_agency_id"],
-        author_agency_id=actor.agency_id,
+        author_agency_id=author.agency_id,
         due_date=data.get("due_date"),
         status=data.get("status") or "offen",
     )
     db.session.add(goal)
     db.session.flush()
     audit.record(
-        "goal.create", actor=actor, case_id=case.id, categories=[FIELD_CATEGORY[goal.field]], detail={"goal": goal.id}
+        "goal.create", actor=author, case_id=case.id, categories=[FIELD_CATEGORY[goal.field]], detail={"goal": goal.id}
     )
     return goal
+
+
+def _check_goal_agency(case_id: int, access: Access, agency_id: int, field_code: str) -> None:
+    """Another agency can be made responsible only if it would see the goal, and only by the case team: the refusal
+    says which agency lacks which consent, and that is for the team to know."""
+    if agency_id == access.agency_id:
+        return
+    category = FIELD_CATEGORY[field_code]
+    if not access.shared:
+        raise InvalidInput(
+            errors={
+                "responsible_agency_id": "Ziele für andere Stellen legt das Fallteam an (Federführung oder Stellen "
+                "mit Einwilligung). Bitte Ihre eigene Stelle wählen."
+            }
+        )
+    if not agency_access([case_id], [agency_id]).get((case_id, agency_id), NO_ACCESS).sees(category):
+        code = agency_codes().get(agency_id, "Die Stelle")
+        raise InvalidInput(
+            errors={
+                "responsible_agency_id": f"{code} hat für diesen Fall keine Einwilligung für „{CATEGORIES[category]}“ "
+                "und sähe das Ziel nicht. Bitte eine andere Stelle wählen."
+            }
+        )
 
 
 def set_goal_status(actor: User, case_ref, goal_id: int, status: str) -> Goal:

@@ -223,3 +223,29 @@ def test_expiring_consents_show_on_the_dashboard(setup, query):
     ki.post(f"/faelle/{number}/einwilligungen", data=_form(valid_until=_d(10)))
     page = ki.get("/").get_data(as_text=True)
     assert number in page and "nächsten 30 Tagen" in page
+
+
+def test_an_agency_outside_the_case_team_cannot_revoke_what_it_cannot_see(setup, query, client_for, world):
+    number, ki, jc = setup
+    ki.post(f"/faelle/{number}/einwilligungen", data=_form())
+    first = query(lambda: db.session.query(Consent.id).scalar(), commit=False)
+    assert (
+        jc.post(f"/faelle/{number}/vermerke", data={"category": "leistungen", "text": "JC war hier"}).status_code == 302
+    )
+    ki.post(f"/faelle/{number}/einwilligungen/{first}/widerruf", data={"reason": "Widerruf beim KI"})
+    # JC now sees the case only through its own note; a new version shares it with AA alone.
+    ki.post(f"/faelle/{number}/einwilligungen", data=_form(grant=["AA:leistungen"]))
+    second = query(lambda: db.session.query(Consent.id).order_by(Consent.id.desc()).limit(1).scalar(), commit=False)
+    assert jc.get(f"/faelle/{number}").status_code == 200
+
+    unknown = jc.post(f"/faelle/{number}/einwilligungen/999999/widerruf", data={"reason": "x"})
+    for cid in (first, second):
+        resp = jc.post(f"/faelle/{number}/einwilligungen/{cid}/widerruf", data={"reason": "x"})
+        assert resp.status_code == 404 and resp.get_data(as_text=True) == unknown.get_data(as_text=True)
+    api = jc.api("POST", f"/api/v1/cases/{number}/consents/{second}/revoke", json={"reason": "x"})
+    assert api.status_code == 404 and api.get_json()["error"] == "Einwilligung nicht gefunden."
+    assert query(lambda: db.session.get(Consent, second).revoked_at, commit=False) is None
+    assert client_for(world["AA"], PASSWORD).get(f"/faelle/{number}").status_code == 200
+
+    history = jc.get(f"/faelle/{number}/einwilligungen").get_data(as_text=True)
+    assert "Sofort widerrufen" not in history and "Widerruf beim KI" not in history

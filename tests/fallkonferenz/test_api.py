@@ -50,7 +50,7 @@ def test_token_client_creates_a_case_writes_a_note_and_grants_consent(api, query
     goal = api(
         "POST",
         f"/api/v1/cases/{number}/goals",
-        json={"title": "Ausbildung", "field": "arbeit", "responsibleAgency": "AA"},
+        json={"title": "Ausbildung", "field": "arbeit", "responsibleAgency": "KI"},
     )
     assert goal.status_code == 201
     patch = api("PATCH", f"/api/v1/cases/{number}/goals/{goal.get_json()['id']}", json={"status": "in_arbeit"})

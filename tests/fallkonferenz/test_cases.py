@@ -218,3 +218,61 @@ def test_the_note_category_is_chosen_every_time_and_a_goal_starts_with_the_own_a
     unchosen = ki.post(f"/faelle/{number}/vermerke", data={"category": "", "text": "Bitte behalten"})
     assert unchosen.status_code == 422 and "Bitte behalten" in unchosen.get_data(as_text=True)
     assert query(lambda: db.session.query(Note).count(), commit=False) == 0
+
+
+def test_a_goal_is_seen_by_consent_and_named_only_for_an_agency_that_would_see_it(world, query, client_for):
+    def setup():
+        ki = _user(world["KI"])
+        case = make_case(ki)
+        make_consent(case, ki, [("JC", "leistungen")])
+        return case.number, {u: _user(world[u]).agency_id for u in ("KI", "JC")}
+
+    number, agency = query(setup)
+    ki, jc = client_for(world["KI"], PASSWORD), client_for(world["JC"], PASSWORD)
+    goal = {"title": "Traumatherapie fortsetzen", "field": "gesundheit", "status": "offen"}
+    refused = ki.post(f"/faelle/{number}/ziele", data=goal | {"responsible_agency_id": agency["JC"]})
+    body = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "JC hat für diesen Fall keine Einwilligung für „Gesundheit" in body
+    assert 'value="Traumatherapie fortsetzen"' in body  # nothing typed is lost
+    api = ki.api(
+        "POST", f"/api/v1/cases/{number}/goals", json={"title": "x", "field": "gesundheit", "responsibleAgency": "JC"}
+    )
+    assert api.status_code == 422
+    assert query(lambda: db.session.query(Goal).count(), commit=False) == 0
+
+    # A goal in a category JC may see can be JC's; one in Gesundheit stays the writer's, and JC never sees it.
+    wohnen = {"title": "Wohnung in Musterstadt finden", "field": "wohnen", "status": "offen"}
+    assert ki.post(f"/faelle/{number}/ziele", data=wohnen | {"responsible_agency_id": agency["JC"]}).status_code == 302
+    assert ki.post(f"/faelle/{number}/ziele", data=goal | {"responsible_agency_id": agency["KI"]}).status_code == 302
+    page = jc.get(f"/faelle/{number}").get_data(as_text=True)
+    assert "Wohnung in Musterstadt finden" in page and "Traumatherapie" not in page
+    titles = [g["title"] for g in jc.api("GET", f"/api/v1/cases/{number}/goals").get_json()["items"]]
+    assert titles == ["Wohnung in Musterstadt finden"]
+
+
+def test_a_goal_named_for_an_agency_closes_with_its_consent(world, query, client_for):
+    def setup():
+        ki = _user(world["KI"])
+        case = make_case(ki)
+        consent = make_consent(case, ki, [("JC", "leistungen"), ("JC", "stammdaten")])
+        return case.number, consent.id, _user(world["JC"]).agency_id
+
+    number, consent_id, jc_agency = query(setup)
+    ki, jc = client_for(world["KI"], PASSWORD), client_for(world["JC"], PASSWORD)
+    wohnen = {"title": "Wohnung finden", "field": "wohnen", "status": "offen", "responsible_agency_id": jc_agency}
+    assert ki.post(f"/faelle/{number}/ziele", data=wohnen).status_code == 302
+    gid = query(lambda: db.session.query(Goal.id).scalar(), commit=False)
+    assert (
+        jc.post(f"/faelle/{number}/vermerke", data={"category": "leistungen", "text": "JC-Vermerk"}).status_code == 302
+    )
+    ki.post(f"/faelle/{number}/einwilligungen/{consent_id}/widerruf", data={"reason": "Widerruf"})
+    # JC still sees the case through its own note, but no longer the goal it was named responsible for.
+    page = jc.get(f"/faelle/{number}")
+    assert page.status_code == 200 and "Wohnung finden" not in page.get_data(as_text=True)
+    assert jc.post(f"/faelle/{number}/ziele/{gid}/status", data={"status": "erreicht"}).status_code == 404
+    assert query(lambda: db.session.get(Goal, gid).status, commit=False) == "offen"
+    # Outside the case team, JC may add goals for itself only.
+    own = jc.post(f"/faelle/{number}/ziele", data=wohnen | {"title": "Eigenes Ziel"})
+    assert own.status_code == 302
+    other = jc.post(f"/faelle/{number}/ziele", data=wohnen | {"title": "Für KI", "responsible_agency_id": "1"})
+    assert other.status_code == 422 and "Ziele für andere Stellen legt das Fallteam an" in other.get_data(as_text=True)
