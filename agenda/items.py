@@ -111,8 +111,9 @@ def add_item(actor: User, conference_id: int, data: ItemInput, *, confirmed: boo
                     "er kann nicht auf die Tagesordnung."
                 }
             )
-        named = case_data_in(f"{conference.title} {conference.location} {conference.video_link}", None, [case.id])
-        if named:
+        # Only a client whose name the moderator may see: else a refusal would confirm a guessed name.
+        where = f"{conference.title} {conference.location} {conference.video_link}"
+        if access.sees_record_field("stammdaten") and case_data_in(where, None, [case.id]):
             raise InvalidInput(
                 errors={
                     "case": "Titel, Ort oder Videolink der Konferenz nennen diese Klientin/diesen Klienten; sie gehen "

@@ -10,7 +10,7 @@ from agenda.models import AgendaItem, Conference, DatePoll
 from fallkonferenz.extensions import db
 from fallkonferenz.models import OutboxMessage, utcnow
 from tests.agenda.conftest import conference_form, slot, user
-from tests.factories import make_case
+from tests.factories import make_case, make_consent
 
 
 def _count(query, model):
@@ -88,6 +88,27 @@ def test_a_case_item_whose_client_the_title_names_is_refused(scene, clients, que
     assert resp.status_code == 422
     assert "Titel, Ort oder Videolink der Konferenz nennen diese Klientin" in resp.get_data(as_text=True)
     assert _count(query, AgendaItem) == 0
+
+
+def test_adding_a_case_whose_names_are_hidden_does_not_confirm_a_guessed_name(scene, clients, query, world):
+    """The moderator's agency has a consent for Bildung/Arbeit only: the check must not tell her the client's name."""
+
+    def setup():
+        jc = user(world["JC"])
+        case = make_case(jc, given="Karim", family="Haddadi")
+        make_consent(case, jc, [("KI", "bildung_arbeit")])
+        return case.number
+
+    number = query(setup)
+    ki = clients["KI"]
+    answers = []
+    for guess in ("Schmidt", "Haddadi", "Karim"):
+        resp = ki.post("/konferenzen/neu", data=conference_form(scene, title=f"Austausch {guess}"))
+        conference_id = int(resp.headers["Location"].rsplit("/", 1)[-1])
+        item = {"kind": "fallbesprechung", "case": number, "time_box": "15", "confirm": "1"}
+        answers.append(ki.post(f"/konferenzen/{conference_id}/top", data=item).status_code)
+    assert answers == [302, 302, 302]
+    assert _count(query, AgendaItem) == 3
 
 
 def test_only_moderators_plan(scene, clients, query):
