@@ -304,8 +304,11 @@ def _team_case(actor: User, item: AgendaItem) -> Case:
     """The case of a case item, for a member of its team (the lead agency, or one a consent shares it with).
     For any other agency the item is "vertraulicher Fall": 404, even where its own old notes make the case
     visible to it, so it neither links the case nor learns what is linked to it."""
-    case, access = load_case_for(actor, item.case_id)
-    if not access.shared:
+    try:
+        case, access = load_case_for(actor, item.case_id)
+    except NotFound:
+        access = None  # the same answer as for a case it sees only through its own notes
+    if access is None or not access.shared:
         raise NotFound("Tagesordnungspunkt nicht gefunden.")
     return case
 

@@ -563,6 +563,32 @@ def test_an_agency_outside_the_case_team_neither_links_the_case_nor_learns_its_l
     assert query(lambda: db.session.scalar(select(func.count()).select_from(EscalationCase)), commit=False) == links
 
 
+def test_a_confidential_item_answers_alike_whether_or_not_the_agency_wrote_in_its_case(bscene, bclients, query):
+    """JC's answer for a "vertraulicher Fall" must not change once JC has an old note in that case: else the
+    difference tells JC that the item is one of the cases it wrote in."""
+    from fallkonferenz.cases.service import import_note
+    from fallkonferenz.models import Case
+
+    jc = bclients["JC"]
+    body_ = {"agendaItem": bscene.items["closed"], "title": "x", "description": "y", "category": "rechtslage"}
+    pages = (f"/konferenzen/{bscene.conference}/top/{bscene.items['closed']}/eskalieren",)
+
+    def answers():
+        api = jc.api("POST", "/api/v1/backlog", json=body_)
+        return [(api.status_code, api.get_json()["error"])] + [
+            (r.status_code, r.get_data(as_text=True)) for r in (jc.get(p) for p in pages)
+        ]
+
+    before = answers()
+    query(
+        lambda: import_note(
+            db.session.get(Case, bscene.cases["closed"]), user(bscene.users["JC"]), "leistungen", "Alt."
+        )
+    )
+    assert answers() == before
+    assert before[0] == (404, "Tagesordnungspunkt nicht gefunden.") and before[1][0] == 404
+
+
 def test_an_agenda_item_of_someone_elses_conference_answers_as_one_that_does_not_exist(bscene, bclients, query):
     """Escalating from, or linking, an item id: one answer for an item that does not exist and for one of a
     conference the user does not take part in, so item and conference ids do not leak."""
