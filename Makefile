@@ -28,9 +28,12 @@ setup: $(VENV)/.installed $(BUNDLES)
 
 # The browser tests (tests/e2e) drive Debian's Chromium, not a browser downloaded by Playwright;
 # axe-core, which they run in every page, comes with node_modules. `make run` does not need the browser.
+# libharfbuzz-subset0 (a dependency of Chromium anyway) lets WeasyPrint subset fonts in the PDF exports; without
+# it WeasyPrint warns on import, and the suite turns warnings into errors.
+TEST_PACKAGES := chromium libharfbuzz-subset0
 $(CHROMIUM):
-	DEBIAN_FRONTEND=noninteractive apt-get install -y chromium || \
-		{ apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
+	DEBIAN_FRONTEND=noninteractive apt-get install -y $(TEST_PACKAGES) || \
+		{ apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $(TEST_PACKAGES); }
 
 e2e-deps: setup $(CHROMIUM)
 

@@ -20,6 +20,7 @@ from fallkonferenz.errors import Conflict, DomainError, Forbidden, InvalidInput,
 from fallkonferenz.extensions import db
 from fallkonferenz.localtime import datum, uhrzeit
 from fallkonferenz.models import Case, CaseNameToken, User, utcnow
+from fallkonferenz.vocab import CASE_ROLES
 
 from . import calendar
 from .models import (
@@ -161,8 +162,12 @@ def _check_input(data: ConferenceInput, actor: User, *, new: bool) -> None:
 
 
 def may_take_part(user: User, kind: str) -> bool:
-    """Steering members take part in Lenkungsgruppe-Sitzungen only; everyone else in every kind of conference."""
-    return user.role != "steering" or kind == "lenkungsgruppe"
+    """Case workers and moderators take part in every kind of conference, steering members in Lenkungsgruppe-
+    Sitzungen only. The data-protection officer and the administrators never: they read no minutes, approve
+    none and take no tasks."""
+    if user.role == "steering":
+        return kind == "lenkungsgruppe"
+    return user.role in CASE_ROLES
 
 
 def substitutes(actor: User, conference: Conference, people) -> list[User]:
@@ -187,14 +192,14 @@ def _active_users(user_ids, kind: str) -> list[User]:
         raise InvalidInput(
             errors={"participants": "Deaktiviertes Konto kann nicht eingeladen werden: " + ", ".join(inactive)}
         )
-    steering = [u.display_name for u in users if not may_take_part(u, kind)]
-    if steering:
-        raise InvalidInput(
-            errors={
-                "participants": "Mitglieder der Lenkungsgruppe nehmen nur an Lenkungsgruppe-Sitzungen teil: "
-                + ", ".join(steering)
-            }
-        )
+    barred = [u for u in users if not may_take_part(u, kind)]
+    if barred:
+        why = []
+        if steering := ", ".join(u.display_name for u in barred if u.role == "steering"):
+            why.append(f"Mitglieder der Lenkungsgruppe nehmen nur an Lenkungsgruppe-Sitzungen teil: {steering}.")
+        if others := ", ".join(u.display_name for u in barred if u.role != "steering"):
+            why.append(f"Datenschutz und Administration nehmen nicht an Konferenzen teil: {others}.")
+        raise InvalidInput(errors={"participants": " ".join(why)})
     return list(users)
 
 

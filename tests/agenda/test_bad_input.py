@@ -111,6 +111,25 @@ def test_adding_a_case_whose_names_are_hidden_does_not_confirm_a_guessed_name(sc
     assert _count(query, AgendaItem) == 3
 
 
+def test_data_protection_and_administration_are_never_participants(scene, clients, planned, query):
+    """They read no minutes and take no tasks: the server refuses them, whatever the people picker offers."""
+    from agenda.models import Participant
+    from tests.factories import make_user
+
+    def setup():
+        return [make_user("KI", role).id for role in ("dpo", "admin", "steering")]
+
+    dpo, admin, steering = query(setup)
+    before = _count(query, Participant)
+    for ids, message in (
+        ([dpo, admin], "Datenschutz und Administration nehmen nicht an Konferenzen teil: dpo KI, admin KI."),
+        ([steering], "Mitglieder der Lenkungsgruppe nehmen nur an Lenkungsgruppe-Sitzungen teil: steering KI."),
+    ):
+        resp = clients["KI"].post(f"/konferenzen/{planned}/teilnehmende", data={"user": [str(i) for i in ids]})
+        assert resp.status_code == 422 and message in resp.get_data(as_text=True)
+    assert _count(query, Participant) == before
+
+
 def test_only_moderators_plan(scene, clients, query):
     assert clients["JC"].post("/konferenzen/neu", data=conference_form(scene)).status_code == 403
     assert _count(query, Conference) == 0
