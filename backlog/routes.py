@@ -14,6 +14,7 @@ from consent.policy import may_escalate, may_update_implementation, viewer_of
 from fallkonferenz.auth.service import list_agencies
 from fallkonferenz.errors import Conflict, InvalidInput
 from fallkonferenz.forms import Kept, form_errors, kept_input
+from fallkonferenz.localtime import local_date
 from fallkonferenz.models import User
 
 from . import bp, guard, service
@@ -45,7 +46,7 @@ KEPT = (InvalidInput, Conflict, service.InvalidTransition)
 
 
 def _today():
-    return service.now().date()
+    return local_date(service.now())
 
 
 # -- the list ------------------------------------------------------------------------------------------------

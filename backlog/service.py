@@ -33,6 +33,7 @@ from fallkonferenz.casecrypto import ciphers_for
 from fallkonferenz.cases.service import ENCRYPTED_MASTER_FIELDS, load_case_for
 from fallkonferenz.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, db_id
 from fallkonferenz.extensions import db
+from fallkonferenz.localtime import local_date
 from fallkonferenz.models import Agency, Case, User, utcnow
 from fallkonferenz.vocab import RECHTSKREISE
 from fallkonferenz.web import atomic
@@ -539,7 +540,7 @@ def steering_work(actor: User) -> SteeringWork:
         .order_by(Recommendation.due_date.is_(None), Recommendation.due_date, Escalation.id)
         .limit(20)
     ).all()
-    today = now().date()
+    today = local_date(now())
     return SteeringWork(untriaged, [(e, r, i, is_overdue(r, i, today)) for e, r, i in rows])
 
 
@@ -1146,7 +1147,7 @@ def implementation_escalation_id(implementation_id: int) -> int:
 
 
 def is_overdue(recommendation: Recommendation, implementation: Implementation, today: date | None = None) -> bool:
-    today = today or now().date()
+    today = today or local_date(now())
     return (
         recommendation.due_date is not None
         and recommendation.due_date < today

@@ -8,6 +8,7 @@ from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fallkonferenz.extensions import db
+from fallkonferenz.localtime import local_date
 from fallkonferenz.models import Agency, User, utcnow
 
 
@@ -48,15 +49,16 @@ class Consent(db.Model):
         """Active: inside its period and not revoked (a revocation counts from its moment)."""
         if self.revoked_at is not None and self.revoked_at <= when:
             return False
-        return self.valid_from <= when.date() <= self.valid_until
+        return self.valid_from <= local_date(when) <= self.valid_until
 
     def status_at(self, when: datetime) -> str:
         """FHIR-like status label: active, revoked, expired or pending (not yet valid)."""
         if self.revoked_at is not None and self.revoked_at <= when:
             return "revoked"
-        if when.date() > self.valid_until:
+        day = local_date(when)
+        if day > self.valid_until:
             return "expired"
-        if when.date() < self.valid_from:
+        if day < self.valid_from:
             return "pending"
         return "active"
 

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import and_, bindparam, exists, func, or_, select
 
+from fallkonferenz.localtime import local_date
 from fallkonferenz.models import Case, Goal, Note
 from fallkonferenz.vocab import CASE_ROLES, CATEGORIES, ROLES
 
@@ -132,7 +133,7 @@ def bound(role: str) -> tuple[Viewer, object, object]:
 
 def bound_params(viewer: Viewer, now: datetime) -> dict:
     """The values of `bound`'s parameters for one viewer at one time."""
-    return {"user_id": viewer.user_id, "agency_id": viewer.agency_id, "now": now, "today": now.date()}
+    return {"user_id": viewer.user_id, "agency_id": viewer.agency_id, "now": now, "today": local_date(now)}
 
 
 def _unindexed(column):
@@ -143,7 +144,7 @@ def _unindexed(column):
 
 def active_consent_clause(now: datetime, today=None):
     """SQL condition: the consent row is active at `now` (`today` may be given as a bound parameter, with `now`)."""
-    today = now.date() if today is None else today
+    today = local_date(now) if today is None else today
     return and_(
         or_(Consent.revoked_at.is_(None), Consent.revoked_at > now),
         Consent.valid_from <= today,
@@ -202,7 +203,7 @@ def listable_cases_clause(
 def active_grants_by_agency(case_ids, agency_ids, now: datetime) -> tuple:
     """SQL and its parameters: (case_id, agency_id, category) that active consents grant these agencies for these
     cases. Run as `db.session.execute(*active_grants_by_agency(...))`; the statement is built once (see `bound`)."""
-    params = {"case_ids": list(case_ids), "agency_ids": list(agency_ids), "now": now, "today": now.date()}
+    params = {"case_ids": list(case_ids), "agency_ids": list(agency_ids), "now": now, "today": local_date(now)}
     return _grants_statement(), params
 
 

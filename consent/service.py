@@ -9,7 +9,7 @@ import filetype
 from flask import current_app
 from sqlalchemy import select
 
-from fallkonferenz import audit
+from fallkonferenz import audit, localtime
 from fallkonferenz.casecrypto import ciphers_for
 from fallkonferenz.cases.service import load_case_for
 from fallkonferenz.crypto import DecryptionError
@@ -46,7 +46,7 @@ class ConsentInput:
 
 def _check(data: ConsentInput) -> dict[str, Agency]:
     errors = {}
-    today = utcnow().date()
+    today = localtime.today()
     if data.grantor_kind not in GRANTOR_KINDS:
         errors["grantor_kind"] = "Bitte wählen Sie, wer die Einwilligung erteilt."
     if data.grantor_kind == "guardian" and not data.grantor_name.strip():
@@ -109,7 +109,7 @@ def grant_consent(actor: User, case_ref, data: ConsentInput) -> Consent:
         created_by_id=actor.id,
     )
     for old in previous:
-        if old.revoked_at is None and old.valid_until >= now.date():
+        if old.revoked_at is None and old.valid_until >= localtime.local_date(now):
             old.revoked_at, old.revoked_by_id = now, actor.id
             old.revoke_reason = f"Ersetzt durch Version {version}"
             consent.supersedes_id = consent.supersedes_id or old.id
@@ -229,7 +229,7 @@ def expiring_consents(actor: User, days: int = 30) -> list[tuple[Case, Consent]]
         .where(
             Case.lead_agency_id == viewer.agency_id,
             active_consent_clause(now),
-            Consent.valid_until <= now.date() + timedelta(days=days),
+            Consent.valid_until <= localtime.local_date(now) + timedelta(days=days),
         )
         .order_by(Consent.valid_until)
     ).all()

@@ -30,9 +30,15 @@ def to_utc(value: datetime) -> datetime:
     return value.replace(tzinfo=zone()).astimezone(UTC).replace(tzinfo=None)
 
 
+def local_date(value: datetime) -> date:
+    """The calendar day a (naive UTC) moment falls on where the agencies are: a consent valid until the 30th
+    grants until midnight local time, not until 23:00 or 22:00 of it."""
+    return to_local(value).date()
+
+
 def today() -> date:
     """Today's date where the agencies are (a task due "today" is not yet overdue at 00:30 local time)."""
-    return to_local(datetime.now(UTC).replace(tzinfo=None)).date()
+    return local_date(datetime.now(UTC).replace(tzinfo=None))
 
 
 def at(day: date, hour: int) -> datetime:

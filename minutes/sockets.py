@@ -17,6 +17,7 @@ from fallkonferenz.auth import service as auth_service
 from fallkonferenz.cases import service as case_service
 from fallkonferenz.errors import DomainError, TooManyAttempts, db_id
 from fallkonferenz.extensions import db, socketio
+from fallkonferenz.localtime import local_date
 from fallkonferenz.models import User
 
 from . import records, service
@@ -266,7 +267,7 @@ class MinutesNamespace(Namespace):
         """
         db.session.connection(execution_options={"fk_read_only": True})
         now = case_service.now()
-        mark = (epoch.ACCESS.current(), now.date())
+        mark = (epoch.ACCESS.current(), local_date(now))
         if mark[0] is None or mark != self.checked_at or (self.recheck_at is not None and now >= self.recheck_at):
             self.checked = {}
             self.recheck_at = db.session.scalar(next_revocation(now))

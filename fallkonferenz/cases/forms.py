@@ -8,7 +8,7 @@ from wtforms.validators import ValidationError
 
 from ..forms import GermanDateField as DateField
 from ..forms import MultiCheckboxField, max_len, optional, required
-from ..models import utcnow
+from ..localtime import today
 from ..vocab import CATEGORIES, FIELDS, GOAL_STATUS, RECHTSKREISE
 
 
@@ -27,7 +27,7 @@ class CaseForm(FlaskForm):
     fields = MultiCheckboxField("Handlungsfelder", choices=list(FIELDS.items()))
 
     def validate_birth_date(self, field):
-        if field.data and field.data > utcnow().date():
+        if field.data and field.data > today():
             raise ValidationError("Das Geburtsdatum darf nicht in der Zukunft liegen.")
 
 

@@ -58,7 +58,7 @@ def expected(state: str, code: str, category: str) -> bool:
 @pytest.mark.parametrize("state", STATES)
 @pytest.mark.parametrize("code", CODES)
 @pytest.mark.parametrize("category", list(CATEGORIES))
-def test_policy_matrix(state, code, category):
+def test_policy_matrix(ctx, state, code, category):
     viewer = Viewer(user_id=1, agency_id=AGENCY_IDS[code], role="case_worker")
     access = case_access(viewer, AGENCY_IDS[LEAD], consent_in(state), NOW)
     assert access.sees(category) is expected(state, code, category)
@@ -68,13 +68,13 @@ def test_policy_matrix(state, code, category):
 
 @pytest.mark.parametrize("state", STATES)
 @pytest.mark.parametrize("code", CODES)
-def test_case_exists_only_with_something_visible(state, code):
+def test_case_exists_only_with_something_visible(ctx, state, code):
     viewer = Viewer(user_id=1, agency_id=AGENCY_IDS[code], role="case_worker")
     access = case_access(viewer, AGENCY_IDS[LEAD], consent_in(state), NOW)
     assert access.visible is (code == LEAD or any(expected(state, code, k) for k in CATEGORIES))
 
 
-def test_revocation_counts_from_its_moment():
+def test_revocation_counts_from_its_moment(ctx):
     [consent] = consent_in("active")
     consent.revoked_at = NOW + timedelta(minutes=5)
     viewer = Viewer(user_id=1, agency_id=AGENCY_IDS["JC"], role="case_worker")
@@ -83,13 +83,13 @@ def test_revocation_counts_from_its_moment():
 
 
 @pytest.mark.parametrize("role", ["dpo", "admin", "steering"])
-def test_roles_without_case_work_see_nothing_even_as_lead(role):
+def test_roles_without_case_work_see_nothing_even_as_lead(ctx, role):
     viewer = Viewer(user_id=1, agency_id=AGENCY_IDS[LEAD], role=role)
     access = case_access(viewer, AGENCY_IDS[LEAD], consent_in("active"), NOW)
     assert not access.visible and not access.categories
 
 
-def test_unknown_role_and_category_raise():
+def test_unknown_role_and_category_raise(ctx):
     with pytest.raises(UnknownState):
         case_access(Viewer(1, 1, "hacker"), 1, [], NOW)
     access = case_access(Viewer(1, 1, "case_worker"), 1, [], NOW)
@@ -121,3 +121,28 @@ def test_sql_listing_agrees_with_the_policy(ctx, state):
         assert access_from_grants(viewer, case.lead_agency_id, granted) == case_access(
             viewer, case.lead_agency_id, consents, now
         ), code
+
+
+@pytest.mark.parametrize(
+    ("utc", "active"),
+    [
+        (datetime(2026, 11, 30, 22, 30), True),  # 23:30 in Berlin on the last day
+        (datetime(2026, 11, 30, 23, 30), False),  # 00:30 in Berlin on the day after
+        (datetime(2026, 6, 30, 21, 30), True),  # summer time: 23:30 in Berlin
+        (datetime(2026, 6, 30, 22, 30), False),
+    ],
+)
+def test_a_consent_ends_at_midnight_where_the_agencies_are(ctx, utc, active):
+    """'Valid until the 30th' is a day of the agencies' calendar, not of UTC."""
+    users = make_world()
+    case = make_case(users["KI"])
+    consent = make_consent(case, users["KI"], [("JC", "leistungen")])
+    consent.valid_from, consent.valid_until = date(2026, 1, 1), utc.date()
+    db.session.flush()
+    viewer = viewer_of(users["JC"])
+    assert consent.is_active_at(utc) is active
+    assert consent.status_at(utc) == ("active" if active else "expired")
+    assert bool(case_access(viewer, case.lead_agency_id, [consent], utc).categories) is active
+    listed = db.session.scalar(select(Case.id).where(Case.id == case.id, listable_cases_clause(viewer, utc)))
+    assert (listed is not None) is active
+    assert bool(db.session.execute(*active_grants(viewer, [case.id], utc)).all()) is active
