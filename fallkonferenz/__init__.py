@@ -97,7 +97,11 @@ def create_app(overrides: dict | None = None) -> Flask:
     )
     from minutes.sockets import MinutesNamespace
 
-    socketio.on_namespace(MinutesNamespace())
+    minutes_namespace = MinutesNamespace()
+    socketio.on_namespace(minutes_namespace)
+    # A write that takes access away (a revoked consent, a participant removed) evicts this process's sockets
+    # before the page answers, not on the sweep's next pass.
+    app.extensions["fk_after_write"] = [minutes_namespace.check_now]
     register_cli(app)
     register_template_helpers(app)
     return app

@@ -136,6 +136,9 @@ def finish_request(response):
         )
     else:
         _run_after_commit()
+        if request.method not in SAFE_METHODS:
+            for hook in current_app.extensions.get("fk_after_write", ()):
+                hook()
         response = mail.deliver_after(current_app._get_current_object(), response)
     return security_headers(response)
 

@@ -122,6 +122,7 @@ class MinutesNamespace(Namespace):
         self.checked: dict[str, set[int]] = {}  # the eviction sweep's own: items found allowed per socket
         self.checked_at: tuple | None = None  # (access epoch, day) of that finding
         self.recheck_at = None  # when a revocation dated ahead takes effect: then everything is checked again
+        self.check_lock = threading.Lock()  # one pass at a time: the sweep's, or one after a write request
 
     # -- connection ---------------------------------------------------------------------------------
 
@@ -240,21 +241,32 @@ class MinutesNamespace(Namespace):
         """Every few hundred milliseconds, re-check the joined items; evict at once what is no longer allowed."""
         while True:
             socketio.sleep(SWEEP_SECONDS)
-            with self.lock:
-                snapshot = {
-                    sid: (_user_id(self.users.get(sid)), self.sessions.get(sid), set(items))
-                    for sid, items in self.joined.items()
-                }
-            if not snapshot:
+            if not self.joined:
                 continue
             with app.app_context():
                 try:
-                    self._check(snapshot)
-                except Exception:
-                    app.logger.exception("minutes sweep failed")
+                    self.check_now()
                 finally:
-                    db.session.rollback()
                     db.session.remove()
+
+    def check_now(self) -> None:
+        """One eviction pass, now (in an app context). After every write request of this process too: a consent
+        revoked here evicts before its page answers, so no update typed right after reaches the evicted. A change
+        made in another process (or by hand in SQL) waits for the sweep, at most SWEEP_SECONDS."""
+        with self.lock:
+            snapshot = {
+                sid: (_user_id(self.users.get(sid)), self.sessions.get(sid), set(items))
+                for sid, items in self.joined.items()
+            }
+        if not snapshot:
+            return
+        with self.check_lock:
+            try:
+                self._check(snapshot)
+            except Exception:
+                current_app.logger.exception("minutes eviction pass failed")
+            finally:
+                db.session.rollback()
 
     def _check(self, snapshot):
         """One read-only pass (no write lock, so editors are never held up), then act and audit.

@@ -117,11 +117,13 @@ def test_flooding_is_rate_limited_without_hurting_others(server):
 
 
 def test_revocation_evicts_within_one_second(server):
+    """Evicted before the revocation's page answers: what the lead types right after never reaches AA."""
     url, info = server
     aa = Editor(url, login(url, info["users"]["AA"]))
+    ki = login(url, info["users"]["KI"])
+    lead = Editor(url, ki)
     try:
-        assert aa.join(info["closed"])["ok"]
-        ki = login(url, info["users"]["KI"])
+        assert aa.join(info["closed"])["ok"] and lead.join(info["closed"])["ok"]
         page = ki.get(f"{url}/faelle/{info['case']}/einwilligungen").text
         token = CSRF_RE.search(page).group(1)
         started = time.monotonic()
@@ -131,13 +133,18 @@ def test_revocation_evicts_within_one_second(server):
             allow_redirects=False,
         )
         assert resp.status_code == 302
+        assert lead.type(info["closed"], "Diagnose nach dem Widerruf", "lead-after-revoke")["ok"]
         assert wait_for(lambda: any(name == "evicted" for name, _ in aa.events), timeout=1.0)
         assert time.monotonic() - started < 1.0
         evicted = next(data for name, data in aa.events if name == "evicted")
         assert evicted["item"] == info["closed"] and "Einwilligung" in evicted["reason"]
         assert aa.type(info["closed"], "nach dem Widerruf", "after-revoke")["ok"] is False
+        time.sleep(0.6)  # longer than a sweep: had AA still been in the room, the lead's update would be here
+        assert not [data for name, data in aa.events if name == "update"]
+        assert "Diagnose" not in str(aa.text)
     finally:
         aa.close()
+        lead.close()
 
 
 def test_logout_closes_the_users_sockets(server):
