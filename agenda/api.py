@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, g, jsonify, request
 
-from fallkonferenz.api import flag, json_body
+from fallkonferenz.api import flag, json_body, text_value
 from fallkonferenz.errors import DB_INT_MAX, InvalidInput
 from fallkonferenz.openapi import OPENAPI, op
 
@@ -17,7 +17,10 @@ bp = Blueprint("agenda_api", __name__)
 
 def _dt(data: dict, key: str) -> datetime:
     try:
-        value = datetime.fromisoformat(str(data.get(key, "")))
+        value = data.get(key, "")
+        if not isinstance(value, str):
+            raise ValueError(value)
+        value = datetime.fromisoformat(value)
     except ValueError:
         raise InvalidInput(errors={key: "Bitte Datum und Uhrzeit im Format JJJJ-MM-TTTHH:MM angeben (UTC)."}) from None
     # Without an offset a time is UTC, as the API answers; with one it is converted (it used to be dropped).
@@ -77,22 +80,28 @@ def conferences():
     return jsonify(upcoming=[_meeting(c) for c in upcoming], past=[_meeting(c) for c in past])
 
 
+def _participants(data: dict) -> list[int]:
+    """The invited users' ids: a list of numbers (anything else is refused, not ignored)."""
+    value = data.get("participants", [])
+    if not isinstance(value, list):
+        raise InvalidInput(errors={"participants": "Muss eine Liste von Personen-IDs sein."})
+    return [_int({"participants": p}, "participants") for p in value]
+
+
 @bp.post("")
 def create():
     data = json_body()
     conference = service.create_conference(
         g.user,
         service.ConferenceInput(
-            title=str(data.get("name", "")),
-            kind=str(data.get("kind", "fallkonferenz")),
+            title=text_value(data, "name", 200),
+            kind=text_value(data, "kind", 40) or "fallkonferenz",
             start=_dt(data, "start"),
             end=_dt(data, "end"),
-            location=str(data.get("location", "")),
-            video_link=str(data.get("videoLink", "")),
+            location=text_value(data, "location", 300),
+            video_link=text_value(data, "videoLink", 500),
         ),
-        [_int({"p": p}, "p") for p in data.get("participants", []) if p is not None]
-        if isinstance(data.get("participants", []), list)
-        else [],
+        _participants(data),
     )
     return jsonify(_meeting(conference)), 201
 
@@ -116,10 +125,10 @@ def add_item(conference_id: int):
             g.user,
             conference_id,
             items.ItemInput(
-                title=str(data.get("name", "")),
-                kind=str(data.get("kind", "")),
+                title=text_value(data, "name", 300),
+                kind=text_value(data, "kind", 40),
                 time_box=_int(data, "timeBox", 15),
-                case_ref=str(data["case"]) if data.get("case") else None,
+                case_ref=text_value(data, "case", 40) or None,
                 position=_int(data, "order"),
             ),
             confirmed=flag(data, "confirmClosed"),

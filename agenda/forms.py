@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, SelectField, StringField, TextAreaField
 from wtforms.validators import NumberRange
 
+from fallkonferenz.forms import Form, GermanParseError, MultiCheckboxField, max_len, optional, required, required_input
 from fallkonferenz.forms import GermanIntegerField as IntegerField
-from fallkonferenz.forms import GermanParseError, MultiCheckboxField, max_len, optional, required, required_input
 from fallkonferenz.localtime import to_local, to_utc
 
 from .models import ITEM_KINDS, KINDS
@@ -35,7 +34,7 @@ class GermanDateTimeField(GermanParseError, DateTimeLocalField):
         return to_local(self.data).strftime(self.format[0]) if self.data else ""
 
 
-class ConferenceForm(FlaskForm):
+class ConferenceForm(Form):
     title = StringField("Titel", validators=[required(), max_len(200)])
     kind = SelectField("Art", choices=list(KINDS.items()), validators=[required()])
     start = GermanDateTimeField("Beginn", validators=[required_input()])
@@ -45,7 +44,7 @@ class ConferenceForm(FlaskForm):
     participants = MultiCheckboxField("Teilnehmende", coerce=int)
 
 
-class PollForm(FlaskForm):
+class PollForm(Form):
     """Up to eight slot rows; empty rows are ignored."""
 
 
@@ -54,7 +53,7 @@ for _i in range(8):
     setattr(PollForm, f"end{_i}", GermanDateTimeField(f"Termin {_i + 1}: Ende", validators=[optional()]))
 
 
-class ItemForm(FlaskForm):
+class ItemForm(Form):
     kind = SelectField("Art", choices=list(ITEM_KINDS.items()), validators=[required()])
     case = StringField("Fallnummer (bei Fallbesprechung)", validators=[max_len(20)])
     title = StringField("Titel", validators=[max_len(300)])
@@ -70,5 +69,5 @@ class ItemForm(FlaskForm):
     position = IntegerField("An Position (leer: ans Ende)", validators=[optional()])
 
 
-class CancelForm(FlaskForm):
+class CancelForm(Form):
     reason = TextAreaField("Grund der Absage", validators=[required(), max_len(1000)])

@@ -51,10 +51,14 @@ def _input(form: ConferenceForm) -> service.ConferenceInput:
 
 
 def _version() -> int | None:
-    try:
-        return int(request.form.get("version", ""))
-    except ValueError:
+    """The agenda version the page was built on (None if not sent); anything else than a number is refused, not
+    taken as "no version", which would skip the check for a stale page."""
+    raw = request.form.get("version")
+    if not raw:
         return None
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9:
+        raise InvalidInput("Die Seite ist unvollständig oder veraltet. Bitte laden Sie sie neu.")
+    return int(raw)
 
 
 @bp.get("/konferenzen")
@@ -262,7 +266,9 @@ def remove_item(conference_id: int, item_id: int):
 
 @bp.post("/konferenzen/<int:conference_id>/top/<int:item_id>/verschieben")
 def move_item(conference_id: int, item_id: int):
-    direction = "hoch" if request.form.get("richtung") == "hoch" else "runter"
+    direction = request.form.get("richtung")
+    if direction not in ("hoch", "runter"):
+        raise InvalidInput("Unbekannte Richtung: ein Punkt geht nach oben oder nach unten.")
     number = items.move_item(g.user, conference_id, item_id, -1 if direction == "hoch" else 1, _version())
     flash(f"Der Punkt ist jetzt TOP {number}.", "success")
     # Back to the moved item with the focus on the same button, so the next key press moves it on.
@@ -297,11 +303,14 @@ def case_conferences(number: str):
 def calendar_settings():
     token = None
     if request.method == "POST":
-        if request.form.get("action") == "widerrufen":
+        action = request.form.get("action")
+        if action == "widerrufen":
             service.revoke_calendar_token(g.user)
             flash("Der Kalender-Link wurde widerrufen.", "success")
-        else:
+        elif action == "neu":
             token = service.create_calendar_token(g.user)
+        else:
+            raise InvalidInput("Unbekannte Aktion für den Kalender-Link.")
     feed_url = url_for("agenda.feed", token=token, _external=True) if token else None
     return render_template("agenda/calendar.html", feed_url=feed_url, active=service.has_calendar_token(g.user))
 

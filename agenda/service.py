@@ -137,6 +137,13 @@ def check_no_case_data(
         raise InvalidInput(errors={field: f"{label} darf {found} enthalten ({why})."})
 
 
+def check_one_line(field: str, label: str, text: str) -> None:
+    """Text that becomes an e-mail subject or a calendar line: no line breaks, no control characters (a line
+    break in a header would stop the mail, or add headers)."""
+    if text and not text.isprintable():
+        raise InvalidInput(errors={field: f"{label} darf keine Zeilenumbrüche oder Steuerzeichen enthalten."})
+
+
 def check_title(title: str, actor: User) -> str:
     """Conference titles go into e-mails and calendars: no case numbers, no client names."""
     title = (title or "").strip()
@@ -144,6 +151,7 @@ def check_title(title: str, actor: User) -> str:
         raise InvalidInput(errors={"title": "Bitte geben Sie einen Titel an."})
     if len(title) > 200:
         raise InvalidInput(errors={"title": "Höchstens 200 Zeichen."})
+    check_one_line("title", "Der Titel", title)
     check_no_case_data("title", "Der Titel", title, actor)
     return title
 
@@ -155,6 +163,8 @@ def _check_input(data: ConferenceInput, actor: User, *, new: bool) -> None:
     check_times(data.start, data.end, new=new)
     if len(data.location) > 300 or len(data.video_link) > 500:
         raise InvalidInput(errors={"location": "Ort oder Link ist zu lang."})
+    check_one_line("location", "Der Ort", data.location)
+    check_one_line("video_link", "Der Videolink", data.video_link)
     check_no_case_data("location", "Der Ort", data.location, actor)
     if data.video_link and not data.video_link.startswith(("https://", "http://")):
         raise InvalidInput(errors={"video_link": "Der Videolink muss mit https:// beginnen."})

@@ -10,7 +10,7 @@ from datetime import date, datetime
 
 from flask import Blueprint, g, jsonify, request
 
-from fallkonferenz.api import json_body
+from fallkonferenz.api import json_body, page_arg
 from fallkonferenz.errors import InvalidInput
 from fallkonferenz.web import error_response
 
@@ -183,13 +183,6 @@ def _detail(e) -> dict:
 
 
 # -- JSON API ----------------------------------------------------------------------------------------------------
-
-
-def page_arg(name: str = "page", default: int = 1, maximum: int = 100000) -> int:
-    raw = request.args.get(name, str(default)).strip()
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= maximum:
-        raise InvalidInput(errors={name: f"Muss eine ganze Zahl von 1 bis {maximum} sein."})
-    return int(raw)
 
 
 @bp.get("")

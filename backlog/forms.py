@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired
 
-from fallkonferenz.forms import GermanDateField, GermanParseError, MultiCheckboxField, max_len, optional
+from fallkonferenz.forms import Form, GermanDateField, GermanParseError, MultiCheckboxField, max_len, optional
 from fallkonferenz.forms import GermanIntegerField as IntegerField
 from fallkonferenz.vocab import RECHTSKREISE
 
@@ -58,7 +57,7 @@ def version_field():
     return IntegerField("Version", validators=[InputRequired(message=STALE_FORM)])
 
 
-class EscalationForm(FlaskForm):
+class EscalationForm(Form):
     """A structural problem, written without personal data."""
 
     title = StringField("Titel", validators=[max_len(200)])
@@ -74,39 +73,39 @@ class EscalationForm(FlaskForm):
         return self
 
 
-class TriageForm(FlaskForm):
+class TriageForm(Form):
     priority = IdSelectField("Priorität", choices=[("", "— bitte wählen —"), *PRIORITIES.items()])
     category = CodeSelectField("Kategorie", choices=list(CATEGORIES.items()))
     version = version_field()
 
 
-class MoveForm(FlaskForm):
+class MoveForm(Form):
     to_state = CodeSelectField("Neuer Status")
     reason = TextAreaField("Begründung", validators=[max_len(5000)])
     working_group = IdSelectField("Arbeitsgruppe (bei „in der Arbeitsgruppe“)")
     version = version_field()
 
 
-class MergeForm(FlaskForm):
+class MergeForm(Form):
     into = IdSelectField("Aufgehen in")
     reason = TextAreaField("Begründung (optional)", validators=[max_len(5000)])
     version = version_field()
 
 
-class RecommendationForm(FlaskForm):
+class RecommendationForm(Form):
     text = TextAreaField("Text der Empfehlung", validators=[max_len(10000)])
     due_date = GermanDateField("Umsetzungsfrist", validators=[optional()])
     agencies = IdCheckboxField("Umsetzende Behörden (keine Auswahl: alle)")
     version = version_field()
 
 
-class ImplementationForm(FlaskForm):
+class ImplementationForm(Form):
     status = CodeSelectField("Stand", choices=list(IMPLEMENTATION_STATUS.items()))
     reason = TextAreaField("Begründung", validators=[max_len(5000)])
     version = version_field()
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(Form):
     outcome = CodeSelectField("Beschluss", choices=list(OUTCOMES.items()))
     text = TextAreaField("Beschlusstext", validators=[max_len(5000)])
     working_group = IdSelectField("Arbeitsgruppe")
@@ -115,19 +114,19 @@ class DecisionForm(FlaskForm):
     version = version_field()
 
 
-class AgendaProposalForm(FlaskForm):
+class AgendaProposalForm(Form):
     escalation = IdCheckboxField("Einträge")
     time_box = IntegerField("Zeit je Punkt (Minuten)", default=15, validators=[optional()])
 
 
-class JoinForm(FlaskForm):
+class JoinForm(Form):
     """ "Betrifft uns auch": the agenda item whose case is added (and the item, when chosen from a list)."""
 
     item_id = IntegerField("Tagesordnungspunkt", validators=[InputRequired(message=STALE_FORM)])
     escalation = IdSelectField("Eintrag im Themenspeicher")
 
 
-class GroupForm(FlaskForm):
+class GroupForm(Form):
     name = StringField("Name", validators=[max_len(200)])
     mandate = TextAreaField("Auftrag", validators=[max_len(5000)])
     lead = IdSelectField("Leitung")
@@ -141,9 +140,9 @@ class GroupForm(FlaskForm):
         return self
 
 
-class ReportForm(FlaskForm):
+class ReportForm(Form):
     text = TextAreaField("Statusbericht", validators=[max_len(10000)])
 
 
-class GroupStatusForm(FlaskForm):
+class GroupStatusForm(Form):
     status = CodeSelectField("Status", choices=list(GROUP_STATUS.items()))

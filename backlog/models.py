@@ -12,6 +12,7 @@ from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fallkonferenz.extensions import db
+from fallkonferenz.localtime import today
 from fallkonferenz.models import Agency, User, utcnow
 
 CATEGORIES = {
@@ -209,7 +210,7 @@ class Membership(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     on_behalf_of_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
     role: Mapped[str] = mapped_column(String(20), default="mitglied")  # leitung, mitglied
-    start_date: Mapped[date] = mapped_column(default=lambda: utcnow().date())
+    start_date: Mapped[date] = mapped_column(default=lambda: today())
 
     group: Mapped[WorkingGroup] = relationship(back_populates="members")
     user: Mapped[User] = relationship(lazy="joined")

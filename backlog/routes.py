@@ -483,7 +483,9 @@ def put_on_agenda(conference_id: int):
         raise InvalidInput(errors=form_errors(form))
     if not form.escalation.data:
         raise InvalidInput(errors={"escalation": "Bitte wählen Sie mindestens einen Eintrag."})
-    moved = service.put_on_agenda(g.user, conference_id, form.escalation.data, form.time_box.data or 15)
+    # Empty is the default; 0 is refused by the service, not replaced.
+    time_box = 15 if form.time_box.data is None else form.time_box.data
+    moved = service.put_on_agenda(g.user, conference_id, form.escalation.data, time_box)
     references = ", ".join(e.reference for e in moved)
     flash(f"Auf der Tagesordnung: {references}.", "success")
     return redirect(url_for("agenda.detail", conference_id=conference_id, _anchor="tagesordnung"))

@@ -943,17 +943,18 @@ def create_group(actor: User, data: GroupInput) -> WorkingGroup:
         errors["name"] = "Bitte einen Namen angeben (höchstens 200 Zeichen)."
     if len(data.mandate or "") > 5000:
         errors["mandate"] = "Höchstens 5.000 Zeichen."
-    if data.due_date is not None and data.due_date < now().date():
+    if data.due_date is not None and data.due_date < local_date(now()):
         errors["due_date"] = "Das Datum liegt in der Vergangenheit."
-    ids = set(data.member_ids) | ({data.lead_id} if data.lead_id else set())
+    lead_id = data.lead_id or None  # 0 (the form's "—") is no lead, not an account
+    ids = set(data.member_ids) | ({lead_id} if lead_id else set())
     users = db.session.scalars(select(User).where(User.id.in_(ids), User.active.is_(True))).all() if ids else []
     if len(users) != len(ids):
         errors["members"] = "Nur aktive Konten können Mitglied sein."
     if errors:
         raise InvalidInput(errors=errors)
-    group = WorkingGroup(name=name, mandate=(data.mandate or "").strip(), lead_id=data.lead_id, due_date=data.due_date)
+    group = WorkingGroup(name=name, mandate=(data.mandate or "").strip(), lead_id=lead_id, due_date=data.due_date)
     group.members = [
-        Membership(user_id=u.id, on_behalf_of_id=u.agency_id, role="leitung" if u.id == data.lead_id else "mitglied")
+        Membership(user_id=u.id, on_behalf_of_id=u.agency_id, role="leitung" if u.id == lead_id else "mitglied")
         for u in users
     ]
     db.session.add(group)
@@ -1043,7 +1044,7 @@ def adopt(
     errors = {}
     if not text or len(text) > 10000:
         errors["text"] = "Bitte den Text der Empfehlung eingeben (höchstens 10.000 Zeichen)."
-    if due_date is not None and due_date < now().date():
+    if due_date is not None and due_date < local_date(now()):
         errors["due_date"] = "Die Umsetzungsfrist liegt in der Vergangenheit."
     members = {a.id: a for a in member_agencies()}
     chosen = [int(a) for a in agency_ids] or list(members)
@@ -1061,7 +1062,7 @@ def adopt(
     recommendation = Recommendation(
         escalation_id=escalation.id,
         text=text,
-        adopted_on=now().date(),
+        adopted_on=local_date(now()),
         due_date=due_date,
         conference_id=conference_id,
         created_by_id=actor.id,

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 
-from fallkonferenz.forms import GermanDateField, max_len, required, required_input
+from fallkonferenz.forms import Form, GermanDateField, max_len, required, required_input
 from fallkonferenz.vocab import GRANTOR_KINDS
 
 
-class ConsentForm(FlaskForm):
+class ConsentForm(Form):
     grantor_kind = SelectField("Erteilt durch", choices=list(GRANTOR_KINDS.items()), validators=[required()])
     grantor_name = StringField("Name der erteilenden Person", validators=[max_len(200)])
     signed_on = GermanDateField("Unterschrieben am", validators=[required_input()])
@@ -27,5 +26,5 @@ class ConsentForm(FlaskForm):
     document = FileField("Unterschriebenes Formular (PDF, PNG oder JPEG, höchstens 10 MB)")
 
 
-class RevokeForm(FlaskForm):
+class RevokeForm(Form):
     reason = TextAreaField("Grund des Widerrufs", validators=[required(), max_len(2000)])

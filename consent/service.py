@@ -55,6 +55,10 @@ def _check(data: ConsentInput) -> dict[str, Agency]:
         errors["signed_on"] = "Das Unterschriftsdatum darf nicht in der Zukunft liegen."
     if data.valid_until < data.valid_from:
         errors["valid_until"] = "„Gültig bis“ muss nach „Gültig ab“ liegen."
+    elif data.valid_until.year > 2099:  # a typo; and the day after 31.12.9999 is no date at all
+        errors["valid_until"] = "Bitte ein Datum bis spätestens 31.12.2099 angeben."
+    if data.signed_on.year < 1900:
+        errors["signed_on"] = "Bitte prüfen Sie das Unterschriftsdatum."
     if data.valid_from < data.signed_on:
         errors["valid_from"] = "Die Einwilligung kann nicht vor ihrer Unterschrift gelten."
     if not data.purpose.strip():

@@ -26,10 +26,37 @@ def json_body() -> dict:
         data = None
     if not isinstance(data, dict):
         raise InvalidInput("Der Inhalt ist kein gültiges JSON-Objekt.")
+    if not storabletext_value(data):
+        raise InvalidInput(BAD_CHARACTERS)
     return data
 
 
-def _text(data: dict, key: str, max_len: int, required: bool = False) -> str:
+BAD_CHARACTERS = "Der Text enthält ein unzulässiges Zeichen (Nullbyte oder ungültiges Unicode-Zeichen)."
+
+
+def storabletext_value(data) -> bool:
+    """Whether every text in a parsed JSON value (keys too) can be stored: no NUL byte, which PostgreSQL refuses,
+    and no lone surrogate ("\\ud800"), which no UTF-8 encoder takes. Walked without recursion: the parser
+    allows deeper nesting than Python's stack."""
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, str):
+            if "\x00" in value:
+                return False
+            try:
+                value.encode()
+            except UnicodeEncodeError:
+                return False
+    return True
+
+
+def text_value(data: dict, key: str, max_len: int, required: bool = False) -> str:
     value = data.get(key, "")
     if value is None:
         value = ""
@@ -66,7 +93,9 @@ def _date(data: dict, key: str, required: bool = False) -> date | None:
             raise InvalidInput(errors={key: "Dieses Feld ist erforderlich."})
         return None
     try:
-        return date.fromisoformat(str(value))
+        if not isinstance(value, str):  # 20270212 (a number) would be read as a date in ISO's basic format
+            raise ValueError(value)
+        return date.fromisoformat(value)
     except ValueError:
         raise InvalidInput(errors={key: "Bitte ein Datum im Format JJJJ-MM-TT angeben."}) from None
 
@@ -128,12 +157,17 @@ def openapi():
     return jsonify(OPENAPI)
 
 
+def page_arg(name: str = "page", default: int = 1, maximum: int = 100000) -> int:
+    """A page number of a list: ASCII digits from 1 to `maximum`, else a 422 (not silently page 1)."""
+    raw = request.args.get(name, str(default)).strip()
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= maximum:
+        raise InvalidInput(errors={name: f"Muss eine ganze Zahl von 1 bis {maximum} sein."})
+    return int(raw)
+
+
 @bp.get("/cases")
 def cases():
-    try:
-        page = int(request.args.get("page", "1"))
-    except ValueError:
-        raise InvalidInput(errors={"page": "Muss eine Zahl sein."}) from None
+    page = page_arg()
     result = case_service.list_cases(g.user, query=request.args.get("q", "")[:200], page=page, with_total=True)
     return jsonify(
         total=result.total, page=result.page, hasNext=result.has_next, items=[_row_json(r) for r in result.rows]
@@ -153,7 +187,7 @@ def _row_json(row) -> dict:
 def create_case():
     data = json_body()
     fields = {
-        k: _text(data, k, 200, required=k in ("given_name", "family_name")) for k in ("given_name", "family_name")
+        k: text_value(data, k, 200, required=k in ("given_name", "family_name")) for k in ("given_name", "family_name")
     }
     for key, size in (
         ("nationality", 100),
@@ -162,7 +196,7 @@ def create_case():
         ("phone", 50),
         ("residence_status", 200),
     ):
-        fields[key] = _text(data, key, size)
+        fields[key] = text_value(data, key, size)
     fields["birth_date"] = _date(data, "birth_date")
     fields["residence_valid_until"] = _date(data, "residence_valid_until")
     fields["interpreter_needed"] = flag(data, "interpreter_needed")
@@ -190,7 +224,7 @@ def notes(number: str):
 def add_note(number: str):
     data = json_body()
     category = _choice(data, "category", CATEGORIES, "Unbekannte Datenkategorie.")
-    note = case_service.add_note(g.user, number, category, _text(data, "text", 10000, required=True))
+    note = case_service.add_note(g.user, number, category, text_value(data, "text", 10000, required=True))
     return jsonify(id=note.id, category=note.category), 201
 
 
@@ -210,7 +244,7 @@ def add_goal(number: str):
         g.user,
         number,
         {
-            "title": _text(data, "title", 500, required=True),
+            "title": text_value(data, "title", 500, required=True),
             "field": field,
             "responsible_agency_id": agencies[agency],
             "due_date": _date(data, "dueDate"),
@@ -268,12 +302,12 @@ def grant(number: str):
         g.user,
         number,
         consent_service.ConsentInput(
-            grantor_kind=_text(grantor, "kind", 40) or "client",
-            grantor_name=_text(grantor, "name", 200),
+            grantor_kind=text_value(grantor, "kind", 40) or "client",
+            grantor_name=text_value(grantor, "name", 200),
             signed_on=_date(data, "dateTime", required=True),
             valid_from=_date(data, "periodStart", required=True),
             valid_until=_date(data, "periodEnd", required=True),
-            purpose=_text(data, "purpose", 300, required=True),
+            purpose=text_value(data, "purpose", 300, required=True),
             grants=grants,
             interpreter_used=flag(data, "interpreterUsed"),
             verified=flag(data, "verified"),
@@ -284,6 +318,6 @@ def grant(number: str):
 
 @bp.post("/cases/<number>/consents/<int:consent_id>/revoke")
 def revoke(number: str, consent_id: int):
-    reason = _text(json_body(), "reason", 2000, required=True)
+    reason = text_value(json_body(), "reason", 2000, required=True)
     consent = consent_service.revoke_consent(g.user, number, consent_id, reason)
     return jsonify(id=consent.id, revokedAt=consent.revoked_at.isoformat())

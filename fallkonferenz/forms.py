@@ -5,10 +5,44 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from flask import request
+from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectMultipleField, widgets
+from wtforms.i18n import get_translations
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 REQUIRED = "Dieses Feld ist erforderlich."
+CHOOSE = "Bitte wählen Sie einen Eintrag aus der Liste."
+
+
+class GermanMessages:
+    """WTForms' own messages in German: its bundled translation, with clearer words for a wrong choice."""
+
+    OWN = {
+        "Not a valid choice.": CHOOSE,
+        "Invalid Choice: could not coerce.": CHOOSE,
+        "Invalid choice(s): one or more data inputs could not be coerced.": "Unbekannte Auswahl.",
+        "This field is required.": REQUIRED,
+    }
+
+    def __init__(self):
+        self.bundled = get_translations(["de_DE", "de"])
+
+    def gettext(self, string):
+        return self.OWN.get(string) or self.bundled.gettext(string)
+
+    def ngettext(self, singular, plural, n):
+        return self.bundled.ngettext(singular, plural, n)
+
+
+class Form(FlaskForm):
+    """The base of every form here: CSRF from Flask-WTF, messages in German."""
+
+    class Meta:
+        def get_translations(self, form):
+            return _MESSAGES
+
+
+_MESSAGES = GermanMessages()
 
 
 def required():
@@ -61,6 +95,10 @@ class GermanParseError:
     parse_error = "Ungültige Eingabe."
 
     def process_formdata(self, valuelist):
+        # Numbers, ids and dates are ASCII: int() and strptime() would also take other scripts' digits ("٣").
+        if any(isinstance(v, str) and not v.isascii() for v in valuelist):
+            self.data = None
+            raise ValueError(self.parse_error)
         try:
             super().process_formdata(valuelist)
         except ValueError:

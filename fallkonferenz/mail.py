@@ -99,7 +99,7 @@ def deliver_pending(now: datetime | None = None, limit: int = 100) -> tuple[int,
         msg.attempts += 1
         try:
             _send(_email(msg))
-        except (OSError, smtplib.SMTPException) as exc:
+        except (OSError, smtplib.SMTPException, ValueError) as exc:  # ValueError: a header the library refuses
             msg.status = "fehlgeschlagen"
             msg.last_error = f"{type(exc).__name__}: {exc}"[:500]
             # Back off 2, 4, 8 … minutes, so an outage is ridden out without hammering the server.

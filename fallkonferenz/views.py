@@ -129,6 +129,8 @@ def users():
 @bp.post("/verwaltung/benutzer/<int:user_id>/aktiv")
 def user_active(user_id: int):
     _require(may_manage_users)
+    if request.form.get("active") not in ("0", "1"):
+        raise InvalidInput("Ungültige Angabe: das Konto wird aktiviert (1) oder deaktiviert (0).")
     active = request.form.get("active") == "1"
     auth_service.set_user_active(g.user, user_id, active)
     flash("Das Konto wurde " + ("aktiviert." if active else "deaktiviert."), "success")

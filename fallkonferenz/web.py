@@ -72,6 +72,9 @@ def authenticate_request():
         g.user = auth_service.user_for_session(session.get("sid"))
     if not g.via_token and request.method not in SAFE_METHODS:
         csrf.protect()
+    if request.method not in SAFE_METHODS and any("\x00" in v for v in request.form.values()):
+        # No form field takes a NUL byte (no keyboard types one, PostgreSQL stores none)
+        return error_response(422, "Die Eingabe enthält ein unzulässiges Steuerzeichen (Nullbyte).")
     if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
         return None
     if g.user is None:
@@ -171,7 +174,10 @@ class SessionInterface(SecureCookieSessionInterface):
 
 
 class IdConverter(IntegerConverter):
-    """`<int:…>` in URLs: no larger than the database's integers, so an absurd id is a 404, not an overflow."""
+    """`<int:…>` in URLs: ASCII digits only (`\\d` would match "٣" too), no larger than the database's integers,
+    so an absurd id is a 404, not an overflow."""
+
+    regex = r"[0-9]+"
 
     def __init__(self, url_map, *args, **kwargs):
         kwargs.setdefault("max", DB_INT_MAX)

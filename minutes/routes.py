@@ -108,6 +108,8 @@ def decision(item_id: int):
 def task(item_id: int):
     user = request.form.get("user", "")
     try:
+        if user and db_id(user) is None:  # a person the form cannot have offered: not silently "nobody"
+            raise InvalidInput(errors={"person": "Unbekannte Person. Bitte wählen Sie aus der Liste."})
         records.add_task(
             g.user,
             item_id,

@@ -15,7 +15,7 @@ from consent.policy import Viewer, next_revocation, viewer_of
 from fallkonferenz import audit, epoch
 from fallkonferenz.auth import service as auth_service
 from fallkonferenz.cases import service as case_service
-from fallkonferenz.errors import DomainError, TooManyAttempts, db_id
+from fallkonferenz.errors import DomainError, InvalidInput, TooManyAttempts, db_id
 from fallkonferenz.extensions import db, socketio
 from fallkonferenz.localtime import local_date
 from fallkonferenz.models import User
@@ -159,7 +159,7 @@ class MinutesNamespace(Namespace):
     # -- events -------------------------------------------------------------------------------------
 
     @boundary
-    def on_join(self, data):
+    def on_join(self, data=None):
         item_id, state = _field(data, "item", int), _field(data, "sv", bytes, optional=True)
         item, diff, server_state = service.join(self._actor(), item_id, state)
         join_room(service.room_for(item))
@@ -170,7 +170,7 @@ class MinutesNamespace(Namespace):
         return {"ok": True, "item": item.id, "update": diff, "sv": server_state, "records": entries}
 
     @boundary
-    def on_leave(self, data):
+    def on_leave(self, data=None):
         item_id = _field(data, "item", int)
         with self.lock:
             self.joined.get(request.sid, set()).discard(item_id)
@@ -178,7 +178,7 @@ class MinutesNamespace(Namespace):
         return {"ok": True}
 
     @boundary
-    def on_update(self, data):
+    def on_update(self, data=None):
         item_id = _field(data, "item", int)
         if item_id not in self.joined.get(request.sid, set()):
             raise DomainError("Bitte öffnen Sie den Tagesordnungspunkt zuerst.")
@@ -201,10 +201,12 @@ class MinutesNamespace(Namespace):
         return {"ok": True, "id": update_id}
 
     @boundary
-    def on_awareness(self, data):
+    def on_awareness(self, data=None):
         item_id, state = _field(data, "item", int), _field(data, "state", bytes)
-        if item_id not in self.joined.get(request.sid, set()) or len(state) > MAX_AWARENESS_BYTES:
+        if item_id not in self.joined.get(request.sid, set()):
             raise DomainError("Anwesenheit kann nur im geöffneten Tagesordnungspunkt geteilt werden.")
+        if len(state) > MAX_AWARENESS_BYTES:
+            raise InvalidInput(f"Die Anwesenheitsangabe ist zu groß (höchstens {MAX_AWARENESS_BYTES} Bytes).")
         g.broadcasts.append(("awareness", {"item": item_id, "state": state}, service.room_of(item_id), request.sid))
         return {"ok": True}
 

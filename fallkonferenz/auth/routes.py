@@ -16,7 +16,7 @@ def login():
     error, status = None, 200
     if request.method == "POST":
         username = request.form.get("username", "")[:200]
-        password = request.form.get("password", "")[:1024]
+        password = request.form.get("password", "")[: service.MAX_PASSWORD]
         try:
             user = service.authenticate(username, password, request.remote_addr or "-")
         except service.InvalidCredentials as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from datetime import timedelta
 
@@ -34,6 +35,9 @@ def hash_password(password: str) -> str:
 
 
 MIN_PASSWORD = 12
+MAX_PASSWORD = 1024  # the login form reads no more than this
+# One address, no spaces or line breaks (it becomes an e-mail header); the mail server is the real test.
+EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 TOUCH_EVERY = timedelta(seconds=60)
 
 
@@ -185,8 +189,11 @@ def create_user(
         errors["username"] = "Benutzername: 1–80 Zeichen, nur Buchstaben, Ziffern, Punkt, Binde- und Unterstrich."
     elif db.session.scalar(select(User.id).where(User.username == username)):
         errors["username"] = "Diesen Benutzernamen gibt es schon."
-    if not (display_name or "").strip() or len(display_name) > 200:
-        errors["display_name"] = "Bitte geben Sie einen Namen (höchstens 200 Zeichen) an."
+    if not (display_name or "").strip() or len(display_name) > 200 or not display_name.isprintable():
+        errors["display_name"] = "Bitte geben Sie einen Namen (eine Zeile, höchstens 200 Zeichen) an."
+    email = (email or "").strip() or None
+    if email is not None and (len(email) > 254 or not EMAIL_RE.fullmatch(email)):
+        errors["email"] = "Bitte geben Sie eine gültige E-Mail-Adresse an (name@stelle.de)."
     agency = db.session.scalar(select(Agency).where(Agency.code == (agency_code or "").upper()))
     if agency is None:
         errors["agency"] = "Unbekannte Stelle."
@@ -194,6 +201,8 @@ def create_user(
         errors["role"] = "Unbekannte Rolle."
     if len(password or "") < MIN_PASSWORD:
         errors["password"] = f"Das Passwort muss mindestens {MIN_PASSWORD} Zeichen lang sein."
+    elif len(password) > MAX_PASSWORD:
+        errors["password"] = f"Das Passwort darf höchstens {MAX_PASSWORD} Zeichen lang sein."
     if errors:
         raise InvalidInput(errors=errors)
     user = User(

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import ValidationError
 
+from ..forms import Form, MultiCheckboxField, max_len, optional, required
 from ..forms import GermanDateField as DateField
-from ..forms import MultiCheckboxField, max_len, optional, required
 from ..localtime import today
 from ..vocab import CATEGORIES, FIELDS, GOAL_STATUS, RECHTSKREISE
 
 
-class CaseForm(FlaskForm):
+class CaseForm(Form):
     given_name = StringField("Vorname", validators=[required(), max_len(200)])
     family_name = StringField("Familienname", validators=[required(), max_len(200)])
     birth_date = DateField("Geburtsdatum", validators=[optional()])
@@ -31,7 +30,7 @@ class CaseForm(FlaskForm):
             raise ValidationError("Das Geburtsdatum darf nicht in der Zukunft liegen.")
 
 
-class NoteForm(FlaskForm):
+class NoteForm(Form):
     # No preset: the category decides which agencies read the note, so it is chosen every time.
     category = SelectField(
         "Datenkategorie", choices=[("", "– bitte wählen –"), *CATEGORIES.items()], validators=[required()]
@@ -39,7 +38,7 @@ class NoteForm(FlaskForm):
     text = TextAreaField("Vermerk", validators=[required(), max_len(10000)])
 
 
-class GoalForm(FlaskForm):
+class GoalForm(Form):
     title = StringField("Ziel", validators=[required(), max_len(500)])
     field = SelectField("Handlungsfeld", choices=list(FIELDS.items()), validators=[required()])
     responsible_agency_id = SelectField("Verantwortliche Stelle", coerce=int, validators=[required()])
@@ -47,5 +46,5 @@ class GoalForm(FlaskForm):
     status = SelectField("Status", choices=list(GOAL_STATUS.items()), default="offen")
 
 
-class GoalStatusForm(FlaskForm):
+class GoalStatusForm(Form):
     status = SelectField("Status", choices=list(GOAL_STATUS.items()), validators=[required()])

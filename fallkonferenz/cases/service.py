@@ -417,7 +417,8 @@ def ensure_may_create(actor: User) -> None:
 def create_case(actor: User, data: dict) -> Case:
     """Open a new case led by the actor's agency; the actor becomes the responsible case worker."""
     ensure_may_create(actor)
-    year = data.get("year") or date.today().year
+    _check_master(data)
+    year = data.get("year") or localtime.today().year
     seq, number = next_case_number(year)
     case = Case(number=number, year=year, seq=seq, lead_agency_id=actor.agency_id, case_worker_id=actor.id)
     db.session.add(case)
@@ -426,6 +427,15 @@ def create_case(actor: User, data: dict) -> Case:
     _apply_master(case, cipher, data)
     audit.record("case.create", actor=actor, case_id=case.id, categories=["stammdaten", "aufenthalt"])
     return case
+
+
+def _check_master(data: dict) -> None:
+    """What the form checks, checked again for every caller (the API too)."""
+    born = data.get("birth_date")
+    if isinstance(born, date) and born > localtime.today():
+        raise InvalidInput(errors={"birth_date": "Das Geburtsdatum darf nicht in der Zukunft liegen."})
+    if isinstance(born, date) and born.year < 1900:
+        raise InvalidInput(errors={"birth_date": "Bitte prüfen Sie das Geburtsdatum (vor 1900)."})
 
 
 def _apply_master(case: Case, cipher: CaseCipher, data: dict) -> None:
@@ -454,6 +464,7 @@ def update_case(actor: User, case_ref, data: dict) -> Case:
     case, access = load_case_for(actor, case_ref)
     if not access.is_lead:
         raise Forbidden("Nur die federführende Stelle kann die Stammdaten ändern.")
+    _check_master(data)
     cipher = ciphers_for([case.id])[case.id]
     _apply_master(case, cipher, data)
     audit.record("case.update", actor=actor, case_id=case.id, categories=["stammdaten", "aufenthalt"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -335,3 +336,86 @@ def test_an_agency_outside_the_case_team_sees_neither_its_conferences_nor_others
     consents = ja.get(f"/faelle/{scene.closed_case}/einwilligungen").get_data(as_text=True)
     assert '<th scope="row">AA</th>' not in consents
     assert '<th scope="row">AA</th>' in ki.get(f"/faelle/{scene.closed_case}/einwilligungen").get_data(as_text=True)
+
+
+def test_garbage_in_hidden_fields_is_refused_not_replaced(scene, clients, planned, query):
+    """A version, a direction or an action that no page sends is a 4xx: not "no version" (which would skip the
+    check for a stale page), not "down", not "new link"."""
+    ki = clients["KI"]
+    base = {"kind": "bericht", "title": "Bericht", "time_box": "10", "presenter": "0"}
+    assert ki.post(f"/konferenzen/{planned}/top", data=base | {"version": "0"}).status_code == 302
+    item_id = query(lambda: db.session.query(AgendaItem.id).scalar(), commit=False)
+    for version in ("abc", "١", "-1", "1" * 20):
+        resp = ki.post(f"/konferenzen/{planned}/top/{item_id}/entfernen", data={"version": version})
+        assert resp.status_code == 422 and "Bitte laden Sie sie neu." in resp.get_data(as_text=True), version
+    moved = ki.post(f"/konferenzen/{planned}/top/{item_id}/verschieben", data={"richtung": "seitwaerts"})
+    assert moved.status_code == 422 and "Unbekannte Richtung" in moved.get_data(as_text=True)
+    assert _count(query, AgendaItem) == 1
+    calendar = ki.post("/kalender", data={"action": "widerrufenX"})
+    assert calendar.status_code == 422 and "Unbekannte Aktion" in calendar.get_data(as_text=True)
+    # Digits of other scripts are no ids and no numbers here.
+    assert ki.get(f"/konferenzen/{''.join(chr(0x0660 + int(d)) for d in str(planned))}").status_code == 404
+    arabic = ki.post(f"/konferenzen/{planned}/top", data=base | {"time_box": "٣٠", "title": "Zweiter Bericht"})
+    assert arabic.status_code == 422 and 'value="Zweiter Bericht"' in arabic.get_data(as_text=True)
+    assert _count(query, AgendaItem) == 1
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("title", "Sitzung\r\nBcc: evil@example.org", "Der Titel darf keine Zeilenumbrüche"),
+        ("location", "Raum 1\nX-Header: 1", "Der Ort darf keine Zeilenumbrüche"),
+        ("kind", "geheim", "Bitte wählen Sie einen Eintrag aus der Liste."),
+        ("participants", ["abc"], "Unbekannte Auswahl."),
+    ],
+)
+def test_conference_form_refuses_header_breaks_and_unknown_choices_in_german(
+    scene, clients, query, field, value, message
+):
+    resp = clients["KI"].post("/konferenzen/neu", data=conference_form(scene) | {field: value})
+    body = resp.get_data(as_text=True)
+    assert resp.status_code == 422 and message in body
+    assert "Not a valid" not in body and "Invalid" not in body
+    assert _count(query, Conference) == 0
+
+
+def test_the_api_refuses_wrong_types_instead_of_storing_their_text(scene, clients, query):
+    ki = clients["KI"]
+    start, end = (f"{s}:00" for s in slot(3))
+    good = {"name": "Fallkonferenz API", "start": start, "end": end, "location": "Raum 1"}
+    for over in (
+        {"name": None},
+        {"name": ["Sitzung"]},
+        {"location": {"a": 1}},
+        {"start": 20270212},
+        {"participants": "2,3"},
+        {"participants": ["2"]},
+        {"name": "ok\ud800"},
+        {"location": "Raum\x001"},
+    ):
+        raw = json.dumps(good | over)  # ASCII-escaped: "\ud800" travels as the escape a client would send
+        resp = ki.api("POST", "/api/v1/conferences", data=raw, content_type="application/json")
+        assert resp.status_code == 422 and resp.get_json()["error"], over
+    assert _count(query, Conference) == 0
+    assert ki.api("POST", "/api/v1/conferences", json=good).status_code == 201
+
+
+def test_one_message_the_mail_library_refuses_does_not_hold_up_the_others(scene, clients, planned, query, app):
+    """Older data may hold a subject with a line break (titles refuse them now): that message fails on its own."""
+    from fallkonferenz import mail
+
+    app.config.update(MAIL_BACKEND="smtp", MAIL_HOST="127.0.0.1", MAIL_PORT=9, MAIL_TLS="none", MAIL_TIMEOUT=2)
+    sent, original = [], mail._send
+    try:
+        clients["KI"].post(f"/konferenzen/{planned}/status", data={"state": "eingeladen"})
+        assert query(mail.deliver_pending) == (0, 4)  # the server is down: all four wait
+        first = query(lambda: db.session.query(OutboxMessage.id).order_by(OutboxMessage.id).limit(1).scalar())
+        query(lambda: setattr(db.session.get(OutboxMessage, first), "subject", "Einladung\r\nBcc: evil@example.org"))
+        mail._send = sent.append  # the server is back
+        assert query(lambda: mail.deliver_pending(now=utcnow() + timedelta(minutes=5))) == (3, 1)
+    finally:
+        mail._send = original
+        app.config.update(MAIL_BACKEND="outbox")
+    bad = query(lambda: db.session.get(OutboxMessage, first), commit=False)
+    assert bad.status == "fehlgeschlagen" and "linefeed" in bad.last_error
+    assert len(sent) == 3 and all("evil" not in str(m) for m in sent)

@@ -190,6 +190,7 @@ def test_bad_working_group_input_is_refused(bscene, bclients, query, items):
         ({"name": ""}, "Bitte einen Namen angeben"),
         ({"name": "AG", "lead": "x"}, "aus der Liste"),
         ({"name": "AG", "lead": MISSING}, "aktive Konten"),
+        ({"name": "AG", "lead": "٣"}, "aus der Liste"),
         ({"name": "AG", "members": ["x"]}, "Unbekannte Auswahl."),
         ({"name": "AG", "due_date": "gestern"}, "gültiges Datum"),
         ({"name": "AG", "due_date": (utcnow().date() - timedelta(days=1)).isoformat()}, "Vergangenheit"),
@@ -206,6 +207,11 @@ def test_bad_working_group_input_is_refused(bscene, bclients, query, items):
     assert client.get(f"/lenkungsgruppe/arbeitsgruppen/{MISSING}").status_code == 404
     count = query(lambda: len(service.groups()), commit=False)
     assert count == 1
+    # "—" (0) is no lead, not an account that does not exist (that was a 503 and a lost form).
+    assert (
+        client.post("/lenkungsgruppe/arbeitsgruppen/neu", data={"name": "AG ohne Leitung", "lead": "0"}).status_code
+        == 302
+    )
 
 
 def test_bad_steering_meeting_input_is_refused(bscene, bclients, query, items):

@@ -130,6 +130,9 @@ def test_the_form_for_a_new_version_starts_from_the_grants_in_force(setup, query
         ({"signed_on": "31.02.2026"}, "gültiges Datum"),
         ({"grantor_kind": "guardian", "grantor_name": ""}, "gesetzliche Vertretung"),
         ({"purpose": "x" * 10000}, "Höchstens 300 Zeichen"),
+        ({"valid_until": "9999-12-31"}, "spätestens 31.12.2099"),  # the day after it is no date: pages broke
+        ({"grantor_kind": "someone"}, "Bitte wählen Sie einen Eintrag aus der Liste."),
+        ({"signed_on": "٢٠٢٦-01-05"}, "gültiges Datum"),
     ],
 )
 def test_bad_consent_input_is_refused_in_german_and_stores_nothing(setup, query, over, message):

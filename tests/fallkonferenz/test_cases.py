@@ -102,6 +102,10 @@ def test_notes_and_goals_round_trip_and_bad_ones_keep_the_text(ki, query, world)
     assert ok.status_code == 302
     bad = ki.post(f"/faelle/{number}/vermerke", data={"category": "unbekannt", "text": "Nicht verlieren bitte"})
     assert bad.status_code == 422 and "Nicht verlieren bitte" in bad.get_data(as_text=True)
+    assert "Bitte wählen Sie einen Eintrag aus der Liste." in bad.get_data(as_text=True)
+    assert "Not a valid" not in bad.get_data(as_text=True)
+    nul = ki.post(f"/faelle/{number}/vermerke", data={"category": "familie", "text": "a\x00b"})
+    assert nul.status_code == 422 and "Nullbyte" in nul.get_data(as_text=True)
     empty = ki.post(f"/faelle/{number}/vermerke", data={"category": "familie", "text": ""})
     assert empty.status_code == 422 and "Dieses Feld ist erforderlich." in empty.get_data(as_text=True)
     goal = ki.post(

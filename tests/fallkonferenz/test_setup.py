@@ -144,7 +144,19 @@ def test_admin_manages_users_and_nobody_else_can(app, query, client_for):
         data={"username": "", "display_name": "", "agency": "QQ", "role": "boss", "password": "x"},
     )
     assert bad.status_code == 422 and "Unbekannte Stelle." in bad.get_data(as_text=True)
+    good = {"username": "ja.zwei", "display_name": "Zwei", "agency": "JA", "role": "case_worker", "password": "x" * 12}
+    for over, message in (
+        ({"email": "neu@example.org\r\nBcc: evil@example.org"}, "gültige E-Mail-Adresse"),
+        ({"email": "kein-at-zeichen"}, "gültige E-Mail-Adresse"),
+        ({"display_name": "Zwei\nZeilen"}, "eine Zeile"),
+        ({"password": "x" * 1025}, "höchstens 1024 Zeichen"),
+    ):
+        refused = admin.post("/verwaltung/benutzer", data=good | over)
+        assert refused.status_code == 422 and message in refused.get_data(as_text=True), over
+    assert query(lambda: db.session.query(User).filter_by(username="ja.zwei").count(), commit=False) == 0
     uid = query(lambda: db.session.query(User.id).filter_by(username="ja.neu").scalar(), commit=False)
+    unclear = admin.post(f"/verwaltung/benutzer/{uid}/aktiv", data={"active": "ja-bitte"})
+    assert unclear.status_code == 422 and query(lambda: db.session.get(User, uid).active, commit=False) is True
     assert admin.post(f"/verwaltung/benutzer/{uid}/aktiv", data={"active": "0"}).status_code == 302
     assert query(lambda: db.session.get(User, uid).active, commit=False) is False
     for username in ("ki.koordination", "dsb", "lenkung.vorsitz"):

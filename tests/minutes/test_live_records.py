@@ -114,6 +114,9 @@ def test_refused_records_announce_nothing(server):
         jc = _form_poster(url, login(url, info["users"]["JC"]), info["conference"])
         assert ki(f"/protokoll/top/{info['general']}/beschluss", text="   ").status_code == 422
         assert ki(f"/protokoll/top/{info['general']}/aufgabe", text="Ohne Stelle", agency="XY").status_code == 422
+        for person in ("abc", "0", "-1", "٣"):  # not "no person": the form offers none of these
+            refused = ki(f"/protokoll/top/{info['general']}/aufgabe", text="Wer?", agency="KI", user=person)
+            assert refused.status_code == 422 and "Unbekannte Person" in refused.text, person
         # The JC may not record on the case item closed to it, not even blindly.
         assert jc(f"/protokoll/top/{info['closed']}/beschluss", text="Blind festgehalten").status_code == 404
         # Nor tick off a task of another agency.
