@@ -116,6 +116,7 @@ def render_detail(
     poll_form=None,
     poll_errors=None,
     response_errors=None,
+    cancel_errors=None,
     status=200,
 ):
     """The conference page, also with a refused form kept (the backlog's decision form uses it too)."""
@@ -143,6 +144,7 @@ def render_detail(
             poll_errors=poll_errors or {},
             response_errors=response_errors or {},
             cancel_form=CancelForm(formdata=None),
+            cancel_errors=cancel_errors or {},
             people=people if view.is_moderator else [],
             colleagues=colleagues,
         ),
@@ -152,7 +154,14 @@ def render_detail(
 
 @bp.post("/konferenzen/<int:conference_id>/status")
 def state(conference_id: int):
-    service.set_state(g.user, conference_id, request.form.get("state", ""), request.form.get("reason", ""))
+    new = request.form.get("state", "")
+    try:
+        service.set_state(g.user, conference_id, new, request.form.get("reason", ""))
+    except InvalidInput as exc:
+        if new != "abgesagt":
+            raise
+        # The reason stays in its field with the refusal beside it (it may name a client, say).
+        return render_detail(conference_id, cancel_errors=exc.errors or {"reason": exc.message}, status=422)
     flash("Der Status wurde geändert.", "success")
     return redirect(url_for("agenda.detail", conference_id=conference_id))
 

@@ -72,6 +72,7 @@ def test_place_and_cancellation_reason_name_no_client(scene, clients, planned, q
     for reason in (f"{scene.open_case} verzogen", "Frau Tesfay ist verzogen"):
         resp = ki.post(f"/konferenzen/{planned}/status", data={"state": "abgesagt", "reason": reason})
         assert resp.status_code == 422 and "Der Grund darf" in resp.get_data(as_text=True), reason
+        assert f'value="{reason}"' in resp.get_data(as_text=True)  # kept, beside the refusal
     assert query(lambda: db.session.get(Conference, planned).state, commit=False) == "eingeladen"
     assert _count(query, OutboxMessage) == mails
 

@@ -201,3 +201,5 @@ def test_token_page_shows_a_new_token_once(world, client_for):
     assert "fk_" in page
     assert "fk_" not in client.get("/zugangstoken").get_data(as_text=True)
     assert client.post("/zugangstoken", data={"name": ""}).status_code == 422
+    too_long = client.post("/zugangstoken", data={"name": "Fachverfahren " + "x" * 100})
+    assert too_long.status_code == 422 and 'value="Fachverfahren xxx' in too_long.get_data(as_text=True)

@@ -56,6 +56,7 @@ def test_wrong_password_and_unknown_user_answer_alike(app, world, query):
         assert resp.status_code == 401
         bodies[name] = resp.get_data(as_text=True)
     assert "Benutzername oder Passwort ist falsch." in bodies["wrong"]
+    assert 'value="jc.case_worker"' in bodies["wrong"]  # typed once, not again
     assert bodies["wrong"].replace("jc.case_worker", "") == bodies["unknown"].replace("niemand.hier", "")
     # Both paths verify an Argon2 hash of the same cost: same timing class (within a factor of 3).
     ratio = max(timings.values()) / min(timings.values())
