@@ -313,12 +313,14 @@ def approve(actor: User, conference_id: int, decision: str, reason: str = "") ->
     reason = (reason or "").strip()
     if decision == "einspruch" and not reason:
         raise InvalidInput(errors={"reason": "Ein Einspruch braucht eine Begründung."})
+    if len(reason) > 5000:  # refused with the text kept, not cut off unseen
+        raise InvalidInput(errors={"reason": "Höchstens 5000 Zeichen."})
     _check_read_by_all("reason", "Die Begründung", reason, actor, "sie")
     vote = db.session.get(MinutesApproval, (conference_id, actor.agency_id))
     if vote is None:
         vote = MinutesApproval(conference_id=conference_id, agency_id=actor.agency_id, decision=decision)
         db.session.add(vote)
-    vote.decision, vote.reason, vote.user_id, vote.at = decision, reason[:5000], actor.id, utcnow()
+    vote.decision, vote.reason, vote.user_id, vote.at = decision, reason, actor.id, utcnow()
     db.session.flush()
     approved = {
         a.agency_id

@@ -108,6 +108,10 @@ def test_a_refused_task_objection_or_addendum_keeps_what_was_typed(scene, client
     empty = jc.post(f"/konferenzen/{planned}/protokoll/genehmigung", data={"decision": "einspruch", "reason": ""})
     assert empty.status_code == 422 and "Ein Einspruch braucht eine Begründung." in empty.get_data(as_text=True)
     assert 'id="ap-no" name="decision" value="einspruch" checked' in empty.get_data(as_text=True)
+    long = "Einspruch, weil " + "x" * 5000
+    too_long = jc.post(f"/konferenzen/{planned}/protokoll/genehmigung", data={"decision": "einspruch", "reason": long})
+    assert too_long.status_code == 422 and "Höchstens 5000 Zeichen." in too_long.get_data(as_text=True)
+    assert long in too_long.get_data(as_text=True)  # kept whole, not cut off unseen
 
 
 def test_bad_records_are_refused(scene, clients, planned, running, query):
