@@ -36,7 +36,10 @@ def test_wrong_password_shows_german_error(page: Page):
     page.get_by_label("Passwort").fill("falsches-passwort-123")
     click_to(page, page.get_by_role("button", name="Anmelden"), "/anmelden")
     expect(page.get_by_role("alert")).to_have_text("Benutzername oder Passwort ist falsch.")
-    expect(page.get_by_label("Benutzername")).to_have_value("")
+    # The user name stays (no need to type it again), the password does not; the cursor waits in the password.
+    expect(page.get_by_label("Benutzername")).to_have_value("jc.fallmanagement")
+    expect(page.get_by_label("Passwort")).to_have_value("")
+    expect(page.get_by_label("Passwort")).to_be_focused()
     expect(page.get_by_role("navigation", name="Hauptnavigation")).to_have_count(0)
 
 
