@@ -202,7 +202,7 @@ def _active_users(user_ids, kind: str) -> list[User]:
         raise InvalidInput(
             errors={"participants": "Deaktiviertes Konto kann nicht eingeladen werden: " + ", ".join(inactive)}
         )
-    barred = [u for u in users if not may_take_part(u, kind)]
+    barred = sorted((u for u in users if not may_take_part(u, kind)), key=lambda u: u.display_name)
     if barred:
         why = []
         if steering := ", ".join(u.display_name for u in barred if u.role == "steering"):

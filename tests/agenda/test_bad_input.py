@@ -124,7 +124,7 @@ def test_data_protection_and_administration_are_never_participants(scene, client
     dpo, admin, steering = query(setup)
     before = _count(query, Participant)
     for ids, message in (
-        ([dpo, admin], "Datenschutz und Administration nehmen nicht an Konferenzen teil: dpo KI, admin KI."),
+        ([dpo, admin], "Datenschutz und Administration nehmen nicht an Konferenzen teil: admin KI, dpo KI."),
         ([steering], "Mitglieder der Lenkungsgruppe nehmen nur an Lenkungsgruppe-Sitzungen teil: steering KI."),
     ):
         resp = clients["KI"].post(f"/konferenzen/{planned}/teilnehmende", data={"user": [str(i) for i in ids]})
