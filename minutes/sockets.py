@@ -145,6 +145,8 @@ class MinutesNamespace(Namespace):
 
     def on_disconnect(self, reason=None):
         _drop_routing_exception()
+        if socketio.server.manager.is_connected(request.sid, self.namespace):
+            return  # an event a client named "disconnect": a real disconnect is under way, and no longer connected
         with self.lock:
             for mapping in (self.users, self.sessions, self.joined, self.buckets):
                 mapping.pop(request.sid, None)
