@@ -125,6 +125,7 @@ def _render_detail(escalation_id: int, *, kept=None, errors=None, message=None, 
             history=service.history(escalation.id),
             supporters=service.supporter_count(escalation.id),
             linked=service.linked_cases(g.user, escalation.id),
+            linkable=service.linkable_items(g.user, escalation),
             case_role=may_escalate(viewer),
             consultations=consultations,
             # Everyone reads the backlog; a meeting's page opens only to its moderator and participants.

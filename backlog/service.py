@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from contextlib import suppress
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import Row, func, literal, select, update
@@ -19,7 +19,7 @@ from sqlalchemy.orm import selectinload
 
 from agenda import items as agenda_items
 from agenda.models import AgendaItem, Conference
-from agenda.service import load_conference, load_moderated
+from agenda.service import load_conference, load_moderated, seats_of
 from consent.policy import (
     listable_cases_clause,
     may_edit_backlog,
@@ -30,10 +30,10 @@ from consent.policy import (
 )
 from fallkonferenz import audit, mail
 from fallkonferenz.casecrypto import ciphers_for
-from fallkonferenz.cases.service import ENCRYPTED_MASTER_FIELDS, load_case_for
+from fallkonferenz.cases.service import ENCRYPTED_MASTER_FIELDS, agency_access, load_case_for
 from fallkonferenz.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, db_id
 from fallkonferenz.extensions import db
-from fallkonferenz.localtime import local_date
+from fallkonferenz.localtime import datum, local_date
 from fallkonferenz.models import Agency, Case, User, utcnow
 from fallkonferenz.vocab import RECHTSKREISE
 from fallkonferenz.web import atomic
@@ -424,6 +424,54 @@ def join(actor: User, escalation_id: int, agenda_item_id: int) -> Escalation:
     db.session.flush()
     audit.record("backlog.join", actor=actor, case_id=case.id, detail={"escalation": escalation.id})
     return escalation
+
+
+LINKABLE_DAYS = 365  # case items of conferences up to a year back can still be linked from an item's page
+
+
+@dataclass(frozen=True)
+class LinkableItem:
+    item_id: int
+    label: str
+
+
+def linkable_items(actor: User, escalation: Escalation, limit: int = 200) -> list[LinkableItem]:
+    """ "Betrifft uns auch" from the backlog item's own page: the case items of the actor's conferences (the last
+    year's and the coming ones) whose case her agency's team shares and that are not linked yet, newest first,
+    one per case. Other cases never appear: for the actor's agency they are "vertraulicher Fall"."""
+    if not may_escalate(viewer_of(actor)) or not escalation.is_open:
+        return []
+    rows = db.session.execute(
+        select(AgendaItem.id, AgendaItem.position, AgendaItem.case_id, Case.number, Conference.title, Conference.start)
+        .join(Conference, Conference.id == AgendaItem.conference_id)
+        .join(Case, Case.id == AgendaItem.case_id)
+        .where(
+            AgendaItem.conference_id.in_(seats_of(actor.id)),
+            Conference.state != "abgesagt",
+            Conference.start >= now() - timedelta(days=LINKABLE_DAYS),
+        )
+        .order_by(Conference.start.desc(), AgendaItem.position)
+        .limit(limit)
+    ).all()
+    if not rows:
+        return []
+    case_ids = {r.case_id for r in rows}
+    access = agency_access(case_ids, [actor.agency_id])
+    linked = set(
+        db.session.scalars(
+            select(EscalationCase.case_id).where(
+                EscalationCase.escalation_id == escalation.id, EscalationCase.case_id.in_(case_ids)
+            )
+        )
+    )
+    out, seen = [], set()
+    for r in rows:
+        team = access.get((r.case_id, actor.agency_id))
+        if r.case_id in seen or r.case_id in linked or team is None or not team.shared:
+            continue
+        seen.add(r.case_id)
+        out.append(LinkableItem(r.id, f"{r.number} – TOP {r.position} in „{r.title}“ ({datum(r.start)})"))
+    return out
 
 
 def joinable(actor: User, limit: int = 200) -> list[Row]:

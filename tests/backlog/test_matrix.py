@@ -61,6 +61,15 @@ def _leaks(body: str, secrets: list[str]) -> list[str]:
     return [s for s in secrets if re.search(rf"(?<!\w){re.escape(s)}(?!\w)", body)]
 
 
+def _split_offer(body: str) -> tuple[str, str]:
+    """The page without its "Betrifft uns auch" form, and that form."""
+    if 'id="link-item"' not in body:
+        return body, ""
+    start = body.index('id="betrifft-h"')
+    end = body.index("</form>", start)
+    return body[:start] + body[end:], body[start:end]
+
+
 def _may_list(username: str, family: str) -> bool:
     code = CODE_OF.get(username)
     return code is not None and case_exists_for(SPEC_BY_FAMILY[family], code)
@@ -109,10 +118,16 @@ def test_an_items_cases_show_only_to_their_teams(demo_backlog, client_for, usern
     for escalation_id in escalations:
         linked = links.get(escalation_id, [])
         expected = {cases[c][0] for c in linked if _may_list(username, cases[c][1])}
+        family_of = {number: family for number, family in cases.values()}
         for url in (f"/lenkungsgruppe/themen/{escalation_id}", f"/api/v1/backlog/{escalation_id}"):
             resp = client.get(url)
             assert resp.status_code == 200, (url, resp.status_code)
-            shown = set(_leaks(resp.get_data(as_text=True), secrets))
+            body, offer = _split_offer(resp.get_data(as_text=True))
+            # "Betrifft uns auch" offers cases of the user's own conferences: her agency's, and none linked yet
+            offered = {s for s in _leaks(offer, secrets) if s.startswith("FK-")}
+            assert all(_may_list(username, family_of[n]) for n in offered), (url, offered)
+            assert not offered & expected, (url, offered & expected)
+            shown = set(_leaks(body, secrets))
             numbers = {s for s in shown if s.startswith("FK-")}
             assert numbers == expected, (url, numbers, expected)
             # names are never shown, not even to the team: the item is about the structure, not the person

@@ -623,3 +623,27 @@ def test_the_refusal_names_every_hit_of_a_field(bscene, bclients):
     page = body(bclients["JC"].post(escalate_url(bscene), data=CLEAN | {"description": text}))
     message = next(line for line in page.splitlines() if "entfernen." in line)
     assert "„Haddad“" in message and "„amal.h@example.org“" in message
+
+
+def test_betrifft_uns_auch_from_the_items_own_page_offers_only_the_teams_cases(bscene, bclients, query):
+    """A case worker reading a backlog item links a case of her conferences right there. JC is on both case
+    conferences: the case closed to JC never appears; a case already linked is not offered again."""
+    escalation_id = query(lambda: service.escalate(user(bscene.users["AA"]), CLEAN_INPUT, bscene.items["closed"]).id)
+    page = f"/lenkungsgruppe/themen/{escalation_id}"
+    jc = bclients["JC"]
+    body = jc.get(page).get_data(as_text=True)
+    assert "Betrifft uns auch" in body
+    offered = re.findall(r'<option value="(\d+)">(FK-[^<]*)</option>', body)
+    assert {int(v) for v, _ in offered} == {bscene.items["open"], bscene.items["other"]}
+    assert bscene.numbers["closed"] not in body
+    assert any("TOP 1 in „Fallkonferenz Nord“" in label for _, label in offered)
+    resp = jc.post(f"{page}/betrifft-uns-auch", data={"item_id": bscene.items["open"]})
+    assert resp.status_code == 302
+    count = query(lambda: db.session.get(Escalation, escalation_id).case_count, commit=False)
+    assert count == 2
+    after = jc.get(page).get_data(as_text=True)
+    assert f'<option value="{bscene.items["open"]}">' not in after
+    assert f'<option value="{bscene.items["other"]}">' in after
+    # Steering members and agencies without a case conference get no such form.
+    assert "Fall aus Ihren Konferenzen" not in bclients["LG-KI"].get(page).get_data(as_text=True)
+    assert "Fall aus Ihren Konferenzen" not in bclients["JA"].get(page).get_data(as_text=True)
