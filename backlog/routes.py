@@ -557,7 +557,7 @@ def conference_panel(conference, view) -> ConferencePanel:
         return panel
     panel.can_escalate = may_escalate(viewer_of(user))
     if panel.can_escalate and any(i.case_number for i in view.items):
-        panel.joinable = service.joinable(user)
+        panel.joinable = service.by_category(service.joinable(user))
     return panel
 
 

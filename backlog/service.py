@@ -474,11 +474,19 @@ def linkable_items(actor: User, escalation: Escalation, limit: int = 200) -> lis
     return out
 
 
+def by_category(rows) -> list[tuple[str, list]]:
+    """Rows with a `category`, grouped under the categories' labels in the vocabulary's order (for <optgroup>)."""
+    groups: dict[str, list] = {code: [] for code in CATEGORIES}
+    for row in rows:
+        groups.setdefault(row.category, []).append(row)
+    return [(CATEGORIES.get(code, code), rows) for code, rows in groups.items() if rows]
+
+
 def joinable(actor: User, limit: int = 200) -> list[Row]:
     """Open items a case worker can add a case to (or a steering member merge into): id, reference and title, for
     a list to choose from; whole items would cost more to load than the page's other queries together."""
     return db.session.execute(
-        select(Escalation.id, Escalation.reference, Escalation.title)
+        select(Escalation.id, Escalation.reference, Escalation.title, Escalation.category)
         .where(Escalation.state.not_in(CLOSED_STATES))
         .order_by(Escalation.created_at.desc())
         .limit(limit)

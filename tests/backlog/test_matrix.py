@@ -118,7 +118,7 @@ def test_an_items_cases_show_only_to_their_teams(demo_backlog, client_for, usern
     for escalation_id in escalations:
         linked = links.get(escalation_id, [])
         expected = {cases[c][0] for c in linked if _may_list(username, cases[c][1])}
-        family_of = {number: family for number, family in cases.values()}
+        family_of = dict(cases.values())
         for url in (f"/lenkungsgruppe/themen/{escalation_id}", f"/api/v1/backlog/{escalation_id}"):
             resp = client.get(url)
             assert resp.status_code == 200, (url, resp.status_code)

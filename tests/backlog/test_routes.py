@@ -4,7 +4,7 @@ steering forms with their conflicts, working groups, steering meetings and the d
 from __future__ import annotations
 
 import re
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import timedelta
 
 import pytest
@@ -647,3 +647,20 @@ def test_betrifft_uns_auch_from_the_items_own_page_offers_only_the_teams_cases(b
     # Steering members and agencies without a case conference get no such form.
     assert "Fall aus Ihren Konferenzen" not in bclients["LG-KI"].get(page).get_data(as_text=True)
     assert "Fall aus Ihren Konferenzen" not in bclients["JA"].get(page).get_data(as_text=True)
+
+
+def test_the_conference_pages_list_of_backlog_items_is_grouped_by_category(bscene, bclients, query):
+    def run():
+        worker = user(bscene.users["JC"])
+        first = service.escalate(worker, CLEAN_INPUT, bscene.items["open"])
+        other = service.escalate(worker, replace(CLEAN_INPUT, category="foerderluecke"), bscene.items["open"])
+        return first.reference, other.reference
+
+    first, other = query(run)
+    page = bclients["AA"].get(f"/konferenzen/{bscene.conference}").get_data(as_text=True)
+    section = page[page.index('id="join-escalation"') : page.index("</select>", page.index('id="join-escalation"'))]
+    groups = re.findall(r'<optgroup label="([^"]+)">(.*?)</optgroup>', section)
+    labels = [label for label, _ in groups]
+    assert labels == ["Förderlücke", "Rechtslage"]  # in the vocabulary's order
+    assert other in dict(groups)["Förderlücke"] and first in dict(groups)["Rechtslage"]
+    assert first not in dict(groups)["Förderlücke"]
