@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 import threading
 from pathlib import Path
@@ -84,24 +85,28 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.extensions["fk_dashboard_panels"] = [dashboard_panel, tasks_panel, backlog_panel]
     register_health(app)
     web.register(app)
+    from minutes.sockets import AccessNoticeRedisManager, MinutesNamespace
+
+    redis_url = app.config["REDIS_URL"]
+    queue = {"client_manager": AccessNoticeRedisManager(redis_url, channel="flask-socketio")} if redis_url else {}
     socketio.init_app(
         app,
         async_mode="threading",
-        message_queue=app.config["REDIS_URL"],
         manage_session=False,
         # A connection's events are handled one after the other, in the order they arrived, on the thread that reads
         # the connection: an author's updates are stored in the order typed, and none waits for a new thread (the
         # default starts one per event). Other connections have their own threads.
         async_handlers=False,
         max_http_buffer_size=2 * 1024 * 1024,
+        **queue,
     )
-    from minutes.sockets import MinutesNamespace
-
     minutes_namespace = MinutesNamespace()
     socketio.on_namespace(minutes_namespace)
-    # A write that takes access away (a revoked consent, a participant removed) evicts this process's sockets
-    # before the page answers, not on the sweep's next pass.
-    app.extensions["fk_after_write"] = [minutes_namespace.check_now]
+    # A write that takes access away (a revoked consent, a participant removed) evicts the sockets before the page
+    # answers, not on the sweep's next pass: in this process at once, in the others through the message queue.
+    app.extensions["fk_after_write"] = [minutes_namespace.after_write]
+    if queue:
+        queue["client_manager"].on_access_changed = functools.partial(minutes_namespace.on_access_notice, app)
     register_cli(app)
     register_template_helpers(app)
     return app

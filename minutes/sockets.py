@@ -7,6 +7,7 @@ import threading
 import time
 from urllib.parse import urlsplit
 
+import socketio as socketio_server
 from flask import current_app, g, request, session
 from flask_socketio import Namespace, join_room, leave_room
 from sqlalchemy import select
@@ -32,6 +33,31 @@ EVICTED = (
     "Sie haben keinen Zugriff mehr auf diesen Tagesordnungspunkt "
     "(Einwilligung widerrufen oder abgelaufen, oder Sie nehmen nicht mehr teil)."
 )
+
+
+# A notice between server processes that access may have changed; it travels the message queue like an emit but
+# no socket ever joins its room, so no browser receives it.
+ACCESS_CHANGED = "fk-access-changed"
+ACCESS_ROOM = "fk-access"
+
+
+class AccessNoticeRedisManager(socketio_server.RedisManager):
+    """The Redis message queue of several server processes, which also carries "access changed" notices.
+
+    A process reads the queue in order, on one thread: the notice that a write request published after its commit
+    is handled (an eviction pass) before any broadcast published after it, so an update typed right after a
+    revocation is not delivered to the evicted on another process either. Without the notice that process would
+    evict on its next sweep, and deliver what came before.
+    """
+
+    on_access_changed = None  # set by the app: runs one eviction pass of this process
+
+    def _handle_emit(self, message):
+        if message.get("event") == ACCESS_CHANGED:
+            if self.on_access_changed is not None:
+                self.on_access_changed()
+            return
+        super()._handle_emit(message)
 
 
 class _Bucket:
@@ -252,6 +278,20 @@ class MinutesNamespace(Namespace):
                     self.check_now()
                 finally:
                     db.session.remove()
+
+    def after_write(self) -> None:
+        """After a write request's commit: evict here at once, and tell the other processes to do the same."""
+        self.check_now()
+        if isinstance(socketio.server.manager, AccessNoticeRedisManager):
+            socketio.emit(ACCESS_CHANGED, {}, to=ACCESS_ROOM, namespace=self.namespace)
+
+    def on_access_notice(self, app) -> None:
+        """Another process wrote: one eviction pass here (on the queue's thread, before its next message)."""
+        with app.app_context():
+            try:
+                self.check_now()
+            finally:
+                db.session.remove()
 
     def check_now(self) -> None:
         """One eviction pass, now (in an app context). After every write request of this process too: a consent

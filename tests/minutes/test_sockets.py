@@ -216,8 +216,13 @@ def test_two_processes_share_rooms_through_redis_and_evict_on_both(server):
                 allow_redirects=False,
             )
             assert resp.status_code == 302
+            # Typed on the first process right after: the second evicts before it delivers this (the notice
+            # travels the same queue, ahead of the update), not on its next sweep.
+            assert a.type(info["general"], " nach der Abmeldung", "redis-2")["ok"]
             assert wait_for(lambda: any(n == "evicted" for n, _ in b.events), timeout=1.0)
             assert time.monotonic() - started < 1.0
+            time.sleep(0.6)
+            assert "nach der Abmeldung" not in str(b.text)
         finally:
             a.close()
             b.close()
