@@ -12,6 +12,8 @@ from flask import current_app, g, request, session
 from flask_socketio import Namespace, join_room, leave_room
 from sqlalchemy import select
 
+from agenda.models import AgendaItem
+from agenda.service import case_data_in
 from consent.policy import Viewer, next_revocation, viewer_of
 from fallkonferenz import audit, epoch
 from fallkonferenz.auth import service as auth_service
@@ -29,6 +31,7 @@ RATE_PER_SECOND = 60  # sustained updates per socket; a burst of RATE_BURST is a
 RATE_BURST = 120
 MAX_AWARENESS_BYTES = 8_000
 COUNT_EVERY = 50
+NAME_CHECK_PAUSE = 1.5  # seconds of no typing in a general item before its text is checked for client names
 EVICTED = (
     "Sie haben keinen Zugriff mehr auf diesen Tagesordnungspunkt "
     "(Einwilligung widerrufen oder abgelaufen, oder Sie nehmen nicht mehr teil)."
@@ -144,6 +147,8 @@ class MinutesNamespace(Namespace):
         self.buckets: dict[str, _Bucket] = {}
         self.compacting: set[int] = set()
         self.stored: dict[int, int] = {}
+        self.name_checks: dict[int, tuple[float, str]] = {}  # general item -> (check when, socket that typed last)
+        self.hinted: set[tuple[str, int]] = set()  # (socket, item) that were told their text names a client
         self.sweeper = None
         self.checked: dict[str, set[int]] = {}  # the eviction sweep's own: items found allowed per socket
         self.checked_at: tuple | None = None  # (access epoch, day) of that finding
@@ -176,6 +181,7 @@ class MinutesNamespace(Namespace):
         with self.lock:
             for mapping in (self.users, self.sessions, self.joined, self.buckets):
                 mapping.pop(request.sid, None)
+            self.hinted = {(sid, item) for sid, item in self.hinted if sid != request.sid}
 
     def _actor(self) -> User:
         viewer = self.users.get(request.sid)
@@ -226,6 +232,7 @@ class MinutesNamespace(Namespace):
                     request.sid,
                 )
             )
+            self._check_names_soon(item_id, request.sid)
         return {"ok": True, "id": update_id}
 
     @boundary
@@ -237,6 +244,60 @@ class MinutesNamespace(Namespace):
             raise InvalidInput(f"Die Anwesenheitsangabe ist zu groß (höchstens {MAX_AWARENESS_BYTES} Bytes).")
         g.broadcasts.append(("awareness", {"item": item_id, "state": state}, service.room_of(item_id), request.sid))
         return {"ok": True}
+
+    def _check_names_soon(self, item_id: int, sid: str) -> None:
+        """A general item's text goes to every participant, also to agencies without consent for a case. Once the
+        typing in it pauses, its text is checked for case numbers and for names of clients whose master data the
+        last writer's agency sees (no others: the hint must not confirm a guessed name); the writer's socket gets a
+        hint, and the hint goes away when the text is clean again. Closing the minutes refuses such a text anyway;
+        the hint comes while the writer still remembers what she typed. Off the update's path: the check runs in
+        the background, once per pause."""
+        with self.lock:
+            scheduled = item_id in self.name_checks
+            self.name_checks[item_id] = (time.monotonic() + NAME_CHECK_PAUSE, sid)
+        if not scheduled:
+            socketio.start_background_task(self._check_names, current_app._get_current_object(), item_id)
+
+    def _check_names(self, app, item_id: int) -> None:
+        while True:
+            with self.lock:
+                at, sid = self.name_checks[item_id]
+                if at <= time.monotonic():
+                    del self.name_checks[item_id]
+                    viewer = self.users.get(sid)
+                    break
+            socketio.sleep(at - time.monotonic())
+        if viewer is None:
+            return
+        with app.app_context():
+            try:
+                found = self._named_in_general_item(item_id, viewer)
+            except Exception:
+                app.logger.exception("name check of a general item failed")
+                return
+            finally:
+                db.session.remove()
+        if found is None and (sid, item_id) not in self.hinted:
+            return
+        if found is None:
+            self.hinted.discard((sid, item_id))
+            text = ""
+        else:
+            self.hinted.add((sid, item_id))
+            text = (
+                f"Hinweis: Dieser allgemeine Punkt darf {found} enthalten. Alle Teilnehmenden lesen ihn, auch "
+                "Stellen ohne Einwilligung für einen Fall. Bitte entfernen; sonst kann das Protokoll nicht "
+                "abgeschlossen werden."
+            )
+        socketio.emit("hint", {"item": item_id, "text": text}, to=sid, namespace=self.namespace)
+
+    @staticmethod
+    def _named_in_general_item(item_id: int, viewer: Viewer) -> str | None:
+        item = db.session.get(AgendaItem, item_id)
+        user = db.session.get(User, viewer.user_id)
+        if item is None or item.case_id is not None or user is None:
+            return None
+        return case_data_in(service.text_of(item_id), user)
 
     def _count_new(self, item_id: int) -> int:
         """Updates this process stored per item; the log is counted only every COUNT_EVERY of them."""

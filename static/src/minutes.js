@@ -127,6 +127,7 @@ class MinutesItem {
     this.presence = document.querySelector(`[data-presence="${this.id}"]`);
     this.records = document.querySelector(`[data-records="${this.id}"]`);
     this.evictedBox = document.querySelector(`[data-evicted="${this.id}"]`);
+    this.hintBox = document.querySelector(`[data-name-hint="${this.id}"]`);
     this.doc = new Y.Doc();
     this.text = this.doc.getText("text");
     this.awareness = new Awareness(this.doc);
@@ -384,6 +385,13 @@ class MinutesItem {
     this.sendAwareness();
   }
 
+  /** The server's hint that this general item's text names a client or a case (empty: the text is clean again). */
+  hint(text) {
+    if (!this.hintBox || this.closed) return;
+    this.hintBox.textContent = text || "";
+    this.hintBox.hidden = !text;
+  }
+
   /** No access any more: the text, the people and the case line go from the page; the reason takes their place. */
   evict(reason) {
     if (this.closed) return;
@@ -466,6 +474,7 @@ class MinutesChannel {
     this.socket.on("update", (data) => this.item(data)?.remoteUpdate(data.update));
     this.socket.on("awareness", (data) => this.item(data)?.remoteAwareness(data.state));
     this.socket.on("evicted", (data) => this.item(data)?.evict(data.reason));
+    this.socket.on("hint", (data) => this.item(data)?.hint(data.text));
     this.socket.on("record", (data) => this.item(data)?.record(data));
     this.socket.on("attendance", (data) => this.attendance(data));
 

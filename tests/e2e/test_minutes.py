@@ -230,3 +230,19 @@ def test_a_participant_removed_from_the_conference_loses_the_minutes_at_once(
     expect(reader.locator("#minutes")).not_to_contain_text(number)
     expect(reader.locator("#minutes")).not_to_contain_text("Amiri")
     check_a11y(reader)
+
+
+def test_a_client_named_in_a_general_item_brings_a_hint_that_goes_with_the_name(page: Page):
+    """Everyone reads a general item: the writer is told, once she pauses, that her text names a client."""
+    _open_minutes(page, "ki.koordination")
+    verschiedenes = re.compile(r"^TOP \d+ – Verschiedenes$")
+    hint = _item(page, verschiedenes).locator("[data-name-hint]")
+    _editor(page, verschiedenes).click()
+    page.keyboard.press("Control+End")
+    page.keyboard.type(" Herr Amiri fehlt.")
+    expect(hint).to_be_visible(timeout=6000)
+    expect(hint).to_contain_text("keinen Namen einer Klientin/eines Klienten")
+    check_a11y(page)
+    for _ in range(len(" Herr Amiri fehlt.")):
+        page.keyboard.press("Backspace")
+    expect(hint).to_be_hidden(timeout=6000)

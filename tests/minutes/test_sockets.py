@@ -261,3 +261,30 @@ def test_while_the_database_is_unavailable_nothing_is_acknowledged_and_nothing_l
         fresh.close()
     finally:
         editor.close()
+
+
+def test_a_general_item_that_names_a_client_draws_a_hint_to_its_writer(server):
+    """Everyone reads a general item: a name typed there earns its writer a hint once the typing pauses, and the
+    hint goes when the name does. Only names the writer's agency may see count, else the hint confirms a guess."""
+    url, info = server
+    ki = Editor(url, login(url, info["users"]["KI"]))  # leads the case of "Senait Tesfay"
+    jc = Editor(url, login(url, info["users"]["JC"]))  # has no consent for it
+    try:
+        assert ki.join(info["general"])["ok"] and jc.join(info["general"])["ok"]
+        assert jc.type(info["general"], " Tesfay?", "jc-guess")["ok"]
+        time.sleep(2.5)  # longer than the pause
+        assert jc.received("hint") == []
+        assert wait_for(lambda: "Tesfay?" in str(ki.text))
+        assert ki.type(info["general"], " Frau Tesfay kommt nicht.", "ki-name")["ok"]
+        assert wait_for(lambda: ki.received("hint"), timeout=4.0)
+        hint = ki.received("hint")[-1]
+        assert hint["item"] == info["general"] and "keinen Namen einer Klientin" in hint["text"]
+        before = ki.doc.get_state()
+        del ki.text[0 : len(str(ki.text))]
+        cleared = ki.call("update", {"item": info["general"], "id": "ki-clear", "update": ki.doc.get_update(before)})
+        assert cleared["ok"]
+        assert wait_for(lambda: ki.received("hint")[-1]["text"] == "", timeout=4.0)
+        assert jc.received("hint") == []
+    finally:
+        ki.close()
+        jc.close()
