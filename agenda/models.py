@@ -82,6 +82,16 @@ class Conference(db.Model):
     def duration_minutes(self) -> int:
         return int((self.end - self.start).total_seconds() // 60)
 
+    @property
+    def polling(self) -> bool:
+        """The date is still being found by a poll (no slot fixed yet)."""
+        return self.poll is not None and self.poll.fixed_slot_id is None
+
+    @property
+    def held(self) -> bool:
+        """The meeting has started (running or ended): its minutes can record decisions and be closed."""
+        return self.state in ("laeuft", "beendet")
+
 
 class Participant(db.Model):
     __tablename__ = "participants"

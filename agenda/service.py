@@ -278,10 +278,9 @@ def set_state(actor: User, conference_id: int, state: str, reason: str = "") -> 
         check_no_case_data("reason", "Der Grund", reason, actor)
         conference.cancel_reason = reason
         if conference.state == "eingeladen":
-            conference.ical_sequence += 1
             _notify(conference, active_participants(conference), "Abgesagt", method="CANCEL")
     if state == "eingeladen":
-        if conference.poll is not None and conference.poll.fixed_slot_id is None:
+        if conference.polling:
             raise Conflict("Die Terminumfrage läuft noch: mit dem Festlegen eines Termins werden alle eingeladen.")
         _invite(conference, active_participants(conference))
     conference.state = state
@@ -320,7 +319,6 @@ def remove_participant(actor: User, conference_id: int, user_id: int) -> None:
     if row is None or user_id == conference.moderator_id:
         raise NotFound("Teilnehmer/in nicht gefunden.")
     if conference.state == "eingeladen" and row.active:
-        conference.ical_sequence += 1  # as for every cancellation: a new version of the event
         _notify(conference, [row.user], "Ausgeladen", method="CANCEL")
     conference.participants.remove(row)
     audit.record("conference.participants", actor=actor, detail={"conference": conference.id, "removed": user_id})
@@ -344,6 +342,11 @@ def seats_of(user_id):
     """The ids of the conferences a user takes part in (invited, and not replaced by a colleague), as a subquery;
     `user_id` may be a bound parameter."""
     return select(Participant.conference_id).where(Participant.user_id == user_id, Participant.active)
+
+
+def takes_part(user_id):
+    """SQL condition on Conference: the user moderates it or has a seat in it (see `seats_of`)."""
+    return or_(Conference.moderator_id == user_id, Conference.id.in_(seats_of(user_id)))
 
 
 _VISIBLE_CONFERENCES = union(
@@ -416,8 +419,7 @@ def respond(actor: User, conference_id: int, response: str, substitute_id: int |
         if conference.state == "eingeladen":
             _invite(conference, [substitute])
             # The seat is the colleague's now: the conference leaves the actor's calendar as it leaves her lists
-            # (a cancellation is a new version of the event: calendars ignore one with an old SEQUENCE).
-            conference.ical_sequence += 1
+            # (`_notify` makes the cancellation a new version of the event).
             _notify(conference, [actor], "Vertreten", method="CANCEL")
     row.response, row.responded_at = response, now()
     audit.record("conference.response", actor=actor, detail={"conference": conference.id, "response": response})
@@ -512,7 +514,7 @@ def my_conferences(actor: User) -> tuple[list[Conference], list[Conference]]:
     """Upcoming and past conferences the actor moderates or takes part in."""
     stmt = (
         select(Conference)
-        .where(or_(Conference.moderator_id == actor.id, Conference.id.in_(seats_of(actor.id))))
+        .where(takes_part(actor.id))
         .options(selectinload(Conference.poll))  # the lists say whether the date is still being polled
     )
     cut = now()
@@ -610,7 +612,11 @@ def _notify(
     ics: bool = True,
     dedupe: str | None = None,
 ) -> int:
-    """Queue one e-mail per user; returns how many were new (a dedupe key makes repeats no-ops)."""
+    """Queue one e-mail per user; returns how many were new (a dedupe key makes repeats no-ops).
+
+    Every cancellation is a new version of the event: calendars ignore one with an old SEQUENCE."""
+    if method == "CANCEL":
+        conference.ical_sequence += 1
     attendees = active_participants(conference)
     ics_text = calendar.invitation(conference, attendees, conference_url(conference), method) if ics else None
     sent = 0

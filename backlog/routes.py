@@ -14,7 +14,6 @@ from consent.policy import may_escalate, may_update_implementation, viewer_of
 from fallkonferenz.auth.service import list_agencies
 from fallkonferenz.errors import Conflict, InvalidInput
 from fallkonferenz.forms import Kept, form_errors, kept_input
-from fallkonferenz.localtime import local_date
 from fallkonferenz.models import User
 
 from . import bp, guard, service
@@ -43,10 +42,6 @@ from .models import (
 
 # Errors a change form answers on its own page, keeping the input; 403/404 go to the error page.
 KEPT = (InvalidInput, Conflict, service.InvalidTransition)
-
-
-def _today():
-    return local_date(service.now())
 
 
 # -- the list ------------------------------------------------------------------------------------------------
@@ -99,7 +94,7 @@ def index():
         args=args,
         notes=notes,
         agencies=agencies,
-        today=_today(),
+        today=service.today(),
         sorts=service.SORTS,
         steering=service.is_steering(g.user),
     )
@@ -392,7 +387,10 @@ def join_chosen():
 @bp.get("/lenkungsgruppe/arbeitsgruppen")
 def groups():
     return render_template(
-        "backlog/groups.html", groups=service.groups_overview(), steering=service.is_steering(g.user), today=_today()
+        "backlog/groups.html",
+        groups=service.groups_overview(),
+        steering=service.is_steering(g.user),
+        today=service.today(),
     )
 
 
@@ -435,7 +433,7 @@ def _render_group(group_id: int, *, errors=None, marked=None, text="", status=20
         errors=errors or {},
         marked=marked,
         text=text,
-        today=_today(),
+        today=service.today(),
     ), status
 
 

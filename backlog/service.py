@@ -98,6 +98,11 @@ def now() -> datetime:
     return utcnow()
 
 
+def today() -> date:
+    """The agencies' calendar day at `now()` (due dates and deadlines are such days)."""
+    return local_date(now())
+
+
 @dataclass
 class EscalationInput:
     title: str
@@ -596,8 +601,8 @@ def steering_work(actor: User) -> SteeringWork:
         .order_by(Recommendation.due_date.is_(None), Recommendation.due_date, Escalation.id)
         .limit(20)
     ).all()
-    today = local_date(now())
-    return SteeringWork(untriaged, [(e, r, i, is_overdue(r, i, today)) for e, r, i in rows])
+    day = today()
+    return SteeringWork(untriaged, [(e, r, i, is_overdue(r, i, day)) for e, r, i in rows])
 
 
 def my_escalations(actor: User, limit: int = 20) -> list[Escalation]:
@@ -941,7 +946,7 @@ def decide(actor: User, conference_id: int, agenda_item_id: int, data: DecisionI
 
     consultation = load_consultation(actor, conference_id, agenda_item_id)
     meeting = db.session.get(Conference, consultation.conference_id)
-    if meeting.state not in ("laeuft", "beendet"):
+    if not meeting.held:
         raise InvalidTransition(
             "Beschlüsse fasst die Lenkungsgruppe in ihrer Sitzung: festhalten lassen sie sich, sobald die Sitzung "
             "läuft."
@@ -999,7 +1004,7 @@ def create_group(actor: User, data: GroupInput) -> WorkingGroup:
         errors["name"] = "Bitte einen Namen angeben (höchstens 200 Zeichen)."
     if len(data.mandate or "") > 5000:
         errors["mandate"] = "Höchstens 5.000 Zeichen."
-    if data.due_date is not None and data.due_date < local_date(now()):
+    if data.due_date is not None and data.due_date < today():
         errors["due_date"] = "Das Datum liegt in der Vergangenheit."
     lead_id = data.lead_id or None  # 0 (the form's "—") is no lead, not an account
     ids = set(data.member_ids) | ({lead_id} if lead_id else set())
@@ -1100,7 +1105,7 @@ def adopt(
     errors = {}
     if not text or len(text) > 10000:
         errors["text"] = "Bitte den Text der Empfehlung eingeben (höchstens 10.000 Zeichen)."
-    if due_date is not None and due_date < local_date(now()):
+    if due_date is not None and due_date < today():
         errors["due_date"] = "Die Umsetzungsfrist liegt in der Vergangenheit."
     members = {a.id: a for a in member_agencies()}
     chosen = [int(a) for a in agency_ids] or list(members)
@@ -1118,7 +1123,7 @@ def adopt(
     recommendation = Recommendation(
         escalation_id=escalation.id,
         text=text,
-        adopted_on=local_date(now()),
+        adopted_on=today(),
         due_date=due_date,
         conference_id=conference_id,
         created_by_id=actor.id,
@@ -1203,10 +1208,9 @@ def implementation_escalation_id(implementation_id: int) -> int:
     return escalation_id
 
 
-def is_overdue(recommendation: Recommendation, implementation: Implementation, today: date | None = None) -> bool:
-    today = today or local_date(now())
+def is_overdue(recommendation: Recommendation, implementation: Implementation, day: date | None = None) -> bool:
     return (
         recommendation.due_date is not None
-        and recommendation.due_date < today
+        and recommendation.due_date < (day or today())
         and implementation.status not in IMPLEMENTATION_DONE
     )

@@ -106,7 +106,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     # answers, not on the sweep's next pass: in this process at once, in the others through the message queue.
     app.extensions["fk_after_write"] = [minutes_namespace.after_write]
     if queue:
-        queue["client_manager"].on_access_changed = functools.partial(minutes_namespace.on_access_notice, app)
+        queue["client_manager"].on_access_changed = functools.partial(minutes_namespace.check_in, app)
     register_cli(app)
     register_template_helpers(app)
     return app

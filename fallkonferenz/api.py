@@ -26,7 +26,7 @@ def json_body() -> dict:
         data = None
     if not isinstance(data, dict):
         raise InvalidInput("Der Inhalt ist kein gültiges JSON-Objekt.")
-    if not storabletext_value(data):
+    if not storable_text(data):
         raise InvalidInput(BAD_CHARACTERS)
     return data
 
@@ -34,7 +34,7 @@ def json_body() -> dict:
 BAD_CHARACTERS = "Der Text enthält ein unzulässiges Zeichen (Nullbyte oder ungültiges Unicode-Zeichen)."
 
 
-def storabletext_value(data) -> bool:
+def storable_text(data) -> bool:
     """Whether every text in a parsed JSON value (keys too) can be stored: no NUL byte, which PostgreSQL refuses,
     and no lone surrogate ("\\ud800"), which no UTF-8 encoder takes. Walked without recursion: the parser
     allows deeper nesting than Python's stack."""

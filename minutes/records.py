@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from datetime import date
 
 import nh3
-from sqlalchemy import bindparam, delete, or_, select
+from sqlalchemy import bindparam, delete, select
 
 from agenda.models import AgendaItem, Conference, Decision, Task
-from agenda.service import case_data_in, check_no_case_data, load_conference, seats_of, set_state
+from agenda.service import case_data_in, check_no_case_data, load_conference, set_state, takes_part
 from consent.policy import Access
 from fallkonferenz import audit
 from fallkonferenz.cases.service import agency_access, agency_shares, shared_with, shares_case
@@ -190,13 +190,12 @@ class TaskRow:
 def awaiting_approval(actor: User) -> list[Conference]:
     """Closed minutes, not yet final, of conferences the actor takes part in, that her agency has neither approved
     nor objected to: one query."""
-    takes_part = or_(Conference.moderator_id == actor.id, Conference.id.in_(seats_of(actor.id)))
     voted = select(MinutesApproval.conference_id).where(MinutesApproval.agency_id == actor.agency_id)
     return list(
         db.session.scalars(
             select(Conference)
             .join(MinutesClosure, MinutesClosure.conference_id == Conference.id)
-            .where(takes_part, MinutesClosure.final_at.is_(None), Conference.id.not_in(voted))
+            .where(takes_part(actor.id), MinutesClosure.final_at.is_(None), Conference.id.not_in(voted))
             .order_by(Conference.start)
         )
     )
@@ -236,7 +235,7 @@ def close_minutes(actor: User, conference_id: int) -> MinutesClosure:
     conference = _moderated(actor, conference_id)
     if closure(conference_id) is not None:
         raise Conflict("Das Protokoll ist bereits abgeschlossen.")
-    if conference.state not in ("laeuft", "beendet"):
+    if not conference.held:
         raise Conflict("Ein Protokoll wird während oder nach der Konferenz abgeschlossen.")
     # A new round: objections to an earlier closing were shown while the text was corrected; they are answered now.
     db.session.execute(delete(MinutesApproval).where(MinutesApproval.conference_id == conference_id))
@@ -256,6 +255,22 @@ def close_minutes(actor: User, conference_id: int) -> MinutesClosure:
     if conference.state == "laeuft":  # the minutes are closed after the meeting: it has ended
         set_state(actor, conference_id, "beendet")
     return row
+
+
+def general_item_hint(item_id: int, user_id: int) -> str:
+    """For the live minutes: what the writer is told while a general item's text names a case (see
+    `_check_general_texts`, which refuses to close such minutes), or "" when it names none or is a case item."""
+    item = db.session.get(AgendaItem, item_id)
+    user = db.session.get(User, user_id)
+    if item is None or item.case_id is not None or user is None:
+        return ""
+    found = case_data_in(service.text_of(item_id), user)
+    if not found:
+        return ""
+    return (
+        f"Hinweis: Dieser allgemeine Punkt darf {found} enthalten. Alle Teilnehmenden lesen ihn, auch Stellen ohne "
+        "Einwilligung für einen Fall. Bitte entfernen; sonst kann das Protokoll nicht abgeschlossen werden."
+    )
 
 
 def _check_general_texts(conference: Conference, texts: dict[int, str], actor: User) -> None:

@@ -12,8 +12,6 @@ from flask import current_app, g, request, session
 from flask_socketio import Namespace, join_room, leave_room
 from sqlalchemy import select
 
-from agenda.models import AgendaItem
-from agenda.service import case_data_in
 from consent.policy import Viewer, next_revocation, viewer_of
 from fallkonferenz import audit, epoch
 from fallkonferenz.auth import service as auth_service
@@ -271,33 +269,20 @@ class MinutesNamespace(Namespace):
             return
         with app.app_context():
             try:
-                found = self._named_in_general_item(item_id, viewer)
+                text = records.general_item_hint(item_id, viewer.user_id)
             except Exception:
                 app.logger.exception("name check of a general item failed")
                 return
             finally:
                 db.session.remove()
-        if found is None and (sid, item_id) not in self.hinted:
-            return
-        if found is None:
-            self.hinted.discard((sid, item_id))
-            text = ""
-        else:
-            self.hinted.add((sid, item_id))
-            text = (
-                f"Hinweis: Dieser allgemeine Punkt darf {found} enthalten. Alle Teilnehmenden lesen ihn, auch "
-                "Stellen ohne Einwilligung für einen Fall. Bitte entfernen; sonst kann das Protokoll nicht "
-                "abgeschlossen werden."
-            )
+        with self.lock:
+            if not text and (sid, item_id) not in self.hinted:
+                return  # clean, and nothing to take back
+            if text:
+                self.hinted.add((sid, item_id))
+            else:
+                self.hinted.discard((sid, item_id))
         socketio.emit("hint", {"item": item_id, "text": text}, to=sid, namespace=self.namespace)
-
-    @staticmethod
-    def _named_in_general_item(item_id: int, viewer: Viewer) -> str | None:
-        item = db.session.get(AgendaItem, item_id)
-        user = db.session.get(User, viewer.user_id)
-        if item is None or item.case_id is not None or user is None:
-            return None
-        return case_data_in(service.text_of(item_id), user)
 
     def _count_new(self, item_id: int) -> int:
         """Updates this process stored per item; the log is counted only every COUNT_EVERY of them."""
@@ -332,13 +317,8 @@ class MinutesNamespace(Namespace):
         """Every few hundred milliseconds, re-check the joined items; evict at once what is no longer allowed."""
         while True:
             socketio.sleep(SWEEP_SECONDS)
-            if not self.joined:
-                continue
-            with app.app_context():
-                try:
-                    self.check_now()
-                finally:
-                    db.session.remove()
+            if self.joined:
+                self.check_in(app)
 
     def after_write(self) -> None:
         """After a write request's commit: evict here at once, and tell the other processes to do the same."""
@@ -346,8 +326,9 @@ class MinutesNamespace(Namespace):
         if isinstance(socketio.server.manager, AccessNoticeRedisManager):
             socketio.emit(ACCESS_CHANGED, {}, to=ACCESS_ROOM, namespace=self.namespace)
 
-    def on_access_notice(self, app) -> None:
-        """Another process wrote: one eviction pass here (on the queue's thread, before its next message)."""
+    def check_in(self, app) -> None:
+        """One eviction pass from outside a request: the sweep's, or on another process's notice (then on the
+        queue's thread, before its next message)."""
         with app.app_context():
             try:
                 self.check_now()
