@@ -70,6 +70,26 @@ def _check_item(data: ItemInput) -> None:
         raise InvalidInput(errors=errors)
 
 
+def offered_kinds(conference: Conference) -> list[str]:
+    """The kinds a moderator adds by hand: case items in case conferences only; a steering meeting's consultations
+    ("beratung") come from the backlog's proposal."""
+    if conference.kind == "lenkungsgruppe":
+        return ["bericht", "verschiedenes"]
+    return ["fallbesprechung", "bericht", "verschiedenes"]
+
+
+def _check_kind(conference: Conference, kind: str, consultation: bool) -> None:
+    if consultation:
+        if kind != "beratung":
+            raise InvalidInput(errors={"kind": "Ein Thema der Lenkungsgruppe wird als Beratung aufgenommen."})
+    elif kind == "fallbesprechung" and conference.kind == "lenkungsgruppe":
+        raise InvalidInput(errors={"kind": "Eine Lenkungsgruppe-Sitzung bespricht keine Einzelfälle."})
+    elif kind not in offered_kinds(conference):
+        raise InvalidInput(
+            errors={"kind": "Beratungspunkte kommen aus dem Themenspeicher der Lenkungsgruppe auf die Tagesordnung."}
+        )
+
+
 def _check_version(conference: Conference, version: int | None) -> None:
     if version is not None and version != conference.agenda_version:
         raise Conflict(
@@ -86,16 +106,24 @@ def closed_agencies(conference: Conference, case_id: int) -> list[str]:
     return sorted(codes[a] for a in agency_ids if not table[(case_id, a)].shared)
 
 
-def add_item(actor: User, conference_id: int, data: ItemInput, *, confirmed: bool = False, version: int | None = None):
-    """Add a TOP; a case item needs a case the moderator sees (else 404, nothing changes)."""
+def add_item(
+    actor: User,
+    conference_id: int,
+    data: ItemInput,
+    *,
+    confirmed: bool = False,
+    version: int | None = None,
+    consultation: bool = False,
+):
+    """Add a TOP; a case item needs a case the moderator sees (else 404, nothing changes). `consultation` is set
+    only by the backlog, which links the new item to its backlog item."""
     conference = load_moderated(actor, conference_id)
     _check_version(conference, version)
     _check_item(data)
+    _check_kind(conference, data.kind, consultation)
     if len(conference.items) >= MAX_ITEMS:
         raise InvalidInput(errors={"items": f"Eine Tagesordnung hat höchstens {MAX_ITEMS} Punkte."})
     case = None
-    if data.kind == "fallbesprechung" and conference.kind == "lenkungsgruppe":
-        raise InvalidInput(errors={"kind": "Eine Lenkungsgruppe-Sitzung bespricht keine Einzelfälle."})
     if data.kind == "fallbesprechung":
         try:
             case, access = load_case_for(actor, data.case_ref.strip())

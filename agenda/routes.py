@@ -124,12 +124,7 @@ def render_detail(
     if item_form is None:
         item_form = ItemForm(formdata=None)
     item_form.presenter.choices = [(0, "—")] + [(p.user.id, p.user.display_name) for p in view.participants]
-    # What the moderator adds by hand: case items in case conferences only; a steering meeting's consultations
-    # ("beratung") come from the backlog's proposal.
-    offered = ["bericht", "verschiedenes"]
-    if view.conference.kind != "lenkungsgruppe":
-        offered.insert(0, "fallbesprechung")
-    item_form.kind.choices = [(k, ITEM_KINDS[k]) for k in offered]
+    item_form.kind.choices = [(k, ITEM_KINDS[k]) for k in items.offered_kinds(view.conference)]
     people = _people()
     colleagues = service.substitutes(g.user, view.conference, people)
     return (

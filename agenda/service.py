@@ -393,6 +393,11 @@ def respond(actor: User, conference_id: int, response: str, substitute_id: int |
     row = next((p for p in conference.participants if p.user_id == actor.id and p.active), None)
     if row is None:
         raise NotFound("Sie sind zu dieser Konferenz nicht eingeladen.")
+    if conference.polling:
+        raise Conflict(
+            "Der Termin steht noch nicht fest: bitte antworten Sie in der Terminumfrage. Zu- oder absagen können "
+            "Sie, sobald die Moderation den Termin festgelegt hat."
+        )
     if response not in RESPONSES or response == "offen":
         raise InvalidInput(errors={"response": "Bitte wählen Sie Zusage, Absage oder Vertretung."})
     if response == "vertretung" and actor.id == conference.moderator_id:

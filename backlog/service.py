@@ -879,6 +879,7 @@ def put_on_agenda(actor: User, conference_id: int, escalation_ids, time_box: int
             agenda_items.ItemInput(
                 title=f"{escalation.reference}: {escalation.title}"[:300], kind="beratung", time_box=time_box
             ),
+            consultation=True,
         )
         db.session.add(Consultation(escalation_id=escalation.id, agenda_item_id=item.id, conference_id=conference_id))
         _bump(escalation, None)

@@ -71,11 +71,13 @@ def test_api_reorder_with_a_stale_version_is_a_conflict(scene, clients, planned,
             {"kind": "fallbesprechung", "case": "FK-1999-0001", "timeBox": 5},
             404,
         ),
+        # consultations come from the backlog only, never typed in by hand
+        ("POST", "/api/v1/conferences/{cid}/items", {"kind": "beratung", "name": "Wohnsitzauflage", "timeBox": 5}, 422),
         ("PUT", "/api/v1/conferences/{cid}/order", {"items": "1,2"}, 422),
         ("GET", "/api/v1/conferences/999999", None, 404),
     ],
 )
-def test_bad_api_input(scene, clients, planned, method, path, body, status):
+def test_bad_api_input(scene, clients, planned, query, method, path, body, status):
     path = path.format(cid=planned)
     if isinstance(body, str):
         resp = clients["KI"].http.open(
@@ -85,6 +87,7 @@ def test_bad_api_input(scene, clients, planned, method, path, body, status):
         resp = clients["KI"].api(method, path, json=body)
     assert resp.status_code == status
     assert resp.get_json()["error"]
+    assert query(lambda: db.session.query(AgendaItem).count(), commit=False) == 0
 
 
 def test_openapi_covers_the_conference_routes(app):

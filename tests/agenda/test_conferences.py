@@ -51,6 +51,9 @@ def test_coordinator_plans_through_the_poll_and_everyone_is_invited(scene, clien
     )
     table = ki.get(f"/konferenzen/{planned}").get_data(as_text=True)
     assert "vielleicht" in table and "Zusagen" in table
+    # A Zusage before the date is fixed would be to no date: the poll is the answer until then.
+    early = jc.post(f"/konferenzen/{planned}/antwort", data={"response": "zusage"})
+    assert early.status_code == 409 and "Terminumfrage" in early.get_data(as_text=True)
     assert ki.post(f"/konferenzen/{planned}/umfrage/{slot_ids[1]}/festlegen").status_code == 302
     conference = query(lambda: db.session.get(Conference, planned), commit=False)
     assert conference.state == "eingeladen" and as_local(conference.start) == slots[1][0]
