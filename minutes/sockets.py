@@ -21,13 +21,12 @@ from fallkonferenz.extensions import db, socketio
 from fallkonferenz.localtime import local_date
 from fallkonferenz.models import User
 
-from . import records, service
+from . import presence, records, service
 
 NAMESPACE = service.NAMESPACE
 SWEEP_SECONDS = 0.4
 RATE_PER_SECOND = 60  # sustained updates per socket; a burst of RATE_BURST is allowed
 RATE_BURST = 120
-MAX_AWARENESS_BYTES = 8_000
 COUNT_EVERY = 50
 NAME_CHECK_PAUSE = 1.5  # seconds of no typing in a general item before its text is checked for client names
 EVICTED = (
@@ -140,6 +139,8 @@ class MinutesNamespace(Namespace):
         super().__init__(namespace)
         self.lock = threading.Lock()
         self.users: dict[str, Viewer] = {}  # who each socket connected as; every update re-checks it in SQL
+        self.people: dict[str, dict] = {}  # how each socket's person appears in presence (name, agency, colour)
+        self.client_ids: dict[int, tuple[int, str]] = {}  # Yjs client id in presence → (user id, socket) using it
         self.sessions: dict[str, str] = {}
         self.joined: dict[str, set[int]] = {}
         self.buckets: dict[str, _Bucket] = {}
@@ -166,6 +167,7 @@ class MinutesNamespace(Namespace):
             raise ConnectionRefusedError("Bitte melden Sie sich an.")
         with self.lock:
             self.users[request.sid] = viewer_of(user)
+            self.people[request.sid] = presence.person(user)
             self.sessions[request.sid] = auth_service.token_hash(token)
             self.joined[request.sid] = set()
             self.buckets[request.sid] = _Bucket()
@@ -177,8 +179,9 @@ class MinutesNamespace(Namespace):
         if socketio.server.manager.is_connected(request.sid, self.namespace):
             return  # an event a client named "disconnect": a real disconnect is under way, and no longer connected
         with self.lock:
-            for mapping in (self.users, self.sessions, self.joined, self.buckets):
+            for mapping in (self.users, self.people, self.sessions, self.joined, self.buckets):
                 mapping.pop(request.sid, None)
+            self.client_ids = {client: owner for client, owner in self.client_ids.items() if owner[1] != request.sid}
             self.hinted = {(sid, item) for sid, item in self.hinted if sid != request.sid}
 
     def _actor(self) -> User:
@@ -238,8 +241,13 @@ class MinutesNamespace(Namespace):
         item_id, state = _field(data, "item", int), _field(data, "state", bytes)
         if item_id not in self.joined.get(request.sid, set()):
             raise DomainError("Anwesenheit kann nur im geöffneten Tagesordnungspunkt geteilt werden.")
-        if len(state) > MAX_AWARENESS_BYTES:
-            raise InvalidInput(f"Die Anwesenheitsangabe ist zu groß (höchstens {MAX_AWARENESS_BYTES} Bytes).")
+        client_id, state = presence.stamp(state, self.people[request.sid])
+        with self.lock:
+            # A Yjs client id belongs to the account that used it first: no one moves another person's cursor.
+            owner = self.client_ids.setdefault(client_id, (self.users[request.sid].user_id, request.sid))
+            if owner[0] != self.users[request.sid].user_id:
+                raise InvalidInput(presence.MALFORMED)
+            self.client_ids[client_id] = (owner[0], request.sid)
         g.broadcasts.append(("awareness", {"item": item_id, "state": state}, service.room_of(item_id), request.sid))
         return {"ok": True}
 

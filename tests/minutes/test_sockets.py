@@ -8,7 +8,7 @@ import time
 import pytest
 import requests
 import socketio
-from pycrdt import Doc
+from pycrdt import Awareness, Doc
 
 from tests.minutes.live import CSRF_RE, Editor, login, two_processes, wait_for
 
@@ -49,6 +49,39 @@ def test_no_byte_of_a_closed_case_item_reaches_an_agency_without_consent(server)
         assert "Therapie" not in str(jc.text)
     finally:
         aa.close()
+        jc.close()
+
+
+def test_presence_carries_the_account_the_socket_logged_in_with_not_what_a_browser_claims(server):
+    url, info = server
+    ki = Editor(url, login(url, info["users"]["KI"]))
+    jc = Editor(url, login(url, info["users"]["JC"]))
+    try:
+        assert ki.join(info["general"])["ok"] and jc.join(info["general"])["ok"]
+        forged = Awareness(ki.doc)
+        forged.set_local_state({"user": {"name": "Leiterin ABH", "agency": "ABH", "color": "#000000"}, "cursor": None})
+        state = forged.encode_awareness_update([ki.doc.client_id])
+        assert ki.call("awareness", {"item": info["general"], "state": state})["ok"]
+        assert wait_for(lambda: jc.received("awareness"))
+        seen = Awareness(jc.doc)
+        seen.apply_awareness_update(jc.received("awareness")[0]["state"], "remote")
+        person = seen.states[ki.doc.client_id]["user"]
+        assert person["agency"] == "KI" and person["name"] != "Leiterin ABH" and person["color"] != "#000000"
+        # JC cannot take over KI's cursor (same Yjs client id) nor send anything but one well-formed entry.
+        stolen = Awareness(Doc(client_id=ki.doc.client_id))
+        stolen.set_local_state({"user": {}, "cursor": None})
+        for bad in (
+            stolen.encode_awareness_update([ki.doc.client_id]),
+            state[:-3],
+            os.urandom(64),
+            b"\x02" + state[1:],
+        ):
+            ack = jc.call("awareness", {"item": info["general"], "state": bad})
+            assert ack == {"ok": False, "status": 422, "error": "Ungültige Anwesenheitsangabe."}
+        time.sleep(0.3)
+        assert len(ki.received("awareness")) == 0 and len(jc.received("awareness")) == 1
+    finally:
+        ki.close()
         jc.close()
 
 
