@@ -15,6 +15,12 @@ from fallkonferenz.extensions import db
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
+def page_text(resp) -> str:
+    """A page's HTML without its CSRF tokens, to compare two answers: a token carries a timestamp, so it differs
+    when the two requests straddle a second."""
+    return CSRF_RE.sub("", resp.get_data(as_text=True))
+
+
 def instance_config(instance, database: str = "test.db", *, testing: bool = True, shared_db: bool = True) -> dict:
     """Config of a throwaway instance (tests, browser tests, benchmarks): cheap Argon2, its own keyring.
 

@@ -16,7 +16,7 @@ from backlog.models import Escalation, EscalationCase, Implementation
 from fallkonferenz.extensions import db
 from fallkonferenz.models import AuditEvent, utcnow
 from tests.backlog.conftest import CLEAN_INPUT, user
-from tests.conftest import counting
+from tests.conftest import counting, page_text
 
 CLEAN = asdict(CLEAN_INPUT)  # form fields are named like the service input
 
@@ -576,7 +576,7 @@ def test_a_confidential_item_answers_alike_whether_or_not_the_agency_wrote_in_it
     def answers():
         api = jc.api("POST", "/api/v1/backlog", json=body_)
         return [(api.status_code, api.get_json()["error"])] + [
-            (r.status_code, r.get_data(as_text=True)) for r in (jc.get(p) for p in pages)
+            (r.status_code, page_text(r)) for r in (jc.get(p) for p in pages)
         ]
 
     before = answers()

@@ -7,7 +7,7 @@ import time
 
 from fallkonferenz.extensions import db
 from fallkonferenz.models import AuditEvent, LoginAttempt, Note, UserSession
-from tests.conftest import CSRF_RE, Client
+from tests.conftest import CSRF_RE, Client, page_text
 from tests.factories import PASSWORD, make_case
 
 
@@ -47,22 +47,22 @@ def test_login_starts_a_fresh_server_side_session_and_logout_ends_it(app, world,
 
 def test_wrong_password_and_unknown_user_answer_alike(app, world, query):
     client = Client(app)
-    timings = {}
+    _attempt(client, "aufwaermen", "falsches-passwort-123")  # the first request of a process pays for warm-up
+    timings = {"wrong": [], "unknown": []}
     bodies = {}
-    for name, user in (("wrong", "jc.case_worker"), ("unknown", "niemand.hier")):
-        start = time.perf_counter()
-        resp = _attempt(client, user, "falsches-passwort-123")
-        timings[name] = time.perf_counter() - start
-        assert resp.status_code == 401
-        bodies[name] = resp.get_data(as_text=True)
+    for _ in range(3):
+        for name, user in (("wrong", "jc.case_worker"), ("unknown", "niemand.hier")):
+            start = time.perf_counter()
+            resp = _attempt(client, user, "falsches-passwort-123")
+            timings[name].append(time.perf_counter() - start)
+            assert resp.status_code == 401
+            bodies[name] = page_text(resp)
     assert "Benutzername oder Passwort ist falsch." in bodies["wrong"]
     assert 'value="jc.case_worker"' in bodies["wrong"]  # typed once, not again
-    # The CSRF token carries a timestamp, so it may differ when the two answers straddle a second.
-    same = {name: CSRF_RE.sub("", body) for name, body in bodies.items()}
-    assert same["wrong"].replace("jc.case_worker", "") == same["unknown"].replace("niemand.hier", "")
-    # Both paths verify an Argon2 hash of the same cost: same timing class (within a factor of 3).
-    ratio = max(timings.values()) / min(timings.values())
-    assert ratio < 3, timings
+    assert bodies["wrong"].replace("jc.case_worker", "") == bodies["unknown"].replace("niemand.hier", "")
+    # Both paths verify an Argon2 hash of the same cost: same timing class (medians within a factor of 3).
+    medians = [sorted(values)[1] for values in timings.values()]
+    assert max(medians) / min(medians) < 3, timings
 
 
 def test_too_many_attempts_per_account_are_throttled_even_with_the_right_password(app, world, query):
