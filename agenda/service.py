@@ -12,14 +12,15 @@ from flask import current_app
 from sqlalchemy import and_, bindparam, or_, select, union
 from sqlalchemy.orm import selectinload
 
-from consent.policy import listable_cases_clause, may_plan_conferences, may_see_conference, viewer_of
+from consent.policy import may_plan_conferences, may_see_conference, viewer_of
 from fallkonferenz import audit, mail
 from fallkonferenz.auth.service import user_names
 from fallkonferenz.casecrypto import keyring
+from fallkonferenz.cases.service import clients_named_in
 from fallkonferenz.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, db_id
 from fallkonferenz.extensions import db
 from fallkonferenz.localtime import datum, uhrzeit
-from fallkonferenz.models import Case, CaseNameToken, User, utcnow
+from fallkonferenz.models import CaseNameToken, User, utcnow
 from fallkonferenz.vocab import CASE_ROLES
 
 from . import calendar
@@ -112,20 +113,16 @@ def case_data_in(text: str, actor: User | None, case_ids=()) -> str | None:
     author (a check the system makes), the names of the given cases."""
     if CASE_NUMBER_RE.search(text or ""):
         return "keine Fallnummer"
-    tokens = list(keyring().blind_tokens(text or "", prefixes=False))
-    if not tokens:
-        return None
     if actor is not None:
-        cases = listable_cases_clause(viewer_of(actor), now(), "stammdaten")
+        hit = clients_named_in(text, actor, limit=1)
     else:
-        cases = Case.id.in_(list(case_ids))
-    hit = db.session.scalar(
-        select(CaseNameToken.case_id)
-        .join(Case, Case.id == CaseNameToken.case_id)
-        .where(CaseNameToken.token.in_(tokens), cases)
-        .limit(1)
-    )
-    return None if hit is None else "keinen Namen einer Klientin/eines Klienten"
+        tokens = list(keyring().blind_tokens(text or "", prefixes=False))
+        hit = tokens and db.session.scalar(
+            select(CaseNameToken.case_id)
+            .where(CaseNameToken.token.in_(tokens), CaseNameToken.case_id.in_(list(case_ids)))
+            .limit(1)
+        )
+    return "keinen Namen einer Klientin/eines Klienten" if hit else None
 
 
 def check_no_case_data(

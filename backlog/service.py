@@ -30,7 +30,7 @@ from consent.policy import (
 )
 from fallkonferenz import audit, mail
 from fallkonferenz.casecrypto import ciphers_for
-from fallkonferenz.cases.service import ENCRYPTED_MASTER_FIELDS, agency_access, load_case_for
+from fallkonferenz.cases.service import ENCRYPTED_MASTER_FIELDS, agency_access, clients_named_in, load_case_for
 from fallkonferenz.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, db_id
 from fallkonferenz.extensions import db
 from fallkonferenz.localtime import datum, local_date
@@ -217,9 +217,15 @@ def identifiers_for(actor: User, case_ids) -> guard.Identifiers:
     return ids
 
 
+NAMED_CASES_CHECKED = 20  # clients named in one text beyond the linked cases whose data the guard reads
+
+
 def check_text(actor: User, texts: dict[str, str], case_ids=()) -> list[guard.Hit]:
-    """The guard's hits in these texts, against the given cases and the generic patterns."""
-    return guard.check(texts, identifiers_for(actor, case_ids), now().date())
+    """The guard's hits in these texts, against the given cases, the clients of any other case the author's agency
+    sees whom the texts name (found through the blind index: a name part written out in full), and the generic
+    patterns. The linked cases' names are also found in other spellings."""
+    named = clients_named_in(" ".join(t or "" for t in texts.values()), actor, limit=NAMED_CASES_CHECKED)
+    return guard.check(texts, identifiers_for(actor, {*case_ids, *named}), now().date())
 
 
 def _guarded(actor: User, texts: dict[str, str], case_ids=()) -> None:

@@ -346,6 +346,24 @@ _AUTHORED_BY_AGENCY = union(
 )
 
 
+def clients_named_in(text: str, actor: User, *, limit: int) -> list[int]:
+    """Cases whose client the text names by a whole name part (looked up in the blind index, nothing decrypted),
+    among the cases whose master data the actor's agency sees: no others, so that a hit never tells her of a
+    client she may not know. At most `limit` of them."""
+    tokens = list(keyring().blind_tokens(text or "", prefixes=False))
+    if not tokens:
+        return []
+    return list(
+        db.session.scalars(
+            select(CaseNameToken.case_id)
+            .join(Case, Case.id == CaseNameToken.case_id)
+            .where(CaseNameToken.token.in_(tokens), listable_cases_clause(viewer_of(actor), now(), "stammdaten"))
+            .distinct()
+            .limit(limit)
+        )
+    )
+
+
 def agency_access(case_ids, agency_ids, at: datetime | None = None) -> dict[tuple[int, int], Access]:
     """What each agency's case workers may see of each case, in three queries (for agendas)."""
     case_ids, agency_ids = list(set(case_ids)), list(set(agency_ids))

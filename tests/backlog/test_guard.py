@@ -302,18 +302,3 @@ def test_an_agency_without_consent_for_any_case_is_held_to_the_generic_patterns(
         assert _count() == before
 
     query(run)
-
-
-def test_the_guard_takes_only_the_cases_of_the_conference_the_item_belongs_to(bscene, query):
-    """Ahmad Rahimi's case is discussed on the second conference: escalating from the first does not know him."""
-
-    def run():
-        aa = user(bscene.users["AA"])
-        text = service.EscalationInput(
-            title="Beschäftigungserlaubnis", description="Herr Rahimi wartet seit 9 Wochen.", category="wartezeiten"
-        )
-        assert service.escalate(aa, text, bscene.items["open"]).id
-        with pytest.raises(service.IdentifyingText):
-            service.escalate(aa, text, bscene.items["other"])
-
-    query(run)

@@ -196,16 +196,20 @@ def test_betrifft_uns_auch_from_the_other_conference_raises_the_case_count(bscen
 
 
 def test_a_refused_betrifft_uns_auch_says_why_and_keeps_the_guards_audit_record(bscene, bclients, query):
-    """The text names the client of the case to be added: nothing is linked, the audited look-up stays."""
-    escalation_id = raise_item(
-        bscene, bclients, description="Herr Rahimi wartet seit 9 Wochen auf die Beschäftigungserlaubnis."
+    """The text names the client of the case to be added: nothing is linked, the audited look-up stays. (ABH
+    raised it: it has no consent for Rahimi's case, so his name meant nothing to its guard.)"""
+    raised = bclients["ABH"].post(
+        escalate_url(bscene, "general"),
+        data=CLEAN | {"description": "Herr Rahimi wartet seit 9 Wochen auf die Beschäftigungserlaubnis."},
     )
+    assert raised.status_code == 302, body(raised)[:2000]
+    escalation_id = int(raised.headers["Location"].rstrip("/").rsplit("/", 1)[1])
     resp = bclients["AA"].post(
         f"/lenkungsgruppe/themen/{escalation_id}/betrifft-uns-auch", data={"item_id": bscene.items["other"]}
     )
     assert resp.status_code == 422 and "nicht verknüpft" in body(resp)
     assert "„Rahimi“ entfernen" in body(resp)  # her own case's client: she may see what matched
-    assert escalation(query, escalation_id).case_count == 1
+    assert escalation(query, escalation_id).case_count == 0
     guarded = query(
         lambda: db.session.scalars(
             select(AuditEvent.case_id).where(

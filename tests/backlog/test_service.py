@@ -482,18 +482,35 @@ def test_joining_twice_for_the_same_case_is_refused(bscene, query):
 
 
 def test_joining_is_refused_when_the_text_names_the_client_of_the_new_case(bscene, query):
-    """Ahmad Rahimi is discussed on the second conference only: the text passed when raised, not when joined."""
+    """Ahmad Rahimi is discussed on the second conference only, and ABH has no consent for his case: the text
+    passed when ABH raised it from a general item, not when AA, who sees him, joins with his case."""
 
     def run():
         text = _input(description="Herr Rahimi wartet seit 9 Wochen auf die Beschäftigungserlaubnis.")
-        escalation = _raise(bscene, "JC", "open", text)
+        escalation = service.escalate(user(bscene.users["ABH"]), text, bscene.general_item)
         supporters = service.supporter_count(escalation.id)
         with pytest.raises(service.IdentifyingText) as refused:
             service.join(user(bscene.users["AA"]), escalation.id, bscene.items["other"])
         assert [(h.field, h.kind, h.text) for h in refused.value.hits] == [("description", "name", "Rahimi")]
         assert "nicht verknüpft" in refused.value.message
-        assert escalation.case_count == 1 and _count(EscalationCase) == 1
+        assert escalation.case_count == 0 and _count(EscalationCase) == 0
         assert service.supporter_count(escalation.id) == supporters
+
+    query(run, commit=False)
+
+
+def test_a_client_the_author_sees_is_found_also_when_his_case_is_on_no_agenda_of_the_conference(bscene, query):
+    """Rahimi's case is on the second conference only; KI leads it and JC has his consent: from the first
+    conference's general item neither may name him. ABH, without consent, is not told that he exists."""
+
+    def run():
+        text = _input(description="Wie bei Herrn RAHIMI fehlt ein Kursplatz in Wohnortnähe.")
+        for code in ("KI", "JC"):
+            with pytest.raises(service.IdentifyingText) as refused:
+                service.escalate(user(bscene.users[code]), text, bscene.general_item)
+            assert [(h.kind, h.text) for h in refused.value.hits] == [("name", "RAHIMI")], code
+        assert _count(Escalation) == 0
+        assert service.escalate(user(bscene.users["ABH"]), text, bscene.general_item).case_count == 0
 
     query(run, commit=False)
 
