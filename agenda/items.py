@@ -365,7 +365,8 @@ _EARLIER_ITEMS = (
     .where(
         AgendaItem.case_id.in_(bindparam("case_ids", expanding=True)),
         Conference.start < bindparam("start"),
-        Conference.state != "abgesagt",
+        # Only a meeting that took place has minutes: a planned one before this would hide the last real one.
+        Conference.state.in_(("laeuft", "beendet")),
         Conference.id != bindparam("conference_id"),
     )
     .order_by(Conference.start.desc())

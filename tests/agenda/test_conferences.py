@@ -408,6 +408,19 @@ def test_wiedervorlage_brings_back_open_tasks_and_decisions_only_where_the_case_
                 status="erledigt",
             )
         )
+        # A later meeting on the case that never took place (invited, not held) has no minutes to bring back.
+        start = utcnow() - timedelta(days=10)
+        never = Conference(
+            title="Fallkonferenz Zwischentermin",
+            start=start,
+            end=start + timedelta(hours=1),
+            moderator_id=scene.ids["KI"],
+            state="eingeladen",
+        )
+        never.items = [
+            AgendaItem(title="Fallbesprechung", kind="fallbesprechung", case_id=case.id, time_box=20, position=1)
+        ]
+        db.session.add(never)
 
     query(earlier)
     _add(clients["KI"], planned, case=scene.open_case, confirm="1")
