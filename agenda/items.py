@@ -90,6 +90,24 @@ def _check_kind(conference: Conference, kind: str, consultation: bool) -> None:
         )
 
 
+def _check_presenter(conference: Conference, presenter_id: int | None, closed: list[str]) -> None:
+    """Who presents an item takes part in the conference, and for a case item belongs to an agency that may see
+    the case: for the others it is a "vertraulicher Fall" without a presenter, so she would never learn of it."""
+    if presenter_id is None:
+        return
+    seat = next((p for p in conference.participants if p.user_id == presenter_id and p.active), None)
+    if seat is None:
+        raise InvalidInput(errors={"presenter": "Vortragen kann nur, wer an der Konferenz teilnimmt."})
+    if seat.user.agency.code in closed:
+        raise InvalidInput(
+            errors={
+                "presenter": f"{seat.user.display_name} ({seat.user.agency.code}) kann diesen Fall nicht sehen: "
+                "ohne Einwilligung erscheint ihr oder ihm der Punkt nur als „vertraulicher Fall“. Bitte wählen Sie "
+                "jemanden aus einer Stelle, die den Fall sehen darf."
+            }
+        )
+
+
 def _check_version(conference: Conference, version: int | None) -> None:
     if version is not None and version != conference.agenda_version:
         raise Conflict(
@@ -151,11 +169,13 @@ def add_item(
         if any(i.case_id == case.id for i in conference.items):
             raise InvalidInput(errors={"case": "Dieser Fall steht schon auf der Tagesordnung."})
         closed = closed_agencies(conference, case.id)
+        _check_presenter(conference, data.presenter_id, closed)
         if closed and not confirmed:
             raise NeedsConfirmation(closed)
     title = (data.title or "").strip() or ("Fallbesprechung" if case else "")
     if case is None:
         check_title(title, actor)
+        _check_presenter(conference, data.presenter_id, [])
     position = (
         len(conference.items) + 1 if data.position is None else max(1, min(data.position, len(conference.items) + 1))
     )

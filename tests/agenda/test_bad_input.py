@@ -420,3 +420,21 @@ def test_one_message_the_mail_library_refuses_does_not_hold_up_the_others(scene,
     bad = query(lambda: db.session.get(OutboxMessage, first), commit=False)
     assert bad.status == "fehlgeschlagen" and "linefeed" in bad.last_error
     assert len(sent) == 3 and all("evil" not in str(m) for m in sent)
+
+
+def test_a_presenter_takes_part_and_may_see_the_case_item(scene, clients, planned, query):
+    """Tesfay's case is closed to JC: a JC presenter would see only "vertraulicher Fall" and never learn of it."""
+    ki = clients["KI"]
+    item = {"kind": "fallbesprechung", "case": scene.closed_case, "time_box": "15", "confirm": "1"}
+    closed = ki.post(f"/konferenzen/{planned}/top", data=item | {"presenter": str(scene.ids["JC"])})
+    body = closed.get_data(as_text=True)
+    assert closed.status_code == 422 and "(JC) kann diesen Fall nicht sehen" in body
+    outsider = ki.post(f"/konferenzen/{planned}/top", data=item | {"presenter": str(scene.ids["JA"])})
+    assert outsider.status_code == 422 and "Vortragen kann nur, wer an der Konferenz teilnimmt." in (
+        outsider.get_data(as_text=True)
+    )
+    general = {"kind": "bericht", "title": "Bericht JA", "time_box": "10", "presenter": str(scene.ids["JA"])}
+    assert ki.post(f"/konferenzen/{planned}/top", data=general).status_code == 422
+    assert _count(query, AgendaItem) == 0
+    assert ki.post(f"/konferenzen/{planned}/top", data=item | {"presenter": str(scene.ids["AA"])}).status_code == 302
+    assert query(lambda: db.session.query(AgendaItem).one().presenter_id, commit=False) == scene.ids["AA"]
