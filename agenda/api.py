@@ -125,7 +125,7 @@ def add_item(conference_id: int):
             g.user,
             conference_id,
             items.ItemInput(
-                title=text_value(data, "name", 300),
+                title=text_value(data, "name", items.MAX_TITLE),
                 kind=text_value(data, "kind", 40),
                 time_box=_int(data, "timeBox", 15),
                 case_ref=text_value(data, "case", 40) or None,

@@ -9,6 +9,7 @@ from fallkonferenz.forms import Form, GermanParseError, MultiCheckboxField, max_
 from fallkonferenz.forms import GermanIntegerField as IntegerField
 from fallkonferenz.localtime import to_local, to_utc
 
+from .items import MAX_TITLE
 from .models import ITEM_KINDS, KINDS
 
 DT_FORMATS = ["%Y-%m-%dT%H:%M", "%d.%m.%Y %H:%M"]
@@ -56,7 +57,7 @@ for _i in range(8):
 class ItemForm(Form):
     kind = SelectField("Art", choices=list(ITEM_KINDS.items()), validators=[required()])
     case = StringField("Fallnummer (bei Fallbesprechung)", validators=[max_len(20)])
-    title = StringField("Titel", validators=[max_len(300)])
+    title = StringField("Titel", validators=[max_len(MAX_TITLE)])
     time_box = IntegerField(
         "Zeit (Minuten)",
         default=15,

@@ -29,6 +29,7 @@ from .service import (
 
 MAX_ITEMS = 50
 MAX_TIME_BOX = 240
+MAX_TITLE = 300
 CONFIDENTIAL = "vertraulicher Fall"
 
 
@@ -64,8 +65,8 @@ def _check_item(data: ItemInput) -> None:
         errors["case"] = "Eine Fallbesprechung braucht eine Fallnummer."
     if data.kind != "fallbesprechung" and not (data.title or "").strip():
         errors["title"] = "Bitte geben Sie einen Titel an."
-    if len(data.title or "") > 300:
-        errors["title"] = "Höchstens 300 Zeichen."
+    if len(data.title or "") > MAX_TITLE:
+        errors["title"] = f"Höchstens {MAX_TITLE} Zeichen."
     if errors:
         raise InvalidInput(errors=errors)
 
@@ -174,7 +175,7 @@ def add_item(
             raise NeedsConfirmation(closed)
     title = (data.title or "").strip() or ("Fallbesprechung" if case else "")
     if case is None:
-        check_title(title, actor)
+        check_title(title, actor, MAX_TITLE)
         _check_presenter(conference, data.presenter_id, [])
     position = (
         len(conference.items) + 1 if data.position is None else max(1, min(data.position, len(conference.items) + 1))

@@ -141,13 +141,14 @@ def check_one_line(field: str, label: str, text: str) -> None:
         raise InvalidInput(errors={field: f"{label} darf keine Zeilenumbrüche oder Steuerzeichen enthalten."})
 
 
-def check_title(title: str, actor: User) -> str:
-    """Conference titles go into e-mails and calendars: no case numbers, no client names."""
+def check_title(title: str, actor: User, limit: int = 200) -> str:
+    """Conference titles (and general items' titles) go into e-mails and calendars: no case numbers, no client
+    names."""
     title = (title or "").strip()
     if not title:
         raise InvalidInput(errors={"title": "Bitte geben Sie einen Titel an."})
-    if len(title) > 200:
-        raise InvalidInput(errors={"title": "Höchstens 200 Zeichen."})
+    if len(title) > limit:
+        raise InvalidInput(errors={"title": f"Höchstens {limit} Zeichen."})
     check_one_line("title", "Der Titel", title)
     check_no_case_data("title", "Der Titel", title, actor)
     return title

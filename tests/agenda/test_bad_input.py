@@ -438,3 +438,12 @@ def test_a_presenter_takes_part_and_may_see_the_case_item(scene, clients, planne
     assert _count(query, AgendaItem) == 0
     assert ki.post(f"/konferenzen/{planned}/top", data=item | {"presenter": str(scene.ids["AA"])}).status_code == 302
     assert query(lambda: db.session.query(AgendaItem).one().presenter_id, commit=False) == scene.ids["AA"]
+
+
+def test_an_item_title_may_be_as_long_as_its_field_allows(scene, clients, planned, query):
+    ki = clients["KI"]
+    form = {"kind": "bericht", "time_box": "10", "presenter": "0"}
+    assert ki.post(f"/konferenzen/{planned}/top", data=form | {"title": "B" * 250}).status_code == 302
+    too_long = ki.post(f"/konferenzen/{planned}/top", data=form | {"title": "B" * 301})
+    assert too_long.status_code == 422 and "300 Zeichen" in too_long.get_data(as_text=True)
+    assert query(lambda: [len(i.title) for i in db.session.query(AgendaItem)], commit=False) == [250]
