@@ -117,6 +117,7 @@ def render_detail(
     poll_errors=None,
     response_errors=None,
     cancel_errors=None,
+    invite_errors=None,
     status=200,
 ):
     """The conference page, also with a refused form kept (the backlog's decision form uses it too)."""
@@ -127,6 +128,8 @@ def render_detail(
     item_form.kind.choices = [(k, ITEM_KINDS[k]) for k in items.offered_kinds(view.conference)]
     people = _people()
     colleagues = service.substitutes(g.user, view.conference, people)
+    present = {p.user_id for p in view.conference.participants}
+    invitable = [u for u in people if u.id not in present and service.may_take_part(u, view.conference.kind)]
     return (
         render_template(
             "agenda/detail.html",
@@ -140,7 +143,8 @@ def render_detail(
             response_errors=response_errors or {},
             cancel_form=CancelForm(formdata=None),
             cancel_errors=cancel_errors or {},
-            people=people if view.is_moderator else [],
+            invitable=invitable if view.is_moderator else [],
+            invite_errors=invite_errors or {},
             colleagues=colleagues,
         ),
         status,
@@ -164,9 +168,14 @@ def state(conference_id: int):
 @bp.post("/konferenzen/<int:conference_id>/teilnehmende")
 def add_participants(conference_id: int):
     ids = [i for i in map(db_id, request.form.getlist("user")) if i]
-    if not ids:
-        raise InvalidInput(errors={"participants": "Bitte wählen Sie mindestens eine Person."})
-    for warning in service.add_participants(g.user, conference_id, ids):
+    try:
+        if not ids:
+            raise InvalidInput(errors={"participants": "Bitte wählen Sie mindestens eine Person."})
+        warnings = service.add_participants(g.user, conference_id, ids)
+    except InvalidInput as exc:
+        # The list again with the ticks kept and the message beside it.
+        return render_detail(conference_id, invite_errors=exc.errors or {"participants": exc.message}, status=422)
+    for warning in warnings:
         flash(warning, "warning")
     flash("Die Teilnehmenden wurden hinzugefügt.", "success")
     return redirect(url_for("agenda.detail", conference_id=conference_id, _anchor="teilnehmende"))

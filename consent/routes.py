@@ -33,50 +33,58 @@ def _input_from(form: ConsentForm) -> service.ConsentInput:
 
 @bp.route("/<number>/einwilligungen", methods=["GET", "POST"])
 def history(number: str):
-    case, rows = service.consent_history(g.user, number)
     form = ConsentForm()
-    errors: dict = {}
-    status = 200
     if request.method == "POST":
         try:
             if not form.validate():
                 raise InvalidInput(errors=form_errors(form))
             service.grant_consent(g.user, number, _input_from(form))
             flash("Die Einwilligung wurde gespeichert.", "success")
-            return redirect(url_for("consent.history", number=case.number))
+            return redirect(url_for("consent.history", number=number.upper()))
         except InvalidInput as exc:
-            errors, status = exc.errors, 422
+            return _history_page(number, form, errors=exc.errors, checked=set(request.form.getlist("grant")))
+    return _history_page(number, form)
+
+
+def _history_page(number: str, form: ConsentForm, *, errors=None, checked=None, revoke=None):
+    """The consent history with the form for a new version; refused input (a new version's, or a revocation's
+    with `revoke` = {"id", "errors", "reason"}) comes back in its form, with the message at the field."""
+    case, rows = service.consent_history(g.user, number)
     # A new version replaces the one in force: its form starts from that version's grants, so that only what is
     # changed on purpose changes (an empty matrix took every agency's access away unless all was ticked again).
     current = next((r for r in rows if r.status == "active"), None)
-    if request.method == "POST":
-        checked = set(request.form.getlist("grant"))
-    elif current is not None:
-        checked = {f"{code}:{category}" for code, categories in current.grants.items() for category in categories}
-    else:
-        checked = set()
+    if checked is None:
+        checked = {
+            f"{code}:{category}"
+            for code, categories in (current.grants if current else {}).items()
+            for category in categories
+        }
     return (
         render_template(
             "consent/history.html",
             case=case,
             rows=rows,
             form=form,
-            errors=errors,
+            errors=errors or {},
             agencies=list_agencies(),
             checked=checked,
             current=current,
-            revoke_form=RevokeForm(formdata=None),
+            revoke=revoke,
         ),
-        status,
+        422 if errors or revoke else 200,
     )
 
 
 @bp.post("/<number>/einwilligungen/<int:consent_id>/widerruf")
 def revoke(number: str, consent_id: int):
     form = RevokeForm()
-    if not form.validate():
-        raise InvalidInput("Bitte geben Sie den Grund des Widerrufs an.", errors=form_errors(form))
-    service.revoke_consent(g.user, number, consent_id, form.reason.data)
+    try:
+        if not form.validate():
+            raise InvalidInput(errors=form_errors(form))
+        service.revoke_consent(g.user, number, consent_id, form.reason.data)
+    except InvalidInput as exc:
+        failed = {"id": consent_id, "errors": exc.errors or {"reason": exc.message}, "reason": form.reason.data or ""}
+        return _history_page(number, ConsentForm(formdata=None), revoke=failed)
     flash("Die Einwilligung wurde widerrufen. Der Widerruf gilt ab sofort.", "success")
     return redirect(url_for("consent.history", number=number.upper()))
 

@@ -130,6 +130,25 @@ def test_data_protection_and_administration_are_never_participants(scene, client
         resp = clients["KI"].post(f"/konferenzen/{planned}/teilnehmende", data={"user": [str(i) for i in ids]})
         assert resp.status_code == 422 and message in resp.get_data(as_text=True)
     assert _count(query, Participant) == before
+    # The picker offers none of them for a case conference.
+    page = clients["KI"].get(f"/konferenzen/{planned}").get_data(as_text=True)
+    assert all(f'id="user-{i}"' not in page for i in (dpo, admin, steering))
+
+
+def test_a_refused_invitation_comes_back_on_the_conference_page_with_the_ticks_kept(scene, clients, planned, query):
+    from agenda.models import Participant
+    from tests.factories import make_user
+
+    before = _count(query, Participant)
+    nobody = clients["KI"].post(f"/konferenzen/{planned}/teilnehmende", data={})
+    page = nobody.get_data(as_text=True)
+    assert nobody.status_code == 422 and "Bitte wählen Sie mindestens eine Person." in page
+    assert "Tagesordnung" in page and 'id="invite-error"' in page  # the conference page, not a bare error page
+    ja, dpo = scene.ids["JA"], query(lambda: make_user("JA", "dpo").id)
+    mixed = clients["KI"].post(f"/konferenzen/{planned}/teilnehmende", data={"user": [str(ja), str(dpo)]})
+    page = mixed.get_data(as_text=True)
+    assert mixed.status_code == 422 and f'id="user-{ja}" checked' in page
+    assert _count(query, Participant) == before
 
 
 def test_only_moderators_plan(scene, clients, query):

@@ -203,7 +203,15 @@ def test_revoke_needs_a_reason_and_revoking_twice_is_refused(setup, query):
     number, ki, jc = setup
     ki.post(f"/faelle/{number}/einwilligungen", data=_form())
     cid = query(lambda: db.session.query(Consent.id).scalar(), commit=False)
-    assert ki.post(f"/faelle/{number}/einwilligungen/{cid}/widerruf", data={"reason": ""}).status_code == 422
+    for reason in ("", "   "):
+        blank = ki.post(f"/faelle/{number}/einwilligungen/{cid}/widerruf", data={"reason": reason})
+        page = blank.get_data(as_text=True)
+        # The history page again, the message at the reason field of that version, not a bare error page.
+        assert blank.status_code == 422 and "Der Widerruf wurde nicht gespeichert" in page
+        assert f'id="reason-{cid}" name="reason" maxlength="2000" value="{reason}" aria-invalid="true"' in page
+    too_long = "Die Klientin hat am Telefon widerrufen. " * 60
+    resp = ki.post(f"/faelle/{number}/einwilligungen/{cid}/widerruf", data={"reason": too_long})
+    assert resp.status_code == 422 and too_long in resp.get_data(as_text=True)  # what she typed stays
     assert jc.get(f"/faelle/{number}").status_code == 200
     # Any agency that sees the case can record the client's Widerruf.
     assert jc.post(f"/faelle/{number}/einwilligungen/{cid}/widerruf", data={"reason": "am Telefon"}).status_code == 302
