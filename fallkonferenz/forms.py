@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass, field
+from datetime import date, datetime
 
 from flask import request
 from flask_wtf import FlaskForm
@@ -106,13 +108,30 @@ class GermanParseError:
             raise ValueError(self.parse_error) from None
 
 
+DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y")  # what a date input sends, and what people type
+DATE_ERROR = "Bitte ein gültiges Datum angeben (TT.MM.JJJJ)."
+
+
+def parse_date(text: str) -> date | None:
+    """A date typed into a form outside WTForms (a query string, a form of the live minutes): ISO or TT.MM.JJJJ,
+    None for nothing; a ValueError with the German message otherwise."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    if text.isascii():
+        for fmt in DATE_FORMATS:
+            with suppress(ValueError):
+                return datetime.strptime(text, fmt).date()
+    raise ValueError(DATE_ERROR)
+
+
 class GermanDateField(GermanParseError, DateField):
     """A date field that accepts ISO (date inputs) and TT.MM.JJJJ, with a German error."""
 
-    parse_error = "Bitte ein gültiges Datum angeben (TT.MM.JJJJ)."
+    parse_error = DATE_ERROR
 
     def __init__(self, label=None, validators=None, **kwargs):
-        super().__init__(label, validators, format=["%Y-%m-%d", "%d.%m.%Y"], **kwargs)
+        super().__init__(label, validators, format=list(DATE_FORMATS), **kwargs)
 
 
 class GermanIntegerField(GermanParseError, IntegerField):

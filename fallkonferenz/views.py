@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 from flask import Blueprint, current_app, flash, g, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import text
@@ -15,6 +15,7 @@ from .auth import service as auth_service
 from .cases import service as case_service
 from .errors import InvalidInput, NotFound, db_id
 from .extensions import db
+from .forms import parse_date
 
 bp = Blueprint("main", __name__)
 
@@ -71,13 +72,15 @@ def _event_filter(args: dict) -> audit.EventFilter:
     `bis`); a case is given by its internal id or by its case number (an identifier, not content)."""
     errors, bounds = {}, {}
     for key, shift in (("von", 0), ("bis", 1)):
-        if args[key]:
-            try:
-                day = date.fromisoformat(args[key])
-            except ValueError:
-                errors[key] = "Bitte ein gültiges Datum angeben (JJJJ-MM-TT)."
-                continue
+        try:
+            day = parse_date(args[key])
+        except ValueError as exc:
+            errors[key] = str(exc)
+            continue
+        if day is not None:
             bounds[key] = localtime.to_utc(datetime.combine(day + timedelta(days=shift), time()))
+    if "von" in bounds and "bis" in bounds and bounds["von"] >= bounds["bis"]:
+        errors["bis"] = "„bis“ darf nicht vor „von“ liegen."
     case_id = None
     if args["fall"]:
         if args["fall"].isascii() and args["fall"].isdigit():

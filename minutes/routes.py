@@ -14,7 +14,7 @@ from fallkonferenz import audit, localtime
 from fallkonferenz.auth.service import agency_codes, list_agencies
 from fallkonferenz.errors import DomainError, InvalidInput, db_id
 from fallkonferenz.extensions import db
-from fallkonferenz.forms import Kept, kept_input
+from fallkonferenz.forms import Kept, kept_input, parse_date
 from fallkonferenz.web import attachment, is_safe_next
 
 from . import export, records, service
@@ -126,9 +126,9 @@ def task(item_id: int):
 
 def _due_date(text: str) -> date | None:
     try:
-        return date.fromisoformat(text) if text else None
-    except ValueError:
-        raise InvalidInput(errors={"due": "Bitte ein gültiges Datum angeben (TT.MM.JJJJ)."}) from None
+        return parse_date(text)
+    except ValueError as exc:
+        raise InvalidInput(errors={"due": str(exc)}) from None
 
 
 def _back_to(item_id: int):

@@ -221,8 +221,13 @@ def test_dpo_filters_the_audit_log_by_account_agency_action_case_and_day(app, qu
     assert recorded - {"test.event"} <= set(ACTIONS), recorded - set(ACTIONS)
     assert rows(aktion="%") == []  # no wildcard
     today = datetime.now(ZoneInfo("Europe/Berlin")).date().isoformat()  # the filter's days are local
-    assert rows(von=today, bis=today) and rows(bis="2000-01-01") == []
-    for bad, message in ({"von": "gestern"}, "gültiges Datum"), ({"fall": "FK-1999-9999"}, "gibt es nicht"):
+    german = datetime.now(ZoneInfo("Europe/Berlin")).date().strftime("%d.%m.%Y")
+    assert rows(von=today, bis=today) and rows(von=german) and rows(bis="2000-01-01") == []
+    for bad, message in (
+        ({"von": "gestern"}, "gültiges Datum"),
+        ({"fall": "FK-1999-9999"}, "gibt es nicht"),
+        ({"von": today, "bis": "2000-01-01"}, "„bis“ darf nicht vor „von“ liegen."),
+    ):
         resp = dsb.get("/protokollierung", query_string=bad)
         assert resp.status_code == 422 and message in resp.get_data(as_text=True)
     assert "Amiri" not in dsb.get("/protokollierung", query_string={"fall": number}).get_data(as_text=True)

@@ -57,7 +57,7 @@ def test_decisions_tasks_and_my_tasks_with_overdue_first(scene, clients, planned
         == 302
     )
     soon = (utcnow().date() + timedelta(days=3)).isoformat()
-    later = (utcnow().date() + timedelta(days=1)).isoformat()
+    later = (utcnow().date() + timedelta(days=1)).strftime("%d.%m.%Y")  # typed as people write dates
     for text, due in (("Kita-Platz klären", soon), ("Bescheid prüfen", later)):
         resp = ki.post(f"/protokoll/top/{running['open']}/aufgabe", data={"text": text, "agency": "JC", "due": due})
         assert resp.status_code == 302
