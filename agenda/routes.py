@@ -214,7 +214,7 @@ def create_poll(conference_id: int):
             slots.append((start, end))
         elif start or end:
             missing = f"end{i}" if start else f"start{i}"
-            errors = {missing: f"Termin {i + 1}: Bitte Beginn und Ende angeben."}
+            errors = {missing: "Bitte Beginn und Ende angeben."}  # the summary names the field ("Termin 2: Ende")
             return render_detail(conference_id, poll_form=form, poll_errors=errors, status=422)
     try:
         service.create_poll(g.user, conference_id, slots)

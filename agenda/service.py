@@ -397,7 +397,7 @@ def respond(actor: User, conference_id: int, response: str, substitute_id: int |
             "Sie, sobald die Moderation den Termin festgelegt hat."
         )
     if response not in RESPONSES or response == "offen":
-        raise InvalidInput(errors={"response": "Bitte wählen Sie Zusage, Absage oder Vertretung."})
+        raise InvalidInput(errors={"response": "Bitte wählen Sie, ob Sie teilnehmen (Zusage oder Absage)."})
     if response == "vertretung" and actor.id == conference.moderator_id:
         raise InvalidInput(
             errors={

@@ -596,6 +596,7 @@ def backlog_vocabulary():
         "IMPLEMENTATION_STATUS": IMPLEMENTATION_STATUS,
         "GROUP_STATUS": GROUP_STATUS,
         "OUTCOMES": service.OUTCOMES,
+        "BACKLOG_FIELDS": service.FIELD_LABELS,
         "backlog_conference": conference_panel,
     }
 

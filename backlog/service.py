@@ -89,7 +89,8 @@ class IdentifyingText(InvalidInput):
             words = f"{hit.label} „{hit.text}“"
             if words not in found.setdefault(hit.field, []):
                 found[hit.field].append(words)
-        errors = {field: f"{FIELD_LABELS[field]}: {', '.join(words)} entfernen." for field, words in found.items()}
+        # The form puts its field's label in front; a page without that form names the field (`FIELD_LABELS`).
+        errors = {field: f"{', '.join(words)} entfernen." for field, words in found.items()}
         super().__init__(message, errors=errors)
         self.hits = hits
 

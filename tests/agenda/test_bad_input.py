@@ -212,7 +212,7 @@ def test_poll_slot_in_the_past_or_half_filled(scene, clients, planned, query):
     )
     assert resp.status_code == 422
     resp = clients["KI"].post(f"/konferenzen/{planned}/umfrage", data={"start0": start, "end0": end, "start1": start})
-    assert resp.status_code == 422 and "Beginn und Ende" in resp.get_data(as_text=True)
+    assert resp.status_code == 422 and "Termin 2: Ende: Bitte Beginn und Ende angeben." in resp.get_data(as_text=True)
     assert _count(query, DatePoll) == 0
 
 

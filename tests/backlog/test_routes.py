@@ -627,6 +627,7 @@ def test_the_refusal_names_every_hit_of_a_field(bscene, bclients):
     page = body(bclients["JC"].post(escalate_url(bscene), data=CLEAN | {"description": text}))
     message = next(line for line in page.splitlines() if "entfernen." in line)
     assert "„Haddad“" in message and "„amal.h@example.org“" in message
+    assert "Beschreibung des Problems: Name einer Person" in message  # the field's label, once
 
 
 def test_betrifft_uns_auch_from_the_items_own_page_offers_only_the_teams_cases(bscene, bclients, query):
