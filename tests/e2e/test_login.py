@@ -64,3 +64,15 @@ def test_skip_link_is_first_and_moves_focus_to_main(page: Page):
     # The next Tab goes on from the start of the main content, not from the top of the page.
     page.keyboard.press("Tab")
     expect(page.get_by_role("main").get_by_role("link").first).to_be_focused()
+
+
+def test_the_main_navigation_wraps_on_a_phone_screen(page: Page):
+    """On a 375 px screen the main navigation wraps instead of cutting off its last links."""
+    login(page, "ki.koordination")
+    page.set_viewport_size({"width": 375, "height": 740})
+    nav = page.get_by_role("navigation", name="Hauptnavigation")
+    for name in ("Übersicht", "Fälle", "Lenkungsgruppe"):
+        box = nav.get_by_role("link", name=name).bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 375, (name, box)
+    page.set_viewport_size({"width": 1366, "height": 768})
+    check_a11y(page)
