@@ -165,6 +165,17 @@ def test_signed_form_is_checked_by_content_stored_encrypted_and_downloaded(setup
     assert jc.get(f"/faelle/{number}/einwilligungen/{cid}/dokument").status_code == 200
 
 
+def test_a_refused_form_asks_for_the_file_again(setup, query):
+    """A browser does not send a chosen file again with the corrected form: the page says so, naming the file."""
+    number, ki, _jc = setup
+    pdf = signed_form_pdf("Einwilligung")
+    data = _form(purpose="", document=(io.BytesIO(pdf), "unterschrift.pdf"))
+    resp = ki.post(f"/faelle/{number}/einwilligungen", data=data, content_type="multipart/form-data")
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 422 and "Die Datei „unterschrift.pdf“ wurde noch nicht gespeichert" in page
+    assert _count(query, Consent) == 0
+
+
 def test_upload_with_a_pdf_name_but_other_content_is_refused(setup, query):
     number, ki, _jc = setup
     data = _form(document=(io.BytesIO(b"<script>alert(1)</script>" * 10), "einwilligung.pdf"))
