@@ -76,6 +76,6 @@ def tag(value: datetime | date | None) -> str:
 
 def register(app) -> None:
     """Give the templates the filters (the configuration has checked the time zone)."""
-    for f in (datum, uhrzeit, tag):
+    for f in (datum, uhrzeit, tag, local_date):
         app.add_template_filter(f)
     app.add_template_global(today)

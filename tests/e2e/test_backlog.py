@@ -209,7 +209,10 @@ def test_lenkungsgruppe_from_report_to_implementation(page: Page, server: Server
     # 4. In the meeting, the steering group adopts a recommendation through the decision form.
     click_to(page, page.get_by_role("link", name=MEETING), CONFERENCE)
     expect(_agenda_item(page, reference)).to_contain_text("sobald die Sitzung läuft")  # not before it has begun
+    asked = []  # the meeting is not set for today: the page asks before it begins
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
     click_to(page, page.get_by_role("button", name="Konferenz beginnen"), CONFERENCE)
+    assert asked and "nicht für heute" in asked[0]
     item = _agenda_item(page, reference)
     item.get_by_text("Beschluss festhalten").click()
     expect(item.get_by_role("button", name=re.compile("^Beschluss speichern"))).to_be_visible()
