@@ -13,7 +13,14 @@ import nh3
 from sqlalchemy import bindparam, delete, select
 
 from agenda.models import AgendaItem, Conference, Decision, Task
-from agenda.service import case_data_in, check_no_case_data, load_conference, set_state, takes_part
+from agenda.service import (
+    case_data_in,
+    check_no_case_data,
+    load_conference,
+    set_state,
+    takes_part,
+    visible_conference_ids,
+)
 from consent.policy import Access
 from fallkonferenz import audit
 from fallkonferenz.cases.service import agency_access, agency_shares, shared_with, shares_case
@@ -185,6 +192,8 @@ class TaskRow:
     task: Task
     overdue: bool
     case_number: str | None
+    conference: Conference | None = None  # where the task was set
+    opens: bool = False  # whether the actor may open that conference's results (she takes part in it)
 
 
 def awaiting_approval(actor: User) -> list[Conference]:
@@ -217,12 +226,29 @@ def my_tasks(actor: User) -> list[TaskRow]:
     numbers = (
         dict(db.session.execute(select(Case.id, Case.number).where(Case.id.in_(case_ids))).all()) if case_ids else {}
     )
+    item_ids = {t.agenda_item_id for t in tasks}
+    where = (
+        dict(
+            db.session.execute(
+                select(AgendaItem.id, Conference)
+                .join(Conference, Conference.id == AgendaItem.conference_id)
+                .where(AgendaItem.id.in_(item_ids))
+            ).all()
+        )
+        if item_ids
+        else {}
+    )
+    opens = visible_conference_ids(actor, {c.id for c in where.values()}) if where else set()
     day = today()
     rows = []
     for t in tasks:
         if t.case_id and not shared_with(actor, t.case_id, table):
             continue
-        rows.append(TaskRow(t, bool(t.due_date and t.due_date < day), numbers.get(t.case_id)))
+        conference = where.get(t.agenda_item_id)
+        overdue = bool(t.due_date and t.due_date < day)
+        rows.append(
+            TaskRow(t, overdue, numbers.get(t.case_id), conference, conference is not None and conference.id in opens)
+        )
     rows.sort(key=lambda r: (not r.overdue, r.task.due_date or date.max))
     return rows
 

@@ -76,6 +76,14 @@ def test_decisions_tasks_and_my_tasks_with_overdue_first(scene, clients, planned
     dashboard = jc.get("/").get_data(as_text=True)
     assert dashboard.index("Bescheid prüfen") < dashboard.index("Kita-Platz klären")
     assert "(überfällig)" in dashboard and "Therapie begleiten" not in dashboard
+    # Each task says where it was set: JC takes part and can open the results there.
+    results = f'href="/konferenzen/{planned}/protokoll/ergebnisse#top-{running["open"]}">Fallkonferenz Musterstadt</a>'
+    assert results in dashboard
+    general = {"text": "Raum für die Sprechstunde klären", "agency": "JA"}
+    assert ki.post(f"/protokoll/top/{running['general']}/aufgabe", data=general).status_code == 302
+    ja = clients["JA"].get("/").get_data(as_text=True)  # JA's task, but JA does not take part: no link
+    assert "Raum für die Sprechstunde klären" in ja and "Fallkonferenz Musterstadt (" in ja
+    assert f"/konferenzen/{planned}/protokoll" not in ja
     page = jc.get(f"/konferenzen/{planned}/protokoll/ergebnisse").get_data(as_text=True)
     assert "Sprachkurs beantragen" in page and "Therapie begleiten" not in page
     # JC cannot record anything on the item closed to it.
