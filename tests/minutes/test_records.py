@@ -371,6 +371,10 @@ def test_after_an_objection_the_moderator_reopens_corrects_and_closes_for_a_new_
     approve = f"/konferenzen/{planned}/protokoll/genehmigung"
     assert clients["AA"].post(approve, data={"decision": "genehmigt"}).status_code == 302
     assert jc.post(approve, data={"decision": "einspruch", "reason": "TOP 3: Termin falsch"}).status_code == 302
+    # JC's page shows its objection in the form, ready to be changed, not an empty choice
+    mine = jc.get(f"/konferenzen/{planned}/protokoll/ergebnisse").get_data(as_text=True)
+    assert "entschieden: <strong>Einspruch</strong>" in mine
+    assert 'id="ap-no" name="decision" value="einspruch" checked' in mine and ">TOP 3: Termin falsch</textarea>" in mine
     reopen = f"/konferenzen/{planned}/protokoll/wiedereroeffnen"
     assert jc.post(reopen).status_code == 403  # only the moderator
     assert ki.post(reopen).status_code == 302
