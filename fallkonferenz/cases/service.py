@@ -160,8 +160,8 @@ def get_case(actor: User, case_ref, purpose: str = "Fallbearbeitung") -> CaseVie
 @dataclass(frozen=True)
 class AgencyConsent:
     """Where the consent of a case stands for one agency, to say why categories are hidden: "none" (no consent
-    ever named it), or the status of the newest version that did (active, revoked, expired, pending), with the
-    day that status began."""
+    ever named it), or the status of the newest version that did (active, revoked, expired, pending; "replaced"
+    when a later version no longer names the agency), with the day that status began."""
 
     status: str
     since: date | None = None
@@ -189,8 +189,13 @@ def agency_consent(case_id: int, agency_id: int) -> AgencyConsent:
     if consent is None:
         return AgencyConsent("none")
     status = consent.status_at(utcnow())
+    if status == "revoked" and db.session.scalar(
+        select(exists().where(Consent.case_id == case_id, Consent.version > consent.version))
+    ):
+        status = "replaced"  # not the client's revocation: a new version without this agency took its place
     since = {
         "revoked": localtime.to_local(consent.revoked_at).date() if consent.revoked_at else None,
+        "replaced": localtime.to_local(consent.revoked_at).date() if consent.revoked_at else None,
         "expired": consent.valid_until + timedelta(days=1),
         "pending": consent.valid_from,
     }.get(status)

@@ -89,6 +89,12 @@ def test_grant_then_revoke_takes_effect_on_the_next_request(setup, query):
     assert "widerrufen" in history and "Klient widerruft" in history
     actions = query(lambda: [e.action for e in db.session.query(AuditEvent)], commit=False)
     assert "consent.grant" in actions and "consent.revoke" in actions
+    # A new version that names only AA is no revocation of JC's: the page says what happened
+    assert ki.post(f"/faelle/{number}/einwilligungen", data=_form(grant=["JC:leistungen"])).status_code == 302
+    assert ki.post(f"/faelle/{number}/einwilligungen", data=_form(grant=["AA:leistungen"])).status_code == 302
+    page = jc.get(f"/faelle/{number}").get_data(as_text=True)
+    assert f"Seit {today} gilt eine neue Fassung der Einwilligung, die JC nicht mehr nennt." in page
+    assert "widerrufen." not in page
 
 
 def test_a_new_version_supersedes_the_old_and_history_keeps_both(setup, query):
