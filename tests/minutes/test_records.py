@@ -213,6 +213,9 @@ def test_refused_attempts_on_an_item_stay_on_record(scene, clients, planned, run
 
 def test_closing_freezes_the_text_and_all_agencies_approve(scene, clients, planned, running, query):
     ki = clients["KI"]
+    before = ki.get(f"/konferenzen/{planned}/protokoll/ergebnisse").get_data(as_text=True)
+    assert "Anwesenheit noch nicht gespeichert für:" in before
+    assert '<option value="anwesend" selected>anwesend' in before.split(f'id="att-{scene.ids["KI"]}"', 1)[1]
     assert (
         ki.post(
             f"/konferenzen/{planned}/protokoll/anwesenheit",
@@ -220,6 +223,10 @@ def test_closing_freezes_the_text_and_all_agencies_approve(scene, clients, plann
         ).status_code
         == 302
     )
+    page = ki.get(f"/konferenzen/{planned}/protokoll/ergebnisse").get_data(as_text=True)
+    missing = page.split("Anwesenheit noch nicht gespeichert für:", 1)[1].split(".", 1)[0]
+    assert "case_worker JC" not in missing and "case_worker ABH" not in missing  # saved
+    assert "case_worker AA" in missing and "moderator KI" in missing  # not yet
     assert clients["JC"].post(f"/konferenzen/{planned}/protokoll/abschliessen").status_code == 403
     assert ki.post(f"/konferenzen/{planned}/protokoll/abschliessen").status_code == 302
     assert ki.post(f"/konferenzen/{planned}/protokoll/abschliessen").status_code == 409
