@@ -5,11 +5,11 @@ from __future__ import annotations
 from contextlib import contextmanager
 from urllib.parse import urlsplit
 
-from flask import Response, current_app, g, jsonify, redirect, render_template, request, session, url_for
+from flask import Response, current_app, flash, g, jsonify, redirect, render_template, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError, SQLAlchemyError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.routing import IntegerConverter
 
 from . import mail
@@ -184,6 +184,20 @@ class IdConverter(IntegerConverter):
         super().__init__(url_map, *args, **kwargs)
 
 
+def page_above(path: str) -> str | None:
+    """The nearest address above `path` that is a page ("/konferenzen/5/top" → "/konferenzen/5"), or None."""
+    adapter = current_app.url_map.bind("localhost")
+    parts = path.rstrip("/").split("/")
+    for end in range(len(parts) - 1, 0, -1):
+        candidate = "/".join(parts[:end]) or "/"
+        try:
+            adapter.match(candidate, method="GET")
+        except HTTPException:  # no page there (or only with a slash added: the next one up will do)
+            continue
+        return candidate
+    return None
+
+
 def register(app) -> None:
     app.session_interface = SessionInterface()
     app.before_request(authenticate_request)
@@ -201,6 +215,12 @@ def register(app) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
+        if isinstance(exc, MethodNotAllowed) and request.method in ("GET", "HEAD") and g.get("user") is not None:
+            # A form's address opened as a page: reloading a refused form's answer, or a bookmark of it.
+            page = page_above(request.path)
+            if page is not None and not request.path.startswith(("/api/", "/oparl/")):
+                flash("Diese Adresse nimmt nur abgeschickte Formulare an; hier ist die Seite dazu.", "warning")
+                return redirect(page)
         code = exc.code or 500
         return error_response(code, HTTP_MESSAGES.get(code, exc.description or "Fehler."))
 

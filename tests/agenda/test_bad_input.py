@@ -466,3 +466,15 @@ def test_an_item_title_may_be_as_long_as_its_field_allows(scene, clients, planne
     too_long = ki.post(f"/konferenzen/{planned}/top", data=form | {"title": "B" * 301})
     assert too_long.status_code == 422 and "300 Zeichen" in too_long.get_data(as_text=True)
     assert query(lambda: [len(i.title) for i in db.session.query(AgendaItem)], commit=False) == [250]
+
+
+def test_reloading_a_forms_address_leads_to_its_page_not_to_an_error(scene, clients, planned):
+    """After a refused form the address bar shows the form's address; opening it again is a GET."""
+    ki = clients["KI"]
+    resp = ki.get(f"/konferenzen/{planned}/top")
+    assert resp.status_code == 302 and resp.headers["Location"] == f"/konferenzen/{planned}"
+    page = ki.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "nimmt nur abgeschickte Formulare an" in page
+    # an API client gets its 405 as before
+    api = ki.get(f"/api/v1/conferences/{planned}/items")
+    assert api.status_code == 405 and api.get_json()["error"]
