@@ -6,13 +6,14 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, g, jsonify, request
 
-from fallkonferenz.api import flag, json_body, text_value
+from fallkonferenz.api import api_field_names, flag, json_body, text_value
 from fallkonferenz.errors import DB_INT_MAX, InvalidInput
 from fallkonferenz.openapi import OPENAPI, op
 
 from . import items, service
 
 bp = Blueprint("agenda_api", __name__)
+api_field_names(bp, {"title": "name", "video_link": "videoLink", "time_box": "timeBox", "position": "order"})
 
 
 def _dt(data: dict, key: str) -> datetime:
@@ -36,6 +37,14 @@ def _int(data, key: str, default=None, *, query: bool = False) -> int | None:
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not -DB_INT_MAX <= value <= DB_INT_MAX:
         raise InvalidInput(errors={key: "Muss eine ganze Zahl sein."})
+    return value
+
+
+def _position(data: dict) -> int | None:
+    """Where a new item goes (1 = first); none: at the end. Beyond the end is the end, as in the form."""
+    value = _int(data, "order")
+    if value is not None and value < 1:
+        raise InvalidInput(errors={"order": "Die Position zählt ab 1."})
     return value
 
 
@@ -129,7 +138,7 @@ def add_item(conference_id: int):
                 kind=text_value(data, "kind", 40),
                 time_box=_int(data, "timeBox", 15),
                 case_ref=text_value(data, "case", 40) or None,
-                position=_int(data, "order"),
+                position=_position(data),
             ),
             confirmed=flag(data, "confirmClosed"),
             version=_int(data, "agendaVersion"),
@@ -151,7 +160,10 @@ def reorder(conference_id: int):
     ids = data.get("items")
     if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
         raise InvalidInput(errors={"items": "Liste der Tagesordnungspunkt-IDs erwartet."})
-    items.reorder(g.user, conference_id, ids, _int(data, "agendaVersion"))
+    version = _int(data, "agendaVersion")
+    if version is None:  # without it a stale order would overwrite a newer one unseen
+        raise InvalidInput(errors={"agendaVersion": "Bitte die agendaVersion der Tagesordnung mitsenden."})
+    items.reorder(g.user, conference_id, ids, version)
     return jsonify(ok=True)
 
 
@@ -205,11 +217,18 @@ OPENAPI["components"]["schemas"].update(
             "required": ["kind", "timeBox"],
             "properties": {
                 "kind": {"enum": ["fallbesprechung", "bericht", "verschiedenes"]},
-                "name": {"type": "string"},
-                "case": {"type": "string"},
+                "name": {
+                    "type": "string",
+                    "maxLength": 300,
+                    "description": "Pflicht außer bei einer Fallbesprechung (die heißt sonst „Fallbesprechung“)",
+                },
+                "case": {"type": "string", "description": "Fallnummer; Pflicht bei einer Fallbesprechung"},
                 "timeBox": {"type": "integer", "minimum": 1, "maximum": 240},
-                "order": {"type": "integer"},
-                "agendaVersion": {"type": "integer"},
+                "order": {"type": "integer", "minimum": 1, "description": "Position, 1 = zuerst; ohne: ans Ende"},
+                "agendaVersion": {
+                    "type": "integer",
+                    "description": "Wenn angegeben: abgelehnt (409), falls die Tagesordnung inzwischen geändert wurde",
+                },
                 "confirmClosed": {"type": "boolean"},
             },
         },

@@ -10,9 +10,8 @@ from datetime import date, datetime
 
 from flask import Blueprint, g, jsonify, request
 
-from fallkonferenz.api import json_body, page_arg
+from fallkonferenz.api import api_field_names, json_body, page_arg
 from fallkonferenz.errors import InvalidInput
-from fallkonferenz.web import error_response
 
 from . import service, stats
 from .models import CATEGORIES, IMPLEMENTATION_STATUS, PRIORITIES, STATES
@@ -85,8 +84,7 @@ class _Body:
             raise InvalidInput(errors=self.errors)
 
 
-def _api_errors(errors: dict) -> dict:
-    return {API_FIELDS.get(k, k): v for k, v in errors.items()}
+_api_errors = api_field_names(bp, API_FIELDS)
 
 
 @bp.errorhandler(service.IdentifyingText)
@@ -98,11 +96,6 @@ def _identifying(exc: service.IdentifyingText):
         for h in exc.hits
     ]
     return jsonify(error=exc.message, errors=_api_errors(exc.errors), hits=hits), 422
-
-
-@bp.errorhandler(InvalidInput)
-def _invalid(exc: InvalidInput):
-    return error_response(exc.status, exc.message, _api_errors(exc.errors), keep_audit=exc.keeps_audit)
 
 
 # -- JSON shapes ------------------------------------------------------------------------------------------------

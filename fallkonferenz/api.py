@@ -14,8 +14,38 @@ from .cases import service as case_service
 from .errors import InvalidInput
 from .openapi import OPENAPI
 from .vocab import CATEGORIES, FIELDS, GOAL_STATUS, RECHTSKREISE
+from .web import error_response
 
 bp = Blueprint("api", __name__)
+
+
+def api_field_names(blueprint: Blueprint, names: dict[str, str]):
+    """Refused input of this blueprint names its fields as the API does (the services name them as the forms
+    do: "valid_until" is "periodEnd" here). Returns the translation for handlers of their own."""
+
+    def translate(errors: dict | None) -> dict:
+        return {names.get(key, key): message for key, message in (errors or {}).items()}
+
+    @blueprint.errorhandler(InvalidInput)
+    def invalid(exc: InvalidInput):
+        return error_response(exc.status, exc.message, translate(exc.errors), keep_audit=exc.keeps_audit)
+
+    return translate
+
+
+api_field_names(
+    bp,
+    {
+        "signed_on": "dateTime",
+        "valid_from": "periodStart",
+        "valid_until": "periodEnd",
+        "grantor_kind": "grantor.kind",
+        "grantor_name": "grantor.name",
+        "grants": "provision",
+        "interpreter_language": "interpreterLanguage",
+        "due_date": "dueDate",
+    },
+)
 
 
 def json_body() -> dict:
@@ -101,7 +131,9 @@ def _date(data: dict, key: str, required: bool = False) -> date | None:
 
 
 def _choices(data: dict, key: str, allowed) -> list[str]:
-    value = data.get(key) or []
+    value = data.get(key, [])
+    if value is None:
+        value = []
     if not isinstance(value, list) or any(not isinstance(v, str) or v not in allowed for v in value):
         raise InvalidInput(errors={key: "Unbekannte Auswahl."})
     return value
@@ -297,7 +329,9 @@ def grant(number: str):
         if not isinstance(p.get("actor"), str) or not isinstance(classes, list):
             raise InvalidInput(errors={"provision": "Liste von {actor, class} erwartet."})
         grants += [(p["actor"].upper(), str(c)) for c in classes]
-    grantor = data.get("grantor") if isinstance(data.get("grantor"), dict) else {}
+    grantor = data.get("grantor", {})
+    if not isinstance(grantor, dict):
+        raise InvalidInput(errors={"grantor.kind": "Erwartet: {kind: client|guardian, name}."})
     consent = consent_service.grant_consent(
         g.user,
         number,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
-from urllib.parse import urlsplit
+from urllib.parse import unquote_to_bytes, urlsplit
 
 from flask import Response, current_app, flash, g, jsonify, redirect, render_template, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
@@ -62,6 +62,19 @@ def attachment(body, mimetype: str, filename: str) -> Response:
     )
 
 
+def _undecodable_form() -> bool:
+    """A form body whose percent escapes are no UTF-8: no browser sends one, and the form parser would keep the
+    escapes as literal text ("%ED%A0%80"), to be stored as if typed. Read before the parser, which does not keep
+    the raw body."""
+    if request.mimetype != "application/x-www-form-urlencoded":
+        return False
+    try:
+        unquote_to_bytes(request.get_data(cache=True)).decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    return False
+
+
 def authenticate_request():
     """Load the user from a Bearer token or the server-side session; refuse unlisted anonymous access."""
     g.user, g.via_token = None, False
@@ -70,6 +83,8 @@ def authenticate_request():
         g.user, g.via_token = auth_service.user_for_token(header[7:].strip()), True
     else:
         g.user = auth_service.user_for_session(session.get("sid"))
+    if request.method not in SAFE_METHODS and _undecodable_form():
+        return error_response(422, "Die Eingabe enthält ungültig kodierte Zeichen (kein UTF-8).")
     if not g.via_token and request.method not in SAFE_METHODS:
         csrf.protect()
     if request.method not in SAFE_METHODS and any("\x00" in v for v in request.form.values()):

@@ -47,6 +47,12 @@ def test_api_reorder_with_a_stale_version_is_a_conflict(scene, clients, planned,
     assert query(lambda: [i.title for i in db.session.get(Conference, planned).items], commit=False) == ["B", "A"]
     missing = ki.api("PUT", f"/api/v1/conferences/{planned}/order", json={"items": ids[:1], "agendaVersion": 3})
     assert missing.status_code == 409
+    # without the version a stale order could overwrite a newer one unseen: required, as documented
+    unversioned = ki.api("PUT", f"/api/v1/conferences/{planned}/order", json={"items": ids})
+    assert unversioned.status_code == 422 and set(unversioned.get_json()["errors"]) == {"agendaVersion"}
+    # errors name the API's fields
+    untitled = ki.api("POST", f"/api/v1/conferences/{planned}/items", json={"kind": "bericht", "timeBox": 500})
+    assert untitled.status_code == 422 and set(untitled.get_json()["errors"]) == {"name", "timeBox"}
     assert query(lambda: db.session.query(AgendaItem).count(), commit=False) == 2
     # the version guards a removal too (a query parameter, so text that holds a number)
     stale = ki.api("DELETE", f"/api/v1/conferences/{planned}/items/{ids[0]}?agendaVersion=1")
@@ -71,6 +77,7 @@ def test_api_reorder_with_a_stale_version_is_a_conflict(scene, clients, planned,
             {"kind": "fallbesprechung", "case": "FK-1999-0001", "timeBox": 5},
             404,
         ),
+        ("POST", "/api/v1/conferences/{cid}/items", {"kind": "bericht", "name": "x", "timeBox": 5, "order": -5}, 422),
         # consultations come from the backlog only, never typed in by hand
         ("POST", "/api/v1/conferences/{cid}/items", {"kind": "beratung", "name": "Wohnsitzauflage", "timeBox": 5}, 422),
         ("PUT", "/api/v1/conferences/{cid}/order", {"items": "1,2"}, 422),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from consent.models import Consent
 from fallkonferenz.auth import service as auth_service
 from fallkonferenz.extensions import db
 from fallkonferenz.models import Case, Note, User
@@ -90,6 +91,9 @@ def test_token_client_creates_a_case_writes_a_note_and_grants_consent(api, query
         ("POST", "/api/v1/cases", {"json": {"given_name": "A", "family_name": "X", "birth_date": "3.4.01"}}, 422),
         ("POST", "/api/v1/cases", {"json": {"given_name": "A", "family_name": "X", "fields": [["sprache"]]}}, 422),
         ("POST", "/api/v1/cases", {"json": {"given_name": "A", "family_name": "X", "rechtskreise": [{}]}}, 422),
+        # a wrong type is no empty choice
+        ("POST", "/api/v1/cases", {"json": {"given_name": "A", "family_name": "X", "fields": {}}}, 422),
+        ("POST", "/api/v1/cases", {"json": {"given_name": "A", "family_name": "X", "rechtskreise": ""}}, 422),
         (
             "POST",
             "/api/v1/cases",
@@ -168,11 +172,22 @@ def test_bad_consent_over_the_api(api, query, world):
             "periodStart": "2999-01-01",
             "provision": [{"actor": "JC", "class": ["leistungen"]}],
         },
+        # who gave the consent is a legal fact: not "the client" by default when the field is malformed
+        base | {"grantor": 123, "provision": [{"actor": "JC", "class": ["leistungen"]}]},
+        base | {"grantor": ["guardian"], "provision": [{"actor": "JC", "class": ["leistungen"]}]},
     ]
     for body in cases:
         resp = api("POST", f"/api/v1/cases/{number}/consents", json=body)
         assert resp.status_code == 422, body
         assert resp.get_json()["errors"]
+    assert query(lambda: db.session.query(Consent).count(), commit=False) == 0
+    # The refused fields are named as the API names them
+    late = base | {"periodEnd": "2020-01-01", "provision": [{"actor": "JC", "class": ["leistungen"]}]}
+    assert set(api("POST", f"/api/v1/cases/{number}/consents", json=late).get_json()["errors"]) == {"periodEnd"}
+    nobody = base | {"grantor": {"kind": "guardian"}, "provision": [{"actor": "JC", "class": ["leistungen"]}]}
+    assert set(api("POST", f"/api/v1/cases/{number}/consents", json=nobody).get_json()["errors"]) == {"grantor.name"}
+    goal = {"field": "sprache", "responsibleAgency": "KI", "title": "B1", "dueDate": "2020-01-31"}
+    assert set(api("POST", f"/api/v1/cases/{number}/goals", json=goal).get_json()["errors"]) == {"dueDate"}
 
 
 def test_session_clients_need_the_csrf_header_for_writes(world, client_for):

@@ -106,6 +106,12 @@ def test_notes_and_goals_round_trip_and_bad_ones_keep_the_text(ki, query, world)
     assert "Not a valid" not in bad.get_data(as_text=True)
     nul = ki.post(f"/faelle/{number}/vermerke", data={"category": "familie", "text": "a\x00b"})
     assert nul.status_code == 422 and "Nullbyte" in nul.get_data(as_text=True)
+    # Escapes that are no UTF-8 (no browser sends them) are refused, not stored as the literal text "%ED%A0%80"
+    raw = f"csrf_token={ki.csrf}&category=familie&text=%ED%A0%80abc".encode()
+    broken = ki.http.post(f"/faelle/{number}/vermerke", data=raw, content_type="application/x-www-form-urlencoded")
+    assert broken.status_code == 422 and "kein UTF-8" in broken.get_data(as_text=True)
+    typed = ki.post(f"/faelle/{number}/vermerke", data={"category": "familie", "text": "100 %ED ist kein Code"})
+    assert typed.status_code == 302  # a percent sign typed by a person is text like any other
     empty = ki.post(f"/faelle/{number}/vermerke", data={"category": "familie", "text": ""})
     assert empty.status_code == 422 and "Dieses Feld ist erforderlich." in empty.get_data(as_text=True)
     goal = ki.post(
