@@ -37,7 +37,8 @@ def history(number: str):
     if request.method == "POST":
         try:
             if not form.validate():
-                raise InvalidInput(errors=form_errors(form))
+                # With what the service finds in the fields the form could read: one round of corrections.
+                raise InvalidInput(errors=service.problems(_input_from(form)) | form_errors(form))
             service.grant_consent(g.user, number, _input_from(form))
             flash("Die Einwilligung wurde gespeichert.", "success")
             return redirect(url_for("consent.history", number=number.upper()))

@@ -44,22 +44,26 @@ class ConsentInput:
     document: bytes | None = None
 
 
-def _check(data: ConsentInput) -> dict[str, Agency]:
+def problems(data: ConsentInput, agencies: dict[str, Agency] | None = None) -> dict[str, str]:
+    """What is wrong with a consent's input, per field; a date the form could not read (None) is left to the
+    form's own message. The form shows these together with its own, so that one round of corrections is enough."""
     errors = {}
     today = localtime.today()
+    agencies = _active_agencies() if agencies is None else agencies
+    signed, start, until = data.signed_on, data.valid_from, data.valid_until
     if data.grantor_kind not in GRANTOR_KINDS:
         errors["grantor_kind"] = "Bitte wählen Sie, wer die Einwilligung erteilt."
     if data.grantor_kind == "guardian" and not data.grantor_name.strip():
         errors["grantor_name"] = "Bitte nennen Sie die gesetzliche Vertretung."
-    if data.signed_on > today:
+    if signed and signed > today:
         errors["signed_on"] = "Das Unterschriftsdatum darf nicht in der Zukunft liegen."
-    if data.valid_until < data.valid_from:
+    if until and start and until < start:
         errors["valid_until"] = "„Gültig bis“ muss nach „Gültig ab“ liegen."
-    elif data.valid_until.year > 2099:  # a typo; and the day after 31.12.9999 is no date at all
+    elif until and until.year > 2099:  # a typo; and the day after 31.12.9999 is no date at all
         errors["valid_until"] = "Bitte ein Datum bis spätestens 31.12.2099 angeben."
-    if data.signed_on.year < 1900:
+    if signed and signed.year < 1900:
         errors["signed_on"] = "Bitte prüfen Sie das Unterschriftsdatum."
-    if data.valid_from < data.signed_on:
+    if start and signed and start < signed:
         errors["valid_from"] = "Die Einwilligung kann nicht vor ihrer Unterschrift gelten."
     if not data.purpose.strip():
         errors["purpose"] = "Bitte nennen Sie den Zweck."
@@ -68,7 +72,6 @@ def _check(data: ConsentInput) -> dict[str, Agency]:
         errors["verified"] = (
             "Eine Einwilligung gilt erst, wenn die unterschriebene Erklärung geprüft ist: bitte bestätigen."
         )
-    agencies = {a.code: a for a in db.session.scalars(select(Agency).where(Agency.active.is_(True)))}
     unknown_agencies = sorted({code for code, _ in data.grants if code not in agencies})
     unknown_categories = sorted({cat for _, cat in data.grants if cat not in CATEGORIES})
     if unknown_agencies:
@@ -83,6 +86,16 @@ def _check(data: ConsentInput) -> dict[str, Agency]:
         kind = filetype.guess(data.document)
         if kind is None or kind.mime not in ALLOWED_MEDIA:
             errors["document"] = "Die Datei ist kein PDF, PNG oder JPEG (Inhalt geprüft)."
+    return errors
+
+
+def _active_agencies() -> dict[str, Agency]:
+    return {a.code: a for a in db.session.scalars(select(Agency).where(Agency.active.is_(True)))}
+
+
+def _check(data: ConsentInput) -> dict[str, Agency]:
+    agencies = _active_agencies()
+    errors = problems(data, agencies)
     if errors:
         raise InvalidInput(errors=errors)
     return agencies

@@ -278,3 +278,14 @@ def test_an_agency_outside_the_case_team_cannot_revoke_what_it_cannot_see(setup,
 
     history = jc.get(f"/faelle/{number}/einwilligungen").get_data(as_text=True)
     assert "Sofort widerrufen" not in history and "Widerruf beim KI" not in history
+
+
+def test_a_refused_consent_form_names_every_problem_at_once(setup, query):
+    """A date the form cannot read, and what only the service checks, come back in one round."""
+    number, ki, _jc = setup
+    data = _form(signed_on="31.02.2026", grantor_kind="guardian", grantor_name="", verified="")
+    page = ki.post(f"/faelle/{number}/einwilligungen", data=data).get_data(as_text=True)
+    assert "Bitte ein gültiges Datum angeben (TT.MM.JJJJ)." in page  # the form's own
+    assert "Bitte nennen Sie die gesetzliche Vertretung." in page  # the service's, found in the same round
+    assert "die unterschriebene Erklärung geprüft ist" in page
+    assert _count(query, Consent) == 0
