@@ -279,7 +279,11 @@ def escalate(conference_id: int, item_id: int):
     errors, marked = {}, {}
     if form.is_submitted():
         if not form.validate():
+            # With the guard's hits in the same round, so that the text is corrected once.
             errors = form_errors(form)
+            hits = service.check_text(g.user, _escalation_input(form).texts(), [i.case_id for i in conference.items])
+            if hits:
+                errors, marked = service.IdentifyingText(hits).errors | errors, _marked(form, hits)
         else:
             try:
                 escalation = service.escalate(g.user, _escalation_input(form), item_id)

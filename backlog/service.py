@@ -229,6 +229,23 @@ def check_text(actor: User, texts: dict[str, str], case_ids=()) -> list[guard.Hi
     return guard.check(texts, identifiers_for(actor, {*case_ids, *named}), now().date())
 
 
+def _checked(actor: User, data: EscalationInput, case_ids=()) -> None:
+    """The input's checks and the guard in one round: a refusal names every problem, so the text is corrected
+    once."""
+    try:
+        _check_input(data)
+        problems: dict = {}
+    except InvalidInput as exc:
+        problems = exc.errors
+    hits = check_text(actor, data.texts(), case_ids)
+    if hits:
+        refused = IdentifyingText(hits)
+        refused.errors = refused.errors | problems
+        raise refused
+    if problems:
+        raise InvalidInput(errors=problems)
+
+
 def _guarded(actor: User, texts: dict[str, str], case_ids=()) -> None:
     hits = check_text(actor, texts, case_ids)
     if hits:
@@ -347,8 +364,7 @@ def linked_cases(actor: User, escalation_id: int) -> list[tuple[int, str]]:
 def escalate(actor: User, data: EscalationInput, agenda_item_id: int) -> Escalation:
     """Raise a structural problem from an agenda item (or its minutes); saved only if the guard finds nothing."""
     conference, item, case = escalation_source(actor, agenda_item_id)
-    _check_input(data)
-    _guarded(actor, data.texts(), [i.case_id for i in conference.items])
+    _checked(actor, data, [i.case_id for i in conference.items])
     escalation = _numbered(
         lambda year, seq: Escalation(
             reference=f"LG-{year}-{seq:03d}",
@@ -667,8 +683,7 @@ def edit_text(actor: User, escalation_id: int, version: int | None, data: Escala
     """The steering group rewords an item; the generic patterns still apply (it sees no case data)."""
     require_steering(actor)
     escalation = _load_current(actor, escalation_id, version)
-    _check_input(data)
-    _guarded(actor, data.texts())
+    _checked(actor, data)
     _bump(escalation, version)
     escalation.title = data.title.strip()
     escalation.description = data.description.strip()

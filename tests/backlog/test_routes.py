@@ -669,3 +669,14 @@ def test_the_conference_pages_list_of_backlog_items_is_grouped_by_category(bscen
     assert labels == ["Förderlücke", "Rechtslage"]  # in the vocabulary's order
     assert other in dict(groups)["Förderlücke"] and first in dict(groups)["Rechtslage"]
     assert first not in dict(groups)["Förderlücke"]
+
+
+def test_a_form_with_an_empty_title_also_marks_the_guards_hits(bscene, bclients, query):
+    """Both in one round: the missing title and the client's name in the description."""
+    resp = bclients["JC"].post(
+        escalate_url(bscene), data=CLEAN | {"title": "", "description": "Frau Haddad wartet auf den Kurs."}
+    )
+    page = body(resp)
+    assert resp.status_code == 422 and "Bitte geben Sie einen Titel an." in page
+    assert re.search(r'<mark class="guard-hit" title="[^"]+">Haddad</mark>', page)
+    assert count_escalations(query) == 0
