@@ -24,6 +24,12 @@ def _emit(event: str, data: dict, rooms: list[str]) -> None:
     socketio.emit(event, data, to=rooms if len(rooms) > 1 else rooms[0], namespace=service.NAMESPACE)
 
 
+def _rooms(conference_id: int) -> list[str]:
+    """Every item room of a conference: together they hold exactly the participants with its minutes open."""
+    item_ids = db.session.scalars(select(AgendaItem.id).where(AgendaItem.conference_id == conference_id))
+    return [service.room_of(item_id) for item_id in item_ids]
+
+
 def record_stored(entry: dict) -> None:
     """A decision or task (an entry of `records`) was recorded or changed: tell its item's room after the commit."""
     room = service.room_of(entry["item"])
@@ -37,10 +43,15 @@ def attendance_stored(conference_id: int, attendance: dict[int, str]) -> None:
     is no conference room; the item rooms already hold exactly the participants with the minutes open (and no one
     else, see the eviction sweep), and Socket.IO delivers an event sent to several rooms once per socket.
     """
-    item_ids = db.session.scalars(select(AgendaItem.id).where(AgendaItem.conference_id == conference_id))
-    rooms = [service.room_of(item_id) for item_id in item_ids]
+    rooms = _rooms(conference_id)
     data = {
         "conference": conference_id,
         "attendance": [{"user": user_id, "status": status} for user_id, status in attendance.items()],
     }
     after_commit(lambda: _emit("attendance", data, rooms))
+
+
+def closing_changed(conference_id: int, closed: bool) -> None:
+    """The minutes were closed (or opened again): open minutes pages learn it at once, after the commit, and stop
+    (or may resume, after a reload) typing, instead of finding out with their next refused keystroke."""
+    after_commit(lambda: _emit("closing", {"conference": conference_id, "closed": closed}, _rooms(conference_id)))

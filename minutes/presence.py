@@ -44,9 +44,9 @@ def _write_uint(value: int) -> bytes:
     return bytes(out)
 
 
-def stamp(update: bytes, who: dict) -> tuple[int, bytes]:
-    """The Yjs client id of a browser's awareness update, and the update as the others receive it: with `who`
-    as its person. A state of `null` (the browser leaves the item) stays `null`."""
+def stamp(update: bytes, who: dict) -> tuple[int, int, bytes]:
+    """The Yjs client id and clock of a browser's awareness update, and the update as the others receive it: with
+    `who` as its person. A state of `null` (the browser leaves the item) stays `null`."""
     if len(update) > MAX_BYTES:
         raise InvalidInput(f"Die Anwesenheitsangabe ist zu groß (höchstens {MAX_BYTES} Bytes).")
     try:
@@ -64,6 +64,15 @@ def stamp(update: bytes, who: dict) -> tuple[int, bytes]:
         if cursor is not None and not isinstance(cursor, dict):
             raise InvalidInput(MALFORMED)
         state = {"user": who, "cursor": cursor}
+    return client_id, clock, _encode(client_id, clock, state)
+
+
+def gone(client_id: int, clock: int) -> bytes:
+    """The update that takes a browser's cursor and name out of the others' presence at once (its last clock
+    with a `null` state), for a socket the server took out of the item or that went away."""
+    return _encode(client_id, clock, None)
+
+
+def _encode(client_id: int, clock: int, state: dict | None) -> bytes:
     text = json.dumps(state, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    head = b"".join(_write_uint(n) for n in (1, client_id, clock, len(text)))
-    return client_id, head + text
+    return b"".join(_write_uint(n) for n in (1, client_id, clock, len(text))) + text

@@ -278,6 +278,7 @@ def close_minutes(actor: User, conference_id: int) -> MinutesClosure:
     db.session.add(row)
     db.session.flush()
     audit.record("minutes.close", actor=actor, detail={"conference": conference_id, "sha256": row.sha256})
+    live.closing_changed(conference_id, closed=True)
     if conference.state == "laeuft":  # the minutes are closed after the meeting: it has ended
         set_state(actor, conference_id, "beendet")
     return row
@@ -333,6 +334,7 @@ def reopen_minutes(actor: User, conference_id: int) -> None:
     )
     db.session.delete(row)
     audit.record("minutes.reopen", actor=actor, detail={"conference": conference_id, "sha256": row.sha256})
+    live.closing_changed(conference_id, closed=False)
 
 
 def participating_agencies(conference: Conference) -> set[int]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import threading
 import time
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import socketio as socketio_server
@@ -140,7 +141,7 @@ class MinutesNamespace(Namespace):
         self.lock = threading.Lock()
         self.users: dict[str, Viewer] = {}  # who each socket connected as; every update re-checks it in SQL
         self.people: dict[str, dict] = {}  # how each socket's person appears in presence (name, agency, colour)
-        self.client_ids: dict[int, tuple[int, str]] = {}  # Yjs client id in presence → (user id, socket) using it
+        self.client_ids: dict[int, Cursor] = {}  # Yjs client id in presence → who uses it, where, its last clock
         self.sessions: dict[str, str] = {}
         self.joined: dict[str, set[int]] = {}
         self.buckets: dict[str, _Bucket] = {}
@@ -181,8 +182,8 @@ class MinutesNamespace(Namespace):
         with self.lock:
             for mapping in (self.users, self.people, self.sessions, self.joined, self.buckets):
                 mapping.pop(request.sid, None)
-            self.client_ids = {client: owner for client, owner in self.client_ids.items() if owner[1] != request.sid}
             self.hinted = {(sid, item) for sid, item in self.hinted if sid != request.sid}
+        self._presence_gone(request.sid)
 
     def _actor(self) -> User:
         viewer = self.users.get(request.sid)
@@ -241,13 +242,14 @@ class MinutesNamespace(Namespace):
         item_id, state = _field(data, "item", int), _field(data, "state", bytes)
         if item_id not in self.joined.get(request.sid, set()):
             raise DomainError("Anwesenheit kann nur im geöffneten Tagesordnungspunkt geteilt werden.")
-        client_id, state = presence.stamp(state, self.people[request.sid])
+        client_id, clock, state = presence.stamp(state, self.people[request.sid])
+        user_id = self.users[request.sid].user_id
         with self.lock:
             # A Yjs client id belongs to the account that used it first: no one moves another person's cursor.
-            owner = self.client_ids.setdefault(client_id, (self.users[request.sid].user_id, request.sid))
-            if owner[0] != self.users[request.sid].user_id:
+            owner = self.client_ids.get(client_id)
+            if owner is not None and owner.user_id != user_id:
                 raise InvalidInput(presence.MALFORMED)
-            self.client_ids[client_id] = (owner[0], request.sid)
+            self.client_ids[client_id] = Cursor(user_id, request.sid, item_id, clock)
         g.broadcasts.append(("awareness", {"item": item_id, "state": state}, service.room_of(item_id), request.sid))
         return {"ok": True}
 
@@ -437,6 +439,30 @@ class MinutesNamespace(Namespace):
             self.joined.get(sid, set()).discard(item_id)
         socketio.server.leave_room(sid, service.room_of(item_id), namespace=self.namespace)
         socketio.emit("evicted", {"item": item_id, "reason": EVICTED}, to=sid, namespace=self.namespace)
+        self._presence_gone(sid, item_id)
+
+    def _presence_gone(self, sid: str, item_id: int | None = None) -> None:
+        """A socket left an item (taken out, or gone altogether with `item_id` None): its name and cursor leave
+        the others' presence now, not when their browsers give up waiting for it (30 s)."""
+        with self.lock:
+            gone = [(c, cursor) for c, cursor in self.client_ids.items() if cursor.sid == sid]
+            gone = [(c, cursor) for c, cursor in gone if item_id is None or cursor.item_id == item_id]
+            for client_id, _ in gone:
+                del self.client_ids[client_id]
+        for client_id, cursor in gone:
+            state = presence.gone(client_id, cursor.clock)
+            room = service.room_of(cursor.item_id)
+            socketio.emit("awareness", {"item": cursor.item_id, "state": state}, to=room, namespace=self.namespace)
+
+
+@dataclass
+class Cursor:
+    """Where a Yjs client id of presence is used: by whom, on which socket, in which item, and its last clock."""
+
+    user_id: int
+    sid: str
+    item_id: int
+    clock: int
 
 
 def _user_id(viewer: Viewer | None) -> int | None:

@@ -6,7 +6,8 @@
 // item; the server sends "update" {item, id, update}, "awareness" {item, state} and "evicted" {item, reason}.
 // Once a decision or task has been stored (a normal form post, from this page or the results page), the item's
 // room gets "record" {item, kind: "decision"|"task", id, text, …}; a change of attendance reaches every item room
-// as "attendance" {conference, attendance: [{user, status}]}. Both are shown with textContent only.
+// as "attendance" {conference, attendance: [{user, status}]}. Both are shown with textContent only. Closing the
+// minutes (or opening them again) reaches every item room as "closing" {conference, closed}.
 
 import { defaultKeymap } from "@codemirror/commands";
 import { Compartment, EditorState } from "@codemirror/state";
@@ -35,6 +36,10 @@ const TEXT = {
   evicted: "Sie haben keinen Zugriff mehr auf diesen Tagesordnungspunkt.",
   placeholder: "Noch kein Protokolltext. Hier schreiben; alle Teilnehmenden sehen es sofort.",
   reload: "Bitte laden Sie die Seite neu.",
+  closedNow:
+    "Die Moderation hat das Protokoll abgeschlossen; es ist jetzt schreibgeschützt. " +
+    "Was danach hier noch getippt wurde, ist nicht gespeichert.",
+  reopened: "Die Moderation hat das Protokoll wieder geöffnet. Bitte laden Sie die Seite neu, um weiterzuschreiben.",
   refused: "Keine Verbindung zum Protokoll.",
 };
 const FRESH_MS = 4000; // how long a record that just came in stays highlighted
@@ -240,6 +245,15 @@ class MinutesItem {
     if (this.view) this.view.dispatch({ effects: this.editable.reconfigure(EditorView.editable.of(false)) });
   }
 
+  /** The minutes are closed: nothing more is sent, and the editor takes no more typing. */
+  frozen() {
+    if (this.closed) return;
+    this.pending.clear();
+    this.sent.clear();
+    this.buffer = [];
+    this.readOnly();
+  }
+
   showPresence() {
     if (!this.closed && this.presence) renderPresence(this.presence, this.awareness, this.itemName);
   }
@@ -300,9 +314,8 @@ class MinutesItem {
       this.evict(ack.error || TEXT.evicted);
     } else if (status === 409) {
       // The minutes are closed: nothing more can be saved here.
-      this.pending.clear();
-      this.sent.clear();
-      this.readOnly();
+      this.frozen();
+      this.channel.finished = true;
       this.channel.problem(ack.error);
     } else if (status === 413 || status === 422) {
       // This change will never be accepted; the text here and on the server now differ.
@@ -411,7 +424,18 @@ class MinutesItem {
       this.presence.replaceChildren();
       this.presence.hidden = true;
     }
+    const caseItem = document.querySelector(`[data-case="${this.id}"]`) !== null;
     for (const line of document.querySelectorAll(`[data-case="${this.id}"]`)) line.remove();
+    const section = this.host.closest(".minutes-item");
+    if (section) {
+      // What the page would show after a reload: a case item without consent has no title, and offers nothing.
+      const heading = section.querySelector("h2");
+      if (caseItem && heading) heading.textContent = `${heading.textContent.split(" – ")[0]} – vertraulicher Fall`;
+      for (const tools of section.querySelectorAll(".backlog-tools")) tools.remove();
+    }
+    for (const option of document.querySelectorAll(`select[name="item_id"] option[value="${this.id}"]`)) {
+      option.remove();
+    }
     if (this.records) this.records.remove(); // its decisions and tasks are the item's too
     this.records = null;
     this.channel.forget(this.id);
@@ -452,6 +476,7 @@ class MinutesChannel {
     this.lastProblem = "";
     this.slowTimer = null;
     this.refused = false;
+    this.finished = root.dataset.closed === "1"; // the minutes are closed: typing is over
 
     for (const host of root.querySelectorAll(".minutes-editor[data-item]")) {
       const item = new MinutesItem(this, host);
@@ -477,6 +502,7 @@ class MinutesChannel {
     this.socket.on("hint", (data) => this.item(data)?.hint(data.text));
     this.socket.on("record", (data) => this.item(data)?.record(data));
     this.socket.on("attendance", (data) => this.attendance(data));
+    this.socket.on("closing", (data) => this.closing(data));
 
     window.addEventListener("pagehide", () => {
       for (const item of this.items.values()) item.leave();
@@ -499,6 +525,18 @@ class MinutesChannel {
     this.lastProblem = "";
     for (const item of this.items.values()) item.join();
     this.refresh();
+  }
+
+  /** The moderator closed the minutes (or opened them again) while this page was open. */
+  closing(data) {
+    if (!data || this.finished === Boolean(data.closed)) return;
+    this.finished = Boolean(data.closed);
+    if (this.finished) {
+      for (const item of this.items.values()) item.frozen();
+      this.problem(TEXT.closedNow);
+    } else {
+      this.problem(TEXT.reopened);
+    }
   }
 
   disconnected(reason) {

@@ -218,8 +218,11 @@ def test_a_participant_removed_from_the_conference_loses_the_minutes_at_once(
         re.compile(r"/konferenzen/\d+(#.*)?$"),
     )
 
-    # Within a second every editor, its text, the people and the case line are gone; the reason is shown.
-    for title in (case_top, re.compile(r"^TOP \d+ – Verschiedenes$")):
+    # Within a second every editor, its text, the people and the case line are gone; the reason is shown. The
+    # case item's title goes too, as a reload would show it, and with it the offer to escalate from it.
+    expect(reader.get_by_role("heading", name=case_top)).to_have_count(0)
+    expect(reader.get_by_role("link", name=re.compile("^Strukturproblem melden"))).to_have_count(0)
+    for title in (re.compile(r"^TOP 1 – vertraulicher Fall$"), re.compile(r"^TOP \d+ – Verschiedenes$")):
         item = _item(reader, title)
         expect(item.get_by_role("alert")).to_have_text(
             re.compile("^Sie haben keinen Zugriff mehr auf diesen Tagesordnungspunkt")
@@ -246,3 +249,24 @@ def test_a_client_named_in_a_general_item_brings_a_hint_that_goes_with_the_name(
     for _ in range(len(" Herr Amiri fehlt.")):
         page.keyboard.press("Backspace")
     expect(hint).to_be_hidden(timeout=6000)
+
+
+def test_closing_the_minutes_reaches_an_open_minutes_page_at_once(page: Page, other_page: Page):
+    """Last in this module: the December minutes are closed here. The Jobcenter, still in them, stops typing when
+    the moderator closes them, and reads why."""
+    reader, moderator = page, other_page
+    _open_minutes(reader, "jc.fallmanagement")
+    login(moderator, "ki.koordination")
+    click_to(moderator, moderator.get_by_role("link", name="Fallkonferenz Dezember", exact=True), CONFERENCE)
+    moderator.once("dialog", lambda dialog: dialog.accept())  # begun before its day: the page asks first
+    click_to(moderator, moderator.get_by_role("button", name="Konferenz beginnen"), CONFERENCE)
+    visit(moderator, urlsplit(moderator.url).path + "/protokoll/ergebnisse")
+    moderator.once("dialog", lambda dialog: dialog.accept())
+    click_to(
+        moderator,
+        moderator.get_by_role("button", name="Protokoll abschließen und zur Genehmigung geben"),
+        re.compile(r"/protokoll/ergebnisse#genehmigung$"),
+    )
+    expect(reader.get_by_role("status")).to_contain_text("schreibgeschützt")
+    expect(reader.locator(".cm-content").first).to_have_attribute("contenteditable", "false")
+    check_a11y(reader)

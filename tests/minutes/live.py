@@ -173,7 +173,7 @@ class Editor:
         self.text = self.doc.get("text", type=Text)
         self.events: list[tuple[str, dict]] = []
         self.lock = threading.Lock()
-        for name in ("update", "evicted", "awareness", "record", "attendance", "hint"):
+        for name in ("update", "evicted", "awareness", "record", "attendance", "hint", "closing"):
             self.sio.on(name, self._record(name), namespace="/minutes")
         cookie = "; ".join(f"{k}={v}" for k, v in http.cookies.items())
         headers = {"Cookie": cookie}

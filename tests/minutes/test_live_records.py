@@ -192,3 +192,28 @@ def test_a_decision_recorded_on_one_process_reaches_a_socket_on_the_other(server
         finally:
             aa.close()
             jc.close()
+
+
+def test_closing_and_reopening_reach_the_open_minutes_pages_at_once(server):
+    """Last in this module: the minutes are closed for good here. Open pages hear it when it happens, not with
+    their next refused keystroke."""
+    url, info = server
+    aa = Editor(url, login(url, info["users"]["AA"]))
+    jc = Editor(url, login(url, info["users"]["JC"]))
+    try:
+        assert aa.join(info["closed"])["ok"] and aa.join(info["general"])["ok"] and jc.join(info["general"])["ok"]
+        ki = _form_poster(url, login(url, info["users"]["KI"]), info["conference"])
+        conference = f"/konferenzen/{info['conference']}"
+        for state in ("eingeladen", "laeuft"):
+            assert ki(f"{conference}/status", state=state).status_code == 302
+        assert ki(f"{conference}/protokoll/abschliessen").status_code == 302
+        closed = {"conference": info["conference"], "closed": True}
+        for editor in (aa, jc):
+            assert wait_for(lambda editor=editor: editor.received("closing") == [closed])  # once, not per room
+        refused = aa.type(info["general"], "nach dem Abschluss", "after-close")
+        assert refused["ok"] is False and refused["status"] == 409
+        assert ki(f"{conference}/protokoll/wiedereroeffnen").status_code == 302
+        assert wait_for(lambda: jc.received("closing")[-1:] == [{"conference": info["conference"], "closed": False}])
+    finally:
+        aa.close()
+        jc.close()

@@ -163,6 +163,11 @@ def test_revocation_evicts_within_one_second(server):
     lead = Editor(url, ki)
     try:
         assert aa.join(info["closed"])["ok"] and lead.join(info["closed"])["ok"]
+        shown = Awareness(aa.doc)
+        shown.set_local_state({"user": {}, "cursor": None})
+        state = shown.encode_awareness_update([aa.doc.client_id])
+        assert aa.call("awareness", {"item": info["closed"], "state": state})["ok"]
+        assert wait_for(lambda: lead.received("awareness"))
         page = ki.get(f"{url}/faelle/{info['case']}/einwilligungen").text
         token = CSRF_RE.search(page).group(1)
         started = time.monotonic()
@@ -181,6 +186,11 @@ def test_revocation_evicts_within_one_second(server):
         time.sleep(0.6)  # longer than a sweep: had AA still been in the room, the lead's update would be here
         assert not [data for name, data in aa.events if name == "update"]
         assert "Diagnose" not in str(aa.text)
+        # AA's name and cursor left the lead's presence with the eviction, not 30 s later
+        seen = Awareness(lead.doc)
+        for event in lead.received("awareness"):
+            seen.apply_awareness_update(event["state"], "remote")
+        assert aa.doc.client_id not in seen.states
     finally:
         aa.close()
         lead.close()
