@@ -16,6 +16,13 @@ from . import bp, calendar, items, service
 from .forms import CancelForm, ConferenceForm, ItemForm, PollForm
 from .models import ITEM_KINDS
 
+STATE_DONE = {
+    "eingeladen": "Alle Teilnehmenden wurden eingeladen.",
+    "laeuft": "Die Konferenz läuft.",
+    "beendet": "Die Konferenz ist beendet.",
+    "abgesagt": "Die Konferenz ist abgesagt.",
+}
+
 
 def _people() -> list[User]:
     """Active accounts that can take part in conferences (steering members in their own), for the picker."""
@@ -161,7 +168,7 @@ def state(conference_id: int):
             raise
         # The reason stays in its field with the refusal beside it (it may name a client, say).
         return render_detail(conference_id, cancel_errors=exc.errors or {"reason": exc.message}, status=422)
-    flash("Der Status wurde geändert.", "success")
+    flash(STATE_DONE.get(new, "Der Status wurde geändert."), "success")
     return redirect(url_for("agenda.detail", conference_id=conference_id))
 
 

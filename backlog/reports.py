@@ -12,7 +12,7 @@ from datetime import date
 
 from flask import current_app, g, render_template, request
 
-from fallkonferenz.localtime import datum
+from fallkonferenz.localtime import datum, local_date
 from fallkonferenz.web import attachment
 
 from . import bp, charts, service, stats
@@ -79,7 +79,7 @@ BACKLOG_HEADER = [
     "Beteiligte Behörden",
     "Arbeitsgruppe",
     "Gemeldet am",
-    "Zuletzt geändert (UTC)",
+    "Zuletzt geändert",
     "Entschieden am",
     "Empfehlung beschlossen am",
     "Umsetzungsfrist",
@@ -102,12 +102,12 @@ def _backlog_row(row: stats.ExportRow) -> list:
         ", ".join(e.rechtskreis_list),
         ", ".join(e.agency_list),
         row.working_group or "",
-        e.created_at.date(),
+        local_date(e.created_at),  # the day where the agencies are, as the pages show it
         e.updated_at,
-        e.decided_at.date() if e.decided_at else None,
+        local_date(e.decided_at) if e.decided_at else None,
         row.adopted_on,
         row.due_date,
-        e.implemented_at.date() if e.implemented_at else None,
+        local_date(e.implemented_at) if e.implemented_at else None,
         e.description,
         e.proposed_solution,
         e.state_reason,

@@ -37,6 +37,7 @@ def test_coordinator_plans_through_the_poll_and_everyone_is_invited(scene, clien
     )
     assert resp.status_code == 302
     assert any("Terminumfrage" in subject for _, subject, _, _ in _outbox(query))
+    assert "Termin wird per Umfrage gesucht" in ki.get("/konferenzen").get_data(as_text=True)  # not a fixed date
     slot_ids = query(lambda: [s.id for s in db.session.get(Conference, planned).poll.slots], commit=False)
     assert (
         jc.post(

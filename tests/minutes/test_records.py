@@ -215,6 +215,9 @@ def test_closing_freezes_the_text_and_all_agencies_approve(scene, clients, plann
     ki = clients["KI"]
     before = ki.get(f"/konferenzen/{planned}/protokoll/ergebnisse").get_data(as_text=True)
     assert "Anwesenheit noch nicht gespeichert für:" in before
+    assert scene.open_case in before and scene.closed_case in before  # case items say which case they are
+    jc_view = clients["JC"].get(f"/konferenzen/{planned}/protokoll/ergebnisse").get_data(as_text=True)
+    assert scene.open_case in jc_view and scene.closed_case not in jc_view
     assert '<option value="anwesend" selected>anwesend' in before.split(f'id="att-{scene.ids["KI"]}"', 1)[1]
     assert (
         ki.post(
