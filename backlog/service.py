@@ -857,13 +857,25 @@ def merge(actor: User, escalation_id: int, into_id: int | None, version: int | N
 
 
 def proposed_agenda(actor: User, conference_id: int, limit: int = 12) -> list[Escalation]:
-    """Items ready for the meeting: triaged or back from a working group, by priority, cases affected, age."""
+    """Items ready for the meeting: triaged, or with a working group that has reported since it got them; by
+    priority, cases affected, age. (One just handed to a group has nothing to report yet.)"""
     require_steering(actor)
     load_conference(actor, conference_id)
     already = select(Consultation.escalation_id).where(Consultation.conference_id == conference_id)
+    handed_over = (
+        select(func.max(Transition.at))
+        .where(Transition.escalation_id == Escalation.id, Transition.to_state == "arbeitsgruppe")
+        .scalar_subquery()
+    )
+    reported = (
+        select(StatusReport.id)
+        .where(StatusReport.group_id == Escalation.working_group_id, StatusReport.created_at >= handed_over)
+        .exists()
+    )
+    ready = (Escalation.state == "gesichtet") | ((Escalation.state == "arbeitsgruppe") & reported)
     return db.session.scalars(
         select(Escalation)
-        .where(Escalation.state.in_(READY_FOR_AGENDA), Escalation.id.not_in(already))
+        .where(ready, Escalation.id.not_in(already))
         .order_by(
             Escalation.priority.is_(None),
             Escalation.priority,

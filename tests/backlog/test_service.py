@@ -623,3 +623,19 @@ def test_the_default_order_puts_what_needs_the_steering_group_first(bscene, quer
 
     order, expected = query(run)
     assert order == expected
+
+
+def test_an_item_comes_back_to_the_agenda_once_its_working_group_has_reported(bscene, query):
+    """Just handed to a group it has nothing to report: the proposal offers it only after a status report."""
+    from tests.backlog.conftest import _conference
+
+    def run():
+        chair = _chair(bscene)
+        escalation = _raise(bscene)
+        bring_to(bscene, escalation, "arbeitsgruppe")
+        next_meeting = _conference(chair, "Lenkungsgruppe Februar", "lenkungsgruppe", [])
+        assert escalation.id not in [e.id for e in service.proposed_agenda(chair, next_meeting)]
+        service.add_report(chair, escalation.working_group_id, "Erste Gespräche mit den Kursträgern geführt.")
+        assert escalation.id in [e.id for e in service.proposed_agenda(chair, next_meeting)]
+
+    query(run, commit=False)
