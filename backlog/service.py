@@ -829,7 +829,9 @@ def merge(actor: User, escalation_id: int, into_id: int | None, version: int | N
         raise InvalidInput(errors={"merge_into": f"{target.reference} ist abgeschlossen und nimmt nichts mehr auf."})
     if target.merged_into_id is not None:
         raise InvalidInput(errors={"merge_into": "Dieser Eintrag ist selbst schon zusammengeführt."})
-    reason = _check_move(source, "zusammengefuehrt", actor, reason or f"zusammengeführt mit {target.reference}")
+    # The submitters are told where their item went, whatever else the reason says.
+    named = f"zusammengeführt mit {target.reference}"
+    reason = _check_move(source, "zusammengefuehrt", actor, f"{named}: {reason}" if reason else named)
     _bump(source, version)
     target_cases = set(
         db.session.scalars(select(EscalationCase.case_id).where(EscalationCase.escalation_id == target.id))
@@ -846,6 +848,20 @@ def merge(actor: User, escalation_id: int, into_id: int | None, version: int | N
     db.session.flush()
     source.merged_into_id = target.id
     _record_move(source, "zusammengefuehrt", actor, reason)
+    # The surviving item takes the duplicate's agencies and Rechtskreise along, and says so in its history.
+    _bump(target, None)
+    target.agencies = ",".join(dict.fromkeys([*target.agency_list, *source.agency_list]))
+    target.rechtskreise = ",".join(dict.fromkeys([*target.rechtskreis_list, *source.rechtskreis_list]))
+    db.session.add(
+        Transition(
+            escalation_id=target.id,
+            from_state=target.state,
+            to_state=target.state,
+            reason=f"{source.reference} aufgenommen: betroffene Fälle und Unterstützende übernommen",
+            actor_id=actor.id,
+            at=now(),
+        )
+    )
     for item in (source, target):
         item.case_count = db.session.scalar(
             select(func.count()).select_from(EscalationCase).where(EscalationCase.escalation_id == item.id)

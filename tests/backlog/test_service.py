@@ -342,15 +342,19 @@ def test_an_item_is_not_merged_into_itself(bscene, query):
 def test_merging_carries_cases_and_supporters_over_once(bscene, query):
     def run():
         jc, aa = user(bscene.users["JC"]), user(bscene.users["AA"])
-        duplicate = _raise(bscene, "JC", "open")  # case "open"
+        duplicate = _raise(bscene, "JC", "open", _input(agencies=["JC", "ABH"], rechtskreise=["SGB II"]))
         service.join(aa, duplicate.id, bscene.items["closed"])  # + case "closed", supporters JC and AA
-        survivor = _raise(bscene, "AA", "open")  # case "open" as well, supporter AA
+        survivor = _raise(bscene, "AA", "open", _input(agencies=["AA"], rechtskreise=["SGB III"]))
         assert (duplicate.case_count, survivor.case_count) == (2, 1)
-        service.merge(_chair(bscene), duplicate.id, survivor.id, duplicate.version, "")
+        before = survivor.version
+        service.merge(_chair(bscene), duplicate.id, survivor.id, duplicate.version, "Dieselbe Wartezeit")
 
         assert duplicate.state == "zusammengefuehrt" and duplicate.merged_into_id == survivor.id
-        assert survivor.reference in duplicate.state_reason
+        assert duplicate.state_reason == f"zusammengeführt mit {survivor.reference}: Dieselbe Wartezeit"
         assert service.history(duplicate.id)[-1].to_state == "zusammengefuehrt"
+        # the survivor says what it took in, and now names the duplicate's agencies and Rechtskreise too
+        assert duplicate.reference in service.history(survivor.id)[-1].reason and survivor.version == before + 1
+        assert survivor.agency_list == ["AA", "JC", "ABH"] and survivor.rechtskreis_list == ["SGB III", "SGB II"]
         linked = db.session.scalars(
             select(EscalationCase.case_id).where(EscalationCase.escalation_id == survivor.id)
         ).all()
