@@ -66,8 +66,32 @@ function focusMovedItem() {
   const button = item && direction ? item.querySelector(`button[data-move="${CSS.escape(direction)}"]`) : null;
   if (button) button.focus();
 }
+// After saving, the page goes back to the section the form was in; the keyboard focus goes there too (to its
+// heading, focusable from script only), instead of to the top of the page, and an item's form for decisions and
+// tasks is open again for the next entry.
+function focusSavedSection() {
+  if (new URLSearchParams(window.location.search).has("fokus") || document.querySelector(".error-summary")) return;
+  const id = fragmentId();
+  const target = id ? document.getElementById(id) : null;
+  if (!target || !document.querySelector("main .flash") || target.closest(".site-header")) return;
+  const isHeading = /^H[1-6]$/.test(target.tagName);
+  const section = isHeading ? target.closest("section") || target : target;
+  const heading = isHeading ? target : target.querySelector("h2, h3");
+  const recordForms = section.querySelector("details.record-forms");
+  if (recordForms) recordForms.open = true;
+  if (heading) {
+    heading.tabIndex = -1;
+    heading.focus({ preventScroll: true });
+  }
+}
+
 // Only once the browser has gone to the page's #fragment, which would take the focus back to the page.
-window.addEventListener("load", () => setTimeout(focusMovedItem, 0));
+window.addEventListener("load", () =>
+  setTimeout(() => {
+    focusMovedItem();
+    focusSavedSection();
+  }, 0),
+);
 
 document.addEventListener("DOMContentLoaded", () => {
   confirmIrreversible(); // first what guards and helps input, then what only arranges the page

@@ -60,9 +60,11 @@ def test_a_decision_and_a_task_recorded_in_the_minutes_appear_for_the_other_with
     assert _not_reloaded(aa)
     check_a11y(aa)
 
-    # Then a task for the AA, with person and due date.
+    # Then a task for the AA, with person and due date: back on the item, the focus is there and its form is open
+    # again for the next entry.
     form = _item(ki, VERSCHIEDENES)
-    form.locator("summary").filter(has_text="Beschluss oder Aufgabe festhalten").click()
+    expect(form.get_by_role("heading", level=2)).to_be_focused()
+    expect(form.locator("details.record-forms")).to_have_attribute("open", "")
     form.get_by_label("Aufgabe", exact=True).fill("Kursplätze an alle Stellen melden")
     people = form.get_by_label("Verantwortliche Person (optional)")
     form.get_by_label("Verantwortliche Stelle").select_option("KI")
