@@ -391,7 +391,23 @@ def escalate(actor: User, data: EscalationInput, agenda_item_id: int) -> Escalat
         case_id=case.id if case else None,
         detail={"escalation": escalation.id, "item": item.id},
     )
+    _tell_steering_group(escalation)
     return escalation
+
+
+def _tell_steering_group(escalation: Escalation) -> None:
+    """The steering members learn of a new item by e-mail: its reference, title and category (what the guard
+    let through), never which case it came from."""
+    url = f"{current_app.config['BASE_URL'].rstrip('/')}/lenkungsgruppe/themen/{escalation.id}"
+    subject = f"Lenkungsgruppe: neues Strukturproblem {escalation.reference}"
+    body = (
+        f"Guten Tag,\n\nim Themenspeicher der Lenkungsgruppe ist ein neues Strukturproblem eingegangen:\n\n"
+        f"  {escalation.reference} „{escalation.title}“ ({CATEGORIES.get(escalation.category, escalation.category)})"
+        f"\n\nZum Sichten: {url}\n\nDiese Nachricht wurde automatisch erstellt.\n"
+    )
+    members = db.session.scalars(select(User).where(User.role == "steering", User.active.is_(True))).all()
+    for member in members:
+        mail.enqueue(member, subject, body, topic=f"escalation:{escalation.id}")
 
 
 def _numbered(build, attempts: int = 5) -> Escalation:

@@ -16,17 +16,18 @@ from agenda.models import AgendaItem, Conference, Decision, Task
 from agenda.service import (
     case_data_in,
     check_no_case_data,
+    conference_url,
     load_conference,
     set_state,
     takes_part,
     visible_conference_ids,
 )
 from consent.policy import Access
-from fallkonferenz import audit
+from fallkonferenz import audit, mail
 from fallkonferenz.cases.service import agency_access, agency_shares, shared_with, shares_case
 from fallkonferenz.errors import Conflict, Forbidden, InvalidInput, NotFound
 from fallkonferenz.extensions import db
-from fallkonferenz.localtime import today
+from fallkonferenz.localtime import tag, today
 from fallkonferenz.models import Agency, Case, User, utcnow
 
 from . import live, service
@@ -279,9 +280,25 @@ def close_minutes(actor: User, conference_id: int) -> MinutesClosure:
     db.session.flush()
     audit.record("minutes.close", actor=actor, detail={"conference": conference_id, "sha256": row.sha256})
     live.closing_changed(conference_id, closed=True)
+    _ask_for_approval(conference, actor)
     if conference.state == "laeuft":  # the minutes are closed after the meeting: it has ended
         set_state(actor, conference_id, "beendet")
     return row
+
+
+def _ask_for_approval(conference: Conference, actor: User) -> None:
+    """Every participant learns by e-mail that the minutes wait for her agency's decision: the conference's title
+    and date and a link, no case data (the title is checked for it when the conference is planned)."""
+    url = f"{conference_url(conference)}/protokoll/ergebnisse#genehmigung"
+    subject = f"Protokoll zur Genehmigung: {conference.title} ({tag(conference.start)})"
+    body = (
+        f"Guten Tag,\n\ndie Moderation hat das Protokoll der Konferenz „{conference.title}“ vom "
+        f"{tag(conference.start)} abgeschlossen. Bitte genehmigen Sie es für Ihre Stelle oder erheben "
+        f"Sie Einspruch (eine Entscheidung je Stelle):\n\n  {url}\n\nDiese Nachricht wurde automatisch erstellt.\n"
+    )
+    for participant in conference.participants:
+        if participant.active and participant.user_id != actor.id and participant.user.active:
+            mail.enqueue(participant.user, subject, body, topic=f"conference:{conference.id}")
 
 
 def general_item_hint(item_id: int, user_id: int) -> str:

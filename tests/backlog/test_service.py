@@ -15,6 +15,7 @@ from backlog import service
 from backlog.models import STATES, Escalation, EscalationCase, Implementation, Supporter, transitions_from
 from fallkonferenz.errors import Conflict, Forbidden, InvalidInput, NotFound
 from fallkonferenz.extensions import db
+from fallkonferenz.mail import recent
 from fallkonferenz.models import OutboxMessage, utcnow
 from tests.backlog.conftest import CLEAN_INPUT, user
 from tests.backlog.corpus import PERSONS, SCENE_PERSONS
@@ -641,5 +642,19 @@ def test_an_item_comes_back_to_the_agenda_once_its_working_group_has_reported(bs
         assert escalation.id not in [e.id for e in service.proposed_agenda(chair, next_meeting)]
         service.add_report(chair, escalation.working_group_id, "Erste Gespräche mit den Kursträgern geführt.")
         assert escalation.id in [e.id for e in service.proposed_agenda(chair, next_meeting)]
+
+    query(run, commit=False)
+
+
+def test_the_steering_group_hears_of_a_new_item_without_its_case(bscene, query):
+    def run():
+        escalation = _raise(bscene, "JC", "open")
+        mails = [m for m in recent() if m.subject == f"Lenkungsgruppe: neues Strukturproblem {escalation.reference}"]
+        steering = {user(name).id for name in bscene.steering.values()}
+        assert {m.to_user_id for m in mails} == steering
+        for m in mails:
+            assert escalation.title in m.body and f"/lenkungsgruppe/themen/{escalation.id}" in m.body
+            for secret in (bscene.numbers["open"], "Haddad", "Amal"):
+                assert secret not in m.body and secret not in m.subject
 
     query(run, commit=False)

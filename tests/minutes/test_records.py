@@ -235,6 +235,19 @@ def test_closing_freezes_the_text_and_all_agencies_approve(scene, clients, plann
     assert ki.post(f"/konferenzen/{planned}/protokoll/abschliessen").status_code == 409
     # each participating agency finds the approval waiting on its dashboard, until it has decided
     assert "Protokolle zur Genehmigung" in clients["JC"].get("/").get_data(as_text=True)
+
+    # ... and every participant but the moderator has it by e-mail: title, date and link, no case data
+    def approval_mails():
+        from fallkonferenz.models import OutboxMessage
+
+        rows = db.session.query(OutboxMessage).filter(OutboxMessage.subject.startswith("Protokoll zur Genehmigung"))
+        return [(m.to_user_id, m.subject + m.body) for m in rows]
+
+    mails = query(approval_mails, commit=False)
+    assert sorted(to for to, _ in mails) == sorted(scene.ids[code] for code in ("JC", "AA", "ABH"))
+    for _, text in mails:
+        assert f"/konferenzen/{planned}/protokoll/ergebnisse#genehmigung" in text
+        assert not any(secret in text for secret in (scene.open_case, scene.closed_case, "Haddad", "Tesfay"))
     # the minutes are closed after the meeting: the running conference has ended, and its page shows no editor
     assert query(lambda: db.session.get(Conference, planned).state, commit=False) == "beendet"
     page = clients["JC"].get(f"/konferenzen/{planned}/protokoll").get_data(as_text=True)
