@@ -245,14 +245,14 @@ def dashboard(fig: Figures) -> dict[str, Markup]:
         ),
         "implementations": bar_chart(
             "chart-implementations",
-            title="Offene Umsetzungen je Behörde",
-            summary="Balkendiagramm, je Behörde zwei Balken: offene Umsetzungen und davon überfällige.",
+            title="Offene Umsetzungen je Stelle",
+            summary="Balkendiagramm, je Stelle zwei Balken: offene Umsetzungen und davon überfällige.",
             categories=[a.code for a in impl] or ["keine"],
             series=[
                 Series("offen", [a.open for a in impl] or [0], PALETTE[0]),
                 Series("davon überfällig", [a.overdue for a in impl] or [0], "#a4161a"),
             ],
             x_label="Anzahl der Umsetzungen",
-            y_label="Behörde",
+            y_label="Stelle",
         ),
     }

@@ -64,7 +64,7 @@ class EscalationForm(Form):
     description = TextAreaField("Beschreibung des Problems", validators=[max_len(10000)])
     category = CodeSelectField("Kategorie", choices=[("", "— bitte wählen —"), *CATEGORIES.items()])
     rechtskreise = MultiCheckboxField("Betroffene Rechtskreise", choices=list(RECHTSKREISE.items()))
-    agencies = MultiCheckboxField("Betroffene Behörden")
+    agencies = MultiCheckboxField("Betroffene Stellen")
     proposed_solution = TextAreaField("Lösungsvorschlag (optional)", validators=[max_len(5000)])
     version = IntegerField("Version", validators=[optional()])
 
@@ -95,7 +95,7 @@ class MergeForm(Form):
 class RecommendationForm(Form):
     text = TextAreaField("Text der Empfehlung", validators=[max_len(10000)])
     due_date = GermanDateField("Umsetzungsfrist", validators=[optional()])
-    agencies = IdCheckboxField("Umsetzende Behörden (keine Auswahl: alle)")
+    agencies = IdCheckboxField("Umsetzende Stellen (keine Auswahl: alle)")
     version = version_field()
 
 
@@ -110,7 +110,7 @@ class DecisionForm(Form):
     text = TextAreaField("Beschlusstext", validators=[max_len(5000)])
     working_group = IdSelectField("Arbeitsgruppe")
     due_date = GermanDateField("Umsetzungsfrist", validators=[optional()])
-    agencies = IdCheckboxField("Umsetzende Behörden (keine Auswahl: alle)")
+    agencies = IdCheckboxField("Umsetzende Stellen (keine Auswahl: alle)")
     version = version_field()
 
 

@@ -62,7 +62,7 @@ def _filter_labels(f: service.BacklogFilter) -> list[str]:
     elif f.open_only:
         labels.append("nur offene Einträge")
     if f.agency:
-        labels.append(f"Behörde: {f.agency}")
+        labels.append(f"Stelle: {f.agency}")
     return labels
 
 
@@ -76,7 +76,7 @@ BACKLOG_HEADER = [
     "Priorität",
     "Betroffene Fälle",
     "Rechtskreise",
-    "Beteiligte Behörden",
+    "Beteiligte Stellen",
     "Arbeitsgruppe",
     "Gemeldet am",
     "Zuletzt geändert",
@@ -192,10 +192,10 @@ def kennzahlen_rows(fig: stats.Figures) -> list[list]:
     rows += [["Alter der offenen Einträge", label, "Anzahl", n] for label, n in fig.ages]
     for a in fig.implementations:
         rows += [
-            ["Umsetzungen je Behörde", a.code, "offen", a.open],
-            ["Umsetzungen je Behörde", a.code, "davon in Arbeit", a.in_progress],
-            ["Umsetzungen je Behörde", a.code, "davon überfällig", a.overdue],
-            ["Umsetzungen je Behörde", a.code, "erledigt", a.done],
+            ["Umsetzungen je Stelle", a.code, "offen", a.open],
+            ["Umsetzungen je Stelle", a.code, "davon in Arbeit", a.in_progress],
+            ["Umsetzungen je Stelle", a.code, "davon überfällig", a.overdue],
+            ["Umsetzungen je Stelle", a.code, "erledigt", a.done],
         ]
     return rows
 

@@ -55,7 +55,7 @@ def _filter_args(agencies) -> tuple[service.BacklogFilter, dict, list[str]]:
     checks = (
         ("kategorie", CATEGORIES, "Unbekannte Kategorie"),
         ("status", STATES, "Unbekannter Status"),
-        ("behoerde", {a.code for a in agencies}, "Unbekannte Behörde"),
+        ("behoerde", {a.code for a in agencies}, "Unbekannte Stelle"),
         ("sortierung", service.SORTS, "Unbekannte Sortierung"),
     )
     for name, known, label in checks:
@@ -222,7 +222,7 @@ def adopt(escalation_id: int):
         lambda: service.adopt(
             g.user, escalation_id, form.version.data, form.text.data or "", form.due_date.data, form.agencies.data
         ),
-        "Die Empfehlung wurde beschlossen. Jede Behörde meldet ihren Stand der Umsetzung.",
+        "Die Empfehlung wurde beschlossen. Jede Stelle meldet ihren Stand der Umsetzung.",
         "empfehlung",
     )
 

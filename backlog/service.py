@@ -169,7 +169,7 @@ def _check_input(data: EscalationInput) -> None:
         errors["rechtskreise"] = "Unbekannter Rechtskreis."
     codes = set(db.session.scalars(select(Agency.code).where(Agency.active.is_(True))))
     if any(a not in codes for a in data.agencies):
-        errors["agencies"] = "Unbekannte Behörde."
+        errors["agencies"] = "Unbekannte Stelle."
     if errors:
         raise InvalidInput(errors=errors)
 
@@ -738,7 +738,7 @@ def transition(
         if group is None or group.status != "aktiv":
             raise InvalidInput(errors={"working_group": "Bitte eine aktive Arbeitsgruppe wählen."})
     if to_state == "umgesetzt" and not _all_implemented(escalation.id):
-        raise InvalidTransition("Umgesetzt ist ein Eintrag, wenn jede Behörde ihre Umsetzung gemeldet hat.")
+        raise InvalidTransition("Umgesetzt ist ein Eintrag, wenn jede Stelle ihre Umsetzung gemeldet hat.")
     reason = _check_move(escalation, to_state, actor, reason)  # refused steps write nothing
     _bump(escalation, version)
     if group is not None:
@@ -1177,7 +1177,7 @@ def adopt(
     members = {a.id: a for a in member_agencies()}
     chosen = [int(a) for a in agency_ids] or list(members)
     if any(a not in members for a in chosen):
-        errors["agencies"] = "Umsetzen können nur Behörden der Lenkungsgruppe."
+        errors["agencies"] = "Umsetzen können nur Stellen der Lenkungsgruppe."
     if errors:
         raise InvalidInput(errors=errors)
     if "empfehlung" not in transitions_from(escalation.state):
@@ -1224,7 +1224,7 @@ def update_implementation(
         raise NotFound("Umsetzung nicht gefunden.")
     _require(
         may_update_implementation(viewer_of(actor), implementation.agency_id),
-        "Den Stand meldet das Mitglied der Lenkungsgruppe dieser Behörde.",
+        "Den Stand meldet das Mitglied der Lenkungsgruppe dieser Stelle.",
     )
     if status not in IMPLEMENTATION_STATUS:
         raise InvalidInput(errors={"status": "Bitte einen Stand wählen."})

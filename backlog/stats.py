@@ -81,7 +81,7 @@ def parse_filter(args, *, strict: bool = False) -> service.BacklogFilter:
         errors["status"] = "Unbekannter Status. Erlaubt: " + ", ".join(STATES) + "."
         state = ""
     if agency and agency not in set(db.session.scalars(select(Agency.code))):
-        errors["behoerde"] = "Unbekannte Behörde."
+        errors["behoerde"] = "Unbekannte Stelle."
         agency = ""
     if sort not in service.SORTS:
         errors["sortierung"] = "Unbekannte Sortierung. Erlaubt: " + ", ".join(service.SORTS) + "."
@@ -514,5 +514,5 @@ def agency(actor: User, code: str) -> Agency:
     require_reader(actor)
     found = db.session.scalar(select(Agency).where(Agency.code == code))
     if found is None:
-        raise NotFound("Behörde nicht gefunden.")
+        raise NotFound("Stelle nicht gefunden.")
     return found

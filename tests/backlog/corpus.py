@@ -343,7 +343,7 @@ IDENTIFYING = [
     Sample(
         "telefon-endstueck",
         "Erreichbarkeit in der Unterkunft",
-        "In der Unterkunft gibt es nur ein Telefon für alle (Tel. 99 88 77); Rückrufe der Behörden gehen verloren.",
+        "In der Unterkunft gibt es nur ein Telefon für alle (Tel. 99 88 77); Rückrufe der Stellen gehen verloren.",
         "datenaustausch",
         person="closed",
         hits=_hit("description", "phone", "99 88 77"),

@@ -136,7 +136,7 @@ def test_bad_steering_input_is_refused_and_changes_nothing(bscene, bclients, que
         ("status", {"to_state": "arbeitsgruppe", "working_group": MISSING, "version": v}, 422, "aktive Arbeitsgruppe"),
         ("status", {"to_state": "empfehlung", "version": v}, 422, "mit ihrem Text"),
         ("status", {"to_state": "zusammengefuehrt", "version": v}, 422, "Zum Zusammenführen"),
-        ("status", {"to_state": "umgesetzt", "version": v}, 409, "jede Behörde"),
+        ("status", {"to_state": "umgesetzt", "version": v}, 409, "jede Stelle"),
         ("status", {"to_state": "umsetzung", "version": v}, 409, "nicht direkt"),
         ("zusammenfuehren", {"into": "", "version": v}, 422, "in den dieser aufgeht"),
         ("zusammenfuehren", {"into": "x", "version": v}, 422, "aus der Liste"),
@@ -145,7 +145,7 @@ def test_bad_steering_input_is_refused_and_changes_nothing(bscene, bclients, que
         ("empfehlung", {"text": "Text", "due_date": "31.02.2030", "version": v}, 422, "gültiges Datum"),
         ("empfehlung", {"text": "Text", "due_date": "01.01.2000", "version": v}, 422, "Vergangenheit"),
         ("empfehlung", {"text": "Text", "agencies": ["x"], "version": v}, 422, "Unbekannte Auswahl."),
-        ("empfehlung", {"text": "Text", "agencies": [MISSING], "version": v}, 422, "Behörden der Lenkungsgruppe"),
+        ("empfehlung", {"text": "Text", "agencies": [MISSING], "version": v}, 422, "Stellen der Lenkungsgruppe"),
         ("empfehlung", {"text": "Bitte a@b.de fragen", "version": v}, 422, "personenbezogene Daten"),
         ("bearbeiten", {"title": "T", "description": "D", "category": "x", "version": v}, 422, "Kategorie"),
         (

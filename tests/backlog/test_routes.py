@@ -359,7 +359,7 @@ def test_adopting_a_recommendation_through_the_form(bscene, bclients, query):
     assert resp.status_code == 302
     assert escalation(query, escalation_id).state == "empfehlung"
     page = body(client.get(url))
-    assert "Umsetzung je Behörde" in page and "01.01.2999" in page
+    assert "Umsetzung je Stelle" in page and "01.01.2999" in page
 
 
 # -- working groups ------------------------------------------------------------------------------------------------
@@ -492,7 +492,7 @@ def test_list_filters_sorts_and_pages(bscene, bclients, query):
     odd = client.get("/lenkungsgruppe/themen?kategorie=quatsch&status=x&behoerde=%25&sortierung=y&seite=-3")
     page = body(odd)
     assert odd.status_code == 200
-    assert "Unbekannte Kategorie" in page and "Unbekannter Status" in page and "Unbekannte Behörde" in page
+    assert "Unbekannte Kategorie" in page and "Unbekannter Status" in page and "Unbekannte Stelle" in page
     assert "Ungültige Seitenzahl" in page and CLEAN["title"] in page
     assert "Keine Einträge" in body(client.get("/lenkungsgruppe/themen?status=umgesetzt"))
     assert f'/lenkungsgruppe/themen/{first}"' in body(client.get("/lenkungsgruppe/themen?seite=1"))

@@ -76,11 +76,11 @@ def _implementations(page: Page) -> dict[str, dict[str, int]]:
     # the widest table (a column per state) is read whole on the office screen, without scrolling inside it
     region = page.get_by_role("region", name="Einträge nach Kategorie und Status (Zahlen zum Diagramm)")
     assert region.evaluate("e => e.scrollWidth <= e.clientWidth"), "the status table scrolls sideways"
-    chart = page.get_by_role("img", name=re.compile("^Offene Umsetzungen je Behörde"))
+    chart = page.get_by_role("img", name=re.compile("^Offene Umsetzungen je Stelle"))
     expect(chart).to_be_visible()
     described = chart.locator("desc").text_content() or ""
     drawn = chart.locator("text").all_text_contents()  # per agency: its name, then the value of each bar
-    table = page.get_by_role("table", name=re.compile("^Umsetzungen je Behörde"))
+    table = page.get_by_role("table", name=re.compile("^Umsetzungen je Stelle"))
     out: dict[str, dict[str, int]] = {"svg": {}, "open": {}, "done": {}}
     for code in ("JC", "AA"):
         found = re.search(rf"\b{code}: offen (\d+), davon überfällig \d+", described)
@@ -106,7 +106,7 @@ def _report_implementation(page: Page, username: str, reference: str, code: str,
     click_to(page, form.get_by_role("button", name=re.compile("^Stand speichern")), ITEM)
     expect(page.locator(".flash")).to_contain_text("Der Stand der Umsetzung wurde gespeichert.")
     row = (
-        page.get_by_role("table", name="Umsetzung je Behörde")
+        page.get_by_role("table", name="Umsetzung je Stelle")
         .get_by_role("row")
         .filter(has=page.get_by_role("rowheader", name=code, exact=True))
     )
@@ -230,7 +230,7 @@ def test_lenkungsgruppe_from_report_to_implementation(page: Page, server: Server
     expect(_lead(page)).to_contain_text("Empfehlung beschlossen")
     recommendation = page.get_by_role("region", name="Empfehlung")
     expect(recommendation).to_contain_text(RECOMMENDATION)
-    expect(page.get_by_role("table", name="Umsetzung je Behörde").get_by_role("row")).to_have_count(6)
+    expect(page.get_by_role("table", name="Umsetzung je Stelle").get_by_role("row")).to_have_count(6)
     for secret in (tesfay, amiri):
         expect(page.locator("body")).not_to_contain_text(secret)
 
@@ -254,6 +254,6 @@ def test_lenkungsgruppe_from_report_to_implementation(page: Page, server: Server
         assert done["svg"][code] == adopted["svg"][code] - 1, (code, adopted, done)
         assert done["open"][code] == adopted["open"][code] - 1, (code, adopted, done)
         assert done["done"][code] == adopted["done"][code] + 1, (code, adopted, done)
-    chart = page.get_by_role("img", name=re.compile("^Offene Umsetzungen je Behörde"))
+    chart = page.get_by_role("img", name=re.compile("^Offene Umsetzungen je Stelle"))
     for code in ("JC", "AA"):
         expect(chart.locator("desc")).to_contain_text(f"{code}: offen {done['svg'][code]},")
