@@ -753,6 +753,8 @@ def plain_moves(escalation: Escalation) -> list[str]:
     allowed = transitions_from(escalation.state) - {"zusammengefuehrt", "empfehlung"}
     if escalation.priority is None:
         allowed.discard("gesichtet")
+    if "umgesetzt" in allowed and not _all_implemented(escalation.id):
+        allowed.discard("umgesetzt")  # it would be refused: done once every agency has reported its implementation
     return [s for s in STATES if s in allowed]
 
 

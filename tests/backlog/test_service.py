@@ -658,3 +658,20 @@ def test_the_steering_group_hears_of_a_new_item_without_its_case(bscene, query):
                 assert secret not in m.body and secret not in m.subject
 
     query(run, commit=False)
+
+
+def test_umgesetzt_is_offered_only_once_every_agency_has_reported(bscene, query, adopted):
+    escalation_id, impls = adopted
+
+    def offered():
+        return service.plain_moves(db.session.get(Escalation, escalation_id))
+
+    assert "umgesetzt" not in query(offered, commit=False)
+    for code, impl in impls.items():
+        query(
+            lambda code=code, impl=impl: service.update_implementation(
+                user(bscene.steering[code]), impl, "umgesetzt", "", None
+            )
+        )
+    # the last report moves it to "umgesetzt" by itself: nothing left to offer
+    assert query(lambda: db.session.get(Escalation, escalation_id).state, commit=False) == "umgesetzt"
