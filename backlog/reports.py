@@ -69,7 +69,7 @@ def _filter_labels(f: service.BacklogFilter) -> list[str]:
 # -- the backlog -------------------------------------------------------------------------------------------
 
 BACKLOG_HEADER = [
-    "Aktenzeichen",
+    "Nr.",
     "Titel",
     "Kategorie",
     "Status",

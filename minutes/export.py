@@ -72,7 +72,7 @@ def markdown(actor: User, conference_id: int) -> str:
         lines += ["", f"Stand: {state} (SHA-256 {closure.sha256})"]
     lines += ["", "## Anwesenheit", ""]
     for p in data["participants"]:
-        status = data["attendance"].get(p.user_id, "—")
+        status = data["attendance"].get(p.user_id, "nicht erfasst")
         lines.append(f"- {_inert(p.user.display_name)} ({p.user.agency.code}): {status}")
     for row in data["items"]:
         item = row.view

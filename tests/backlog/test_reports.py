@@ -293,7 +293,7 @@ def test_backlog_csv_escapes_titles_that_start_a_formula(bscene, bclients, query
     assert resp.mimetype == "text/csv"
     rows = read_csv(resp)
     header = rows[0]
-    assert header[:6] == ["Aktenzeichen", "Titel", "Kategorie", "Status", "Priorität", "Betroffene Fälle"]
+    assert header[:6] == ["Nr.", "Titel", "Kategorie", "Status", "Priorität", "Betroffene Fälle"]
     titles = {r[header.index("Titel")] for r in rows[1:]}
     assert titles == {"'" + t for t in FORMULA_TITLES.values()}
     assert {r[header.index("Kategorie")] for r in rows[1:]} == {"Rechtslage"}
