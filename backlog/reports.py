@@ -166,9 +166,11 @@ def _days(value: float | None) -> str:
 def kennzahlen_rows(fig: stats.Figures) -> list[list]:
     """The dashboard in long form: one figure a row (Kennzahl; Gruppe; Merkmal; Wert)."""
     rows: list[list] = [
+        ["Stand", "erstellt am", "Datum, Uhrzeit", service.now()],
         ["Überblick", "alle Einträge", "Anzahl", fig.total],
         ["Überblick", "offene Einträge", "Anzahl", fig.open],
         ["Überblick", "betroffene Fälle", "Summe", fig.cases],
+        ["Überblick", "offene Umsetzungen", "Anzahl", fig.open_implementations],
         ["Dauer bis zur Entscheidung", "Median", "Tage", _days(fig.median_days_to_decision)],
         ["Dauer bis zur Entscheidung", "entschiedene Einträge", "Anzahl", len(fig.days_to_decision)],
         ["Dauer bis zur Umsetzung", "Median", "Tage", _days(fig.median_days_to_implementation)],

@@ -329,6 +329,8 @@ def test_kennzahlen_csv_holds_the_dashboard_figures(bscene, bclients, query):
     assert table[("Einträge nach Kategorie und Status", "Verfahrensdauer/Wartezeiten", "eingereicht")] == "1"
     assert table[("Betroffene Fälle je Kategorie", "Verfahrensdauer/Wartezeiten", "alle Einträge")] == "2"
     assert table[("Alter der offenen Einträge", "unter 30 Tage", "Anzahl")] == "1"
+    assert table[("Überblick", "offene Umsetzungen", "Anzahl")] == "0"  # as the page and the PDF show it
+    assert re.fullmatch(r"\d\d\.\d\d\.\d{4} \d\d:\d\d", table[("Stand", "erstellt am", "Datum, Uhrzeit")])
 
 
 def test_exports_and_dashboard_never_name_the_cases_for_any_role(bscene, bclients, query):
