@@ -27,17 +27,17 @@ AGENCIES = [
 ]
 
 USERS = [
-    ("ki.koordination", "Katrin Imhoff (KI-Koordination)", "KI", "moderator"),
-    ("jc.fallmanagement", "Jonas Claßen (Fallmanagement JC)", "JC", "case_worker"),
-    ("aa.beratung", "Anna Albers (Beratung AA)", "AA", "case_worker"),
-    ("abh.sachbearbeitung", "Aylin Bektaş (Sachbearbeitung ABH)", "ABH", "case_worker"),
-    ("ja.asd", "Jan Adler (ASD Jugendamt)", "JA", "case_worker"),
-    ("lenkung.vorsitz", "Dr. Lena Vogt (Vorsitz Lenkungsgruppe)", "KI", "steering"),
-    ("lenkung.jc", "Jens Carstens (Lenkungsgruppe, Jobcenter)", "JC", "steering"),
-    ("lenkung.aa", "Andrea Ahrens (Lenkungsgruppe, Agentur für Arbeit)", "AA", "steering"),
-    ("lenkung.abh", "Bernd Hauser (Lenkungsgruppe, Ausländerbehörde)", "ABH", "steering"),
-    ("lenkung.ja", "Julia Arndt (Lenkungsgruppe, Jugendamt)", "JA", "steering"),
-    ("dsb", "Dirk Sommer (Datenschutzbeauftragter)", "KI", "dpo"),
+    ("ki.koordination", "Katrin Imhoff", "KI", "moderator"),
+    ("jc.fallmanagement", "Jonas Claßen", "JC", "case_worker"),
+    ("aa.beratung", "Anna Albers", "AA", "case_worker"),
+    ("abh.sachbearbeitung", "Aylin Bektaş", "ABH", "case_worker"),
+    ("ja.asd", "Jan Adler", "JA", "case_worker"),
+    ("lenkung.vorsitz", "Dr. Lena Vogt", "KI", "steering"),
+    ("lenkung.jc", "Jens Carstens", "JC", "steering"),
+    ("lenkung.aa", "Andrea Ahrens", "AA", "steering"),
+    ("lenkung.abh", "Bernd Hauser", "ABH", "steering"),
+    ("lenkung.ja", "Julia Arndt", "JA", "steering"),
+    ("dsb", "Dirk Sommer", "KI", "dpo"),
     ("admin", "Administration", "KI", "admin"),
 ]
 

@@ -16,7 +16,7 @@ def test_login_dashboard_and_logout(page: Page):
     expect(page.get_by_label("Benutzername")).to_be_focused()
 
     login(page, "ki.koordination")
-    expect(page.get_by_role("heading", level=1)).to_have_text("Guten Tag, Katrin Imhoff (KI-Koordination)")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Guten Tag, Katrin Imhoff")
     nav = page.get_by_role("navigation", name="Hauptnavigation")
     expect(nav.get_by_role("link", name="Übersicht")).to_have_attribute("aria-current", "page")
     expect(nav.get_by_role("link", name="Fälle")).to_be_visible()

@@ -68,19 +68,19 @@ def test_a_decision_and_a_task_recorded_in_the_minutes_appear_for_the_other_with
     form.get_by_label("Aufgabe", exact=True).fill("Kursplätze an alle Stellen melden")
     people = form.get_by_label("Verantwortliche Person (optional)")
     form.get_by_label("Verantwortliche Stelle").select_option("KI")
-    assert "AA – Anna Albers (Beratung AA)" not in people.locator("option:not([disabled])").all_inner_texts()
+    assert "AA – Anna Albers" not in people.locator("option:not([disabled])").all_inner_texts()
     form.get_by_label("Verantwortliche Stelle").select_option("AA")
     # only the chosen agency's people are offered
     offered = people.locator("option:not([disabled])").all_inner_texts()
     assert offered[0] == "—" and offered[1:] and all(text.startswith("AA – ") for text in offered[1:])
-    people.select_option(label="AA – Anna Albers (Beratung AA)")
+    people.select_option(label="AA – Anna Albers")
     form.get_by_label("Bis", exact=True).fill("2030-01-10")
     click_to(ki, form.get_by_role("button", name=re.compile("^Aufgabe speichern")), BACK)
     tasks = item.get_by_role("list", name="Aufgaben")
     expect(tasks.get_by_role("listitem")).to_have_text(
         [
             re.compile(
-                r"^Kursplätze an alle Stellen melden – AA, Anna Albers \(Beratung AA\), bis 10\.01\.2030 \(offen\)"
+                r"^Kursplätze an alle Stellen melden – AA, Anna Albers, bis 10\.01\.2030 \(offen\)"
             )
         ]
     )

@@ -77,7 +77,7 @@ def test_decisions_tasks_and_my_tasks_with_overdue_first(scene, clients, planned
     assert dashboard.index("Bescheid prüfen") < dashboard.index("Kita-Platz klären")
     assert "(überfällig)" in dashboard and "Therapie begleiten" not in dashboard
     # Each task says where it was set: JC takes part and can open the results there.
-    results = f'href="/konferenzen/{planned}/protokoll/ergebnisse#top-{running["open"]}">Fallkonferenz Musterstadt</a>'
+    results = f'href="/konferenzen/{planned}/protokoll/ergebnisse#top-{running["open"]}">Fallkonferenz Musterstadt<span'
     assert results in dashboard
     general = {"text": "Raum für die Sprechstunde klären", "agency": "JA"}
     assert ki.post(f"/protokoll/top/{running['general']}/aufgabe", data=general).status_code == 302
