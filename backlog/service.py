@@ -61,6 +61,7 @@ from .models import (
 )
 
 PAGE_SIZE = 50
+MAX_REASON = 5000
 READY_FOR_AGENDA = ("gesichtet", "arbeitsgruppe")  # triaged, or back from a working group
 TEXT_FIELDS = ("title", "description", "proposed_solution")
 FIELD_LABELS = {
@@ -243,7 +244,9 @@ def _checked(actor: User, data: EscalationInput, case_ids=()) -> None:
         refused.errors = refused.errors | problems
         raise refused
     if problems:
-        raise InvalidInput(errors=problems)
+        refused = InvalidInput(errors=problems)
+        refused.keeps_audit = True  # the guard has read the cases' data: that stays on record
+        raise refused
 
 
 def _guarded(actor: User, texts: dict[str, str], case_ids=()) -> None:
@@ -758,7 +761,9 @@ def plain_moves(escalation: Escalation) -> list[str]:
     return [s for s in STATES if s in allowed]
 
 
-def _check_move(escalation: Escalation, to_state: str, actor: User | None, reason: str = "") -> str:
+def _check_move(
+    escalation: Escalation, to_state: str, actor: User | None, reason: str = "", max_len: int = MAX_REASON
+) -> str:
     """Refuse a step before anything is written; returns the cleaned reason."""
     if to_state not in STATES:
         raise InvalidInput("Unbekannter Status.")
@@ -771,7 +776,7 @@ def _check_move(escalation: Escalation, to_state: str, actor: User | None, reaso
     reason = (reason or "").strip()
     if to_state in ("abgelehnt", "zusammengefuehrt") and not reason:
         raise InvalidInput(errors={"reason": "Bitte geben Sie eine Begründung an."})
-    if len(reason) > 5000:
+    if len(reason) > max_len:
         raise InvalidInput(errors={"reason": "Höchstens 5.000 Zeichen."})
     if reason:
         _guarded(actor, {"reason": reason})  # reasons are mailed to the submitters
@@ -849,7 +854,12 @@ def merge(actor: User, escalation_id: int, into_id: int | None, version: int | N
         raise InvalidInput(errors={"merge_into": "Dieser Eintrag ist selbst schon zusammengeführt."})
     # The submitters are told where their item went, whatever else the reason says.
     named = f"zusammengeführt mit {target.reference}"
-    reason = _check_move(source, "zusammengefuehrt", actor, f"{named}: {reason}" if reason else named)
+    reason = (reason or "").strip()
+    if len(reason) > MAX_REASON:  # what she typed, before the reference is put in front of it
+        raise InvalidInput(errors={"reason": "Höchstens 5.000 Zeichen."})
+    reason = _check_move(
+        source, "zusammengefuehrt", actor, f"{named}: {reason}" if reason else named, MAX_REASON + len(named) + 2
+    )
     _bump(source, version)
     target_cases = set(
         db.session.scalars(select(EscalationCase.case_id).where(EscalationCase.escalation_id == target.id))
@@ -903,7 +913,11 @@ def proposed_agenda(actor: User, conference_id: int, limit: int = 12) -> list[Es
     )
     reported = (
         select(StatusReport.id)
-        .where(StatusReport.group_id == Escalation.working_group_id, StatusReport.created_at >= handed_over)
+        .where(
+            StatusReport.group_id == Escalation.working_group_id,
+            # an item with no recorded hand-over (older data): any report of its group counts
+            StatusReport.created_at >= func.coalesce(handed_over, datetime(1970, 1, 1)),
+        )
         .exists()
     )
     ready = (Escalation.state == "gesichtet") | ((Escalation.state == "arbeitsgruppe") & reported)

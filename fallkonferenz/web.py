@@ -205,6 +205,8 @@ def page_above(path: str) -> str | None:
     parts = path.rstrip("/").split("/")
     for end in range(len(parts) - 1, 0, -1):
         candidate = "/".join(parts[:end]) or "/"
+        if not candidate.isprintable():  # a line break can be in a path, never in a redirect's header
+            continue
         try:
             adapter.match(candidate, method="GET")
         except HTTPException:  # no page there (or only with a slash added: the next one up will do)

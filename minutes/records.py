@@ -194,7 +194,8 @@ class TaskRow:
     overdue: bool
     case_number: str | None
     conference: Conference | None = None  # where the task was set
-    opens: bool = False  # whether the actor may open that conference's results (she takes part in it)
+    opens: bool = False  # whether the actor takes part in it: only then is it named (a conference exists for its
+    # moderator and participants only; a colleague's task for the whole agency does not open it)
 
 
 def awaiting_approval(actor: User) -> list[Conference]:

@@ -240,14 +240,19 @@ class MinutesNamespace(Namespace):
     @boundary
     def on_awareness(self, data=None):
         item_id, state = _field(data, "item", int), _field(data, "state", bytes)
-        if item_id not in self.joined.get(request.sid, set()):
-            raise DomainError("Anwesenheit kann nur im geöffneten Tagesordnungspunkt geteilt werden.")
-        client_id, clock, state = presence.stamp(state, self.people[request.sid])
-        user_id = self.users[request.sid].user_id
+        client_id, clock, state = presence.stamp(state, self.people.get(request.sid, {}))
         with self.lock:
-            # A Yjs client id belongs to the account that used it first: no one moves another person's cursor.
+            if item_id not in self.joined.get(request.sid, set()):
+                raise DomainError("Anwesenheit kann nur im geöffneten Tagesordnungspunkt geteilt werden.")
+            user_id = self.users[request.sid].user_id
+            # A socket shows one cursor per item, under the Yjs client id it used there first; an id belongs to the
+            # account that used it first. No one moves or removes another person's cursor.
+            mine = next(
+                (c for c, cursor in self.client_ids.items() if cursor.sid == request.sid and cursor.item_id == item_id),
+                None,
+            )
             owner = self.client_ids.get(client_id)
-            if owner is not None and owner.user_id != user_id:
+            if (mine is not None and mine != client_id) or (owner is not None and owner.user_id != user_id):
                 raise InvalidInput(presence.MALFORMED)
             self.client_ids[client_id] = Cursor(user_id, request.sid, item_id, clock)
         g.broadcasts.append(("awareness", {"item": item_id, "state": state}, service.room_of(item_id), request.sid))

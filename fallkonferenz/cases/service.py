@@ -28,6 +28,7 @@ from consent.policy import (
 from .. import audit, localtime
 from ..auth.service import agency_codes, user_names
 from ..casecrypto import CaseCipher, ciphers_for, create_case_key, keyring
+from ..crypto import normalize_name
 from ..errors import Forbidden, InvalidInput, NotFound, db_id
 from ..extensions import db, escape_like
 from ..models import Agency, AuditEvent, Case, CaseNameToken, Goal, Note, User, utcnow
@@ -189,10 +190,8 @@ def agency_consent(case_id: int, agency_id: int) -> AgencyConsent:
     if consent is None:
         return AgencyConsent("none")
     status = consent.status_at(utcnow())
-    if status == "revoked" and db.session.scalar(
-        select(exists().where(Consent.case_id == case_id, Consent.version > consent.version))
-    ):
-        status = "replaced"  # not the client's revocation: a new version without this agency took its place
+    if status == "revoked" and db.session.scalar(select(exists().where(Consent.supersedes_id == consent.id))):
+        status = "replaced"  # ended by a later version, not by the client's revocation
     since = {
         "revoked": localtime.to_local(consent.revoked_at).date() if consent.revoked_at else None,
         "replaced": localtime.to_local(consent.revoked_at).date() if consent.revoked_at else None,
@@ -351,22 +350,40 @@ _AUTHORED_BY_AGENCY = union(
 )
 
 
+# Words of running German text (as the blind index folds them) that are looked up as no name: the index holds
+# every name's prefixes of three letters and more, so "den" would find each "Deniz", "mit" each "Mitra".
+_FUNCTION_WORDS = (
+    "der die das den dem des ein eine einer eines einem einen und oder aber mit hat hatte haben ist sind "
+    "war waren wird werden wurde auf aus bei bis fur uber unter vor nach seit von vom zum zur ins nicht "
+    "noch auch schon nur sehr kein keine keinen sich sie ihr ihre ihren ihm ihn wir uns man wie was wer "
+    "wann weil wenn dass als ohne gegen durch hier dort jetzt dann denn doch mehr viel alle alles jede "
+    "jeder jedes diese dieser dieses beim herr herrn frau kann konnen muss mussen soll sollen gibt geht "
+    "seine seiner sein"
+)
+FUNCTION_WORDS = frozenset(_FUNCTION_WORDS.split())
+
+
 def clients_named_in(text: str, actor: User, *, limit: int) -> list[int]:
-    """Cases whose client the text names by a whole name part (looked up in the blind index, nothing decrypted),
-    among the cases whose master data the actor's agency sees: no others, so that a hit never tells her of a
-    client she may not know. At most `limit` of them."""
-    tokens = list(keyring().blind_tokens(text or "", prefixes=False))
-    if not tokens:
+    """Cases whose client the text may name (a word of it in the blind index, nothing decrypted), among the cases
+    whose master data the actor's agency sees: no others, so that a hit never tells her of a client she may not
+    know. The index cannot tell a whole name part from the prefix of a longer one, so the cases come ranked by the
+    longest word that found them (a surname before a short word that merely begins a name), at most `limit`."""
+    lengths: dict[bytes, int] = {}
+    for word in normalize_name(text or "").split():
+        if len(word) >= 3 and word not in FUNCTION_WORDS:
+            for token in keyring().blind_tokens(word, prefixes=False):
+                lengths[token] = max(lengths.get(token, 0), len(word))
+    if not lengths:
         return []
-    return list(
-        db.session.scalars(
-            select(CaseNameToken.case_id)
-            .join(Case, Case.id == CaseNameToken.case_id)
-            .where(CaseNameToken.token.in_(tokens), listable_cases_clause(viewer_of(actor), now(), "stammdaten"))
-            .distinct()
-            .limit(limit)
-        )
-    )
+    rows = db.session.execute(
+        select(CaseNameToken.case_id, CaseNameToken.token)
+        .join(Case, Case.id == CaseNameToken.case_id)
+        .where(CaseNameToken.token.in_(list(lengths)), listable_cases_clause(viewer_of(actor), now(), "stammdaten"))
+    ).all()
+    score: dict[int, int] = {}
+    for case_id, token in rows:
+        score[case_id] = max(score.get(case_id, 0), lengths[bytes(token)])
+    return sorted(score, key=lambda case_id: (-score[case_id], case_id))[:limit]
 
 
 def agency_access(case_ids, agency_ids, at: datetime | None = None) -> dict[tuple[int, int], Access]:

@@ -231,7 +231,7 @@ class MinutesItem {
           EditorView.lineWrapping,
           EditorView.contentAttributes.of({ "aria-label": this.label }),
           placeholder(TEXT.placeholder),
-          this.editable.of(EditorView.editable.of(!this.channel.ended)),
+          this.editable.of(EditorView.editable.of(!this.channel.ended && !this.channel.finished)),
           yCollab(this.text, null, { undoManager }),
           remoteCursors(this.text, this.awareness),
         ],
@@ -592,7 +592,8 @@ class MinutesChannel {
   }
 
   saved() {
-    if (this.unsaved() === 0) this.lastProblem = "";
+    // A late acknowledgement does not take back that the minutes are closed.
+    if (this.unsaved() === 0 && !this.finished) this.lastProblem = "";
   }
 
   unsaved() {

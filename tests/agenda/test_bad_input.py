@@ -475,6 +475,9 @@ def test_reloading_a_forms_address_leads_to_its_page_not_to_an_error(scene, clie
     assert resp.status_code == 302 and resp.headers["Location"] == f"/konferenzen/{planned}"
     page = ki.get(resp.headers["Location"]).get_data(as_text=True)
     assert "nimmt nur abgeschickte Formulare an" in page
+    # a line break in the path cannot go into a redirect: the nearest page without one, never a 500
+    crafted = ki.get("/faelle/X%0D%0ASet-Cookie:%20a=b/einwilligungen/1/widerruf")
+    assert crafted.status_code < 500 and "Set-Cookie" not in crafted.headers.get("Location", "")
     # an API client gets its 405 as before
     api = ki.get(f"/api/v1/conferences/{planned}/items")
     assert api.status_code == 405 and api.get_json()["error"]

@@ -223,3 +223,18 @@ def test_openapi_document_lists_the_backlog_paths(app):
         "/backlog/implementations/{implementationId}",
     } <= set(doc["paths"])
     assert "409" in doc["paths"]["/backlog/{escalationId}/transitions"]["post"]["responses"]
+
+
+def test_a_refusal_after_the_guard_read_the_cases_keeps_that_reading_on_record(bscene, bclients, query):
+    """An unknown agency is refused after the guard has decrypted the conference's cases to check the text:
+    that reading stays in the audit log, as with a guard hit."""
+    from fallkonferenz.models import AuditEvent
+
+    def guard_reads():
+        return db.session.query(AuditEvent).filter(AuditEvent.action == "backlog.guard").count()
+
+    before = query(guard_reads, commit=False)
+    resp = bclients["JC"].api("POST", BASE, json=PAYLOAD | {"agendaItem": bscene.items["open"], "agencies": ["XX"]})
+    assert resp.status_code == 422 and "agencies" in resp.get_json()["errors"]
+    assert query(guard_reads, commit=False) > before
+    assert query(lambda: db.session.query(Escalation).count(), commit=False) == 0

@@ -675,3 +675,34 @@ def test_umgesetzt_is_offered_only_once_every_agency_has_reported(bscene, query,
         )
     # the last report moves it to "umgesetzt" by itself: nothing left to offer
     assert query(lambda: db.session.get(Escalation, escalation_id).state, commit=False) == "umgesetzt"
+
+
+def test_many_clients_whose_names_begin_like_common_words_do_not_crowd_out_the_named_one(bscene, query):
+    """The blind index holds name prefixes: "den" finds every "Deniz". Those words find nobody, and the longest
+    word ranks first, so Rahimi (not on this conference's agenda) is still found among the KI's 25 Deniz."""
+    from tests.factories import make_case
+
+    def run():
+        ki = user(bscene.users["KI"])
+        for n in range(25):
+            make_case(ki, given="Deniz", family=f"Yilmaz{n}")
+        text = _input(description="Herr Rahimi hat den Bescheid nicht.")
+        with pytest.raises(service.IdentifyingText) as refused:
+            service.escalate(ki, text, bscene.general_item)
+        assert [(h.kind, h.text) for h in refused.value.hits] == [("name", "Rahimi")]
+
+    query(run, commit=False)
+
+
+def test_a_merge_reason_as_long_as_the_form_allows_is_taken(bscene, query):
+    """The survivor's reference goes in front of the reason: that must not push an allowed reason over the limit."""
+
+    def run():
+        chair = _chair(bscene)
+        duplicate, survivor = _raise(bscene, "JC"), _raise(bscene, "AA")
+        with pytest.raises(InvalidInput):
+            service.merge(chair, duplicate.id, survivor.id, duplicate.version, "x" * 5001)
+        service.merge(chair, duplicate.id, survivor.id, duplicate.version, "x" * 5000)
+        assert duplicate.state == "zusammengefuehrt" and duplicate.state_reason.endswith("x" * 5000)
+
+    query(run, commit=False)

@@ -93,7 +93,7 @@ def test_grant_then_revoke_takes_effect_on_the_next_request(setup, query):
     assert ki.post(f"/faelle/{number}/einwilligungen", data=_form(grant=["JC:leistungen"])).status_code == 302
     assert ki.post(f"/faelle/{number}/einwilligungen", data=_form(grant=["AA:leistungen"])).status_code == 302
     page = jc.get(f"/faelle/{number}").get_data(as_text=True)
-    assert f"Seit {today} gilt eine neue Fassung der Einwilligung, die JC nicht mehr nennt." in page
+    assert f"Die Einwilligung gibt JC seit {today} keine Kategorien mehr frei." in page
     assert "widerrufen." not in page
 
 

@@ -144,9 +144,7 @@ def test_two_participants_write_the_same_item_and_see_each_other(page: Page, oth
     merged = _converge(_editor(ki, verschiedenes), _editor(aa, verschiedenes))
 
     # Each sees where the other writes, drawn in the other's agency colour and named.
-    expect(_item(aa, verschiedenes).locator(".remote-caret")).to_have_attribute(
-        "data-label", "Katrin Imhoff (KI)"
-    )
+    expect(_item(aa, verschiedenes).locator(".remote-caret")).to_have_attribute("data-label", "Katrin Imhoff (KI)")
     expect(
         _item(ki, verschiedenes).get_by_role("list", name=re.compile("^Gerade im Protokoll zu TOP"))
     ).to_contain_text("Anna Albers (AA) – schreibt hier")

@@ -78,11 +78,7 @@ def test_a_decision_and_a_task_recorded_in_the_minutes_appear_for_the_other_with
     click_to(ki, form.get_by_role("button", name=re.compile("^Aufgabe speichern")), BACK)
     tasks = item.get_by_role("list", name="Aufgaben")
     expect(tasks.get_by_role("listitem")).to_have_text(
-        [
-            re.compile(
-                r"^Kursplätze an alle Stellen melden – AA, Anna Albers, bis 10\.01\.2030 \(offen\)"
-            )
-        ]
+        [re.compile(r"^Kursplätze an alle Stellen melden – AA, Anna Albers, bis 10\.01\.2030 \(offen\)")]
     )
     expect(news).to_have_text(re.compile(r"^Neue Aufgabe zu TOP \d+: Kursplätze an alle Stellen melden \(AA\)$"))
     assert _not_reloaded(aa)

@@ -78,6 +78,13 @@ def test_presence_carries_the_account_the_socket_logged_in_with_not_what_a_brows
         ):
             ack = jc.call("awareness", {"item": info["general"], "state": bad})
             assert ack == {"ok": False, "status": 422, "error": "Ungültige Anwesenheitsangabe."}
+        # one cursor per socket and item: KI cannot add a second id (and so pose as a second person) either
+        second = Awareness(Doc(client_id=ki.doc.client_id + 1))
+        second.set_local_state({"user": {}, "cursor": None})
+        ack = ki.call(
+            "awareness", {"item": info["general"], "state": second.encode_awareness_update([second.client_id])}
+        )
+        assert ack == {"ok": False, "status": 422, "error": "Ungültige Anwesenheitsangabe."}
         time.sleep(0.3)
         assert len(ki.received("awareness")) == 0 and len(jc.received("awareness")) == 1
     finally:
