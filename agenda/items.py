@@ -16,7 +16,7 @@ from fallkonferenz.errors import Conflict, DomainError, InvalidInput, NotFound
 from fallkonferenz.extensions import db
 from fallkonferenz.models import Agency, Case, User
 
-from .models import ITEM_KINDS, AgendaItem, Conference, Decision, Task
+from .models import HELD_STATES, ITEM_KINDS, AgendaItem, Conference, Decision, Task
 from .service import (
     case_data_in,
     check_title,
@@ -387,7 +387,7 @@ _EARLIER_ITEMS = (
         AgendaItem.case_id.in_(bindparam("case_ids", expanding=True)),
         Conference.start < bindparam("start"),
         # Only a meeting that took place has minutes: a planned one before this would hide the last real one.
-        Conference.state.in_(("laeuft", "beendet")),
+        Conference.state.in_(HELD_STATES),
         Conference.id != bindparam("conference_id"),
     )
     .order_by(Conference.start.desc())

@@ -32,6 +32,8 @@ TRANSITIONS = {
     "beendet": set(),
     "abgesagt": set(),
 }
+HELD_STATES = ("laeuft", "beendet")  # a meeting that has begun: its minutes can record and close
+
 ITEM_KINDS = {
     "fallbesprechung": "Fallbesprechung",
     "bericht": "Bericht",
@@ -90,7 +92,7 @@ class Conference(db.Model):
     @property
     def held(self) -> bool:
         """The meeting has started (running or ended): its minutes can record decisions and be closed."""
-        return self.state in ("laeuft", "beendet")
+        return self.state in HELD_STATES
 
 
 class Participant(db.Model):

@@ -135,8 +135,6 @@ def render_detail(
     item_form.kind.choices = [(k, ITEM_KINDS[k]) for k in items.offered_kinds(view.conference)]
     people = _people()
     colleagues = service.substitutes(g.user, view.conference, people)
-    present = {p.user_id for p in view.conference.participants}
-    invitable = [u for u in people if u.id not in present and service.may_take_part(u, view.conference.kind)]
     return (
         render_template(
             "agenda/detail.html",
@@ -150,7 +148,7 @@ def render_detail(
             response_errors=response_errors or {},
             cancel_form=CancelForm(formdata=None),
             cancel_errors=cancel_errors or {},
-            invitable=invitable if view.is_moderator else [],
+            invitable=service.invitable(view.conference, people) if view.is_moderator else [],
             invite_errors=invite_errors or {},
             colleagues=colleagues,
         ),

@@ -178,15 +178,16 @@ def may_take_part(user: User, kind: str) -> bool:
     return user.role in CASE_ROLES
 
 
-def substitutes(actor: User, conference: Conference, people) -> list[User]:
-    """Of these active accounts, who can stand in for the actor: a colleague of her agency who may take part and
-    is not taking part already."""
+def invitable(conference: Conference, people) -> list[User]:
+    """Of these active accounts, who can still be invited: may take part in this kind of conference and is not
+    taking part already."""
     present = {p.user_id for p in conference.participants}
-    return [
-        u
-        for u in people
-        if u.agency_id == actor.agency_id and u.id not in present and may_take_part(u, conference.kind)
-    ]
+    return [u for u in people if u.id not in present and may_take_part(u, conference.kind)]
+
+
+def substitutes(actor: User, conference: Conference, people) -> list[User]:
+    """Of these active accounts, who can stand in for the actor: an invitable colleague of her agency."""
+    return [u for u in invitable(conference, people) if u.agency_id == actor.agency_id]
 
 
 def _active_users(user_ids, kind: str) -> list[User]:

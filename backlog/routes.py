@@ -281,7 +281,7 @@ def escalate(conference_id: int, item_id: int):
         if not form.validate():
             # With the guard's hits in the same round, so that the text is corrected once.
             errors = form_errors(form)
-            hits = service.check_text(g.user, _escalation_input(form).texts(), [i.case_id for i in conference.items])
+            hits = service.check_text(g.user, _escalation_input(form).texts(), service.agenda_cases(conference))
             if hits:
                 errors, marked = service.IdentifyingText(hits).errors | errors, _marked(form, hits)
         else:

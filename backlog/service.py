@@ -249,6 +249,11 @@ def _checked(actor: User, data: EscalationInput, case_ids=()) -> None:
         raise refused
 
 
+def agenda_cases(conference: Conference) -> list[int]:
+    """The cases on a conference's agenda: an escalation from it is checked against their clients."""
+    return [i.case_id for i in conference.items if i.case_id]
+
+
 def _guarded(actor: User, texts: dict[str, str], case_ids=()) -> None:
     hits = check_text(actor, texts, case_ids)
     if hits:
@@ -367,7 +372,7 @@ def linked_cases(actor: User, escalation_id: int) -> list[tuple[int, str]]:
 def escalate(actor: User, data: EscalationInput, agenda_item_id: int) -> Escalation:
     """Raise a structural problem from an agenda item (or its minutes); saved only if the guard finds nothing."""
     conference, item, case = escalation_source(actor, agenda_item_id)
-    _checked(actor, data, [i.case_id for i in conference.items])
+    _checked(actor, data, agenda_cases(conference))
     escalation = _numbered(
         lambda year, seq: Escalation(
             reference=f"LG-{year}-{seq:03d}",
@@ -401,7 +406,7 @@ def escalate(actor: User, data: EscalationInput, agenda_item_id: int) -> Escalat
 def _tell_steering_group(escalation: Escalation) -> None:
     """The steering members learn of a new item by e-mail: its reference, title and category (what the guard
     let through), never which case it came from."""
-    url = f"{current_app.config['BASE_URL'].rstrip('/')}/lenkungsgruppe/themen/{escalation.id}"
+    url = item_url(escalation)
     subject = f"Lenkungsgruppe: neues Strukturproblem {escalation.reference}"
     body = (
         f"Guten Tag,\n\nim Themenspeicher der Lenkungsgruppe ist ein neues Strukturproblem eingegangen:\n\n"
@@ -819,8 +824,13 @@ def _record_move(escalation: Escalation, to_state: str, actor: User | None, reas
     )
 
 
+def item_url(escalation: Escalation) -> str:
+    """The backlog item's page, for e-mails."""
+    return f"{current_app.config['BASE_URL'].rstrip('/')}/lenkungsgruppe/themen/{escalation.id}"
+
+
 def _notify(escalation: Escalation, previous: str) -> None:
-    url = f"{current_app.config['BASE_URL'].rstrip('/')}/lenkungsgruppe/themen/{escalation.id}"
+    url = item_url(escalation)
     subject = f"Lenkungsgruppe: {escalation.reference} – {STATES[escalation.state]}"
     body = (
         f"Guten Tag,\n\nder Eintrag {escalation.reference} „{escalation.title}“ im Themenspeicher der "

@@ -376,20 +376,21 @@ def test_wiedervorlage_brings_back_open_tasks_and_decisions_only_where_the_case_
     from agenda.models import Decision, Task
     from fallkonferenz.models import Case, utcnow
 
-    def earlier():
-        case = db.session.query(Case).filter_by(number=scene.open_case).one()
-        start = utcnow() - timedelta(days=60)
-        past = Conference(
-            title="Fallkonferenz Herbst",
-            start=start,
-            end=start + timedelta(hours=2),
-            moderator_id=scene.ids["KI"],
-            state="beendet",
+    def meeting_on(case, title: str, days_ago: int, state: str) -> AgendaItem:
+        """An earlier conference with the case as its only item; returns the item."""
+        start = utcnow() - timedelta(days=days_ago)
+        meeting = Conference(
+            title=title, start=start, end=start + timedelta(hours=2), moderator_id=scene.ids["KI"], state=state
         )
         item = AgendaItem(title="Fallbesprechung", kind="fallbesprechung", case_id=case.id, time_box=20, position=1)
-        past.items = [item]
-        db.session.add(past)
+        meeting.items = [item]
+        db.session.add(meeting)
         db.session.flush()
+        return item
+
+    def earlier():
+        case = db.session.query(Case).filter_by(number=scene.open_case).one()
+        item = meeting_on(case, "Fallkonferenz Herbst", 60, "beendet")
         db.session.add(Decision(agenda_item_id=item.id, case_id=case.id, text="Sprachkurs B1 beantragen"))
         db.session.add(
             Task(
@@ -410,18 +411,7 @@ def test_wiedervorlage_brings_back_open_tasks_and_decisions_only_where_the_case_
             )
         )
         # A later meeting on the case that never took place (invited, not held) has no minutes to bring back.
-        start = utcnow() - timedelta(days=10)
-        never = Conference(
-            title="Fallkonferenz Zwischentermin",
-            start=start,
-            end=start + timedelta(hours=1),
-            moderator_id=scene.ids["KI"],
-            state="eingeladen",
-        )
-        never.items = [
-            AgendaItem(title="Fallbesprechung", kind="fallbesprechung", case_id=case.id, time_box=20, position=1)
-        ]
-        db.session.add(never)
+        meeting_on(case, "Fallkonferenz Zwischentermin", 10, "eingeladen")
 
     query(earlier)
     _add(clients["KI"], planned, case=scene.open_case, confirm="1")

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import requests
 import socketio
-from pycrdt import Doc, Text
+from pycrdt import Awareness, Doc, Text
 
 from agenda import items
 from agenda import service as agenda_service
@@ -234,3 +234,29 @@ def wait_for(predicate, timeout=3.0):
             return True
         time.sleep(0.02)
     return predicate()
+
+
+@contextmanager
+def editors(url: str, info: dict, *codes: str):
+    """Logged-in editors of these agencies' users, closed after the block even when it fails."""
+    opened = [Editor(url, login(url, info["users"][code])) for code in codes]
+    try:
+        yield opened
+    finally:
+        for editor in opened:
+            editor.close()
+
+
+def awareness_update(client_id: int, state: dict | None) -> bytes:
+    """What a browser sends as its presence: a y-protocols awareness update of one Yjs client id."""
+    awareness = Awareness(Doc(client_id=client_id))
+    awareness.set_local_state(state)
+    return awareness.encode_awareness_update([client_id])
+
+
+def presence_seen(editor: Editor) -> dict:
+    """The presence states an editor holds after every awareness update it received."""
+    awareness = Awareness(Doc())
+    for data in editor.received("awareness"):
+        awareness.apply_awareness_update(data["state"], "remote")
+    return awareness.states

@@ -8,9 +8,18 @@ import time
 import pytest
 import requests
 import socketio
-from pycrdt import Awareness, Doc
+from pycrdt import Doc
 
-from tests.minutes.live import CSRF_RE, Editor, login, two_processes, wait_for
+from tests.minutes.live import (
+    CSRF_RE,
+    Editor,
+    awareness_update,
+    editors,
+    login,
+    presence_seen,
+    two_processes,
+    wait_for,
+)
 
 
 def test_concurrent_edits_converge(server):
@@ -54,24 +63,17 @@ def test_no_byte_of_a_closed_case_item_reaches_an_agency_without_consent(server)
 
 def test_presence_carries_the_account_the_socket_logged_in_with_not_what_a_browser_claims(server):
     url, info = server
-    ki = Editor(url, login(url, info["users"]["KI"]))
-    jc = Editor(url, login(url, info["users"]["JC"]))
-    try:
+    with editors(url, info, "KI", "JC") as (ki, jc):
         assert ki.join(info["general"])["ok"] and jc.join(info["general"])["ok"]
-        forged = Awareness(ki.doc)
-        forged.set_local_state({"user": {"name": "Leiterin ABH", "agency": "ABH", "color": "#000000"}, "cursor": None})
-        state = forged.encode_awareness_update([ki.doc.client_id])
+        forged = {"user": {"name": "Leiterin ABH", "agency": "ABH", "color": "#000000"}, "cursor": None}
+        state = awareness_update(ki.doc.client_id, forged)
         assert ki.call("awareness", {"item": info["general"], "state": state})["ok"]
         assert wait_for(lambda: jc.received("awareness"))
-        seen = Awareness(jc.doc)
-        seen.apply_awareness_update(jc.received("awareness")[0]["state"], "remote")
-        person = seen.states[ki.doc.client_id]["user"]
+        person = presence_seen(jc)[ki.doc.client_id]["user"]
         assert person["agency"] == "KI" and person["name"] != "Leiterin ABH" and person["color"] != "#000000"
         # JC cannot take over KI's cursor (same Yjs client id) nor send anything but one well-formed entry.
-        stolen = Awareness(Doc(client_id=ki.doc.client_id))
-        stolen.set_local_state({"user": {}, "cursor": None})
         for bad in (
-            stolen.encode_awareness_update([ki.doc.client_id]),
+            awareness_update(ki.doc.client_id, {"user": {}, "cursor": None}),
             state[:-3],
             os.urandom(64),
             b"\x02" + state[1:],
@@ -79,17 +81,11 @@ def test_presence_carries_the_account_the_socket_logged_in_with_not_what_a_brows
             ack = jc.call("awareness", {"item": info["general"], "state": bad})
             assert ack == {"ok": False, "status": 422, "error": "Ungültige Anwesenheitsangabe."}
         # one cursor per socket and item: KI cannot add a second id (and so pose as a second person) either
-        second = Awareness(Doc(client_id=ki.doc.client_id + 1))
-        second.set_local_state({"user": {}, "cursor": None})
-        ack = ki.call(
-            "awareness", {"item": info["general"], "state": second.encode_awareness_update([second.client_id])}
-        )
+        second = awareness_update(ki.doc.client_id + 1, {"user": {}, "cursor": None})
+        ack = ki.call("awareness", {"item": info["general"], "state": second})
         assert ack == {"ok": False, "status": 422, "error": "Ungültige Anwesenheitsangabe."}
         time.sleep(0.3)
         assert len(ki.received("awareness")) == 0 and len(jc.received("awareness")) == 1
-    finally:
-        ki.close()
-        jc.close()
 
 
 def _refusals(info, user_id: int) -> list[dict]:
@@ -170,9 +166,7 @@ def test_revocation_evicts_within_one_second(server):
     lead = Editor(url, ki)
     try:
         assert aa.join(info["closed"])["ok"] and lead.join(info["closed"])["ok"]
-        shown = Awareness(aa.doc)
-        shown.set_local_state({"user": {}, "cursor": None})
-        state = shown.encode_awareness_update([aa.doc.client_id])
+        state = awareness_update(aa.doc.client_id, {"user": {}, "cursor": None})
         assert aa.call("awareness", {"item": info["closed"], "state": state})["ok"]
         assert wait_for(lambda: lead.received("awareness"))
         page = ki.get(f"{url}/faelle/{info['case']}/einwilligungen").text
@@ -194,10 +188,7 @@ def test_revocation_evicts_within_one_second(server):
         assert not [data for name, data in aa.events if name == "update"]
         assert "Diagnose" not in str(aa.text)
         # AA's name and cursor left the lead's presence with the eviction, not 30 s later
-        seen = Awareness(lead.doc)
-        for event in lead.received("awareness"):
-            seen.apply_awareness_update(event["state"], "remote")
-        assert aa.doc.client_id not in seen.states
+        assert aa.doc.client_id not in presence_seen(lead)
     finally:
         aa.close()
         lead.close()
