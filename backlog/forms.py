@@ -120,10 +120,9 @@ class AgendaProposalForm(Form):
 
 
 class JoinForm(Form):
-    """ "Betrifft uns auch": the agenda item whose case is added (and the item, when chosen from a list)."""
+    """ "Betrifft uns auch": the agenda item whose case is added."""
 
     item_id = IntegerField("Tagesordnungspunkt", validators=[InputRequired(message=STALE_FORM)])
-    escalation = IdSelectField("Eintrag im Themenspeicher")
 
 
 class GroupForm(Form):

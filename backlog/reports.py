@@ -63,6 +63,8 @@ def _filter_labels(f: service.BacklogFilter) -> list[str]:
         labels.append("nur offene Einträge")
     if f.agency:
         labels.append(f"Stelle: {f.agency}")
+    if f.text:
+        labels.append(f"Suchbegriff: {f.text}")
     return labels
 
 

@@ -16,7 +16,7 @@ from fallkonferenz.errors import Conflict, InvalidInput
 from fallkonferenz.forms import Kept, form_errors, kept_input
 from fallkonferenz.models import User
 
-from . import bp, guard, service
+from . import bp, guard, service, stats
 from .forms import (
     AgendaProposalForm,
     DecisionForm,
@@ -67,6 +67,9 @@ def _filter_args(agencies) -> tuple[service.BacklogFilter, dict, list[str]]:
     if str(page) != raw_page:
         notes.append("Ungültige Seitenzahl – es wird Seite 1 angezeigt.")
     args["offen"] = "1" if args["offen"] in ("1", "on", "ja") else ""
+    words, cut = stats.search_words(request.args)
+    notes.extend([cut] if cut else [])
+    args["q"] = words
     f = service.BacklogFilter(
         category=args["kategorie"],
         state=args["status"],
@@ -74,6 +77,7 @@ def _filter_args(agencies) -> tuple[service.BacklogFilter, dict, list[str]]:
         sort=args["sortierung"] or "prioritaet",
         page=page,
         open_only=bool(args["offen"]),
+        text=words,
     )
     return f, {k: v for k, v in args.items() if v}, notes
 
@@ -362,27 +366,16 @@ def edit(escalation_id: int):
 # -- "betrifft uns auch" --------------------------------------------------------------------------------------------
 
 
-def _join(escalation_id: int | None, form: JoinForm):
-    if not form.validate() or escalation_id is None:
-        errors = form_errors(form) or {"escalation": "Bitte wählen Sie einen Eintrag im Themenspeicher."}
-        raise InvalidInput(errors=errors)
+@bp.post("/lenkungsgruppe/themen/<int:escalation_id>/betrifft-uns-auch")
+def join(escalation_id: int):
+    form = JoinForm()
+    if not form.validate():
+        raise InvalidInput(errors=form_errors(form))
     # A text that names the case's client is refused with what matched (data of the user's own case); the
     # guard's audited look-up stays on record (IdentifyingText.keeps_audit).
     escalation = service.join(g.user, escalation_id, form.item_id.data)
     flash(f"Ihr Fall wurde mit {escalation.reference} verknüpft ({escalation.case_count} betroffene Fälle).", "success")
     return redirect(url_for("backlog.detail", escalation_id=escalation.id))
-
-
-@bp.post("/lenkungsgruppe/themen/<int:escalation_id>/betrifft-uns-auch")
-def join(escalation_id: int):
-    return _join(escalation_id, JoinForm())
-
-
-@bp.post("/lenkungsgruppe/themen/betrifft-uns-auch")
-def join_chosen():
-    """The same, with the item chosen from a list on the conference or minutes page."""
-    form = JoinForm()
-    return _join(form.escalation.data, form)
 
 
 # -- working groups -------------------------------------------------------------------------------------------------
@@ -528,7 +521,6 @@ class ConferencePanel:
 
     can_escalate: bool = False
     steering: bool = False
-    joinable: list = field(default_factory=list)
     consultations: dict = field(default_factory=dict)
     proposed: list = field(default_factory=list)
     may_propose: bool = False
@@ -558,8 +550,6 @@ def conference_panel(conference, view) -> ConferencePanel:
             panel.agencies = service.member_agencies()
         return panel
     panel.can_escalate = may_escalate(viewer_of(user))
-    if panel.can_escalate and any(i.case_number for i in view.items):
-        panel.joinable = service.by_category(service.joinable(user))
     return panel
 
 

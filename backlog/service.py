@@ -32,7 +32,7 @@ from fallkonferenz import audit, mail
 from fallkonferenz.casecrypto import ciphers_for
 from fallkonferenz.cases.service import ENCRYPTED_MASTER_FIELDS, agency_access, clients_named_in, load_case_for
 from fallkonferenz.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, db_id
-from fallkonferenz.extensions import db
+from fallkonferenz.extensions import contains_words, db
 from fallkonferenz.localtime import datum, local_date
 from fallkonferenz.models import Agency, Case, User, utcnow
 from fallkonferenz.vocab import RECHTSKREISE
@@ -526,17 +526,9 @@ def linkable_items(actor: User, escalation: Escalation, limit: int = 200) -> lis
     return out
 
 
-def by_category(rows) -> list[tuple[str, list]]:
-    """Rows with a `category`, grouped under the categories' labels in the vocabulary's order (for <optgroup>)."""
-    groups: dict[str, list] = {code: [] for code in CATEGORIES}
-    for row in rows:
-        groups.setdefault(row.category, []).append(row)
-    return [(CATEGORIES.get(code, code), rows) for code, rows in groups.items() if rows]
-
-
 def joinable(actor: User, limit: int = 200) -> list[Row]:
-    """Open items a case worker can add a case to (or a steering member merge into): id, reference and title, for
-    a list to choose from; whole items would cost more to load than the page's other queries together."""
+    """Open items a steering member can merge another into: id, reference and title, for a list to choose from;
+    whole items would cost more to load than the page's other queries together."""
     return db.session.execute(
         select(Escalation.id, Escalation.reference, Escalation.title, Escalation.category)
         .where(Escalation.state.not_in(CLOSED_STATES))
@@ -563,6 +555,7 @@ class BacklogFilter:
     sort: str = "prioritaet"
     page: int = 1
     open_only: bool = False
+    text: str = ""  # words that must all stand in the number, title, description or proposed solution
 
 
 ORDERS = {
@@ -583,6 +576,9 @@ ORDERS = {
 def backlog_query(f: BacklogFilter):
     """The items matching the list's filter, in its order: the list pages it, the exports take all of it."""
     query = select(Escalation)
+    if f.text.strip():
+        columns = (Escalation.reference, Escalation.title, Escalation.description, Escalation.proposed_solution)
+        query = query.where(contains_words(columns, f.text))
     if f.category in CATEGORIES:
         query = query.where(Escalation.category == f.category)
     if f.state in STATES:

@@ -63,8 +63,19 @@ def require_reader(actor: User) -> None:
 # -- the list's filter ---------------------------------------------------------------------------------------
 
 
+MAX_SEARCH = 100  # characters of the backlog's search field
+
+
+def search_words(args) -> tuple[str, str | None]:
+    """The search text `q`, spaces tidied and cut to MAX_SEARCH characters, and a German note when it was cut."""
+    words = " ".join((args.get("q") or "").split())
+    if len(words) <= MAX_SEARCH:
+        return words, None
+    return words[:MAX_SEARCH].rstrip(), f"Der Suchbegriff war länger als {MAX_SEARCH} Zeichen und wurde gekürzt."
+
+
 def parse_filter(args, *, strict: bool = False) -> service.BacklogFilter:
-    """The backlog filter from query parameters (kategorie, status, behoerde, offen, sortierung).
+    """The backlog filter from query parameters (q, kategorie, status, behoerde, offen, sortierung).
 
     `strict` (the API) answers an unknown value with a German 422; the exports drop it, as the list does.
     """
@@ -86,9 +97,14 @@ def parse_filter(args, *, strict: bool = False) -> service.BacklogFilter:
     if sort not in service.SORTS:
         errors["sortierung"] = "Unbekannte Sortierung. Erlaubt: " + ", ".join(service.SORTS) + "."
         sort = "prioritaet"
+    text, cut = search_words(args)
+    if cut:
+        errors["q"] = cut
     if errors and strict:
         raise InvalidInput(errors=errors)
-    return service.BacklogFilter(category=category, state=state, agency=agency, sort=sort, open_only=open_only)
+    return service.BacklogFilter(
+        category=category, state=state, agency=agency, sort=sort, open_only=open_only, text=text
+    )
 
 
 # -- Kennzahlen ----------------------------------------------------------------------------------------------

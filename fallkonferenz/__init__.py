@@ -147,6 +147,12 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
         cur.close()
+        # lower() for searches that ignore case beyond ASCII ("Übergang" for "übergang"), as PostgreSQL's does
+        dbapi_connection.create_function("fk_lower", 1, _lower, deterministic=True)
+
+
+def _lower(value):
+    return value.lower() if isinstance(value, str) else value
 
 
 # SQLite has one writer at a time. Threads of this process queue on a lock instead of polling the

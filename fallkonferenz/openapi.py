@@ -171,7 +171,7 @@ def _may_conflict(operation: dict) -> dict:
     return operation
 
 
-_BACKLOG_FILTERS = ("kategorie", "status", "behoerde", "offen", "sortierung", "page")
+_BACKLOG_FILTERS = ("backlogText", "kategorie", "status", "behoerde", "offen", "sortierung", "page")
 
 OPENAPI["paths"].update(
     {
@@ -233,6 +233,13 @@ OPENAPI["components"]["parameters"].update(
             "in": "path",
             "required": True,
             "schema": {"type": "integer"},
+        },
+        "backlogText": {
+            "name": "q",
+            "in": "query",
+            "description": "Wörter, die alle in Nummer, Titel, Beschreibung oder Lösungsvorschlag stehen "
+            "(Groß- und Kleinschreibung egal)",
+            "schema": {"type": "string", "maxLength": 100},
         },
         "kategorie": {"name": "kategorie", "in": "query", "schema": {"type": "string"}},
         "status": {"name": "status", "in": "query", "schema": {"type": "string"}},

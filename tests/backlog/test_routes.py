@@ -172,16 +172,17 @@ def test_linked_case_number_only_for_the_cases_teams(bscene, bclients):
 def test_betrifft_uns_auch_from_the_other_conference_raises_the_case_count(bscene, bclients, query):
     escalation_id = raise_item(bscene, bclients)
     conference_page = body(bclients["JC"].get(f"/konferenzen/{bscene.other_conference}"))
-    assert "Betrifft uns auch" in conference_page and f'value="{escalation_id}"' in conference_page
+    assert "Betrifft uns auch" in conference_page and "Im Themenspeicher suchen" in conference_page
+    found = body(bclients["JC"].get("/lenkungsgruppe/themen?offen=1&q=duldung+INTEGRATIONSKURS"))
+    assert f'/lenkungsgruppe/themen/{escalation_id}"' in found
     resp = bclients["JC"].post(
         f"/lenkungsgruppe/themen/{escalation_id}/betrifft-uns-auch", data={"item_id": bscene.items["other"]}
     )
     assert resp.status_code == 302
     assert escalation(query, escalation_id).case_count == 2
-    # the same from the list on the conference page: the AA adds the case only it may see
+    # the AA adds the case only it may see
     resp = bclients["AA"].post(
-        "/lenkungsgruppe/themen/betrifft-uns-auch",
-        data={"escalation": escalation_id, "item_id": bscene.items["closed"]},
+        f"/lenkungsgruppe/themen/{escalation_id}/betrifft-uns-auch", data={"item_id": bscene.items["closed"]}
     )
     assert resp.status_code == 302
     assert escalation(query, escalation_id).case_count == 3
@@ -654,21 +655,58 @@ def test_betrifft_uns_auch_from_the_items_own_page_offers_only_the_teams_cases(b
     assert "Fall aus Ihren Konferenzen" not in bclients["JA"].get(page).get_data(as_text=True)
 
 
-def test_the_conference_pages_list_of_backlog_items_is_grouped_by_category(bscene, bclients, query):
+def test_the_backlog_search_finds_every_word_in_any_text_whatever_its_case(bscene, bclients, query):
+    """From the conference page's "Betrifft uns auch" the reader searches the open items: all words must stand in
+    the number, title, description or proposed solution, in any case, umlauts too; % and _ are no wildcards."""
+
     def run():
         worker = user(bscene.users["JC"])
         first = service.escalate(worker, CLEAN_INPUT, bscene.items["open"])
-        other = service.escalate(worker, replace(CLEAN_INPUT, category="foerderluecke"), bscene.items["open"])
+        other = service.escalate(
+            worker,
+            replace(
+                CLEAN_INPUT,
+                title="Übergang Schule – Ausbildung ohne Begleitung",
+                description="Es fehlt eine Begleitung beim Übergang; 100_% der Plätze sind belegt.",
+                category="angebot_sprache",
+                proposed_solution="",
+            ),
+            bscene.items["open"],
+        )
         return first.reference, other.reference
 
     first, other = query(run)
-    page = bclients["AA"].get(f"/konferenzen/{bscene.conference}").get_data(as_text=True)
-    section = page[page.index('id="join-escalation"') : page.index("</select>", page.index('id="join-escalation"'))]
-    groups = re.findall(r'<optgroup label="([^"]+)">(.*?)</optgroup>', section)
-    labels = [label for label, _ in groups]
-    assert labels == ["Förderlücke", "Rechtslage"]  # in the vocabulary's order
-    assert other in dict(groups)["Förderlücke"] and first in dict(groups)["Rechtslage"]
-    assert first not in dict(groups)["Förderlücke"]
+    client = bclients["AA"]
+
+    def found(q: str, **args) -> set[str]:
+        page = body(client.get("/lenkungsgruppe/themen", query_string={"q": q, **args}))
+        return {ref for ref in (first, other) if ref in page}
+
+    assert found("duldung") == {first}
+    assert found("ÜBERGANG begleitung") == {other}  # words in title and description, umlaut in any case
+    assert found("übergang duldung") == set()  # every word must stand
+    assert found("44 abs") == {first}  # the proposed solution
+    assert found(other) == {other}  # the number
+    assert found("100_%") == {other} and found("1%0") == set() and found("_") == {other}
+    assert found("", kategorie="rechtslage") == {first}
+    assert found("begleitung", kategorie="rechtslage") == set()
+    long = client.get("/lenkungsgruppe/themen", query_string={"q": "duldung " + "x" * 200})
+    assert long.status_code == 200 and "wurde gekürzt" in body(long)
+    # the exports and the API take the same filter
+    csv = body(client.get("/lenkungsgruppe/themen.csv", query_string={"q": "übergang"}))
+    assert other in csv and first not in csv
+    api = client.get("/api/v1/backlog", query_string={"q": "Duldung"}).get_json()
+    assert [e["reference"] for e in api["items"]] == [first]
+    refused = client.get("/api/v1/backlog", query_string={"q": "x" * 101})
+    assert refused.status_code == 422 and "gekürzt" in refused.get_json()["errors"]["q"]
+
+
+def test_betrifft_uns_auch_on_the_conference_page_searches_the_open_items(bscene, bclients):
+    page = body(bclients["AA"].get(f"/konferenzen/{bscene.conference}"))
+    section = page[page.index('id="betrifft-h"') : page.index("</section>", page.index('id="betrifft-h"'))]
+    assert 'action="/lenkungsgruppe/themen"' in section and 'name="offen" value="1"' in section
+    assert 'name="q"' in section and 'name="kategorie"' in section
+    assert "<option" in section and "/lenkungsgruppe/themen/" not in section  # categories to choose, no items
 
 
 def test_a_form_with_an_empty_title_also_marks_the_guards_hits(bscene, bclients, query):

@@ -161,11 +161,17 @@ def test_lenkungsgruppe_from_report_to_implementation(page: Page, server: Server
     # 2. The Agentur für Arbeit adds its case from the October conference: "betrifft uns auch".
     login(page, "aa.beratung")
     _conference(page, "Fallkonferenz Oktober")
+    # She searches the open items from the conference page, reads the item and links her case on its page.
     joining = page.get_by_role("region", name="Betrifft uns auch")
-    case_choice = joining.get_by_label("Fall (Tagesordnungspunkt)")
+    joining.get_by_label("Suchbegriff").fill("abendtermine SPRACHKURSE")
+    click_to(
+        page, joining.get_by_role("button", name="Im Themenspeicher suchen"), re.compile(r"/lenkungsgruppe/themen\?")
+    )
+    expect(page.get_by_role("row").filter(has_text=TITLE)).to_have_count(1)
+    click_to(page, page.get_by_role("link", name=reference, exact=True), ITEM)
+    case_choice = page.get_by_label("Fall aus Ihren Konferenzen")
     case_choice.select_option(value=case_choice.locator("option", has_text=amiri).get_attribute("value"))
-    joining.get_by_label("Eintrag im Themenspeicher").select_option(label=f"{reference} – {TITLE}")
-    click_to(page, joining.get_by_role("button", name="Fall verknüpfen"), ITEM)
+    click_to(page, page.get_by_role("button", name="Fall verknüpfen"), ITEM)
     expect(page.locator(".flash")).to_contain_text(f"Ihr Fall wurde mit {reference} verknüpft (2 betroffene Fälle)")
     expect(_lead(page)).to_contain_text("betroffene Fälle: 2")
     expect(_lead(page)).to_contain_text("Unterstützende: 2")
