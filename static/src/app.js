@@ -5,13 +5,13 @@ function focusErrorSummary() {
   if (summary) summary.focus();
 }
 
-// A form with data-confirm asks before it sends what cannot be taken back (a revocation, a cancellation).
+// A form, or the button that sends it, with data-confirm asks before it sends what cannot be taken back (a
+// revocation, a cancellation, removing an agenda item).
 function confirmIrreversible() {
-  for (const form of document.querySelectorAll("form[data-confirm]")) {
-    form.addEventListener("submit", (event) => {
-      if (!window.confirm(form.dataset.confirm)) event.preventDefault();
-    });
-  }
+  document.addEventListener("submit", (event) => {
+    const question = event.submitter?.dataset.confirm ?? event.target.dataset.confirm;
+    if (question !== undefined && !window.confirm(question)) event.preventDefault();
+  });
 }
 
 // A person list that belongs to an agency list (data-agency-from) offers only that agency's people; the server

@@ -100,6 +100,22 @@ def test_coordinator_plans_through_the_poll_and_closed_items_stay_closed(page: P
     expect(page.get_by_role("button", name="nach unten (TOP 3)")).to_be_focused()
     expect(page.get_by_role("heading", name="TOP 3 – Verschiedenes")).to_be_visible()
     check_a11y(page)
+
+    # Removing an item asks first; "Abbrechen" keeps it.
+    _add_item(page, "bericht", title="Bericht: doppelt angelegt", minutes="5")
+    expect(agenda.locator("ol.agenda > li")).to_have_count(4)
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    agenda.get_by_role("button", name="Entfernen (TOP 4)").click()
+    expect(agenda.locator("ol.agenda > li")).to_have_count(4)
+    assert asked == ["TOP 4 von der Tagesordnung nehmen?"]
+    page.once("dialog", lambda dialog: dialog.accept())
+    click_to(
+        page, agenda.get_by_role("button", name="Entfernen (TOP 4)"), re.compile(r"/konferenzen/\d+#tagesordnung$")
+    )
+    expect(page.get_by_role("status").filter(has_text="Der Tagesordnungspunkt wurde entfernt.")).to_be_visible()
+    expect(agenda.locator("ol.agenda > li")).to_have_count(3)
+    expect(agenda).not_to_contain_text("doppelt angelegt")
     _logout(page)
 
     # The Jobcenter sees its consented case in full and the other only as a confidential item.
