@@ -86,6 +86,23 @@ class MinutesApproval(db.Model):
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class ApprovalStep(db.Model):
+    """One step of the approval, kept for good (MinutesApproval holds only each agency's current decision): a
+    closing with its hash, a decision with its reason, a reopening, the minutes becoming final. So an objection
+    and what answered it stay readable after the minutes were corrected and closed again."""
+
+    __tablename__ = "minutes_approval_steps"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conference_id: Mapped[int] = mapped_column(ForeignKey("conferences.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    kind: Mapped[str] = mapped_column(String(20))  # see records.APPROVAL_STEPS
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    sha256: Mapped[str] = mapped_column(String(64), default="")
+
+
 class Addendum(db.Model):
     """A dated addition to final minutes, which are otherwise never edited again."""
 

@@ -7,7 +7,7 @@ import html
 import json
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 import nh3
 from sqlalchemy import bindparam, delete, select
@@ -31,10 +31,18 @@ from fallkonferenz.localtime import tag, today
 from fallkonferenz.models import Agency, Case, User, utcnow
 
 from . import live, service
-from .models import Addendum, Attendance, MinutesApproval, MinutesClosure, MinutesSnapshot
+from .models import Addendum, ApprovalStep, Attendance, MinutesApproval, MinutesClosure, MinutesSnapshot
 
 ATTENDANCE = {"anwesend": "anwesend", "entschuldigt": "entschuldigt", "abwesend": "abwesend"}
 APPROVAL = {"genehmigt": "genehmigt", "einspruch": "Einspruch"}
+# The steps of the approval, as its history names them (ApprovalStep.kind).
+APPROVAL_STEPS = {
+    "abgeschlossen": "Protokoll abgeschlossen und zur Genehmigung gegeben",
+    "genehmigt": "genehmigt",
+    "einspruch": "Einspruch",
+    "wieder_geoeffnet": "Protokoll wieder zur Bearbeitung geöffnet",
+    "endgueltig": "Protokoll endgültig: alle Stellen haben genehmigt",
+}
 ALLOWED_TAGS = {"p", "ul", "li", "strong", "em", "br"}
 
 
@@ -279,6 +287,7 @@ def close_minutes(actor: User, conference_id: int) -> MinutesClosure:
     )
     db.session.add(row)
     db.session.flush()
+    _step(conference_id, "abgeschlossen", actor, sha256=row.sha256)
     audit.record("minutes.close", actor=actor, detail={"conference": conference_id, "sha256": row.sha256})
     live.closing_changed(conference_id, closed=True)
     _ask_for_approval(conference, actor)
@@ -351,8 +360,41 @@ def reopen_minutes(actor: User, conference_id: int) -> None:
         )
     )
     db.session.delete(row)
+    _step(conference_id, "wieder_geoeffnet", actor, sha256=row.sha256)
     audit.record("minutes.reopen", actor=actor, detail={"conference": conference_id, "sha256": row.sha256})
     live.closing_changed(conference_id, closed=False)
+
+
+def _step(conference_id: int, kind: str, actor: User, **data) -> None:
+    db.session.add(ApprovalStep(conference_id=conference_id, kind=kind, user_id=actor.id, **data))
+
+
+@dataclass
+class StepRow:
+    """A step of the approval as its history shows it."""
+
+    at: datetime
+    label: str
+    agency: str
+    person: str
+    reason: str
+    sha256: str
+
+
+def approval_history(conference_id: int) -> list[StepRow]:
+    """Every step of the approval, oldest first, with agency and person (one query). Read by the participants,
+    like the objections' reasons, which are checked for case data when given."""
+    rows = db.session.execute(
+        select(ApprovalStep, Agency.code, User.display_name)
+        .outerjoin(Agency, Agency.id == ApprovalStep.agency_id)
+        .outerjoin(User, User.id == ApprovalStep.user_id)
+        .where(ApprovalStep.conference_id == conference_id)
+        .order_by(ApprovalStep.id)
+    ).all()
+    return [
+        StepRow(s.at, APPROVAL_STEPS.get(s.kind, s.kind), code or "", name or "", s.reason, s.sha256)
+        for s, code, name in rows
+    ]
 
 
 def participating_agencies(conference: Conference) -> set[int]:
@@ -382,6 +424,7 @@ def approve(actor: User, conference_id: int, decision: str, reason: str = "") ->
         vote = MinutesApproval(conference_id=conference_id, agency_id=actor.agency_id, decision=decision)
         db.session.add(vote)
     vote.decision, vote.reason, vote.user_id, vote.at = decision, reason, actor.id, utcnow()
+    _step(conference_id, decision, actor, agency_id=actor.agency_id, reason=reason)
     db.session.flush()
     approved = {
         a.agency_id
@@ -390,6 +433,7 @@ def approve(actor: User, conference_id: int, decision: str, reason: str = "") ->
     }
     if participating_agencies(conference) <= approved:
         row.final_at = utcnow()
+        _step(conference_id, "endgueltig", actor, sha256=row.sha256)
     audit.record("minutes.approval", actor=actor, detail={"conference": conference_id, "decision": decision})
     return vote
 

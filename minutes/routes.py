@@ -73,6 +73,7 @@ def _render_records(conference_id: int, *, kept: Kept | None = None, errors=None
         attendance=records.attendance_of(conference_id),
         approvals=approvals,
         approval_rows=records.approval_rows(view.participants, approvals),
+        approval_history=records.approval_history(conference_id),
         addenda=records.addenda_of(conference_id),
         versions=records.versions(visible),
         agencies=list_agencies(),

@@ -418,6 +418,28 @@ def test_after_an_objection_the_moderator_reopens_corrects_and_closes_for_a_new_
         assert clients[code].post(approve, data={"decision": "genehmigt"}).status_code == 302
     assert query(lambda: db.session.get(MinutesClosure, planned).final_at is not None, commit=False)
     assert ki.post(reopen).status_code == 409  # final minutes take only addenda
+    # The objection and what answered it stay in the approval's history, for every participant, in order.
+    page = clients["ABH"].get(f"/konferenzen/{planned}/protokoll/ergebnisse").get_data(as_text=True)
+    history = page[
+        page.index('id="genehmigung-verlauf"') : page.index("</details>", page.index('id="genehmigung-verlauf"'))
+    ]
+    steps = re.findall(r"<li><strong>[^<]*</strong> ([^<(–:]+)", history)
+    assert [s.strip() for s in steps] == [
+        "Protokoll abgeschlossen und zur Genehmigung gegeben",
+        "genehmigt",
+        "Einspruch",
+        "Protokoll wieder zur Bearbeitung geöffnet",
+        "Protokoll abgeschlossen und zur Genehmigung gegeben",
+        "genehmigt",
+        "genehmigt",
+        "genehmigt",
+        "genehmigt",
+        "Protokoll endgültig",
+    ]
+    assert "Verlauf der Genehmigung (10 Schritte)" in page
+    assert "Einspruch – JC" in history and "„TOP 3: Termin falsch“" in history
+    final_hash = query(lambda: db.session.get(MinutesClosure, planned).sha256, commit=False)
+    assert history.count(f"Prüfsumme {final_hash[:12]}") == 2  # the second closing and the final minutes
 
 
 def test_objection_reasons_and_addenda_name_no_client(scene, clients, planned, running, query):
