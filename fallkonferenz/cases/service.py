@@ -232,6 +232,11 @@ class CasePage:
 def _list_statements(role: str, search: str | None, lead: bool, field_code: bool, rechtskreis: bool) -> tuple:
     """The case list's page and count statements for one shape of request, built once (see `bound`)."""
     viewer, at, today = bound(role)
+    # Names, Handlungsfelder and Rechtskreise are Stammdaten: searching or filtering by them over cases whose
+    # Stammdaten the viewer may not see would tell her what they are. Those cases are a subset of the ones she
+    # may list, so that condition alone (without the wider one, which costs a look at her notes and goals for
+    # every case found) decides.
+    master_data = search == "name" or field_code or rechtskreis
     stmt = select(
         Case.id,
         Case.number,
@@ -240,7 +245,7 @@ def _list_statements(role: str, search: str | None, lead: bool, field_code: bool
         Case.family_name_enc,
         Case.residence_status,
         Case.fields,
-    ).where(listable_cases_clause(viewer, at, today=today))
+    ).where(listable_cases_clause(viewer, at, "stammdaten" if master_data else None, today=today))
     if search == "number":
         stmt = stmt.where(Case.number.like(bindparam("number"), escape="\\"))
     elif search == "name":
@@ -250,18 +255,13 @@ def _list_statements(role: str, search: str | None, lead: bool, field_code: bool
             .group_by(CaseNameToken.case_id)
             .having(func.count() == bindparam("token_count"))
         )
-        # Only cases whose Stammdaten the viewer may see can be found by name.
-        stmt = stmt.where(Case.id.in_(matching), listable_cases_clause(viewer, at, "stammdaten", today=today))
+        stmt = stmt.where(Case.id.in_(matching))
     if lead:
         stmt = stmt.where(Case.lead_agency_id.in_(select(Agency.id).where(Agency.code == bindparam("lead_code"))))
     if field_code:
         stmt = stmt.where(Case.fields.like(bindparam("field"), escape="\\"))
     if rechtskreis:
         stmt = stmt.where(Case.rechtskreise.like(bindparam("rechtskreis"), escape="\\"))
-    if (field_code or rechtskreis) and search != "name":
-        # Handlungsfelder and Rechtskreise are Stammdaten: filtering by them over cases whose Stammdaten the
-        # viewer may not see would tell her what they are.
-        stmt = stmt.where(listable_cases_clause(viewer, at, "stammdaten", today=today))
     counting = select(func.count()).select_from(stmt.subquery())
     listing = stmt.order_by(Case.number.desc()).limit(bindparam("limit")).offset(bindparam("offset"))
     return listing, counting
