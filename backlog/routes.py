@@ -12,7 +12,7 @@ from agenda.routes import render_detail as render_conference
 from agenda.service import visible_conference_ids
 from consent.policy import may_escalate, may_update_implementation, viewer_of
 from fallkonferenz.auth.service import list_agencies
-from fallkonferenz.errors import Conflict, InvalidInput
+from fallkonferenz.errors import Conflict, InvalidInput, db_id
 from fallkonferenz.forms import Kept, form_errors, kept_input
 from fallkonferenz.models import User
 
@@ -70,6 +70,8 @@ def _filter_args(agencies) -> tuple[service.BacklogFilter, dict, list[str]]:
     words, cut = stats.search_words(request.args)
     notes.extend([cut] if cut else [])
     args["q"] = words
+    conference = db_id(request.args.get("konferenz", ""))  # kept for the item links: see _render_detail
+    args["konferenz"] = str(conference) if conference else ""
     f = service.BacklogFilter(
         category=args["kategorie"],
         state=args["status"],
@@ -109,6 +111,8 @@ def index():
 
 def _render_detail(escalation_id: int, *, kept=None, errors=None, message=None, status=200):
     escalation = service.load(g.user, escalation_id)
+    # searched from a conference's page: its cases are offered first for "betrifft uns auch"
+    from_conference = db_id(request.args.get("konferenz", ""))
     steering = service.is_steering(g.user)
     recommendation = service.recommendation_of(escalation.id)
     group = service.load_group(g.user, escalation.working_group_id) if escalation.working_group_id else None
@@ -124,7 +128,7 @@ def _render_detail(escalation_id: int, *, kept=None, errors=None, message=None, 
             history=service.history(escalation.id),
             supporters=service.supporter_count(escalation.id),
             linked=service.linked_cases(g.user, escalation.id),
-            linkable=service.linkable_items(g.user, escalation),
+            linkable=service.linkable_items(g.user, escalation, first=from_conference),
             case_role=may_escalate(viewer),
             consultations=consultations,
             # Everyone reads the backlog; a meeting's page opens only to its moderator and participants.

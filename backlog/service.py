@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import Row, func, literal, select, update
+from sqlalchemy import Row, func, literal, or_, select, update
+from sqlalchemy import case as case_when
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -487,22 +488,28 @@ class LinkableItem:
     label: str
 
 
-def linkable_items(actor: User, escalation: Escalation, limit: int = 200) -> list[LinkableItem]:
+def linkable_items(
+    actor: User, escalation: Escalation, limit: int = 200, first: int | None = None
+) -> list[LinkableItem]:
     """ "Betrifft uns auch" from the backlog item's own page: the case items of the actor's conferences (the last
     year's and the coming ones) whose case her agency's team shares and that are not linked yet, newest first,
-    one per case. Other cases never appear: for the actor's agency they are "vertraulicher Fall"."""
+    one per case. Other cases never appear: for the actor's agency they are "vertraulicher Fall".
+
+    `first`: the conference whose page the actor searched the backlog from; its items come first, whatever its
+    date (she has a seat in it, or it is not offered at all)."""
     if not may_escalate(viewer_of(actor)) or not escalation.is_open:
         return []
+    offered = Conference.start >= now() - timedelta(days=LINKABLE_DAYS)
+    order = [Conference.start.desc(), AgendaItem.position]
+    if first is not None:
+        offered = or_(offered, Conference.id == first)
+        order.insert(0, case_when((Conference.id == first, 0), else_=1))
     rows = db.session.execute(
         select(AgendaItem.id, AgendaItem.position, AgendaItem.case_id, Case.number, Conference.title, Conference.start)
         .join(Conference, Conference.id == AgendaItem.conference_id)
         .join(Case, Case.id == AgendaItem.case_id)
-        .where(
-            AgendaItem.conference_id.in_(seats_of(actor.id)),
-            Conference.state != "abgesagt",
-            Conference.start >= now() - timedelta(days=LINKABLE_DAYS),
-        )
-        .order_by(Conference.start.desc(), AgendaItem.position)
+        .where(AgendaItem.conference_id.in_(seats_of(actor.id)), Conference.state != "abgesagt", offered)
+        .order_by(*order)
         .limit(limit)
     ).all()
     if not rows:

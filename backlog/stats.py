@@ -6,6 +6,7 @@ Aggregates only: a fixed number of GROUP BY queries whatever the size of the bac
 
 from __future__ import annotations
 
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -66,12 +67,32 @@ def require_reader(actor: User) -> None:
 MAX_SEARCH = 100  # characters of the backlog's search field
 
 
-def search_words(args) -> tuple[str, str | None]:
-    """The search text `q`, spaces tidied and cut to MAX_SEARCH characters, and a German note when it was cut."""
-    words = " ".join((args.get("q") or "").split())
-    if len(words) <= MAX_SEARCH:
-        return words, None
-    return words[:MAX_SEARCH].rstrip(), f"Der Suchbegriff war länger als {MAX_SEARCH} Zeichen und wurde gekürzt."
+def _unreadable(ch: str) -> bool:
+    """A control or format character (no keyboard types one), or what stands for bytes that were no UTF-8."""
+    return unicodedata.category(ch)[0] == "C" or ch == "\ufffd"
+
+
+def search_words(args, *, strict: bool = False) -> tuple[str, str | None]:
+    """The search text `q`: Unicode in one form (NFC, as "Ü" typed is stored), spaces tidied, unreadable characters
+    taken out, at most MAX_SEARCH characters; and, where it had to be changed, a German
+    note for the list, or with `strict` (the API, which changes nothing) the reason it is refused."""
+    raw = unicodedata.normalize("NFC", args.get("q") or "")
+    text = " ".join("".join(" " if _unreadable(ch) else ch for ch in raw).split())
+    problems = []
+    if text != " ".join(raw.split()):
+        problems.append(
+            "Der Suchbegriff enthält unzulässige Zeichen."
+            if strict
+            else "Unzulässige Zeichen im Suchbegriff wurden entfernt."
+        )
+    if len(text) > MAX_SEARCH:
+        problems.append(
+            f"Höchstens {MAX_SEARCH} Zeichen."
+            if strict
+            else f"Der Suchbegriff war länger als {MAX_SEARCH} Zeichen und wurde gekürzt."
+        )
+        text = text[:MAX_SEARCH].rstrip()
+    return text, " ".join(problems) or None
 
 
 def parse_filter(args, *, strict: bool = False) -> service.BacklogFilter:
@@ -97,9 +118,9 @@ def parse_filter(args, *, strict: bool = False) -> service.BacklogFilter:
     if sort not in service.SORTS:
         errors["sortierung"] = "Unbekannte Sortierung. Erlaubt: " + ", ".join(service.SORTS) + "."
         sort = "prioritaet"
-    text, cut = search_words(args)
-    if cut:
-        errors["q"] = cut
+    text, problem = search_words(args, strict=strict)
+    if problem:
+        errors["q"] = problem
     if errors and strict:
         raise InvalidInput(errors=errors)
     return service.BacklogFilter(

@@ -1,10 +1,12 @@
 """Flask extensions, created unbound and bound in create_app()."""
 
+import re
+
 from flask_migrate import Migrate
 from flask_socketio import SocketIO
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import MetaData, and_, func, or_
+from sqlalchemy import MetaData, and_, func, literal, or_, true
 
 naming = {
     "ix": "ix_%(column_0_label)s",
@@ -25,9 +27,26 @@ def escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def contains_words(columns, text: str, max_words: int = 8):
-    """A condition: every word of `text` stands in one of `columns`, whatever its case, umlauts included
-    (SQLite's lower() knows only ASCII, so each SQLite connection gets a Unicode `fk_lower` when it opens)."""
+# Where a search's words part: spaces, commas, semicolons; quotes and punctuation around a word are no part of it
+# (a hyphen or slash inside one is: "LG-2026-004", "SGB II/III").
+_WORD_BREAKS = re.compile(r"[\s,;]+")
+_AROUND_WORDS = ".:!?\"'„“”‚‘’»«()[]{}<>"
+
+
+def words_of(text: str) -> list[str]:
+    """The words of a search text, as `contains_words` looks for them."""
+    return [w for w in (part.strip(_AROUND_WORDS) for part in _WORD_BREAKS.split(text)) if w]
+
+
+def contains_words(columns, text: str):
+    """A condition: every word of `text` stands in one of `columns`, whatever its case. Both sides are lowered by
+    the database, so the two agree on what a capital is: PostgreSQL by its locale, SQLite by a Unicode `fk_lower`
+    that each of its connections gets when it opens (its own lower() knows only ASCII)."""
     lower = func.fk_lower if db.engine.dialect.name == "sqlite" else func.lower
-    words = text.lower().split()[:max_words]
-    return and_(*(or_(*(lower(c).like(f"%{escape_like(word)}%", escape="\\") for c in columns)) for word in words))
+    return and_(
+        true(),  # no words: no condition
+        *(
+            or_(*(lower(c).like(lower(literal(f"%{escape_like(word)}%")), escape="\\") for c in columns))
+            for word in words_of(text)
+        ),
+    )

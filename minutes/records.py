@@ -287,7 +287,7 @@ def close_minutes(actor: User, conference_id: int) -> MinutesClosure:
     )
     db.session.add(row)
     db.session.flush()
-    _step(conference_id, "abgeschlossen", actor, sha256=row.sha256)
+    _step(conference_id, "abgeschlossen", actor.id, sha256=row.sha256)
     audit.record("minutes.close", actor=actor, detail={"conference": conference_id, "sha256": row.sha256})
     live.closing_changed(conference_id, closed=True)
     _ask_for_approval(conference, actor)
@@ -360,13 +360,13 @@ def reopen_minutes(actor: User, conference_id: int) -> None:
         )
     )
     db.session.delete(row)
-    _step(conference_id, "wieder_geoeffnet", actor, sha256=row.sha256)
+    _step(conference_id, "wieder_geoeffnet", actor.id, sha256=row.sha256)
     audit.record("minutes.reopen", actor=actor, detail={"conference": conference_id, "sha256": row.sha256})
     live.closing_changed(conference_id, closed=False)
 
 
-def _step(conference_id: int, kind: str, actor: User, **data) -> None:
-    db.session.add(ApprovalStep(conference_id=conference_id, kind=kind, user_id=actor.id, **data))
+def _step(conference_id: int, kind: str, user_id: int | None, **data) -> None:
+    db.session.add(ApprovalStep(conference_id=conference_id, kind=kind, user_id=user_id, **data))
 
 
 @dataclass
@@ -404,7 +404,8 @@ def participating_agencies(conference: Conference) -> set[int]:
 def approve(actor: User, conference_id: int, decision: str, reason: str = "") -> MinutesApproval:
     """A participating agency approves or objects (with a reason); all approved makes the minutes final."""
     conference = load_conference(actor, conference_id)
-    row = closure(conference_id)
+    # Locked: of two agencies whose approvals complete the minutes at the same moment, one sees the other's.
+    row = db.session.get(MinutesClosure, conference_id, with_for_update=True)
     if row is None:
         raise Conflict("Das Protokoll ist noch nicht abgeschlossen.")
     if row.final_at is not None:
@@ -420,11 +421,13 @@ def approve(actor: User, conference_id: int, decision: str, reason: str = "") ->
         raise InvalidInput(errors={"reason": "Höchstens 5000 Zeichen."})
     _check_read_by_all("reason", "Die Begründung", reason, actor, "sie")
     vote = db.session.get(MinutesApproval, (conference_id, actor.agency_id))
+    if vote is not None and (vote.decision, vote.reason) == (decision, reason):
+        return vote  # saved again unchanged: nothing happened that the history would name
     if vote is None:
         vote = MinutesApproval(conference_id=conference_id, agency_id=actor.agency_id, decision=decision)
         db.session.add(vote)
     vote.decision, vote.reason, vote.user_id, vote.at = decision, reason, actor.id, utcnow()
-    _step(conference_id, decision, actor, agency_id=actor.agency_id, reason=reason)
+    _step(conference_id, decision, actor.id, agency_id=actor.agency_id, reason=reason)
     db.session.flush()
     approved = {
         a.agency_id
@@ -433,7 +436,7 @@ def approve(actor: User, conference_id: int, decision: str, reason: str = "") ->
     }
     if participating_agencies(conference) <= approved:
         row.final_at = utcnow()
-        _step(conference_id, "endgueltig", actor, sha256=row.sha256)
+        _step(conference_id, "endgueltig", None, sha256=row.sha256)  # all agencies did it, not the last one
     audit.record("minutes.approval", actor=actor, detail={"conference": conference_id, "decision": decision})
     return vote
 

@@ -34,6 +34,22 @@ def upgrade():
     with op.batch_alter_table('minutes_approval_steps', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_minutes_approval_steps_conference_id'), ['conference_id'], unique=False)
 
+    # What the approval tables hold already becomes the start of each history, in the order it happened: the
+    # closing of minutes now closed, every agency's decision (also an objection to an earlier closing, kept while
+    # the minutes were reopened), and the final approval.
+    op.execute(
+        "INSERT INTO minutes_approval_steps (conference_id, at, kind, agency_id, user_id, reason, sha256) "
+        "SELECT conference_id, at, kind, agency_id, user_id, reason, sha256 FROM ("
+        " SELECT conference_id, closed_at AS at, 'abgeschlossen' AS kind, NULL AS agency_id,"
+        "  closed_by_id AS user_id, '' AS reason, sha256, 0 AS rank FROM minutes_closures"
+        " UNION ALL"
+        " SELECT conference_id, at, decision, agency_id, user_id, reason, '', 1 FROM minutes_approvals"
+        " UNION ALL"
+        " SELECT conference_id, final_at, 'endgueltig', NULL, NULL, '', sha256, 2 FROM minutes_closures"
+        "  WHERE final_at IS NOT NULL"
+        ") AS steps ORDER BY conference_id, rank, at"
+    )
+
 
 def downgrade():
     with op.batch_alter_table('minutes_approval_steps', schema=None) as batch_op:

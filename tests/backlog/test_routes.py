@@ -11,6 +11,7 @@ import pytest
 from markupsafe import escape
 from sqlalchemy import func, select
 
+from agenda.models import Conference
 from backlog import service
 from backlog.models import Escalation, EscalationCase, Implementation
 from fallkonferenz.extensions import db
@@ -688,25 +689,61 @@ def test_the_backlog_search_finds_every_word_in_any_text_whatever_its_case(bscen
     assert found("44 abs") == {first}  # the proposed solution
     assert found(other) == {other}  # the number
     assert found("100_%") == {other} and found("1%0") == set() and found("_") == {other}
+    assert found("„Duldung“, Integrationskurs;") == {first}  # quotes and commas are no part of a word
+    assert found("Ü\u0308bergang".replace("Ü", "U")) == {other}  # "Ü" typed as U and a combining diaeresis
+    eight = "integrationskurs duldung nicht erreichbar junge menschen erhalten keinen"
+    assert found(f"{eight} platz") == {first}
+    assert found(f"{eight} wohnsitzauflage") == set()  # every word counts, also after the eighth
+    assert found(" , ") == {first, other}  # no word: all (open) items
     assert found("", kategorie="rechtslage") == {first}
     assert found("begleitung", kategorie="rechtslage") == set()
     long = client.get("/lenkungsgruppe/themen", query_string={"q": "duldung " + "x" * 200})
     assert long.status_code == 200 and "wurde gekürzt" in body(long)
-    # the exports and the API take the same filter
+    odd = client.get("/lenkungsgruppe/themen", query_string={"q": "dul\x00dung\x07 \ufffd"})
+    assert odd.status_code == 200 and "Unzulässige Zeichen im Suchbegriff wurden entfernt." in body(odd)
+    assert 'value="dul dung"' in body(odd)
+    # the exports and the API take the same filter; the API refuses what the list corrects
     csv = body(client.get("/lenkungsgruppe/themen.csv", query_string={"q": "übergang"}))
     assert other in csv and first not in csv
     api = client.get("/api/v1/backlog", query_string={"q": "Duldung"}).get_json()
     assert [e["reference"] for e in api["items"]] == [first]
     refused = client.get("/api/v1/backlog", query_string={"q": "x" * 101})
-    assert refused.status_code == 422 and "gekürzt" in refused.get_json()["errors"]["q"]
+    assert refused.status_code == 422 and refused.get_json()["errors"]["q"] == "Höchstens 100 Zeichen."
+    refused = client.get("/api/v1/backlog", query_string={"q": "duldung\x00"})
+    assert refused.status_code == 422 and "unzulässige Zeichen" in refused.get_json()["errors"]["q"]
 
 
-def test_betrifft_uns_auch_on_the_conference_page_searches_the_open_items(bscene, bclients):
+def test_betrifft_uns_auch_on_the_conference_page_searches_the_open_items(bscene, bclients, query):
+    """The search from a conference's page hands the conference to the item's page, which offers its cases first,
+    also when the conference is more than a year old (the item's page alone offers the last year's)."""
     page = body(bclients["AA"].get(f"/konferenzen/{bscene.conference}"))
     section = page[page.index('id="betrifft-h"') : page.index("</section>", page.index('id="betrifft-h"'))]
     assert 'action="/lenkungsgruppe/themen"' in section and 'name="offen" value="1"' in section
+    assert f'name="konferenz" value="{bscene.conference}"' in section
     assert 'name="q"' in section and 'name="kategorie"' in section
     assert "<option" in section and "/lenkungsgruppe/themen/" not in section  # categories to choose, no items
+
+    escalation_id = raise_item(bscene, bclients)
+
+    def age():
+        old = db.session.get(Conference, bscene.other_conference)
+        old.start -= timedelta(days=400)
+        old.end -= timedelta(days=400)
+
+    query(age)
+    jc = bclients["JC"]
+    item_page = f"/lenkungsgruppe/themen/{escalation_id}"
+    assert f'<option value="{bscene.items["other"]}">' not in body(jc.get(item_page))
+    listed = body(jc.get("/lenkungsgruppe/themen", query_string={"offen": "1", "konferenz": bscene.other_conference}))
+    assert f'href="{item_page}?konferenz={bscene.other_conference}#faelle"' in listed
+    offered = body(jc.get(f"{item_page}?konferenz={bscene.other_conference}"))
+    assert re.search(rf'<select id="link-item"[^>]*>\s*<option value="{bscene.items["other"]}">', offered)  # first
+    # a conference without her seat offers nothing of it; junk is ignored
+    assert "Fall aus Ihren Konferenzen" not in body(
+        bclients["LG-JC"].get(f"{item_page}?konferenz={bscene.other_conference}")
+    )
+    assert jc.get(f"{item_page}?konferenz=abc").status_code == 200
+    assert jc.get("/lenkungsgruppe/themen?konferenz=99999999999999").status_code == 200
 
 
 def test_a_form_with_an_empty_title_also_marks_the_guards_hits(bscene, bclients, query):

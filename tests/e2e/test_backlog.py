@@ -168,8 +168,9 @@ def test_lenkungsgruppe_from_report_to_implementation(page: Page, server: Server
         page, joining.get_by_role("button", name="Im Themenspeicher suchen"), re.compile(r"/lenkungsgruppe/themen\?")
     )
     expect(page.get_by_role("row").filter(has_text=TITLE)).to_have_count(1)
-    click_to(page, page.get_by_role("link", name=reference, exact=True), ITEM)
+    click_to(page, page.get_by_role("link", name=reference, exact=True), re.compile(r"\?konferenz=\d+#faelle$"))
     case_choice = page.get_by_label("Fall aus Ihren Konferenzen")
+    expect(case_choice.locator("option").first).to_contain_text("Fallkonferenz Oktober")  # its cases come first
     case_choice.select_option(value=case_choice.locator("option", has_text=amiri).get_attribute("value"))
     click_to(page, page.get_by_role("button", name="Fall verknüpfen"), ITEM)
     expect(page.locator(".flash")).to_contain_text(f"Ihr Fall wurde mit {reference} verknüpft (2 betroffene Fälle)")

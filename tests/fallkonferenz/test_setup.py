@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -52,41 +53,94 @@ def test_production_starts_with_secret_and_master_key(monkeypatch, tmp_path):
     assert cfg["SESSION_COOKIE_SECURE"] is True
 
 
-def _migrated_url(tmp_path):
+@contextmanager
+def _migrated_database(tmp_path):
+    """A database of its own to migrate (a file, or on PostgreSQL one created and dropped again); its URL and the
+    command line's environment for it."""
     url = os.environ.get("DATABASE_URL")
+    admin = name = None
     if not url:
-        return f"sqlite:///{tmp_path}/migrated.db", None
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    name = f"fk_migrations_{os.getpid()}"
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {name}"))
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    return url.rsplit("/", 1)[0] + f"/{name}", (admin, name)
+        url = f"sqlite:///{tmp_path}/migrated.db"
+    else:
+        admin = create_engine(url, isolation_level="AUTOCOMMIT")
+        name = f"fk_migrations_{os.getpid()}"
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+            conn.execute(text(f"CREATE DATABASE {name}"))
+        url = url.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        yield url, os.environ | {"DATABASE_URL": url, "FLASK_APP": "run.py", "FK_INSTANCE_PATH": str(tmp_path)}
+    finally:
+        if admin is not None:
+            with admin.connect() as conn:
+                conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            admin.dispose()
+
+
+def _flask(env: dict, *args: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "flask", *args], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
 
 
 def test_migrations_build_the_schema_the_models_describe(app, tmp_path):
-    url, cleanup = _migrated_url(tmp_path)
-    try:
-        env = os.environ | {"DATABASE_URL": url, "FLASK_APP": "run.py", "FK_INSTANCE_PATH": str(tmp_path)}
+    with _migrated_database(tmp_path) as (url, env):
         for args in (["db", "upgrade"], ["db", "downgrade", "base"], ["db", "upgrade"]):
-            done = subprocess.run(
-                [sys.executable, "-m", "flask", *args], cwd=ROOT, env=env, capture_output=True, text=True, check=False
-            )
-            assert done.returncode == 0, done.stderr[-2000:]
+            _flask(env, *args)
         engine = create_engine(url)
         with engine.connect() as conn:
             diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
             # None if a counter's row or any of its triggers were missing
             counters = {e.table: e.read(conn) for e in epoch.EPOCHS}
         engine.dispose()
-        assert diff == []
-        assert None not in counters.values(), counters
-    finally:
-        if cleanup:
-            admin, name = cleanup
-            with admin.connect() as conn:
-                conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            admin.dispose()
+    assert diff == []
+    assert None not in counters.values(), counters
+
+
+def test_upgrading_keeps_the_approvals_given_before_as_the_start_of_their_history(app, tmp_path):
+    """0009 adds the approval's history: a database upgraded from 0008 starts it with what it holds (a closing,
+    decisions, an objection kept from before a reopening, the final approval), in the order it happened."""
+    with _migrated_database(tmp_path) as (url, env):
+        _flask(env, "db", "upgrade", "0008_backlog_epoch")
+        _flask(env, "demo", "seed")  # agencies, users and conferences to hang the approvals on
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            first, second = conn.execute(text("SELECT id FROM conferences ORDER BY id LIMIT 2")).scalars()
+            user_id, agency_id = conn.execute(text("SELECT id, agency_id FROM users ORDER BY id LIMIT 1")).one()
+            other_agency = conn.execute(text("SELECT id FROM agencies WHERE id != :a LIMIT 1"), {"a": agency_id})
+            other_agency = other_agency.scalar()
+            t = [datetime(2026, 3, 2, 10, minute) for minute in range(5)]
+            conn.execute(
+                text(
+                    "INSERT INTO minutes_closures (conference_id, closed_at, closed_by_id, frozen, sha256, final_at) "
+                    "VALUES (:c, :t0, :u, '{}', :h, :t3)"
+                ),
+                {"c": first, "t0": t[0], "u": user_id, "h": "a" * 64, "t3": t[3]},
+            )
+            approvals = [(first, agency_id, "genehmigt", "", t[2]), (first, other_agency, "genehmigt", "", t[1])]
+            approvals.append((second, agency_id, "einspruch", "Datum falsch", t[4]))  # minutes reopened since
+            for c, a, decision, reason, at in approvals:
+                conn.execute(
+                    text(
+                        "INSERT INTO minutes_approvals (conference_id, agency_id, decision, reason, user_id, at) "
+                        "VALUES (:c, :a, :d, :r, :u, :at)"
+                    ),
+                    {"c": c, "a": a, "d": decision, "r": reason, "u": user_id, "at": at},
+                )
+        _flask(env, "db", "upgrade")
+        with engine.connect() as conn:
+            steps = conn.execute(
+                text("SELECT conference_id, kind, agency_id, user_id, reason FROM minutes_approval_steps ORDER BY id")
+            ).all()
+        engine.dispose()
+        assert [tuple(s) for s in steps] == [
+            (first, "abgeschlossen", None, user_id, ""),
+            (first, "genehmigt", other_agency, user_id, ""),  # in the order given
+            (first, "genehmigt", agency_id, user_id, ""),
+            (first, "endgueltig", None, None, ""),
+            (second, "einspruch", agency_id, user_id, "Datum falsch"),
+        ]
 
 
 def test_cli_creates_agencies_and_users_and_refuses_bad_ones(app, query):

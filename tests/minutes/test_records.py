@@ -394,6 +394,8 @@ def test_after_an_objection_the_moderator_reopens_corrects_and_closes_for_a_new_
     approve = f"/konferenzen/{planned}/protokoll/genehmigung"
     assert clients["AA"].post(approve, data={"decision": "genehmigt"}).status_code == 302
     assert jc.post(approve, data={"decision": "einspruch", "reason": "TOP 3: Termin falsch"}).status_code == 302
+    # saved again unchanged: no second step in the history (checked below)
+    assert jc.post(approve, data={"decision": "einspruch", "reason": "TOP 3: Termin falsch"}).status_code == 302
     # JC's page shows its objection in the form, ready to be changed, not an empty choice
     mine = jc.get(f"/konferenzen/{planned}/protokoll/ergebnisse").get_data(as_text=True)
     assert "entschieden: <strong>Einspruch</strong>" in mine
@@ -438,6 +440,11 @@ def test_after_an_objection_the_moderator_reopens_corrects_and_closes_for_a_new_
     ]
     assert "Verlauf der Genehmigung (10 Schritte)" in page
     assert "Einspruch – JC" in history and "„TOP 3: Termin falsch“" in history
+    final = history[history.index("Protokoll endgültig") :].split("</li>", 1)[0]
+    # the agencies made it final together: no one person is named for it
+    assert re.fullmatch(
+        r'Protokoll endgültig: alle Stellen haben genehmigt <span class="muted">Prüfsumme [0-9a-f]{12}…</span>', final
+    )
     final_hash = query(lambda: db.session.get(MinutesClosure, planned).sha256, commit=False)
     assert history.count(f"Prüfsumme {final_hash[:12]}") == 2  # the second closing and the final minutes
 
