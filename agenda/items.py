@@ -298,6 +298,7 @@ class ItemView:
     time_box: int
     title: str
     confidential: bool
+    case_id: int | None = None  # only where the viewer may see the case, as its number
     case_number: str | None = None
     client_name: str | None = None
     presenter: str | None = None
@@ -316,6 +317,10 @@ class ConferenceView:
     warnings: list[str]
     failed_mail: list
     my_response: str | None
+
+    def case_ids(self) -> list[int]:
+        """The cases of the items this viewer sees in full."""
+        return [item.case_id for item in self.items if item.case_id is not None]
 
 
 def conference_view(actor: User, conference_id: int) -> ConferenceView:
@@ -348,6 +353,7 @@ def conference_view(actor: User, conference_id: int) -> ConferenceView:
             presenter=None if confidential else presenters.get(item.presenter_id),
         )
         if item.case_id and not confidential:
+            view.case_id = item.case_id
             view.case_number, view.client_name = numbers.get(item.case_id), names.get(item.case_id)
             view.follow_up = follow_ups.get(item.case_id)
             if is_moderator:
@@ -361,7 +367,8 @@ def conference_view(actor: User, conference_id: int) -> ConferenceView:
         actor=actor,
         categories=["stammdaten"] if names else [],
         purpose="Tagesordnung",
-        detail={"conference": conference.id, "cases": open_ids},
+        detail={"conference": conference.id},
+        case_ids=open_ids,
     )
     return ConferenceView(
         conference=conference,

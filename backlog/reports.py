@@ -12,6 +12,7 @@ from datetime import date
 
 from flask import current_app, g, render_template, request
 
+from fallkonferenz import audit
 from fallkonferenz.localtime import datum, local_date
 from fallkonferenz.web import attachment
 
@@ -47,6 +48,13 @@ def render_pdf(template: str, **context) -> bytes:
     from weasyprint import HTML  # imported on use: it loads system libraries
 
     return HTML(string=render_template(template, **context)).write_pdf()
+
+
+def _exported(body, mimetype: str, filename: str):
+    """The file, and like every export an audit event (what and in which format; the backlog holds no case data)."""
+    what, kind = filename.split("-", 1)[0], filename.rsplit(".", 1)[1]
+    audit.record("backlog.export", actor=g.user, detail={"file": what, "format": kind})
+    return attachment(body, mimetype, filename)
 
 
 def _stamp() -> str:
@@ -121,7 +129,7 @@ def themen_csv():
     f = stats.parse_filter(request.args)
     rows = stats.export_rows(g.user, f)
     body = csv_document(BACKLOG_HEADER, (_backlog_row(r) for r in rows))
-    return attachment(body, "text/csv", f"themenspeicher-{_stamp()}.csv")
+    return _exported(body, "text/csv", f"themenspeicher-{_stamp()}.csv")
 
 
 @bp.get("/lenkungsgruppe/themen.pdf")
@@ -138,7 +146,7 @@ def themen_pdf():
         STATE_LABELS=STATES,
         PRIORITY_LABELS=PRIORITIES,
     )
-    return attachment(pdf, "application/pdf", f"themenspeicher-{_stamp()}.pdf")
+    return _exported(pdf, "application/pdf", f"themenspeicher-{_stamp()}.pdf")
 
 
 # -- Kennzahlen ----------------------------------------------------------------------------------------------
@@ -207,10 +215,10 @@ def kennzahlen_rows(fig: stats.Figures) -> list[list]:
 @bp.get("/lenkungsgruppe/kennzahlen.csv")
 def kennzahlen_csv():
     body = csv_document(["Kennzahl", "Gruppe", "Merkmal", "Wert"], kennzahlen_rows(stats.figures(g.user)))
-    return attachment(body, "text/csv", f"kennzahlen-{_stamp()}.csv")
+    return _exported(body, "text/csv", f"kennzahlen-{_stamp()}.csv")
 
 
 @bp.get("/lenkungsgruppe/kennzahlen.pdf")
 def kennzahlen_pdf():
     pdf = render_pdf("backlog/print_kennzahlen.html", **_page_context())
-    return attachment(pdf, "application/pdf", f"kennzahlen-{_stamp()}.pdf")
+    return _exported(pdf, "application/pdf", f"kennzahlen-{_stamp()}.pdf")

@@ -250,6 +250,10 @@ def expiring_consents(actor: User, days: int = 30) -> list[tuple[Case, Consent]]
         )
         .order_by(Consent.valid_until)
     ).all()
+    if rows:
+        audit.record(
+            "consent.expiring", actor=actor, purpose="Ablaufende Einwilligungen", case_ids=[c.id for c, _ in rows]
+        )
     return [(case, consent) for case, consent in rows]
 
 

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from types import SimpleNamespace
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, or_, select
 
 from .extensions import db, escape_like
-from .models import Agency, AuditEvent, AuditHead, Case, User, utcnow
+from .models import Agency, AuditEvent, AuditEventCase, AuditHead, Case, User, utcnow
 
 GENESIS = "0" * 64
 
@@ -37,6 +37,7 @@ _HEAD = AuditHead.__table__
 _READ_HEAD = select(_HEAD.c.last_id, _HEAD.c.last_hash).where(_HEAD.c.id == 1).with_for_update()
 _APPEND = AuditEvent.__table__.insert()
 _MOVE_HEAD = _HEAD.update().where(_HEAD.c.id == 1).values(last_id=bindparam("new_id"), last_hash=bindparam("new_hash"))
+_LINK = AuditEventCase.__table__.insert()
 
 
 def record(
@@ -47,8 +48,17 @@ def record(
     categories=(),
     purpose: str = "",
     detail: dict | None = None,
+    case_ids=(),
 ) -> SimpleNamespace:
-    """Append an event to the chain in the caller's transaction (never commits)."""
+    """Append an event to the chain in the caller's transaction (never commits).
+
+    `case_ids`: the cases whose data the event showed or changed beside others (a list, an agenda, minutes). They
+    stand in the chained detail ("cases") and in an index that the case's access report and the data-protection
+    officer's filter read, as they read `case_id`.
+    """
+    linked = sorted(set(case_ids))
+    if linked:
+        detail = (detail or {}) | {"cases": linked}
     # Locking the head row serialises chain writers (PostgreSQL); SQLite holds its write lock from BEGIN.
     row = db.session.execute(_READ_HEAD).first()
     if row is None:
@@ -59,7 +69,7 @@ def record(
     ev = SimpleNamespace(
         id=last_id + 1,
         created_at=utcnow(),
-        actor_id=getattr(actor, "id", None),
+        actor_id=getattr(actor, "id", getattr(actor, "user_id", None)),  # a user, or a viewer (policy.Viewer)
         agency_id=getattr(actor, "agency_id", None),
         action=action,
         case_id=case_id,
@@ -71,7 +81,17 @@ def record(
     ev.hash = _digest(ev)
     db.session.execute(_APPEND, vars(ev))
     db.session.execute(_MOVE_HEAD, {"new_id": ev.id, "new_hash": ev.hash})
+    if linked:
+        db.session.execute(_LINK, [{"event_id": ev.id, "case_id": case_id} for case_id in linked])
     return ev
+
+
+def about_case(case_id):
+    """Events about this case: its own (`case_id`), and those that showed it beside others."""
+    return or_(
+        AuditEvent.case_id == case_id,
+        AuditEvent.id.in_(select(AuditEventCase.event_id).where(AuditEventCase.case_id == case_id)),
+    )
 
 
 # What each action means, in German, for the pages that show the log (the code stays the filter's value).
@@ -113,6 +133,7 @@ ACTIONS = {
     "consent.grant": "Einwilligung erfasst",
     "consent.revoke": "Einwilligung widerrufen",
     "consent.read": "Einwilligungen gelesen",
+    "consent.expiring": "Ablaufende Einwilligungen gelesen",
     "consent.document_read": "Einwilligungsformular geladen",
     "conference.create": "Konferenz angelegt",
     "conference.update": "Konferenz geändert",
@@ -128,6 +149,7 @@ ACTIONS = {
     "poll.fix": "Termin festgelegt",
     "minutes.read": "Protokoll gelesen",
     "minutes.join": "Protokollpunkt geöffnet",
+    "minutes.edit": "Protokoll eines Falls bearbeitet",
     "minutes.refused": "Protokollpunkt verweigert",
     "minutes.evicted": "Aus dem Protokollpunkt entfernt",
     "minutes.attendance": "Anwesenheit erfasst",
@@ -139,6 +161,7 @@ ACTIONS = {
     "minutes.addendum": "Nachtrag",
     "minutes.export": "Protokoll exportiert",
     "task.done": "Aufgabe erledigt",
+    "task.list": "Meine Aufgaben gelesen",
     "backlog.guard": "Personenbezug geprüft",
     "backlog.escalate": "Strukturproblem gemeldet",
     "backlog.join": "Fall verknüpft (betrifft uns auch)",
@@ -147,6 +170,7 @@ ACTIONS = {
     "backlog.transition": "Stand eines Eintrags geändert",
     "backlog.implementation": "Umsetzung gemeldet",
     "backlog.group_create": "Arbeitsgruppe gegründet",
+    "backlog.export": "Themenspeicher oder Kennzahlen exportiert",
     "calendar.feed": "Kalender abgerufen",
     "calendar.token": "Kalenderadresse erstellt",
     "calendar.token_revoke": "Kalenderadresse widerrufen",
@@ -158,6 +182,15 @@ ACTIONS = {
     "keys.rotate": "Hauptschlüssel gewechselt",
     "crypto.failure": "Entschlüsselung fehlgeschlagen",
 }
+
+
+def listed_cases(detail: str) -> int:
+    """How many cases an event showed beside others (see `record`'s `case_ids`); 0 for one about a single case."""
+    try:
+        cases = json.loads(detail or "{}").get("cases")
+    except (ValueError, AttributeError):
+        return 0
+    return len(cases) if isinstance(cases, list) else 0
 
 
 def action_label(code: str) -> str:
@@ -201,7 +234,7 @@ def recent(before: int | None = None, limit: int = 100, f: EventFilter = EventFi
         else:
             stmt = stmt.where(AuditEvent.action.like(escape_like(action) + ".%", escape="\\"))
     if f.case_id is not None:
-        stmt = stmt.where(AuditEvent.case_id == f.case_id)
+        stmt = stmt.where(about_case(f.case_id))
     if f.since is not None:
         stmt = stmt.where(AuditEvent.created_at >= f.since)
     if f.until is not None:

@@ -199,6 +199,16 @@ class AuditEvent(db.Model):
     hash: Mapped[str] = mapped_column(String(64))
 
 
+class AuditEventCase(db.Model):
+    """A case an event showed or changed beside others (a list, an agenda, minutes): the event's chained detail
+    names them; this index lets the case's access report and the officer's filter find the event."""
+
+    __tablename__ = "audit_event_cases"
+
+    event_id: Mapped[int] = mapped_column(ForeignKey("audit_events.id"), primary_key=True)
+    case_id: Mapped[int] = mapped_column(primary_key=True, index=True)
+
+
 class AuditHead(db.Model):
     """The chain's head, one row; updating it serialises writers of the chain."""
 

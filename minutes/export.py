@@ -41,7 +41,12 @@ def export_view(actor: User, conference_id: int, fmt: str) -> dict:
             row.html = stored["html"] if stored else records.render_light_markdown(row.text)
             row.decisions, row.tasks = decisions[item.id], tasks[item.id]
         out.append(row)
-    audit.record("minutes.export", actor=actor, detail={"conference": conference_id, "format": fmt, "items": visible})
+    audit.record(
+        "minutes.export",
+        actor=actor,
+        detail={"conference": conference_id, "format": fmt, "items": visible},
+        case_ids=view.case_ids(),
+    )
     return {
         "c": view.conference,
         "closure": closure,
@@ -69,7 +74,7 @@ def markdown(actor: User, conference_id: int) -> str:
     ]
     if closure:
         state = "endgültig" if closure.final_at else "abgeschlossen, Genehmigung läuft"
-        lines += ["", f"Stand: {state} (SHA-256 {closure.sha256})"]
+        lines += ["", f"Stand: {state} (Prüfsumme HMAC-SHA-256 {closure.sha256})"]
     lines += ["", "## Anwesenheit", ""]
     for p in data["participants"]:
         status = data["attendance"].get(p.user_id, "nicht erfasst")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import html
 import json
 import re
@@ -24,6 +23,7 @@ from agenda.service import (
 )
 from consent.policy import Access
 from fallkonferenz import audit, mail
+from fallkonferenz.casecrypto import keyring
 from fallkonferenz.cases.service import agency_access, agency_shares, shared_with, shares_case
 from fallkonferenz.errors import Conflict, Forbidden, InvalidInput, NotFound
 from fallkonferenz.extensions import db
@@ -260,6 +260,9 @@ def my_tasks(actor: User) -> list[TaskRow]:
             TaskRow(t, overdue, numbers.get(t.case_id), conference, conference is not None and conference.id in opens)
         )
     rows.sort(key=lambda r: (not r.overdue, r.task.due_date or date.max))
+    shown = [r.task.case_id for r in rows if r.task.case_id]
+    if shown:  # a task of a case is case data
+        audit.record("task.list", actor=actor, purpose="Meine Aufgaben", case_ids=shown)
     return rows
 
 
@@ -283,7 +286,7 @@ def close_minutes(actor: User, conference_id: int) -> MinutesClosure:
         conference_id=conference_id,
         closed_by_id=actor.id,
         frozen=body,
-        sha256=hashlib.sha256(body.encode()).hexdigest(),
+        sha256=keyring().seal(body.encode()),  # keyed: see Keyring.seal
     )
     db.session.add(row)
     db.session.flush()

@@ -27,7 +27,12 @@ def page(conference_id: int):
     view = agenda_items.conference_view(g.user, conference_id)
     visible = [item.id for item in view.items if not item.confidential]
     texts = service.texts_of(visible)
-    audit.record("minutes.read", actor=g.user, detail={"conference": conference_id, "items": list(texts)})
+    audit.record(
+        "minutes.read",
+        actor=g.user,
+        detail={"conference": conference_id, "items": list(texts)},
+        case_ids=view.case_ids(),
+    )
     return render_template(
         "minutes/page.html",
         view=view,

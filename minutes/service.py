@@ -463,6 +463,17 @@ def apply_update(actor: User | Viewer, item_id: int, client_update_id: str, data
     return item_id, _append(None).execute(connection, row) == 1
 
 
+def case_of_item(item_id: int) -> int | None:
+    """The case of an agenda item (None for a general one)."""
+    return db.session.scalar(select(AgendaItem.case_id).where(AgendaItem.id == item_id))
+
+
+def note_edit(actor: User | Viewer, item_id: int) -> None:
+    """Who writes into an item's minutes goes into the audit log (see MinutesNamespace._note_edit): each update's
+    author stays in the update log only until compaction folds it into a version."""
+    audit.record("minutes.edit", actor=actor, case_id=case_of_item(item_id), detail={"item": item_id})
+
+
 def is_closed(conference: Conference) -> bool:
     """Closed minutes take no more edits: a cancelled conference, or minutes frozen for approval."""
     from .models import MinutesClosure

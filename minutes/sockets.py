@@ -79,16 +79,21 @@ class _Bucket:
             return True
 
 
+EDIT_AUDIT_EVERY = 600.0  # seconds: how often a socket's typing in one item is in the audit log again
+
+
 def boundary(handler):
     """One transaction per event: commit before the acknowledgement, then broadcast; errors become German acks."""
 
     @functools.wraps(handler)
     def run(self, *args):
         _drop_routing_exception()
-        g.broadcasts = []
+        g.broadcasts, g.committed = [], []
         try:
             result = handler(self, *args)
             db.session.commit()
+            for hook in g.committed:
+                hook()
         except DomainError as exc:
             _end_refused(exc)
             return {"ok": False, "status": exc.status, "error": exc.message}
@@ -149,6 +154,7 @@ class MinutesNamespace(Namespace):
         self.stored: dict[int, int] = {}
         self.name_checks: dict[int, tuple[float, str]] = {}  # general item -> (check when, socket that typed last)
         self.hinted: set[tuple[str, int]] = set()  # (socket, item) that were told their text names a client
+        self.edits_noted: dict[tuple[str, int], float] = {}  # (socket, item) -> when its editing was last audited
         self.sweeper = None
         self.checked: dict[str, set[int]] = {}  # the eviction sweep's own: items found allowed per socket
         self.checked_at: tuple | None = None  # (access epoch, day) of that finding
@@ -183,6 +189,7 @@ class MinutesNamespace(Namespace):
             for mapping in (self.users, self.people, self.sessions, self.joined, self.buckets):
                 mapping.pop(request.sid, None)
             self.hinted = {(sid, item) for sid, item in self.hinted if sid != request.sid}
+            self.edits_noted = {key: at for key, at in self.edits_noted.items() if key[0] != request.sid}
         self._presence_gone(request.sid)
 
     def _actor(self) -> User:
@@ -235,7 +242,18 @@ class MinutesNamespace(Namespace):
                 )
             )
             self._check_names_soon(item_id, request.sid)
+            self._note_edit(item_id)
         return {"ok": True, "id": update_id}
+
+    def _note_edit(self, item_id: int) -> None:
+        """A socket's first stored edit of an item, and one every EDIT_AUDIT_EVERY seconds after, goes into the
+        audit log, in the edit's transaction; marked as done once that has committed."""
+        key, now = (request.sid, item_id), time.monotonic()
+        last = self.edits_noted.get(key)
+        if last is not None and now - last < EDIT_AUDIT_EVERY:
+            return
+        service.note_edit(self.users[request.sid], item_id)
+        g.committed.append(lambda: self.edits_noted.__setitem__(key, now))
 
     @boundary
     def on_awareness(self, data=None):
@@ -424,7 +442,12 @@ class MinutesNamespace(Namespace):
             self._evict(sid, item_id)
         if evictions:
             for _sid, user_id, item_id in evictions:
-                audit.record("minutes.evicted", actor=db.session.get(User, user_id), detail={"item": item_id})
+                audit.record(
+                    "minutes.evicted",
+                    actor=db.session.get(User, user_id),
+                    case_id=service.case_of_item(item_id),
+                    detail={"item": item_id},
+                )
             db.session.commit()
 
     def _live_sessions(self, hashes: set[str], now) -> set[str]:

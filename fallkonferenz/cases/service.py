@@ -327,12 +327,17 @@ def list_cases(
         fields = [f for f in r.fields.split(",") if f] if access.sees_record_field("stammdaten") else []
         rows.append(CaseRow(r.id, r.number, codes.get(r.lead_agency_id, "?"), access, name, residence, fields))
     shown = [r.id for r in rows if r.display_name is not None]
+    categories = ["stammdaten"] if shown else []
+    if any(r.residence_status for r in rows):
+        categories.append("aufenthalt")
     audit.record(
         "case.list",
         actor=actor,
-        categories=["stammdaten"] if shown else [],
+        categories=categories,
         purpose="Fallübersicht",
-        detail={"cases": ids, "names_shown": shown, "search": search_kind},
+        detail={"listed": ids, "names_shown": shown, "search": search_kind},
+        # in the access reports: the cases whose name or residence status the list showed
+        case_ids=[r.id for r in rows if r.display_name is not None or r.residence_status is not None],
     )
     return CasePage(rows, page, has_next, total)
 
@@ -610,7 +615,7 @@ def access_report(actor: User, case_ref) -> list[dict]:
         select(AuditEvent, User.display_name, Agency.code)
         .outerjoin(User, User.id == AuditEvent.actor_id)
         .outerjoin(Agency, Agency.id == AuditEvent.agency_id)
-        .where(AuditEvent.case_id == case.id)
+        .where(audit.about_case(case.id))
         .order_by(AuditEvent.id.desc())
         .limit(500)
     ).all()

@@ -300,6 +300,26 @@ def test_backlog_csv_escapes_titles_that_start_a_formula(bscene, bclients, query
     assert {r[header.index("Betroffene Fälle")] for r in rows[1:]} == {"1"}
 
 
+def test_every_backlog_export_is_on_record(bscene, bclients, query):
+    """Like every export, the backlog's and the figures' are in the audit log: who, which file, which format."""
+    from fallkonferenz.models import AuditEvent
+
+    def exports():
+        rows = db.session.query(AuditEvent.actor_id, AuditEvent.detail).filter(AuditEvent.action == "backlog.export")
+        return [(actor, detail) for actor, detail in rows.order_by(AuditEvent.id)]
+
+    before = len(query(exports, commit=False))
+    for path in ("themen.csv", "themen.pdf", "kennzahlen.csv", "kennzahlen.pdf"):
+        assert bclients["LG-KI"].get(f"/lenkungsgruppe/{path}").status_code == 200, path
+    steering = query(lambda: user(bscene.steering["KI"]).id, commit=False)
+    assert query(exports, commit=False)[before:] == [
+        (steering, '{"file":"themenspeicher","format":"csv"}'),
+        (steering, '{"file":"themenspeicher","format":"pdf"}'),
+        (steering, '{"file":"kennzahlen","format":"csv"}'),
+        (steering, '{"file":"kennzahlen","format":"pdf"}'),
+    ]
+
+
 def test_backlog_exports_list_every_matching_item_with_the_lists_filters(bscene, bclients, query):
     _bulk(query, 75, 1)  # more than one page of the list (50)
     rows = read_csv(bclients["JC"].get("/lenkungsgruppe/themen.csv"))

@@ -252,6 +252,21 @@ def test_expiring_consents_show_on_the_dashboard(setup, query):
     ki.post(f"/faelle/{number}/einwilligungen", data=_form(valid_until=_d(10)))
     page = ki.get("/").get_data(as_text=True)
     assert number in page and "nächsten 30 Tagen" in page
+    # the list shows a case's consent: on record, and in the case's access report
+    from fallkonferenz.models import AuditEvent, Case
+
+    case_id = query(lambda: db.session.query(Case.id).filter_by(number=number).scalar(), commit=False)
+    event = query(
+        lambda: (
+            db.session.query(AuditEvent.detail)
+            .filter_by(action="consent.expiring")
+            .order_by(AuditEvent.id.desc())
+            .first()
+        ),
+        commit=False,
+    )
+    assert event is not None and f'"cases":[{case_id}]' in event[0]
+    assert "Ablaufende Einwilligungen gelesen" in ki.get(f"/faelle/{number}/zugriffe").get_data(as_text=True)
 
 
 def test_an_agency_outside_the_case_team_cannot_revoke_what_it_cannot_see(setup, query, client_for, world):

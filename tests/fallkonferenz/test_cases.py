@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
 
 from fallkonferenz.extensions import db
 from fallkonferenz.models import Case, Goal, Note, User, utcnow
-from tests.factories import PASSWORD, all_categories, make_case, make_consent
+from tests.factories import PASSWORD, all_categories, make_case, make_consent, make_user
 
 XSS = "<script>alert(1)</script><img src=x>"
 
@@ -217,6 +218,47 @@ def test_access_report_lists_who_read_the_case(world, query, client_for):
     body = report.get_data(as_text=True)
     assert report.status_code == 200 and "<td>Fall gelesen</td>" in body and "JC" in body
     assert client_for(world["JC"], PASSWORD).get(f"/faelle/{number}/zugriffe").status_code == 403
+
+
+def test_access_report_and_officer_find_the_case_in_lists_agendas_and_minutes(world, query, client_for):
+    """A list, an agenda or minutes show several cases at once: each of them finds the event in its access report
+    and under the officer's case filter; a case the list did not show does not."""
+    from agenda import items
+    from agenda import service as agenda_service
+
+    def setup():
+        ki = _user(world["KI"])
+        shared = make_case(ki, family="Listenfall")
+        make_consent(shared, ki, all_categories("JC"))
+        other = make_case(ki, family="Anderer")  # no consent: JC never sees it
+        start = utcnow() + timedelta(days=2)
+        conference = agenda_service.create_conference(
+            ki,
+            agenda_service.ConferenceInput("Fallkonferenz Bericht", "fallkonferenz", start, start + timedelta(hours=2)),
+            [_user(world["JC"]).id],
+        )
+        for case in (shared, other):
+            items.add_item(ki, conference.id, items.ItemInput("", "fallbesprechung", 15, case.number), confirmed=True)
+        return shared.number, other.number, conference.id, make_user("KI", "dpo").username
+
+    shared, other, conference_id, officer = query(setup)
+    jc = client_for(world["JC"], PASSWORD)
+    assert "Listenfall" in jc.get("/faelle/").get_data(as_text=True)
+    assert jc.get(f"/konferenzen/{conference_id}").status_code == 200
+    assert jc.get(f"/konferenzen/{conference_id}/protokoll").status_code == 200
+    ki = client_for(world["KI"], PASSWORD)
+    assert ki.get(f"/konferenzen/{conference_id}").status_code == 200  # KI sees both cases on the agenda
+    report = ki.get(f"/faelle/{shared}/zugriffe").get_data(as_text=True)
+    rows = re.findall(r"<tr><td>[^<]*</td><td>[^<]*</td><td>([^<]*)</td><td>([^<]*)</td>", report)
+    for action in ("Fallliste oder Suche", "Tagesordnung gelesen", "Protokoll gelesen"):
+        assert ("JC", action) in rows, action
+    other_report = ki.get(f"/faelle/{other}/zugriffe").get_data(as_text=True)
+    readers = re.findall(r"<tr><td>[^<]*</td><td>[^<]*</td><td>([^<]*)</td><td>([^<]*)</td>", other_report)
+    assert ("KI", "Tagesordnung gelesen") in readers and not [r for r in readers if r[0] == "JC"]
+    body = client_for(officer, PASSWORD).get("/protokollierung", query_string={"fall": shared, "konto": world["JC"]})
+    found = body.get_data(as_text=True)
+    for action in ("case.list", "agenda.read", "minutes.read"):
+        assert f'<code class="muted">{action}</code></td><td>1 Fall (Liste)</td>' in found, action
 
 
 def test_the_note_category_is_chosen_every_time_and_a_goal_starts_with_the_own_agency(ki, query, world):

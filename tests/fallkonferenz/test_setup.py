@@ -98,9 +98,10 @@ def test_migrations_build_the_schema_the_models_describe(app, tmp_path):
     assert None not in counters.values(), counters
 
 
-def test_upgrading_keeps_the_approvals_given_before_as_the_start_of_their_history(app, tmp_path):
+def test_upgrading_from_0008_keeps_the_approvals_and_indexes_the_listed_cases(app, tmp_path):
     """0009 adds the approval's history: a database upgraded from 0008 starts it with what it holds (a closing,
-    decisions, an objection kept from before a reopening, the final approval), in the order it happened."""
+    decisions, an objection kept from before a reopening, the final approval), in the order it happened. 0010
+    indexes the cases that earlier list events showed."""
     with _migrated_database(tmp_path) as (url, env):
         _flask(env, "db", "upgrade", "0008_backlog_epoch")
         _flask(env, "demo", "seed")  # agencies, users and conferences to hang the approvals on
@@ -128,7 +129,23 @@ def test_upgrading_keeps_the_approvals_given_before_as_the_start_of_their_histor
                     ),
                     {"c": c, "a": a, "d": decision, "r": reason, "u": user_id, "at": at},
                 )
+            # 0010 indexes the cases a list showed by name (before: only inside the event's detail)
+            listing = conn.execute(text("SELECT max(id) FROM audit_events")).scalar() + 1
+            conn.execute(
+                text(
+                    "INSERT INTO audit_events (id, created_at, actor_id, agency_id, action, case_id, categories, "
+                    "purpose, detail, prev_hash, hash) VALUES (:id, :t, :u, :a, 'case.list', NULL, 'stammdaten', "
+                    "'', :d, :h, :h)"
+                ),
+                {"id": listing, "t": t[0], "u": user_id, "a": agency_id, "d": '{"cases":[1,2],"names_shown":[2]}'}
+                | {"h": "0" * 64},
+            )
         _flask(env, "db", "upgrade")
+        with engine.connect() as conn:
+            linked = conn.execute(
+                text("SELECT case_id FROM audit_event_cases WHERE event_id = :e"), {"e": listing}
+            ).scalars()
+            assert list(linked) == [2]
         with engine.connect() as conn:
             steps = conn.execute(
                 text("SELECT conference_id, kind, agency_id, user_id, reason FROM minutes_approval_steps ORDER BY id")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import re
@@ -13,6 +14,7 @@ from pycrdt import Doc, Text
 from agenda import items
 from agenda import service as agenda_service
 from agenda.models import Conference, Decision, Task
+from fallkonferenz.casecrypto import keyring
 from fallkonferenz.extensions import db
 from fallkonferenz.models import utcnow
 from minutes import service
@@ -75,6 +77,19 @@ def test_decisions_tasks_and_my_tasks_with_overdue_first(scene, clients, planned
     )
     dashboard = jc.get("/").get_data(as_text=True)
     assert dashboard.index("Bescheid prüfen") < dashboard.index("Kita-Platz klären")
+    # tasks of a case are case data: the list is on record with the cases it showed
+    from fallkonferenz.models import AuditEvent
+
+    listed = query(
+        lambda: (
+            db.session.query(AuditEvent.actor_id, AuditEvent.detail)
+            .filter_by(action="task.list")
+            .order_by(AuditEvent.id.desc())
+            .first()
+        ),
+        commit=False,
+    )
+    assert listed is not None and listed[0] == scene.ids["JC"] and '"cases":[' in listed[1]
     assert "(überfällig)" in dashboard and "Therapie begleiten" not in dashboard
     # Each task says where it was set: JC takes part and can open the results there.
     results = f'href="/konferenzen/{planned}/protokoll/ergebnisse#top-{running["open"]}">Fallkonferenz Musterstadt<span'
@@ -446,6 +461,10 @@ def test_after_an_objection_the_moderator_reopens_corrects_and_closes_for_a_new_
         r'Protokoll endgültig: alle Stellen haben genehmigt <span class="muted">Prüfsumme [0-9a-f]{12}…</span>', final
     )
     final_hash = query(lambda: db.session.get(MinutesClosure, planned).sha256, commit=False)
+    # keyed: no agency can test a guess of an item closed to it against the published value
+    frozen = query(lambda: db.session.get(MinutesClosure, planned).frozen.encode(), commit=False)
+    assert final_hash != hashlib.sha256(frozen).hexdigest()
+    assert final_hash == query(lambda: keyring().seal(frozen), commit=False)
     assert history.count(f"Prüfsumme {final_hash[:12]}") == 2  # the second closing and the final minutes
 
 

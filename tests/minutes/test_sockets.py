@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
+import sqlite3
 import time
 
 import pytest
@@ -61,6 +64,35 @@ def test_no_byte_of_a_closed_case_item_reaches_an_agency_without_consent(server)
         jc.close()
 
 
+def test_typing_into_a_cases_minutes_is_in_the_audit_log_once_per_socket_and_ten_minutes(server):
+    """The update log keeps each update's author only until compaction: the audit log keeps who wrote into the
+    minutes of which case, at a socket's first stored edit of an item (not at every keystroke)."""
+    url, info = server
+    aa_id = info["ids"]["AA"]
+    case_id = _case_id(info)
+    before = len(_audited(info, "minutes.edit", aa_id))
+    first = Editor(url, login(url, info["users"]["AA"]))
+    try:
+        assert first.join(info["closed"])["ok"]
+        for i in range(3):
+            assert first.type(info["closed"], f" Notiz {i}", f"aa-audit-{i}")["ok"]
+        assert first.call("update", {"item": info["closed"], "id": "aa-audit-0", "update": Doc().get_update()})["ok"]
+        edits = _audited(info, "minutes.edit", aa_id)[before:]
+        assert edits == [(case_id, {"item": info["closed"]})]
+        second = Editor(url, login(url, info["users"]["AA"]))  # another socket (a second tab): its own first edit
+        assert second.join(info["closed"])["ok"]
+        assert second.type(info["closed"], " Nachtrag", "aa-audit-second")["ok"]
+        second.close()
+        assert len(_audited(info, "minutes.edit", aa_id)[before:]) == 2
+    finally:
+        first.close()
+
+
+def _case_id(info) -> int:
+    with contextlib.closing(sqlite3.connect(info["instance"] / "sockets.db")) as db:
+        return db.execute("SELECT id FROM cases WHERE number = ?", (info["case"],)).fetchone()[0]
+
+
 def test_presence_carries_the_account_the_socket_logged_in_with_not_what_a_browser_claims(server):
     url, info = server
     with editors(url, info, "KI", "JC") as (ki, jc):
@@ -88,17 +120,18 @@ def test_presence_carries_the_account_the_socket_logged_in_with_not_what_a_brows
         assert len(ki.received("awareness")) == 0 and len(jc.received("awareness")) == 1
 
 
-def _refusals(info, user_id: int) -> list[dict]:
-    """The refused attempts of a user on record in the server's audit log."""
-    import contextlib
-    import json
-    import sqlite3
-
+def _audited(info, action: str, user_id: int) -> list[tuple[int | None, dict]]:
+    """A user's events of one kind in the server's audit log: (case id, detail), oldest first."""
     with contextlib.closing(sqlite3.connect(info["instance"] / "sockets.db")) as db:
         rows = db.execute(
-            "SELECT detail FROM audit_events WHERE action = 'minutes.refused' AND actor_id = ? ORDER BY id", (user_id,)
+            "SELECT case_id, detail FROM audit_events WHERE action = ? AND actor_id = ? ORDER BY id", (action, user_id)
         ).fetchall()
-    return [json.loads(detail) for (detail,) in rows]
+    return [(case_id, json.loads(detail)) for case_id, detail in rows]
+
+
+def _refusals(info, user_id: int) -> list[dict]:
+    """The refused attempts of a user on record in the server's audit log."""
+    return [detail for _, detail in _audited(info, "minutes.refused", user_id)]
 
 
 @pytest.mark.parametrize("origin", ["", "http://evil.example"])
