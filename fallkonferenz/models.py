@@ -204,9 +204,12 @@ class AuditEventCase(db.Model):
     names them; this index lets the case's access report and the officer's filter find the event."""
 
     __tablename__ = "audit_event_cases"
+    # One b-tree, ordered as the reports look it up (a case's events), and no foreign key to check: it is written
+    # with every list a user opens, in the event's transaction; the event's chained detail is the record.
+    __table_args__ = {"sqlite_with_rowid": False}
 
-    event_id: Mapped[int] = mapped_column(ForeignKey("audit_events.id"), primary_key=True)
-    case_id: Mapped[int] = mapped_column(primary_key=True, index=True)
+    case_id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(primary_key=True)
 
 
 class AuditHead(db.Model):
