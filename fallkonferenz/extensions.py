@@ -38,15 +38,28 @@ def words_of(text: str) -> list[str]:
     return [w for w in (part.strip(_AROUND_WORDS) for part in _WORD_BREAKS.split(text)) if w]
 
 
-def contains_words(columns, text: str):
-    """A condition: every word of `text` stands in one of `columns`, whatever its case. Both sides are lowered by
-    the database, so the two agree on what a capital is: PostgreSQL by its locale, SQLite by a Unicode `fk_lower`
-    that each of its connections gets when it opens (its own lower() knows only ASCII)."""
+# Umlauts and ß as people write them without a German keyboard ("Uebergang", "Strasse"): both sides are folded.
+_FOLDS = (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("Ä", "ae"), ("Ö", "oe"), ("Ü", "ue"), ("ß", "ss"))
+
+
+def _folded(expr):
+    """`expr` lowered (on SQLite by the Unicode `fk_lower` each connection gets when it opens: its own lower()
+    knows only ASCII) and with umlauts and ß written out; the capitals too, where PostgreSQL's locale does not
+    lower them."""
     lower = func.fk_lower if db.engine.dialect.name == "sqlite" else func.lower
+    expr = lower(expr)
+    for umlaut, written in _FOLDS:
+        expr = func.replace(expr, umlaut, written)
+    return expr
+
+
+def contains_words(columns, text: str):
+    """A condition: every word of `text` stands in one of `columns`, whatever its case and however its umlauts are
+    written ("Übergang", "uebergang"). Both sides are folded by the database, so the two always agree."""
     return and_(
         true(),  # no words: no condition
         *(
-            or_(*(lower(c).like(lower(literal(f"%{escape_like(word)}%")), escape="\\") for c in columns))
+            or_(*(_folded(c).like(_folded(literal(f"%{escape_like(word)}%")), escape="\\") for c in columns))
             for word in words_of(text)
         ),
     )
