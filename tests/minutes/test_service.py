@@ -21,7 +21,7 @@ from fallkonferenz.auth import service as auth_service
 from fallkonferenz.cases import service as case_service
 from fallkonferenz.errors import InvalidInput, NotFound
 from fallkonferenz.extensions import db
-from fallkonferenz.models import Case, User, UserSession
+from fallkonferenz.models import Case, User, utcnow
 from minutes import records, service
 from minutes.models import MinutesSnapshot, MinutesUpdate
 from minutes.sockets import MinutesNamespace
@@ -465,7 +465,10 @@ def test_a_session_that_idles_out_ends_its_sockets(app, scene, items_, query, mo
     monkeypatch.setitem(app.config, "SESSION_IDLE_MINUTES", 1)
     jc = scene.ids["JC"]
     key = _signed_in(query, jc)
-    seen = query(lambda: db.session.scalar(select(UserSession.last_seen).where(UserSession.id == key)))
+    # Seen at ten in the morning (UTC) of today: the two minutes below never cross midnight, when the new day
+    # alone makes the sweep check everything again (so the test would fail if run just before midnight).
+    seen = datetime.combine(utcnow().date(), time(10, 0))
+    _by_hand(app, "UPDATE user_sessions SET last_seen = :at", at=seen)
     namespace, evicted = _sweeper()
     snapshot = {"jc": (jc, key, {items_["general"]})}
 
