@@ -50,11 +50,14 @@ def render_pdf(template: str, **context) -> bytes:
     return HTML(string=render_template(template, **context)).write_pdf()
 
 
-def _exported(body, mimetype: str, filename: str):
-    """The file, and like every export an audit event (what and in which format; the backlog holds no case data)."""
-    what, kind = filename.split("-", 1)[0], filename.rsplit(".", 1)[1]
+MIMETYPES = {"csv": "text/csv", "pdf": "application/pdf"}
+
+
+def _exported(body, what: str, kind: str):
+    """The file `<what>-<day>.<kind>`, and like every export an audit event (what and in which format; the backlog
+    holds no case data)."""
     audit.record("backlog.export", actor=g.user, detail={"file": what, "format": kind})
-    return attachment(body, mimetype, filename)
+    return attachment(body, MIMETYPES[kind], f"{what}-{_stamp()}.{kind}")
 
 
 def _stamp() -> str:
@@ -129,7 +132,7 @@ def themen_csv():
     f = stats.parse_filter(request.args)
     rows = stats.export_rows(g.user, f)
     body = csv_document(BACKLOG_HEADER, (_backlog_row(r) for r in rows))
-    return _exported(body, "text/csv", f"themenspeicher-{_stamp()}.csv")
+    return _exported(body, "themenspeicher", "csv")
 
 
 @bp.get("/lenkungsgruppe/themen.pdf")
@@ -146,7 +149,7 @@ def themen_pdf():
         STATE_LABELS=STATES,
         PRIORITY_LABELS=PRIORITIES,
     )
-    return _exported(pdf, "application/pdf", f"themenspeicher-{_stamp()}.pdf")
+    return _exported(pdf, "themenspeicher", "pdf")
 
 
 # -- Kennzahlen ----------------------------------------------------------------------------------------------
@@ -215,10 +218,10 @@ def kennzahlen_rows(fig: stats.Figures) -> list[list]:
 @bp.get("/lenkungsgruppe/kennzahlen.csv")
 def kennzahlen_csv():
     body = csv_document(["Kennzahl", "Gruppe", "Merkmal", "Wert"], kennzahlen_rows(stats.figures(g.user)))
-    return _exported(body, "text/csv", f"kennzahlen-{_stamp()}.csv")
+    return _exported(body, "kennzahlen", "csv")
 
 
 @bp.get("/lenkungsgruppe/kennzahlen.pdf")
 def kennzahlen_pdf():
     pdf = render_pdf("backlog/print_kennzahlen.html", **_page_context())
-    return _exported(pdf, "application/pdf", f"kennzahlen-{_stamp()}.pdf")
+    return _exported(pdf, "kennzahlen", "pdf")

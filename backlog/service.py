@@ -769,9 +769,7 @@ def plain_moves(escalation: Escalation) -> list[str]:
     return [s for s in STATES if s in allowed]
 
 
-def _check_move(
-    escalation: Escalation, to_state: str, actor: User | None, reason: str = "", max_len: int = MAX_REASON
-) -> str:
+def _check_move(escalation: Escalation, to_state: str, actor: User | None, reason: str = "") -> str:
     """Refuse a step before anything is written; returns the cleaned reason."""
     if to_state not in STATES:
         raise InvalidInput("Unbekannter Status.")
@@ -784,7 +782,7 @@ def _check_move(
     reason = (reason or "").strip()
     if to_state in ("abgelehnt", "zusammengefuehrt") and not reason:
         raise InvalidInput(errors={"reason": "Bitte geben Sie eine Begründung an."})
-    if len(reason) > max_len:
+    if len(reason) > MAX_REASON:
         raise InvalidInput(errors={"reason": "Höchstens 5.000 Zeichen."})
     if reason:
         _guarded(actor, {"reason": reason})  # reasons are mailed to the submitters
@@ -865,14 +863,12 @@ def merge(actor: User, escalation_id: int, into_id: int | None, version: int | N
         raise InvalidInput(errors={"merge_into": f"{target.reference} ist abgeschlossen und nimmt nichts mehr auf."})
     if target.merged_into_id is not None:
         raise InvalidInput(errors={"merge_into": "Dieser Eintrag ist selbst schon zusammengeführt."})
-    # The submitters are told where their item went, whatever else the reason says.
+    # The submitters are told where their item went, whatever else the reason says: what she typed is checked as
+    # any reason is, the reference goes in front of it.
     named = f"zusammengeführt mit {target.reference}"
-    reason = (reason or "").strip()
-    if len(reason) > MAX_REASON:  # what she typed, before the reference is put in front of it
-        raise InvalidInput(errors={"reason": "Höchstens 5.000 Zeichen."})
-    reason = _check_move(
-        source, "zusammengefuehrt", actor, f"{named}: {reason}" if reason else named, MAX_REASON + len(named) + 2
-    )
+    typed = (reason or "").strip()
+    checked = _check_move(source, "zusammengefuehrt", actor, typed or named)
+    reason = f"{named}: {checked}" if typed else named
     _bump(source, version)
     target_cases = set(
         db.session.scalars(select(EscalationCase.case_id).where(EscalationCase.escalation_id == target.id))

@@ -134,7 +134,9 @@ def atomic():
         raise
 
 
-def _run_after_commit() -> None:
+def run_after_commit() -> None:
+    """Run the hooks registered with `after_commit`, once the transaction has committed (a request's boundary, or
+    a socket event's)."""
     for hook in g.pop("after_commit", None) or ():
         try:
             hook()
@@ -153,7 +155,7 @@ def finish_request(response):
             503, "Die Datenbank ist gerade nicht erreichbar. Nichts wurde gespeichert; bitte erneut versuchen."
         )
     else:
-        _run_after_commit()
+        run_after_commit()
         if request.method not in SAFE_METHODS:
             for hook in current_app.extensions.get("fk_after_write", ()):
                 hook()

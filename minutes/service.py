@@ -463,15 +463,16 @@ def apply_update(actor: User | Viewer, item_id: int, client_update_id: str, data
     return item_id, _append(None).execute(connection, row) == 1
 
 
-def case_of_item(item_id: int) -> int | None:
-    """The case of an agenda item (None for a general one)."""
-    return db.session.scalar(select(AgendaItem.case_id).where(AgendaItem.id == item_id))
+def cases_of_items(item_ids) -> dict[int, int | None]:
+    """The case of each of these agenda items (None for a general one), in one query."""
+    rows = db.session.execute(select(AgendaItem.id, AgendaItem.case_id).where(AgendaItem.id.in_(list(item_ids))))
+    return dict(rows.all())
 
 
 def note_edit(actor: User | Viewer, item_id: int) -> None:
     """Who writes into an item's minutes goes into the audit log (see MinutesNamespace._note_edit): each update's
     author stays in the update log only until compaction folds it into a version."""
-    audit.record("minutes.edit", actor=actor, case_id=case_of_item(item_id), detail={"item": item_id})
+    audit.record("minutes.edit", actor=actor, case_id=cases_of_items([item_id]).get(item_id), detail={"item": item_id})
 
 
 def is_closed(conference: Conference) -> bool:

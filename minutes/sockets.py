@@ -21,6 +21,7 @@ from fallkonferenz.errors import DomainError, InvalidInput, TooManyAttempts, db_
 from fallkonferenz.extensions import db, socketio
 from fallkonferenz.localtime import local_date
 from fallkonferenz.models import User
+from fallkonferenz.web import after_commit, run_after_commit
 
 from . import presence, records, service
 
@@ -88,12 +89,10 @@ def boundary(handler):
     @functools.wraps(handler)
     def run(self, *args):
         _drop_routing_exception()
-        g.broadcasts, g.committed = [], []
+        g.broadcasts = []
         try:
             result = handler(self, *args)
             db.session.commit()
-            for hook in g.committed:
-                hook()
         except DomainError as exc:
             _end_refused(exc)
             return {"ok": False, "status": exc.status, "error": exc.message}
@@ -105,6 +104,7 @@ def boundary(handler):
                 "status": 500,
                 "error": "Die Änderung konnte nicht gespeichert werden. Bitte erneut senden.",
             }
+        run_after_commit()
         for event, data, room, skip in g.broadcasts:
             try:
                 socketio.emit(event, data, to=room, skip_sid=skip, namespace=self.namespace)
@@ -253,7 +253,7 @@ class MinutesNamespace(Namespace):
         if last is not None and now - last < EDIT_AUDIT_EVERY:
             return
         service.note_edit(self.users[request.sid], item_id)
-        g.committed.append(lambda: self.edits_noted.__setitem__(key, now))
+        after_commit(lambda: self.edits_noted.__setitem__(key, now))
 
     @boundary
     def on_awareness(self, data=None):
@@ -441,11 +441,12 @@ class MinutesNamespace(Namespace):
         for sid, _user_id, item_id in evictions:
             self._evict(sid, item_id)
         if evictions:
+            cases = service.cases_of_items({item_id for _sid, _user_id, item_id in evictions})
             for _sid, user_id, item_id in evictions:
                 audit.record(
                     "minutes.evicted",
                     actor=db.session.get(User, user_id),
-                    case_id=service.case_of_item(item_id),
+                    case_id=cases.get(item_id),
                     detail={"item": item_id},
                 )
             db.session.commit()
