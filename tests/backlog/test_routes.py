@@ -738,6 +738,7 @@ def test_betrifft_uns_auch_on_the_conference_page_searches_the_open_items(bscene
     assert f'<option value="{bscene.items["other"]}">' not in body(jc.get(item_page))
     listed = body(jc.get("/lenkungsgruppe/themen", query_string={"offen": "1", "konferenz": bscene.other_conference}))
     assert f'href="{item_page}?konferenz={bscene.other_conference}#faelle"' in listed
+    assert f'<input type="hidden" name="konferenz" value="{bscene.other_conference}">' in listed  # kept on refining
     offered = body(jc.get(f"{item_page}?konferenz={bscene.other_conference}"))
     assert re.search(rf'<select id="link-item"[^>]*>\s*<option value="{bscene.items["other"]}">', offered)  # first
     # a conference without her seat offers nothing of it; junk is ignored
