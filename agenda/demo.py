@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from fallkonferenz.casecrypto import seal_text
 from fallkonferenz.demo_data import CASES
 from fallkonferenz.extensions import db
 from fallkonferenz.localtime import at
@@ -55,23 +56,19 @@ def seed_conferences(today: date) -> None:
         )
         past.items.append(item)
         db.session.flush()
-        db.session.add(
-            Decision(
-                agenda_item_id=item.id,
-                case_id=case.id,
-                text="Federführung bleibt beim KI; Rückmeldung aller Stellen binnen 48 Stunden.",
-            )
+        decision = Decision(agenda_item_id=item.id, case_id=case.id, text="")
+        task = Task(
+            agenda_item_id=item.id,
+            case_id=case.id,
+            description="",
+            responsible_agency_id=workers[1].agency_id,
+            responsible_user_id=workers[1].id,
+            due_date=today + timedelta(days=5),
         )
-        db.session.add(
-            Task(
-                agenda_item_id=item.id,
-                case_id=case.id,
-                description="Klärung der Zugangsmöglichkeit zum Berufssprachkurs",
-                responsible_agency_id=workers[1].agency_id,
-                responsible_user_id=workers[1].id,
-                due_date=today + timedelta(days=5),
-            )
-        )
+        db.session.add_all([decision, task])
+        # case data, sealed under the case key as the minutes store it
+        seal_text(decision, "Federführung bleibt beim KI; Rückmeldung aller Stellen binnen 48 Stunden.")
+        seal_text(task, "Klärung der Zugangsmöglichkeit zum Berufssprachkurs")
 
     # Next month's case conference, invited, with case items and a general item.
     upcoming = service.create_conference(

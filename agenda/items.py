@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, select
 from consent.policy import NO_ACCESS, Access, for_viewer, viewer_of
 from fallkonferenz import audit, mail
 from fallkonferenz.auth.service import agency_codes, user_names
-from fallkonferenz.casecrypto import ciphers_for
+from fallkonferenz.casecrypto import ciphers_for, open_texts
 from fallkonferenz.cases.service import agency_access, load_case_for
 from fallkonferenz.errors import Conflict, DomainError, InvalidInput, NotFound
 from fallkonferenz.extensions import db
@@ -400,9 +400,7 @@ _EARLIER_ITEMS = (
     .order_by(Conference.start.desc())
 )
 _EARLIER_DECISIONS = (
-    select(Decision.agenda_item_id, Decision.text)
-    .where(Decision.agenda_item_id.in_(bindparam("item_ids", expanding=True)))
-    .order_by(Decision.id)
+    select(Decision).where(Decision.agenda_item_id.in_(bindparam("item_ids", expanding=True))).order_by(Decision.id)
 )
 _EARLIER_OPEN_TASKS = (
     select(Task)
@@ -428,7 +426,8 @@ def _case_labels(case_ids, access: dict[int, Access], actor) -> tuple[dict[int, 
 
 
 def _follow_ups(conference: Conference, case_ids) -> dict[int, FollowUp]:
-    """The previous conference's decisions and still-open tasks for each case (three queries)."""
+    """The previous conference's decisions and still-open tasks for each case (three queries, and one for the
+    keys of their texts)."""
     if not case_ids:
         return {}
     params = {"case_ids": list(case_ids), "start": conference.start, "conference_id": conference.id}
@@ -439,12 +438,13 @@ def _follow_ups(conference: Conference, case_ids) -> dict[int, FollowUp]:
     if not latest:
         return {}
     item_ids = [v[0] for v in latest.values()]
-    decisions = db.session.execute(_EARLIER_DECISIONS, {"item_ids": item_ids}).all()
+    decisions = db.session.scalars(_EARLIER_DECISIONS, {"item_ids": item_ids}).all()
     tasks = db.session.scalars(_EARLIER_OPEN_TASKS, {"item_ids": item_ids}).all()
+    open_texts([*decisions, *tasks])
     out = {case_id: FollowUp(title, start) for case_id, (_, title, start) in latest.items()}
     by_item = {item_id: case_id for case_id, (item_id, _, _) in latest.items()}
-    for item_id, text in decisions:
-        out[by_item[item_id]].decisions.append(text)
+    for decision in decisions:
+        out[by_item[decision.agenda_item_id]].decisions.append(decision.text)
     for task in tasks:
         out[by_item[task.agenda_item_id]].tasks.append(task)
     return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -180,11 +180,13 @@ class Decision(db.Model):
     """A Beschluss of an agenda item; the live minutes fill these in."""
 
     __tablename__ = "decisions"
+    sealed_field = "text"  # see casecrypto.seal_text
 
     id: Mapped[int] = mapped_column(primary_key=True)
     agenda_item_id: Mapped[int] = mapped_column(ForeignKey("agenda_items.id", ondelete="CASCADE"), index=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)  # "" for a case's decision: its text is `sealed`
+    sealed: Mapped[bytes | None] = mapped_column(LargeBinary)  # see casecrypto.seal_text
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -193,11 +195,13 @@ class Task(db.Model):
     """An Aufgabe: who (agency, person) does what by when; tracked until done."""
 
     __tablename__ = "tasks"
+    sealed_field = "description"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     agenda_item_id: Mapped[int] = mapped_column(ForeignKey("agenda_items.id", ondelete="CASCADE"), index=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
-    description: Mapped[str] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(Text)  # "" for a case's task: its text is `sealed`
+    sealed: Mapped[bytes | None] = mapped_column(LargeBinary)  # see casecrypto.seal_text
     responsible_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
     responsible_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     due_date: Mapped[date | None]

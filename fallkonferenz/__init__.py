@@ -76,8 +76,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     from agenda.routes import dashboard_panel
     from backlog.demo import seed_backlog
     from backlog.routes import dashboard_panel as backlog_panel
+    from minutes.demo import seed_minutes
 
-    app.extensions["fk_demo_seeders"] = [seed_conferences, seed_backlog]
+    app.extensions["fk_demo_seeders"] = [seed_conferences, seed_minutes, seed_backlog]
     from minutes.routes import case_panel, tasks_panel
 
     app.extensions["fk_case_panels"] = [case_panel]

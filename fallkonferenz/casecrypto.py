@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask import current_app
 from sqlalchemy import bindparam, select
+from sqlalchemy.orm.attributes import set_committed_value
 
 from . import audit
 from .crypto import DecryptionError, Keyring, associated_data, decrypt_field, encrypt_field
@@ -46,7 +47,15 @@ class CaseCipher:
     def read(self, table: str, record_id: int, field: str, blob: bytes | None, actor=None) -> str | None:
         """Decrypt a text field; on failure log it and return a visible marker, never garbage."""
         try:
-            raw = self.decrypt_bytes(table, record_id, field, blob)
+            raw = self.read_bytes(table, record_id, field, blob, actor)
+        except DecryptionError:
+            return UNREADABLE
+        return None if raw is None else raw.decode()
+
+    def read_bytes(self, table: str, record_id, field: str, blob: bytes | None, actor=None) -> bytes | None:
+        """Decrypt a field; a failure is logged and audited, then raised (the caller decides what to show)."""
+        try:
+            return self.decrypt_bytes(table, record_id, field, blob)
         except DecryptionError:
             audit.record(
                 "crypto.failure",
@@ -55,8 +64,7 @@ class CaseCipher:
                 detail={"table": table, "record": record_id, "field": field},
             )
             current_app.logger.warning("decryption failed: %s %s %s", table, record_id, field)
-            return UNREADABLE
-        return None if raw is None else raw.decode()
+            raise
 
 
 def create_case_key(case_id: int) -> CaseCipher:
@@ -89,6 +97,31 @@ def ciphers_for(case_ids: Iterable[int]) -> dict[int, CaseCipher]:
                 audit.record("crypto.failure", case_id=case_id, detail={"table": "case_keys"})
         out[case_id] = CaseCipher(case_id, key, key_version)
     return out
+
+
+def seal_text(record, text: str) -> None:
+    """Keep the text of a case's record (a decision, a task) under the case's data key: the record's `sealed`
+    column holds the ciphertext and its text column (named by the model's `sealed_field`) holds "" in the
+    database, so destroying the key erases the text too. In memory the text column holds the text, as if loaded so
+    (`open_texts`). The record is flushed first: its id is part of the associated data."""
+    if record.id is None:
+        db.session.flush()
+    cipher = ciphers_for([record.case_id])[record.case_id]
+    record.sealed = cipher.encrypt(record.__tablename__, record.id, record.sealed_field, text)
+    set_committed_value(record, record.sealed_field, text)
+
+
+def open_texts(records: Iterable, actor=None) -> list:
+    """Decrypt the sealed texts of these records (see `seal_text`), of any models, with one query for their keys;
+    a text that does not decrypt shows the UNREADABLE marker. Records of no case keep their plain text."""
+    records = list(records)
+    sealed = [r for r in records if r.sealed is not None]
+    ciphers = ciphers_for(r.case_id for r in sealed)
+    for record in sealed:
+        cipher, field = ciphers.get(record.case_id), record.sealed_field
+        text = cipher.read(record.__tablename__, record.id, field, record.sealed, actor) if cipher else UNREADABLE
+        set_committed_value(record, field, text)
+    return records
 
 
 def rewrap_batch(new_version: int, batch: int = 500) -> int:

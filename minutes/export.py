@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 from flask import render_template
@@ -28,15 +27,15 @@ def export_view(actor: User, conference_id: int, fmt: str) -> dict:
     """What the reader may take home: the frozen text once closed, closed items without any content."""
     view = agenda_items.conference_view(actor, conference_id)
     closure = records.closure(conference_id)
-    frozen = json.loads(closure.frozen) if closure else {}
     visible = [i.id for i in view.items if not i.confidential]
+    frozen = records.frozen_entries(closure, visible) if closure else {}
     decisions, tasks = records.decisions_for(visible), records.tasks_for(visible)
-    current = service.texts_of(i for i in visible if str(i) not in frozen)
+    current = service.texts_of(i for i in visible if i not in frozen)
     out = []
     for item in view.items:
         row = ExportItem(item)
         if not item.confidential:
-            stored = frozen.get(str(item.id))
+            stored = frozen.get(item.id)
             row.text = stored["text"] if stored else current[item.id]
             row.html = stored["html"] if stored else records.render_light_markdown(row.text)
             row.decisions, row.tasks = decisions[item.id], tasks[item.id]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import html
 import json
 import re
@@ -23,8 +24,9 @@ from agenda.service import (
 )
 from consent.policy import Access
 from fallkonferenz import audit, mail
-from fallkonferenz.casecrypto import keyring
+from fallkonferenz.casecrypto import UNREADABLE, keyring, open_texts, seal_text
 from fallkonferenz.cases.service import agency_access, agency_shares, shared_with, shares_case
+from fallkonferenz.crypto import DecryptionError
 from fallkonferenz.errors import Conflict, Forbidden, InvalidInput, NotFound
 from fallkonferenz.extensions import db
 from fallkonferenz.localtime import tag, today
@@ -126,9 +128,12 @@ def add_decision(actor: User, item_id: int, text: str) -> Decision:
         raise InvalidInput(errors={"decision": "Bitte den Beschluss eingeben (höchstens 5000 Zeichen)."})
     if place.item.case_id is None:
         _check_read_by_all("decision", "Ein Beschluss zu einem allgemeinen Punkt", text, actor, "ihn")
-    decision = Decision(agenda_item_id=item_id, case_id=place.item.case_id, text=text, created_by_id=actor.id)
+    case_id = place.item.case_id
+    decision = Decision(agenda_item_id=item_id, case_id=case_id, text="" if case_id else text, created_by_id=actor.id)
     db.session.add(decision)
     db.session.flush()
+    if case_id:
+        seal_text(decision, text)
     audit.record("minutes.decision", actor=actor, case_id=place.item.case_id, detail={"item": item_id})
     live.record_stored(decision_entry(decision))
     return decision
@@ -166,14 +171,16 @@ def add_task(
         raise InvalidInput(errors=errors)
     task = Task(
         agenda_item_id=item_id,
-        case_id=place.item.case_id,
-        description=description,
+        case_id=case_id,
+        description="" if case_id else description,
         responsible_agency_id=agency.id,
         responsible_user_id=person.id if person else None,
         due_date=due,
     )
     db.session.add(task)
     db.session.flush()
+    if case_id:
+        seal_text(task, description)
     audit.record("minutes.task", actor=actor, case_id=place.item.case_id, detail={"item": item_id, "task": task.id})
     live.record_stored(task_entry(task))
     return task
@@ -190,6 +197,7 @@ def complete_task(actor: User, task_id: int) -> Task:
         raise NotFound("Aufgabe nicht gefunden.")
     if task.case_id and not shares_case(actor, task.case_id):
         raise NotFound("Aufgabe nicht gefunden.")
+    open_texts([task], actor)
     task.status, task.done_at = "erledigt", utcnow()
     audit.record("task.done", actor=actor, case_id=task.case_id, detail={"task": task.id})
     live.record_stored(task_entry(task))
@@ -233,6 +241,8 @@ def my_tasks(actor: User) -> list[TaskRow]:
     ).all()
     case_ids = {t.case_id for t in tasks if t.case_id}
     table = agency_access(case_ids, [actor.agency_id])
+    tasks = [t for t in tasks if not t.case_id or shared_with(actor, t.case_id, table)]
+    open_texts(tasks, actor)
     numbers = (
         dict(db.session.execute(select(Case.id, Case.number).where(Case.id.in_(case_ids))).all()) if case_ids else {}
     )
@@ -252,8 +262,6 @@ def my_tasks(actor: User) -> list[TaskRow]:
     day = today()
     rows = []
     for t in tasks:
-        if t.case_id and not shared_with(actor, t.case_id, table):
-            continue
         conference = where.get(t.agenda_item_id)
         overdue = bool(t.due_date and t.due_date < day)
         rows.append(
@@ -280,8 +288,7 @@ def close_minutes(actor: User, conference_id: int) -> MinutesClosure:
     db.session.execute(delete(MinutesApproval).where(MinutesApproval.conference_id == conference_id))
     texts = service.texts_of(item.id for item in conference.items)
     _check_general_texts(conference, texts, actor)
-    frozen = {str(i): {"text": text, "html": render_light_markdown(text)} for i, text in texts.items()}
-    body = json.dumps(frozen, sort_keys=True, ensure_ascii=False)
+    body = _freeze(conference_id, texts)
     row = MinutesClosure(
         conference_id=conference_id,
         closed_by_id=actor.id,
@@ -297,6 +304,45 @@ def close_minutes(actor: User, conference_id: int) -> MinutesClosure:
     if conference.state == "laeuft":  # the minutes are closed after the meeting: it has ended
         set_state(actor, conference_id, "beendet")
     return row
+
+
+def _freeze(conference_id: int, texts: dict[int, str]) -> str:
+    """The frozen minutes as stored: item id -> its text and the text rendered; a case item's entry sealed under
+    the case key (bound to conference and item), so that destroying the key erases it here too."""
+    ciphers = service.KEYS.of(list(texts))
+    frozen = {}
+    for item_id, text in texts.items():
+        entry = {"text": text, "html": render_light_markdown(text)}
+        cipher = ciphers.get(item_id)
+        if cipher is not None:
+            raw = json.dumps(entry, ensure_ascii=False).encode()
+            try:
+                sealed = cipher.encrypt("minutes_closures", f"{conference_id}/{item_id}", "frozen", raw)
+            except DecryptionError:
+                raise service.CaseErased() from None
+            entry = {"sealed": base64.b64encode(sealed).decode()}
+        frozen[str(item_id)] = entry
+    return json.dumps(frozen, sort_keys=True, ensure_ascii=False)
+
+
+def frozen_entries(closure: MinutesClosure, item_ids) -> dict[int, dict]:
+    """The frozen text and rendering of these items (the reader may see them), opened where sealed; an entry that
+    does not decrypt reads as unreadable (logged and audited)."""
+    stored = json.loads(closure.frozen)
+    wanted = [i for i in item_ids if str(i) in stored]
+    ciphers = service.KEYS.of([i for i in wanted if "sealed" in stored[str(i)]])
+    out = {}
+    for item_id in wanted:
+        entry = stored[str(item_id)]
+        if "sealed" in entry:
+            blob = base64.b64decode(entry["sealed"])
+            record = f"{closure.conference_id}/{item_id}"
+            try:
+                entry = json.loads(ciphers[item_id].read_bytes("minutes_closures", record, "frozen", blob))
+            except DecryptionError:
+                entry = {"text": UNREADABLE, "html": html.escape(UNREADABLE)}
+        out[item_id] = entry
+    return out
 
 
 def _ask_for_approval(conference: Conference, actor: User) -> None:
@@ -473,20 +519,21 @@ def conference_of(item_id: int) -> int:
 
 
 def decisions_for(item_ids) -> dict[int, list[Decision]]:
-    out: dict[int, list[Decision]] = {i: [] for i in item_ids}
-    if item_ids:
-        for d in db.session.scalars(
-            select(Decision).where(Decision.agenda_item_id.in_(item_ids)).order_by(Decision.id)
-        ):
-            out[d.agenda_item_id].append(d)
-    return out
+    """The decisions of these items (which the caller has checked the reader may see), texts decrypted."""
+    return _by_item(item_ids, Decision)
 
 
 def tasks_for(item_ids) -> dict[int, list[Task]]:
-    out: dict[int, list[Task]] = {i: [] for i in item_ids}
+    """The tasks of these items (which the caller has checked the reader may see), descriptions decrypted."""
+    return _by_item(item_ids, Task)
+
+
+def _by_item(item_ids, model) -> dict[int, list]:
+    out: dict[int, list] = {i: [] for i in item_ids}
     if item_ids:
-        for t in db.session.scalars(select(Task).where(Task.agenda_item_id.in_(item_ids)).order_by(Task.id)):
-            out[t.agenda_item_id].append(t)
+        rows = db.session.scalars(select(model).where(model.agenda_item_id.in_(item_ids)).order_by(model.id))
+        for row in open_texts(rows):
+            out[row.agenda_item_id].append(row)
     return out
 
 
@@ -549,7 +596,7 @@ def task_entries_for(item_ids) -> dict[int, list[dict]]:
 @dataclass
 class CaseRecords:
     """What the conferences decided and assigned about one case, newest conference first: rows with the
-    conference's id, title and start, and the decision's item and text, or the task as the pages show it."""
+    conference's id, title and start, and the decision, or the task as the pages show it."""
 
     decisions: list
     tasks: list[tuple[object, dict]]
@@ -558,7 +605,7 @@ class CaseRecords:
 _CONFERENCE_OF_ITEM = (Conference.id.label("conference_id"), Conference.title, Conference.start)
 # Built once, with the case as a bound parameter (building a statement costs more than running one this small).
 _CASE_DECISIONS = (
-    select(*_CONFERENCE_OF_ITEM, Decision.agenda_item_id, Decision.text)
+    select(*_CONFERENCE_OF_ITEM, Decision)
     .join(AgendaItem, AgendaItem.conference_id == Conference.id)
     .join(Decision, Decision.agenda_item_id == AgendaItem.id)
     .where(Decision.case_id == bindparam("case_id"))
@@ -583,6 +630,7 @@ def case_records(case_id: int, access: Access) -> CaseRecords | None:
         return None
     decisions = db.session.execute(_CASE_DECISIONS, {"case_id": case_id}).all()
     tasks = db.session.execute(_CASE_TASKS, {"case_id": case_id}).all()
+    open_texts([row.Decision for row in decisions] + [row.Task for row in tasks])
     entries = task_entries(row.Task for row in tasks)
     return CaseRecords(decisions, list(zip(tasks, entries, strict=True)))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import re
 import threading
+import time
 from dataclasses import dataclass
 
 from pycrdt import Doc, Text, get_state, get_update, merge_updates
@@ -29,7 +30,9 @@ from agenda.models import AgendaItem, Conference, Participant
 from agenda.service import load_conference
 from consent.policy import Viewer, bound, bound_params, listable_cases_clause, viewer_of
 from fallkonferenz import audit
+from fallkonferenz.casecrypto import CaseCipher, ciphers_for
 from fallkonferenz.cases.service import agency_access, shared_with, shares_case
+from fallkonferenz.crypto import DecryptionError
 from fallkonferenz.errors import DomainError, InvalidInput, NotFound
 from fallkonferenz.extensions import db
 from fallkonferenz.models import Case, User, utcnow
@@ -60,6 +63,11 @@ class SignedOut(DomainError):
 class SeatRefused(NotFound):
     message = "Tagesordnungspunkt nicht gefunden."
     keeps_audit = True  # raised after the refusal was audited and before anything is written
+
+
+class CaseErased(DomainError):
+    status = 409
+    message = "Die Daten dieses Falls sind gelöscht; sein Protokoll nimmt keine Änderungen mehr an."
 
 
 class MinutesClosed(DomainError):
@@ -150,6 +158,84 @@ def allowed_seats(users: dict[int, User], pairs) -> set[tuple[int, int]]:
     return allowed
 
 
+# -- sealing: the minutes of a case item are case data --------------------------------------------------------
+
+KEY_SECONDS = 10.0
+
+
+class _ItemKeys:
+    """The case cipher of each agenda item (None for a general item), kept per process for a few seconds: every
+    update is sealed with it, and looking it up costs two queries. An item never changes its case, and key
+    rotation re-wraps a case's data key without changing it; a destroyed key is gone here after KEY_SECONDS at
+    most (what is sealed under it meanwhile is unreadable with it)."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.entries: dict[int, tuple[CaseCipher | None, float]] = {}
+
+    def of(self, item_ids) -> dict[int, CaseCipher | None]:
+        now = time.monotonic()
+        with self.lock:
+            known = {i: e for i in item_ids if (e := self.entries.get(i)) is not None and e[1] > now}
+        out = {i: cipher for i, (cipher, _until) in known.items()}
+        missing = [i for i in item_ids if i not in known]
+        if missing:
+            cases = dict(
+                db.session.execute(select(AgendaItem.id, AgendaItem.case_id).where(AgendaItem.id.in_(missing))).all()
+            )
+            ciphers = ciphers_for(c for c in cases.values() if c)
+            for item_id, case_id in cases.items():
+                # a case without a key row reads as one whose key is destroyed: nothing decrypts, nothing is sealed
+                out[item_id] = None if case_id is None else ciphers.get(case_id, CaseCipher(case_id, None, 0))
+            with self.lock:
+                self.entries.update({i: (out[i], now + KEY_SECONDS) for i in cases})
+        return out
+
+    def forget(self) -> None:
+        with self.lock:
+            self.entries.clear()
+
+
+KEYS = _ItemKeys()
+
+
+def _seal(cipher: CaseCipher | None, table: str, record: str, field: str, data: bytes) -> bytes:
+    if cipher is None:
+        return data
+    try:
+        return cipher.encrypt(table, record, field, data)
+    except DecryptionError:
+        raise CaseErased() from None
+
+
+def _open(cipher: CaseCipher | None, table: str, record: str, field: str, blob: bytes) -> bytes | None:
+    """The plain bytes, or None if they do not decrypt (logged and audited): the document goes on without them."""
+    if cipher is None:
+        return blob
+    try:
+        return cipher.read_bytes(table, record, field, blob)
+    except DecryptionError:
+        return None
+
+
+def seal_update(cipher, item_id: int, client_update_id: str, data: bytes) -> bytes:
+    """An update as the log stores it: sealed under the case key for a case item, bound to item and update id."""
+    return _seal(cipher, "minutes_updates", f"{item_id}/{client_update_id}", "data", data)
+
+
+def open_update(cipher, item_id: int, client_update_id: str, blob: bytes) -> bytes | None:
+    return _open(cipher, "minutes_updates", f"{item_id}/{client_update_id}", "data", blob)
+
+
+def seal_state(cipher, item_id: int, upto: int, state: bytes) -> bytes:
+    """A snapshot's state as stored: sealed like an update, bound to item and the update id it reaches."""
+    return _seal(cipher, "minutes_snapshots", f"{item_id}/{upto}", "state", state)
+
+
+def open_state(cipher, item_id: int, upto: int, blob: bytes) -> bytes | None:
+    return _open(cipher, "minutes_snapshots", f"{item_id}/{upto}", "state", blob)
+
+
 # -- documents ------------------------------------------------------------------------------------------
 
 
@@ -180,6 +266,7 @@ class _Cache:
         the document, and right after a compaction the snapshot's stored state vector spares decoding it, so a
         cold join costs little more than reading the snapshot.
         """
+        cipher = KEYS.of([item_id]).get(item_id)
         snapshot = db.session.execute(
             select(MinutesSnapshot.upto_update_id, MinutesSnapshot.state, MinutesSnapshot.state_vector)
             .where(MinutesSnapshot.agenda_item_id == item_id)
@@ -187,14 +274,19 @@ class _Cache:
             .limit(1)
         ).first()
         upto = snapshot.upto_update_id if snapshot else 0
-        later = db.session.scalars(
-            select(MinutesUpdate.data)
-            .where(MinutesUpdate.agenda_item_id == item_id, MinutesUpdate.id > upto)
-            .order_by(MinutesUpdate.id)
-        ).all()
-        if snapshot and not later and snapshot.state_vector is not None:
-            return snapshot.state, snapshot.state_vector
-        parts = ([snapshot.state] if snapshot else []) + list(later)
+        state = open_state(cipher, item_id, upto, snapshot.state) if snapshot else None
+        later = [
+            data
+            for client_id, blob in db.session.execute(
+                select(MinutesUpdate.client_update_id, MinutesUpdate.data)
+                .where(MinutesUpdate.agenda_item_id == item_id, MinutesUpdate.id > upto)
+                .order_by(MinutesUpdate.id)
+            )
+            if (data := open_update(cipher, item_id, client_id, blob)) is not None
+        ]
+        if state is not None and not later and snapshot.state_vector is not None:
+            return state, snapshot.state_vector
+        parts = ([state] if state is not None else []) + later
         if not parts:
             return EMPTY_UPDATE, EMPTY_STATE
         whole = parts[0] if len(parts) == 1 else merge_updates(*parts)
@@ -205,6 +297,7 @@ class _Cache:
         item_ids = list(dict.fromkeys(item_ids))
         if not item_ids:
             return {}
+        ciphers = KEYS.of(item_ids)
         with self.lock:
             state = {i: self.docs.get(i, (None, 0)) for i in item_ids}
             docs = {i: doc if doc is not None else new_doc() for i, (doc, _last) in state.items()}
@@ -229,15 +322,21 @@ class _Cache:
                         )
                     )
                 ):
-                    docs[item_id].apply_update(snapshot)
+                    plain = open_state(ciphers.get(item_id), item_id, upto, snapshot)
+                    if plain is not None:
+                        docs[item_id].apply_update(plain)
                     last[item_id] = upto
-            for item_id, update_id, data in db.session.execute(
-                select(MinutesUpdate.agenda_item_id, MinutesUpdate.id, MinutesUpdate.data)
+            for item_id, update_id, client_id, blob in db.session.execute(
+                select(
+                    MinutesUpdate.agenda_item_id, MinutesUpdate.id, MinutesUpdate.client_update_id, MinutesUpdate.data
+                )
                 .where(MinutesUpdate.agenda_item_id.in_(item_ids), MinutesUpdate.id > min(last.values()))
                 .order_by(MinutesUpdate.id)
             ):
                 if update_id > last[item_id]:
-                    docs[item_id].apply_update(data)
+                    data = open_update(ciphers.get(item_id), item_id, client_id, blob)
+                    if data is not None:
+                        docs[item_id].apply_update(data)
                     last[item_id] = update_id
             for item_id in item_ids:
                 self.docs[item_id] = (docs[item_id], last[item_id])
@@ -450,7 +549,8 @@ def apply_update(actor: User | Viewer, item_id: int, client_update_id: str, data
     data = validate(data)
     viewer = viewer_of(actor)
     row = _seat_params(viewer, item_id)
-    row.update(client_id=client_update_id, data=data, at=row["now"])
+    sealed = seal_update(KEYS.of([item_id]).get(item_id), item_id, client_update_id, data)
+    row.update(client_id=client_update_id, data=sealed, at=row["now"])
     connection = db.session.connection()
     if connection.dialect.name == "postgresql":
         # Ids come from a sequence, in the order of INSERT, not of COMMIT. Appends to one item take turns, so that
@@ -461,6 +561,15 @@ def apply_update(actor: User | Viewer, item_id: int, client_update_id: str, data
         return item_id, True
     update_seat(actor, item_id)  # raises with the reason
     return item_id, _append(None).execute(connection, row) == 1
+
+
+def import_text(item_id: int, user_id: int | None, text: str) -> None:
+    """History (demo data): an item's minutes text as one stored update, sealed like an editor's."""
+    doc = new_doc()
+    doc.get("text", type=Text).insert(0, text)
+    client_id = f"import-{item_id}"
+    data = seal_update(KEYS.of([item_id]).get(item_id), item_id, client_id, doc.get_update())
+    db.session.add(MinutesUpdate(agenda_item_id=item_id, client_update_id=client_id, user_id=user_id, data=data))
 
 
 def cases_of_items(item_ids) -> dict[int, int | None]:
@@ -494,24 +603,26 @@ def compact(item_id: int) -> MinutesSnapshot | None:
     ).all()
     # The cached document may already hold updates past `upto`: snapshot exactly up to `upto`.
     exact = new_doc()
-    previous = db.session.scalar(
-        select(MinutesSnapshot.state)
+    cipher = KEYS.of([item_id]).get(item_id)
+    previous = db.session.execute(
+        select(MinutesSnapshot.upto_update_id, MinutesSnapshot.state)
         .where(MinutesSnapshot.agenda_item_id == item_id)
         .order_by(MinutesSnapshot.upto_update_id.desc())
         .limit(1)
-    )
-    if previous is not None:
-        exact.apply_update(previous)
-    for (data,) in db.session.execute(
-        select(MinutesUpdate.data)
+    ).first()
+    if previous is not None and (state := open_state(cipher, item_id, *previous)) is not None:
+        exact.apply_update(state)
+    for client_id, blob in db.session.execute(
+        select(MinutesUpdate.client_update_id, MinutesUpdate.data)
         .where(MinutesUpdate.agenda_item_id == item_id, MinutesUpdate.id <= upto)
         .order_by(MinutesUpdate.id)
     ):
-        exact.apply_update(data)
+        if (data := open_update(cipher, item_id, client_id, blob)) is not None:
+            exact.apply_update(data)
     snap = MinutesSnapshot(
         agenda_item_id=item_id,
         upto_update_id=upto,
-        state=exact.get_update(),
+        state=seal_state(cipher, item_id, upto, exact.get_update()),
         state_vector=exact.get_state(),
         authors=",".join(str(a) for a in sorted(a for a in authors if a)),
     )

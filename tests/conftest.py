@@ -54,10 +54,11 @@ def app(tmp_path_factory):
 
 
 def wipe(app) -> None:
-    """Empty every table (keeps the schema) and forget the per-process minutes documents."""
-    from minutes.service import CACHE
+    """Empty every table (keeps the schema) and forget the per-process minutes documents and item keys."""
+    from minutes.service import CACHE, KEYS
 
     CACHE.docs.clear()
+    KEYS.forget()
     with app.app_context():
         tables = db.metadata.sorted_tables
         if db.engine.dialect.name == "postgresql":

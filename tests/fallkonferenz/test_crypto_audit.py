@@ -15,6 +15,7 @@ from fallkonferenz.cases import service as case_service
 from fallkonferenz.demo_data import CASES
 from fallkonferenz.extensions import db
 from fallkonferenz.models import AuditEvent, Case, CaseKey, Note
+from minutes.demo import TEXTS as MINUTES_TEXTS
 from tests.factories import make_case, make_world
 
 
@@ -30,14 +31,20 @@ def test_database_file_holds_no_plaintext_personal_data(app, query):
     for spec in CASES:
         needles += [spec["given_name"], spec["family_name"], spec["birth_date"], spec["address"], spec["phone"]]
         needles += [n["text"][:40] for n in spec["notes"]]
+    # the minutes of case items: their text (in the Yjs update log), decisions and tasks
+    needles += [text[:40] for text in MINUTES_TEXTS.values()]
+    needles += ["Federführung bleibt beim KI", "Klärung der Zugangsmöglichkeit"]
     with app.app_context():
-        plain = "\n".join(
-            str(value)
+        values = [
+            value
             for table in db.metadata.sorted_tables
             for row in db.session.execute(select(table))
             for value in row
-            if value is not None and not isinstance(value, bytes)
-        )
+            if value is not None
+        ]
+        plain = "\n".join(str(value) for value in values if not isinstance(value, bytes))
+        stored = b"\n".join(value for value in values if isinstance(value, bytes))
+        assert b"\x01" in stored, "the dump holds the stored ciphertext and updates"
         raw = b""
         if db.engine.dialect.name == "sqlite":
             base = Path(db.engine.url.database)
@@ -45,6 +52,7 @@ def test_database_file_holds_no_plaintext_personal_data(app, query):
     assert "Kommunales Integrationszentrum" in plain, "the dump holds the stored rows"
     leaked = [n for n in needles if re.search(rf"(?<!\w){re.escape(n)}(?!\w)", plain)]
     leaked += [n for n in needles if len(n.encode()) >= 5 and (n.encode() in raw or n.encode("utf-16-le") in raw)]
+    leaked += [n for n in needles if len(n.encode()) >= 10 and n.encode() in stored]
     assert not leaked
 
 

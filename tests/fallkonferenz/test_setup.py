@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -16,10 +17,14 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, text
 
-from fallkonferenz import epoch
+from fallkonferenz import create_app, epoch
 from fallkonferenz.config import ConfigError, load_config
 from fallkonferenz.extensions import db
 from fallkonferenz.models import AuditEvent, User
+from fallkonferenz.serving import NoDelayRequestHandler
+from minutes import records, service
+from minutes.models import MinutesClosure
+from tests.conftest import instance_config
 from tests.factories import PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -103,8 +108,10 @@ def test_upgrading_from_0008_keeps_the_approvals_and_indexes_the_listed_cases(ap
     decisions, an objection kept from before a reopening, the final approval), in the order it happened. 0010
     indexes the cases that earlier list events showed."""
     with _migrated_database(tmp_path) as (url, env):
-        _flask(env, "db", "upgrade", "0008_backlog_epoch")
-        _flask(env, "demo", "seed")  # agencies, users and conferences to hang the approvals on
+        # agencies, users and conferences to hang the approvals on, seeded as the code is now and kept downwards
+        _flask(env, "db", "upgrade")
+        _flask(env, "demo", "seed")
+        _flask(env, "db", "downgrade", "0008_backlog_epoch")
         engine = create_engine(url)
         with engine.begin() as conn:
             first, second = conn.execute(text("SELECT id FROM conferences ORDER BY id LIMIT 2")).scalars()
@@ -158,6 +165,58 @@ def test_upgrading_from_0008_keeps_the_approvals_and_indexes_the_listed_cases(ap
             (first, "endgueltig", None, None, ""),
             (second, "einspruch", agency_id, user_id, "Datum falsch"),
         ]
+
+
+def test_upgrading_to_0011_seals_the_minutes_of_case_items_and_downgrading_opens_them(app, tmp_path):
+    """0011 encrypts what the minutes hold of a case item (update log, decisions, tasks, frozen text) under the
+    case's key; the app reads it as before. Downgrading decrypts it again."""
+    with _migrated_database(tmp_path) as (url, env):
+        _flask(env, "db", "upgrade")
+        _flask(env, "demo", "seed")
+        _flask(env, "db", "downgrade", "0010_audit_event_cases")
+        engine = create_engine(url)
+        amiri = "Herr Amiri berichtet"
+        with engine.begin() as conn:
+            item, conference = conn.execute(
+                text("SELECT id, conference_id FROM agenda_items WHERE case_id IS NOT NULL ORDER BY id LIMIT 1")
+            ).one()
+            user_id = conn.execute(text("SELECT id FROM users ORDER BY id LIMIT 1")).scalar()
+            frozen = json.dumps({str(item): {"text": f"{amiri} (abgeschlossen)", "html": "<p>…</p>"}})
+            conn.execute(
+                text(
+                    "INSERT INTO minutes_closures (conference_id, closed_at, closed_by_id, frozen, sha256) "
+                    "VALUES (:c, :t, :u, :f, :h)"
+                ),
+                {"c": conference, "t": datetime(2026, 10, 17, 12), "u": user_id, "f": frozen, "h": "a" * 64},
+            )
+            log = b"".join(conn.execute(text("SELECT data FROM minutes_updates")).scalars())
+            decisions = set(conn.execute(text("SELECT text FROM decisions")).scalars())
+        assert amiri.encode() in log  # downgraded: in plain text again
+        assert "Federführung bleibt beim KI; Rückmeldung aller Stellen binnen 48 Stunden." in decisions
+        _flask(env, "db", "upgrade")
+        with engine.connect() as conn:
+            log = b"".join(conn.execute(text("SELECT data FROM minutes_updates")).scalars())
+            decisions = set(conn.execute(text("SELECT text FROM decisions")).scalars())
+            tasks = set(conn.execute(text("SELECT description FROM tasks")).scalars())
+            frozen = conn.execute(text("SELECT frozen FROM minutes_closures")).scalar()
+        engine.dispose()
+        assert amiri.encode() not in log and amiri not in frozen
+        assert decisions == {""} and tasks == {""}  # the demo's decisions and tasks are all of case items
+        # the app opens them with the case keys
+        migrated = create_app(instance_config(tmp_path) | {"SQLALCHEMY_DATABASE_URI": url})
+        service.KEYS.forget()
+        try:
+            with migrated.app_context():
+                closure = db.session.get(MinutesClosure, conference)
+                assert records.frozen_entries(closure, [item])[item]["text"] == f"{amiri} (abgeschlossen)"
+                assert service.text_of(item).startswith(amiri)
+                (decision,) = records.decisions_for([item])[item]
+                assert decision.text.startswith("Federführung bleibt beim KI")
+                db.session.remove()
+                db.engine.dispose()
+        finally:
+            service.KEYS.forget()
+            service.CACHE.docs.clear()
 
 
 def test_cli_creates_agencies_and_users_and_refuses_bad_ones(app, query):
@@ -324,3 +383,16 @@ def test_every_audited_action_has_german_words():
         for source in (root / package).rglob("*.py"):
             codes |= set(re.findall(r"audit\.record\(\s*\"([a-z_]+\.[a-z_]+)\"", source.read_text()))
     assert len(codes) > 40 and codes <= set(ACTIONS), sorted(codes - set(ACTIONS))
+
+
+def test_the_request_log_leaves_out_query_strings():
+    """A name search puts a client's name into the query string; the server's request log must not keep it."""
+    handler = NoDelayRequestHandler.__new__(NoDelayRequestHandler)  # no connection needed to log a request
+    handler.command, handler.request_version = "GET", "HTTP/1.1"
+    lines = []
+    handler.log = lambda _kind, message, *args: lines.append(message % args)
+    for path in ("/faelle?q=Amiri", "/faelle"):
+        handler.path = path
+        handler.log_request(200, 512)
+        assert handler.path == path  # the request itself is untouched
+    assert lines == ['"GET /faelle?… HTTP/1.1" 200 512', '"GET /faelle HTTP/1.1" 200 512']

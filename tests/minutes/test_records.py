@@ -10,14 +10,15 @@ from datetime import timedelta
 
 import pytest
 from pycrdt import Doc, Text
+from sqlalchemy import select
 
 from agenda import items
 from agenda import service as agenda_service
 from agenda.models import Conference, Decision, Task
-from fallkonferenz.casecrypto import keyring
+from fallkonferenz.casecrypto import keyring, open_texts
 from fallkonferenz.extensions import db
 from fallkonferenz.models import utcnow
-from minutes import service
+from minutes import records, service
 from minutes.models import Attendance, MinutesApproval, MinutesClosure
 from tests.agenda.conftest import user
 
@@ -52,6 +53,12 @@ def running(scene, planned, query):
     return query(build)
 
 
+def _task(description: str) -> Task:
+    """The task of this description; a case's task is sealed in the database, so they are opened to find it."""
+    (task,) = [t for t in open_texts(db.session.scalars(select(Task))) if t.description == description]
+    return task
+
+
 def test_decisions_tasks_and_my_tasks_with_overdue_first(scene, clients, planned, running, query):
     ki, jc = clients["KI"], clients["JC"]
     assert (
@@ -65,7 +72,7 @@ def test_decisions_tasks_and_my_tasks_with_overdue_first(scene, clients, planned
         assert resp.status_code == 302
 
     def let_days_pass():  # the task was due three days ago
-        task = db.session.query(Task).filter_by(description="Bescheid prüfen").one()
+        task = _task("Bescheid prüfen")
         task.due_date = utcnow().date() - timedelta(days=3)
 
     query(let_days_pass)
@@ -103,11 +110,11 @@ def test_decisions_tasks_and_my_tasks_with_overdue_first(scene, clients, planned
     assert "Sprachkurs beantragen" in page and "Therapie begleiten" not in page
     # JC cannot record anything on the item closed to it.
     assert jc.post(f"/protokoll/top/{running['closed']}/beschluss", data={"text": "x"}).status_code == 404
-    task_id = query(lambda: db.session.query(Task.id).filter_by(description="Bescheid prüfen").scalar(), commit=False)
+    task_id = query(lambda: _task("Bescheid prüfen").id, commit=False)
     assert jc.post(f"/aufgaben/{task_id}/erledigt", data={"next": "/"}).status_code == 302
     assert "Bescheid prüfen" not in jc.get("/").get_data(as_text=True)
     # Another agency cannot tick off JC's task.
-    other = query(lambda: db.session.query(Task.id).filter_by(description="Kita-Platz klären").scalar(), commit=False)
+    other = query(lambda: _task("Kita-Platz klären").id, commit=False)
     assert clients["ABH"].post(f"/aufgaben/{other}/erledigt").status_code == 404
 
 
@@ -267,7 +274,12 @@ def test_closing_freezes_the_text_and_all_agencies_approve(scene, clients, plann
     assert query(lambda: db.session.get(Conference, planned).state, commit=False) == "beendet"
     page = clients["JC"].get(f"/konferenzen/{planned}/protokoll").get_data(as_text=True)
     assert 'data-closed="1"' in page and 'class="minutes-editor"' not in page and "Therapieplatz" not in page
-    frozen = json.loads(query(lambda: db.session.get(MinutesClosure, planned).frozen, commit=False))
+    closure = query(lambda: db.session.get(MinutesClosure, planned), commit=False)
+    # a case item's frozen text is sealed under the case key; the general item's is for everyone to read
+    stored = json.loads(closure.frozen)
+    assert set(stored[str(running["closed"])]) == {"sealed"} and set(stored[str(running["open"])]) == {"sealed"}
+    assert "Therapieplatz" not in closure.frozen and "B1 erreicht" not in closure.frozen
+    frozen = query(lambda: records.frozen_entries(closure, list(running.values())), commit=False)
     rendered = " ".join(item["html"] for item in frozen.values())
     assert "<strong>Therapieplatz</strong>" in rendered and "<li>B1 erreicht</li>" in rendered
     assert "<script>" not in rendered and "&lt;script&gt;" in rendered

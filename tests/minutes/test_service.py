@@ -129,37 +129,75 @@ def test_joining_follows_participation_and_consent(scene, items_, query, code, i
             query(join)
 
 
-def test_compaction_folds_the_log_into_a_snapshot_and_keeps_the_text(scene, items_, query):
+def test_a_case_items_minutes_are_sealed_and_a_changed_or_moved_update_fails_closed(scene, items_, query):
+    """The update log of a case item holds ciphertext under the case's key, bound to item and update id: a flipped
+    byte or an update copied to another item is not applied (and the failure is audited), nothing else breaks."""
+    doc = Doc()
+    for uid, words in (("u1", "Therapieplatz gefunden. "), ("u2", "Kita offen.")):
+        query(
+            lambda uid=uid, words=words: service.apply_update(
+                user(scene.users["KI"]), items_["open"], uid, _edit(doc, words)
+            )
+        )
+    rows = query(lambda: db.session.execute(select(MinutesUpdate.id, MinutesUpdate.data)).all(), commit=False)
+    assert all(b"Therapieplatz" not in data and b"Kita" not in data for _, data in rows)
+    assert query(lambda: service.text_of(items_["open"]), commit=False) == "Therapieplatz gefunden. Kita offen."
+
+    (first, data), (second, _) = rows
+    flipped = bytearray(data)
+    flipped[-3] ^= 0x01
+    query(lambda: db.session.execute(update(MinutesUpdate).where(MinutesUpdate.id == second).values(data=data)))
+    query(
+        lambda: db.session.execute(update(MinutesUpdate).where(MinutesUpdate.id == first).values(data=bytes(flipped)))
+    )
+
+    def failures():
+        from fallkonferenz.models import AuditEvent
+
+        return db.session.query(AuditEvent).filter_by(action="crypto.failure").count()
+
+    service.CACHE.docs.clear()
+    # neither the flipped update nor the copy of it under the other update's id opens: the text is gone, not garbled
+    assert query(lambda: service.text_of(items_["open"])) == ""
+    assert query(failures, commit=False) == 2
+    # a general item's log stays readable to the server in every process; no ciphertext there
+    query(lambda: service.apply_update(user(scene.users["KI"]), items_["general"], "g1", _edit(Doc(), "Raumfrage")))
+    general = query(
+        lambda: db.session.scalar(select(MinutesUpdate.data).where(MinutesUpdate.client_update_id == "g1")),
+        commit=False,
+    )
+    assert b"Raumfrage" in general
+
+
+@pytest.mark.parametrize("which", ["general", "open"])  # plain, and sealed under the case key
+def test_compaction_folds_the_log_into_a_snapshot_and_keeps_the_text(scene, items_, query, which):
     doc = Doc()
     for i in range(30):
-        query(
-            lambda i=i: service.apply_update(user(scene.users["KI"]), items_["general"], f"u{i}", _edit(doc, f"{i} "))
-        )
-    before = query(lambda: service.text_of(items_["general"]), commit=False)
-    snap = query(lambda: service.compact(items_["general"]))
+        query(lambda i=i: service.apply_update(user(scene.users["KI"]), items_[which], f"u{i}", _edit(doc, f"{i} ")))
+    before = query(lambda: service.text_of(items_[which]), commit=False)
+    snap = query(lambda: service.compact(items_[which]))
     assert snap is not None
     assert query(lambda: db.session.query(MinutesUpdate).count(), commit=False) == 0
     # A fresh process (empty cache) rebuilds the same text from the snapshot.
     service.CACHE.docs.clear()
-    assert query(lambda: service.text_of(items_["general"]), commit=False) == before
-    query(lambda: service.apply_update(user(scene.users["KI"]), items_["general"], "after", _edit(doc, "Ende")))
-    assert query(lambda: service.text_of(items_["general"]), commit=False).endswith("Ende")
+    assert query(lambda: service.text_of(items_[which]), commit=False) == before
+    query(lambda: service.apply_update(user(scene.users["KI"]), items_[which], "after", _edit(doc, "Ende")))
+    assert query(lambda: service.text_of(items_[which]), commit=False).endswith("Ende")
     assert query(lambda: db.session.query(MinutesSnapshot).count(), commit=False) == 1
 
 
-def test_a_cold_join_gets_the_whole_text_and_the_right_state_vector(scene, items_, query):
+@pytest.mark.parametrize("which", ["general", "open"])  # plain, and sealed under the case key
+def test_a_cold_join_gets_the_whole_text_and_the_right_state_vector(scene, items_, query, which):
     """Joining an item this process has not loaded: from the snapshot's stored vector, or computed when it lacks one
     (snapshots from before the column) or updates came after it."""
     doc = Doc()
     for i in range(5):
-        query(
-            lambda i=i: service.apply_update(user(scene.users["KI"]), items_["general"], f"u{i}", _edit(doc, f"{i} "))
-        )
-    query(lambda: service.compact(items_["general"]))
+        query(lambda i=i: service.apply_update(user(scene.users["KI"]), items_[which], f"u{i}", _edit(doc, f"{i} ")))
+    query(lambda: service.compact(items_[which]))
 
     def cold_join():
         service.CACHE.docs.clear()
-        _ref, diff, state = service.join(user(scene.users["KI"]), items_["general"], None)
+        _ref, diff, state = service.join(user(scene.users["KI"]), items_[which], None)
         return diff, state
 
     def check():
@@ -174,7 +212,7 @@ def test_a_cold_join_gets_the_whole_text_and_the_right_state_vector(scene, items
     check()
     query(lambda: db.session.execute(update(MinutesSnapshot).values(state_vector=None)))
     check()
-    query(lambda: service.apply_update(user(scene.users["KI"]), items_["general"], "later", _edit(doc, "später")))
+    query(lambda: service.apply_update(user(scene.users["KI"]), items_[which], "later", _edit(doc, "später")))
     check()
 
 
