@@ -191,13 +191,14 @@ def listable_cases_clause(
         select(ConsentGrant.consent_id).join(Consent, Consent.id == ConsentGrant.consent_id).where(*grant_filter)
     )
     shared = or_(Case.lead_agency_id == agency, granted)
+    kept = Case.erased_at.is_(None)  # an erased case is gone for everyone (see cases/retention.py)
     if category == "stammdaten" or (category is None and not own_entries):
-        return shared
+        return and_(kept, shared)
     if category is not None:
-        return granted
+        return and_(kept, granted)
     wrote_note = _per_case(select(Note.id).where(Note.case_id == Case.id, Note.author_agency_id == agency))
     wrote_goal = _per_case(select(Goal.id).where(Goal.case_id == Case.id, Goal.author_agency_id == agency))
-    return or_(shared, wrote_note, wrote_goal)
+    return and_(kept, or_(shared, wrote_note, wrote_goal))
 
 
 def active_grants_by_agency(case_ids, agency_ids, now: datetime) -> tuple:

@@ -245,6 +245,7 @@ def expiring_consents(actor: User, days: int = 30) -> list[tuple[Case, Consent]]
         .join(Consent, Consent.case_id == Case.id)
         .where(
             Case.lead_agency_id == viewer.agency_id,
+            Case.erased_at.is_(None),
             active_consent_clause(now),
             Consent.valid_until <= localtime.local_date(now) + timedelta(days=days),
         )

@@ -82,6 +82,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     from minutes.routes import case_panel, tasks_panel
 
     app.extensions["fk_case_panels"] = [case_panel]
+    from minutes.service import forget_case
+
+    app.extensions["fk_erasure_hooks"] = [forget_case]
 
     app.extensions["fk_dashboard_panels"] = [dashboard_panel, tasks_panel, backlog_panel]
     register_health(app)

@@ -10,6 +10,7 @@ from consent import service as consent_service
 from consent.policy import Access
 
 from .auth.service import list_agencies
+from .cases import retention
 from .cases import service as case_service
 from .errors import InvalidInput
 from .openapi import OPENAPI
@@ -149,6 +150,8 @@ def _case_json(view) -> dict:
         "number": view.number,
         "leadAgency": view.lead_agency.code,
         "access": _access_json(view.access),
+        "closedOn": view.closed_on.isoformat() if view.closed_on else None,
+        "erasureOn": erasure.isoformat() if (erasure := retention.erasure_date(view.closed_on)) else None,
     }
     if view.master:
         out["client"] = dict(view.master)
@@ -245,6 +248,18 @@ def case(number: str):
     out["notes"] = [_note_json(n) for n in view.notes]
     out["goals"] = [_goal_json(x) for x in view.goals]
     return jsonify(out)
+
+
+@bp.post("/cases/<number>/close")
+def close_case(number: str):
+    case = retention.close_case(g.user, number)
+    return jsonify(_case_json(case_service.get_case(g.user, case.id, purpose="API")))
+
+
+@bp.post("/cases/<number>/reopen")
+def reopen_case(number: str):
+    case = retention.reopen_case(g.user, number)
+    return jsonify(_case_json(case_service.get_case(g.user, case.id, purpose="API")))
 
 
 @bp.get("/cases/<number>/notes")

@@ -15,6 +15,7 @@ from .extensions import db
 from .models import CaseKey
 
 UNREADABLE = "⚠ Inhalt nicht lesbar (Integritätsprüfung fehlgeschlagen)"
+ERASED = "(gelöscht)"
 
 
 def keyring() -> Keyring:
@@ -24,10 +25,11 @@ def keyring() -> Keyring:
 class CaseCipher:
     """Encrypts and decrypts the fields of one case with its data key."""
 
-    def __init__(self, case_id: int, key: AESGCM | None, key_version: int):
+    def __init__(self, case_id: int, key: AESGCM | None, key_version: int, erased: bool = False):
         self.case_id = case_id
         self.key = key  # None once the key is destroyed (crypto-shredding) or unreadable
         self.key_version = key_version
+        self.erased = erased  # the key was destroyed on purpose: nothing decrypts, and that is no failure
 
     def encrypt(self, table: str, record_id: int, field: str, value: str | bytes | None) -> bytes | None:
         if value is None:
@@ -49,7 +51,7 @@ class CaseCipher:
         try:
             raw = self.read_bytes(table, record_id, field, blob, actor)
         except DecryptionError:
-            return UNREADABLE
+            return ERASED if self.erased else UNREADABLE
         return None if raw is None else raw.decode()
 
     def read_bytes(self, table: str, record_id, field: str, blob: bytes | None, actor=None) -> bytes | None:
@@ -57,6 +59,8 @@ class CaseCipher:
         try:
             return self.decrypt_bytes(table, record_id, field, blob)
         except DecryptionError:
+            if self.erased:
+                raise
             audit.record(
                 "crypto.failure",
                 actor=actor,
@@ -95,7 +99,7 @@ def ciphers_for(case_ids: Iterable[int]) -> dict[int, CaseCipher]:
                 key = ring.data_key(wrapped, case_id, master_version)
             except DecryptionError:
                 audit.record("crypto.failure", case_id=case_id, detail={"table": "case_keys"})
-        out[case_id] = CaseCipher(case_id, key, key_version)
+        out[case_id] = CaseCipher(case_id, key, key_version, erased=wrapped is None)
     return out
 
 

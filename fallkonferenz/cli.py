@@ -5,12 +5,16 @@ from __future__ import annotations
 import click
 from flask import Flask
 from flask.cli import AppGroup
+from sqlalchemy import select
 
 from . import audit, demo, mail
 from .auth import service as auth_service
 from .casecrypto import keyring, rewrap_batch
-from .errors import InvalidInput
+from .cases import retention
+from .errors import Conflict, InvalidInput
 from .extensions import db
+from .localtime import datum
+from .models import Case
 
 users_cli = AppGroup("users", help="Benutzerkonten verwalten.")
 agencies_cli = AppGroup("agencies", help="Stellen verwalten.")
@@ -18,6 +22,7 @@ keys_cli = AppGroup("keys", help="Schlüssel verwalten.")
 audit_cli = AppGroup("audit", help="Protokollierung prüfen.")
 demo_cli = AppGroup("demo", help="Demodaten.")
 mail_cli = AppGroup("mail", help="E-Mail-Postausgang.")
+cases_cli = AppGroup("cases", help="Fälle: Aufbewahrung und Löschung.")
 
 
 @mail_cli.command("send")
@@ -131,6 +136,46 @@ def verify():
     raise SystemExit(1)
 
 
+@cases_cli.command("erase-due")
+@click.option("--dry-run", is_flag=True, help="Only list the cases that are due.")
+def erase_due(dry_run):
+    """Erase every case closed longer ago than the retention period (run daily from cron; running it twice erases
+    nothing twice)."""
+    due = retention.due_for_erasure()
+    for case in due:
+        closed = datum(case.closed_on)
+        if dry_run:
+            click.echo(f"{case.number}: abgeschlossen am {closed}, zur Löschung fällig")
+            continue
+        retention.erase_case(case, f"Aufbewahrungsfrist abgelaufen (abgeschlossen am {closed})")
+        db.session.commit()  # one case at a time: each erasure holds on its own
+        click.echo(f"{case.number}: gelöscht (abgeschlossen am {closed})")
+    if not due:
+        click.echo("Keine Fälle zur Löschung fällig.")
+
+
+@cases_cli.command("erase")
+@click.argument("number")
+@click.option("--reason", required=True, help="Why now, e.g. a request under Art. 17 GDPR; names no person.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def erase(number, reason, yes):
+    """Erase one case now, closed or not: its data key is destroyed, nothing of it can be read again."""
+    reason = (reason or "").strip()
+    if not reason or len(reason) > 200:
+        raise SystemExit("Bitte einen Grund angeben (höchstens 200 Zeichen), ohne Namen.")
+    case = db.session.scalar(select(Case).where(Case.number == number.strip().upper()))
+    if case is None:
+        raise SystemExit(f"Fall {number} nicht gefunden.")
+    if not yes:
+        click.confirm(f"Fall {case.number} unwiderruflich löschen?", abort=True)
+    try:
+        retention.erase_case(case, reason)
+    except Conflict as exc:
+        raise SystemExit(exc.message) from None
+    db.session.commit()
+    click.echo(f"{case.number}: gelöscht.")
+
+
 @demo_cli.command("seed")
 def seed():
     """Seed the demo data when the database is empty."""
@@ -143,5 +188,5 @@ def seed():
 
 
 def register_cli(app: Flask) -> None:
-    for group in (users_cli, agencies_cli, keys_cli, audit_cli, demo_cli, mail_cli):
+    for group in (users_cli, agencies_cli, keys_cli, audit_cli, demo_cli, mail_cli, cases_cli):
         app.cli.add_command(group)

@@ -57,6 +57,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "TIMEZONE": os.environ.get("FK_TIMEZONE", "Europe/Berlin"),
         # With Redis, several server processes share Socket.IO rooms; without it, one process is enough.
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        # Days after a case was closed until `flask cases erase-due` erases it (crypto-shredding).
+        "RETENTION_DAYS": os.environ.get("FK_RETENTION_DAYS", "1095"),
     }
     if overrides:
         cfg.update(overrides)
@@ -70,6 +72,12 @@ def check_config(cfg: dict) -> None:
         ZoneInfo(cfg["TIMEZONE"])
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(f"FK_TIMEZONE: unknown time zone {cfg['TIMEZONE']!r} (e.g. Europe/Berlin).") from None
+    try:
+        cfg["RETENTION_DAYS"] = int(cfg["RETENTION_DAYS"])
+    except (TypeError, ValueError):
+        cfg["RETENTION_DAYS"] = 0
+    if cfg["RETENTION_DAYS"] < 1:
+        raise ConfigError("FK_RETENTION_DAYS: the retention period in days after a case is closed (e.g. 1095).")
     if cfg["ENV_NAME"] in ("development", "testing"):
         return
     if not cfg["SECRET_KEY"] or cfg["SECRET_KEY"] == DEFAULT_SECRET or len(cfg["SECRET_KEY"]) < 32:

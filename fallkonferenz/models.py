@@ -110,6 +110,10 @@ class Case(db.Model):
     fields: Mapped[str] = mapped_column(String(300), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Retention (cases/retention.py): the lead agency closes the case when the cooperation ends; when the retention
+    # period after that has passed, the case is erased: its data key is destroyed, and it is gone for everyone.
+    closed_on: Mapped[date | None] = mapped_column(index=True)
+    erased_at: Mapped[datetime | None]
 
     lead_agency: Mapped[Agency] = relationship(lazy="joined")
     case_worker: Mapped[User | None] = relationship()

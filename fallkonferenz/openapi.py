@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 
-def op(summary: str, *, body: str | None = None, ok: str = "200", params: tuple = ()) -> dict:
-    """One operation with the standard German error responses."""
+def op(summary: str, *, body: str | None = None, ok: str = "200", params: tuple = (), also: tuple = ()) -> dict:
+    """One operation with the standard German error responses, and `also` these status codes with an error."""
     op = {
         "summary": summary,
         "parameters": [{"$ref": f"#/components/parameters/{p}"} for p in params],
@@ -13,7 +13,8 @@ def op(summary: str, *, body: str | None = None, ok: str = "200", params: tuple 
             "401": {"$ref": "#/components/responses/Error"},
             "404": {"$ref": "#/components/responses/Error"},
             "422": {"$ref": "#/components/responses/Error"},
-        },
+        }
+        | {status: {"$ref": "#/components/responses/Error"} for status in also},
     }
     if body:
         op["requestBody"] = {
@@ -24,6 +25,8 @@ def op(summary: str, *, body: str | None = None, ok: str = "200", params: tuple 
 
 
 CASE = ("number",)
+# not the lead agency; already closed (or not closed); the case was erased (told to its lead agency only)
+RETENTION_REFUSALS = ("403", "409", "410")
 
 OPENAPI = {
     "openapi": "3.1.0",
@@ -42,6 +45,18 @@ OPENAPI = {
             "post": op("Fall anlegen (federführend: eigene Stelle)", body="CaseInput", ok="201"),
         },
         "/cases/{number}": {"get": op("Fall mit sichtbaren Vermerken und Zielen", params=CASE)},
+        "/cases/{number}/close": {
+            "post": op(
+                "Fall abschließen (federführende Stelle): die Aufbewahrungsfrist beginnt",
+                params=CASE,
+                also=RETENTION_REFUSALS,
+            )
+        },
+        "/cases/{number}/reopen": {
+            "post": op(
+                "Abgeschlossenen Fall wieder öffnen (federführende Stelle)", params=CASE, also=RETENTION_REFUSALS
+            )
+        },
         "/cases/{number}/notes": {
             "get": op("Sichtbare Vermerke", params=CASE),
             "post": op("Vermerk schreiben", params=CASE, body="NoteInput", ok="201"),

@@ -563,6 +563,16 @@ def apply_update(actor: User | Viewer, item_id: int, client_update_id: str, data
     return item_id, _append(None).execute(connection, row) == 1
 
 
+def forget_case(case_id: int) -> None:
+    """An erased case: this process drops the documents and keys it holds of the case's items (another process
+    keeps them until it restarts, but admits nobody to them: the case is shared with no one)."""
+    item_ids = db.session.scalars(select(AgendaItem.id).where(AgendaItem.case_id == case_id)).all()
+    with CACHE.lock:
+        for item_id in item_ids:
+            CACHE.docs.pop(item_id, None)
+    KEYS.forget()
+
+
 def import_text(item_id: int, user_id: int | None, text: str) -> None:
     """History (demo data): an item's minutes text as one stored update, sealed like an editor's."""
     doc = new_doc()

@@ -9,7 +9,8 @@ from flask import current_app, flash, g, redirect, render_template, request, url
 from ..auth.service import list_agencies
 from ..errors import InvalidInput
 from ..forms import form_errors, refused
-from . import bp, service
+from ..localtime import datum
+from . import bp, retention, service
 from .forms import CaseForm, GoalForm, GoalStatusForm, NoteForm
 
 
@@ -64,6 +65,8 @@ def _render_detail(number: str, note_form=None, goal_form=None, status: int = 20
         render_template(
             "cases/detail.html",
             case=view,
+            erasure_on=retention.erasure_date(view.closed_on),
+            retention_days=retention.retention_days(),
             hidden_because=service.why_hidden(g.user, view),
             # Packages above the core (the minutes' decisions and tasks) contribute sections through the factory.
             panels=[panel(g.user, view) for panel in current_app.extensions.get("fk_case_panels", ())],
@@ -107,6 +110,24 @@ def _form_data(view) -> dict:
     data["rechtskreise"] = view.rechtskreise
     data["fields"] = view.fields
     return data
+
+
+@bp.post("/<number>/abschliessen")
+def close(number: str):
+    case = retention.close_case(g.user, number)
+    erased_on = retention.erasure_date(case.closed_on)
+    flash(
+        f"Der Fall ist abgeschlossen. Er wird am {datum(erased_on)} gelöscht, wenn er nicht wieder geöffnet wird.",
+        "success",
+    )
+    return redirect(url_for("cases.detail", number=case.number))
+
+
+@bp.post("/<number>/wieder-oeffnen")
+def reopen(number: str):
+    case = retention.reopen_case(g.user, number)
+    flash("Der Fall ist wieder geöffnet; die Aufbewahrungsfrist läuft erst nach dem nächsten Abschluss.", "success")
+    return redirect(url_for("cases.detail", number=case.number))
 
 
 @bp.post("/<number>/vermerke")

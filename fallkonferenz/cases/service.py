@@ -29,7 +29,7 @@ from .. import audit, localtime
 from ..auth.service import agency_codes, user_names
 from ..casecrypto import CaseCipher, ciphers_for, create_case_key, keyring
 from ..crypto import normalize_name
-from ..errors import Forbidden, InvalidInput, NotFound, db_id
+from ..errors import DomainError, Forbidden, InvalidInput, NotFound, db_id
 from ..extensions import db, escape_like
 from ..models import Agency, AuditEvent, Case, CaseNameToken, Goal, Note, User, utcnow
 from ..vocab import CATEGORIES, FIELD_CATEGORY
@@ -63,6 +63,7 @@ class CaseView:
     fields: list[str] = field(default_factory=list)
     notes: list[NoteView] = field(default_factory=list)
     goals: list[Goal] = field(default_factory=list)
+    closed_on: date | None = None  # closed by the lead agency: the retention period runs (cases/retention.py)
 
     @property
     def display_name(self) -> str | None:
@@ -88,6 +89,19 @@ _NOTES = (
 _GOALS = select(Goal).where(Goal.case_id == bindparam("case_id")).order_by(Goal.due_date, Goal.id)
 
 
+class CaseErased(DomainError):
+    """The lead agency asks for a case that was erased (see cases/retention.py): it is told so, and when; nobody
+    else learns that the case existed."""
+
+    status = 410
+
+    def __init__(self, case: Case):
+        super().__init__(
+            f"Der Fall {case.number} wurde am {localtime.datum(case.erased_at)} gelöscht (Ende der Aufbewahrungsfrist "
+            "oder Löschantrag); seine Daten sind nicht mehr lesbar."
+        )
+
+
 def _authored(viewer: Viewer, case_id: int) -> bool:
     """Whether the viewer's agency wrote a note or goal in the case (one query)."""
     return bool(db.session.scalar(_AUTHORED, {"case_id": case_id, "agency_id": viewer.agency_id}))
@@ -108,6 +122,10 @@ def load_case_for(actor: User, case_ref, *, at: datetime | None = None) -> tuple
     access = access_from_grants(viewer, case.lead_agency_id, granted, authored=_authored(viewer, case.id))
     if not access.visible:
         raise NotFound("Fall nicht gefunden.")
+    if case.erased_at is not None:
+        if access.is_lead:
+            raise CaseErased(case)
+        raise NotFound("Fall nicht gefunden.")
     return case, access
 
 
@@ -127,7 +145,7 @@ def _master_view(case: Case, access: Access, cipher: CaseCipher | None, actor) -
 def _view(case: Case, access: Access, cipher: CaseCipher | None, actor) -> CaseView:
     master, residence = _master_view(case, access, cipher, actor)
     view = CaseView(id=case.id, number=case.number, lead_agency=case.lead_agency, access=access)
-    view.master, view.residence = master, residence
+    view.master, view.residence, view.closed_on = master, residence, case.closed_on
     if access.sees_record_field("stammdaten"):
         view.rechtskreise = case.rechtskreis_list
         view.fields = case.field_list
@@ -342,7 +360,10 @@ def list_cases(
     return CasePage(rows, page, has_next, total)
 
 
-_LEADS = select(Case.id, Case.lead_agency_id).where(Case.id.in_(bindparam("case_ids", expanding=True)))
+# An erased case is shared with nobody: it is missing here, and so every agency's access to it is NO_ACCESS.
+_LEADS = select(Case.id, Case.lead_agency_id).where(
+    Case.id.in_(bindparam("case_ids", expanding=True)), Case.erased_at.is_(None)
+)
 _AUTHORED_BY_AGENCY = union(
     select(Note.case_id, Note.author_agency_id).where(
         Note.case_id.in_(bindparam("case_ids", expanding=True)),

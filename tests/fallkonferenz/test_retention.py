@@ -1,0 +1,195 @@
+"""Retention: the lead agency closes a case, the retention period runs, and the case is erased by destroying its
+data key (crypto-shredding): nothing of it can be read again, by anyone, and it is gone from every list."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from pycrdt import Doc, Text
+from sqlalchemy import select
+
+from agenda import items
+from agenda import service as agenda_service
+from consent.models import Consent
+from fallkonferenz.casecrypto import ciphers_for
+from fallkonferenz.cases import retention
+from fallkonferenz.errors import Conflict
+from fallkonferenz.extensions import db
+from fallkonferenz.localtime import today
+from fallkonferenz.models import AuditEvent, Case, CaseKey, CaseNameToken
+from minutes import records, service
+from tests.agenda import conftest as agenda_scene
+from tests.agenda.conftest import user
+from tests.factories import make_consent
+
+# the conference scene's fixtures: two cases of KI (one with consent for JC and AA), a planned conference
+scene, clients, planned = agenda_scene.scene, agenda_scene.clients, agenda_scene.planned
+
+
+def _case(number: str) -> Case:
+    return db.session.scalar(select(Case).where(Case.number == number))
+
+
+def test_the_lead_agency_closes_and_reopens_a_case_and_nobody_else_can(scene, clients, query):
+    number, ki, day = scene.open_case, clients["KI"], query(today, commit=False)
+    page = ki.get(f"/faelle/{number}").get_data(as_text=True)
+    assert "Fall abschließen" in page and "Aufbewahrungsfrist von 1095 Tagen" in page
+    # JC sees the case by consent, but only the lead agency closes it; ABH does not see it at all
+    assert "Fall abschließen" not in clients["JC"].get(f"/faelle/{number}").get_data(as_text=True)
+    forbidden = clients["JC"].post(f"/faelle/{number}/abschliessen")
+    assert forbidden.status_code == 403 and "Nur die federführende Stelle" in forbidden.get_data(as_text=True)
+    assert clients["ABH"].post(f"/faelle/{number}/abschliessen").status_code == 404
+    assert query(lambda: _case(number).closed_on, commit=False) is None
+
+    done = ki.post(f"/faelle/{number}/abschliessen")
+    assert done.status_code == 302
+    erasure = (day + timedelta(days=1095)).strftime("%d.%m.%Y")
+    page = ki.get(f"/faelle/{number}").get_data(as_text=True)
+    assert f"Abgeschlossen am {day.strftime('%d.%m.%Y')}" in page and f"Am {erasure} endet" in page
+    assert "Fall wieder öffnen" in page
+    twice = ki.post(f"/faelle/{number}/abschliessen")
+    assert twice.status_code == 409 and "bereits seit dem" in twice.get_data(as_text=True)
+    # the API tells the same
+    body = ki.api("GET", f"/api/v1/cases/{number}").get_json()
+    assert body["closedOn"] == day.isoformat() and body["erasureOn"] == (day + timedelta(days=1095)).isoformat()
+    assert ki.api("POST", f"/api/v1/cases/{number}/close").status_code == 409
+
+    assert ki.post(f"/faelle/{number}/wieder-oeffnen").status_code == 302
+    assert query(lambda: _case(number).closed_on, commit=False) is None
+    again = ki.post(f"/faelle/{number}/wieder-oeffnen")
+    assert again.status_code == 409 and "nicht abgeschlossen" in again.get_data(as_text=True)
+    assert clients["JC"].api("POST", f"/api/v1/cases/{number}/close").status_code == 403
+    assert ki.api("POST", f"/api/v1/cases/{number}/close").get_json()["closedOn"] == day.isoformat()
+    actions = query(
+        lambda: [
+            e.action
+            for e in db.session.scalars(select(AuditEvent).where(AuditEvent.action.in_(["case.close", "case.reopen"])))
+        ],
+        commit=False,
+    )
+    assert actions == ["case.close", "case.reopen", "case.close"]
+
+
+def test_a_closing_without_its_form_token_is_refused(scene, clients, query):
+    ki = clients["KI"]
+    resp = ki.http.post(f"/faelle/{scene.open_case}/abschliessen")  # no CSRF token
+    assert resp.status_code == 400
+    assert query(lambda: _case(scene.open_case).closed_on, commit=False) is None
+
+
+def _erasure_scene(scene, planned):
+    """The open case on an agenda, with minutes text, a decision and a task; then the case is erased."""
+    ki = user(scene.users["KI"])
+    item = items.add_item(ki, planned, items.ItemInput("", "fallbesprechung", 20, scene.open_case), confirmed=True)
+    agenda_service.set_state(ki, planned, "eingeladen")
+    agenda_service.set_state(ki, planned, "laeuft")
+    doc = Doc()
+    doc.get("text", type=Text).insert(0, "Frau Haddad hat den B1-Kurs bestanden.")
+    service.apply_update(ki, item.id, "u1", doc.get_update())
+    records.add_decision(ki, item.id, "Sprachkurs B2 beantragen")
+    records.add_task(ki, item.id, "Kita-Platz klären", "JC", None, None)
+    soon = today() + timedelta(days=10)  # on the lead agency's dashboard until the case is erased
+    make_consent(db.session.scalar(select(Case).where(Case.number == scene.open_case)), ki, [("JA", "familie")])
+    db.session.flush()
+    for consent in db.session.scalars(select(Consent)):
+        consent.valid_until = soon
+    return item.id
+
+
+def test_erasing_destroys_the_key_and_the_case_is_gone_for_everyone(scene, clients, planned, query):
+    number = scene.open_case
+    item_id = query(_erasure_scene, scene, planned)
+    case_id = query(lambda: _case(number).id, commit=False)
+    stored = query(lambda: (_case(number).given_name_enc,), commit=False)
+
+    def close_long_ago():
+        _case(number).closed_on = today() - timedelta(days=1096)
+        _case(scene.closed_case).closed_on = today() - timedelta(days=1094)  # not yet due
+
+    query(close_long_ago)
+    assert number in clients["KI"].get("/").get_data(as_text=True).split('id="ablauf"')[1].split("</section>")[0]
+    due = query(lambda: [c.number for c in retention.due_for_erasure()], commit=False)
+    assert due == [number]
+    query(lambda: retention.erase_case(_case(number), "Aufbewahrungsfrist abgelaufen"))
+
+    def after():
+        key = db.session.get(CaseKey, case_id)
+        case = db.session.get(Case, case_id)
+        tokens = db.session.scalar(select(db.func.count()).where(CaseNameToken.case_id == case_id))
+        return key.wrapped, key.destroyed_at, case.given_name_enc, case.nationality, tokens
+
+    wrapped, destroyed_at, name, nationality, tokens = query(after, commit=False)
+    assert wrapped is None and destroyed_at is not None and name is None and nationality == "" and tokens == 0
+    # the key is gone: what was sealed under it (here the old name, from a backup, say) opens no more
+    cipher = query(lambda: ciphers_for([case_id])[case_id], commit=False)
+    assert cipher.key is None and cipher.erased
+    assert query(lambda: cipher.read("cases", case_id, "given_name", stored[0]), commit=False) == "(gelöscht)"
+
+    # the lead agency is told it was erased; nobody else learns that it existed
+    gone = clients["KI"].get(f"/faelle/{number}")
+    assert gone.status_code == 410 and "gelöscht" in gone.get_data(as_text=True)
+    assert clients["KI"].api("GET", f"/api/v1/cases/{number}").status_code == 410
+    for code in ("JC", "AA"):
+        assert clients[code].get(f"/faelle/{number}").status_code == 404
+        assert number not in clients[code].get("/faelle/").get_data(as_text=True)
+    for code in ("KI", "JC"):
+        listing = clients[code].get("/faelle/?q=Haddad").get_data(as_text=True)
+        assert number not in listing and "Keine Fälle gefunden" in listing
+    dashboard = clients["KI"].get("/").get_data(as_text=True)
+    assert number not in dashboard and scene.closed_case in dashboard  # the other case's consent ends soon too
+    # its agenda item is closed to everyone, the minutes of it too; its task is off every list
+    agenda = clients["KI"].get(f"/konferenzen/{planned}").get_data(as_text=True)
+    assert number not in agenda and "vertraulicher Fall" in agenda
+    assert "Kita-Platz klären" not in clients["JC"].get("/").get_data(as_text=True)
+    with pytest.raises(service.SeatRefused):
+        query(lambda: service.join(user(scene.users["KI"]), item_id, None))
+    # what the minutes stored of it cannot be read back, and reading it is no integrity failure
+    assert query(lambda: service.text_of(item_id), commit=False) == ""
+    (decision,) = query(lambda: records.decisions_for([item_id])[item_id], commit=False)
+    assert decision.text == "(gelöscht)"
+    failures = query(
+        lambda: db.session.scalar(select(db.func.count()).where(AuditEvent.action == "crypto.failure")), commit=False
+    )
+    assert failures == 0
+    events = query(
+        lambda: db.session.execute(
+            select(AuditEvent.case_id, AuditEvent.detail).where(AuditEvent.action == "case.erase")
+        ).all(),
+        commit=False,
+    )
+    assert [(c, "Aufbewahrungsfrist" in d, "Haddad" in d) for c, d in events] == [(case_id, True, False)]
+    # erasing twice is refused; the case not yet due is kept
+    with pytest.raises(Conflict, match="bereits gelöscht"):
+        query(lambda: retention.erase_case(_case(number), "nochmal"))
+    assert query(lambda: _case(scene.closed_case).erased_at, commit=False) is None
+
+
+def test_the_erasure_commands_erase_what_is_due_once_and_refuse_bad_input(app, scene, query):
+    def close(number, days_ago):
+        _case(number).closed_on = today() - timedelta(days=days_ago)
+
+    query(close, scene.open_case, 1100)
+    query(close, scene.closed_case, 10)
+    runner = app.test_cli_runner()
+    dry = runner.invoke(args=["cases", "erase-due", "--dry-run"])
+    assert dry.exit_code == 0 and f"{scene.open_case}: abgeschlossen am" in dry.output
+    assert query(lambda: _case(scene.open_case).erased_at, commit=False) is None
+    first = runner.invoke(args=["cases", "erase-due"])
+    assert first.exit_code == 0 and f"{scene.open_case}: gelöscht" in first.output
+    assert scene.closed_case not in first.output
+    second = runner.invoke(args=["cases", "erase-due"])  # from cron, daily: nothing twice
+    assert second.exit_code == 0 and "Keine Fälle zur Löschung fällig" in second.output
+
+    # one case at once, e.g. on a request under Art. 17 GDPR: a reason, a confirmation, a known case
+    assert runner.invoke(args=["cases", "erase", scene.closed_case, "--reason", "  "]).exit_code != 0
+    unknown = runner.invoke(args=["cases", "erase", "FK-1999-0001", "--reason", "Antrag", "--yes"])
+    assert unknown.exit_code != 0 and "nicht gefunden" in unknown.output
+    declined = runner.invoke(args=["cases", "erase", scene.closed_case, "--reason", "Antrag Art. 17"], input="n\n")
+    assert declined.exit_code != 0
+    assert query(lambda: _case(scene.closed_case).erased_at, commit=False) is None
+    done = runner.invoke(args=["cases", "erase", scene.closed_case.lower(), "--reason", "Antrag Art. 17"], input="y\n")
+    assert done.exit_code == 0, done.output
+    assert query(lambda: _case(scene.closed_case).erased_at, commit=False) is not None
+    again = runner.invoke(args=["cases", "erase", scene.closed_case, "--reason", "Antrag Art. 17", "--yes"])
+    assert again.exit_code != 0 and "bereits gelöscht" in again.output
