@@ -701,15 +701,17 @@ def main(argv=None) -> int:
         return 0
     instance = Path(tempfile.mkdtemp(prefix="fk-minutes-bench-"))
     shm = Path(tempfile.mkdtemp(prefix="fk-minutes-bench-", dir="/dev/shm")) if Path("/dev/shm").is_dir() else None
+    failed = False
     try:
         report = run(instance, shm, args)
     except Exception as exc:
         print(f"FAILED: {exc!r}", file=sys.stderr)
+        failed = True  # the servers' logs say why: keep them
         return 1
     finally:
         if shm is not None:
             shutil.rmtree(shm, ignore_errors=True)
-        if args.keep:
+        if args.keep or failed:
             print(f"instance kept in {instance}")
         else:
             shutil.rmtree(instance, ignore_errors=True)
