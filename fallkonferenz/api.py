@@ -210,7 +210,13 @@ def cases():
 
 
 def _row_json(row) -> dict:
-    out = {"id": row.id, "number": row.number, "leadAgency": row.lead_code, "access": _access_json(row.access)}
+    out = {
+        "id": row.id,
+        "number": row.number,
+        "leadAgency": row.lead_code,
+        "access": _access_json(row.access),
+        "closedOn": row.closed_on.isoformat() if row.closed_on else None,
+    }
     if row.display_name is not None:
         out["name"], out["fields"] = row.display_name, row.fields
     if row.residence_status is not None:

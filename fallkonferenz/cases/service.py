@@ -236,6 +236,7 @@ class CaseRow:
     display_name: str | None
     residence_status: str | None
     fields: list[str]
+    closed_on: date | None = None  # closed by its lead agency; erased when the retention period ends
 
 
 @dataclass
@@ -263,6 +264,7 @@ def _list_statements(role: str, search: str | None, lead: bool, field_code: bool
         Case.family_name_enc,
         Case.residence_status,
         Case.fields,
+        Case.closed_on,
     ).where(listable_cases_clause(viewer, at, "stammdaten" if master_data else None, today=today))
     if search == "number":
         stmt = stmt.where(Case.number.like(bindparam("number"), escape="\\"))
@@ -343,7 +345,8 @@ def list_cases(
         if access.sees_record_field("aufenthalt"):
             residence = r.residence_status
         fields = [f for f in r.fields.split(",") if f] if access.sees_record_field("stammdaten") else []
-        rows.append(CaseRow(r.id, r.number, codes.get(r.lead_agency_id, "?"), access, name, residence, fields))
+        lead = codes.get(r.lead_agency_id, "?")
+        rows.append(CaseRow(r.id, r.number, lead, access, name, residence, fields, r.closed_on))
     shown = [r.id for r in rows if r.display_name is not None]
     categories = ["stammdaten"] if shown else []
     if any(r.residence_status for r in rows):

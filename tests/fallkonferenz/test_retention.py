@@ -48,6 +48,11 @@ def test_the_lead_agency_closes_and_reopens_a_case_and_nobody_else_can(scene, cl
     page = ki.get(f"/faelle/{number}").get_data(as_text=True)
     assert f"Abgeschlossen am {day.strftime('%d.%m.%Y')}" in page and f"Am {erasure} endet" in page
     assert "Fall wieder öffnen" in page
+    # the case list says so too, to every agency that lists the case
+    for code in ("KI", "JC"):
+        assert f"abgeschlossen am {day.strftime('%d.%m.%Y')}" in clients[code].get("/faelle/").get_data(as_text=True)
+    listed = {c["number"]: c["closedOn"] for c in ki.api("GET", "/api/v1/cases").get_json()["items"]}
+    assert listed == {number: day.isoformat(), scene.closed_case: None}
     twice = ki.post(f"/faelle/{number}/abschliessen")
     assert twice.status_code == 409 and "bereits seit dem" in twice.get_data(as_text=True)
     # the API tells the same
