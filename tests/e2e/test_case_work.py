@@ -119,3 +119,29 @@ def test_a_very_long_word_wraps_instead_of_widening_the_case_page(page: Page, se
     expect(page.get_by_role("status")).to_be_visible()
     widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     assert widths[0] <= widths[1], widths  # nothing to scroll sideways at 1366 px
+
+
+def test_closing_a_case_asks_first_shows_the_end_of_retention_and_can_be_undone(page: Page, server: Server):
+    number = server.case("Amiri")
+    login(page, "ki.koordination")
+    open_case_from_list(page, number)
+    close = page.get_by_role("button", name="Fall abschließen")
+    asked: list[str] = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    close.click()
+    expect(close).to_be_visible()  # dismissed: nothing was sent
+    assert asked and "Aufbewahrungsfrist" in asked[0] and number in asked[0]
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    click_to(page, close, f"/faelle/{number}")
+    expect(page.get_by_role("status")).to_contain_text("Der Fall ist abgeschlossen. Er wird am")
+    notice = page.locator("#abschluss")
+    expect(notice).to_contain_text("Abgeschlossen am")
+    expect(notice).to_contain_text("endet die Aufbewahrungsfrist")
+    click_to(page, page.get_by_role("navigation", name="Hauptnavigation").get_by_role("link", name="Fälle"), "/faelle/")
+    row = page.get_by_role("table", name="Fälle, die Ihre Stelle sehen darf").get_by_role("row").filter(has_text=number)
+    expect(row).to_contain_text("abgeschlossen am")
+    click_to(page, row.get_by_role("link", name=number, exact=True), f"/faelle/{number}")
+    click_to(page, page.get_by_role("button", name="Fall wieder öffnen"), f"/faelle/{number}")
+    expect(page.get_by_role("button", name="Fall abschließen")).to_be_visible()
+    expect(page.locator("#abschluss")).not_to_contain_text("Abgeschlossen am")
