@@ -354,7 +354,7 @@ def _team_case(actor: User, item: AgendaItem) -> Case:
 
 def linked_cases(actor: User, escalation_id: int) -> list[tuple[int, str]]:
     """(case id, number) of the linked cases shared with the actor's agency (the cases' teams); nobody else learns
-    which they are."""
+    which they are. Showing them is audited, with the cases."""
     rows = db.session.execute(
         select(Case.id, Case.number)
         .join(EscalationCase, EscalationCase.case_id == Case.id)
@@ -364,6 +364,14 @@ def linked_cases(actor: User, escalation_id: int) -> list[tuple[int, str]]:
         )
         .order_by(Case.number)
     ).all()
+    if rows:  # which of its cases an item affects is case data of their teams: on record, like a case list
+        audit.record(
+            "backlog.cases",
+            actor=actor,
+            purpose="Fälle eines Themas",
+            detail={"escalation": escalation_id},
+            case_ids=[r.id for r in rows],
+        )
     return [(r.id, r.number) for r in rows]
 
 

@@ -168,6 +168,7 @@ ACTIONS = {
     "backlog.guard": "Personenbezug geprüft",
     "backlog.escalate": "Strukturproblem gemeldet",
     "backlog.join": "Fall verknüpft (betrifft uns auch)",
+    "backlog.cases": "Verknüpfte Fälle eines Themas gelesen",
     "backlog.triage": "Eintrag gesichtet",
     "backlog.edit": "Eintrag überarbeitet",
     "backlog.transition": "Stand eines Eintrags geändert",

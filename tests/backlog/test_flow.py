@@ -3,13 +3,17 @@ implementation; and who learns which cases an item affects."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
+from sqlalchemy import select
 
 from backlog import service
 from backlog.models import Escalation
 from fallkonferenz.errors import Forbidden
 from fallkonferenz.extensions import db
 from fallkonferenz.mail import recent
+from fallkonferenz.models import AuditEvent
 from tests.backlog.conftest import CLEAN_INPUT as CLEAN
 from tests.backlog.conftest import user
 
@@ -39,9 +43,13 @@ def test_full_flow(bscene, query):
             service.update_implementation(user(bscene.steering[code]), impls[code].id, "umgesetzt", "", None)
         assert escalation.state == "umgesetzt"
         # the JC case worker's team sees both cases, ABH sees none, steering members none
-        assert len(service.linked_cases(jc, escalation.id)) == 2
+        linked = service.linked_cases(jc, escalation.id)
+        assert len(linked) == 2
         assert service.linked_cases(user(bscene.users["ABH"]), escalation.id) == []
         assert service.linked_cases(chair, escalation.id) == []
+        # showing them is on record with the cases, for their access reports; showing none is nothing to record
+        shown = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "backlog.cases")).all()
+        assert [(e.actor_id, json.loads(e.detail)["cases"]) for e in shown] == [(jc.id, sorted(i for i, _ in linked))]
         subjects = [m.subject for m in recent() if m.to_user_id == jc.id]
         assert any("umgesetzt" in s for s in subjects)
         return escalation.id
