@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from flask import render_template
 
 from agenda import items as agenda_items
+from agenda.service import case_data_in
 from fallkonferenz import audit
 from fallkonferenz.localtime import datum, tag, uhrzeit
 from fallkonferenz.models import User
@@ -23,6 +24,22 @@ class ExportItem:
     tasks: list = field(default_factory=list)
 
 
+WITHHELD = (
+    "(Text zurückgehalten: er nennt Daten eines Falls, liest sich aber in jedem Exemplar. Die Moderation "
+    "korrigiert ihn vor dem Abschluss des Protokolls.)"
+)
+
+
+def _naming_a_case(view: agenda_items.ConferenceView, texts: dict[int, str]) -> set[int]:
+    """General items of open minutes whose text names a case of the conference (a case number, a client's name):
+    every agency's copy would carry it, also of agencies without consent. Closing refuses such minutes; until then
+    an export leaves the text out. Checked by the system against the conference's cases, so the reader learns
+    nothing about which case."""
+    case_ids = [item.case_id for item in view.conference.items if item.case_id]
+    general = [i.id for i in view.items if not i.confidential and i.case_id is None and i.id in texts]
+    return {i for i in general if case_data_in(texts[i], None, case_ids)}
+
+
 def export_view(actor: User, conference_id: int, fmt: str) -> dict:
     """What the reader may take home: the frozen text once closed, closed items without any content."""
     view = agenda_items.conference_view(actor, conference_id)
@@ -31,12 +48,13 @@ def export_view(actor: User, conference_id: int, fmt: str) -> dict:
     frozen = records.frozen_entries(closure, visible) if closure else {}
     decisions, tasks = records.decisions_for(visible), records.tasks_for(visible)
     current = service.texts_of(i for i in visible if i not in frozen)
+    naming = _naming_a_case(view, current) if closure is None else set()
     out = []
     for item in view.items:
         row = ExportItem(item)
         if not item.confidential:
             stored = frozen.get(item.id)
-            row.text = stored["text"] if stored else current[item.id]
+            row.text = WITHHELD if item.id in naming else stored["text"] if stored else current[item.id]
             row.html = stored["html"] if stored else records.render_light_markdown(row.text)
             row.decisions, row.tasks = decisions[item.id], tasks[item.id]
         out.append(row)

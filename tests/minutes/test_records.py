@@ -336,6 +336,22 @@ def test_each_agency_exports_only_the_items_it_may_see(scene, clients, planned, 
     assert clients["JA"].get(f"/konferenzen/{planned}/protokoll.md").status_code == 404
 
 
+def test_an_export_of_open_minutes_leaves_out_a_general_text_that_names_a_case(scene, clients, planned, running, query):
+    """Closing refuses such minutes; until then every agency's copy would carry a client's name (here of the case
+    closed to JC) or a case number: the export leaves the text out, and says why without saying which case."""
+    doc = Doc()
+    doc.get("text", type=Text).insert(0, "Nächster Termin. Frau Tesfay kommt später.")
+    query(lambda: service.apply_update(user(scene.users["KI"]), running["general"], "names", doc.get_update()))
+    for code in ("KI", "JC"):
+        body = clients[code].get(f"/konferenzen/{planned}/protokoll.md").get_data(as_text=True)
+        assert "Tesfay kommt" not in body and "Text zurückgehalten" in body, code
+    from pypdf import PdfReader
+
+    pdf = clients["JC"].get(f"/konferenzen/{planned}/protokoll.pdf")
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.data)).pages)
+    assert pdf.status_code == 200 and "Tesfay" not in text and "zurückgehalten" in text
+
+
 def test_minutes_page_shows_editors_only_where_the_case_may_be_seen(scene, clients, planned, running):
     ki = clients["KI"].get(f"/konferenzen/{planned}/protokoll").get_data(as_text=True)
     jc = clients["JC"].get(f"/konferenzen/{planned}/protokoll").get_data(as_text=True)
