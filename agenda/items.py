@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, update
 
 from consent.policy import NO_ACCESS, Access, for_viewer, viewer_of
 from fallkonferenz import audit, mail
@@ -448,6 +448,11 @@ def _follow_ups(conference: Conference, case_ids) -> dict[int, FollowUp]:
     for task in tasks:
         out[by_item[task.agenda_item_id]].tasks.append(task)
     return out
+
+
+def blank_case_items(case_id: int) -> None:
+    """An erased case: the title its agenda items were given is free text about it, and goes too."""
+    db.session.execute(update(AgendaItem).where(AgendaItem.case_id == case_id).values(title=""))
 
 
 def case_conferences(actor: User, case_ref) -> tuple[Case, list[tuple[Conference, bool]] | None]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,7 +20,7 @@ from fallkonferenz.errors import Conflict, DomainError, Forbidden, InvalidInput,
 from fallkonferenz.extensions import db
 from fallkonferenz.localtime import datum, uhrzeit
 from fallkonferenz.models import CaseNameToken, User, utcnow
-from fallkonferenz.vocab import CASE_ROLES
+from fallkonferenz.vocab import CASE_NUMBER_RE, CASE_ROLES
 
 from . import calendar
 from .models import (
@@ -39,7 +38,6 @@ from .models import (
 
 MAX_HOURS = 12
 MAX_YEARS_AHEAD = 5  # a date further ahead is a typing error (and would overflow the timetable)
-CASE_NUMBER_RE = re.compile(r"FK-\d{4}-\d{4}", re.IGNORECASE)
 
 
 class InvalidTransition(DomainError):

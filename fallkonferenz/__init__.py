@@ -82,9 +82,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     from minutes.routes import case_panel, tasks_panel
 
     app.extensions["fk_case_panels"] = [case_panel]
+    from agenda.items import blank_case_items
     from minutes.service import forget_case
 
-    app.extensions["fk_erasure_hooks"] = [forget_case]
+    app.extensions["fk_erasure_hooks"] = [blank_case_items, forget_case]
 
     app.extensions["fk_dashboard_panels"] = [dashboard_panel, tasks_panel, backlog_panel]
     register_health(app)
@@ -151,6 +152,9 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
         cur.execute("PRAGMA synchronous=FULL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
+        # Deleted and overwritten content is zeroed, not left in free pages: an erased case's plain-text fields,
+        # a minutes log sealed in place by a migration, folded updates.
+        cur.execute("PRAGMA secure_delete=ON")
         cur.close()
         # lower() for searches that ignore case beyond ASCII ("Übergang" for "übergang"), as PostgreSQL's does
         dbapi_connection.create_function("fk_lower", 1, _lower, deterministic=True)

@@ -90,17 +90,19 @@ def ciphers_for(case_ids: Iterable[int]) -> dict[int, CaseCipher]:
     ids = list(set(case_ids))
     if not ids:
         return {}
-    ring = keyring()
-    out = {}
-    for case_id, wrapped, master_version, key_version in db.session.execute(_CASE_KEYS, {"ids": ids}):
-        key = None
-        if wrapped is not None:
-            try:
-                key = ring.data_key(wrapped, case_id, master_version)
-            except DecryptionError:
-                audit.record("crypto.failure", case_id=case_id, detail={"table": "case_keys"})
-        out[case_id] = CaseCipher(case_id, key, key_version, erased=wrapped is None)
-    return out
+    return {row[0]: case_cipher(*row) for row in db.session.execute(_CASE_KEYS, {"ids": ids})}
+
+
+def case_cipher(case_id: int, wrapped: bytes | None, master_version: int, key_version: int) -> CaseCipher:
+    """The cipher of a case from its key row (as `_CASE_KEYS` reads it); a destroyed key gives an erased one, a
+    key that does not unwrap an unreadable one (audited)."""
+    key = None
+    if wrapped is not None:
+        try:
+            key = keyring().data_key(wrapped, case_id, master_version)
+        except DecryptionError:
+            audit.record("crypto.failure", case_id=case_id, detail={"table": "case_keys"})
+    return CaseCipher(case_id, key, key_version, erased=wrapped is None)
 
 
 def seal_text(record, text: str) -> None:

@@ -141,15 +141,16 @@ def verify():
 def erase_due(dry_run):
     """Erase every case closed longer ago than the retention period (run daily from cron; running it twice erases
     nothing twice)."""
-    due = retention.due_for_erasure()
-    for case in due:
-        closed = datum(case.closed_on)
+    due = [(case.id, case.number, datum(case.closed_on)) for case in retention.due_for_erasure()]
+    db.session.rollback()
+    for case_id, number, closed in due:
         if dry_run:
-            click.echo(f"{case.number}: abgeschlossen am {closed}, zur Löschung fällig")
+            click.echo(f"{number}: abgeschlossen am {closed}, zur Löschung fällig")
             continue
-        retention.erase_case(case, f"Aufbewahrungsfrist abgelaufen (abgeschlossen am {closed})")
-        db.session.commit()  # one case at a time: each erasure holds on its own
-        click.echo(f"{case.number}: gelöscht (abgeschlossen am {closed})")
+        # one case at a time, each checked again under a lock: one reopened meanwhile is kept
+        erased = retention.erase_if_due(case_id, f"Aufbewahrungsfrist abgelaufen (abgeschlossen am {closed})")
+        db.session.commit()
+        click.echo(f"{number}: gelöscht (abgeschlossen am {closed})" if erased else f"{number}: nicht mehr fällig")
     if not due:
         click.echo("Keine Fälle zur Löschung fällig.")
 
@@ -160,16 +161,15 @@ def erase_due(dry_run):
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def erase(number, reason, yes):
     """Erase one case now, closed or not: its data key is destroyed, nothing of it can be read again."""
-    reason = (reason or "").strip()
-    if not reason or len(reason) > 200:
-        raise SystemExit("Bitte einen Grund angeben (höchstens 200 Zeichen), ohne Namen.")
     case = db.session.scalar(select(Case).where(Case.number == number.strip().upper()))
     if case is None:
         raise SystemExit(f"Fall {number} nicht gefunden.")
     if not yes:
         click.confirm(f"Fall {case.number} unwiderruflich löschen?", abort=True)
     try:
-        retention.erase_case(case, reason)
+        retention.erase_case(case.id, reason)
+    except InvalidInput as exc:
+        _fail(exc)
     except Conflict as exc:
         raise SystemExit(exc.message) from None
     db.session.commit()

@@ -76,8 +76,8 @@ def check_config(cfg: dict) -> None:
         cfg["RETENTION_DAYS"] = int(cfg["RETENTION_DAYS"])
     except (TypeError, ValueError):
         cfg["RETENTION_DAYS"] = 0
-    if cfg["RETENTION_DAYS"] < 1:
-        raise ConfigError("FK_RETENTION_DAYS: the retention period in days after a case is closed (e.g. 1095).")
+    if not 1 <= cfg["RETENTION_DAYS"] <= 36500:
+        raise ConfigError("FK_RETENTION_DAYS: the retention period in days after a case is closed, 1 to 36500.")
     if cfg["ENV_NAME"] in ("development", "testing"):
         return
     if not cfg["SECRET_KEY"] or cfg["SECRET_KEY"] == DEFAULT_SECRET or len(cfg["SECRET_KEY"]) < 32:

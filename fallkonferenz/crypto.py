@@ -147,6 +147,12 @@ class Keyring:
                 self._aeads.popitem(last=False)
         return aead
 
+    def forget(self, case_id: int) -> None:
+        """Drop the unwrapped data keys of a case from this process (its key was destroyed)."""
+        with self._lock:
+            for cache_key in [k for k in self._aeads if k[0] == case_id]:
+                del self._aeads[cache_key]
+
     # blind index -----------------------------------------------------------
     def blind_tokens(self, text: str, *, prefixes: bool = True) -> set[bytes]:
         """Keyed tokens for each name word (and its prefixes of 3+ letters)."""

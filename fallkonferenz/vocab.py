@@ -1,5 +1,7 @@
 """Fixed vocabularies: data categories, Handlungsfelder, Rechtskreise, roles (codes → German labels)."""
 
+import re
+
 CATEGORIES = {
     "stammdaten": "Stammdaten",
     "aufenthalt": "Aufenthalt",
@@ -54,3 +56,6 @@ ROLES = {
 CASE_ROLES = frozenset({"case_worker", "moderator"})
 
 GRANTOR_KINDS = {"client": "Klient/in selbst", "guardian": "Vormund / gesetzliche Vertretung"}
+
+# A case number as people write it (FK-<year>-<4 digits>), in any text that must name none.
+CASE_NUMBER_RE = re.compile(r"FK-\d{4}-\d{4}", re.IGNORECASE)

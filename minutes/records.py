@@ -24,7 +24,7 @@ from agenda.service import (
 )
 from consent.policy import Access
 from fallkonferenz import audit, mail
-from fallkonferenz.casecrypto import UNREADABLE, keyring, open_texts, seal_text
+from fallkonferenz.casecrypto import ERASED, UNREADABLE, keyring, open_texts, seal_text
 from fallkonferenz.cases.service import agency_access, agency_shares, shared_with, shares_case
 from fallkonferenz.crypto import DecryptionError
 from fallkonferenz.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -309,17 +309,16 @@ def close_minutes(actor: User, conference_id: int) -> MinutesClosure:
 def _freeze(conference_id: int, texts: dict[int, str]) -> str:
     """The frozen minutes as stored: item id -> its text and the text rendered; a case item's entry sealed under
     the case key (bound to conference and item), so that destroying the key erases it here too."""
-    ciphers = service.KEYS.of(list(texts))
+    ciphers = service.item_ciphers(texts)
     frozen = {}
     for item_id, text in texts.items():
         entry = {"text": text, "html": render_light_markdown(text)}
         cipher = ciphers.get(item_id)
-        if cipher is not None:
+        if cipher is not None and cipher.key is None:
+            entry = {"erased": True}  # the case was erased (or its key does not open): nothing of it is frozen
+        elif cipher is not None:
             raw = json.dumps(entry, ensure_ascii=False).encode()
-            try:
-                sealed = cipher.encrypt("minutes_closures", f"{conference_id}/{item_id}", "frozen", raw)
-            except DecryptionError:
-                raise service.CaseErased() from None
+            sealed = cipher.encrypt("minutes_closures", f"{conference_id}/{item_id}", "frozen", raw)
             entry = {"sealed": base64.b64encode(sealed).decode()}
         frozen[str(item_id)] = entry
     return json.dumps(frozen, sort_keys=True, ensure_ascii=False)
@@ -330,17 +329,20 @@ def frozen_entries(closure: MinutesClosure, item_ids) -> dict[int, dict]:
     does not decrypt reads as unreadable (logged and audited)."""
     stored = json.loads(closure.frozen)
     wanted = [i for i in item_ids if str(i) in stored]
-    ciphers = service.KEYS.of([i for i in wanted if "sealed" in stored[str(i)]])
+    ciphers = service.item_ciphers(i for i in wanted if "sealed" in stored[str(i)])
     out = {}
     for item_id in wanted:
         entry = stored[str(item_id)]
-        if "sealed" in entry:
+        if entry.get("erased"):
+            entry = {"text": ERASED, "html": html.escape(ERASED)}
+        elif "sealed" in entry:
             blob = base64.b64decode(entry["sealed"])
             record = f"{closure.conference_id}/{item_id}"
             try:
                 entry = json.loads(ciphers[item_id].read_bytes("minutes_closures", record, "frozen", blob))
             except DecryptionError:
-                entry = {"text": UNREADABLE, "html": html.escape(UNREADABLE)}
+                marker = ERASED if ciphers[item_id].erased else UNREADABLE
+                entry = {"text": marker, "html": html.escape(marker)}
         out[item_id] = entry
     return out
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import re
 import threading
-import time
 from dataclasses import dataclass
 
 from pycrdt import Doc, Text, get_state, get_update, merge_updates
@@ -30,12 +29,12 @@ from agenda.models import AgendaItem, Conference, Participant
 from agenda.service import load_conference
 from consent.policy import Viewer, bound, bound_params, listable_cases_clause, viewer_of
 from fallkonferenz import audit
-from fallkonferenz.casecrypto import CaseCipher, ciphers_for
+from fallkonferenz.casecrypto import CaseCipher, case_cipher
 from fallkonferenz.cases.service import agency_access, shared_with, shares_case
 from fallkonferenz.crypto import DecryptionError
 from fallkonferenz.errors import DomainError, InvalidInput, NotFound
 from fallkonferenz.extensions import db
-from fallkonferenz.models import Case, User, utcnow
+from fallkonferenz.models import Case, CaseKey, User, utcnow
 from fallkonferenz.prepared import Prepared
 
 from .models import MinutesSnapshot, MinutesUpdate
@@ -160,43 +159,30 @@ def allowed_seats(users: dict[int, User], pairs) -> set[tuple[int, int]]:
 
 # -- sealing: the minutes of a case item are case data --------------------------------------------------------
 
-KEY_SECONDS = 10.0
+# The case key of each agenda item, looked up whenever it is needed (one small query): an item id can come back
+# on SQLite after the item was removed, so a cached "general item, nothing to seal" could seal nothing of a case.
+_ITEM_KEYS = (
+    select(AgendaItem.id, AgendaItem.case_id, CaseKey.wrapped, CaseKey.master_version, CaseKey.key_version)
+    .outerjoin(CaseKey, CaseKey.case_id == AgendaItem.case_id)
+    .where(AgendaItem.id.in_(bindparam("ids", expanding=True)))
+)
 
 
-class _ItemKeys:
-    """The case cipher of each agenda item (None for a general item), kept per process for a few seconds: every
-    update is sealed with it, and looking it up costs two queries. An item never changes its case, and key
-    rotation re-wraps a case's data key without changing it; a destroyed key is gone here after KEY_SECONDS at
-    most (what is sealed under it meanwhile is unreadable with it)."""
-
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.entries: dict[int, tuple[CaseCipher | None, float]] = {}
-
-    def of(self, item_ids) -> dict[int, CaseCipher | None]:
-        now = time.monotonic()
-        with self.lock:
-            known = {i: e for i in item_ids if (e := self.entries.get(i)) is not None and e[1] > now}
-        out = {i: cipher for i, (cipher, _until) in known.items()}
-        missing = [i for i in item_ids if i not in known]
-        if missing:
-            cases = dict(
-                db.session.execute(select(AgendaItem.id, AgendaItem.case_id).where(AgendaItem.id.in_(missing))).all()
-            )
-            ciphers = ciphers_for(c for c in cases.values() if c)
-            for item_id, case_id in cases.items():
-                # a case without a key row reads as one whose key is destroyed: nothing decrypts, nothing is sealed
-                out[item_id] = None if case_id is None else ciphers.get(case_id, CaseCipher(case_id, None, 0))
-            with self.lock:
-                self.entries.update({i: (out[i], now + KEY_SECONDS) for i in cases})
-        return out
-
-    def forget(self) -> None:
-        with self.lock:
-            self.entries.clear()
-
-
-KEYS = _ItemKeys()
+def item_ciphers(item_ids) -> dict[int, CaseCipher | None]:
+    """The case cipher of each of these agenda items: None for a general item; for a case item without a key row,
+    one that opens nothing."""
+    ids = list(set(item_ids))
+    if not ids:
+        return {}
+    out = {}
+    for item_id, case_id, wrapped, master_version, key_version in db.session.execute(_ITEM_KEYS, {"ids": ids}):
+        if case_id is None:
+            out[item_id] = None
+        elif key_version is None:
+            out[item_id] = CaseCipher(case_id, None, 0)
+        else:
+            out[item_id] = case_cipher(case_id, wrapped, master_version, key_version)
+    return out
 
 
 def _seal(cipher: CaseCipher | None, table: str, record: str, field: str, data: bytes) -> bytes:
@@ -266,7 +252,7 @@ class _Cache:
         the document, and right after a compaction the snapshot's stored state vector spares decoding it, so a
         cold join costs little more than reading the snapshot.
         """
-        cipher = KEYS.of([item_id]).get(item_id)
+        cipher = item_ciphers([item_id]).get(item_id)
         snapshot = db.session.execute(
             select(MinutesSnapshot.upto_update_id, MinutesSnapshot.state, MinutesSnapshot.state_vector)
             .where(MinutesSnapshot.agenda_item_id == item_id)
@@ -297,8 +283,11 @@ class _Cache:
         item_ids = list(dict.fromkeys(item_ids))
         if not item_ids:
             return {}
-        ciphers = KEYS.of(item_ids)
+        ciphers = item_ciphers(item_ids)
         with self.lock:
+            for item_id, cipher in ciphers.items():
+                if cipher is not None and cipher.erased:
+                    self.docs.pop(item_id, None)  # what it held of an erased case goes, and nothing opens again
             state = {i: self.docs.get(i, (None, 0)) for i in item_ids}
             docs = {i: doc if doc is not None else new_doc() for i, (doc, _last) in state.items()}
             last = {i: seen for i, (_doc, seen) in state.items()}
@@ -549,7 +538,10 @@ def apply_update(actor: User | Viewer, item_id: int, client_update_id: str, data
     data = validate(data)
     viewer = viewer_of(actor)
     row = _seat_params(viewer, item_id)
-    sealed = seal_update(KEYS.of([item_id]).get(item_id), item_id, client_update_id, data)
+    cipher = item_ciphers([item_id]).get(item_id)
+    if cipher is not None and cipher.key is None:
+        update_seat(actor, item_id)  # whoever may not write here learns nothing more than that
+    sealed = seal_update(cipher, item_id, client_update_id, data)
     row.update(client_id=client_update_id, data=sealed, at=row["now"])
     connection = db.session.connection()
     if connection.dialect.name == "postgresql":
@@ -564,13 +556,13 @@ def apply_update(actor: User | Viewer, item_id: int, client_update_id: str, data
 
 
 def forget_case(case_id: int) -> None:
-    """An erased case: this process drops the documents and keys it holds of the case's items (another process
-    keeps them until it restarts, but admits nobody to them: the case is shared with no one)."""
+    """An erased case: this process drops the documents it holds of the case's items. Another process drops them
+    when it next catches them up (`_Cache.get_many`) and admits nobody to them before: the case is shared with
+    no one."""
     item_ids = db.session.scalars(select(AgendaItem.id).where(AgendaItem.case_id == case_id)).all()
     with CACHE.lock:
         for item_id in item_ids:
             CACHE.docs.pop(item_id, None)
-    KEYS.forget()
 
 
 def import_text(item_id: int, user_id: int | None, text: str) -> None:
@@ -578,7 +570,7 @@ def import_text(item_id: int, user_id: int | None, text: str) -> None:
     doc = new_doc()
     doc.get("text", type=Text).insert(0, text)
     client_id = f"import-{item_id}"
-    data = seal_update(KEYS.of([item_id]).get(item_id), item_id, client_id, doc.get_update())
+    data = seal_update(item_ciphers([item_id]).get(item_id), item_id, client_id, doc.get_update())
     db.session.add(MinutesUpdate(agenda_item_id=item_id, client_update_id=client_id, user_id=user_id, data=data))
 
 
@@ -602,7 +594,8 @@ def is_closed(conference: Conference) -> bool:
 
 
 def compact(item_id: int) -> MinutesSnapshot | None:
-    """Fold the log into a snapshot (a version), then drop the folded updates; editors are not blocked."""
+    """Fold the log into a snapshot (a version), then drop the folded updates; editors are not blocked. Nothing is
+    folded while a part of the log does not decrypt."""
     upto = db.session.scalar(select(func.max(MinutesUpdate.id)).where(MinutesUpdate.agenda_item_id == item_id))
     if upto is None:
         return None
@@ -613,22 +606,28 @@ def compact(item_id: int) -> MinutesSnapshot | None:
     ).all()
     # The cached document may already hold updates past `upto`: snapshot exactly up to `upto`.
     exact = new_doc()
-    cipher = KEYS.of([item_id]).get(item_id)
+    cipher = item_ciphers([item_id]).get(item_id)
     previous = db.session.execute(
         select(MinutesSnapshot.upto_update_id, MinutesSnapshot.state)
         .where(MinutesSnapshot.agenda_item_id == item_id)
         .order_by(MinutesSnapshot.upto_update_id.desc())
         .limit(1)
     ).first()
-    if previous is not None and (state := open_state(cipher, item_id, *previous)) is not None:
-        exact.apply_update(state)
-    for client_id, blob in db.session.execute(
-        select(MinutesUpdate.client_update_id, MinutesUpdate.data)
-        .where(MinutesUpdate.agenda_item_id == item_id, MinutesUpdate.id <= upto)
-        .order_by(MinutesUpdate.id)
-    ):
-        if (data := open_update(cipher, item_id, client_id, blob)) is not None:
-            exact.apply_update(data)
+    parts = [open_state(cipher, item_id, *previous)] if previous is not None else []
+    parts += [
+        open_update(cipher, item_id, client_id, blob)
+        for client_id, blob in db.session.execute(
+            select(MinutesUpdate.client_update_id, MinutesUpdate.data)
+            .where(MinutesUpdate.agenda_item_id == item_id, MinutesUpdate.id <= upto)
+            .order_by(MinutesUpdate.id)
+        )
+    ]
+    if None in parts:
+        # Something did not open (tampered, or the case erased): folding and deleting the log would make that
+        # final. It stays as it is, on record as a crypto failure, for whoever investigates.
+        return None
+    for part in parts:
+        exact.apply_update(part)
     snap = MinutesSnapshot(
         agenda_item_id=item_id,
         upto_update_id=upto,

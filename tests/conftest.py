@@ -54,11 +54,10 @@ def app(tmp_path_factory):
 
 
 def wipe(app) -> None:
-    """Empty every table (keeps the schema) and forget the per-process minutes documents and item keys."""
-    from minutes.service import CACHE, KEYS
+    """Empty every table (keeps the schema) and forget the per-process minutes documents."""
+    from minutes.service import CACHE
 
     CACHE.docs.clear()
-    KEYS.forget()
     with app.app_context():
         tables = db.metadata.sorted_tables
         if db.engine.dialect.name == "postgresql":

@@ -6,16 +6,21 @@ conference held about it (shown to nobody as the case), the count of an escalati
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
+
+from consent.models import Consent
 
 from .. import audit
-from ..errors import Conflict, Forbidden
+from ..casecrypto import keyring
+from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..extensions import db
 from ..localtime import datum, today
-from ..models import Case, CaseKey, CaseNameToken, User, utcnow
+from ..models import Case, CaseKey, CaseNameToken, Goal, User, utcnow
+from ..vocab import CASE_NUMBER_RE
 from .service import load_case_for
 
 # What the case itself holds in plain text about the client: emptied on erasure (the encrypted fields go too).
@@ -69,29 +74,72 @@ def reopen_case(actor: User, case_ref) -> Case:
 
 def due_for_erasure(day: date | None = None) -> list[Case]:
     """Cases closed at least the retention period before `day` (default today) and not yet erased."""
+    return list(db.session.scalars(select(Case).where(*_due(day)).order_by(Case.id)))
+
+
+def _due(day: date | None = None) -> list:
     last_closing = (day or today()) - timedelta(days=retention_days())
-    return list(
-        db.session.scalars(
-            select(Case).where(Case.closed_on <= last_closing, Case.erased_at.is_(None)).order_by(Case.id)
-        )
-    )
+    return [Case.closed_on <= last_closing, Case.erased_at.is_(None)]
 
 
-def erase_case(case: Case, reason: str) -> None:
-    """Destroy the case's data key and empty what the case holds in plain text; on record in the audit log with
-    the reason (which names no person: it is the log's, and the log is kept)."""
+def erase_if_due(case_id: int, reason: str) -> Case | None:
+    """Erase the case if it is still due (not reopened or erased since it was found due); None if not."""
+    case = db.session.scalar(select(Case).where(Case.id == case_id, *_due()).with_for_update())
+    if case is not None:
+        _erase(case, reason)
+    return case
+
+
+def erase_case(case_id: int, reason: str) -> Case:
+    """Erase a case now, closed or not (a request under Art. 17 GDPR, say)."""
+    case = db.session.scalar(select(Case).where(Case.id == case_id).with_for_update())
+    if case is None:
+        raise NotFound("Fall nicht gefunden.")
     if case.erased_at is not None:
         raise Conflict(f"Der Fall {case.number} ist bereits gelöscht.")
-    key = db.session.get(CaseKey, case.id)
+    _check_reason(case, reason)
+    _erase(case, reason)
+    return case
+
+
+def _check_reason(case: Case, reason: str) -> None:
+    """The reason stays in the audit log, which outlives the case: no name of its client, no birth date, no case
+    number (checked against the case's name index before it goes)."""
+    reason = (reason or "").strip()
+    if not reason or len(reason) > 200:
+        raise InvalidInput(errors={"reason": "Bitte einen Grund angeben (höchstens 200 Zeichen)."})
+    tokens = list(keyring().blind_tokens(reason, prefixes=False))
+    named = tokens and db.session.scalar(
+        select(CaseNameToken.case_id).where(CaseNameToken.case_id == case.id, CaseNameToken.token.in_(tokens)).limit(1)
+    )
+    if named or CASE_NUMBER_RE.search(reason) or _DATE.search(reason):
+        raise InvalidInput(
+            errors={"reason": "Der Grund bleibt im Protokoll: bitte ohne Namen, Geburtsdatum und Fallnummer."}
+        )
+
+
+_DATE = re.compile(r"\d{1,2}\s?\.\s?\d{1,2}\s?\.\s?\d{2,4}|\d{4}-\d{2}-\d{2}")
+
+
+def _erase(case: Case, reason: str) -> None:
+    """Destroy the case's data key and empty what the case and its records hold in plain text; on record in the
+    audit log with the reason (which names no person: it is the log's, and the log is kept)."""
+    key = db.session.get(CaseKey, case.id, with_for_update=True)
     if key is not None:
         key.wrapped, key.destroyed_at = None, utcnow()
+    keyring().forget(case.id)
     db.session.execute(delete(CaseNameToken).where(CaseNameToken.case_id == case.id))
     for field in SEALED_FIELDS:
         setattr(case, field, None)
     for field, empty in PLAIN_FIELDS.items():
         setattr(case, field, empty)
+    # free text written about the client outside the sealed fields
+    db.session.execute(update(Goal).where(Goal.case_id == case.id).values(title=""))
+    db.session.execute(
+        update(Consent).where(Consent.case_id == case.id).values(purpose="", revoke_reason="", interpreter_language="")
+    )
     case.erased_at = case.updated_at = utcnow()
     audit.record("case.erase", case_id=case.id, detail={"reason": reason})
-    # Packages above the core drop what this process holds of the case (the minutes' open documents).
+    # Packages above the core empty what they hold of the case (a case item's title; the minutes' open documents).
     for forget in current_app.extensions.get("fk_erasure_hooks", ()):
         forget(case.id)

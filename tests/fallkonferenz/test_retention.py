@@ -3,6 +3,7 @@ data key (crypto-shredding): nothing of it can be read again, by anyone, and it 
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -11,14 +12,17 @@ from sqlalchemy import select
 
 from agenda import items
 from agenda import service as agenda_service
+from agenda.models import AgendaItem
 from consent.models import Consent
 from fallkonferenz.casecrypto import ciphers_for
 from fallkonferenz.cases import retention
-from fallkonferenz.errors import Conflict
+from fallkonferenz.cases import service as case_service
+from fallkonferenz.errors import Conflict, InvalidInput
 from fallkonferenz.extensions import db
 from fallkonferenz.localtime import today
-from fallkonferenz.models import AuditEvent, Case, CaseKey, CaseNameToken
+from fallkonferenz.models import AuditEvent, Case, CaseKey, CaseNameToken, Goal
 from minutes import records, service
+from minutes.models import MinutesClosure
 from tests.agenda import conftest as agenda_scene
 from tests.agenda.conftest import user
 from tests.factories import make_consent
@@ -86,7 +90,13 @@ def test_a_closing_without_its_form_token_is_refused(scene, clients, query):
 def _erasure_scene(scene, planned):
     """The open case on an agenda, with minutes text, a decision and a task; then the case is erased."""
     ki = user(scene.users["KI"])
-    item = items.add_item(ki, planned, items.ItemInput("", "fallbesprechung", 20, scene.open_case), confirmed=True)
+    item = items.add_item(
+        ki, planned, items.ItemInput("Haddad: Kita-Platz", "fallbesprechung", 20, scene.open_case), confirmed=True
+    )
+    case = db.session.scalar(select(Case).where(Case.number == scene.open_case))
+    case_service.add_goal(
+        ki, case.id, {"title": "Frau Haddad: B2-Kurs", "field": "sprache", "responsible_agency_id": ki.agency_id}
+    )
     agenda_service.set_state(ki, planned, "eingeladen")
     agenda_service.set_state(ki, planned, "laeuft")
     doc = Doc()
@@ -116,7 +126,7 @@ def test_erasing_destroys_the_key_and_the_case_is_gone_for_everyone(scene, clien
     assert number in clients["KI"].get("/").get_data(as_text=True).split('id="ablauf"')[1].split("</section>")[0]
     due = query(lambda: [c.number for c in retention.due_for_erasure()], commit=False)
     assert due == [number]
-    query(lambda: retention.erase_case(_case(number), "Aufbewahrungsfrist abgelaufen"))
+    assert query(lambda: retention.erase_if_due(case_id, "Aufbewahrungsfrist abgelaufen").number) == number
 
     def after():
         key = db.session.get(CaseKey, case_id)
@@ -126,6 +136,16 @@ def test_erasing_destroys_the_key_and_the_case_is_gone_for_everyone(scene, clien
 
     wrapped, destroyed_at, name, nationality, tokens = query(after, commit=False)
     assert wrapped is None and destroyed_at is not None and name is None and nationality == "" and tokens == 0
+
+    # free text about the client outside the sealed fields goes too: goal titles, the agenda item's title, the
+    # consent's purpose
+    def plain_texts():
+        goals = db.session.scalars(select(Goal.title).where(Goal.case_id == case_id)).all()
+        titles = db.session.scalars(select(AgendaItem.title).where(AgendaItem.case_id == case_id)).all()
+        purposes = db.session.scalars(select(Consent.purpose).where(Consent.case_id == case_id)).all()
+        return set(goals) | set(titles) | set(purposes)
+
+    assert query(plain_texts, commit=False) == {""}
     # the key is gone: what was sealed under it (here the old name, from a backup, say) opens no more
     cipher = query(lambda: ciphers_for([case_id])[case_id], commit=False)
     assert cipher.key is None and cipher.erased
@@ -166,7 +186,7 @@ def test_erasing_destroys_the_key_and_the_case_is_gone_for_everyone(scene, clien
     assert [(c, "Aufbewahrungsfrist" in d, "Haddad" in d) for c, d in events] == [(case_id, True, False)]
     # erasing twice is refused; the case not yet due is kept
     with pytest.raises(Conflict, match="bereits gelöscht"):
-        query(lambda: retention.erase_case(_case(number), "nochmal"))
+        query(lambda: retention.erase_case(case_id, "nochmal"))
     assert query(lambda: _case(scene.closed_case).erased_at, commit=False) is None
 
 
@@ -187,7 +207,9 @@ def test_the_erasure_commands_erase_what_is_due_once_and_refuse_bad_input(app, s
     assert second.exit_code == 0 and "Keine Fälle zur Löschung fällig" in second.output
 
     # one case at once, e.g. on a request under Art. 17 GDPR: a reason, a confirmation, a known case
-    assert runner.invoke(args=["cases", "erase", scene.closed_case, "--reason", "  "]).exit_code != 0
+    assert runner.invoke(args=["cases", "erase", scene.closed_case, "--reason", "  ", "--yes"]).exit_code != 0
+    named = runner.invoke(args=["cases", "erase", scene.closed_case, "--reason", "Antrag Frau Tesfay", "--yes"])
+    assert named.exit_code != 0 and "ohne Namen" in named.output
     unknown = runner.invoke(args=["cases", "erase", "FK-1999-0001", "--reason", "Antrag", "--yes"])
     assert unknown.exit_code != 0 and "nicht gefunden" in unknown.output
     declined = runner.invoke(args=["cases", "erase", scene.closed_case, "--reason", "Antrag Art. 17"], input="n\n")
@@ -198,3 +220,41 @@ def test_the_erasure_commands_erase_what_is_due_once_and_refuse_bad_input(app, s
     assert query(lambda: _case(scene.closed_case).erased_at, commit=False) is not None
     again = runner.invoke(args=["cases", "erase", scene.closed_case, "--reason", "Antrag Art. 17", "--yes"])
     assert again.exit_code != 0 and "bereits gelöscht" in again.output
+
+
+def test_minutes_with_an_erased_case_item_can_still_be_closed_and_show_it_as_erased(scene, clients, planned, query):
+    """The frozen minutes keep nothing of the erased case, and closing is not refused because of it (nor does the
+    refusal tell anyone the case existed)."""
+    item_id = query(_erasure_scene, scene, planned)
+    case_id = query(lambda: _case(scene.open_case).id, commit=False)
+    query(lambda: retention.erase_case(case_id, "Löschantrag nach Art. 17 DSGVO"))
+    closed = clients["KI"].post(f"/konferenzen/{planned}/protokoll/abschliessen")
+    assert closed.status_code == 302, closed.get_data(as_text=True)[:500]
+    frozen = query(lambda: db.session.get(MinutesClosure, planned), commit=False)
+    assert json.loads(frozen.frozen)[str(item_id)] == {"erased": True} and "Haddad" not in frozen.frozen
+    assert query(lambda: records.frozen_entries(frozen, [item_id])[item_id]["text"], commit=False) == "(gelöscht)"
+
+
+def test_a_case_reopened_after_it_was_found_due_is_not_erased(scene, query):
+    case_id = query(lambda: _case(scene.open_case).id, commit=False)
+
+    def close_long_ago():
+        _case(scene.open_case).closed_on = today() - timedelta(days=2000)
+
+    query(close_long_ago)
+    assert [c.id for c in query(retention.due_for_erasure, commit=False)] == [case_id]
+    query(lambda: setattr(_case(scene.open_case), "closed_on", None))  # reopened meanwhile
+    assert query(lambda: retention.erase_if_due(case_id, "Aufbewahrungsfrist abgelaufen")) is None
+    assert query(lambda: db.session.get(CaseKey, case_id).wrapped, commit=False) is not None
+
+
+@pytest.mark.parametrize(
+    "reason",
+    ["Löschantrag von Amal Haddad", "Antrag vom 17.03.2004", "Antrag zu FK-2026-0001", "", "x" * 201],
+)
+def test_an_erasure_reason_that_names_the_client_or_is_empty_is_refused(scene, query, reason):
+    """The reason stays in the audit log for good: no name, no birth date, no case number."""
+    case_id = query(lambda: _case(scene.open_case).id, commit=False)
+    with pytest.raises(InvalidInput):
+        query(lambda: retention.erase_case(case_id, reason))
+    assert query(lambda: _case(scene.open_case).erased_at, commit=False) is None

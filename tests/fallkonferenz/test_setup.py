@@ -204,7 +204,7 @@ def test_upgrading_to_0011_seals_the_minutes_of_case_items_and_downgrading_opens
         assert decisions == {""} and tasks == {""}  # the demo's decisions and tasks are all of case items
         # the app opens them with the case keys
         migrated = create_app(instance_config(tmp_path) | {"SQLALCHEMY_DATABASE_URI": url})
-        service.KEYS.forget()
+        service.CACHE.docs.clear()
         try:
             with migrated.app_context():
                 closure = db.session.get(MinutesClosure, conference)
@@ -215,7 +215,6 @@ def test_upgrading_to_0011_seals_the_minutes_of_case_items_and_downgrading_opens
                 db.session.remove()
                 db.engine.dispose()
         finally:
-            service.KEYS.forget()
             service.CACHE.docs.clear()
 
 

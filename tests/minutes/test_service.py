@@ -160,6 +160,9 @@ def test_a_case_items_minutes_are_sealed_and_a_changed_or_moved_update_fails_clo
     # neither the flipped update nor the copy of it under the other update's id opens: the text is gone, not garbled
     assert query(lambda: service.text_of(items_["open"])) == ""
     assert query(failures, commit=False) == 2
+    # and compaction does not make that final: it folds nothing while a part of the log does not open
+    assert query(lambda: service.compact(items_["open"])) is None
+    assert query(lambda: db.session.query(MinutesUpdate).count(), commit=False) == 2
     # a general item's log stays readable to the server in every process; no ciphertext there
     query(lambda: service.apply_update(user(scene.users["KI"]), items_["general"], "g1", _edit(Doc(), "Raumfrage")))
     general = query(
@@ -167,6 +170,29 @@ def test_a_case_items_minutes_are_sealed_and_a_changed_or_moved_update_fails_clo
         commit=False,
     )
     assert b"Raumfrage" in general
+
+
+def test_an_item_that_takes_the_id_of_a_removed_general_item_is_sealed(scene, planned, query):
+    """SQLite gives a removed item's id to the next one: a case item that gets it must not be taken for the general
+    item it replaced (nothing of the case may be stored in plain text)."""
+    ki = lambda: user(scene.users["KI"])  # noqa: E731
+    general = query(lambda: items.add_item(ki(), planned, items.ItemInput("Verschiedenes", "verschiedenes", 10)).id)
+    query(lambda: service.apply_update(ki(), general, "g1", _edit(Doc(), "Raumfrage")))
+    query(lambda: items.remove_item(ki(), planned, general))
+    case_item = query(
+        lambda: (
+            items.add_item(
+                ki(), planned, items.ItemInput("", "fallbesprechung", 20, scene.open_case), confirmed=True
+            ).id
+        )
+    )
+    query(lambda: service.apply_update(ki(), case_item, "c1", _edit(Doc(), "Therapieplatz gefunden")))
+    stored = query(
+        lambda: db.session.scalar(select(MinutesUpdate.data).where(MinutesUpdate.client_update_id == "c1")),
+        commit=False,
+    )
+    assert b"Therapieplatz" not in stored
+    assert query(lambda: service.text_of(case_item), commit=False) == "Therapieplatz gefunden"
 
 
 @pytest.mark.parametrize("which", ["general", "open"])  # plain, and sealed under the case key
