@@ -48,6 +48,13 @@ class Prepared:
 
     def execute(self, connection, params: dict) -> int:
         """Run in the transaction of `connection` (a SQLAlchemy Connection); returns the driver's row count."""
+        return self._run(connection, params, lambda cursor: cursor.rowcount)
+
+    def rows(self, connection, params: dict) -> list[tuple]:
+        """Run a SELECT the same way; returns the driver's rows, its own values (no result processing)."""
+        return self._run(connection, params, lambda cursor: cursor.fetchall())
+
+    def _run(self, connection, params: dict, answer):
         prepared = self._for(connection.dialect)
         compiled = prepared.compiled
         values = compiled.construct_params(params)
@@ -58,6 +65,6 @@ class Prepared:
         cursor = connection.connection.driver_connection.cursor()
         try:
             cursor.execute(compiled.string, args)
-            return cursor.rowcount
+            return answer(cursor)
         finally:
             cursor.close()

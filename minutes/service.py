@@ -161,28 +161,41 @@ def allowed_seats(users: dict[int, User], pairs) -> set[tuple[int, int]]:
 
 # The case key of each agenda item, looked up whenever it is needed (one small query): an item id can come back
 # on SQLite after the item was removed, so a cached "general item, nothing to seal" could seal nothing of a case.
+_KEY_COLUMNS = (AgendaItem.case_id, CaseKey.wrapped, CaseKey.master_version, CaseKey.key_version)
 _ITEM_KEYS = (
-    select(AgendaItem.id, AgendaItem.case_id, CaseKey.wrapped, CaseKey.master_version, CaseKey.key_version)
+    select(AgendaItem.id, *_KEY_COLUMNS)
     .outerjoin(CaseKey, CaseKey.case_id == AgendaItem.case_id)
     .where(AgendaItem.id.in_(bindparam("ids", expanding=True)))
 )
+# The same for one item, on the driver: each stored update asks it.
+_ITEM_KEY = Prepared(
+    select(*_KEY_COLUMNS)
+    .outerjoin(CaseKey, CaseKey.case_id == AgendaItem.case_id)
+    .where(AgendaItem.id == bindparam("item_id", type_=Integer))
+)
+
+
+def _cipher(case_id, wrapped, master_version, key_version) -> CaseCipher | None:
+    """None for a general item; for a case item without a key row, a cipher that opens nothing."""
+    if case_id is None:
+        return None
+    if key_version is None:
+        return CaseCipher(case_id, None, 0)
+    return case_cipher(case_id, None if wrapped is None else bytes(wrapped), master_version, key_version)
 
 
 def item_ciphers(item_ids) -> dict[int, CaseCipher | None]:
-    """The case cipher of each of these agenda items: None for a general item; for a case item without a key row,
-    one that opens nothing."""
+    """The case cipher of each of these agenda items (see `_cipher`), in one query."""
     ids = list(set(item_ids))
     if not ids:
         return {}
-    out = {}
-    for item_id, case_id, wrapped, master_version, key_version in db.session.execute(_ITEM_KEYS, {"ids": ids}):
-        if case_id is None:
-            out[item_id] = None
-        elif key_version is None:
-            out[item_id] = CaseCipher(case_id, None, 0)
-        else:
-            out[item_id] = case_cipher(case_id, wrapped, master_version, key_version)
-    return out
+    return {row[0]: _cipher(*row[1:]) for row in db.session.execute(_ITEM_KEYS, {"ids": ids})}
+
+
+def item_cipher(item_id: int) -> CaseCipher | None:
+    """`item_ciphers` for one item, on the driver (None also for an unknown item)."""
+    rows = _ITEM_KEY.rows(db.session.connection(), {"item_id": item_id})
+    return _cipher(*rows[0]) if rows else None
 
 
 def _seal(cipher: CaseCipher | None, table: str, record: str, field: str, data: bytes) -> bytes:
@@ -538,7 +551,7 @@ def apply_update(actor: User | Viewer, item_id: int, client_update_id: str, data
     data = validate(data)
     viewer = viewer_of(actor)
     row = _seat_params(viewer, item_id)
-    cipher = item_ciphers([item_id]).get(item_id)
+    cipher = item_cipher(item_id)
     if cipher is not None and cipher.key is None:
         update_seat(actor, item_id)  # whoever may not write here learns nothing more than that
     sealed = seal_update(cipher, item_id, client_update_id, data)

@@ -84,7 +84,7 @@ def _due(day: date | None = None) -> list:
 
 def erase_if_due(case_id: int, reason: str) -> Case | None:
     """Erase the case if it is still due (not reopened or erased since it was found due); None if not."""
-    case = db.session.scalar(select(Case).where(Case.id == case_id, *_due()).with_for_update())
+    case = db.session.scalar(select(Case).where(Case.id == case_id, *_due()).with_for_update(of=Case))
     if case is not None:
         _erase(case, reason)
     return case
@@ -92,7 +92,7 @@ def erase_if_due(case_id: int, reason: str) -> Case | None:
 
 def erase_case(case_id: int, reason: str) -> Case:
     """Erase a case now, closed or not (a request under Art. 17 GDPR, say)."""
-    case = db.session.scalar(select(Case).where(Case.id == case_id).with_for_update())
+    case = db.session.scalar(select(Case).where(Case.id == case_id).with_for_update(of=Case))
     if case is None:
         raise NotFound("Fall nicht gefunden.")
     if case.erased_at is not None:

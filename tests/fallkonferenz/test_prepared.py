@@ -67,6 +67,18 @@ def test_values_are_stored_as_sqlalchemy_stores_them_and_row_counts_are_right(ap
         assert db.session.scalar(select(probe.c.kind).where(probe.c.at > ON_THE_SECOND)) is None
 
 
+def test_a_select_gives_the_drivers_rows_of_the_callers_transaction(app, table):
+    lookup = Prepared(select(probe.c.kind, probe.c.data).where(probe.c.day == bindparam("day", type_=Date)))
+    with app.app_context():
+        db.session.execute(insert(probe).values(kind="seen", at=AT, day=date(2026, 11, 30), data=b"\x01key"))
+        # not committed: the statement runs in the same transaction and sees the row
+        assert [tuple(r) for r in lookup.rows(db.session.connection(), {"day": date(2026, 11, 30)})] == [
+            ("seen", b"\x01key")
+        ]
+        assert lookup.rows(db.session.connection(), {"day": date(2026, 12, 1)}) == []
+        db.session.rollback()
+
+
 def test_parameters_rendered_at_execution_are_refused(app):
     statement = Prepared(select(probe.c.id).where(probe.c.id.in_(bindparam("ids", expanding=True))))
     with app.app_context(), pytest.raises(ValueError):
