@@ -534,6 +534,10 @@ def update_case(actor: User, case_ref, data: dict) -> Case:
     if not access.is_lead:
         raise Forbidden("Nur die federführende Stelle kann die Stammdaten ändern.")
     _check_master(data)
+    # An erasure running meanwhile holds this row (PostgreSQL): wait for it, then write nothing into an erased
+    # case (no names into its index again). SQLite writes one transaction at a time anyway.
+    if db.session.scalar(select(Case.erased_at).where(Case.id == case.id).with_for_update(of=Case)) is not None:
+        raise NotFound("Fall nicht gefunden.")
     cipher = ciphers_for([case.id])[case.id]
     _apply_master(case, cipher, data)
     audit.record("case.update", actor=actor, case_id=case.id, categories=["stammdaten", "aufenthalt"])

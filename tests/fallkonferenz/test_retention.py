@@ -4,6 +4,7 @@ data key (crypto-shredding): nothing of it can be read again, by anyone, and it 
 from __future__ import annotations
 
 import json
+import threading
 from datetime import timedelta
 
 import pytest
@@ -17,7 +18,7 @@ from consent.models import Consent
 from fallkonferenz.casecrypto import ciphers_for
 from fallkonferenz.cases import retention
 from fallkonferenz.cases import service as case_service
-from fallkonferenz.errors import Conflict, InvalidInput
+from fallkonferenz.errors import Conflict, DomainError, InvalidInput
 from fallkonferenz.extensions import db
 from fallkonferenz.localtime import today
 from fallkonferenz.models import AuditEvent, Case, CaseKey, CaseNameToken, Goal
@@ -258,3 +259,46 @@ def test_an_erasure_reason_that_names_the_client_or_is_empty_is_refused(scene, q
     with pytest.raises(InvalidInput):
         query(lambda: retention.erase_case(case_id, reason))
     assert query(lambda: _case(scene.open_case).erased_at, commit=False) is None
+
+
+def test_an_edit_that_meets_an_erasure_writes_nothing_into_the_erased_case(app, scene, query):
+    """The lead agency saves master data while the case is being erased: the edit waits for the erasure and is
+    refused, so no name goes back into the index of an erased case (both databases; on SQLite the edit cannot
+    even begin before the erasure commits)."""
+    case_id = query(lambda: _case(scene.open_case).id, commit=False)
+    data = {
+        "given_name": "Amal",
+        "family_name": "Haddad-Neu",
+        "birth_date": None,
+        "address": "",
+        "phone": "",
+        "nationality": "syrisch",
+        "languages": "",
+        "residence_status": "",
+        "fields": [],
+        "rechtskreise": [],
+    }
+    outcome: list = []
+
+    def edit():
+        with app.app_context():
+            try:
+                case_service.update_case(user(scene.users["KI"]), scene.open_case, data)
+                db.session.commit()
+                outcome.append("saved")
+            except DomainError as exc:
+                db.session.rollback()
+                outcome.append(exc.status)
+
+    with app.app_context():
+        retention.erase_case(case_id, "Löschantrag nach Art. 17 DSGVO")  # not committed yet: the row is held
+        editor = threading.Thread(target=edit)
+        editor.start()
+        editor.join(0.5)
+        db.session.commit()
+    editor.join(10)
+    assert outcome in ([404], [410])
+    tokens = query(
+        lambda: db.session.scalar(select(db.func.count()).where(CaseNameToken.case_id == case_id)), commit=False
+    )
+    assert tokens == 0 and query(lambda: _case(scene.open_case).given_name_enc, commit=False) is None
