@@ -314,8 +314,14 @@ def _freeze(conference_id: int, texts: dict[int, str]) -> str:
     for item_id, text in texts.items():
         entry = {"text": text, "html": render_light_markdown(text)}
         cipher = ciphers.get(item_id)
-        if cipher is not None and cipher.key is None:
-            entry = {"erased": True}  # the case was erased (or its key does not open): nothing of it is frozen
+        if cipher is not None and cipher.erased:
+            entry = {"erased": True}  # the case was erased: nothing of it is frozen
+        elif cipher is not None and cipher.key is None:
+            # The key does not open (audited as a crypto failure); freezing now would lose the text for good.
+            raise Conflict(
+                "Ein Tagesordnungspunkt lässt sich derzeit nicht versiegeln. Bitte die Administration informieren; "
+                "das Protokoll bleibt bis dahin offen."
+            )
         elif cipher is not None:
             raw = json.dumps(entry, ensure_ascii=False).encode()
             sealed = cipher.encrypt("minutes_closures", f"{conference_id}/{item_id}", "frozen", raw)

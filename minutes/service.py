@@ -239,6 +239,7 @@ def open_state(cipher, item_id: int, upto: int, blob: bytes) -> bytes | None:
 
 
 EMPTY_UPDATE = b"\x00\x00"  # an update that carries nothing
+ERASED_PAST = 2**31 - 1  # the update id an erased item's document is taken to have seen (the largest INTEGER)
 EMPTY_STATE = b"\x00"  # the state vector of an empty document
 
 
@@ -300,7 +301,9 @@ class _Cache:
         with self.lock:
             for item_id, cipher in ciphers.items():
                 if cipher is not None and cipher.erased:
-                    self.docs.pop(item_id, None)  # what it held of an erased case goes, and nothing opens again
+                    # What it held of an erased case goes; an empty document stands for it, past every update id,
+                    # so that nothing of its log is read (or tried to open) again.
+                    self.docs[item_id] = (new_doc(), ERASED_PAST)
             state = {i: self.docs.get(i, (None, 0)) for i in item_ids}
             docs = {i: doc if doc is not None else new_doc() for i, (doc, _last) in state.items()}
             last = {i: seen for i, (_doc, seen) in state.items()}
@@ -606,9 +609,14 @@ def is_closed(conference: Conference) -> bool:
     return conference.state == "abgesagt" or db.session.get(MinutesClosure, conference.id) is not None
 
 
+UNFOLDABLE: set[int] = set()  # items whose log did not decrypt in full: not compacted again by this process
+
+
 def compact(item_id: int) -> MinutesSnapshot | None:
     """Fold the log into a snapshot (a version), then drop the folded updates; editors are not blocked. Nothing is
     folded while a part of the log does not decrypt."""
+    if item_id in UNFOLDABLE:
+        return None
     upto = db.session.scalar(select(func.max(MinutesUpdate.id)).where(MinutesUpdate.agenda_item_id == item_id))
     if upto is None:
         return None
@@ -637,7 +645,9 @@ def compact(item_id: int) -> MinutesSnapshot | None:
     ]
     if None in parts:
         # Something did not open (tampered, or the case erased): folding and deleting the log would make that
-        # final. It stays as it is, on record as a crypto failure, for whoever investigates.
+        # final. It stays as it is, on record as a crypto failure, for whoever investigates; this process does
+        # not try again (each try would read the whole log and record the failure again).
+        UNFOLDABLE.add(item_id)
         return None
     for part in parts:
         exact.apply_update(part)

@@ -55,9 +55,10 @@ def app(tmp_path_factory):
 
 def wipe(app) -> None:
     """Empty every table (keeps the schema) and forget the per-process minutes documents."""
-    from minutes.service import CACHE
+    from minutes.service import CACHE, UNFOLDABLE
 
     CACHE.docs.clear()
+    UNFOLDABLE.clear()
     with app.app_context():
         tables = db.metadata.sorted_tables
         if db.engine.dialect.name == "postgresql":

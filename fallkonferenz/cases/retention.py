@@ -15,7 +15,8 @@ from sqlalchemy import delete, select, update
 from consent.models import Consent
 
 from .. import audit
-from ..casecrypto import keyring
+from ..casecrypto import ciphers_for, keyring
+from ..crypto import normalize_name
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..extensions import db
 from ..localtime import datum, today
@@ -104,14 +105,19 @@ def erase_case(case_id: int, reason: str) -> Case:
 
 def _check_reason(case: Case, reason: str) -> None:
     """The reason stays in the audit log, which outlives the case: no name of its client, no birth date, no case
-    number (checked against the case's name index before it goes)."""
+    number (checked against the client's names before the key goes)."""
     reason = (reason or "").strip()
     if not reason or len(reason) > 200:
         raise InvalidInput(errors={"reason": "Bitte einen Grund angeben (höchstens 200 Zeichen)."})
-    tokens = list(keyring().blind_tokens(reason, prefixes=False))
-    named = tokens and db.session.scalar(
-        select(CaseNameToken.case_id).where(CaseNameToken.case_id == case.id, CaseNameToken.token.in_(tokens)).limit(1)
-    )
+    # whole name words, from the sealed names (the index also holds every name's prefixes: "Art" of "Artur" must
+    # not refuse "Art. 17 DSGVO")
+    cipher = ciphers_for([case.id]).get(case.id)
+    names: set[str] = set()
+    if cipher is not None and cipher.key is not None:
+        for field in ("given_name", "family_name"):
+            plain = cipher.read("cases", case.id, field, getattr(case, f"{field}_enc")) or ""
+            names.update(normalize_name(plain).split())
+    named = names & set(normalize_name(reason).split())
     if named or CASE_NUMBER_RE.search(reason) or _DATE.search(reason):
         raise InvalidInput(
             errors={"reason": "Der Grund bleibt im Protokoll: bitte ohne Namen, Geburtsdatum und Fallnummer."}

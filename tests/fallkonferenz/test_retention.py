@@ -236,6 +236,21 @@ def test_minutes_with_an_erased_case_item_can_still_be_closed_and_show_it_as_era
     assert query(lambda: records.frozen_entries(frozen, [item_id])[item_id]["text"], commit=False) == "(gelöscht)"
 
 
+def test_minutes_whose_case_key_does_not_open_are_not_frozen_as_erased(scene, clients, planned, query):
+    """A damaged key is no erasure: closing is refused (the text would be lost for good), and the minutes stay open
+    until the key is repaired."""
+    item_id = query(_erasure_scene, scene, planned)
+    case_id = query(lambda: _case(scene.open_case).id, commit=False)
+    good = query(lambda: db.session.get(CaseKey, case_id).wrapped, commit=False)
+    query(lambda: setattr(db.session.get(CaseKey, case_id), "wrapped", b"\x00" * len(good)))
+    refused = clients["KI"].post(f"/konferenzen/{planned}/protokoll/abschliessen")
+    assert refused.status_code == 409 and "nicht versiegeln" in refused.get_data(as_text=True)
+    assert query(lambda: db.session.get(MinutesClosure, planned), commit=False) is None
+    query(lambda: setattr(db.session.get(CaseKey, case_id), "wrapped", good))
+    service.CACHE.docs.clear()
+    assert query(lambda: service.text_of(item_id), commit=False).startswith("Frau Haddad")
+
+
 def test_a_case_reopened_after_it_was_found_due_is_not_erased(scene, query):
     case_id = query(lambda: _case(scene.open_case).id, commit=False)
 
@@ -259,6 +274,13 @@ def test_an_erasure_reason_that_names_the_client_or_is_empty_is_refused(scene, q
     with pytest.raises(InvalidInput):
         query(lambda: retention.erase_case(case_id, reason))
     assert query(lambda: _case(scene.open_case).erased_at, commit=False) is None
+
+
+def test_an_erasure_reason_with_a_word_that_only_begins_a_name_is_taken(scene, query):
+    """The client is Amal Haddad: "Ama" begins her name but is none of its words."""
+    case_id = query(lambda: _case(scene.open_case).id, commit=False)
+    query(lambda: retention.erase_case(case_id, "Antrag Ama-Beratung, Art. 17 DSGVO"))
+    assert query(lambda: _case(scene.open_case).erased_at, commit=False) is not None
 
 
 def test_an_edit_that_meets_an_erasure_writes_nothing_into_the_erased_case(app, scene, query):
