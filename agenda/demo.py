@@ -56,18 +56,18 @@ def seed_conferences(today: date) -> None:
         )
         past.items.append(item)
         db.session.flush()
-        decision = Decision(agenda_item_id=item.id, case_id=case.id, text="")
+        decision = Decision(agenda_item_id=item.id, case_id=case.id)
         task = Task(
             agenda_item_id=item.id,
             case_id=case.id,
-            description="",
             responsible_agency_id=workers[1].agency_id,
             responsible_user_id=workers[1].id,
             due_date=today + timedelta(days=5),
         )
-        db.session.add_all([decision, task])
-        # case data, sealed under the case key as the minutes store it
+        # case data, sealed under the case key as the minutes store it (each text set as its record is added)
+        db.session.add(decision)
         seal_text(decision, "Federführung bleibt beim KI; Rückmeldung aller Stellen binnen 48 Stunden.")
+        db.session.add(task)
         seal_text(task, "Klärung der Zugangsmöglichkeit zum Berufssprachkurs")
 
     # Next month's case conference, invited, with case items and a general item.

@@ -83,9 +83,8 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     app.extensions["fk_case_panels"] = [case_panel]
     from agenda.items import blank_case_items
-    from minutes.service import forget_case
 
-    app.extensions["fk_erasure_hooks"] = [blank_case_items, forget_case]
+    app.extensions["fk_erasure_hooks"] = [blank_case_items]
 
     app.extensions["fk_dashboard_panels"] = [dashboard_panel, tasks_panel, backlog_panel]
     register_health(app)

@@ -106,12 +106,15 @@ def case_cipher(case_id: int, wrapped: bytes | None, master_version: int, key_ve
 
 
 def seal_text(record, text: str) -> None:
-    """Keep the text of a case's record (a decision, a task) under the case's data key: the record's `sealed`
-    column holds the ciphertext and its text column (named by the model's `sealed_field`) holds "" in the
-    database, so destroying the key erases the text too. In memory the text column holds the text, as if loaded so
-    (`open_texts`). The record is flushed first: its id is part of the associated data."""
-    if record.id is None:
-        db.session.flush()
+    """Set the text of a decision or task (the model's `sealed_field`) and flush the record. A record of no case
+    keeps it in plain text: every participant reads it. A case's record keeps it under the case's data key: its
+    `sealed` column holds the ciphertext and the text column "" in the database, so destroying the key erases the
+    text too; in memory the text column holds the text, as if loaded so (`open_texts`). The id, which the
+    associated data names, comes from the flush."""
+    setattr(record, record.sealed_field, "" if record.case_id else text)
+    db.session.flush()
+    if not record.case_id:
+        return
     cipher = ciphers_for([record.case_id])[record.case_id]
     record.sealed = cipher.encrypt(record.__tablename__, record.id, record.sealed_field, text)
     set_committed_value(record, record.sealed_field, text)

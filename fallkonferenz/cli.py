@@ -5,16 +5,15 @@ from __future__ import annotations
 import click
 from flask import Flask
 from flask.cli import AppGroup
-from sqlalchemy import select
 
 from . import audit, demo, mail
 from .auth import service as auth_service
 from .casecrypto import keyring, rewrap_batch
 from .cases import retention
+from .cases import service as case_service
 from .errors import Conflict, InvalidInput
 from .extensions import db
 from .localtime import datum
-from .models import Case
 
 users_cli = AppGroup("users", help="Benutzerkonten verwalten.")
 agencies_cli = AppGroup("agencies", help="Stellen verwalten.")
@@ -161,13 +160,13 @@ def erase_due(dry_run):
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def erase(number, reason, yes):
     """Erase one case now, closed or not: its data key is destroyed, nothing of it can be read again."""
-    case = db.session.scalar(select(Case).where(Case.number == number.strip().upper()))
-    if case is None:
+    case_id = case_service.case_id_of(number)
+    if case_id is None:
         raise SystemExit(f"Fall {number} nicht gefunden.")
     if not yes:
-        click.confirm(f"Fall {case.number} unwiderruflich löschen?", abort=True)
+        click.confirm(f"Fall {number.strip().upper()} unwiderruflich löschen?", abort=True)
     try:
-        retention.erase_case(case.id, reason)
+        case = retention.erase_case(case_id, reason)
     except InvalidInput as exc:
         _fail(exc)
     except Conflict as exc:

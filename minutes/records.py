@@ -128,12 +128,9 @@ def add_decision(actor: User, item_id: int, text: str) -> Decision:
         raise InvalidInput(errors={"decision": "Bitte den Beschluss eingeben (höchstens 5000 Zeichen)."})
     if place.item.case_id is None:
         _check_read_by_all("decision", "Ein Beschluss zu einem allgemeinen Punkt", text, actor, "ihn")
-    case_id = place.item.case_id
-    decision = Decision(agenda_item_id=item_id, case_id=case_id, text="" if case_id else text, created_by_id=actor.id)
+    decision = Decision(agenda_item_id=item_id, case_id=place.item.case_id, created_by_id=actor.id)
     db.session.add(decision)
-    db.session.flush()
-    if case_id:
-        seal_text(decision, text)
+    seal_text(decision, text)
     audit.record("minutes.decision", actor=actor, case_id=place.item.case_id, detail={"item": item_id})
     live.record_stored(decision_entry(decision))
     return decision
@@ -172,15 +169,12 @@ def add_task(
     task = Task(
         agenda_item_id=item_id,
         case_id=case_id,
-        description="" if case_id else description,
         responsible_agency_id=agency.id,
         responsible_user_id=person.id if person else None,
         due_date=due,
     )
     db.session.add(task)
-    db.session.flush()
-    if case_id:
-        seal_text(task, description)
+    seal_text(task, description)
     audit.record("minutes.task", actor=actor, case_id=place.item.case_id, detail={"item": item_id, "task": task.id})
     live.record_stored(task_entry(task))
     return task
@@ -317,11 +311,7 @@ def _freeze(conference_id: int, texts: dict[int, str]) -> str:
         if cipher is not None and cipher.erased:
             entry = {"erased": True}  # the case was erased: nothing of it is frozen
         elif cipher is not None and cipher.key is None:
-            # The key does not open (audited as a crypto failure); freezing now would lose the text for good.
-            raise Conflict(
-                "Ein Tagesordnungspunkt lässt sich derzeit nicht versiegeln. Bitte die Administration informieren; "
-                "das Protokoll bleibt bis dahin offen."
-            )
+            raise service.Unsealable()  # freezing now would lose the text for good
         elif cipher is not None:
             raw = json.dumps(entry, ensure_ascii=False).encode()
             sealed = cipher.encrypt("minutes_closures", f"{conference_id}/{item_id}", "frozen", raw)

@@ -64,9 +64,14 @@ class SeatRefused(NotFound):
     keeps_audit = True  # raised after the refusal was audited and before anything is written
 
 
-class CaseErased(DomainError):
+class Unsealable(DomainError):
+    """A case item whose case key does not open (damaged, not destroyed): nothing of it is stored or frozen."""
+
     status = 409
-    message = "Die Daten dieses Falls sind gelöscht; sein Protokoll nimmt keine Änderungen mehr an."
+    message = (
+        "Ein Tagesordnungspunkt lässt sich derzeit nicht versiegeln. Bitte die Administration informieren; "
+        "das Protokoll bleibt bis dahin offen."
+    )
 
 
 class MinutesClosed(DomainError):
@@ -159,20 +164,17 @@ def allowed_seats(users: dict[int, User], pairs) -> set[tuple[int, int]]:
 
 # -- sealing: the minutes of a case item are case data --------------------------------------------------------
 
+
 # The case key of each agenda item, looked up whenever it is needed (one small query): an item id can come back
 # on SQLite after the item was removed, so a cached "general item, nothing to seal" could seal nothing of a case.
+def _with_key(*columns):
+    return select(*columns).outerjoin(CaseKey, CaseKey.case_id == AgendaItem.case_id)
+
+
 _KEY_COLUMNS = (AgendaItem.case_id, CaseKey.wrapped, CaseKey.master_version, CaseKey.key_version)
-_ITEM_KEYS = (
-    select(AgendaItem.id, *_KEY_COLUMNS)
-    .outerjoin(CaseKey, CaseKey.case_id == AgendaItem.case_id)
-    .where(AgendaItem.id.in_(bindparam("ids", expanding=True)))
-)
+_ITEM_KEYS = _with_key(AgendaItem.id, *_KEY_COLUMNS).where(AgendaItem.id.in_(bindparam("ids", expanding=True)))
 # The same for one item, on the driver: each stored update asks it.
-_ITEM_KEY = Prepared(
-    select(*_KEY_COLUMNS)
-    .outerjoin(CaseKey, CaseKey.case_id == AgendaItem.case_id)
-    .where(AgendaItem.id == bindparam("item_id", type_=Integer))
-)
+_ITEM_KEY = Prepared(_with_key(*_KEY_COLUMNS).where(AgendaItem.id == bindparam("item_id", type_=Integer)))
 
 
 def _cipher(case_id, wrapped, master_version, key_version) -> CaseCipher | None:
@@ -199,12 +201,7 @@ def item_cipher(item_id: int) -> CaseCipher | None:
 
 
 def _seal(cipher: CaseCipher | None, table: str, record: str, field: str, data: bytes) -> bytes:
-    if cipher is None:
-        return data
-    try:
-        return cipher.encrypt(table, record, field, data)
-    except DecryptionError:
-        raise CaseErased() from None
+    return data if cipher is None else cipher.encrypt(table, record, field, data)
 
 
 def _open(cipher: CaseCipher | None, table: str, record: str, field: str, blob: bytes) -> bytes | None:
@@ -266,7 +263,7 @@ class _Cache:
         the document, and right after a compaction the snapshot's stored state vector spares decoding it, so a
         cold join costs little more than reading the snapshot.
         """
-        cipher = item_ciphers([item_id]).get(item_id)
+        cipher = item_cipher(item_id)
         snapshot = db.session.execute(
             select(MinutesSnapshot.upto_update_id, MinutesSnapshot.state, MinutesSnapshot.state_vector)
             .where(MinutesSnapshot.agenda_item_id == item_id)
@@ -557,6 +554,7 @@ def apply_update(actor: User | Viewer, item_id: int, client_update_id: str, data
     cipher = item_cipher(item_id)
     if cipher is not None and cipher.key is None:
         update_seat(actor, item_id)  # whoever may not write here learns nothing more than that
+        raise Unsealable()
     sealed = seal_update(cipher, item_id, client_update_id, data)
     row.update(client_id=client_update_id, data=sealed, at=row["now"])
     connection = db.session.connection()
@@ -571,22 +569,12 @@ def apply_update(actor: User | Viewer, item_id: int, client_update_id: str, data
     return item_id, _append(None).execute(connection, row) == 1
 
 
-def forget_case(case_id: int) -> None:
-    """An erased case: this process drops the documents it holds of the case's items. Another process drops them
-    when it next catches them up (`_Cache.get_many`) and admits nobody to them before: the case is shared with
-    no one."""
-    item_ids = db.session.scalars(select(AgendaItem.id).where(AgendaItem.case_id == case_id)).all()
-    with CACHE.lock:
-        for item_id in item_ids:
-            CACHE.docs.pop(item_id, None)
-
-
 def import_text(item_id: int, user_id: int | None, text: str) -> None:
     """History (demo data): an item's minutes text as one stored update, sealed like an editor's."""
     doc = new_doc()
     doc.get("text", type=Text).insert(0, text)
     client_id = f"import-{item_id}"
-    data = seal_update(item_ciphers([item_id]).get(item_id), item_id, client_id, doc.get_update())
+    data = seal_update(item_cipher(item_id), item_id, client_id, doc.get_update())
     db.session.add(MinutesUpdate(agenda_item_id=item_id, client_update_id=client_id, user_id=user_id, data=data))
 
 
@@ -627,7 +615,7 @@ def compact(item_id: int) -> MinutesSnapshot | None:
     ).all()
     # The cached document may already hold updates past `upto`: snapshot exactly up to `upto`.
     exact = new_doc()
-    cipher = item_ciphers([item_id]).get(item_id)
+    cipher = item_cipher(item_id)
     previous = db.session.execute(
         select(MinutesSnapshot.upto_update_id, MinutesSnapshot.state)
         .where(MinutesSnapshot.agenda_item_id == item_id)

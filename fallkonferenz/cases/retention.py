@@ -146,6 +146,7 @@ def _erase(case: Case, reason: str) -> None:
     )
     case.erased_at = case.updated_at = utcnow()
     audit.record("case.erase", case_id=case.id, detail={"reason": reason})
-    # Packages above the core empty what they hold of the case (a case item's title; the minutes' open documents).
+    # Packages above the core empty what they hold of the case (a case item's title). A process holding a case
+    # item's minutes drops them at its next read of them (`minutes.service._Cache.get_many`).
     for forget in current_app.extensions.get("fk_erasure_hooks", ()):
         forget(case.id)
