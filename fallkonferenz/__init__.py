@@ -85,6 +85,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     from agenda.items import blank_case_items
 
     app.extensions["fk_erasure_hooks"] = [blank_case_items]
+    from minutes.records import closure_findings
+
+    app.extensions["fk_integrity_checks"] = [closure_findings]
 
     app.extensions["fk_dashboard_panels"] = [dashboard_panel, tasks_panel, backlog_panel]
     register_health(app)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from types import SimpleNamespace
 
+from flask import current_app
 from sqlalchemy import bindparam, or_, select
 
 from .extensions import db, escape_like
@@ -250,6 +251,19 @@ def recent(before: int | None = None, limit: int = 100, f: EventFilter = EventFi
 class Finding:
     event_id: int
     problem: str
+    subject: str = ""  # what else was checked, e.g. the frozen minutes of a conference
+
+    @property
+    def label(self) -> str:
+        return self.subject or f"Eintrag {self.event_id}"
+
+
+def verify_all() -> list[Finding]:
+    """The chain, then every other seal the app's packages registered (the keyed hash of closed minutes)."""
+    findings = verify()
+    for check in current_app.extensions.get("fk_integrity_checks", ()):
+        findings += check()
+    return findings
 
 
 def verify(batch: int = 5000) -> list[Finding]:

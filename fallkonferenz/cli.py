@@ -125,13 +125,13 @@ def rotate(batch, retire_old):
 
 @audit_cli.command("verify")
 def verify():
-    """Check the audit chain; exit 1 and name the rows if it was tampered with."""
-    findings = audit.verify()
+    """Check the audit chain and the keyed hashes of closed minutes; exit 1 and name what was tampered with."""
+    findings = audit.verify_all()
     if not findings:
-        click.echo("Protokollierung unverändert: Kette vollständig.")
+        click.echo("Protokollierung unverändert: Kette vollständig, abgeschlossene Protokolle unverändert.")
         return
     for f in findings:
-        click.echo(f"Eintrag {f.event_id}: {f.problem}", err=True)
+        click.echo(f"{f.label}: {f.problem}", err=True)
     raise SystemExit(1)
 
 

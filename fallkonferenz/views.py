@@ -49,7 +49,7 @@ def audit_log():
         found = audit.recent(before, f=_event_filter(args))
     except InvalidInput as exc:
         found, errors = [], exc.errors
-    findings = audit.verify() if request.args.get("pruefen") else None
+    findings = audit.verify_all() if request.args.get("pruefen") else None
     audit.record("audit.read", actor=g.user, detail={"verified": findings is not None, "filtered": any(args.values())})
     filters = {k: v for k, v in args.items() if v}
     return (

@@ -68,11 +68,13 @@ def _render_records(conference_id: int, *, kept: Kept | None = None, errors=None
     view = agenda_items.conference_view(g.user, conference_id)
     visible = [i.id for i in view.items if not i.confidential]
     approvals = records.approvals_of(conference_id)
+    closure = records.closure(conference_id)
     return render_template(
         "minutes/records.html",
         view=view,
         c=view.conference,
-        closure=records.closure(conference_id),
+        closure=closure,
+        seal=records.check_closure(closure) if closure else None,
         decisions=records.decision_entries(visible),
         tasks=records.task_entries_for(visible),
         attendance=records.attendance_of(conference_id),

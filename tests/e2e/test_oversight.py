@@ -20,8 +20,8 @@ def test_dpo_reads_the_audit_log_and_checks_the_chain(page: Page):
     log = page.get_by_role("table", name="Protokolleinträge, neueste zuerst")
     expect(log.locator("tbody tr").first).to_contain_text("dsb")
 
-    click_to(page, page.get_by_role("button", name="Kette jetzt prüfen"), "/protokollierung?pruefen=1")
-    expect(page.get_by_role("status")).to_have_text("Geprüft: Die Kette ist vollständig und unverändert.")
+    click_to(page, page.get_by_role("button", name="Kette und Protokolle jetzt prüfen"), "/protokollierung?pruefen=1")
+    expect(page.get_by_role("status")).to_contain_text("Geprüft: Die Kette ist vollständig und unverändert")
     expect(page.get_by_role("alert")).to_have_count(0)
 
 

@@ -17,7 +17,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, text
 
+from agenda.models import AgendaItem
 from fallkonferenz import create_app, epoch
+from fallkonferenz.casecrypto import keyring
+from fallkonferenz.cases.retention import erase_case
 from fallkonferenz.config import ConfigError, load_config
 from fallkonferenz.extensions import db
 from fallkonferenz.models import AuditEvent, User
@@ -175,19 +178,27 @@ def test_upgrading_to_0011_seals_the_minutes_of_case_items_and_downgrading_opens
         _flask(env, "demo", "seed")
         _flask(env, "db", "downgrade", "0010_audit_event_cases")
         engine = create_engine(url)
+        migrated = create_app(instance_config(tmp_path) | {"SQLALCHEMY_DATABASE_URI": url})
+
+        def seal(body: str) -> str:
+            with migrated.app_context():
+                return keyring().seal(body.encode())
+
         amiri = "Herr Amiri berichtet"
         with engine.begin() as conn:
             item, conference = conn.execute(
                 text("SELECT id, conference_id FROM agenda_items WHERE case_id IS NOT NULL ORDER BY id LIMIT 1")
             ).one()
             user_id = conn.execute(text("SELECT id FROM users ORDER BY id LIMIT 1")).scalar()
-            frozen = json.dumps({str(item): {"text": f"{amiri} (abgeschlossen)", "html": "<p>…</p>"}})
+            # as minutes were frozen before 0011, with their keyed hash over this text
+            entry = {"text": f"{amiri} (abgeschlossen)", "html": "<p>…</p>"}
+            frozen = json.dumps({str(item): entry}, sort_keys=True, ensure_ascii=False)
             conn.execute(
                 text(
                     "INSERT INTO minutes_closures (conference_id, closed_at, closed_by_id, frozen, sha256) "
                     "VALUES (:c, :t, :u, :f, :h)"
                 ),
-                {"c": conference, "t": datetime(2026, 10, 17, 12), "u": user_id, "f": frozen, "h": "a" * 64},
+                {"c": conference, "t": datetime(2026, 10, 17, 12), "u": user_id, "f": frozen, "h": seal(frozen)},
             )
             log = b"".join(conn.execute(text("SELECT data FROM minutes_updates")).scalars())
             decisions = set(conn.execute(text("SELECT text FROM decisions")).scalars())
@@ -203,7 +214,6 @@ def test_upgrading_to_0011_seals_the_minutes_of_case_items_and_downgrading_opens
         assert amiri.encode() not in log and amiri not in frozen
         assert decisions == {""} and tasks == {""}  # the demo's decisions and tasks are all of case items
         # the app opens them with the case keys
-        migrated = create_app(instance_config(tmp_path) | {"SQLALCHEMY_DATABASE_URI": url})
         service.CACHE.docs.clear()
         try:
             with migrated.app_context():
@@ -212,6 +222,17 @@ def test_upgrading_to_0011_seals_the_minutes_of_case_items_and_downgrading_opens
                 assert service.text_of(item).startswith(amiri)
                 (decision,) = records.decisions_for([item])[item]
                 assert decision.text.startswith("Federführung bleibt beim KI")
+                # the keyed hash, taken over the text before it was sealed, still proves it unchanged ...
+                assert records.check_closure(closure) == records.SealCheck(True, records.SEAL_INTACT)
+                assert records.closure_findings() == []
+                # ... until the case is erased: its key is gone, so that text can no longer be rebuilt
+                case_id = db.session.get(AgendaItem, item).case_id
+                erase_case(case_id, "Löschung auf Antrag nach Art. 17 DSGVO")
+                db.session.commit()
+                closure = db.session.get(MinutesClosure, conference)
+                assert records.check_closure(closure) == records.SealCheck(None, records.SEAL_UNCHECKABLE)
+                (finding,) = records.closure_findings()
+                assert finding.problem == records.SEAL_UNCHECKABLE and f"Konferenz {conference}" in finding.label
                 db.session.remove()
                 db.engine.dispose()
         finally:

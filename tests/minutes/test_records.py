@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 import json
@@ -596,3 +597,51 @@ def test_attendance_not_yet_recorded_is_suggested_from_the_answers(scene, client
     aa = page.split(f'name="user-{scene.ids["AA"]}"', 1)[1].split("</select>", 1)[0]
     assert '<option value="entschuldigt" selected>' in aa
     assert query(lambda: db.session.query(Attendance).count(), commit=False) == 0
+
+
+def test_the_keyed_hash_of_closed_minutes_is_checked_on_the_page_by_the_officer_and_the_cli(
+    app, scene, clients, client_for, planned, running, query
+):
+    """Whoever opens the results sees that the frozen text is still what was closed; a change made in the database
+    afterwards shows there, in the data-protection officer's check and in `flask audit verify` (exit 1), by
+    conference, without any of the text."""
+    from tests.factories import PASSWORD, make_user
+
+    ki = clients["KI"]
+    assert ki.post(f"/konferenzen/{planned}/protokoll/abschliessen").status_code == 302
+    page = clients["JC"].get(f"/konferenzen/{planned}/protokoll/ergebnisse").get_data(as_text=True)
+    assert records.SEAL_INTACT in page
+    officer = client_for(query(lambda: make_user("KI", "dpo").username), PASSWORD)
+    checked = officer.get("/protokollierung?pruefen=1").get_data(as_text=True)
+    assert "die abgeschlossenen Protokolle stimmen mit ihren Prüfsummen überein" in checked
+    assert app.test_cli_runner().invoke(args=["audit", "verify"]).exit_code == 0
+
+    def change_the_general_item():
+        row = db.session.get(MinutesClosure, planned)
+        frozen = json.loads(row.frozen)
+        frozen[str(running["general"])]["text"] = "Nächster Termin abgesagt"
+        row.frozen = json.dumps(frozen, sort_keys=True, ensure_ascii=False)
+
+    query(change_the_general_item)
+    page = clients["JC"].get(f"/konferenzen/{planned}/protokoll/ergebnisse").get_data(as_text=True)
+    assert "Prüfsumme stimmt nicht" in page and records.SEAL_BROKEN in page and records.SEAL_INTACT not in page
+    checked = officer.get("/protokollierung?pruefen=1").get_data(as_text=True)
+    assert f"Protokoll der Konferenz {planned} („Fallkonferenz Musterstadt“): {records.SEAL_BROKEN}" in checked
+    assert "Therapieplatz" not in checked and "Nächster Termin" not in checked
+    result = app.test_cli_runner().invoke(args=["audit", "verify"])
+    assert result.exit_code == 1 and f"Protokoll der Konferenz {planned}" in result.output
+
+    def change_a_sealed_entry():  # the ciphertext of a case item: it no longer opens
+        row = db.session.get(MinutesClosure, planned)
+        frozen = json.loads(row.frozen)
+        frozen[str(running["general"])]["text"] = "Nächster Termin <script>x</script>"  # back as it was
+        sealed = bytearray(base64.b64decode(frozen[str(running["open"])]["sealed"]))
+        sealed[-1] ^= 1
+        frozen[str(running["open"])]["sealed"] = base64.b64encode(bytes(sealed)).decode()
+        row.frozen = json.dumps(frozen, sort_keys=True, ensure_ascii=False)
+
+    query(change_a_sealed_entry)
+    assert query(lambda: records.check_closure(db.session.get(MinutesClosure, planned)), commit=False).intact is False
+    assert "Prüfsumme stimmt nicht" in clients["AA"].get(f"/konferenzen/{planned}/protokoll/ergebnisse").get_data(
+        as_text=True
+    )
