@@ -35,3 +35,11 @@ def test_mandated_page_needs_a_session_and_logs_each_view_in_a_chain(tmp_path, m
         assert stored == _digest(ev)
         prev = stored
     assert head == (3, prev)
+
+
+def test_a_disturbed_baseline_window_is_outvoted_by_a_third():
+    from bench.run import baseline_rps
+
+    window = [SimpleNamespace(rps=rps) for rps in (1979.0, 437.0, 2001.0)]
+    assert baseline_rps(window[:2]) == (1979.0 + 437.0) / 2  # two windows: their mean
+    assert baseline_rps(window) == 1979.0  # three: the median, not dragged down by the disturbed one
