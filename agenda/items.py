@@ -31,6 +31,10 @@ MAX_ITEMS = 50
 MAX_TIME_BOX = 240
 MAX_TITLE = 300
 CONFIDENTIAL = "vertraulicher Fall"
+ERASED_CASE = "gelöschter Fall"  # its key is destroyed: no one reads anything of it any more
+# Why a case item is closed to the viewer, as the agenda, the minutes and their exports say it.
+NO_CONSENT_NOTE = "Für Ihre Stelle geschlossen (keine Einwilligung)."
+ERASED_NOTE = "Der Fall wurde gelöscht; der Inhalt dieses Punktes ist nicht mehr lesbar."
 
 
 class NeedsConfirmation(DomainError):
@@ -304,6 +308,7 @@ class ItemView:
     presenter: str | None = None
     closed_for: list[str] = field(default_factory=list)
     follow_up: FollowUp | None = None
+    closed_note: str = ""  # for a confidential item: why
 
 
 @dataclass
@@ -333,7 +338,7 @@ def conference_view(actor: User, conference_id: int) -> ConferenceView:
     table = agency_access(case_ids, agency_ids)
     mine = {cid: for_viewer(viewer, table.get((cid, actor.agency_id), NO_ACCESS)) for cid in case_ids}
     open_ids = [cid for cid in case_ids if mine[cid].shared]
-    numbers, names = _case_labels(open_ids, mine, actor)
+    numbers, names, erased = _case_labels(case_ids, mine, actor)
     follow_ups = _follow_ups(conference, open_ids)
     presenters = user_names({i.presenter_id for i in conference.items})
     codes = agency_codes()
@@ -341,6 +346,7 @@ def conference_view(actor: User, conference_id: int) -> ConferenceView:
     for index, item in enumerate(conference.items, start=1):
         ends = clock + timedelta(minutes=item.time_box)
         confidential = bool(item.case_id) and not mine[item.case_id].shared
+        gone = confidential and item.case_id in erased
         view = ItemView(
             id=item.id,
             number=f"TOP {index}",
@@ -348,9 +354,10 @@ def conference_view(actor: User, conference_id: int) -> ConferenceView:
             starts=clock,
             ends=ends,
             time_box=item.time_box,
-            title=CONFIDENTIAL if confidential else item.title,
+            title=(ERASED_CASE if gone else CONFIDENTIAL) if confidential else item.title,
             confidential=confidential,
             presenter=None if confidential else presenters.get(item.presenter_id),
+            closed_note=(ERASED_NOTE if gone else NO_CONSENT_NOTE) if confidential else "",
         )
         if item.case_id and not confidential:
             view.case_id = item.case_id
@@ -384,9 +391,9 @@ def conference_view(actor: User, conference_id: int) -> ConferenceView:
 
 
 # The agenda's statements, built once: building them costs more than running them.
-_CASE_LABELS = select(Case.id, Case.number, Case.given_name_enc, Case.family_name_enc).where(
-    Case.id.in_(bindparam("ids", expanding=True))
-)
+_CASE_LABELS = select(
+    Case.id, Case.number, Case.given_name_enc, Case.family_name_enc, Case.erased_at.is_not(None).label("erased")
+).where(Case.id.in_(bindparam("ids", expanding=True)))
 _EARLIER_ITEMS = (
     select(AgendaItem.id, AgendaItem.case_id, Conference.title, Conference.start)
     .join(Conference, Conference.id == AgendaItem.conference_id)
@@ -409,11 +416,14 @@ _EARLIER_OPEN_TASKS = (
 )
 
 
-def _case_labels(case_ids, access: dict[int, Access], actor) -> tuple[dict[int, str], dict[int, str]]:
+def _case_labels(case_ids, access: dict[int, Access], actor) -> tuple[dict[int, str], dict[int, str], set[int]]:
+    """Number and name of each case the actor may see; of the others only whether they were erased."""
     if not case_ids:
-        return {}, {}
+        return {}, {}, set()
     rows = db.session.execute(_CASE_LABELS, {"ids": list(case_ids)}).all()
-    ciphers = ciphers_for(case_ids)
+    erased = {r.id for r in rows if r.erased}
+    rows = [r for r in rows if access[r.id].shared]
+    ciphers = ciphers_for([r.id for r in rows]) if rows else {}
     numbers, names = {}, {}
     for r in rows:
         numbers[r.id] = r.number
@@ -422,7 +432,7 @@ def _case_labels(case_ids, access: dict[int, Access], actor) -> tuple[dict[int, 
             given = cipher.read("cases", r.id, "given_name", r.given_name_enc, actor) or ""
             family = cipher.read("cases", r.id, "family_name", r.family_name_enc, actor) or ""
             names[r.id] = f"{given} {family}".strip()
-    return numbers, names
+    return numbers, names, erased
 
 
 def _follow_ups(conference: Conference, case_ids) -> dict[int, FollowUp]:

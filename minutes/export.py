@@ -100,7 +100,7 @@ def markdown(actor: User, conference_id: int) -> str:
         item = row.view
         lines += ["", f"## {item.number} – {_inert(item.title)}"]
         if item.confidential:
-            lines.append("Für Ihre Stelle geschlossen (keine Einwilligung).")
+            lines.append(item.closed_note)
             continue
         if item.case_number:
             lines.append(f"Fall {item.case_number}" + (f" – {_inert(item.client_name)}" if item.client_name else ""))

@@ -164,9 +164,14 @@ def test_erasing_destroys_the_key_and_the_case_is_gone_for_everyone(scene, clien
         assert number not in listing and "Keine Fälle gefunden" in listing
     dashboard = clients["KI"].get("/").get_data(as_text=True)
     assert number not in dashboard and scene.closed_case in dashboard  # the other case's consent ends soon too
-    # its agenda item is closed to everyone, the minutes of it too; its task is off every list
-    agenda = clients["KI"].get(f"/konferenzen/{planned}").get_data(as_text=True)
-    assert number not in agenda and "vertraulicher Fall" in agenda
+    # its agenda item is closed to everyone and says why, the minutes of it too; its task is off every list
+    for code in ("KI", "JC"):
+        agenda = clients[code].get(f"/konferenzen/{planned}").get_data(as_text=True)
+        assert number not in agenda and "– gelöschter Fall" in agenda
+        minutes = clients[code].get(f"/konferenzen/{planned}/protokoll").get_data(as_text=True)
+        assert "Der Fall wurde gelöscht; der Inhalt dieses Punktes ist nicht mehr lesbar." in minutes
+        exported = clients[code].get(f"/konferenzen/{planned}/protokoll.md").get_data(as_text=True)
+        assert "gelöschter Fall" in exported and number not in exported
     assert "Kita-Platz klären" not in clients["JC"].get("/").get_data(as_text=True)
     with pytest.raises(service.SeatRefused):
         query(lambda: service.join(user(scene.users["KI"]), item_id, None))
