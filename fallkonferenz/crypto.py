@@ -10,6 +10,7 @@ import os
 import threading
 import unicodedata
 from collections import OrderedDict
+from functools import cached_property
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
@@ -117,6 +118,25 @@ class Keyring:
         the text of an item closed to it). Its key comes from the blind-index key, so it outlives key rotation."""
         key = _derive(self.index_key, b"fallkonferenz seal")
         return hmac.new(key, data, hashlib.sha256).hexdigest()
+
+    def hide(self, text: str, bound_to: str) -> str:
+        """Text for an address (a search for a client's name) that no browser history, bookmark or log shows and
+        only the holder of `bound_to` (a login session's secret) can have read back: AES-GCM, URL-safe base64."""
+        nonce = os.urandom(NONCE_BYTES)
+        sealed = self._url_key.encrypt(nonce, text.encode(), bound_to.encode())
+        return base64.urlsafe_b64encode(nonce + sealed).decode().rstrip("=")
+
+    def unhide(self, token: str, bound_to: str) -> str | None:
+        """The text of `hide`, or None for a token of another session, a changed one or no token at all."""
+        try:
+            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+            return self._url_key.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], bound_to.encode()).decode()
+        except (ValueError, InvalidTag, UnicodeDecodeError):
+            return None
+
+    @cached_property
+    def _url_key(self) -> AESGCM:
+        return AESGCM(_derive(self.index_key, b"fallkonferenz url"))  # the index key outlives key rotation
 
     # data keys -------------------------------------------------------------
     def new_data_key(self) -> bytes:

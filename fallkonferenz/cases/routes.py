@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import current_app, flash, g, redirect, render_template, request, url_for
+from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 
 from ..auth.service import list_agencies
+from ..casecrypto import keyring
 from ..errors import InvalidInput
 from ..forms import form_errors, refused
 from ..localtime import datum
@@ -21,20 +22,57 @@ def _page_arg() -> int:
         return 1
 
 
+FILTERS = ("stelle", "feld", "rechtskreis")
+STALE_SEARCH = "Diese Suche gilt nur in der Anmeldung, in der sie gestellt wurde. Bitte suchen Sie erneut."
+
+
 @bp.get("/")
 def index():
-    args = {k: request.args.get(k, "")[:200] for k in ("q", "stelle", "feld", "rechtskreis")}
+    """The case list. A search for a name arrives as `suche`, sealed to this login (see `search`); `q` in plain
+    text is still read, for addresses saved before."""
+    args = {k: request.args.get(k, "")[:200] for k in FILTERS}
+    query, stale = request.args.get("q", "")[:200], False
+    if token := request.args.get("suche", "")[:2000]:
+        found = keyring().unhide(token, _search_binding())
+        query, stale = (found or "")[:200], found is None
+        if not stale:
+            args["suche"] = token  # the pages of the result keep it
+    elif query:
+        args["q"] = query
     result = service.list_cases(
         g.user,
-        query=args["q"],
+        query=query,
         lead_agency=args["stelle"],
         field_code=args["feld"],
         rechtskreis=args["rechtskreis"],
         page=_page_arg(),
     )
-    return render_template(
-        "cases/index.html", result=result, args=args, agencies=list_agencies(), may_create=service.may_create(g.user)
+    page = render_template(
+        "cases/index.html",
+        result=result,
+        query=query,
+        args=args,
+        message=STALE_SEARCH if stale else None,
+        agencies=list_agencies(),
+        may_create=service.may_create(g.user),
     )
+    return page, 400 if stale else 200
+
+
+def _search_binding() -> str:
+    """What a sealed search is bound to: the login session's secret (an API token's user has none, so her id)."""
+    return session.get("sid") or f"user:{g.user.id}"
+
+
+@bp.post("/suche")
+def search():
+    """The search form: the text goes into the address only sealed to this login, so that a client's name stays
+    out of the browser's history, its address bar suggestions, bookmarks and every log of addresses."""
+    args = {k: v for k in FILTERS if (v := request.form.get(k, "")[:200])}
+    query = request.form.get("q", "").strip()[:200]
+    if query:
+        args["suche"] = keyring().hide(query, _search_binding())
+    return redirect(url_for("cases.index", **args), 303)
 
 
 @bp.route("/neu", methods=["GET", "POST"])

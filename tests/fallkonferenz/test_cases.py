@@ -188,6 +188,44 @@ def test_search_by_number_and_partial_name(world, query, client_for):
     assert ki.get("/faelle/", query_string={"seite": "abc"}).status_code == 200
 
 
+def test_a_name_searched_through_the_form_never_appears_in_an_address(world, query, client_for):
+    """The form posts the search; the address it leads to holds the text sealed to this login, so a client's name
+    is in no history, bookmark or log. Another login (or the same person after logging out) cannot read it back:
+    a clear message and a 400, and the list is not filtered by anything."""
+    first, second = query(
+        lambda: (
+            make_case(_user(world["KI"]), given="Senait", family="Tesfay").number,
+            make_case(_user(world["KI"]), family="Okafor").number,
+        )
+    )
+    ki = client_for(world["KI"], PASSWORD)
+    sent = ki.post("/faelle/suche", data={"q": "  Tesfay ", "stelle": "KI", "feld": ""})
+    assert sent.status_code == 303
+    address = sent.headers["Location"]
+    assert "Tesfay" not in address.lower() and "tesfay" not in address.lower() and "q=" not in address
+    assert address.startswith("/faelle/?stelle=KI&suche=")
+    body = ki.get(address).get_data(as_text=True)
+    assert first in body and second not in body
+    assert 'value="Tesfay"' in body and 'autocomplete="off"' in body  # the field shows it, the browser keeps none
+    # the pages of the result keep the sealed search, not the text
+    pages = re.findall(r'href="(/faelle/\?[^"]*seite=[^"]*)"', body)
+    assert all("Tesfay" not in p for p in pages)
+    # an empty search goes back to the whole list; no CSRF token, no search
+    assert ki.post("/faelle/suche", data={"q": " "}).headers["Location"] == "/faelle/"
+    assert ki.http.post("/faelle/suche", data={"q": "Tesfay"}).status_code in (400, 403)
+    # another agency's login, a changed token, rubbish: refused with a message, the list unfiltered
+    jc = client_for(world["JC"], PASSWORD)
+    token = address.split("suche=", 1)[1]
+    for other, bad in ((jc, token), (ki, token[:-2] + ("AA" if token[-2:] != "AA" else "BB")), (ki, "%%%"), (ki, "x")):
+        stale = other.get("/faelle/", query_string={"suche": bad})
+        page = stale.get_data(as_text=True)
+        assert stale.status_code == 400 and "Bitte suchen Sie erneut." in page and 'id="q" name="q" value=""' in page
+    # logging out ends it too: the same person, logged in again, holds a new session
+    assert ki.post("/abmelden").status_code == 302
+    again = client_for(world["KI"], PASSWORD)
+    assert again.get(address).status_code == 400
+
+
 def test_filters_by_master_data_find_only_cases_whose_master_data_the_viewer_sees(world, query, client_for):
     """Handlungsfelder and Rechtskreise are Stammdaten: a filter by them must not tell JC what they are in a case
     whose consent grants JC only Leistungen (JC still lists the case, without them)."""
