@@ -163,7 +163,7 @@ def test_two_participants_write_the_same_item_and_see_each_other(page: Page, oth
 def test_an_agency_without_consent_sees_the_case_item_only_as_closed(page: Page, server: Server):
     _open_minutes(page, "jc.fallmanagement")
     closed = _item(page, "TOP 1 – vertraulicher Fall")  # the Amiri case: no consent for the Jobcenter
-    expect(closed).to_contain_text("dieser Punkt ist für Sie geschlossen")
+    expect(closed).to_contain_text("Für Ihre Stelle geschlossen (keine Einwilligung).")
     expect(closed.locator(".minutes-editor, [data-presence], pre")).to_have_count(0)
     expect(closed.get_by_role("textbox")).to_have_count(0)
     expect(page.locator("#minutes")).not_to_contain_text("Amiri")
