@@ -13,7 +13,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +24,7 @@ from fallkonferenz.extensions import db
 
 from . import load
 from .backlog_data import seed_backlog, seed_steering
+from .cpus import pin_load_generator, pinning, servers_pinned
 from .data import PASSWORD, check, make_app, seed, wipe
 from .queries import count_backlog_queries, count_conference_queries, count_queries, profile
 
@@ -118,37 +118,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def cpu_split() -> tuple[set[int], set[int]] | None:
-    """The CPUs for the servers and for the load generator: the first one and the others, where the machine has
-    two or more and the system can pin processes (None: nothing is pinned). Unpinned, the bare page's rate jumped
-    between about 400 and 2,300 requests per second from one window to the next on the same server, as the
-    threads' hand-offs of the interpreter lock crossed cores or not; pinned, it stayed within 3 %."""
-    if not hasattr(os, "sched_getaffinity"):
-        return None
-    cpus = sorted(os.sched_getaffinity(0))
-    return ({cpus[0]}, set(cpus[1:])) if len(cpus) >= 2 else None
-
-
-@contextmanager
-def _pinned(cpus: set[int] | None):
-    """Run the block (which starts a server) on these CPUs: a child process keeps the affinity it is forked with."""
-    if not cpus:
-        yield
-        return
-    before = os.sched_getaffinity(0)
-    os.sched_setaffinity(0, cpus)
-    try:
-        yield
-    finally:
-        os.sched_setaffinity(0, before)
-
-
 def start_server(app_ref: str, env: dict, log: Path) -> tuple[subprocess.Popen, int]:
     """Start one waitress process (4 threads) serving `module:app` on a free port, on the servers' CPU."""
     port = free_port()
     cmd = [sys.executable, "-m", "waitress", f"--listen={HOST}:{port}", f"--threads={THREADS}", app_ref]
-    split = cpu_split()
-    with log.open("w") as out, _pinned(split[0] if split else None):
+    with log.open("w") as out, servers_pinned():
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     return proc, port
 
@@ -384,7 +358,7 @@ def report(baselines, results, counts, seeded, args) -> dict:
             "cores": os.cpu_count(),
             "python": platform.python_version(),
             "system": platform.system(),
-            "pinned": {"servers": sorted(split[0]), "load": sorted(split[1])} if (split := cpu_split()) else None,
+            "pinned": pinning(),
         },
         "database": "external (DATABASE_URL)" if os.environ.get("DATABASE_URL") else "sqlite (temporary)",
         "data": seeded.counts,
@@ -430,9 +404,7 @@ def main(argv=None) -> int:
     """Run everything; exit 0 unless the benchmark itself failed (a missed target is a result, not a failure)."""
     args = parse_args(argv)
     started = time.perf_counter()
-    if split := cpu_split():
-        os.sched_setaffinity(0, split[1])  # the load generator (and the seeding) off the servers' CPU
-        print(f"Servers on CPU {sorted(split[0])}, load generator on CPU {sorted(split[1])}", flush=True)
+    pin_load_generator()  # the load generator (and the seeding) off the servers' CPU
     instance = Path(tempfile.mkdtemp(prefix="fk-bench-"))
     app = None
     try:
