@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 FORMAT = b"\x01"
 AEAD_CACHE_SIZE = 20_000
 NONCE_BYTES = 12
+URL_PAD = 64  # bytes: a hidden text is padded to a multiple of this
 
 
 class DecryptionError(Exception):
@@ -122,15 +123,18 @@ class Keyring:
     def hide(self, text: str, bound_to: str) -> str:
         """Text for an address (a search for a client's name) that no browser history, bookmark or log shows and
         only the holder of `bound_to` (a login session's secret) can have read back: AES-GCM, URL-safe base64."""
+        data = text.encode()
+        data += b"\0" * (-len(data) % URL_PAD)  # the token's length tells the text's only to a block
         nonce = os.urandom(NONCE_BYTES)
-        sealed = self._url_key.encrypt(nonce, text.encode(), bound_to.encode())
+        sealed = self._url_key.encrypt(nonce, data, bound_to.encode())
         return base64.urlsafe_b64encode(nonce + sealed).decode().rstrip("=")
 
     def unhide(self, token: str, bound_to: str) -> str | None:
         """The text of `hide`, or None for a token of another session, a changed one or no token at all."""
         try:
             raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-            return self._url_key.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], bound_to.encode()).decode()
+            data = self._url_key.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], bound_to.encode())
+            return data.rstrip(b"\0").decode()
         except (ValueError, InvalidTag, UnicodeDecodeError):
             return None
 

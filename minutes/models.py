@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fallkonferenz.extensions import db
@@ -71,6 +71,8 @@ class MinutesClosure(db.Model):
     frozen: Mapped[str] = mapped_column(Text)  # JSON: item id -> {"text": …, "html": …}
     sha256: Mapped[str] = mapped_column(String(64))
     final_at: Mapped[datetime | None]
+    # Closed before the minutes were sealed (migration 0011): the hash is over the text as it was then, in plain.
+    hashed_plain: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class MinutesApproval(db.Model):

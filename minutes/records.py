@@ -31,7 +31,7 @@ from fallkonferenz.crypto import DecryptionError
 from fallkonferenz.errors import Conflict, Forbidden, InvalidInput, NotFound
 from fallkonferenz.extensions import db
 from fallkonferenz.localtime import tag, today
-from fallkonferenz.models import Agency, Case, User, utcnow
+from fallkonferenz.models import Agency, AuditEvent, Case, User, utcnow
 
 from . import live, service
 from .models import Addendum, ApprovalStep, Attendance, MinutesApproval, MinutesClosure, MinutesSnapshot
@@ -347,6 +347,10 @@ def frozen_entries(closure: MinutesClosure, item_ids) -> dict[int, dict]:
 # The states of a closure's check, as the results page and the data-protection officer read them.
 SEAL_INTACT = "Prüfsumme geprüft: Der abgeschlossene Text ist unverändert."
 SEAL_BROKEN = "Der gespeicherte Text stimmt nicht mit der Prüfsumme überein (nach dem Abschluss geändert)."
+SEAL_REPLACED = (
+    "Der gespeicherte Text ist nicht die zuletzt abgeschlossene Fassung: Seine Prüfsumme ist nicht die, die beim "
+    "letzten Abschluss festgehalten wurde."
+)
 SEAL_UNCHECKABLE = (
     "Die Prüfsumme ist nicht mehr prüfbar: Das Protokoll wurde vor der Verschlüsselung abgeschlossen, "
     "und ein Fall darin ist gelöscht."
@@ -359,50 +363,81 @@ class SealCheck:
     text: str
 
 
-def check_closure(row: MinutesClosure) -> SealCheck:
-    """Is the frozen text what was hashed when the minutes were closed? The keyed hash of minutes closed since
-    the minutes are sealed covers the stored text; of minutes closed before (migration 0011), the text before its
-    case items were sealed, which is rebuilt from the opened entries. Nothing of the text leaves this function."""
-    ring = keyring()
-    if hmac.compare_digest(ring.seal(row.frozen.encode()), row.sha256):
-        return SealCheck(True, SEAL_INTACT)
+INTACT, BROKEN = SealCheck(True, SEAL_INTACT), SealCheck(False, SEAL_BROKEN)
+
+
+def check_closure(row: MinutesClosure, recorded: str | None = None) -> SealCheck:
+    """Is the frozen text what was hashed when the minutes were closed, and is that hash the one `recorded` at the
+    last closing (so that an earlier round's text, or another conference's, put in its place is found too)?
+    Minutes closed since the minutes are sealed are hashed over the stored text; those closed before (migration
+    0011) over the text before their case items were sealed, rebuilt here from the opened entries. Nothing of the
+    text leaves this function."""
+    if recorded is not None and not hmac.compare_digest(recorded, row.sha256):
+        return SealCheck(False, SEAL_REPLACED)
+    if not row.hashed_plain:
+        return INTACT if hmac.compare_digest(keyring().seal(row.frozen.encode()), row.sha256) else BROKEN
     try:
-        stored = json.loads(row.frozen)
-        sealed = {int(item) for item, entry in stored.items() if "sealed" in entry}
-    except (ValueError, TypeError, AttributeError):
-        return SealCheck(False, SEAL_BROKEN)
-    ciphers = service.item_ciphers(sealed)
-    plain = dict(stored)
-    for item_id in sealed:
+        return _check_plain(row)
+    except (ValueError, TypeError, KeyError, AttributeError):  # not the JSON the closing wrote: changed
+        return BROKEN
+
+
+def _check_plain(row: MinutesClosure) -> SealCheck:
+    stored = json.loads(row.frozen)
+    sealed = {key: int(key) for key, entry in stored.items() if isinstance(entry, dict) and "sealed" in entry}
+    if any(str(item_id) != key for key, item_id in sealed.items()):
+        return BROKEN  # the closing writes item ids as plain numbers
+    ciphers = service.item_ciphers(sealed.values())
+    plain, gone = dict(stored), False
+    for key, item_id in sealed.items():
         cipher = ciphers.get(item_id)
         if cipher is None:  # the item is gone or no longer a case item: the text was changed
-            return SealCheck(False, SEAL_BROKEN)
+            return BROKEN
         try:
-            blob = base64.b64decode(stored[str(item_id)]["sealed"])
-        except (ValueError, TypeError):
-            return SealCheck(False, SEAL_BROKEN)
-        try:
-            raw = cipher.read_bytes("minutes_closures", f"{row.conference_id}/{item_id}", "frozen", blob)
+            raw = cipher.read_bytes(
+                "minutes_closures", f"{row.conference_id}/{key}", "frozen", base64.b64decode(stored[key]["sealed"])
+            )
         except DecryptionError:
-            if cipher.erased:
-                return SealCheck(None, SEAL_UNCHECKABLE)
-            return SealCheck(False, SEAL_BROKEN)
-        plain[str(item_id)] = json.loads(raw)
+            if not cipher.erased:
+                return BROKEN
+            gone = True  # the others are still opened: one that was changed is reported as such
+            continue
+        plain[key] = json.loads(raw)
+    if gone:
+        return SealCheck(None, SEAL_UNCHECKABLE)
     body = json.dumps(plain, sort_keys=True, ensure_ascii=False)
-    if sealed and hmac.compare_digest(ring.seal(body.encode()), row.sha256):
-        return SealCheck(True, SEAL_INTACT)
-    return SealCheck(False, SEAL_BROKEN)
+    return INTACT if hmac.compare_digest(keyring().seal(body.encode()), row.sha256) else BROKEN
+
+
+def last_closing_hash(conference_id: int) -> str | None:
+    """The hash the last closing of these minutes recorded in their approval steps."""
+    return db.session.scalar(
+        select(ApprovalStep.sha256)
+        .where(ApprovalStep.conference_id == conference_id, ApprovalStep.kind == "abgeschlossen")
+        .order_by(ApprovalStep.id.desc())
+        .limit(1)
+    )
 
 
 def closure_findings() -> list[audit.Finding]:
-    """Every closed minutes' check that did not come out intact, for the audit check (no text, only the
-    conference's id and title, which hold no case data)."""
+    """Every closed minutes' check that did not come out intact, for the audit check, against the hash that the
+    last closing wrote into the chained audit log (no text, only the conference's id and title, which hold no case
+    data)."""
+    recorded: dict[int, str] = {}
+    for (detail,) in db.session.execute(
+        select(AuditEvent.detail).where(AuditEvent.action == "minutes.close").order_by(AuditEvent.id)
+    ):
+        try:
+            closing = json.loads(detail)
+            recorded[int(closing["conference"])] = str(closing["sha256"])
+        except (ValueError, TypeError, KeyError):
+            continue  # the chain check reports a changed event
     findings = []
     rows = db.session.execute(
         select(MinutesClosure, Conference.title).join(Conference, Conference.id == MinutesClosure.conference_id)
     ).all()
     for row, title in rows:
-        check = check_closure(row)
+        check = check_closure(row, recorded.get(row.conference_id))
         if not check.intact:
             subject = f"Protokoll der Konferenz {row.conference_id} („{title}“)"
             findings.append(audit.Finding(0, check.text, subject=subject))

@@ -210,6 +210,9 @@ def test_a_name_searched_through_the_form_never_appears_in_an_address(world, que
     # the pages of the result keep the sealed search, not the text
     pages = re.findall(r'href="(/faelle/\?[^"]*seite=[^"]*)"', body)
     assert all("Tesfay" not in p for p in pages)
+    # the address does not even tell how long the name is
+    other = ki.post("/faelle/suche", data={"q": "Tesfay Senait", "stelle": "KI"}).headers["Location"]
+    assert len(other) == len(address)
     # an empty search goes back to the whole list; no CSRF token, no search
     assert ki.post("/faelle/suche", data={"q": " "}).headers["Location"] == "/faelle/"
     assert ki.http.post("/faelle/suche", data={"q": "Tesfay"}).status_code in (400, 403)

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from agenda import items
 from agenda import service as agenda_service
-from agenda.models import Conference, Decision, Task
+from agenda.models import AgendaItem, Conference, Decision, Task
 from fallkonferenz.casecrypto import keyring, open_texts
 from fallkonferenz.extensions import db
 from fallkonferenz.models import utcnow
@@ -599,6 +599,14 @@ def test_attendance_not_yet_recorded_is_suggested_from_the_answers(scene, client
     assert query(lambda: db.session.query(Attendance).count(), commit=False) == 0
 
 
+def _change_frozen_text(conference_id: int, item_id: int, text: str) -> None:
+    """Change an item's text in the stored closing, as someone with access to the database could."""
+    row = db.session.get(MinutesClosure, conference_id)
+    frozen = json.loads(row.frozen)
+    frozen[str(item_id)]["text"] = text
+    row.frozen = json.dumps(frozen, sort_keys=True, ensure_ascii=False)
+
+
 def test_the_keyed_hash_of_closed_minutes_is_checked_on_the_page_by_the_officer_and_the_cli(
     app, scene, clients, client_for, planned, running, query
 ):
@@ -616,13 +624,7 @@ def test_the_keyed_hash_of_closed_minutes_is_checked_on_the_page_by_the_officer_
     assert "die abgeschlossenen Protokolle stimmen mit ihren Prüfsummen überein" in checked
     assert app.test_cli_runner().invoke(args=["audit", "verify"]).exit_code == 0
 
-    def change_the_general_item():
-        row = db.session.get(MinutesClosure, planned)
-        frozen = json.loads(row.frozen)
-        frozen[str(running["general"])]["text"] = "Nächster Termin abgesagt"
-        row.frozen = json.dumps(frozen, sort_keys=True, ensure_ascii=False)
-
-    query(change_the_general_item)
+    query(_change_frozen_text, planned, running["general"], "Nächster Termin abgesagt")
     page = clients["JC"].get(f"/konferenzen/{planned}/protokoll/ergebnisse").get_data(as_text=True)
     assert "Prüfsumme stimmt nicht" in page and records.SEAL_BROKEN in page and records.SEAL_INTACT not in page
     checked = officer.get("/protokollierung?pruefen=1").get_data(as_text=True)
@@ -645,3 +647,69 @@ def test_the_keyed_hash_of_closed_minutes_is_checked_on_the_page_by_the_officer_
     assert "Prüfsumme stimmt nicht" in clients["AA"].get(f"/konferenzen/{planned}/protokoll/ergebnisse").get_data(
         as_text=True
     )
+
+
+def test_a_replaced_or_mangled_closing_is_found_and_an_erased_case_hides_no_change(
+    app, scene, clients, client_for, planned, running, query
+):
+    """An earlier round's text put back in place (with its own, once valid, hash) is found against the hash the
+    last closing recorded; a changed general item is a change although a case of the minutes was erased since;
+    closed minutes whose stored JSON was mangled are reported, not answered with an error."""
+    from fallkonferenz.cases.retention import erase_case
+    from tests.factories import PASSWORD, make_user
+
+    ki = clients["KI"]
+    assert ki.post(f"/konferenzen/{planned}/protokoll/abschliessen").status_code == 302
+    first = query(lambda: (lambda r: (r.frozen, r.sha256))(db.session.get(MinutesClosure, planned)), commit=False)
+    assert ki.post(f"/konferenzen/{planned}/protokoll/wiedereroeffnen").status_code == 302
+    doc = Doc()
+    doc.get("text", type=Text).insert(0, "Korrektur nach Einspruch. ")
+    query(lambda: service.apply_update(user(scene.users["KI"]), running["general"], "fix", doc.get_update()))
+    assert ki.post(f"/konferenzen/{planned}/protokoll/abschliessen").status_code == 302
+
+    def put_back_the_first_round():
+        row = db.session.get(MinutesClosure, planned)
+        row.frozen, row.sha256 = first
+
+    query(put_back_the_first_round)
+    # in itself it is consistent: only the hash recorded at the last closing tells that it is not that one
+    assert query(lambda: records.check_closure(db.session.get(MinutesClosure, planned)), commit=False).intact
+    page = clients["JC"].get(f"/konferenzen/{planned}/protokoll/ergebnisse").get_data(as_text=True)
+    assert "Prüfsumme stimmt nicht" in page and records.SEAL_REPLACED in page
+    officer = client_for(query(lambda: make_user("KI", "dpo").username), PASSWORD)
+    checked = officer.get("/protokollierung?pruefen=1").get_data(as_text=True)
+    assert f"Protokoll der Konferenz {planned} („Fallkonferenz Musterstadt“): {records.SEAL_REPLACED}" in checked
+
+    # the last round again, then its case erased and its general item changed: a change, not "no longer checkable"
+    assert ki.post(f"/konferenzen/{planned}/protokoll/wiedereroeffnen").status_code == 302
+    assert ki.post(f"/konferenzen/{planned}/protokoll/abschliessen").status_code == 302
+    case_id = query(lambda: db.session.get(AgendaItem, running["open"]).case_id, commit=False)
+    query(lambda: erase_case(case_id, "Löschung auf Antrag nach Art. 17 DSGVO"))
+    assert query(lambda: records.check_closure(db.session.get(MinutesClosure, planned)), commit=False).intact
+
+    query(_change_frozen_text, planned, running["general"], "Nächster Termin abgesagt")
+    check = query(lambda: records.check_closure(db.session.get(MinutesClosure, planned)), commit=False)
+    assert check == records.SealCheck(False, records.SEAL_BROKEN)
+
+    # minutes hashed before they were sealed, whose stored JSON is mangled: an item id written "0…", a broken
+    # ciphertext, not JSON at all – each is a change on the page, to the officer and in the CLI, never a 500
+    sealed_key = str(running["closed"])
+    for mangle in (
+        lambda frozen: {("0" + k if k == sealed_key else k): v for k, v in frozen.items()},
+        lambda frozen: frozen | {sealed_key: {"sealed": "***"}},
+        lambda frozen: frozen | {sealed_key: "sealed"},
+        None,
+    ):
+
+        def apply(mangle=mangle):
+            row = db.session.get(MinutesClosure, planned)
+            row.hashed_plain = True
+            row.frozen = json.dumps(mangle(json.loads(row.frozen))) if mangle else "{nicht json"
+
+        query(apply)
+        page = clients["AA"].get(f"/konferenzen/{planned}/protokoll/ergebnisse")
+        assert page.status_code == 200 and records.SEAL_BROKEN in page.get_data(as_text=True)
+        checked = officer.get("/protokollierung?pruefen=1")
+        assert checked.status_code == 200 and records.SEAL_BROKEN in checked.get_data(as_text=True)
+        result = app.test_cli_runner().invoke(args=["audit", "verify"])
+        assert result.exit_code == 1 and f"Protokoll der Konferenz {planned}" in result.output
