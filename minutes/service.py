@@ -584,6 +584,17 @@ def cases_of_items(item_ids) -> dict[int, int | None]:
     return dict(rows.all())
 
 
+def erased_items(item_ids) -> set[int]:
+    """Those of these agenda items whose case was erased."""
+    return set(
+        db.session.scalars(
+            select(AgendaItem.id)
+            .join(Case, Case.id == AgendaItem.case_id)
+            .where(AgendaItem.id.in_(list(item_ids)), Case.erased_at.is_not(None))
+        )
+    )
+
+
 def note_edit(actor: User | Viewer, item_id: int) -> None:
     """Who writes into an item's minutes goes into the audit log (see MinutesNamespace._note_edit): each update's
     author stays in the update log only until compaction folds it into a version."""

@@ -13,6 +13,7 @@ from flask import current_app, g, request, session
 from flask_socketio import Namespace, join_room, leave_room
 from sqlalchemy import select
 
+from agenda.items import CONFIDENTIAL, ERASED_CASE, ERASED_NOTE
 from consent.policy import Viewer, next_revocation, viewer_of
 from fallkonferenz import audit, epoch
 from fallkonferenz.auth import service as auth_service
@@ -432,6 +433,7 @@ class MinutesNamespace(Namespace):
             for item_id in items
             if (user_id, item_id) not in allowed
         ]
+        erased = service.erased_items({item_id for _sid, _user_id, item_id in evictions}) if evictions else set()
         db.session.rollback()
         for sid, (user_id, _session, items) in todo.items():
             if sid not in gone:
@@ -439,7 +441,7 @@ class MinutesNamespace(Namespace):
         for sid in gone:
             self.disconnect(sid)
         for sid, _user_id, item_id in evictions:
-            self._evict(sid, item_id)
+            self._evict(sid, item_id, erased=item_id in erased)
         if evictions:
             cases = service.cases_of_items({item_id for _sid, _user_id, item_id in evictions})
             for _sid, user_id, item_id in evictions:
@@ -463,11 +465,13 @@ class MinutesNamespace(Namespace):
             self.recheck_at = min(filter(None, (self.recheck_at, *live.values())))
         return set(live)
 
-    def _evict(self, sid: str, item_id: int) -> None:
+    def _evict(self, sid: str, item_id: int, erased: bool = False) -> None:
+        """Take the socket out of the item's room and tell it why, with the title the page now gives the item."""
         with self.lock:
             self.joined.get(sid, set()).discard(item_id)
         socketio.server.leave_room(sid, service.room_of(item_id), namespace=self.namespace)
-        socketio.emit("evicted", {"item": item_id, "reason": EVICTED}, to=sid, namespace=self.namespace)
+        why = {"reason": ERASED_NOTE, "title": ERASED_CASE} if erased else {"reason": EVICTED, "title": CONFIDENTIAL}
+        socketio.emit("evicted", {"item": item_id, **why}, to=sid, namespace=self.namespace)
         self._presence_gone(sid, item_id)
 
     def _presence_gone(self, sid: str, item_id: int | None = None) -> None:

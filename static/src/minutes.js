@@ -3,7 +3,7 @@
 //
 // Protocol (see minutes/sockets.py): "join" {item, sv} → {ok, item, update, sv, records}; "update" {item, id,
 // update} → {ok, id} once the server has committed it; "awareness" {item, state} is relayed to the others in the
-// item; the server sends "update" {item, id, update}, "awareness" {item, state} and "evicted" {item, reason}.
+// item; the server sends "update" {item, id, update}, "awareness" {item, state} and "evicted" {item, reason, title}.
 // Once a decision or task has been stored (a normal form post, from this page or the results page), the item's
 // room gets "record" {item, kind: "decision"|"task", id, text, …}; a change of attendance reaches every item room
 // as "attendance" {conference, attendance: [{user, status}]}. Both are shown with textContent only. Closing the
@@ -406,7 +406,7 @@ class MinutesItem {
   }
 
   /** No access any more: the text, the people and the case line go from the page; the reason takes their place. */
-  evict(reason) {
+  evict(reason, title = "vertraulicher Fall") {
     if (this.closed) return;
     this.closed = true;
     for (const timer of this.timers) clearTimeout(timer);
@@ -430,7 +430,7 @@ class MinutesItem {
     if (section) {
       // What the page would show after a reload: a case item without consent has no title, and offers nothing.
       const heading = section.querySelector("h2");
-      if (caseItem && heading) heading.textContent = `${heading.textContent.split(" – ")[0]} – vertraulicher Fall`;
+      if (caseItem && heading) heading.textContent = `${heading.textContent.split(" – ")[0]} – ${title}`;
       for (const tools of section.querySelectorAll(".backlog-tools")) tools.remove();
     }
     for (const option of document.querySelectorAll(`select[name="item_id"] option[value="${this.id}"]`)) {
@@ -498,7 +498,7 @@ class MinutesChannel {
     });
     this.socket.on("update", (data) => this.item(data)?.remoteUpdate(data.update));
     this.socket.on("awareness", (data) => this.item(data)?.remoteAwareness(data.state));
-    this.socket.on("evicted", (data) => this.item(data)?.evict(data.reason));
+    this.socket.on("evicted", (data) => this.item(data)?.evict(data.reason, data.title));
     this.socket.on("hint", (data) => this.item(data)?.hint(data.text));
     this.socket.on("record", (data) => this.item(data)?.record(data));
     this.socket.on("attendance", (data) => this.attendance(data));

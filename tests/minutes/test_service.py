@@ -380,7 +380,7 @@ def _sweeper() -> tuple[MinutesNamespace, list[tuple[str, int]]]:
     """A namespace whose eviction sweep can be run by hand, and the (socket, item) pairs it evicts; a socket it
     ends entirely shows as (socket, None)."""
     namespace, evicted = MinutesNamespace(), []
-    namespace._evict = lambda sid, item_id: evicted.append((sid, item_id))
+    namespace._evict = lambda sid, item_id, erased=False: evicted.append((sid, item_id))
     namespace.disconnect = lambda sid: evicted.append((sid, None))
     return namespace, evicted
 

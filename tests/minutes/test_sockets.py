@@ -13,6 +13,7 @@ import requests
 import socketio
 from pycrdt import Doc
 
+from agenda.items import ERASED_CASE, ERASED_NOTE
 from tests.minutes.live import (
     CSRF_RE,
     Editor,
@@ -362,3 +363,27 @@ def test_a_general_item_that_names_a_client_draws_a_hint_to_its_writer(server):
     finally:
         ki.close()
         jc.close()
+
+
+def test_a_case_erased_during_the_meeting_takes_its_item_from_the_lead_and_says_so(server):
+    """Erasing a case (here by hand in the database, as the app's erasure also changes the case row) takes its
+    item from every socket within the sweep; the lead's page is told the item is now a "gelöschter Fall", not a
+    case without consent."""
+    url, info = server
+    lead = Editor(url, login(url, info["users"]["KI"]))
+    database = sqlite3.connect(info["instance"] / "sockets.db", timeout=10)
+    erase = "UPDATE cases SET erased_at = ? WHERE number = ?"
+    try:
+        assert lead.join(info["closed"])["ok"]
+        time.sleep(1.0)  # the seat has been checked and found allowed
+        with database:
+            database.execute(erase, ("2026-12-01 05:00:00", info["case"]))
+        assert wait_for(lambda: any(name == "evicted" for name, _ in lead.events), timeout=1.0)
+        evicted = next(data for name, data in lead.events if name == "evicted")
+        assert evicted == {"item": info["closed"], "reason": ERASED_NOTE, "title": ERASED_CASE}
+        assert lead.type(info["closed"], "nach der Löschung", "after-erase")["ok"] is False
+    finally:
+        with database:
+            database.execute(erase, (None, info["case"]))
+        database.close()
+        lead.close()
