@@ -35,6 +35,7 @@ ERASED_CASE = "gelöschter Fall"  # its key is destroyed: no one reads anything 
 # Why a case item is closed to the viewer, as the agenda, the minutes and their exports say it.
 NO_CONSENT_NOTE = "Für Ihre Stelle geschlossen (keine Einwilligung)."
 ERASED_NOTE = "Der Fall wurde gelöscht; der Inhalt dieses Punktes ist nicht mehr lesbar."
+CONFIDENTIAL_LABELS = (CONFIDENTIAL, NO_CONSENT_NOTE)
 
 
 class NeedsConfirmation(DomainError):
@@ -346,7 +347,7 @@ def conference_view(actor: User, conference_id: int) -> ConferenceView:
     for index, item in enumerate(conference.items, start=1):
         ends = clock + timedelta(minutes=item.time_box)
         confidential = bool(item.case_id) and not mine[item.case_id].shared
-        gone = confidential and item.case_id in erased
+        closed_title, closed_note = (ERASED_CASE, ERASED_NOTE) if item.case_id in erased else CONFIDENTIAL_LABELS
         view = ItemView(
             id=item.id,
             number=f"TOP {index}",
@@ -354,10 +355,10 @@ def conference_view(actor: User, conference_id: int) -> ConferenceView:
             starts=clock,
             ends=ends,
             time_box=item.time_box,
-            title=(ERASED_CASE if gone else CONFIDENTIAL) if confidential else item.title,
+            title=closed_title if confidential else item.title,
             confidential=confidential,
             presenter=None if confidential else presenters.get(item.presenter_id),
-            closed_note=(ERASED_NOTE if gone else NO_CONSENT_NOTE) if confidential else "",
+            closed_note=closed_note if confidential else "",
         )
         if item.case_id and not confidential:
             view.case_id = item.case_id

@@ -315,10 +315,22 @@ def _freeze(conference_id: int, texts: dict[int, str]) -> str:
             raise service.Unsealable()  # freezing now would lose the text for good
         elif cipher is not None:
             raw = json.dumps(entry, ensure_ascii=False).encode()
-            sealed = cipher.encrypt("minutes_closures", f"{conference_id}/{item_id}", "frozen", raw)
+            sealed = cipher.encrypt(*_frozen_field(conference_id, item_id), raw)
             entry = {"sealed": base64.b64encode(sealed).decode()}
         frozen[str(item_id)] = entry
     return json.dumps(frozen, sort_keys=True, ensure_ascii=False)
+
+
+def _frozen_field(conference_id: int, item_id) -> tuple[str, str, str]:
+    """Where a case item's frozen entry is bound to: table, record (conference and item), field."""
+    return "minutes_closures", f"{conference_id}/{item_id}", "frozen"
+
+
+def _open_frozen(cipher, conference_id: int, item_id, entry: dict) -> dict:
+    """A sealed frozen entry opened: its text and rendering. Raises DecryptionError (logged and audited unless
+    the case is erased) and ValueError for an entry that is not base64."""
+    blob = base64.b64decode(entry["sealed"])
+    return json.loads(cipher.read_bytes(*_frozen_field(conference_id, item_id), blob))
 
 
 def frozen_entries(closure: MinutesClosure, item_ids) -> dict[int, dict]:
@@ -333,10 +345,8 @@ def frozen_entries(closure: MinutesClosure, item_ids) -> dict[int, dict]:
         if entry.get("erased"):
             entry = {"text": ERASED, "html": html.escape(ERASED)}
         elif "sealed" in entry:
-            blob = base64.b64decode(entry["sealed"])
-            record = f"{closure.conference_id}/{item_id}"
             try:
-                entry = json.loads(ciphers[item_id].read_bytes("minutes_closures", record, "frozen", blob))
+                entry = _open_frozen(ciphers[item_id], closure.conference_id, item_id, entry)
             except DecryptionError:
                 marker = ERASED if ciphers[item_id].erased else UNREADABLE
                 entry = {"text": marker, "html": html.escape(marker)}
@@ -394,29 +404,26 @@ def _check_plain(row: MinutesClosure) -> SealCheck:
         if cipher is None:  # the item is gone or no longer a case item: the text was changed
             return BROKEN
         try:
-            raw = cipher.read_bytes(
-                "minutes_closures", f"{row.conference_id}/{key}", "frozen", base64.b64decode(stored[key]["sealed"])
-            )
+            plain[key] = _open_frozen(cipher, row.conference_id, item_id, stored[key])
         except DecryptionError:
             if not cipher.erased:
                 return BROKEN
             gone = True  # the others are still opened: one that was changed is reported as such
-            continue
-        plain[key] = json.loads(raw)
     if gone:
         return SealCheck(None, SEAL_UNCHECKABLE)
     body = json.dumps(plain, sort_keys=True, ensure_ascii=False)
     return INTACT if hmac.compare_digest(keyring().seal(body.encode()), row.sha256) else BROKEN
 
 
-def last_closing_hash(conference_id: int) -> str | None:
-    """The hash the last closing of these minutes recorded in their approval steps."""
-    return db.session.scalar(
+def seal_of(row: MinutesClosure) -> SealCheck:
+    """The check the results page shows: against the hash the last closing recorded in the approval steps."""
+    recorded = db.session.scalar(
         select(ApprovalStep.sha256)
-        .where(ApprovalStep.conference_id == conference_id, ApprovalStep.kind == "abgeschlossen")
+        .where(ApprovalStep.conference_id == row.conference_id, ApprovalStep.kind == "abgeschlossen")
         .order_by(ApprovalStep.id.desc())
         .limit(1)
     )
+    return check_closure(row, recorded)
 
 
 def closure_findings() -> list[audit.Finding]:

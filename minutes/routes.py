@@ -74,7 +74,7 @@ def _render_records(conference_id: int, *, kept: Kept | None = None, errors=None
         view=view,
         c=view.conference,
         closure=closure,
-        seal=records.check_closure(closure, records.last_closing_hash(conference_id)) if closure else None,
+        seal=records.seal_of(closure) if closure else None,
         decisions=records.decision_entries(visible),
         tasks=records.task_entries_for(visible),
         attendance=records.attendance_of(conference_id),

@@ -578,27 +578,24 @@ def import_text(item_id: int, user_id: int | None, text: str) -> None:
     db.session.add(MinutesUpdate(agenda_item_id=item_id, client_update_id=client_id, user_id=user_id, data=data))
 
 
-def cases_of_items(item_ids) -> dict[int, int | None]:
-    """The case of each of these agenda items (None for a general one), in one query."""
-    rows = db.session.execute(select(AgendaItem.id, AgendaItem.case_id).where(AgendaItem.id.in_(list(item_ids))))
-    return dict(rows.all())
+NO_CASE = (None, False)  # `item_cases` of a general item (and of one that no longer exists)
 
 
-def erased_items(item_ids) -> set[int]:
-    """Those of these agenda items whose case was erased."""
-    return set(
-        db.session.scalars(
-            select(AgendaItem.id)
-            .join(Case, Case.id == AgendaItem.case_id)
-            .where(AgendaItem.id.in_(list(item_ids)), Case.erased_at.is_not(None))
-        )
+def item_cases(item_ids) -> dict[int, tuple[int | None, bool]]:
+    """The case of each of these agenda items (None for a general one) and whether it was erased, in one query."""
+    rows = db.session.execute(
+        select(AgendaItem.id, AgendaItem.case_id, Case.erased_at.is_not(None))
+        .outerjoin(Case, Case.id == AgendaItem.case_id)
+        .where(AgendaItem.id.in_(list(item_ids)))
     )
+    return {item_id: (case_id, bool(erased)) for item_id, case_id, erased in rows}
 
 
 def note_edit(actor: User | Viewer, item_id: int) -> None:
     """Who writes into an item's minutes goes into the audit log (see MinutesNamespace._note_edit): each update's
     author stays in the update log only until compaction folds it into a version."""
-    audit.record("minutes.edit", actor=actor, case_id=cases_of_items([item_id]).get(item_id), detail={"item": item_id})
+    case_id, _erased = item_cases([item_id]).get(item_id, NO_CASE)
+    audit.record("minutes.edit", actor=actor, case_id=case_id, detail={"item": item_id})
 
 
 def is_closed(conference: Conference) -> bool:

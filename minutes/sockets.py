@@ -433,7 +433,7 @@ class MinutesNamespace(Namespace):
             for item_id in items
             if (user_id, item_id) not in allowed
         ]
-        erased = service.erased_items({item_id for _sid, _user_id, item_id in evictions}) if evictions else set()
+        cases = service.item_cases({item_id for _sid, _user_id, item_id in evictions}) if evictions else {}
         db.session.rollback()
         for sid, (user_id, _session, items) in todo.items():
             if sid not in gone:
@@ -441,14 +441,13 @@ class MinutesNamespace(Namespace):
         for sid in gone:
             self.disconnect(sid)
         for sid, _user_id, item_id in evictions:
-            self._evict(sid, item_id, erased=item_id in erased)
+            self._evict(sid, item_id, erased=cases.get(item_id, service.NO_CASE)[1])
         if evictions:
-            cases = service.cases_of_items({item_id for _sid, _user_id, item_id in evictions})
             for _sid, user_id, item_id in evictions:
                 audit.record(
                     "minutes.evicted",
                     actor=db.session.get(User, user_id),
-                    case_id=cases.get(item_id),
+                    case_id=cases.get(item_id, service.NO_CASE)[0],
                     detail={"item": item_id},
                 )
             db.session.commit()
