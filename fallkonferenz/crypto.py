@@ -8,6 +8,7 @@ import hmac
 import json
 import os
 import threading
+import time
 import unicodedata
 from collections import OrderedDict
 from functools import cached_property
@@ -22,6 +23,8 @@ FORMAT = b"\x01"
 AEAD_CACHE_SIZE = 20_000
 NONCE_BYTES = 12
 URL_PAD = 64  # bytes: a hidden text is padded to a multiple of this
+STAMP_BYTES = 8  # a hidden text's time of issue, seconds since the epoch
+CLOCK_SKEW = 60  # seconds a time of issue may lie ahead (another server process's clock)
 
 
 class DecryptionError(Exception):
@@ -120,23 +123,31 @@ class Keyring:
         key = _derive(self.index_key, b"fallkonferenz seal")
         return hmac.new(key, data, hashlib.sha256).hexdigest()
 
-    def hide(self, text: str, bound_to: str) -> str:
+    def hide(self, text: str, bound_to: str, issued: float | None = None) -> str:
         """Text for an address (a search for a client's name) that no browser history, bookmark or log shows and
-        only the holder of `bound_to` (a login session's secret) can have read back: AES-GCM, URL-safe base64."""
-        data = text.encode()
+        only the holder of `bound_to` (a login session's secret) can have read back: AES-GCM, URL-safe base64.
+        It carries the time it was made (`issued`, default now), so that `unhide` can let it expire."""
+        stamp = int(time.time() if issued is None else issued)
+        data = stamp.to_bytes(STAMP_BYTES, "big") + text.encode()
         data += b"\0" * (-len(data) % URL_PAD)  # the token's length tells the text's only to a block
         nonce = os.urandom(NONCE_BYTES)
         sealed = self._url_key.encrypt(nonce, data, bound_to.encode())
         return base64.urlsafe_b64encode(nonce + sealed).decode().rstrip("=")
 
-    def unhide(self, token: str, bound_to: str) -> str | None:
-        """The text of `hide`, or None for a token of another session, a changed one or no token at all."""
+    def unhide(self, token: str, bound_to: str, max_age: float, now: float | None = None) -> str | None:
+        """The text of `hide`, or None for a token of another session, a changed one, no token at all, or one made
+        more than `max_age` seconds ago (or ahead of `now`: a clock set back does not lengthen its life)."""
+        now = time.time() if now is None else now
         try:
             raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
             data = self._url_key.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], bound_to.encode())
-            return data.rstrip(b"\0").decode()
+            text = data[STAMP_BYTES:].rstrip(b"\0").decode()
         except (ValueError, InvalidTag, UnicodeDecodeError):
             return None
+        issued = int.from_bytes(data[:STAMP_BYTES], "big")
+        if len(data) < STAMP_BYTES or not now - max_age <= issued <= now + CLOCK_SKEW:
+            return None
+        return text
 
     @cached_property
     def _url_key(self) -> AESGCM:

@@ -23,7 +23,9 @@ def _page_arg() -> int:
 
 
 FILTERS = ("stelle", "feld", "rechtskreis")
-STALE_SEARCH = "Diese Suche gilt nur in der Anmeldung, in der sie gestellt wurde. Bitte suchen Sie erneut."
+STALE_SEARCH = (
+    "Diese Suche ist abgelaufen oder gilt nur in der Anmeldung, in der sie gestellt wurde. Bitte suchen Sie erneut."
+)
 
 
 @bp.get("/")
@@ -33,7 +35,7 @@ def index():
     args = {k: request.args.get(k, "")[:200] for k in FILTERS}
     query, stale = request.args.get("q", "")[:200], False
     if token := request.args.get("suche", "")[:2000]:
-        found = keyring().unhide(token, _search_binding())
+        found = keyring().unhide(token, _search_binding(), max_age=_search_life())
         query, stale = (found or "")[:200], found is None
         if not stale:
             args["suche"] = token  # the pages of the result keep it
@@ -57,6 +59,12 @@ def index():
         may_create=service.may_create(g.user),
     )
     return page, 400 if stale else 200
+
+
+def _search_life() -> float:
+    """Seconds a sealed search stays readable: as long as an idle login lasts (a bookmark of it dies, and a token
+    user's search, bound to her account rather than to a login, does not live for ever)."""
+    return current_app.config["SESSION_IDLE_MINUTES"] * 60
 
 
 def _search_binding() -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from datetime import timedelta
 
 import pytest
@@ -227,6 +228,33 @@ def test_a_name_searched_through_the_form_never_appears_in_an_address(world, que
     assert ki.post("/abmelden").status_code == 302
     again = client_for(world["KI"], PASSWORD)
     assert again.get(address).status_code == 400
+
+
+def test_a_sealed_search_expires_with_an_idle_login(app, world, query, client_for):
+    """A sealed search lives as long as an idle login would: a bookmark of it dies, and so does the search of a
+    token user, whose search is bound to her account rather than to a login. Expired: a 400 and a message."""
+    from fallkonferenz.casecrypto import keyring
+
+    number = query(lambda: make_case(_user(world["KI"]), given="Senait", family="Tesfay").number)
+    ki = client_for(world["KI"], PASSWORD)
+    with ki.http.session_transaction() as sess:
+        sid = sess["sid"]
+    life = app.config["SESSION_IDLE_MINUTES"] * 60
+    with app.app_context():
+        ring = keyring()
+        fresh = ring.hide("Tesfay", sid, issued=time.time() - life + 60)
+        old = ring.hide("Tesfay", sid, issued=time.time() - life - 60)
+        ahead = ring.hide("Tesfay", sid, issued=time.time() + 3600)
+        # the keyring itself: the age is checked against the time given
+        assert ring.unhide(old, sid, max_age=life + 120) == "Tesfay"
+        assert ring.unhide(old, sid, max_age=life) is None
+    found = ki.get("/faelle/", query_string={"suche": fresh})
+    assert found.status_code == 200 and number in found.get_data(as_text=True)
+    for token in (old, ahead):
+        stale = ki.get("/faelle/", query_string={"suche": token})
+        page = stale.get_data(as_text=True)
+        assert stale.status_code == 400 and "abgelaufen" in page and number in page  # unfiltered list, a message
+        assert 'id="q" name="q" value=""' in page
 
 
 def test_filters_by_master_data_find_only_cases_whose_master_data_the_viewer_sees(world, query, client_for):
