@@ -92,7 +92,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.extensions["fk_dashboard_panels"] = [dashboard_panel, tasks_panel, backlog_panel]
     register_health(app)
     web.register(app)
-    from minutes.sockets import AccessNoticeRedisManager, MinutesNamespace
+    from minutes.sockets import AccessNoticeRedisManager, MinutesNamespace, SharedCursorOwners
 
     redis_url = app.config["REDIS_URL"]
     queue = {"client_manager": AccessNoticeRedisManager(redis_url, channel="flask-socketio")} if redis_url else {}
@@ -114,6 +114,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.extensions["fk_after_write"] = [minutes_namespace.after_write]
     if queue:
         queue["client_manager"].on_access_changed = functools.partial(minutes_namespace.check_in, app)
+        minutes_namespace.shared_owners = SharedCursorOwners(redis_url)
     register_cli(app)
     register_template_helpers(app)
     return app

@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+import redis
 import socketio as socketio_server
 from flask import current_app, g, request, session
 from flask_socketio import Namespace, join_room, leave_room
@@ -161,6 +162,7 @@ class MinutesNamespace(Namespace):
         self.checked_at: tuple | None = None  # (access epoch, day) of that finding
         self.recheck_at = None  # when a revocation dated ahead takes effect: then everything is checked again
         self.check_lock = threading.Lock()  # one pass at a time: the sweep's, or one after a write request
+        self.shared_owners: SharedCursorOwners | None = None  # with several processes: who owns which client id
 
     # -- connection ---------------------------------------------------------------------------------
 
@@ -273,6 +275,12 @@ class MinutesNamespace(Namespace):
             owner = self.client_ids.get(client_id)
             if (mine is not None and mine != client_id) or (owner is not None and owner.user_id != user_id):
                 raise InvalidInput(presence.MALFORMED)
+            if owner is None and self.shared_owners is None:
+                self.client_ids[client_id] = Cursor(user_id, request.sid, item_id, clock)
+        # New here: the id may be in use on another process. Redis decides who used it first, everywhere.
+        if owner is None and self.shared_owners is not None and not self.shared_owners.claim(client_id, user_id):
+            raise InvalidInput(presence.MALFORMED)
+        with self.lock:
             self.client_ids[client_id] = Cursor(user_id, request.sid, item_id, clock)
         g.broadcasts.append(("awareness", {"item": item_id, "state": state}, service.room_of(item_id), request.sid))
         return {"ok": True}
@@ -481,10 +489,45 @@ class MinutesNamespace(Namespace):
             gone = [(c, cursor) for c, cursor in gone if item_id is None or cursor.item_id == item_id]
             for client_id, _ in gone:
                 del self.client_ids[client_id]
+        if gone and self.shared_owners is not None:
+            self.shared_owners.release([client_id for client_id, _ in gone])
         for client_id, cursor in gone:
             state = presence.gone(client_id, cursor.clock)
             room = service.room_of(cursor.item_id)
             socketio.emit("awareness", {"item": cursor.item_id, "state": state}, to=room, namespace=self.namespace)
+
+
+class SharedCursorOwners:
+    """Which account first used a Yjs client id in presence, for every server process sharing a Redis: a socket on
+    one process must not move or remove the cursor of a person on another. An id lives in the browser's page, so
+    it is released when its socket leaves the item; one left behind by a killed process expires after a day."""
+
+    PREFIX = "fk:presence-owner:"
+    LIFETIME = 24 * 3600
+    UNAVAILABLE = "Die Anwesenheit kann gerade nicht geteilt werden; bitte später erneut."
+
+    def __init__(self, url: str):
+        self.redis = redis.Redis.from_url(url)
+
+    def claim(self, client_id: int, user_id: int) -> bool:
+        """Take the id for this account, unless another account holds it."""
+        key = f"{self.PREFIX}{client_id}"
+        try:
+            for _ in range(2):  # a second try only when the holder's key expired in between
+                if self.redis.set(key, user_id, nx=True, ex=self.LIFETIME):
+                    return True
+                holder = self.redis.get(key)
+                if holder is not None:
+                    return int(holder) == user_id
+        except redis.RedisError:
+            raise DomainError(self.UNAVAILABLE) from None
+        return False
+
+    def release(self, client_ids: list[int]) -> None:
+        try:
+            self.redis.delete(*(f"{self.PREFIX}{c}" for c in client_ids))
+        except redis.RedisError:  # the socket is gone all the same; its ids expire by themselves
+            current_app.logger.warning("presence ids not released in Redis")
 
 
 @dataclass

@@ -303,6 +303,45 @@ def test_two_processes_share_rooms_through_redis_and_evict_on_both(server):
             b.close()
 
 
+@pytest.mark.redis
+def test_no_one_takes_over_a_cursor_on_another_process(server):
+    """A Yjs client id in presence belongs to the account that used it first, on every process sharing Redis: a
+    participant on the second process cannot move or remove the cursor of one on the first. Once its socket has
+    gone, the id is free again."""
+    _url, info = server
+    with two_processes(info["instance"]) as (one, two):
+        a = Editor(one, login(one, info["users"]["KI"]))
+        b = Editor(two, login(two, info["users"]["AA"]))
+        try:
+            item = info["general"]
+            assert a.join(item)["ok"] and b.join(item)["ok"]
+            mine = awareness_update(a.doc.client_id, {"cursor": None})
+            assert a.call("awareness", {"item": item, "state": mine})["ok"]
+            assert wait_for(lambda: a.doc.client_id in presence_seen(b))
+            for taken in (awareness_update(a.doc.client_id, {"cursor": None}), awareness_update(a.doc.client_id, None)):
+                ack = b.call("awareness", {"item": item, "state": taken})
+                assert ack == {"ok": False, "status": 422, "error": "Ungültige Anwesenheitsangabe."}
+            time.sleep(0.3)
+            assert a.received("awareness") == []  # nothing of B's attempts reached A
+            assert presence_seen(b)[a.doc.client_id]["user"]["agency"] == "KI"
+            own = awareness_update(b.doc.client_id, {"cursor": None})
+            assert b.call("awareness", {"item": item, "state": own})["ok"]  # B's own id is B's
+            assert wait_for(lambda: presence_seen(a).get(b.doc.client_id, {}).get("user", {}).get("agency") == "AA")
+            a.close()
+            # A's page is gone, and its id with it: the others see A leave, and the id is no one's any more
+            assert wait_for(lambda: a.doc.client_id not in presence_seen(b))
+            c = Editor(two, login(two, info["users"]["AA"]))
+            try:
+                assert c.join(item)["ok"]
+                reused = awareness_update(a.doc.client_id, {"cursor": None})
+                assert c.call("awareness", {"item": item, "state": reused})["ok"]
+            finally:
+                c.close()
+        finally:
+            a.close()
+            b.close()
+
+
 def test_while_the_database_is_unavailable_nothing_is_acknowledged_and_nothing_lost(server):
     """Hold the database's write lock for 2 s: the edit is acknowledged only after, and then it is stored."""
     import sqlite3
