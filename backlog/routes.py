@@ -49,38 +49,24 @@ KEPT = (InvalidInput, Conflict, service.InvalidTransition)
 
 def _filter_args(agencies) -> tuple[service.BacklogFilter, dict, list[str]]:
     """Query parameters → filter; an unknown value is dropped with a German note, never an error."""
-    args = {k: request.args.get(k, "").strip()[:40] for k in ("kategorie", "status", "behoerde", "sortierung", "offen")}
-    args["behoerde"] = args["behoerde"].upper()
-    notes = []
-    checks = (
-        ("kategorie", CATEGORIES, "Unbekannte Kategorie"),
-        ("status", STATES, "Unbekannter Status"),
-        ("behoerde", {a.code for a in agencies}, "Unbekannte Stelle"),
-        ("sortierung", service.SORTS, "Unbekannte Sortierung"),
-    )
-    for name, known, label in checks:
-        if args[name] and args[name] not in known:
-            notes.append(f"{label} „{args[name]}“ – dieser Filter wurde nicht angewendet.")
-            args[name] = ""
-    raw_page = request.args.get("seite", "1")
-    page = int(raw_page) if raw_page.isascii() and raw_page.isdigit() and 0 < int(raw_page) < 100000 else 1
-    if str(page) != raw_page:
-        notes.append("Ungültige Seitenzahl – es wird Seite 1 angezeigt.")
-    args["offen"] = "1" if args["offen"] in ("1", "on", "ja") else ""
-    words, cut = stats.search_words(request.args)
+    f, dropped, cut = stats.read_filter(request.args, {a.code for a in agencies})
+    notes = [f"{stats.UNKNOWN[k]} „{v}“ – dieser Filter wurde nicht angewendet." for k, v in dropped.items()]
     notes.extend([cut] if cut else [])
-    args["q"] = words
+    raw_page = request.args.get("seite", "1")
+    f.page = int(raw_page) if raw_page.isascii() and raw_page.isdigit() and 0 < int(raw_page) < 100000 else 1
+    if str(f.page) != raw_page:
+        notes.append("Ungültige Seitenzahl – es wird Seite 1 angezeigt.")
     conference = db_id(request.args.get("konferenz", ""))  # kept for the item links: see _render_detail
-    args["konferenz"] = str(conference) if conference else ""
-    f = service.BacklogFilter(
-        category=args["kategorie"],
-        state=args["status"],
-        agency=args["behoerde"],
-        sort=args["sortierung"] or "prioritaet",
-        page=page,
-        open_only=bool(args["offen"]),
-        text=words,
-    )
+    args = {
+        "kategorie": f.category,
+        "status": f.state,
+        "behoerde": f.agency,
+        # the default order is not written into every link
+        "sortierung": f.sort if request.args.get("sortierung") and "sortierung" not in dropped else "",
+        "offen": "1" if f.open_only else "",
+        "q": f.text,
+        "konferenz": str(conference) if conference else "",
+    }
     return f, {k: v for k, v in args.items() if v}, notes
 
 

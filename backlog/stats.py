@@ -95,37 +95,57 @@ def search_words(args, *, strict: bool = False) -> tuple[str, str | None]:
     return text, " ".join(problems) or None
 
 
-def parse_filter(args, *, strict: bool = False) -> service.BacklogFilter:
-    """The backlog filter from query parameters (q, kategorie, status, behoerde, offen, sortierung).
+UNKNOWN = {
+    "kategorie": "Unbekannte Kategorie",
+    "status": "Unbekannter Status",
+    "behoerde": "Unbekannte Stelle",
+    "sortierung": "Unbekannte Sortierung",
+}
 
-    `strict` (the API) answers an unknown value with a German 422; the exports drop it, as the list does.
-    """
-    category = (args.get("kategorie") or "").strip()
-    state = (args.get("status") or "").strip()
-    agency = (args.get("behoerde") or "").strip().upper()[:16]
-    sort = (args.get("sortierung") or "prioritaet").strip()
-    open_only = (args.get("offen") or "").strip().lower() in TRUE_WORDS
-    errors = {}
-    if category and category not in CATEGORIES:
-        errors["kategorie"] = "Unbekannte Kategorie. Erlaubt: " + ", ".join(CATEGORIES) + "."
-        category = ""
-    if state and state not in STATES:
-        errors["status"] = "Unbekannter Status. Erlaubt: " + ", ".join(STATES) + "."
-        state = ""
-    if agency and agency not in set(db.session.scalars(select(Agency.code))):
-        errors["behoerde"] = "Unbekannte Stelle."
-        agency = ""
-    if sort not in service.SORTS:
-        errors["sortierung"] = "Unbekannte Sortierung. Erlaubt: " + ", ".join(service.SORTS) + "."
-        sort = "prioritaet"
-    text, problem = search_words(args, strict=strict)
-    if problem:
-        errors["q"] = problem
-    if errors and strict:
-        raise InvalidInput(errors=errors)
-    return service.BacklogFilter(
-        category=category, state=state, agency=agency, sort=sort, open_only=open_only, text=text
+
+def read_filter(args, agency_codes=None) -> tuple[service.BacklogFilter, dict[str, str], str | None]:
+    """The backlog filter from query parameters (q, kategorie, status, behoerde, offen, sortierung), read the same
+    way for the list, its exports and the API: with the values left out as unknown (by parameter) and what had to
+    change in the search text. Each caller says that in its own way. `agency_codes`: the known agencies, if the
+    caller has them at hand (else they are asked for when the filter names one)."""
+    raw = {k: (args.get(k) or "").strip()[:40] for k in UNKNOWN}
+    raw["behoerde"] = raw["behoerde"].upper()
+    known = {
+        "kategorie": CATEGORIES,
+        "status": STATES,
+        "behoerde": agency_codes if agency_codes is not None else _agency_codes(raw["behoerde"]),
+        "sortierung": service.SORTS,
+    }
+    dropped = {k: v for k, v in raw.items() if v and v not in known[k]}
+    value = {k: "" if k in dropped else v for k, v in raw.items()}
+    text, problem = search_words(args)
+    f = service.BacklogFilter(
+        category=value["kategorie"],
+        state=value["status"],
+        agency=value["behoerde"],
+        sort=value["sortierung"] or "prioritaet",
+        open_only=(args.get("offen") or "").strip().lower() in TRUE_WORDS,
+        text=text,
     )
+    return f, dropped, problem
+
+
+def _agency_codes(asked: str) -> set[str]:
+    return set(db.session.scalars(select(Agency.code))) if asked else set()
+
+
+def parse_filter(args, *, strict: bool = False) -> service.BacklogFilter:
+    """The backlog filter of the exports and the API. `strict` (the API) answers an unknown value with a German
+    422; the exports drop it, as the list does."""
+    f, dropped, _ = read_filter(args)
+    if strict:
+        allowed = {"kategorie": CATEGORIES, "status": STATES, "sortierung": service.SORTS}
+        errors = {k: UNKNOWN[k] + (f". Erlaubt: {', '.join(allowed[k])}." if k in allowed else ".") for k in dropped}
+        if problem := search_words(args, strict=True)[1]:
+            errors["q"] = problem
+        if errors:
+            raise InvalidInput(errors=errors)
+    return f
 
 
 # -- Kennzahlen ----------------------------------------------------------------------------------------------
