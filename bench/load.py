@@ -115,6 +115,31 @@ def login(host: str, port: int, username: str, password: str) -> str:
         conn.close()
 
 
+def sealed_search(host: str, port: int, cookie: str, text: str) -> str:
+    """Search for a name through the case list's form, as a browser does: return the address it leads to, whose
+    search is sealed to this client's login (so every client has its own)."""
+    conn = http.client.HTTPConnection(host, port, timeout=30)
+    try:
+        conn.request("GET", "/faelle/", headers={"Cookie": f"{COOKIE}={cookie}"})
+        resp = conn.getresponse()
+        match = CSRF_RE.search(resp.read().decode())
+        if resp.status != 200 or match is None:
+            raise HttpError(f"GET /faelle/: {resp.status}, no form token")
+        # the form's token is kept in the session cookie, which the page may have renewed for it
+        renewed = session_cookie(resp) or cookie
+        body = urlencode({"q": text, "csrf_token": match.group(1)})
+        headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": f"{COOKIE}={renewed}"}
+        conn.request("POST", "/faelle/suche", body=body, headers=headers)
+        resp = conn.getresponse()
+        resp.read()
+        location = resp.headers.get("Location", "")
+        if resp.status != 303 or "suche=" not in location:
+            raise HttpError(f"POST /faelle/suche: {resp.status}, expected a redirect to a sealed search")
+        return location
+    finally:
+        conn.close()
+
+
 def run(
     name: str,
     host: str,
@@ -122,17 +147,19 @@ def run(
     path: str,
     *,
     cookies: list[str | None],
+    paths: list[str] | None = None,
     warmup: float = 2.0,
     duration: float = 8.0,
     server_pid: int | None = None,
 ) -> Result:
-    """Hit one path from one thread per cookie (one client each) and count the answers of the measured window."""
+    """Hit one path from one thread per cookie (one client each) and count the answers of the measured window.
+    `paths`, if given, is each client's own address of the page (a search sealed to its login)."""
     measuring = threading.Event()
     stop = threading.Event()
     lock = threading.Lock()
     result = Result(name, path, 0, 0, duration)
 
-    def client(cookie: str | None) -> None:
+    def client(cookie: str | None, path: str) -> None:
         conn = http.client.HTTPConnection(host, port, timeout=60)
         counted, errors, statuses, latencies = 0, 0, {}, []
         while not stop.is_set():
@@ -159,7 +186,8 @@ def run(
             for status, n in statuses.items():
                 result.statuses[status] = result.statuses.get(status, 0) + n
 
-    threads = [threading.Thread(target=client, args=(c,), daemon=True) for c in cookies]
+    paths = paths or [path] * len(cookies)
+    threads = [threading.Thread(target=client, args=(c, p), daemon=True) for c, p in zip(cookies, paths, strict=True)]
     for t in threads:
         t.start()
     time.sleep(warmup)

@@ -59,6 +59,9 @@ class Target:
     needles: tuple[str, ...]
     absent: tuple[str, ...] = ()
     reference: bool = False  # measured for comparison only, not a target
+    # A name searched through the form: each client asks its own sealed address. `path` asks the same with `?q=`,
+    # for the in-process checks, whose test client has no such address.
+    search: str = ""
 
 
 def targets_of(seeded) -> list[Target]:
@@ -67,12 +70,14 @@ def targets_of(seeded) -> list[Target]:
     search = f"/faelle/?q={quote(seeded.search_name)}"
     return [
         Target("case list", "/faelle/", "KI", ("Fälle 1–25", ROW)),
-        Target("name search", search, "KI", (f"{seeded.search_name}</td>", ROW)),
+        Target("name search", search, "KI", (f"{seeded.search_name}</td>", ROW), search=seeded.search_name),
         Target("case page", f"/faelle/{seeded.case_number}", "KI", (seeded.case_number, '<article class="note">')),
         # JC leads no case: it sees cases by consent (every second case), so the list and search go through the
         # grants, where the planner can go wrong (a scan of all of JC's grants for every case listed).
         Target("case list (JC, by consent)", "/faelle/", "JC", ("Fälle 1–25", ROW)),
-        Target("name search (JC, by consent)", search, "JC", (f"{seeded.search_name}</td>", ROW)),
+        Target(
+            "name search (JC, by consent)", search, "JC", (f"{seeded.search_name}</td>", ROW), search=seeded.search_name
+        ),
         Target(
             "conference page (moderator)",
             conference,
@@ -216,15 +221,22 @@ def measure(args, seeded, instance: Path) -> tuple[list, list]:
             code: [load.login(HOST, app_port, seeded.users[code], PASSWORD) for _ in range(args.clients)]
             for code in dict.fromkeys(t.agency for t in targets)
         }
+        paths = {
+            t.name: [load.sealed_search(HOST, app_port, c, t.search) for c in cookies[t.agency]]
+            if t.search
+            else [t.path] * args.clients
+            for t in targets
+        }
         conn = load.http.client.HTTPConnection(HOST, app_port, timeout=60)
         for t in targets:
-            status, body = load.get(conn, t.path, cookies[t.agency][0])
-            if status != 200:
-                raise RuntimeError(f"{t.name}: GET {t.path} answered {status}")
-            try:
-                expect(body, *t.needles, absent=t.absent)
-            except RuntimeError as exc:
-                raise RuntimeError(f"{t.name}: {exc}") from None
+            for cookie, path in zip(cookies[t.agency], paths[t.name], strict=True):
+                status, body = load.get(conn, path, cookie)
+                if status != 200:
+                    raise RuntimeError(f"{t.name}: GET {path} answered {status}")
+                try:
+                    expect(body, *t.needles, absent=t.absent)
+                except RuntimeError as exc:
+                    raise RuntimeError(f"{t.name}: {exc}") from None
         conn.close()
         timing = {"warmup": args.warmup, "duration": args.duration}
         baseline_cookies = [None] * args.clients
@@ -240,7 +252,16 @@ def measure(args, seeded, instance: Path) -> tuple[list, list]:
         baselines = [bench_baseline(1)]
         results = []
         for t in targets:
-            res = load.run(t.name, HOST, app_port, t.path, cookies=cookies[t.agency], server_pid=app_proc.pid, **timing)
+            res = load.run(
+                t.name,
+                HOST,
+                app_port,
+                t.path,
+                cookies=cookies[t.agency],
+                paths=paths[t.name],
+                server_pid=app_proc.pid,
+                **timing,
+            )
             progress(res)
             results.append(res)
         if not os.environ.get("DATABASE_URL"):  # the reference writes to SQLite, as the embedded default does
