@@ -27,4 +27,4 @@ class ConsentForm(Form):
 
 
 class RevokeForm(Form):
-    reason = TextAreaField("Grund des Widerrufs", validators=[required(), max_len(2000)])
+    reason = TextAreaField("Grund des Widerrufs (freiwillig)", validators=[max_len(2000)])

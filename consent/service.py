@@ -153,7 +153,8 @@ def grant_consent(actor: User, case_ref, data: ConsentInput) -> Consent:
 
 
 def revoke_consent(actor: User, case_ref, consent_id: int, reason: str) -> Consent:
-    """Withdraw a consent at once; any agency of the case team can record the client's Widerruf.
+    """Withdraw a consent at once; any agency of the case team can record the client's Widerruf, with or without
+    a reason (the client owes none).
 
     An agency outside the team (it sees the case only through its own old entries) sees no other versions in the
     history, so it cannot withdraw one either: the same 404 as for an unknown id, which tells it nothing."""
@@ -161,9 +162,7 @@ def revoke_consent(actor: User, case_ref, consent_id: int, reason: str) -> Conse
     consent = db.session.get(Consent, consent_id)
     if consent is None or consent.case_id != case.id or not access.shared:
         raise NotFound("Einwilligung nicht gefunden.")
-    reason = (reason or "").strip()
-    if not reason:
-        raise InvalidInput(errors={"reason": "Bitte geben Sie den Grund des Widerrufs an."})
+    reason = (reason or "").strip()  # a Widerruf needs no reason (Art. 7 Abs. 3 DSGVO); a note of it is kept
     if len(reason) > 2000:
         raise InvalidInput(errors={"reason": "Höchstens 2000 Zeichen."})
     if consent.revoked_at is not None:

@@ -373,6 +373,6 @@ def grant(number: str):
 
 @bp.post("/cases/<number>/consents/<int:consent_id>/revoke")
 def revoke(number: str, consent_id: int):
-    reason = text_value(json_body(), "reason", 2000, required=True)
+    reason = text_value(json_body(), "reason", 2000)
     consent = consent_service.revoke_consent(g.user, number, consent_id, reason)
     return jsonify(id=consent.id, revokedAt=consent.revoked_at.isoformat())

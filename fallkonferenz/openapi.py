@@ -171,7 +171,10 @@ OPENAPI = {
                     },
                 },
             },
-            "Revoke": {"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string"}}},
+            "Revoke": {
+                "type": "object",
+                "properties": {"reason": {"type": "string", "maxLength": 2000, "description": "freiwillig"}},
+            },
         },
     },
 }

@@ -216,23 +216,29 @@ def test_only_the_lead_agency_records_consent(setup, query):
     assert _count(query, Consent) == 1
 
 
-def test_revoke_needs_a_reason_and_revoking_twice_is_refused(setup, query):
+def test_revoke_needs_no_reason_and_revoking_twice_is_refused(setup, query):
+    """A client owes no reason for withdrawing her consent (Art. 7 Abs. 3 DSGVO): a Widerruf without one is taken
+    at once; a note of the reason may be kept, within its limit."""
     number, ki, jc = setup
     ki.post(f"/faelle/{number}/einwilligungen", data=_form())
-    cid = query(lambda: db.session.query(Consent.id).scalar(), commit=False)
-    for reason in ("", "   "):
-        blank = ki.post(f"/faelle/{number}/einwilligungen/{cid}/widerruf", data={"reason": reason})
-        page = blank.get_data(as_text=True)
-        # The history page again, the message at the reason field of that version, not a bare error page.
-        assert blank.status_code == 422 and "Der Widerruf wurde nicht gespeichert" in page
-        assert f'id="reason-{cid}" name="reason" maxlength="2000" value="{reason}" aria-invalid="true"' in page
+    ki.post(f"/faelle/{number}/einwilligungen", data=_form())  # a second version: it replaces the first
+    first, cid = query(lambda: [c for (c,) in db.session.query(Consent.id).order_by(Consent.id)], commit=False)
+    page = ki.get(f"/faelle/{number}/einwilligungen").get_data(as_text=True)
+    assert "Grund des Widerrufs (freiwillig)" in page and "braucht keine Begründung" in page
     too_long = "Die Klientin hat am Telefon widerrufen. " * 60
     resp = ki.post(f"/faelle/{number}/einwilligungen/{cid}/widerruf", data={"reason": too_long})
-    assert resp.status_code == 422 and too_long in resp.get_data(as_text=True)  # what she typed stays
+    page = resp.get_data(as_text=True)
+    # The history page again, the message at the reason field of that version, what she typed kept.
+    assert resp.status_code == 422 and "Der Widerruf wurde nicht gespeichert" in page and too_long in page
     assert jc.get(f"/faelle/{number}").status_code == 200
-    # Any agency that sees the case can record the client's Widerruf.
-    assert jc.post(f"/faelle/{number}/einwilligungen/{cid}/widerruf", data={"reason": "am Telefon"}).status_code == 302
+    # Any agency that sees the case can record the client's Widerruf, and it needs no reason.
+    assert jc.post(f"/faelle/{number}/einwilligungen/{cid}/widerruf", data={"reason": "   "}).status_code == 302
+    revoked = query(lambda: db.session.get(Consent, cid), commit=False)
+    assert revoked.revoked_at is not None and revoked.revoke_reason == ""
+    assert jc.get(f"/faelle/{number}").status_code == 404  # JC sees the case no more
     assert ki.post(f"/faelle/{number}/einwilligungen/{cid}/widerruf", data={"reason": "nochmal"}).status_code == 409
+    history = ki.get(f"/faelle/{number}/einwilligungen").get_data(as_text=True)
+    assert "Ersetzt durch Version 2" in history and first != cid
 
 
 def test_consent_of_another_case_cannot_be_revoked_through_this_one(setup, query, world):
