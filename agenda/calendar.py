@@ -36,8 +36,11 @@ def _event(conference: Conference, attendees: list[User], url: str, *, cancelled
     if place:
         event.add("location", place)
     event.add("url", url)
-    event.add("description", f"Tagesordnung und Unterlagen in Fallkonferenz: {url}")
-    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    # While a date poll runs, or before the invitations, the time is a placeholder: a calendar shows it as such.
+    tentative = conference.polling or conference.state == "geplant"
+    note = "Der Termin steht noch nicht fest (Terminumfrage läuft). " if conference.polling else ""
+    event.add("description", f"{note}Tagesordnung und Unterlagen in Fallkonferenz: {url}")
+    event.add("status", "CANCELLED" if cancelled else "TENTATIVE" if tentative else "CONFIRMED")
     event.add("organizer", _address(conference.moderator))
     for user in attendees:
         event.add("attendee", _address(user))

@@ -276,11 +276,11 @@ def set_state(actor: User, conference_id: int, state: str, reason: str = "") -> 
         conference.cancel_reason = reason
         if conference.state == "eingeladen":
             _notify(conference, active_participants(conference), "Abgesagt", method="CANCEL")
-    if state == "eingeladen":
-        if conference.polling:
-            raise Conflict("Die Terminumfrage läuft noch: mit dem Festlegen eines Termins werden alle eingeladen.")
-        _invite(conference, active_participants(conference))
+    if state == "eingeladen" and conference.polling:
+        raise Conflict("Die Terminumfrage läuft noch: mit dem Festlegen eines Termins werden alle eingeladen.")
     conference.state = state
+    if state == "eingeladen":
+        _invite(conference, active_participants(conference))  # in the new state: its calendar files are firm
     conference.updated_at = now()
     audit.record("conference.state", actor=actor, detail={"conference": conference.id, "state": state})
     return conference
@@ -472,7 +472,7 @@ def answer_poll(actor: User, conference_id: int, answers: dict[int, str]) -> Non
 
 
 def poll_table(conference: Conference) -> dict:
-    """Answers per slot and participant, for the moderator."""
+    """Answers per slot and participant: the moderator's table, and each participant's own answers in her form."""
     poll = conference.poll
     if poll is None:
         return {}

@@ -52,6 +52,16 @@ def test_coordinator_plans_through_the_poll_and_everyone_is_invited(scene, clien
     )
     table = ki.get(f"/konferenzen/{planned}").get_data(as_text=True)
     assert "vielleicht" in table and "Zusagen" in table
+    # JC's form shows what JC answered, so that changing one answer does not mean giving all again
+    mine = jc.get(f"/konferenzen/{planned}").get_data(as_text=True)
+    assert f'name="slot-{slot_ids[0]}" value="vielleicht" checked' in mine
+    assert f'name="slot-{slot_ids[1]}" value="ja" checked' in mine
+    assert mine.count(" checked>") == 2
+    # Until the date is fixed, the calendar file holds a placeholder, and says so
+    event = next(
+        iter(icalendar.Calendar.from_ical(jc.get(f"/konferenzen/{planned}/einladung.ics").data).walk("VEVENT"))
+    )
+    assert str(event["STATUS"]) == "TENTATIVE" and "Terminumfrage" in str(event["DESCRIPTION"])
     # A Zusage before the date is fixed would be to no date: the poll is the answer until then.
     early = jc.post(f"/konferenzen/{planned}/antwort", data={"response": "zusage"})
     assert early.status_code == 409 and "Terminumfrage" in early.get_data(as_text=True)
@@ -67,7 +77,7 @@ def test_coordinator_plans_through_the_poll_and_everyone_is_invited(scene, clien
     invitations = [m for m in _outbox(query) if m[1].startswith("Einladung")]
     assert len(invitations) == 4  # moderator, JC, AA, ABH
     cal = icalendar.Calendar.from_ical(invitations[0][3])
-    assert cal["METHOD"] == "REQUEST"
+    assert cal["METHOD"] == "REQUEST" and str(next(iter(cal.walk("VEVENT")))["STATUS"]) == "CONFIRMED"
     # Fixing twice is refused; answering after the fix too.
     assert ki.post(f"/konferenzen/{planned}/umfrage/{slot_ids[0]}/festlegen").status_code == 409
     assert jc.post(f"/konferenzen/{planned}/umfrage/antwort", data={f"slot-{slot_ids[0]}": "ja"}).status_code == 409
