@@ -95,7 +95,7 @@ class MergeForm(Form):
 class RecommendationForm(Form):
     text = TextAreaField("Text der Empfehlung", validators=[max_len(10000)])
     due_date = GermanDateField("Umsetzungsfrist", validators=[optional()])
-    agencies = IdCheckboxField("Umsetzende Stellen (keine Auswahl: alle)")
+    agencies = IdCheckboxField("Umsetzende Stellen")
     version = version_field()
 
 

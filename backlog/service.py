@@ -1023,7 +1023,7 @@ class DecisionInput:
     version: int | None = None
     working_group_id: int | None = None
     due_date: date | None = None
-    agency_ids: list[int] = field(default_factory=list)
+    agency_ids: list[int] | None = None  # who implements a recommendation; None: every member agency
 
 
 def load_consultation(actor: User, conference_id: int, agenda_item_id: int) -> Consultation:
@@ -1195,10 +1195,11 @@ def adopt(
     version: int | None,
     text: str,
     due_date: date | None,
-    agency_ids=(),
+    agency_ids=None,
     conference_id: int | None = None,
 ) -> Recommendation:
-    """Adopt a recommendation; each member agency gets an implementation status "offen"."""
+    """Adopt a recommendation; each agency chosen (None: every member agency) gets an implementation status
+    "offen". A form that leaves every agency unticked chose none: that is refused, not taken for all."""
     require_steering(actor)
     escalation = _load_current(actor, escalation_id, version)
     text = (text or "").strip()
@@ -1208,9 +1209,11 @@ def adopt(
     if due_date is not None and due_date < today():
         errors["due_date"] = "Die Umsetzungsfrist liegt in der Vergangenheit."
     members = {a.id: a for a in member_agencies()}
-    chosen = [int(a) for a in agency_ids] or list(members)
+    chosen = list(members) if agency_ids is None else [int(a) for a in agency_ids]
     if any(a not in members for a in chosen):
         errors["agencies"] = "Umsetzen können nur Stellen der Lenkungsgruppe."
+    elif not chosen:
+        errors["agencies"] = "Bitte wählen Sie mindestens eine Stelle, die die Empfehlung umsetzt."
     if errors:
         raise InvalidInput(errors=errors)
     if "empfehlung" not in transitions_from(escalation.state):

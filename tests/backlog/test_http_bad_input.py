@@ -119,6 +119,7 @@ def test_bad_steering_input_is_refused_and_changes_nothing(bscene, bclients, que
     before = snapshot(query, items)
     base = f"/lenkungsgruppe/themen/{items.on_agenda}"
     v = items.version
+    member = query(lambda: service.member_agencies()[0].id, commit=False)
     cases = [
         ("sichten", {"priority": "abc", "version": v}, 422, "Bitte wählen Sie einen Eintrag aus der Liste."),
         ("sichten", {"priority": 7, "version": v}, 422, "Bitte eine Priorität wählen."),
@@ -144,7 +145,8 @@ def test_bad_steering_input_is_refused_and_changes_nothing(bscene, bclients, que
         ("empfehlung", {"text": "Text", "due_date": "01.01.2000", "version": v}, 422, "Vergangenheit"),
         ("empfehlung", {"text": "Text", "agencies": ["x"], "version": v}, 422, "Unbekannte Auswahl."),
         ("empfehlung", {"text": "Text", "agencies": [MISSING], "version": v}, 422, "Stellen der Lenkungsgruppe"),
-        ("empfehlung", {"text": "Bitte a@b.de fragen", "version": v}, 422, "personenbezogene Daten"),
+        ("empfehlung", {"text": "Text", "version": v}, 422, "mindestens eine Stelle"),
+        ("empfehlung", {"text": "Bitte a@b.de fragen", "agencies": [member], "version": v}, 422, "personenbezogene"),
         ("bearbeiten", {"title": "T", "description": "D", "category": "x", "version": v}, 422, "Kategorie"),
         (
             "bearbeiten",

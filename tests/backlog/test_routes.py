@@ -350,10 +350,17 @@ def test_adopting_a_recommendation_through_the_form(bscene, bclients, query):
     assert (
         client.post(f"{url}/sichten", data={"priority": 1, "category": "rechtslage", "version": 1}).status_code == 302
     )
-    early = client.post(f"{url}/empfehlung", data={"text": "Zulassungen beantragen.", "version": 2})
+    agencies = query(lambda: [a.id for a in service.member_agencies() if a.code in ("JC", "ABH")], commit=False)
+    early = client.post(
+        f"{url}/empfehlung", data={"text": "Zulassungen beantragen.", "agencies": agencies, "version": 2}
+    )
     assert early.status_code == 409  # not yet on the agenda
     assert client.post(f"{url}/status", data={"to_state": "tagesordnung", "version": 2}).status_code == 302
-    agencies = query(lambda: [a.id for a in service.member_agencies() if a.code in ("JC", "ABH")], commit=False)
+    # every agency unticked is no choice of all of them: refused, with the text kept
+    none = client.post(f"{url}/empfehlung", data={"text": "Zulassungen beantragen.", "version": 3})
+    assert none.status_code == 422 and "mindestens eine Stelle" in body(none)
+    assert "Zulassungen beantragen.</textarea>" in body(none)
+    assert escalation(query, escalation_id).state == "tagesordnung"
     resp = client.post(
         f"{url}/empfehlung",
         data={"text": "Zulassungen beantragen.", "due_date": "2999-01-01", "agencies": agencies, "version": 3},
@@ -449,6 +456,7 @@ def test_steering_meeting_takes_proposed_items_and_decides(bscene, bclients, que
             "outcome": "empfehlung",
             "text": "Zulassungen gebündelt beantragen.",
             "version": version_of(query, escalation_id),
+            "agencies": query(lambda: [a.id for a in service.member_agencies()], commit=False),
         },
     )
     assert decided.status_code == 302
