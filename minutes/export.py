@@ -80,6 +80,9 @@ def _inert(text: str) -> str:
     return (text or "").replace("<", "&lt;")
 
 
+DRAFT = "Entwurf – noch nicht abgeschlossen und nicht genehmigt; der Text kann sich noch ändern."
+
+
 def markdown(actor: User, conference_id: int) -> str:
     """The minutes as Markdown."""
     data = export_view(actor, conference_id, "md")
@@ -92,6 +95,8 @@ def markdown(actor: User, conference_id: int) -> str:
     if closure:
         state = "endgültig" if closure.final_at else "abgeschlossen, Genehmigung läuft"
         lines += ["", f"Stand: {state} (Prüfsumme HMAC-SHA-256 {closure.sha256})"]
+    else:
+        lines += ["", f"Stand: {DRAFT}"]
     lines += ["", "## Anwesenheit", ""]
     for p in data["participants"]:
         status = data["attendance"].get(p.user_id, "nicht erfasst")
@@ -124,5 +129,5 @@ def pdf(actor: User, conference_id: int) -> bytes:
     """The minutes as PDF, rendered by WeasyPrint from the print template."""
     from weasyprint import HTML  # imported on use: it loads system libraries
 
-    document = render_template("minutes/export.html", **export_view(actor, conference_id, "pdf"))
+    document = render_template("minutes/export.html", DRAFT=DRAFT, **export_view(actor, conference_id, "pdf"))
     return HTML(string=document).write_pdf()

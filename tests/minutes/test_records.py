@@ -275,6 +275,8 @@ def test_closing_freezes_the_text_and_all_agencies_approve(scene, clients, plann
     assert query(lambda: db.session.get(Conference, planned).state, commit=False) == "beendet"
     page = clients["JC"].get(f"/konferenzen/{planned}/protokoll").get_data(as_text=True)
     assert 'data-closed="1"' in page and 'class="minutes-editor"' not in page and "Therapieplatz" not in page
+    exported = clients["JC"].get(f"/konferenzen/{planned}/protokoll.md").get_data(as_text=True)
+    assert "Stand: abgeschlossen, Genehmigung läuft" in exported and "Entwurf" not in exported
     closure = query(lambda: db.session.get(MinutesClosure, planned), commit=False)
     # a case item's frozen text is sealed under the case key; the general item's is for everyone to read
     stored = json.loads(closure.frozen)
@@ -334,6 +336,7 @@ def test_each_agency_exports_only_the_items_it_may_see(scene, clients, planned, 
         assert (scene.closed_case in body) is sees_closed, code
         assert ("Tesfay" in body) is sees_closed, code
         assert "Nächster Termin" in body
+        assert "Stand: Entwurf – noch nicht abgeschlossen und nicht genehmigt" in body  # not to be taken as final
     assert clients["JA"].get(f"/konferenzen/{planned}/protokoll.md").status_code == 404
 
 
@@ -375,6 +378,7 @@ def test_pdf_export_per_agency(scene, clients, planned, running):
         text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(resp.data)).pages)
         assert ("Therapieplatz" in text) is sees_closed, code
         assert "Nächster Termin" in text
+        assert "Entwurf" in text and "noch nicht abgeschlossen" in text
 
 
 def test_compaction_shows_up_as_a_version_with_its_authors(scene, clients, planned, running, query):
