@@ -150,6 +150,39 @@ _STREET = re.compile(
     re.IGNORECASE,
 )
 
+# A person addressed as such: "Frau Yusuf", "Herrn Dr. Amiri", "Frau T." – whoever it is, the guard need not know
+# the name (a client of a case the author's agency may not see, or of none in the system). Only the word after the
+# form of address is marked. "Frau" is also a plain noun ("eine junge Frau Anfang 20"): after an article or another
+# determiner within the two words before it, the capitalised word that follows is a noun, not a name.
+_ADDRESSED = re.compile(r"(?<![\wÄÖÜäöüß])(?:Herrn?|Frau|Hr\.|Fr\.)\s+(?:Dr\.\s*)?(?P<name>[A-ZÄÖÜ][\wÄÖÜäöüß\-]*)")
+_DETERMINER = re.compile(
+    r"d(?:ie|er|en|em|es)|[kmds]?ein(?:e[rnms]?)?|ihr(?:e[rnms]?)?|unser(?:e[rnms]?)?|eu(?:er|re[rnms]?)"
+    r"|(?:dies|jed|jen|welch|manch|solch|all)e[rnms]?|beide[rnm]?",
+    re.IGNORECASE,
+)
+_WORDS_BEFORE = re.compile(r"([\wÄÖÜäöüß]+)[^\w\n]*([\wÄÖÜäöüß]+)?[^\w\n]*$")
+# Titles and offices after "Frau"/"Herr", which name a role, not a person.
+ROLES = frozenset(
+    {"Ministerin", "Minister", "Bürgermeisterin", "Bürgermeister", "Oberbürgermeisterin", "Oberbürgermeister"}
+    | {"Landrätin", "Landrat", "Präsidentin", "Präsident", "Kollegin", "Kollege", "Doktor", "Professorin"}
+    | {"Professor", "Direktorin", "Direktor", "Vorsitzende", "Vorsitzender", "Dezernentin", "Dezernent"}
+)
+
+
+def _addressed(text: str) -> list[tuple[int, int, str]]:
+    """Names after a form of address, unless "Frau"/"Herr" is a noun there or a role follows."""
+    spans = []
+    for m in _ADDRESSED.finditer(text):
+        if m.group("name") in ROLES:
+            continue
+        before = _WORDS_BEFORE.search(text[max(0, m.start() - 60) : m.start()])
+        words = [w for w in (before.groups() if before else ()) if w]
+        if any(_DETERMINER.fullmatch(w) for w in words):
+            continue
+        spans.append((m.start("name"), m.end("name"), "name"))
+    return spans
+
+
 # Letters a transcription may replace: written-out umlauts, accents, the Turkish dotless i.
 _VARIANTS = {
     "ä": "(?:ä|ae|a)",
@@ -527,6 +560,7 @@ def check(texts: dict[str, str], ids: Identifiers, today: date) -> list[Hit]:
                         continue
                     kind = "name"
                 spans.append((m.start(), m.end(), kind))
+        spans += _addressed(text)
         spans += [(m.start(), m.end(), "address") for m in _STREET.finditer(text)]
         spans += [(m.start(), m.end(), "case_number") for m in _CASE_NUMBER.finditer(text)]
         spans += [(m.start(), m.end(), "email") for m in _EMAIL.finditer(text)]

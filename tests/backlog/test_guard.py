@@ -70,6 +70,31 @@ def test_without_case_data_only_the_generic_patterns_apply():
     assert kinds == ["date", "address", "phone", "email", "case_number"]
 
 
+def test_a_person_addressed_as_such_is_found_without_knowing_the_name():
+    """The steering group sees no client's data, and a case worker none of the cases closed to her agency: a name
+    after "Frau" or "Herr" is found all the same. "Frau" as a plain noun, and a role after it, pass."""
+    texts = {
+        "a": "Wie bei Frau Amina Yusuf auch.",
+        "b": "Termine für Herrn Dr. Sohrab Amiri priorisieren.",
+        "c": "Frau T. aus Talhausen, alleinerziehend mit Tochter.",
+        "d": "Die ABH hat Herr Okonkwo schon zweimal vertröstet.",
+    }
+    assert found(guard.check(texts, guard.Identifiers(), TODAY)) == (
+        ("a", "name", "Amina"),
+        ("b", "name", "Sohrab"),
+        ("c", "name", "T"),
+        ("d", "name", "Okonkwo"),
+    )
+    clean = {
+        "a": "Eine junge Frau Anfang 20 wartet seit Monaten auf einen Kursplatz.",
+        "b": "Wenn die Frau Kinder unter drei Jahren betreut, fehlt die Kinderbetreuung im Kurs.",
+        "c": "Frau Ministerin hat eine Prüfung zugesagt; Herr Landrat ebenso.",
+        "d": "Frauen und Männer, Herren wie Damen: alle warten. Herr und Frau sind keine Namen.",
+        "e": "Einer alleinerziehenden Frau Unterstützung anzubieten, scheitert an der Fahrtzeit.",
+    }
+    assert found(guard.check(clean, guard.Identifiers(), TODAY)) == ()
+
+
 def test_a_name_hidden_by_invisible_or_decomposed_characters_is_found_in_the_original_text():
     text = "Frau O\u0308ztu\u0308rk wartet; Herr Rah\u00adimi auch."
     hits = guard.check({"description": text}, identifiers(), TODAY)

@@ -147,6 +147,8 @@ def test_bad_steering_input_is_refused_and_changes_nothing(bscene, bclients, que
         ("empfehlung", {"text": "Text", "agencies": [MISSING], "version": v}, 422, "Stellen der Lenkungsgruppe"),
         ("empfehlung", {"text": "Text", "version": v}, 422, "mindestens eine Stelle"),
         ("empfehlung", {"text": "Bitte a@b.de fragen", "agencies": [member], "version": v}, 422, "personenbezogene"),
+        # the steering group sees no client: a name is found by its form of address
+        ("empfehlung", {"text": "Termine für Frau Tesfay", "agencies": [member], "version": v}, 422, "personenbezog"),
         ("bearbeiten", {"title": "T", "description": "D", "category": "x", "version": v}, 422, "Kategorie"),
         (
             "bearbeiten",
