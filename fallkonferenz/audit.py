@@ -165,6 +165,7 @@ ACTIONS = {
     "minutes.addendum": "Nachtrag",
     "minutes.export": "Protokoll exportiert",
     "task.done": "Aufgabe erledigt",
+    "task.reopen": "Aufgabe wieder geöffnet",
     "task.list": "Meine Aufgaben gelesen",
     "backlog.guard": "Personenbezug geprüft",
     "backlog.escalate": "Strukturproblem gemeldet",

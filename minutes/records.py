@@ -8,7 +8,7 @@ import html
 import json
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import nh3
 from sqlalchemy import bindparam, delete, select
@@ -183,6 +183,15 @@ def add_task(
 
 def complete_task(actor: User, task_id: int) -> Task:
     """Mark a task done: its agency or the conference's moderator; a case task needs sight of the case."""
+    return _set_task_status(actor, task_id, "erledigt")
+
+
+def reopen_task(actor: User, task_id: int) -> Task:
+    """Open a task marked done by mistake (or that came back): the same people as may tick it off."""
+    return _set_task_status(actor, task_id, "offen")
+
+
+def _set_task_status(actor: User, task_id: int, status: str) -> Task:
     task = db.session.get(Task, task_id)
     if task is None:
         raise NotFound("Aufgabe nicht gefunden.")
@@ -193,9 +202,11 @@ def complete_task(actor: User, task_id: int) -> Task:
     if task.case_id and not shares_case(actor, task.case_id):
         raise NotFound("Aufgabe nicht gefunden.")
     open_texts([task], actor)
-    task.status, task.done_at = "erledigt", utcnow()
-    audit.record("task.done", actor=actor, case_id=task.case_id, detail={"task": task.id})
-    live.record_stored(task_entry(task))
+    if task.status != status:
+        task.status, task.done_at = status, utcnow() if status == "erledigt" else None
+        action = "task.done" if status == "erledigt" else "task.reopen"
+        audit.record(action, actor=actor, case_id=task.case_id, detail={"task": task.id})
+        live.record_stored(task_entry(task))
     return task
 
 
@@ -223,13 +234,16 @@ def awaiting_approval(actor: User) -> list[Conference]:
     )
 
 
+RECENTLY_DONE = timedelta(days=1)  # how long a task ticked off stays on the dashboard, to be opened again
+
+
 def my_tasks(actor: User) -> list[TaskRow]:
-    """Open tasks of the actor or her agency, overdue first; a case task only while the case is shared with her
-    agency."""
+    """Tasks of the actor or her agency: the open ones, overdue first, then those ticked off in the last day (so a
+    click by mistake can be taken back); a case task only while the case is shared with her agency."""
     tasks = db.session.scalars(
         select(Task)
         .where(
-            Task.status == "offen",
+            (Task.status == "offen") | (Task.done_at >= utcnow() - RECENTLY_DONE),
             (Task.responsible_user_id == actor.id) | (Task.responsible_agency_id == actor.agency_id),
         )
         .order_by(Task.due_date)
@@ -258,11 +272,11 @@ def my_tasks(actor: User) -> list[TaskRow]:
     rows = []
     for t in tasks:
         conference = where.get(t.agenda_item_id)
-        overdue = bool(t.due_date and t.due_date < day)
+        overdue = bool(t.status == "offen" and t.due_date and t.due_date < day)
         rows.append(
             TaskRow(t, overdue, numbers.get(t.case_id), conference, conference is not None and conference.id in opens)
         )
-    rows.sort(key=lambda r: (not r.overdue, r.task.due_date or date.max))
+    rows.sort(key=lambda r: (r.task.status != "offen", not r.overdue, r.task.due_date or date.max))
     shown = [r.task.case_id for r in rows if r.task.case_id]
     if shown:  # a task of a case is case data
         audit.record("task.list", actor=actor, purpose="Meine Aufgaben", case_ids=shown)

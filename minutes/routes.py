@@ -155,6 +155,14 @@ def task_done(task_id: int):
     return redirect(target if is_safe_next(target) else url_for("main.dashboard"))
 
 
+@bp.post("/aufgaben/<int:task_id>/wieder-offen")
+def task_reopen(task_id: int):
+    records.reopen_task(g.user, task_id)
+    flash("Die Aufgabe ist wieder offen.", "success")
+    target = request.form.get("next", "")
+    return redirect(target if is_safe_next(target) else url_for("main.dashboard"))
+
+
 @bp.post("/konferenzen/<int:conference_id>/protokoll/abschliessen")
 def close(conference_id: int):
     try:

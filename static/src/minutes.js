@@ -375,6 +375,16 @@ class MinutesItem {
       for (const form of li.querySelectorAll("form[data-done]")) form.remove();
       news ||= `Aufgabe erledigt (${this.itemName}): ${entry.text}`;
     }
+    if (kind === "task" && !entry.done && li.classList.contains("done")) {
+      // opened again from the dashboard: open here too, with its "Erledigt" again where one may tick it off
+      li.classList.remove("done");
+      const status = li.querySelector("[data-status]");
+      if (status) status.textContent = String(entry.status);
+      if (this.channel.mayComplete(entry)) {
+        li.append(doneForm(entry, this.channel.page, `${window.location.pathname}#m-${this.id}`));
+      }
+      news ||= `Aufgabe wieder offen (${this.itemName}): ${entry.text}`;
+    }
     if (!news) return;
     li.classList.add("fresh");
     const timer = setTimeout(() => {

@@ -100,6 +100,10 @@ def test_a_task_and_its_completion_reach_everyone_in_the_item(server):
         assert resp.headers["Location"].endswith(f"/konferenzen/{info['conference']}/protokoll")
         assert wait_for(lambda: len(aa.received("record")) == 2)
         assert aa.received("record")[1] == task | {"status": "erledigt", "done": True}
+        # Opened again (a click by mistake): the others see it open again
+        assert done(f"/aufgaben/{task['id']}/wieder-offen").status_code == 302
+        assert wait_for(lambda: len(aa.received("record")) == 3)
+        assert aa.received("record")[2] == task
         assert not aa.heard(info["case"])
     finally:
         aa.close()

@@ -113,7 +113,20 @@ def test_decisions_tasks_and_my_tasks_with_overdue_first(scene, clients, planned
     assert jc.post(f"/protokoll/top/{running['closed']}/beschluss", data={"text": "x"}).status_code == 404
     task_id = query(lambda: _task("Bescheid prüfen").id, commit=False)
     assert jc.post(f"/aufgaben/{task_id}/erledigt", data={"next": "/"}).status_code == 302
-    assert "Bescheid prüfen" not in jc.get("/").get_data(as_text=True)
+    # Ticked off, it leaves the open tasks; for a day it can be opened again, in case the click was a mistake
+    dashboard = jc.get("/").get_data(as_text=True)
+    done = dashboard[dashboard.index("Seit gestern erledigt") :]
+    assert "Bescheid prüfen" not in dashboard[: dashboard.index("Seit gestern erledigt")]
+    assert "Bescheid prüfen" in done and f'action="/aufgaben/{task_id}/wieder-offen"' in done
+    assert clients["ABH"].post(f"/aufgaben/{task_id}/wieder-offen").status_code == 404  # not ABH's
+    assert jc.post(f"/aufgaben/{task_id}/wieder-offen", data={"next": "/"}).status_code == 302
+    dashboard = jc.get("/").get_data(as_text=True)
+    assert "Bescheid prüfen" in dashboard and "Seit gestern erledigt" not in dashboard
+    assert query(lambda: (_task("Bescheid prüfen").status, _task("Bescheid prüfen").done_at), commit=False) == (
+        "offen",
+        None,
+    )
+    assert jc.post(f"/aufgaben/{task_id}/erledigt", data={"next": "/"}).status_code == 302
     # Another agency cannot tick off JC's task.
     other = query(lambda: _task("Kita-Platz klären").id, commit=False)
     assert clients["ABH"].post(f"/aufgaben/{other}/erledigt").status_code == 404
