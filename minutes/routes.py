@@ -150,15 +150,18 @@ def _back_to(item_id: int):
 @bp.post("/aufgaben/<int:task_id>/erledigt")
 def task_done(task_id: int):
     records.complete_task(g.user, task_id)
-    flash("Die Aufgabe ist erledigt.", "success")
-    target = request.form.get("next", "")
-    return redirect(target if is_safe_next(target) else url_for("main.dashboard"))
+    return _task_changed("Die Aufgabe ist erledigt.")
 
 
 @bp.post("/aufgaben/<int:task_id>/wieder-offen")
 def task_reopen(task_id: int):
     records.reopen_task(g.user, task_id)
-    flash("Die Aufgabe ist wieder offen.", "success")
+    return _task_changed("Die Aufgabe ist wieder offen.")
+
+
+def _task_changed(message: str):
+    """Back to where the task was ticked off or opened (the dashboard, or the minutes)."""
+    flash(message, "success")
     target = request.form.get("next", "")
     return redirect(target if is_safe_next(target) else url_for("main.dashboard"))
 
