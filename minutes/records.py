@@ -137,6 +137,16 @@ def add_decision(actor: User, item_id: int, text: str) -> Decision:
     return decision
 
 
+def task_agencies(items, agencies: list[Agency]) -> dict[int, list[Agency]]:
+    """For each case item shown: the agencies a task on it may go to, those of the case team (a task is case data:
+    any other would never see it). A general item (not in the result) takes any agency. One query."""
+    case_of = {item.id: item.case_id for item in items if item.case_id}
+    if not case_of:
+        return {}
+    table = agency_access(set(case_of.values()), [a.id for a in agencies])
+    return {item_id: [a for a in agencies if table[(case_id, a.id)].shared] for item_id, case_id in case_of.items()}
+
+
 def add_task(
     actor: User, item_id: int, description: str, agency_code: str, user_id: int | None, due: date | None
 ) -> Task:

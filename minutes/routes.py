@@ -25,6 +25,7 @@ bp = Blueprint("minutes", __name__)
 @bp.get("/konferenzen/<int:conference_id>/protokoll")
 def page(conference_id: int):
     view = agenda_items.conference_view(g.user, conference_id)
+    agencies = list_agencies()
     visible = [item.id for item in view.items if not item.confidential]
     texts = service.texts_of(visible)
     audit.record(
@@ -42,7 +43,8 @@ def page(conference_id: int):
         decisions=records.decision_entries(visible),
         tasks=records.task_entries_for(visible),
         attendance=records.attendance_of(conference_id),
-        agencies=list_agencies(),
+        agencies=agencies,
+        task_agencies=records.task_agencies(view.items, agencies),
         ATTENDANCE=records.ATTENDANCE,
     )
 
@@ -66,6 +68,7 @@ def _refused(conference_id: int, form: str, exc: DomainError):
 
 def _render_records(conference_id: int, *, kept: Kept | None = None, errors=None, message=None, status: int = 200):
     view = agenda_items.conference_view(g.user, conference_id)
+    agencies = list_agencies()
     visible = [i.id for i in view.items if not i.confidential]
     approvals = records.approvals_of(conference_id)
     closure = records.closure(conference_id)
@@ -83,7 +86,8 @@ def _render_records(conference_id: int, *, kept: Kept | None = None, errors=None
         approval_history=records.approval_history(conference_id),
         addenda=records.addenda_of(conference_id),
         versions=records.versions(visible),
-        agencies=list_agencies(),
+        agencies=agencies,
+        task_agencies=records.task_agencies(view.items, agencies),
         agency_codes=agency_codes(),
         ATTENDANCE=records.ATTENDANCE,
         kept=kept or Kept(),

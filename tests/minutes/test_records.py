@@ -132,6 +132,21 @@ def test_decisions_tasks_and_my_tasks_with_overdue_first(scene, clients, planned
     assert clients["ABH"].post(f"/aufgaben/{other}/erledigt").status_code == 404
 
 
+def test_a_case_items_task_form_offers_only_the_case_team(scene, clients, planned, running):
+    """A task on a case item can only go to an agency of the case team (any other would never see it): the form
+    offers no other, on the minutes page and on the results page; a general item's task may go to any agency."""
+
+    def offered(page: str, select_id: str) -> list[str]:
+        select = page[page.index(f'<select id="{select_id}"') :]
+        return re.findall(r'<option value="([A-Z]+)"', select[: select.index("</select>")])
+
+    results = clients["KI"].get(f"/konferenzen/{planned}/protokoll/ergebnisse").get_data(as_text=True)
+    live = clients["KI"].get(f"/konferenzen/{planned}/protokoll").get_data(as_text=True)
+    assert offered(results, f"ta-{running['closed']}") == ["AA", "KI"]
+    assert offered(live, f"mta-{running['closed']}") == ["AA", "KI"]
+    assert offered(results, f"ta-{running['general']}") == ["AA", "ABH", "JA", "JC", "KI"]
+
+
 def test_a_refused_task_objection_or_addendum_keeps_what_was_typed(scene, clients, planned, running, query):
     ki, jc = clients["KI"], clients["JC"]
     due = (utcnow().date() + timedelta(days=45)).isoformat()
