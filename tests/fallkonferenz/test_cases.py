@@ -133,7 +133,15 @@ def test_notes_and_goals_round_trip_and_bad_ones_keep_the_text(ki, query, world)
     assert late.status_code == 422 and "Das Zieldatum darf nicht in der Vergangenheit liegen." in body
     assert 'value="B2 erreichen"' in body  # kept
     gid = query(lambda: db.session.query(Goal.id).scalar(), commit=False)
+    assert "(überfällig)" not in ki.get(f"/faelle/{number}").get_data(as_text=True)
+
+    def past_due():
+        db.session.get(Goal, gid).due_date = utcnow().date() - timedelta(days=2)
+
+    query(past_due)  # the date came and went with the goal still open: the case page says so
+    assert "(überfällig)" in ki.get(f"/faelle/{number}").get_data(as_text=True)
     assert ki.post(f"/faelle/{number}/ziele/{gid}/status", data={"status": "erreicht"}).status_code == 302
+    assert "(überfällig)" not in ki.get(f"/faelle/{number}").get_data(as_text=True)  # reached: nothing overdue
     assert ki.post(f"/faelle/{number}/ziele/{gid}/status", data={"status": "vergessen"}).status_code == 422
     page = ki.get(f"/faelle/{number}").get_data(as_text=True)
     assert "Therapieplatz ab Mai." in page and "B1 erreichen" in page
