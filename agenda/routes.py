@@ -6,7 +6,7 @@ from flask import Response, flash, g, redirect, render_template, request, url_fo
 from markupsafe import Markup
 from sqlalchemy import select
 
-from fallkonferenz.errors import InvalidInput, NotFound, db_id
+from fallkonferenz.errors import Conflict, InvalidInput, NotFound, db_id
 from fallkonferenz.extensions import db
 from fallkonferenz.forms import form_errors
 from fallkonferenz.models import Agency, User
@@ -125,6 +125,7 @@ def render_detail(
     response_errors=None,
     cancel_errors=None,
     invite_errors=None,
+    agenda_message=None,
     status=200,
 ):
     """The conference page, also with a refused form kept (the backlog's decision form uses it too)."""
@@ -150,6 +151,7 @@ def render_detail(
             cancel_errors=cancel_errors or {},
             invitable=service.invitable(view.conference, people) if view.is_moderator else [],
             invite_errors=invite_errors or {},
+            agenda_message=agenda_message,
             colleagues=colleagues,
         ),
         status,
@@ -265,6 +267,8 @@ def add_item(conference_id: int):
         items.add_item(g.user, conference_id, data, confirmed=request.form.get("confirm") == "1", version=_version())
     except items.NeedsConfirmation as exc:
         return render_detail(conference_id, item_form=form, confirm=exc.agencies, status=409)
+    except Conflict as exc:  # the agenda changed meanwhile (another tab, a colleague): keep what was typed
+        return render_detail(conference_id, item_form=form, agenda_message=exc.message, status=409)
     except InvalidInput as exc:
         return render_detail(conference_id, item_form=form, errors=exc.errors, status=422)
     except NotFound as exc:
@@ -275,9 +279,17 @@ def add_item(conference_id: int):
     return redirect(url_for("agenda.detail", conference_id=conference_id, _anchor="tagesordnung"))
 
 
+def _stale_agenda(conference_id: int, exc: Conflict):
+    """A change made on a page the agenda has changed since: the agenda as it is now, and why nothing happened."""
+    return render_detail(conference_id, agenda_message=exc.message, status=409)
+
+
 @bp.post("/konferenzen/<int:conference_id>/top/<int:item_id>/entfernen")
 def remove_item(conference_id: int, item_id: int):
-    items.remove_item(g.user, conference_id, item_id, _version())
+    try:
+        items.remove_item(g.user, conference_id, item_id, _version())
+    except Conflict as exc:
+        return _stale_agenda(conference_id, exc)
     flash("Der Tagesordnungspunkt wurde entfernt.", "success")
     return redirect(url_for("agenda.detail", conference_id=conference_id, _anchor="tagesordnung"))
 
@@ -287,7 +299,10 @@ def move_item(conference_id: int, item_id: int):
     direction = request.form.get("richtung")
     if direction not in ("hoch", "runter"):
         raise InvalidInput("Unbekannte Richtung: ein Punkt geht nach oben oder nach unten.")
-    number = items.move_item(g.user, conference_id, item_id, -1 if direction == "hoch" else 1, _version())
+    try:
+        number = items.move_item(g.user, conference_id, item_id, -1 if direction == "hoch" else 1, _version())
+    except Conflict as exc:
+        return _stale_agenda(conference_id, exc)
     flash(f"Der Punkt ist jetzt TOP {number}.", "success")
     # Back to the moved item with the focus on the same button, so the next key press moves it on.
     return redirect(url_for("agenda.detail", conference_id=conference_id, fokus=direction, _anchor=f"top-{item_id}"))
@@ -296,7 +311,10 @@ def move_item(conference_id: int, item_id: int):
 @bp.post("/konferenzen/<int:conference_id>/reihenfolge")
 def reorder(conference_id: int):
     positions = {db_id(k[4:]): v for k, v in request.form.items() if k.startswith("pos-") and db_id(k[4:])}
-    changed = items.reorder_by_positions(g.user, conference_id, positions, _version())
+    try:
+        changed = items.reorder_by_positions(g.user, conference_id, positions, _version())
+    except Conflict as exc:
+        return _stale_agenda(conference_id, exc)
     flash("Die Reihenfolge wurde gespeichert." if changed else "Die Reihenfolge ist unverändert.", "success")
     return redirect(url_for("agenda.detail", conference_id=conference_id, _anchor="tagesordnung"))
 

@@ -248,7 +248,20 @@ def test_keyboard_reorder_and_stale_order_conflict(scene, clients, planned, quer
     assert order == ["Erster", "Dritter", "Zweiter"]
     # The same (now stale) version again: refused with a message, nothing lost or moved.
     stale = ki.post(f"/konferenzen/{planned}/top/{ids[0]}/verschieben", data={"richtung": "runter", "version": version})
-    assert stale.status_code == 409 and "inzwischen geändert" in stale.get_data(as_text=True)
+    page = stale.get_data(as_text=True)
+    # the conference page itself, with the agenda as it is now and why nothing happened (not a bare error page)
+    assert stale.status_code == 409 and "inzwischen geändert" in page and "Nicht gespeichert" in page
+    assert page.index("Dritter") < page.index("Zweiter") and f'name="version" value="{version + 1}"' in page
+    assert query(lambda: [i.title for i in db.session.get(Conference, planned).items], commit=False) == order
+    # an item typed into a page that has gone stale is not lost: the form comes back filled in
+    typed = ki.post(
+        f"/konferenzen/{planned}/top",
+        data={"kind": "bericht", "title": "Bericht der Ausländerbehörde", "time_box": "10", "version": version},
+    )
+    page = typed.get_data(as_text=True)
+    assert typed.status_code == 409 and "inzwischen geändert" in page and 'value="Bericht der Ausländerbehörde"' in page
+    removed = ki.post(f"/konferenzen/{planned}/top/{ids[0]}/entfernen", data={"version": version})
+    assert removed.status_code == 409 and "Nicht gespeichert" in removed.get_data(as_text=True)
     assert query(lambda: [i.title for i in db.session.get(Conference, planned).items], commit=False) == order
     fresh = version + 1
     resp = ki.post(
