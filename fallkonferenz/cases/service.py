@@ -297,6 +297,7 @@ def list_cases(
     page: int = 1,
     per_page: int = 25,
     with_total: bool = False,
+    purpose: str = "Fallübersicht",
 ) -> CasePage:
     """List and search the cases the viewer may see; names only where Stammdaten are visible."""
     viewer = viewer_of(actor)
@@ -355,7 +356,7 @@ def list_cases(
         "case.list",
         actor=actor,
         categories=categories,
-        purpose="Fallübersicht",
+        purpose=purpose,
         detail={"listed": ids, "names_shown": shown, "search": search_kind},
         # in the access reports: the cases whose name or residence status the list showed
         case_ids=[r.id for r in rows if r.display_name is not None or r.residence_status is not None],
@@ -481,6 +482,30 @@ def may_create(actor: User) -> bool:
 def ensure_may_create(actor: User) -> None:
     if not may_create(actor):
         raise NotFound()
+
+
+DUPLICATES_SHOWN = 5
+
+
+def possible_duplicates(actor: User, given: str, family: str, birth_date: date | None) -> list[CaseRow]:
+    """Open cases whose client may be the person of a new case: the same name (every part, through the blind
+    index) and, where both are known, the same birth date. Only cases whose master data the actor's agency sees:
+    a case it may not see stays unknown to it, also here."""
+    name = f"{given or ''} {family or ''}".strip()
+    if not keyring().blind_tokens(name, prefixes=False):
+        return []
+    found = list_cases(actor, query=name, per_page=DUPLICATES_SHOWN * 4, purpose="Prüfung auf einen doppelten Fall")
+    rows = [r for r in found.rows if r.display_name is not None and r.closed_on is None]
+    if birth_date is None or not rows:
+        return rows[:DUPLICATES_SHOWN]
+    ciphers = ciphers_for([r.id for r in rows])
+    born = dict(db.session.execute(select(Case.id, Case.birth_date_enc).where(Case.id.in_([r.id for r in rows]))).all())
+    same = []
+    for r in rows:
+        known = ciphers[r.id].read("cases", r.id, "birth_date", born[r.id], actor) if r.id in ciphers else None
+        if not known or known == birth_date.isoformat():
+            same.append(r)
+    return same[:DUPLICATES_SHOWN]
 
 
 def create_case(actor: User, data: dict) -> Case:

@@ -199,10 +199,11 @@ def test_betrifft_uns_auch_from_the_other_conference_raises_the_case_count(bscen
 
 def test_a_refused_betrifft_uns_auch_says_why_and_keeps_the_guards_audit_record(bscene, bclients, query):
     """The text names the client of the case to be added: nothing is linked, the audited look-up stays. (ABH
-    raised it: it has no consent for Rahimi's case, so his name meant nothing to its guard.)"""
+    raised it: it has no consent for Rahimi's case, so his bare name – without "Herr", which any guard catches –
+    meant nothing to its guard.)"""
     raised = bclients["ABH"].post(
         escalate_url(bscene, "general"),
-        data=CLEAN | {"description": "Herr Rahimi wartet seit 9 Wochen auf die Beschäftigungserlaubnis."},
+        data=CLEAN | {"description": "Rahimi wartet seit 9 Wochen auf die Beschäftigungserlaubnis."},
     )
     assert raised.status_code == 302, body(raised)[:2000]
     escalation_id = int(raised.headers["Location"].rstrip("/").rsplit("/", 1)[1])

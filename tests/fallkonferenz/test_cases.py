@@ -56,6 +56,28 @@ def test_create_case_numbers_it_and_shows_it(ki, query):
     assert int(second[-4:]) == int(number[-4:]) + 1
 
 
+def test_a_second_case_for_a_known_client_is_shown_before_it_is_opened(ki, world, query, client_for):
+    """The same person twice makes two half records: the form names the case its agency already sees with this
+    name and birth date, and opens a second one only when the worker says it is someone else. A case the agency
+    may not see is never named."""
+    first = ki.post("/faelle/neu", data=_case_form()).headers["Location"].rsplit("/", 1)[-1]
+    before = _counts(query)
+    again = ki.post("/faelle/neu", data=_case_form(given_name="mariam", address="Neue Straße 1"))
+    page = again.get_data(as_text=True)
+    assert again.status_code == 409 and "Gibt es diesen Fall schon?" in page and first in page
+    assert "Mariam Rahimi" in page and 'value="Neue Straße 1"' in page  # what was typed stays
+    assert _counts(query) == before  # nothing opened
+    # another birth date: another person, no question asked
+    other = ki.post("/faelle/neu", data=_case_form(birth_date="2001-01-01"))
+    assert other.status_code == 302
+    confirmed = ki.post("/faelle/neu", data=_case_form(andere_person="1"))
+    assert confirmed.status_code == 302 and confirmed.headers["Location"].rsplit("/", 1)[-1] != first
+    # JC has no consent for KI's cases: it is not told that they exist
+    jc = client_for(world["JC"], PASSWORD)
+    theirs = jc.post("/faelle/neu", data=_case_form())
+    assert theirs.status_code == 302 and first not in theirs.get_data(as_text=True)
+
+
 @pytest.mark.parametrize(
     ("over", "message"),
     [
