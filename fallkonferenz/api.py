@@ -173,6 +173,8 @@ def _note_json(n) -> dict:
         "text": n.text,
         "agency": n.agency_code,
         "createdAt": n.created_at.isoformat(),
+        "withdrawnAt": n.withdrawn_at.isoformat() if n.withdrawn_at else None,
+        "withdrawReason": n.withdraw_reason,
     }
 
 

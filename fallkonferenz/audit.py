@@ -132,6 +132,7 @@ ACTIONS = {
     "case.reopen": "Fall wieder geöffnet",
     "case.erase": "Fall gelöscht (Schlüssel vernichtet)",
     "note.create": "Vermerk geschrieben",
+    "note.withdraw": "Vermerk zurückgezogen (Text gelöscht)",
     "goal.create": "Ziel angelegt",
     "goal.update": "Ziel geändert",
     "consent.grant": "Einwilligung erfasst",

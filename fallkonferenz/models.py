@@ -158,8 +158,13 @@ class Note(db.Model):
     category: Mapped[str] = mapped_column(String(32))
     text_enc: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Withdrawn by its agency (filed under the wrong category or case, wrong, twice): the text is destroyed, that
+    # there was a note and why it went stays, for those who saw it (a file is kept complete).
+    withdrawn_at: Mapped[datetime | None]
+    withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    withdraw_reason: Mapped[str | None] = mapped_column(String(32))
 
-    author: Mapped[User | None] = relationship()
+    author: Mapped[User | None] = relationship(foreign_keys=[author_id])
     author_agency: Mapped[Agency] = relationship()
 
 

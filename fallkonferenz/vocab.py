@@ -42,6 +42,13 @@ RECHTSKREISE = {
     "AsylbLG": "AsylbLG",
 }
 
+# Why a note was withdrawn by its agency: fixed words, so that the trace it leaves holds no personal data.
+NOTE_WITHDRAW_REASONS = {
+    "kategorie": "unter der falschen Datenkategorie erfasst",
+    "fall": "im falschen Fall erfasst",
+    "inhalt": "inhaltlich unzutreffend",
+    "doppelt": "doppelt erfasst",
+}
 GOAL_STATUS = {"offen": "offen", "in_arbeit": "in Arbeit", "erreicht": "erreicht", "verworfen": "verworfen"}
 
 ROLES = {

@@ -11,6 +11,7 @@ from ..casecrypto import keyring
 from ..errors import InvalidInput
 from ..forms import form_errors, refused
 from ..localtime import datum
+from ..vocab import NOTE_WITHDRAW_REASONS
 from . import bp, retention, service
 from .forms import CaseForm, GoalForm, GoalStatusForm, NoteForm
 
@@ -110,7 +111,7 @@ def detail(number: str):
     return _render_detail(number)
 
 
-def _render_detail(number: str, note_form=None, goal_form=None, status: int = 200):
+def _render_detail(number: str, note_form=None, goal_form=None, withdraw_failed=None, status: int = 200):
     """Show the case; a rejected form comes back filled in with its errors, so nothing typed is lost."""
     view = service.get_case(g.user, number)
     note_form = note_form or NoteForm(formdata=None)
@@ -130,6 +131,8 @@ def _render_detail(number: str, note_form=None, goal_form=None, status: int = 20
             goal_form=goal_form,
             status_form=GoalStatusForm(formdata=None),
             note_errors=form_errors(note_form),
+            withdraw_failed=withdraw_failed or (None, ""),
+            WITHDRAW_REASONS=NOTE_WITHDRAW_REASONS,
             goal_errors=form_errors(goal_form),
         ),
         status,
@@ -194,6 +197,16 @@ def add_note(number: str):
     service.add_note(g.user, number, form.category.data, form.text.data)
     flash("Der Vermerk wurde gespeichert.", "success")
     return redirect(url_for("cases.detail", number=number.upper(), _anchor="vermerke"))
+
+
+@bp.post("/<number>/vermerke/<int:note_id>/zurueckziehen")
+def withdraw_note(number: str, note_id: int):
+    try:
+        service.withdraw_note(g.user, number, note_id, request.form.get("reason", ""))
+    except InvalidInput as exc:
+        return _render_detail(number, withdraw_failed=(note_id, " ".join(exc.errors.values())), status=422)
+    flash("Der Vermerk wurde zurückgezogen; sein Text ist gelöscht.", "success")
+    return redirect(url_for("cases.detail", number=number.upper(), _anchor=f"vermerk-{note_id}"))
 
 
 @bp.post("/<number>/ziele")

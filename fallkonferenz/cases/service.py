@@ -29,10 +29,10 @@ from .. import audit, localtime
 from ..auth.service import agency_codes, user_names
 from ..casecrypto import CaseCipher, ciphers_for, create_case_key, keyring
 from ..crypto import normalize_name
-from ..errors import DomainError, Forbidden, InvalidInput, NotFound, db_id
+from ..errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, db_id
 from ..extensions import db, escape_like
 from ..models import Agency, AuditEvent, Case, CaseNameToken, Goal, Note, User, utcnow
-from ..vocab import CATEGORIES, FIELD_CATEGORY
+from ..vocab import CATEGORIES, FIELD_CATEGORY, NOTE_WITHDRAW_REASONS
 
 NUMBER_RE = re.compile(r"^FK-(\d{4})-(\d{4})$")
 ENCRYPTED_MASTER_FIELDS = ("given_name", "family_name", "birth_date", "address", "phone")
@@ -46,6 +46,9 @@ class NoteView:
     agency_code: str
     author_name: str
     created_at: datetime
+    withdrawn_at: datetime | None = None
+    withdraw_reason: str | None = None
+    mine: bool = False  # written by the viewer's agency: it may withdraw the note
 
 
 @dataclass
@@ -82,7 +85,16 @@ _SET_GOAL = select(Goal.id).where(Goal.case_id == bindparam("case_id"), Goal.aut
 _AUTHORED = select(exists(_WROTE) | exists(_SET_GOAL))
 _CASE_BY_NUMBER = select(Case).where(Case.number == bindparam("number"))
 _NOTES = (
-    select(Note.id, Note.category, Note.author_agency_id, Note.author_id, Note.text_enc, Note.created_at)
+    select(
+        Note.id,
+        Note.category,
+        Note.author_agency_id,
+        Note.author_id,
+        Note.text_enc,
+        Note.created_at,
+        Note.withdrawn_at,
+        Note.withdraw_reason,
+    )
     .where(Note.case_id == bindparam("case_id"))
     .order_by(Note.created_at.desc(), Note.id.desc())
 )
@@ -163,10 +175,18 @@ def get_case(actor: User, case_ref, purpose: str = "Fallbearbeitung") -> CaseVie
     view.case_worker = names.get(lead_worker)
     codes = agency_codes()
     for n in notes:
-        text = cipher.read("notes", n.id, "text", n.text_enc, actor) if cipher else ""
+        text = cipher.read("notes", n.id, "text", n.text_enc, actor) if cipher and n.withdrawn_at is None else ""
         view.notes.append(
             NoteView(
-                n.id, n.category, text, codes.get(n.author_agency_id, "?"), names.get(n.author_id, ""), n.created_at
+                n.id,
+                n.category,
+                text,
+                codes.get(n.author_agency_id, "?"),
+                names.get(n.author_id, ""),
+                n.created_at,
+                n.withdrawn_at,
+                n.withdraw_reason,
+                n.author_agency_id == actor.agency_id,
             )
         )
     goals = db.session.scalars(_GOALS, {"case_id": case.id}).all()
@@ -586,6 +606,30 @@ def import_note(case: Case, author: User, category: str, text: str) -> Note:
     cipher = ciphers_for([case.id])[case.id]
     note.text_enc = cipher.encrypt("notes", note.id, "text", text)
     audit.record("note.create", actor=author, case_id=case.id, categories=[category], detail={"note": note.id})
+    return note
+
+
+def withdraw_note(actor: User, case_ref, note_id: int, reason: str) -> Note:
+    """Withdraw a note of the actor's agency: its text is destroyed at once (the ciphertext is gone), the note
+    stays as a trace – who wrote it when, in which category, who withdrew it when and why – for those who saw it.
+    For a note filed under the wrong category or case: the agencies that should not have read it read it no more."""
+    case, _ = load_case_for(actor, case_ref)
+    note = db.session.get(Note, note_id)
+    if note is None or note.case_id != case.id or note.author_agency_id != actor.agency_id:
+        # another agency's note is not this agency's to withdraw; whether it exists is not its business either
+        raise NotFound("Vermerk nicht gefunden.")
+    if reason not in NOTE_WITHDRAW_REASONS:
+        raise InvalidInput(errors={"reason": "Bitte wählen Sie, warum der Vermerk zurückgezogen wird."})
+    if note.withdrawn_at is not None:
+        raise Conflict("Dieser Vermerk ist bereits zurückgezogen.")
+    note.text_enc, note.withdrawn_at, note.withdrawn_by_id, note.withdraw_reason = b"", utcnow(), actor.id, reason
+    audit.record(
+        "note.withdraw",
+        actor=actor,
+        case_id=case.id,
+        categories=[note.category],
+        detail={"note": note.id, "reason": reason},
+    )
     return note
 
 

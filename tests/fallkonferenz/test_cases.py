@@ -170,6 +170,46 @@ def test_notes_and_goals_round_trip_and_bad_ones_keep_the_text(ki, query, world)
     assert query(lambda: db.session.get(Goal, gid).status, commit=False) == "erreicht"
 
 
+def test_a_note_filed_wrongly_is_withdrawn_by_its_agency_and_leaves_a_trace(world, query, client_for):
+    """JC files health data under Leistungen, which AA may read too. JC withdraws it: the text is destroyed at once
+    (for everyone, in the database too), and the note stays as a trace of who, when and why. No other agency may
+    withdraw it, a reason is needed, and twice is refused."""
+    from fallkonferenz.models import AuditEvent, Note
+
+    def setup():
+        case = make_case(_user(world["KI"]))
+        make_consent(case, _user(world["KI"]), [("JC", "leistungen"), ("AA", "leistungen")])
+        return case.number
+
+    number = query(setup)
+    jc, aa, ki = (client_for(world[code], PASSWORD) for code in ("JC", "AA", "KI"))
+    wrong = {"category": "leistungen", "text": "Diagnose Depression, Therapie ab Mai"}
+    assert jc.post(f"/faelle/{number}/vermerke", data=wrong).status_code == 302
+    note_id = query(lambda: db.session.query(Note.id).scalar(), commit=False)
+    assert "Diagnose Depression" in aa.get(f"/faelle/{number}").get_data(as_text=True)
+    page = jc.get(f"/faelle/{number}").get_data(as_text=True)
+    assert f'action="/faelle/{number}/vermerke/{note_id}/zurueckziehen"' in page
+    assert "zurueckziehen" not in aa.get(f"/faelle/{number}").get_data(as_text=True)  # not AA's note
+    withdraw = f"/faelle/{number}/vermerke/{note_id}/zurueckziehen"
+    for other in (aa, ki):  # whoever did not write it: as if there were no such note
+        assert other.post(withdraw, data={"reason": "kategorie"}).status_code == 404
+    for bad in ("", "weil", "<script>"):
+        refused = jc.post(withdraw, data={"reason": bad})
+        body = refused.get_data(as_text=True)
+        assert refused.status_code == 422 and "Bitte wählen Sie, warum" in body and "Diagnose Depression" in body
+    assert jc.post(withdraw, data={"reason": "kategorie"}).status_code == 302
+    for client in (jc, aa):  # those who could read it see that it was there and why it went
+        body = client.get(f"/faelle/{number}").get_data(as_text=True)
+        assert "Diagnose Depression" not in body and "unter der falschen Datenkategorie erfasst" in body
+    assert "Datenkategorie erfasst" not in ki.get(f"/faelle/{number}").get_data(as_text=True)  # KI never read it
+    stored = query(lambda: db.session.get(Note, note_id), commit=False)
+    assert stored.text_enc == b"" and stored.withdrawn_at is not None and stored.withdraw_reason == "kategorie"
+    api = jc.api("GET", f"/api/v1/cases/{number}/notes").get_json()["items"]
+    assert api[0]["text"] == "" and api[0]["withdrawReason"] == "kategorie" and api[0]["withdrawnAt"]
+    assert jc.post(withdraw, data={"reason": "doppelt"}).status_code == 409
+    assert query(lambda: db.session.query(AuditEvent).filter_by(action="note.withdraw").count(), commit=False) == 1
+
+
 def test_other_agency_writes_into_a_consented_case_and_always_sees_its_own_note(world, query, client_for):
     def setup():
         case = make_case(_user(world["KI"]))
