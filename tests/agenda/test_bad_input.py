@@ -233,7 +233,11 @@ def test_a_refused_poll_comes_back_with_what_was_typed_and_the_field_marked(scen
 def test_bad_state_transition_and_cancel_without_reason(scene, clients, planned, query):
     ki = clients["KI"]
     assert ki.post(f"/konferenzen/{planned}/status", data={"state": "beendet"}).status_code == 409
-    assert ki.post(f"/konferenzen/{planned}/status", data={"state": "abgesagt", "reason": ""}).status_code == 422
+    empty = ki.post(f"/konferenzen/{planned}/status", data={"state": "abgesagt", "reason": ""})
+    page = empty.get_data(as_text=True)
+    # said at the top of the long page as well, with a link to the field, not only beside the field at its end
+    assert empty.status_code == 422 and page.index("Die Konferenz wurde nicht abgesagt") < page.index("Tagesordnung")
+    assert '<a href="#reason">Grund der Absage:' in page
     assert ki.post(f"/konferenzen/{planned}/status", data={"state": "unsinn"}).status_code == 409
     assert query(lambda: db.session.get(Conference, planned).state, commit=False) == "geplant"
 
