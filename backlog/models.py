@@ -58,11 +58,17 @@ _FORWARD = {
 }
 
 
+# Once a recommendation is adopted, each agency's implementation of it is tracked on this item: it is not merged
+# into another (a duplicate is merged into it instead).
+_NOT_MERGED = frozenset({"empfehlung", "umsetzung"})
+
+
 def transitions_from(state: str) -> set[str]:
-    """Allowed next states: the next step of the flow, or ending the item while it is open."""
+    """Allowed next states: the next step of the flow, or ending the item while it is open (merging it only until
+    a recommendation is adopted)."""
     if state in CLOSED_STATES:
         return set()
-    return _FORWARD[state] | {"abgelehnt", "zusammengefuehrt"}
+    return _FORWARD[state] | {"abgelehnt"} | (set() if state in _NOT_MERGED else {"zusammengefuehrt"})
 
 
 PRIORITIES = {1: "hoch", 2: "mittel", 3: "niedrig"}

@@ -102,7 +102,8 @@ def _render_detail(escalation_id: int, *, kept=None, errors=None, message=None, 
     steering = service.is_steering(g.user)
     recommendation = service.recommendation_of(escalation.id)
     group = service.load_group(g.user, escalation.working_group_id) if escalation.working_group_id else None
-    merge_targets = [e for e in service.joinable(g.user) if e.id != escalation.id] if steering else []
+    mergeable = steering and "zusammengefuehrt" in transitions_from(escalation.state)
+    merge_targets = [e for e in service.joinable(g.user) if e.id != escalation.id] if mergeable else []
     impls = recommendation.implementations if recommendation else []
     viewer = viewer_of(g.user)
     consultations = service.consultations_for(escalation.id)

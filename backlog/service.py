@@ -781,6 +781,11 @@ def _check_move(escalation: Escalation, to_state: str, actor: User | None, reaso
     """Refuse a step before anything is written; returns the cleaned reason."""
     if to_state not in STATES:
         raise InvalidInput("Unbekannter Status.")
+    if to_state == "zusammengefuehrt" and escalation.state in ("empfehlung", "umsetzung"):
+        raise InvalidTransition(
+            "Nach einer beschlossenen Empfehlung geht ein Eintrag in keinen anderen mehr auf: ihre Umsetzung wird "
+            "hier je Stelle verfolgt. Führen Sie stattdessen das Duplikat in diesen Eintrag zusammen."
+        )
     if to_state not in transitions_from(escalation.state):
         raise InvalidTransition(
             f"Von „{STATES[escalation.state]}“ geht es nicht direkt zu „{STATES[to_state]}“."

@@ -340,6 +340,26 @@ def test_an_item_is_not_merged_into_itself(bscene, query):
     query(run, commit=False)
 
 
+@pytest.mark.parametrize("state", ["empfehlung", "umsetzung"])
+def test_an_item_with_an_adopted_recommendation_is_not_merged_away_but_takes_a_duplicate(bscene, query, state):
+    """Each agency's implementation is tracked on the item that has the recommendation: merging it into a new one
+    would lose that. A duplicate is merged into it instead."""
+
+    def run():
+        adopted = _raise(bscene)
+        bring_to(bscene, adopted, state)
+        duplicate = _raise(bscene, "AA")
+        with pytest.raises(service.InvalidTransition) as refused:
+            service.merge(_chair(bscene), adopted.id, duplicate.id, adopted.version, "Dublette")
+        assert "Führen Sie stattdessen das Duplikat in diesen Eintrag zusammen" in refused.value.message
+        assert adopted.state == state and adopted.merged_into_id is None
+        assert "zusammengefuehrt" not in transitions_from(state)
+        service.merge(_chair(bscene), duplicate.id, adopted.id, duplicate.version, "Dublette")
+        assert duplicate.state == "zusammengefuehrt" and duplicate.merged_into_id == adopted.id
+
+    query(run, commit=False)
+
+
 def test_merging_carries_cases_and_supporters_over_once(bscene, query):
     def run():
         jc, aa = user(bscene.users["JC"]), user(bscene.users["AA"])
