@@ -230,8 +230,8 @@ def recent(before: int | None = None, limit: int = 100, f: EventFilter = EventFi
     )
     if before:
         stmt = stmt.where(AuditEvent.id < before)
-    if f.username:
-        stmt = stmt.where(User.username == f.username.strip().lower())
+    if f.username:  # an account, or every account whose name begins so ("jc." – an agency's people)
+        stmt = stmt.where(User.username.like(escape_like(f.username.strip().lower()) + "%", escape="\\"))
     if f.agency:
         stmt = stmt.where(Agency.code == f.agency.strip().upper())
     if f.action:  # one action exactly, or an area ("auth": every auth.… action)
