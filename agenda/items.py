@@ -70,6 +70,12 @@ def _check_item(data: ItemInput) -> None:
         errors["case"] = "Eine Fallbesprechung braucht eine Fallnummer."
     if data.kind != "fallbesprechung" and not (data.title or "").strip():
         errors["title"] = "Bitte geben Sie einen Titel an."
+    if data.kind in ITEM_KINDS and data.kind != "fallbesprechung" and (data.case_ref or "").strip():
+        # a general item goes to every participant: it is bound to no case, and what was typed is not dropped
+        errors["case"] = (
+            "Nur eine Fallbesprechung gehört zu einem Fall. Bitte wählen Sie „Fallbesprechung“ oder lassen Sie "
+            "die Fallnummer leer."
+        )
     if len(data.title or "") > MAX_TITLE:
         errors["title"] = f"Höchstens {MAX_TITLE} Zeichen."
     if errors:

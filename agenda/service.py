@@ -520,8 +520,10 @@ def my_conferences(actor: User) -> tuple[list[Conference], list[Conference]]:
         .options(selectinload(Conference.poll))  # the lists say whether the date is still being polled
     )
     cut = now()
-    upcoming = db.session.scalars(stmt.where(Conference.end >= cut).order_by(Conference.start)).all()
-    past = db.session.scalars(stmt.where(Conference.end < cut).order_by(Conference.start.desc()).limit(50)).all()
+    # a conference ended early (its end time still ahead) is past already
+    ahead = (Conference.end >= cut) & (Conference.state != "beendet")
+    upcoming = db.session.scalars(stmt.where(ahead).order_by(Conference.start)).all()
+    past = db.session.scalars(stmt.where(~ahead).order_by(Conference.start.desc()).limit(50)).all()
     return list(upcoming), list(past)
 
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import icalendar
 import pytest
 
 from agenda import items
 from agenda.models import AgendaItem, Conference, Participant
 from fallkonferenz.extensions import db
-from fallkonferenz.models import OutboxMessage, User
-from tests.agenda.conftest import as_local, conference_form, slot
+from fallkonferenz.models import OutboxMessage, User, utcnow
+from tests.agenda.conftest import as_local, conference_form, slot, user
 from tests.factories import PASSWORD
 
 
@@ -81,6 +83,16 @@ def test_coordinator_plans_through_the_poll_and_everyone_is_invited(scene, clien
     # Fixing twice is refused; answering after the fix too.
     assert ki.post(f"/konferenzen/{planned}/umfrage/{slot_ids[0]}/festlegen").status_code == 409
     assert jc.post(f"/konferenzen/{planned}/umfrage/antwort", data={f"slot-{slot_ids[0]}": "ja"}).status_code == 409
+
+
+def test_a_general_item_with_a_case_number_is_refused_not_stripped(scene, clients, planned, query):
+    """A report is bound to no case and goes to every participant: a case number typed into it is refused with the
+    form kept, not silently dropped."""
+    resp = _add(clients["KI"], planned, kind="bericht", title="Bericht JC", case=scene.open_case)
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 422 and "Nur eine Fallbesprechung gehört zu einem Fall" in page
+    assert 'value="Bericht JC"' in page and f'value="{scene.open_case}"' in page
+    assert query(lambda: db.session.query(AgendaItem).count(), commit=False) == 0
 
 
 def test_consent_aware_agenda_closes_case_items_to_agencies_without_consent(scene, clients, planned, query):
@@ -449,6 +461,24 @@ def test_dashboard_lists_my_next_conferences(scene, clients, planned):
     page = clients["JC"].get("/").get_data(as_text=True)
     assert f'<a href="/konferenzen/{planned}">Fallkonferenz Musterstadt</a>' in page
     assert "Fallkonferenz Musterstadt" not in clients["JA"].get("/").get_data(as_text=True)
+
+
+def test_a_conference_ended_early_is_past_at_once(scene, clients, planned, query):
+    """Ended before its planned end time, a conference leaves the upcoming ones and is listed among the past."""
+    from agenda import service as agenda_service
+
+    def end_now():
+        conference = db.session.get(Conference, planned)
+        conference.state, conference.start = "beendet", utcnow() - timedelta(hours=1)
+        conference.end = utcnow() + timedelta(hours=2)  # planned till later; ended already
+
+    query(end_now)
+    upcoming, past = query(
+        lambda: [[c.id for c in group] for group in agenda_service.my_conferences(user(scene.users["JC"]))],
+        commit=False,
+    )
+    assert planned not in upcoming and planned in past
+    assert f'<a href="/konferenzen/{planned}">' not in clients["JC"].get("/").get_data(as_text=True)
 
 
 def test_the_moderator_does_not_send_a_substitute(scene, clients, planned, query):
