@@ -67,7 +67,10 @@ def test_coordinator_plans_through_the_poll_and_closed_items_stay_closed(page: P
     visit(page, conference_url)
     table = page.get_by_role("table", name="Antworten je Termin")
     expect(table).to_contain_text("nein")
+    asked = []  # fixing the date invites everyone at once: the page asks first
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
     click_to(page, page.get_by_role("button", name=re.compile("^Festlegen")).nth(1), CONFERENCE)
+    assert asked and "alle Teilnehmenden werden sofort eingeladen" in asked[0]
     expect(page.get_by_text("Der Termin steht fest. Alle Teilnehmenden wurden eingeladen.")).to_be_visible()
     expect(page.locator("dl.facts")).to_contain_text("eingeladen")
 
