@@ -152,15 +152,18 @@ _STREET = re.compile(
 
 # A person addressed as such: "Frau Yusuf", "Herrn Dr. Amiri", "Frau T." – whoever it is, the guard need not know
 # the name (a client of a case the author's agency may not see, or of none in the system). Only the word after the
-# form of address is marked. "Frau" is also a plain noun ("eine junge Frau Anfang 20"): after an article or another
-# determiner within the two words before it, the capitalised word that follows is a noun, not a name.
-_ADDRESSED = re.compile(r"(?<![\wÄÖÜäöüß])(?:Herrn?|Frau|Hr\.|Fr\.)\s+(?:Dr\.\s*)?(?P<name>[A-ZÄÖÜ][\wÄÖÜäöüß\-]*)")
+# form of address is marked. "Frau" is also a plain noun ("eine junge Frau Anfang 20"): right after an article or
+# another determiner (with at most one word between, in the same phrase: no punctuation), the capitalised word that
+# follows is a noun, not a name. That leaves one reading unchecked: a relative "die" ("…, die Frau Okonkwo kennt").
+_ADDRESSED = re.compile(
+    r"(?<![\wÄÖÜäöüß])(?i:herrn?|frau|hr\.|fr\.)\s+(?:(?i:dr)\.\s*)?(?P<name>[A-ZÄÖÜ][\wÄÖÜäöüß\-]*)"
+)
 _DETERMINER = re.compile(
     r"d(?:ie|er|en|em|es)|[kmds]?ein(?:e[rnms]?)?|ihr(?:e[rnms]?)?|unser(?:e[rnms]?)?|eu(?:er|re[rnms]?)"
     r"|(?:dies|jed|jen|welch|manch|solch|all)e[rnms]?|beide[rnm]?",
     re.IGNORECASE,
 )
-_WORDS_BEFORE = re.compile(r"([\wÄÖÜäöüß]+)[^\w\n]*([\wÄÖÜäöüß]+)?[^\w\n]*$")
+_WORDS_BEFORE = re.compile(r"(?:([\wÄÖÜäöüß]+)[ \t]+)?([\wÄÖÜäöüß]+)[ \t]+$")  # the phrase's last two words
 # Titles and offices after "Frau"/"Herr", which name a role, not a person.
 ROLES = frozenset(
     {"Ministerin", "Minister", "Bürgermeisterin", "Bürgermeister", "Oberbürgermeisterin", "Oberbürgermeister"}

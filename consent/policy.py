@@ -196,7 +196,9 @@ def listable_cases_clause(
         return and_(kept, shared)
     if category is not None:
         return and_(kept, granted)
-    wrote_note = _per_case(select(Note.id).where(Note.case_id == Case.id, Note.author_agency_id == agency))
+    wrote_note = _per_case(  # a withdrawn note keeps no case in its agency's view
+        select(Note.id).where(Note.case_id == Case.id, Note.author_agency_id == agency, Note.withdrawn_at.is_(None))
+    )
     wrote_goal = _per_case(select(Goal.id).where(Goal.case_id == Case.id, Goal.author_agency_id == agency))
     return and_(kept, or_(shared, wrote_note, wrote_goal))
 

@@ -80,7 +80,10 @@ def now() -> datetime:
 
 
 # Statements of the case page, built once: building one costs more than running it.
-_WROTE = select(Note.id).where(Note.case_id == bindparam("case_id"), Note.author_agency_id == bindparam("agency_id"))
+# A withdrawn note is a trace for those who read it, no longer a note of its agency: it keeps no case in its view.
+_WROTE = select(Note.id).where(
+    Note.case_id == bindparam("case_id"), Note.author_agency_id == bindparam("agency_id"), Note.withdrawn_at.is_(None)
+)
 _SET_GOAL = select(Goal.id).where(Goal.case_id == bindparam("case_id"), Goal.author_agency_id == bindparam("agency_id"))
 _AUTHORED = select(exists(_WROTE) | exists(_SET_GOAL))
 _CASE_BY_NUMBER = select(Case).where(Case.number == bindparam("number"))
@@ -392,6 +395,7 @@ _AUTHORED_BY_AGENCY = union(
     select(Note.case_id, Note.author_agency_id).where(
         Note.case_id.in_(bindparam("case_ids", expanding=True)),
         Note.author_agency_id.in_(bindparam("agency_ids", expanding=True)),
+        Note.withdrawn_at.is_(None),
     ),
     select(Goal.case_id, Goal.author_agency_id).where(
         Goal.case_id.in_(bindparam("case_ids", expanding=True)),

@@ -78,12 +78,20 @@ def test_a_person_addressed_as_such_is_found_without_knowing_the_name():
         "b": "Termine für Herrn Dr. Sohrab Amiri priorisieren.",
         "c": "Frau T. aus Talhausen, alleinerziehend mit Tochter.",
         "d": "Die ABH hat Herr Okonkwo schon zweimal vertröstet.",
+        # an article of another phrase, before a comma or a full stop, does not make "Frau" a plain noun
+        "e": "Die Mutter, Frau Yusuf, bekommt keinen Kitaplatz.",
+        "f": "Sein Vater, Herr Amiri, wartet. Der Kurs. Frau Haddad auch.",
+        "g": "Wie bei FRAU YUSUF.",
     }
     assert found(guard.check(texts, guard.Identifiers(), TODAY)) == (
         ("a", "name", "Amina"),
         ("b", "name", "Sohrab"),
         ("c", "name", "T"),
         ("d", "name", "Okonkwo"),
+        ("e", "name", "Yusuf"),
+        ("f", "name", "Amiri"),
+        ("f", "name", "Haddad"),
+        ("g", "name", "YUSUF"),
     )
     clean = {
         "a": "Eine junge Frau Anfang 20 wartet seit Monaten auf einen Kursplatz.",

@@ -207,6 +207,12 @@ def test_a_note_filed_wrongly_is_withdrawn_by_its_agency_and_leaves_a_trace(worl
     api = jc.api("GET", f"/api/v1/cases/{number}/notes").get_json()["items"]
     assert api[0]["text"] == "" and api[0]["withdrawReason"] == "kategorie" and api[0]["withdrawnAt"]
     assert jc.post(withdraw, data={"reason": "doppelt"}).status_code == 409
+    # a withdrawn note is no note of JC's any more: once the consent is gone, JC sees nothing of the case
+    from consent.models import Consent
+
+    consent_id = query(lambda: db.session.query(Consent.id).scalar(), commit=False)
+    assert ki.post(f"/faelle/{number}/einwilligungen/{consent_id}/widerruf", data={"reason": ""}).status_code == 302
+    assert jc.get(f"/faelle/{number}").status_code == 404 and number not in jc.get("/faelle/").get_data(as_text=True)
     assert query(lambda: db.session.query(AuditEvent).filter_by(action="note.withdraw").count(), commit=False) == 1
 
 
