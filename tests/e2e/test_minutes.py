@@ -210,6 +210,7 @@ def test_a_participant_removed_from_the_conference_loses_the_minutes_at_once(
     _open_minutes(moderator, "ki.koordination")
     expect(_editor(moderator, case_top)).to_contain_text("Vermittlung in den Sprachkurs besprochen.")
     click_to(moderator, moderator.get_by_role("link", name="Zur Tagesordnung"), CONFERENCE)
+    moderator.once("dialog", lambda dialog: dialog.accept())  # "Anna Albers aus der Konferenz nehmen?"
     click_to(
         moderator,
         moderator.get_by_role("button", name="Entfernen (Anna Albers)"),
