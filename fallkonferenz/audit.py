@@ -230,8 +230,12 @@ def recent(before: int | None = None, limit: int = 100, f: EventFilter = EventFi
     )
     if before:
         stmt = stmt.where(AuditEvent.id < before)
-    if f.username:  # an account, or every account whose name begins so ("jc." – an agency's people)
-        stmt = stmt.where(User.username.like(escape_like(f.username.strip().lower()) + "%", escape="\\"))
+    if f.username:  # one account exactly; with a "*" at the end (or "jc.") every account whose name begins so
+        name = f.username.strip().lower()
+        if name.endswith(("*", ".")):
+            stmt = stmt.where(User.username.like(escape_like(name.rstrip("*")) + "%", escape="\\"))
+        else:
+            stmt = stmt.where(User.username == name)
     if f.agency:
         stmt = stmt.where(Agency.code == f.agency.strip().upper())
     if f.action:  # one action exactly, or an area ("auth": every auth.… action)

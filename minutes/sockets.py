@@ -32,6 +32,7 @@ SWEEP_SECONDS = 0.4
 RATE_PER_SECOND = 60  # sustained updates per socket; a burst of RATE_BURST is allowed
 RATE_BURST = 120
 COUNT_EVERY = 50
+CLAIM_RENEWAL = 3600  # seconds after which a presence id's hold in Redis is renewed on its next use
 NAME_CHECK_PAUSE = 1.5  # seconds of no typing in a general item before its text is checked for client names
 EVICTED = (
     "Sie haben keinen Zugriff mehr auf diesen Tagesordnungspunkt "
@@ -275,13 +276,23 @@ class MinutesNamespace(Namespace):
             owner = self.client_ids.get(client_id)
             if (mine is not None and mine != client_id) or (owner is not None and owner.user_id != user_id):
                 raise InvalidInput(presence.MALFORMED)
-            if owner is None and self.shared_owners is None:
-                self.client_ids[client_id] = Cursor(user_id, request.sid, item_id, clock)
-        # New here: the id may be in use on another process. Redis decides who used it first, everywhere.
-        if owner is None and self.shared_owners is not None and not self.shared_owners.claim(client_id, user_id):
-            raise InvalidInput(presence.MALFORMED)
-        with self.lock:
-            self.client_ids[client_id] = Cursor(user_id, request.sid, item_id, clock)
+            now = time.monotonic()
+            # With several processes, Redis decides who used an id first, everywhere: asked for an id new here, and
+            # again now and then to keep it (its claim there expires unless renewed).
+            ask = self.shared_owners is not None and (owner is None or now - owner.claimed > CLAIM_RENEWAL)
+            if not ask:
+                claimed = owner.claimed if owner else now
+                self.client_ids[client_id] = Cursor(user_id, request.sid, item_id, clock, claimed)
+        if ask:
+            if not self.shared_owners.claim(client_id, user_id):
+                raise InvalidInput(presence.MALFORMED)
+            with self.lock:
+                still = item_id in self.joined.get(request.sid, set())  # not taken out of the item meanwhile
+                if still:
+                    self.client_ids[client_id] = Cursor(user_id, request.sid, item_id, clock, now)
+            if not still:
+                self.shared_owners.release([(client_id, user_id)])
+                raise DomainError("Anwesenheit kann nur im geöffneten Tagesordnungspunkt geteilt werden.")
         g.broadcasts.append(("awareness", {"item": item_id, "state": state}, service.room_of(item_id), request.sid))
         return {"ok": True}
 
@@ -490,7 +501,7 @@ class MinutesNamespace(Namespace):
             for client_id, _ in gone:
                 del self.client_ids[client_id]
         if gone and self.shared_owners is not None:
-            self.shared_owners.release([client_id for client_id, _ in gone])
+            self.shared_owners.release([(client_id, cursor.user_id) for client_id, cursor in gone])
         for client_id, cursor in gone:
             state = presence.gone(client_id, cursor.clock)
             room = service.room_of(cursor.item_id)
@@ -510,7 +521,7 @@ class SharedCursorOwners:
         self.redis = redis.Redis.from_url(url)
 
     def claim(self, client_id: int, user_id: int) -> bool:
-        """Take the id for this account, unless another account holds it."""
+        """Take the id for this account, or renew this account's hold on it, unless another account holds it."""
         key = f"{self.PREFIX}{client_id}"
         try:
             for _ in range(2):  # a second try only when the holder's key expired in between
@@ -518,14 +529,21 @@ class SharedCursorOwners:
                     return True
                 holder = self.redis.get(key)
                 if holder is not None:
-                    return int(holder) == user_id
+                    mine = int(holder) == user_id
+                    if mine:
+                        self.redis.expire(key, self.LIFETIME)
+                    return mine
         except redis.RedisError:
             raise DomainError(self.UNAVAILABLE) from None
         return False
 
-    def release(self, client_ids: list[int]) -> None:
+    # Delete a key only while it still names the account that lets it go (one step, in Redis).
+    _RELEASE = "for i, key in ipairs(KEYS) do if redis.call('get', key) == ARGV[i] then redis.call('del', key) end end"
+
+    def release(self, held: list[tuple[int, int]]) -> None:
+        """Let go of (client id, account) pairs; an id another account holds by now stays its own."""
         try:
-            self.redis.delete(*(f"{self.PREFIX}{c}" for c in client_ids))
+            self.redis.eval(self._RELEASE, len(held), *(f"{self.PREFIX}{c}" for c, _ in held), *(u for _, u in held))
         except redis.RedisError:  # the socket is gone all the same; its ids expire by themselves
             current_app.logger.warning("presence ids not released in Redis")
 
@@ -538,6 +556,7 @@ class Cursor:
     sid: str
     item_id: int
     clock: int
+    claimed: float = 0.0  # when its hold in Redis was last taken or renewed (monotonic), with several processes
 
 
 def _user_id(viewer: Viewer | None) -> int | None:

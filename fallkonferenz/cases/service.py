@@ -509,17 +509,22 @@ def ensure_may_create(actor: User) -> None:
 
 
 DUPLICATES_SHOWN = 5
+DUPLICATES_SEARCHED = 200  # cases found by the name's parts (the index also finds names they begin) looked at
+
+
+def _same_name(a: str, b: str) -> bool:
+    return normalize_name(a).split() == normalize_name(b).split()
 
 
 def possible_duplicates(actor: User, given: str, family: str, birth_date: date | None) -> list[CaseRow]:
-    """Open cases whose client may be the person of a new case: the same name (every part, through the blind
-    index) and, where both are known, the same birth date. Only cases whose master data the actor's agency sees:
-    a case it may not see stays unknown to it, also here."""
+    """Open cases whose client may be the person of a new case: the same name (found through the blind index,
+    then compared in full: "Ali" is no "Alina") and, where both are known, the same birth date. Only cases whose
+    master data the actor's agency sees: a case it may not see stays unknown to it, also here."""
     name = f"{given or ''} {family or ''}".strip()
     if not keyring().blind_tokens(name, prefixes=False):
         return []
-    found = list_cases(actor, query=name, per_page=DUPLICATES_SHOWN * 4, purpose="Prüfung auf einen doppelten Fall")
-    rows = [r for r in found.rows if r.display_name is not None and r.closed_on is None]
+    found = list_cases(actor, query=name, per_page=DUPLICATES_SEARCHED, purpose="Prüfung auf einen doppelten Fall")
+    rows = [r for r in found.rows if r.display_name and r.closed_on is None and _same_name(r.display_name, name)]
     if birth_date is None or not rows:
         return rows[:DUPLICATES_SHOWN]
     ciphers = ciphers_for([r.id for r in rows])

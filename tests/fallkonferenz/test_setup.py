@@ -354,9 +354,11 @@ def test_dpo_filters_the_audit_log_by_account_agency_action_case_and_day(app, qu
     read = 'Fall gelesen <code class="muted">case.read</code>'
     assert found and all(r[2] == "ki.koordination" and r[4] == read and r[5] == number for r in found)
     assert rows(fall=str(case_id)) and all(r[5] == number for r in rows(fall=str(case_id)))
-    # the beginning of an account's name finds all accounts that begin so; a wildcard typed is no wildcard
-    begun = rows(konto="ki.")
-    assert begun and all(r[2].startswith("ki.") for r in begun) and rows(konto="%") == rows(konto="_") == []
+    # one account exactly; with "*" (or a final ".") every account that begins so; a SQL wildcard is no wildcard
+    assert rows(konto="ki.koord") == []
+    for begun in (rows(konto="ki.*"), rows(konto="ki."), rows(konto="ki.koord*")):
+        assert begun and all(r[2].startswith("ki.") for r in begun)
+    assert rows(konto="%") == rows(konto="_") == rows(konto="%*") == []
     # the data categories in German
     page = dsb.get("/protokollierung", query_string={"aktion": "case.read", "fall": number}).get_data(as_text=True)
     cells = re.findall(r'<td class="text">([^<]*)</td>', page)

@@ -342,6 +342,29 @@ def test_no_one_takes_over_a_cursor_on_another_process(server):
             b.close()
 
 
+@pytest.mark.redis
+def test_a_presence_id_is_renewed_and_let_go_only_by_the_account_that_holds_it():
+    """In Redis: a hold is renewed by its account's use, and letting go deletes it only while that account holds
+    it (a socket that leaves late does not free an id that someone else took meanwhile)."""
+    import secrets
+
+    from minutes.sockets import SharedCursorOwners
+
+    owners = SharedCursorOwners(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
+    client_id = secrets.randbelow(2**40)
+    key = f"{owners.PREFIX}{client_id}"
+    try:
+        assert owners.claim(client_id, 1) and not owners.claim(client_id, 2)
+        owners.redis.expire(key, 5)
+        assert owners.claim(client_id, 1) and owners.redis.ttl(key) > 5  # used again: held for another day
+        owners.release([(client_id, 2)])  # not account 2's to let go
+        assert not owners.claim(client_id, 2)
+        owners.release([(client_id, 1)])
+        assert owners.claim(client_id, 2)
+    finally:
+        owners.redis.delete(key)
+
+
 def test_while_the_database_is_unavailable_nothing_is_acknowledged_and_nothing_lost(server):
     """Hold the database's write lock for 2 s: the edit is acknowledged only after, and then it is stored."""
     import sqlite3
