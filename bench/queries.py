@@ -18,7 +18,7 @@ from fallkonferenz.models import User
 
 from .load import CSRF_RE
 
-NOTE_RE = re.compile(r'<article class="note">')
+NOTE_RE = re.compile(r'<article class="note" id="vermerk-')
 ITEM_RE = re.compile(r'<li id="top-\d+"')
 
 
