@@ -71,7 +71,12 @@ def targets_of(seeded) -> list[Target]:
     return [
         Target("case list", "/faelle/", "KI", ("Fälle 1–25", ROW)),
         Target("name search", search, "KI", (f"{seeded.search_name}</td>", ROW), search=seeded.search_name),
-        Target("case page", f"/faelle/{seeded.case_number}", "KI", (seeded.case_number, '<article class="note" id="vermerk-')),
+        Target(
+            "case page",
+            f"/faelle/{seeded.case_number}",
+            "KI",
+            (seeded.case_number, '<article class="note" id="vermerk-'),
+        ),
         # JC leads no case: it sees cases by consent (every second case), so the list and search go through the
         # grants, where the planner can go wrong (a scan of all of JC's grants for every case listed).
         Target("case list (JC, by consent)", "/faelle/", "JC", ("Fälle 1–25", ROW)),
