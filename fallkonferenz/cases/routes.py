@@ -89,17 +89,10 @@ def create():
     service.ensure_may_create(g.user)
     form = CaseForm()
     if form.validate_on_submit():
-        # The same person twice makes two half records: a client already known is shown before a second case is
-        # opened, unless the worker confirms that it is someone else.
-        duplicates = (
-            []
-            if request.form.get("andere_person") == "1"
-            else service.possible_duplicates(g.user, form.given_name.data, form.family_name.data, form.birth_date.data)
-        )
-        if duplicates:
-            page = render_template("cases/form.html", form=form, errors={}, duplicates=duplicates)
-            return page, 409
-        case = service.create_case(g.user, form.data)
+        try:
+            case = service.create_case(g.user, form.data, ask_if_known=request.form.get("andere_person") != "1")
+        except service.KnownClient as exc:
+            return render_template("cases/form.html", form=form, errors={}, duplicates=exc.cases), exc.status
         flash(f"Fall {case.number} wurde angelegt.", "success")
         return redirect(url_for("cases.detail", number=case.number))
     status = 422 if form.is_submitted() else 200

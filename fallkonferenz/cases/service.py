@@ -537,10 +537,26 @@ def possible_duplicates(actor: User, given: str, family: str, birth_date: date |
     return same[:DUPLICATES_SHOWN]
 
 
-def create_case(actor: User, data: dict) -> Case:
-    """Open a new case led by the actor's agency; the actor becomes the responsible case worker."""
+class KnownClient(DomainError):
+    """The new case's client may be one the agency has a case for already: those cases, to look at first."""
+
+    status = 409
+
+    def __init__(self, cases: list[CaseRow]):
+        super().__init__("Für diese Person gibt es vielleicht schon einen Fall.")
+        self.cases = cases
+
+
+def create_case(actor: User, data: dict, *, ask_if_known: bool = False) -> Case:
+    """Open a new case led by the actor's agency; the actor becomes the responsible case worker. `ask_if_known`
+    (the form, until the worker confirms that it is someone else): the same person twice makes two half records,
+    so a client already known is named before a second case is opened."""
     ensure_may_create(actor)
     _check_master(data)
+    if ask_if_known and (
+        known := possible_duplicates(actor, data.get("given_name"), data.get("family_name"), data.get("birth_date"))
+    ):
+        raise KnownClient(known)
     year = data.get("year") or localtime.today().year
     seq, number = next_case_number(year)
     case = Case(number=number, year=year, seq=seq, lead_agency_id=actor.agency_id, case_worker_id=actor.id)
