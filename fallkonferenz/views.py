@@ -10,7 +10,7 @@ from sqlalchemy import text
 from consent import service as consent_service
 from consent.policy import may_manage_users, may_read_audit, viewer_of
 
-from . import audit, localtime, mail
+from . import audit, localtime, mail, web
 from .auth import service as auth_service
 from .cases import service as case_service
 from .errors import InvalidInput, NotFound, db_id
@@ -116,8 +116,11 @@ def users():
                 password=request.form.get("password", ""),
                 email=request.form.get("email") or None,
                 actor=g.user,
+                must_change_password=True,
             )
-            flash("Das Konto wurde angelegt.", "success")
+            flash(
+                "Das Konto wurde angelegt. Bei der ersten Anmeldung wählt die Person ein eigenes Passwort.", "success"
+            )
             return redirect(url_for("main.users"))
         except InvalidInput as exc:
             errors, status = exc.errors, 422
@@ -127,6 +130,55 @@ def users():
         ),
         status,
     )
+
+
+def _user_page(user, errors=None, status=200):
+    return render_template(
+        "admin/user_edit.html", user=user, agencies=auth_service.list_agencies(), errors=errors or {}
+    ), status
+
+
+@bp.route("/verwaltung/benutzer/<int:user_id>", methods=["GET", "POST"])
+def user_edit(user_id: int):
+    _require(may_manage_users)
+    user = auth_service.get_user(user_id)
+    if request.method == "GET":
+        return _user_page(user)
+    try:
+        with web.atomic():
+            _, changed = auth_service.update_user(
+                g.user,
+                user.id,
+                display_name=request.form.get("display_name", ""),
+                email=request.form.get("email") or None,
+                agency_code=request.form.get("agency", ""),
+                role=request.form.get("role", ""),
+            )
+    except InvalidInput as exc:
+        return _user_page(user, exc.errors or {"": exc.message}, exc.status)
+    if not changed:
+        flash("Keine Änderung – das Konto war schon so gespeichert.", "info")
+    elif changed & {"agency", "role"}:
+        flash("Das Konto wurde geändert. Die Person muss sich neu anmelden; ihre Anmeldungen sind beendet.", "success")
+    else:
+        flash("Das Konto wurde geändert.", "success")
+    return redirect(url_for("main.user_edit", user_id=user.id))
+
+
+@bp.post("/verwaltung/benutzer/<int:user_id>/passwort")
+def user_password(user_id: int):
+    _require(may_manage_users)
+    user = auth_service.get_user(user_id)
+    try:
+        auth_service.reset_password(g.user, user.id, request.form.get("password", "")[: auth_service.MAX_PASSWORD + 1])
+    except InvalidInput as exc:
+        return _user_page(user, exc.errors or {"password": exc.message}, exc.status)
+    flash(
+        "Das neue Passwort gilt. Teilen Sie es der Person auf sicherem Weg mit; bei der nächsten Anmeldung wählt sie "
+        "ein eigenes.",
+        "success",
+    )
+    return redirect(url_for("main.user_edit", user_id=user.id))
 
 
 @bp.post("/verwaltung/benutzer/<int:user_id>/aktiv")

@@ -20,6 +20,9 @@ from .extensions import csrf, db
 # The only views reachable without login; a test fails on any other unprotected rule.
 PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "health", "api.openapi", "agenda.feed"})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# What an account whose password an administrator set may open before it has chosen its own.
+OWN_PASSWORD_ENDPOINTS = frozenset({"auth.account", "auth.logout"})
+MUST_CHANGE_PASSWORD = "Bitte wählen Sie zuerst ein eigenes Passwort; das bisherige hat die Verwaltung vergeben."  # noqa: S105 (a message)
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -97,6 +100,11 @@ def authenticate_request():
             return jsonify(error="Bitte melden Sie sich an oder senden Sie ein gültiges Token."), 401
         nxt = request.full_path if request.method == "GET" else None
         return redirect(url_for("auth.login", next=nxt))
+    if g.user.must_change_password and not g.via_token and request.endpoint not in OWN_PASSWORD_ENDPOINTS:
+        if wants_json():
+            return jsonify(error=MUST_CHANGE_PASSWORD), 403
+        flash(MUST_CHANGE_PASSWORD, "warning")
+        return redirect(url_for("auth.account"))
     return None
 
 

@@ -103,7 +103,7 @@ class Client:
         return resp
 
     def refresh_csrf(self):
-        page = self.http.get("/zugangstoken")
+        page = self.http.get("/zugangstoken", follow_redirects=True)  # or "Mein Konto", where it must go first
         match = CSRF_RE.search(page.get_data(as_text=True))
         self.csrf = match.group(1) if match else None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import flash, g, redirect, render_template, request, session, url_for
 
 from .. import web  # the module, not the name: web imports this package while it starts
-from ..errors import TooManyAttempts
+from ..errors import InvalidInput, TooManyAttempts
 from . import bp, service
 
 
@@ -38,3 +38,28 @@ def logout():
     session.clear()
     flash("Sie wurden abgemeldet.", "success")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/konto", methods=["GET", "POST"])
+def account():
+    """The user's own account: what it says about her, and her password."""
+    errors, status = {}, 200
+    if request.method == "POST":
+        try:
+            ended = service.change_password(
+                g.user,
+                request.form.get("current", "")[: service.MAX_PASSWORD + 1],
+                request.form.get("new", "")[: service.MAX_PASSWORD + 1],
+                request.form.get("repeated", "")[: service.MAX_PASSWORD + 1],
+                request.remote_addr or "-",
+                session.get("sid"),
+            )
+        except TooManyAttempts as exc:
+            errors, status = {"current": exc.message}, exc.status
+        except InvalidInput as exc:
+            errors, status = exc.errors, exc.status
+        else:
+            others = f" {ended} andere Anmeldung(en) wurden beendet." if ended else ""
+            flash("Ihr Passwort wurde geändert." + others, "success")
+            return redirect(url_for("main.dashboard"))
+    return render_template("auth/account.html", errors=errors), status

@@ -172,23 +172,17 @@ def revoke_api_token(user: User, token_id: int) -> None:
     audit.record("auth.token_revoke", actor=user)
 
 
-def create_user(
-    *,
-    username: str,
-    display_name: str,
-    agency_code: str,
-    role: str,
-    password: str,
-    email: str | None = None,
-    actor=None,
-) -> User:
-    """Create a user account (admin or CLI)."""
-    username = (username or "").strip().lower()
+def _password_error(password: str) -> str | None:
+    if len(password or "") < MIN_PASSWORD:
+        return f"Das Passwort muss mindestens {MIN_PASSWORD} Zeichen lang sein."
+    if len(password) > MAX_PASSWORD:
+        return f"Das Passwort darf höchstens {MAX_PASSWORD} Zeichen lang sein."
+    return None
+
+
+def _check_profile(display_name: str, email: str | None, agency_code: str, role: str) -> tuple[dict, Agency, str]:
+    """Check what an account says about its holder; return the errors, the agency and the e-mail address."""
     errors = {}
-    if not username or len(username) > 80 or not all(c.isalnum() or c in "._-" for c in username):
-        errors["username"] = "Benutzername: 1–80 Zeichen, nur Buchstaben, Ziffern, Punkt, Binde- und Unterstrich."
-    elif db.session.scalar(select(User.id).where(User.username == username)):
-        errors["username"] = "Diesen Benutzernamen gibt es schon."
     if not (display_name or "").strip() or len(display_name) > 200 or not display_name.isprintable():
         errors["display_name"] = "Bitte geben Sie einen Namen (eine Zeile, höchstens 200 Zeichen) an."
     email = (email or "").strip() or None
@@ -199,10 +193,30 @@ def create_user(
         errors["agency"] = "Unbekannte Stelle."
     if role not in ROLES:
         errors["role"] = "Unbekannte Rolle."
-    if len(password or "") < MIN_PASSWORD:
-        errors["password"] = f"Das Passwort muss mindestens {MIN_PASSWORD} Zeichen lang sein."
-    elif len(password) > MAX_PASSWORD:
-        errors["password"] = f"Das Passwort darf höchstens {MAX_PASSWORD} Zeichen lang sein."
+    return errors, agency, email
+
+
+def create_user(
+    *,
+    username: str,
+    display_name: str,
+    agency_code: str,
+    role: str,
+    password: str,
+    email: str | None = None,
+    actor=None,
+    must_change_password: bool = False,
+) -> User:
+    """Create a user account (admin or CLI). An administrator's initial password is to be replaced by the user's
+    own at the first login (`must_change_password`)."""
+    username = (username or "").strip().lower()
+    errors, agency, email = _check_profile(display_name, email, agency_code, role)
+    if not username or len(username) > 80 or not all(c.isalnum() or c in "._-" for c in username):
+        errors["username"] = "Benutzername: 1–80 Zeichen, nur Buchstaben, Ziffern, Punkt, Binde- und Unterstrich."
+    elif db.session.scalar(select(User.id).where(User.username == username)):
+        errors["username"] = "Diesen Benutzernamen gibt es schon."
+    if problem := _password_error(password):
+        errors["password"] = problem
     if errors:
         raise InvalidInput(errors=errors)
     user = User(
@@ -212,11 +226,110 @@ def create_user(
         role=role,
         email=email,
         password_hash=hash_password(password),
+        must_change_password=must_change_password,
     )
     db.session.add(user)
     db.session.flush()
     audit.record("user.create", actor=actor, detail={"user": user.id, "role": role})
     return user
+
+
+def get_user(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("Benutzer nicht gefunden.")
+    return user
+
+
+def update_user(actor: User, user_id: int, *, display_name: str, email: str | None, agency_code: str, role: str):
+    """The administrator corrects an account: name, e-mail address, agency, role.
+
+    A new agency or role changes what the account may see and do; its sessions end at once (its live minutes
+    leave their rooms with them), and its holder logs in again under the new rights. The administrator cannot
+    change her own agency or role: another administrator must, so that the system is never left without one.
+    """
+    user = get_user(user_id)
+    errors, agency, email = _check_profile(display_name, email, agency_code, role)
+    if user.id == actor.id and not errors and (agency.id != user.agency_id or role != user.role):
+        errors["role"] = "Ihre eigene Stelle und Rolle kann nur eine andere Administratorin ändern."
+    if errors:
+        raise InvalidInput(errors=errors)
+    changed = {
+        name
+        for name, old, new in (
+            ("display_name", user.display_name, display_name.strip()),
+            ("email", user.email, email),
+            ("agency", user.agency_id, agency.id),
+            ("role", user.role, role),
+        )
+        if old != new
+    }
+    user.display_name, user.email, user.agency_id, user.role = display_name.strip(), email, agency.id, role
+    ended = _end_sessions_of([user.id]) if changed & {"agency", "role"} else 0
+    if changed:
+        audit.record(
+            "user.update",
+            actor=actor,
+            detail={"user": user.id, "fields": sorted(changed), "role": role, "sessions_ended": ended},
+        )
+    return user, changed
+
+
+def reset_password(actor: User, user_id: int, password: str) -> User:
+    """The administrator sets a new password for someone who lost hers: her sessions end, and she must choose her
+    own at the next login. Her access tokens stay valid (deactivate the account if it may have been misused)."""
+    user = get_user(user_id)
+    if user.id == actor.id:
+        raise InvalidInput("Ihr eigenes Passwort ändern Sie unter „Mein Konto“.")
+    if problem := _password_error(password):
+        raise InvalidInput(errors={"password": problem})
+    user.password_hash, user.must_change_password = hash_password(password), True
+    ended = _end_sessions_of([user.id])
+    audit.record("user.password_reset", actor=actor, detail={"user": user.id, "sessions_ended": ended})
+    return user
+
+
+class WrongPassword(InvalidInput):
+    # The failed try is recorded (it counts towards the login throttle) and kept although the change is refused.
+    keeps_audit = True
+
+
+def change_password(user: User, current: str, new: str, repeated: str, address: str, session_token: str) -> int:
+    """The user replaces her password. The current one is asked first, and wrong answers count towards the same
+    throttle as failed logins. Every other session of hers ends; returns how many did."""
+    cfg = current_app.config
+    if (
+        _recent_failures(LoginAttempt.username, user.username) >= cfg["LOGIN_MAX_FAILURES_ACCOUNT"]
+        or _recent_failures(LoginAttempt.address, address) >= cfg["LOGIN_MAX_FAILURES_ADDRESS"]
+    ):
+        audit.record("auth.throttled", actor=user, detail={"address": address})
+        raise TooManyAttempts("Zu viele Fehlversuche. Bitte warten Sie 15 Minuten.")
+    hasher = _hasher()[0]
+    try:
+        ok = hasher.verify(user.password_hash, current or "")
+    except (VerificationError, InvalidHashError):
+        ok = False
+    if not ok:
+        db.session.add(LoginAttempt(username=user.username, address=address, success=False))
+        audit.record("auth.password_change_failed", actor=user, detail={"address": address})
+        raise WrongPassword(errors={"current": "Das bisherige Passwort stimmt nicht."})
+    errors = {}
+    if problem := _password_error(new):
+        errors["new"] = problem
+    elif new == current:
+        errors["new"] = "Das neue Passwort muss sich vom bisherigen unterscheiden."
+    elif new.strip().lower() == user.username:
+        errors["new"] = "Der Benutzername taugt nicht als Passwort."
+    elif new != repeated:
+        errors["repeated"] = "Die Wiederholung stimmt nicht mit dem neuen Passwort überein."
+    if errors:
+        raise InvalidInput(errors=errors)
+    user.password_hash, user.must_change_password = hasher.hash(new), False
+    ended = db.session.execute(
+        delete(UserSession).where(UserSession.user_id == user.id, UserSession.id != token_hash(session_token or ""))
+    ).rowcount
+    audit.record("auth.password_change", actor=user, detail={"sessions_ended": ended})
+    return ended
 
 
 def _end_sessions_of(user_ids) -> int:
@@ -226,9 +339,7 @@ def _end_sessions_of(user_ids) -> int:
 
 def set_user_active(actor: User, user_id: int, active: bool) -> User:
     """Activate or deactivate an account; deactivation ends its sessions at once."""
-    user = db.session.get(User, user_id)
-    if user is None:
-        raise NotFound("Benutzer nicht gefunden.")
+    user = get_user(user_id)
     if user.id == actor.id and not active:
         raise InvalidInput("Ihr eigenes Konto können Sie nicht deaktivieren; das muss eine andere Administratorin tun.")
     user.active = active

@@ -87,3 +87,35 @@ def test_wide_tables_scroll_within_themselves_on_a_phone_screen(page: Page):
         visit(page, path)  # checked with axe at this width too
         expect(page.get_by_role("table").first).to_be_visible()  # still a table to assistive technology
         assert page.evaluate("document.documentElement.scrollWidth") <= 375, path
+
+
+def test_a_new_account_chooses_its_own_password_at_the_first_login(page: Page):
+    """The administrator creates an account with an initial password; its holder is led to "Mein Konto" until she
+    has chosen her own, and then works as usual."""
+    login(page, "admin")
+    nav = page.get_by_role("navigation", name="Hauptnavigation")
+    click_to(page, nav.get_by_role("link", name="Benutzer"), "/verwaltung/benutzer")
+    page.get_by_label("Benutzername").fill("ja.neu")
+    page.get_by_label("Name", exact=True).fill("Jana Neumann")
+    page.get_by_label("Stelle").select_option("JA")
+    page.get_by_label("Erstpasswort").fill("erstpasswort-2026")
+    click_to(page, page.get_by_role("button", name="Konto anlegen"), "/verwaltung/benutzer")
+    click_to(page, page.get_by_role("link", name="ja.neu", exact=True), re.compile(r"/verwaltung/benutzer/\d+$"))
+    expect(page.get_by_text("wählt bei der nächsten Anmeldung ein eigenes Passwort")).to_be_visible()
+    click_to(page, page.get_by_role("button", name="Abmelden"), "/anmelden")
+
+    page.get_by_label("Benutzername").fill("ja.neu")
+    page.get_by_label("Passwort").fill("erstpasswort-2026")
+    click_to(page, page.get_by_role("button", name="Anmelden"), "/konto")
+    expect(page.get_by_role("status")).to_contain_text("Bitte wählen Sie zuerst ein eigenes Passwort")
+    page.get_by_label("Bisheriges Passwort").fill("erstpasswort-2026")
+    page.get_by_label("Neues Passwort", exact=True).fill("mein eigener langer satz")
+    page.get_by_label("Neues Passwort wiederholen").fill("mein eigener langer satz!")
+    click_to(page, page.get_by_role("button", name="Passwort ändern"), "/konto")
+    expect(page.get_by_role("alert")).to_contain_text("Die Wiederholung stimmt nicht")
+    page.get_by_label("Bisheriges Passwort").fill("erstpasswort-2026")
+    page.get_by_label("Neues Passwort", exact=True).fill("mein eigener langer satz")
+    page.get_by_label("Neues Passwort wiederholen").fill("mein eigener langer satz")
+    click_to(page, page.get_by_role("button", name="Passwort ändern"), "/")
+    expect(page.get_by_role("status")).to_have_text("Ihr Passwort wurde geändert.")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Guten Tag, Jana Neumann")

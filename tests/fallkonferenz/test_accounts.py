@@ -1,0 +1,214 @@
+"""Own passwords and the administrator's account maintenance: change, reset, correct, and what they end."""
+
+from __future__ import annotations
+
+import pytest
+
+from fallkonferenz.extensions import db
+from fallkonferenz.models import AuditEvent, LoginAttempt, User, UserSession
+from tests.conftest import Client
+from tests.factories import PASSWORD, make_user
+
+NEW = "ein ganz neuer satz als passwort"
+
+
+@pytest.fixture
+def admin(app, world, query):
+    query(lambda: make_user("KI", "admin", username="admin"))
+    client = Client(app)
+    client.login("admin", PASSWORD)
+    return client
+
+
+def _id(query, username: str) -> int:
+    return query(lambda: db.session.query(User.id).filter_by(username=username).scalar(), commit=False)
+
+
+def _logs_in(app, username: str, password: str) -> bool:
+    client = Client(app)
+    page = client.http.get("/anmelden").get_data(as_text=True)
+    token = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    resp = client.http.post("/anmelden", data={"username": username, "password": password, "csrf_token": token})
+    return resp.status_code == 302
+
+
+def _actions(query) -> list[str]:
+    return query(lambda: [e.action for e in db.session.query(AuditEvent).order_by(AuditEvent.id)], commit=False)
+
+
+def test_a_user_changes_her_password_and_her_other_sessions_end(app, world, query):
+    here, elsewhere = Client(app), Client(app)
+    here.login("jc.case_worker", PASSWORD)
+    elsewhere.login("jc.case_worker", PASSWORD)
+    page = here.get("/konto").get_data(as_text=True)
+    assert "Passwort ändern" in page and "jc.case_worker" in page and 'autocomplete="current-password"' in page
+    resp = here.post("/konto", {"current": PASSWORD, "new": NEW, "repeated": NEW})
+    assert resp.status_code == 302
+    assert "1 andere Anmeldung" in here.get("/").get_data(as_text=True)
+    assert here.get("/faelle/").status_code == 200  # this session goes on
+    assert elsewhere.get("/faelle/").status_code == 302  # the other one ended
+    assert query(lambda: db.session.query(UserSession).count(), commit=False) == 1
+    assert not _logs_in(app, "jc.case_worker", PASSWORD)
+    assert _logs_in(app, "jc.case_worker", NEW)
+    assert "auth.password_change" in _actions(query)
+
+
+@pytest.mark.parametrize(
+    ("form", "status", "message"),
+    [
+        ({"current": "falsch-falsch-falsch", "new": NEW, "repeated": NEW}, 422, "Das bisherige Passwort stimmt nicht."),
+        ({"current": "", "new": NEW, "repeated": NEW}, 422, "Das bisherige Passwort stimmt nicht."),
+        ({"current": PASSWORD, "new": "kurz", "repeated": "kurz"}, 422, "mindestens 12 Zeichen"),
+        ({"current": PASSWORD, "new": "x" * 1025, "repeated": "x" * 1025}, 422, "höchstens 1024 Zeichen"),
+        ({"current": PASSWORD, "new": NEW, "repeated": NEW + "!"}, 422, "Die Wiederholung stimmt nicht"),
+        ({"current": PASSWORD, "new": PASSWORD, "repeated": PASSWORD}, 422, "vom bisherigen unterscheiden"),
+        ({"current": PASSWORD, "new": "JC.Case_Worker", "repeated": "JC.Case_Worker"}, 422, "Benutzername taugt"),
+        ({"current": PASSWORD}, 422, "mindestens 12 Zeichen"),
+    ],
+)
+def test_a_refused_password_change_says_why_and_changes_nothing(app, world, query, form, status, message):
+    client = Client(app)
+    client.login("jc.case_worker", PASSWORD)
+    before = query(lambda: db.session.query(User.password_hash).filter_by(username="jc.case_worker").scalar())
+    resp = client.post("/konto", form)
+    body = resp.get_data(as_text=True)
+    assert resp.status_code == status and message in body and "Traceback" not in body
+    assert 'aria-invalid="true"' in body
+    assert PASSWORD not in body  # no password is written back into the page
+    after = query(lambda: db.session.query(User.password_hash).filter_by(username="jc.case_worker").scalar())
+    assert before == after
+    assert client.get("/faelle/").status_code == 200  # still logged in
+
+
+def test_wrong_current_passwords_count_towards_the_login_throttle(app, world, query):
+    client = Client(app)
+    client.login("jc.case_worker", PASSWORD)
+    for _ in range(5):
+        assert client.post("/konto", {"current": "geraten-geraten", "new": NEW, "repeated": NEW}).status_code == 422
+    assert query(lambda: db.session.query(LoginAttempt).filter_by(success=False).count(), commit=False) == 5
+    resp = client.post("/konto", {"current": PASSWORD, "new": NEW, "repeated": NEW})
+    assert resp.status_code == 429 and "Zu viele Fehlversuche" in resp.get_data(as_text=True)
+    assert not _logs_in(app, "jc.case_worker", NEW)
+    assert "auth.password_change_failed" in _actions(query) and "auth.throttled" in _actions(query)
+
+
+def test_password_change_without_csrf_token_is_refused(app, world, query):
+    client = Client(app)
+    client.login("jc.case_worker", PASSWORD)
+    resp = client.http.post("/konto", data={"current": PASSWORD, "new": NEW, "repeated": NEW})
+    assert resp.status_code == 400
+    assert _logs_in(app, "jc.case_worker", PASSWORD)
+
+
+def test_an_administrator_resets_a_password_and_the_user_must_choose_her_own(app, admin, query):
+    user = Client(app)
+    user.login("jc.case_worker", PASSWORD)
+    uid = _id(query, "jc.case_worker")
+    assert admin.post(f"/verwaltung/benutzer/{uid}/passwort", {"password": "vorlaeufig-123456"}).status_code == 302
+    assert user.get("/faelle/").status_code == 302  # logged out at once
+    assert not _logs_in(app, "jc.case_worker", PASSWORD)
+    user = Client(app)
+    user.login("jc.case_worker", "vorlaeufig-123456")
+    for url in ("/", "/faelle/", "/konferenzen/neu", "/lenkungsgruppe/themen", "/zugangstoken"):
+        resp = user.get(url)
+        assert resp.status_code == 302 and resp.headers["Location"].endswith("/konto"), url
+    assert "ein eigenes Passwort" in user.get("/konto").get_data(as_text=True)
+    api = user.get("/api/v1/cases", headers={"Accept": "application/json"})
+    assert api.status_code == 403 and "eigenes Passwort" in api.get_json()["error"]
+    assert user.post("/konto", {"current": "vorlaeufig-123456", "new": NEW, "repeated": NEW}).status_code == 302
+    assert user.get("/faelle/").status_code == 200
+    assert "user.password_reset" in _actions(query)
+
+
+def test_a_new_account_chooses_its_own_password_at_the_first_login(app, admin, query):
+    form = {"username": "ja.neu", "display_name": "Neu", "agency": "JA", "role": "case_worker"}
+    assert admin.post("/verwaltung/benutzer", form | {"password": "erstpasswort-123"}).status_code == 302
+    newcomer = Client(app)
+    newcomer.login("ja.neu", "erstpasswort-123")
+    assert newcomer.get("/faelle/").headers["Location"].endswith("/konto")
+    assert newcomer.post("/abmelden").status_code == 302  # logging out is always possible
+
+
+def test_a_reset_is_refused_for_bad_input_and_changes_nothing(app, admin, query):
+    uid = _id(query, "jc.case_worker")
+    before = query(lambda: db.session.get(User, uid).password_hash, commit=False)
+    for password, message in (
+        ("kurz", "mindestens 12 Zeichen"),
+        ("", "mindestens 12 Zeichen"),
+        ("x" * 1025, "höchstens"),
+    ):
+        resp = admin.post(f"/verwaltung/benutzer/{uid}/passwort", {"password": password})
+        assert resp.status_code == 422 and message in resp.get_data(as_text=True)
+    own = admin.post(f"/verwaltung/benutzer/{_id(query, 'admin')}/passwort", {"password": "x" * 12})
+    assert own.status_code == 422 and "Mein Konto" in own.get_data(as_text=True)
+    assert admin.post("/verwaltung/benutzer/999999/passwort", {"password": "x" * 12}).status_code == 404
+    assert query(lambda: db.session.get(User, uid).password_hash, commit=False) == before
+    assert _logs_in(app, "jc.case_worker", PASSWORD)
+
+
+def test_an_administrator_corrects_an_account_and_a_new_role_ends_its_sessions(app, admin, query):
+    user = Client(app)
+    user.login("jc.case_worker", PASSWORD)
+    uid = _id(query, "jc.case_worker")
+    page = admin.get(f"/verwaltung/benutzer/{uid}").get_data(as_text=True)
+    assert "Konto jc.case_worker" in page and "Neues Passwort vergeben" in page
+    same = {
+        "display_name": "Petra Jobcenter",
+        "email": "petra@jobcenter.example",
+        "agency": "JC",
+        "role": "case_worker",
+    }
+    assert admin.post(f"/verwaltung/benutzer/{uid}", same).status_code == 302
+    assert user.get("/faelle/").status_code == 200  # name and address only: the session goes on
+    account = query(lambda: db.session.get(User, uid), commit=False)
+    assert (account.display_name, account.email) == ("Petra Jobcenter", "petra@jobcenter.example")
+    assert admin.post(f"/verwaltung/benutzer/{uid}", same | {"role": "moderator"}).status_code == 302
+    assert user.get("/faelle/").status_code == 302  # new rights: log in again
+    assert query(lambda: db.session.get(User, uid).role, commit=False) == "moderator"
+    assert "user.update" in _actions(query)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"email": "petra@example.org\r\nBcc: x@example.org"}, "gültige E-Mail-Adresse"),
+        ({"display_name": ""}, "Bitte geben Sie einen Namen"),
+        ({"display_name": "x" * 201}, "höchstens 200 Zeichen"),
+        ({"agency": "QQ"}, "Unbekannte Stelle."),
+        ({"role": "chef"}, "Unbekannte Rolle."),
+    ],
+)
+def test_a_bad_correction_is_refused_and_changes_nothing(app, admin, query, change, message):
+    uid = _id(query, "jc.case_worker")
+    good = {"display_name": "Petra", "email": "", "agency": "JC", "role": "case_worker"}
+    resp = admin.post(f"/verwaltung/benutzer/{uid}", good | change)
+    body = resp.get_data(as_text=True)
+    assert resp.status_code == 422 and message in body and "Traceback" not in body
+    account = query(lambda: db.session.get(User, uid), commit=False)
+    assert (account.display_name, account.role, account.agency.code) == ("case_worker JC", "case_worker", "JC")
+
+
+def test_the_administrator_cannot_change_her_own_role_or_agency(app, admin, query):
+    own = _id(query, "admin")
+    resp = admin.post(f"/verwaltung/benutzer/{own}", {"display_name": "Admin", "agency": "KI", "role": "case_worker"})
+    assert resp.status_code == 422 and "andere Administratorin" in resp.get_data(as_text=True)
+    assert query(lambda: db.session.get(User, own).role, commit=False) == "admin"
+    renamed = admin.post(
+        f"/verwaltung/benutzer/{own}", {"display_name": "Die Verwaltung", "agency": "KI", "role": "admin"}
+    )
+    assert renamed.status_code == 302 and admin.get("/verwaltung/benutzer").status_code == 200
+
+
+def test_only_the_administrator_maintains_accounts(app, admin, query):
+    uid = _id(query, "jc.case_worker")
+    query(lambda: (make_user("KI", "dpo"), make_user("AA", "steering")))
+    for username in ("ki.moderator", "aa.case_worker", "ki.dpo", "aa.steering"):
+        client = Client(app)
+        client.login(username, PASSWORD)
+        assert client.get(f"/verwaltung/benutzer/{uid}").status_code == 404
+        edit = {"display_name": "X", "agency": "KI", "role": "admin"}
+        assert client.post(f"/verwaltung/benutzer/{uid}", edit).status_code == 404
+        assert client.post(f"/verwaltung/benutzer/{uid}/passwort", {"password": "x" * 12}).status_code == 404
+    assert query(lambda: db.session.get(User, uid).role, commit=False) == "case_worker"
+    assert _logs_in(app, "jc.case_worker", PASSWORD)
+    assert admin.get("/verwaltung/benutzer/999999").status_code == 404
