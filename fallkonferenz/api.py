@@ -14,7 +14,7 @@ from .cases import retention
 from .cases import service as case_service
 from .errors import InvalidInput
 from .openapi import OPENAPI
-from .vocab import CATEGORIES, FIELDS, GOAL_STATUS, RECHTSKREISE
+from .vocab import CATEGORIES, FIELDS, GOAL_STATUS, NOTE_WITHDRAW_REASONS, RECHTSKREISE
 from .web import error_response
 
 bp = Blueprint("api", __name__)
@@ -245,7 +245,12 @@ def create_case():
     fields["interpreter_needed"] = flag(data, "interpreter_needed")
     fields["rechtskreise"] = _choices(data, "rechtskreise", RECHTSKREISE)
     fields["fields"] = _choices(data, "fields", FIELDS)
-    case = case_service.create_case(g.user, fields)
+    try:
+        # The same person twice makes two half records: the cases the agency may see of a client with this name
+        # and birth date are named first, until the caller confirms with differentPerson that it is someone else.
+        case = case_service.create_case(g.user, fields, ask_if_known=not flag(data, "differentPerson"))
+    except case_service.KnownClient as exc:
+        return jsonify(error=exc.message, possibleDuplicates=[_row_json(r) for r in exc.cases]), exc.status
     return jsonify(_case_json(case_service.get_case(g.user, case.id))), 201
 
 
@@ -281,6 +286,14 @@ def add_note(number: str):
     category = _choice(data, "category", CATEGORIES, "Unbekannte Datenkategorie.")
     note = case_service.add_note(g.user, number, category, text_value(data, "text", 10000, required=True))
     return jsonify(id=note.id, category=note.category), 201
+
+
+@bp.post("/cases/<number>/notes/<int:note_id>/withdraw")
+def withdraw_note(number: str, note_id: int):
+    reason = _choice(json_body(), "reason", NOTE_WITHDRAW_REASONS, "Unbekannter Grund.")
+    note = case_service.withdraw_note(g.user, number, note_id, reason)
+    withdrawn = {"withdrawnAt": note.withdrawn_at.isoformat(), "withdrawReason": note.withdraw_reason}
+    return jsonify(id=note.id, category=note.category, **withdrawn)
 
 
 @bp.get("/cases/<number>/goals")

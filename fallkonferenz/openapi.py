@@ -42,7 +42,14 @@ OPENAPI = {
     "paths": {
         "/cases": {
             "get": op("Fälle auflisten und suchen (Fallnummer oder Name)", params=("q", "page")),
-            "post": op("Fall anlegen (federführend: eigene Stelle)", body="CaseInput", ok="201"),
+            "post": op(
+                "Fall anlegen (federführend: eigene Stelle). Gibt es für Vor- und Familienname (und Geburtsdatum) "
+                "schon Fälle, die die Stelle sehen darf, antwortet 409 mit `possibleDuplicates`; mit "
+                "`differentPerson: true` wird der Fall trotzdem angelegt",
+                body="CaseInput",
+                ok="201",
+                also=("409",),
+            ),
         },
         "/cases/{number}": {"get": op("Fall mit sichtbaren Vermerken und Zielen", params=CASE)},
         "/cases/{number}/close": {
@@ -60,6 +67,14 @@ OPENAPI = {
         "/cases/{number}/notes": {
             "get": op("Sichtbare Vermerke", params=CASE),
             "post": op("Vermerk schreiben", params=CASE, body="NoteInput", ok="201"),
+        },
+        "/cases/{number}/notes/{noteId}/withdraw": {
+            "post": op(
+                "Vermerk der eigenen Stelle zurückziehen: der Text wird gelöscht, eine Spur bleibt",
+                params=(*CASE, "noteId"),
+                body="NoteWithdraw",
+                also=("409",),
+            )
         },
         "/cases/{number}/goals": {
             "get": op("Ziele des Integrationsplans", params=CASE),
@@ -88,6 +103,7 @@ OPENAPI = {
                 "required": True,
                 "schema": {"type": "string", "pattern": "^FK-\\d{4}-\\d{4}$"},
             },
+            "noteId": {"name": "noteId", "in": "path", "required": True, "schema": {"type": "integer"}},
             "goalId": {"name": "goalId", "in": "path", "required": True, "schema": {"type": "integer"}},
             "consentId": {"name": "consentId", "in": "path", "required": True, "schema": {"type": "integer"}},
             "q": {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 200}},
@@ -123,12 +139,21 @@ OPENAPI = {
                     "residence_valid_until": {"type": "string", "format": "date"},
                     "rechtskreise": {"type": "array", "items": {"type": "string"}},
                     "fields": {"type": "array", "items": {"type": "string"}},
+                    "differentPerson": {
+                        "type": "boolean",
+                        "description": "true: die in `possibleDuplicates` genannten Fälle sind eine andere Person",
+                    },
                 },
             },
             "NoteInput": {
                 "type": "object",
                 "required": ["category", "text"],
                 "properties": {"category": {"type": "string"}, "text": {"type": "string", "maxLength": 10000}},
+            },
+            "NoteWithdraw": {
+                "type": "object",
+                "required": ["reason"],
+                "properties": {"reason": {"enum": ["kategorie", "fall", "inhalt", "doppelt"]}},
             },
             "GoalInput": {
                 "type": "object",

@@ -134,6 +134,12 @@ def test_token_client_creates_a_case_writes_a_note_and_grants_consent(api, query
         ("PATCH", "/api/v1/cases/{number}/goals/99999999999999999999999", {"json": {"status": "offen"}}, 404),
         ("POST", "/api/v1/cases/{number}/consents", {"json": {"provision": [], "grantor": {"kind": []}}}, 422),
         ("GET", "/api/v1/cases/FK-1999-9999", {}, 404),
+        ("POST", "/api/v1/cases", {"json": {"given_name": "A", "family_name": "B", "differentPerson": "ja"}}, 422),
+        ("POST", "/api/v1/cases/{number}/notes/1/withdraw", {"json": {"reason": "keine Lust"}}, 422),
+        ("POST", "/api/v1/cases/{number}/notes/1/withdraw", {"json": {"reason": ["fall"]}}, 422),
+        ("POST", "/api/v1/cases/{number}/notes/1/withdraw", {"json": {}}, 422),
+        ("POST", "/api/v1/cases/{number}/notes/999999/withdraw", {"json": {"reason": "fall"}}, 404),
+        ("POST", "/api/v1/cases/FK-1999-9999/notes/1/withdraw", {"json": {"reason": "fall"}}, 404),
         ("GET", "/api/v1/gibtsnicht", {}, 404),
         ("DELETE", "/api/v1/cases", {}, 405),
     ],
@@ -218,3 +224,34 @@ def test_token_page_shows_a_new_token_once(world, client_for):
     assert client.post("/zugangstoken", data={"name": ""}).status_code == 422
     too_long = client.post("/zugangstoken", data={"name": "Fachverfahren " + "x" * 100})
     assert too_long.status_code == 422 and 'value="Fachverfahren xxx' in too_long.get_data(as_text=True)
+
+
+def test_a_client_known_already_is_named_before_a_second_case_is_opened(api, query):
+    person = {"given_name": "Yonas", "family_name": "Tekle", "birth_date": "2003-05-01"}
+    first = api("POST", "/api/v1/cases", json=person)
+    assert first.status_code == 201
+    again = api("POST", "/api/v1/cases", json=person | {"given_name": "yonas"})
+    body = again.get_json()
+    assert again.status_code == 409 and "vielleicht schon einen Fall" in body["error"]
+    assert [c["number"] for c in body["possibleDuplicates"]] == [first.get_json()["number"]]
+    assert query(lambda: db.session.query(Case).count(), commit=False) == 1
+    other = api("POST", "/api/v1/cases", json=person | {"birth_date": "2001-01-01"})
+    assert other.status_code == 201  # another birth date: someone else
+    confirmed = api("POST", "/api/v1/cases", json=person | {"differentPerson": True})
+    assert confirmed.status_code == 201 and query(lambda: db.session.query(Case).count(), commit=False) == 3
+
+
+def test_a_note_is_withdrawn_over_the_api_by_its_agency_only(api, query, world, client_for):
+    case = api("POST", "/api/v1/cases", json={"given_name": "Yonas", "family_name": "Tekle"}).get_json()
+    note = api("POST", f"/api/v1/cases/{case['number']}/notes", json={"category": "gesundheit", "text": "Befund"})
+    url = f"/api/v1/cases/{case['number']}/notes/{note.get_json()['id']}/withdraw"
+    # another agency, even one that could see the case, withdraws nothing of KI's
+    jc = client_for(world["JC"], PASSWORD)
+    assert jc.api("POST", url, json={"reason": "kategorie"}).status_code == 404
+    done = api("POST", url, json={"reason": "kategorie"})
+    assert done.status_code == 200 and done.get_json()["withdrawReason"] == "kategorie"
+    assert done.get_json()["withdrawnAt"]
+    assert api("POST", url, json={"reason": "kategorie"}).status_code == 409  # once is enough
+    listed = api("GET", f"/api/v1/cases/{case['number']}/notes").get_json()["items"]
+    assert [(n["text"], n["withdrawReason"]) for n in listed] == [("", "kategorie")]
+    assert query(lambda: db.session.get(Note, note.get_json()["id"]).text_enc, commit=False) == b""
