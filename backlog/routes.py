@@ -129,6 +129,7 @@ def _render_detail(escalation_id: int, *, kept=None, errors=None, message=None, 
             groups=service.groups("aktiv") if steering else [],
             merge_targets=merge_targets,
             member_agencies=service.member_agencies() if steering and escalation.is_open else [],
+            rewordable=service.may_reword(g.user, escalation),
             kept=kept or Kept(),
             errors=errors or {},
             message=message,
@@ -308,8 +309,8 @@ def escalate(conference_id: int, item_id: int):
 
 @bp.route("/lenkungsgruppe/themen/<int:escalation_id>/bearbeiten", methods=["GET", "POST"])
 def edit(escalation_id: int):
-    service.require_steering(g.user)
     escalation = service.load(g.user, escalation_id)
+    service.require_reword(g.user, escalation)
     errors, marked, message, status = {}, {}, None, 200
     version = escalation.version
     if request.method == "GET":

@@ -713,12 +713,29 @@ def triage(actor: User, escalation_id: int, version: int | None, priority: int, 
     return escalation
 
 
+def may_reword(actor: User, escalation: Escalation) -> bool:
+    """Who changes an item's words: the steering group while it is open, and whoever reported it until the group
+    has looked at it (a typo, a clearer sentence); from then on the group's wording is what it discusses."""
+    if not escalation.is_open:
+        return False
+    return is_steering(actor) or (escalation.state == "eingereicht" and escalation.created_by_id == actor.id)
+
+
+def require_reword(actor: User, escalation: Escalation) -> None:
+    _require(
+        may_reword(actor, escalation),
+        "Den Text ändert die Lenkungsgruppe; wer ein Problem gemeldet hat, kann es berichtigen, bis die "
+        "Lenkungsgruppe es gesichtet hat.",
+    )
+
+
 @_atomic
 def edit_text(actor: User, escalation_id: int, version: int | None, data: EscalationInput) -> Escalation:
-    """The steering group rewords an item; the generic patterns still apply (it sees no case data)."""
-    require_steering(actor)
+    """Reword an item (see `may_reword`). The guard checks the new words as it checked the first ones: against
+    the linked cases the author's team may follow, the clients the text names and the generic patterns."""
+    require_reword(actor, load(actor, escalation_id))
     escalation = _load_current(actor, escalation_id, version)
-    _checked(actor, data)
+    _checked(actor, data, [case_id for case_id, _ in linked_cases(actor, escalation.id)])
     _bump(escalation, version)
     escalation.title = data.title.strip()
     escalation.description = data.description.strip()

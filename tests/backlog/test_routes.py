@@ -79,7 +79,7 @@ def test_backlog_pages_render_for_every_role(bscene, bclients, query):
     assert meeting.status_code == 200 and "Vorschlag für die Tagesordnung" in body(meeting)
     assert bclients["LG-KI"].get("/lenkungsgruppe/arbeitsgruppen/neu").status_code == 200
     assert bclients["LG-KI"].get(f"/lenkungsgruppe/themen/{escalation_id}/bearbeiten").status_code == 200
-    assert bclients["JC"].get(f"/lenkungsgruppe/themen/{escalation_id}/bearbeiten").status_code == 403
+    assert bclients["AA"].get(f"/lenkungsgruppe/themen/{escalation_id}/bearbeiten").status_code == 403
     assert bclients["JC"].get("/lenkungsgruppe/arbeitsgruppen/neu").status_code == 403
 
 
@@ -767,3 +767,38 @@ def test_a_form_with_an_empty_title_also_marks_the_guards_hits(bscene, bclients,
     assert resp.status_code == 422 and "Bitte geben Sie einen Titel an." in page
     assert re.search(r'<mark class="guard-hit" title="[^"]+">Haddad</mark>', page)
     assert count_escalations(query) == 0
+
+
+def test_the_reporter_corrects_her_report_until_the_steering_group_has_looked_at_it(bscene, bclients, query):
+    escalation_id = raise_item(bscene, bclients)
+    url = f"/lenkungsgruppe/themen/{escalation_id}/bearbeiten"
+    assert "Meldung berichtigen" in body(bclients["JC"].get(f"/lenkungsgruppe/themen/{escalation_id}"))
+    assert "Sie berichtigen Ihre Meldung" in body(bclients["JC"].get(url))
+    seen = version_of(query, escalation_id)
+    # the guard checks the new words against the linked case as it checked the first ones
+    named = bclients["JC"].post(
+        url, data=CLEAN | {"description": "Bei Herrn HADDAD fehlt die Zulassung.", "version": seen}
+    )
+    assert named.status_code == 422 and re.search(r'<mark class="guard-hit" title="[^"]+">HADDAD</mark>', body(named))
+    assert "Bei Herrn HADDAD fehlt die Zulassung." in body(named)  # the input is kept
+    assert escalation(query, escalation_id).description == CLEAN["description"]
+    fixed = bclients["JC"].post(
+        url, data=CLEAN | {"title": "Integrationskurs bei Duldung: keine Zulassung", "version": seen}
+    )
+    assert fixed.status_code == 302
+    assert escalation(query, escalation_id).title == "Integrationskurs bei Duldung: keine Zulassung"
+    # nobody else of her agency, and no other case worker, rewords it
+    for other in ("AA", "KI"):
+        assert "Meldung berichtigen" not in body(bclients[other].get(f"/lenkungsgruppe/themen/{escalation_id}"))
+        refused = bclients[other].post(url, data=CLEAN | {"title": "Fremd", "version": seen + 1})
+        assert refused.status_code == 403
+    # once the steering group has looked at it, its wording is the group's
+    triaged = bclients["LG-KI"].post(
+        f"/lenkungsgruppe/themen/{escalation_id}/sichten", data={"priority": 2, "version": seen + 1}
+    )
+    assert triaged.status_code == 302
+    late = bclients["JC"].post(url, data=CLEAN | {"title": "Zu spät", "version": seen + 2})
+    assert late.status_code == 403 and "bis die Lenkungsgruppe es gesichtet hat" in body(late)
+    assert "Meldung berichtigen" not in body(bclients["JC"].get(f"/lenkungsgruppe/themen/{escalation_id}"))
+    assert escalation(query, escalation_id).title == "Integrationskurs bei Duldung: keine Zulassung"
+    assert bclients["LG-KI"].get(url).status_code == 200  # the group still can
