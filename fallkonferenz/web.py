@@ -45,8 +45,12 @@ HTTP_MESSAGES = {
 
 
 def wants_json() -> bool:
-    """Machine clients (the API and the OParl view) get JSON errors and 401, never a login redirect."""
-    return request.path.startswith(("/api/", "/oparl/"))
+    """Machine clients (the API and the OParl view), and a page's own script that asks for JSON alone, get JSON
+    answers and errors, and 401, never a login redirect."""
+    if request.path.startswith(("/api/", "/oparl/")):
+        return True
+    accepted = request.accept_mimetypes
+    return accepted.accept_json and not accepted.accept_html
 
 
 def is_safe_next(target: str | None) -> bool:

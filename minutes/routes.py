@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, jsonify, redirect, render_template, request, url_for
 from markupsafe import Markup
 
 from agenda import items as agenda_items
@@ -15,7 +15,7 @@ from fallkonferenz.auth.service import agency_codes, list_agencies
 from fallkonferenz.errors import DomainError, InvalidInput, db_id
 from fallkonferenz.extensions import db
 from fallkonferenz.forms import Kept, kept_input, parse_date
-from fallkonferenz.web import attachment, is_safe_next
+from fallkonferenz.web import attachment, error_response, is_safe_next, wants_json
 
 from . import export, records, service
 
@@ -60,7 +60,11 @@ def records_page(conference_id: int):
 
 
 def _refused(conference_id: int, form: str, exc: DomainError):
-    """A refused decision, task, approval or addendum: the results page again, with what was typed and why."""
+    """A refused decision, task, approval or addendum: the results page again, with what was typed and why (the
+    minutes page's script, which sent the form in the background, gets why alone: the input is still in its
+    form)."""
+    if wants_json():
+        return error_response(exc.status, exc.message, exc.errors)
     db.session.rollback()
     kept = kept_input(form)
     return _render_records(conference_id, kept=kept, errors=exc.errors, message=exc.message, status=exc.status)
@@ -112,8 +116,7 @@ def decision(item_id: int):
         records.add_decision(g.user, item_id, request.form.get("text", ""))
     except InvalidInput as exc:
         return _refused(records.conference_of(item_id), f"d-{item_id}", exc)
-    flash("Der Beschluss wurde festgehalten.", "success")
-    return _back_to(item_id)
+    return _recorded(item_id, "Der Beschluss wurde festgehalten.")
 
 
 @bp.post("/protokoll/top/<int:item_id>/aufgabe")
@@ -132,8 +135,7 @@ def task(item_id: int):
         )
     except InvalidInput as exc:
         return _refused(records.conference_of(item_id), f"t-{item_id}", exc)
-    flash("Die Aufgabe wurde festgehalten.", "success")
-    return _back_to(item_id)
+    return _recorded(item_id, "Die Aufgabe wurde festgehalten.")
 
 
 def _due_date(text: str) -> date | None:
@@ -143,8 +145,13 @@ def _due_date(text: str) -> date | None:
         raise InvalidInput(errors={"due": str(exc)}) from None
 
 
-def _back_to(item_id: int):
-    """Back to the page the form was on (the minutes or the results), else to the item on the results page."""
+def _recorded(item_id: int, message: str):
+    """A decision or task is stored: back to the page the form was on (the minutes or the results), else to the
+    item on the results page. The minutes page's script, which sent the form in the background so that no editor
+    closes, gets the message alone: the record reaches it over the item's room like everyone else."""
+    if wants_json():
+        return jsonify(message=message), 201
+    flash(message, "success")
     target = request.form.get("next", "")
     if is_safe_next(target):
         return redirect(target)
@@ -164,7 +171,10 @@ def task_reopen(task_id: int):
 
 
 def _task_changed(message: str):
-    """Back to where the task was ticked off or opened (the dashboard, or the minutes)."""
+    """Back to where the task was ticked off or opened (the dashboard, or the minutes; the minutes page's script
+    gets the message alone)."""
+    if wants_json():
+        return jsonify(message=message)
     flash(message, "success")
     target = request.form.get("next", "")
     return redirect(target if is_safe_next(target) else url_for("main.dashboard"))

@@ -4,10 +4,11 @@
 // Protocol (see minutes/sockets.py): "join" {item, sv} → {ok, item, update, sv, records}; "update" {item, id,
 // update} → {ok, id} once the server has committed it; "awareness" {item, state} is relayed to the others in the
 // item; the server sends "update" {item, id, update}, "awareness" {item, state} and "evicted" {item, reason, title}.
-// Once a decision or task has been stored (a normal form post, from this page or the results page), the item's
-// room gets "record" {item, kind: "decision"|"task", id, text, …}; a change of attendance reaches every item room
-// as "attendance" {conference, attendance: [{user, status}]}. Both are shown with textContent only. Closing the
-// minutes (or opening them again) reaches every item room as "closing" {conference, closed}.
+// Once a decision or task has been stored (from this page's forms, sent in the background, or from the results
+// page), the item's room gets "record" {item, kind: "decision"|"task", id, text, …}; a change of attendance
+// reaches every item room as "attendance" {conference, attendance: [{user, status}]}. Both are shown with
+// textContent only. Closing the minutes (or opening them again) reaches every item room as "closing"
+// {conference, closed}.
 
 import { defaultKeymap } from "@codemirror/commands";
 import { Compartment, EditorState } from "@codemirror/state";
@@ -18,6 +19,7 @@ import { Awareness, applyAwarenessUpdate, encodeAwarenessUpdate } from "y-protoc
 import * as Y from "yjs";
 
 import { useConstructedStylesheets } from "./csp-styles.js";
+import { sendQuietly } from "./minutes-forms.js";
 import { remoteCursors, renderPresence, safeColor } from "./minutes-presence.js";
 
 const REMOTE = Symbol("remote"); // origin of what came from the server: applied, never sent back
@@ -70,6 +72,7 @@ function doneForm(entry, page, back) {
   form.action = page.taskDone.replace("/0/", `/${entry.id}/`);
   form.className = "inline";
   form.dataset.done = "";
+  form.dataset.quiet = "";
   for (const [name, value] of [
     ["csrf_token", page.csrf],
     ["next", back],
@@ -652,7 +655,8 @@ function start() {
   // Closed minutes are shown, not edited: no editor and no connection (the page says so already).
   if (!root || !status || root.dataset.closed === "1") return;
   useConstructedStylesheets(document);
-  new MinutesChannel(root, status, document.getElementById("records-news"));
+  const channel = new MinutesChannel(root, status, document.getElementById("records-news"));
+  sendQuietly(root, (text) => channel.problem(text));
 }
 
 if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);

@@ -11,14 +11,13 @@ import re
 from playwright.sync_api import Page, expect
 
 from . import test_minutes
-from .helpers import check_a11y, click_to
+from .helpers import check_a11y
 from .test_minutes import ONLINE, _item, _open_minutes
 
 server = test_minutes.server  # WebSocket-capable, an instance of its own for this module
 other_page = test_minutes.other_page
 
 VERSCHIEDENES = re.compile(r"^TOP \d+ – Verschiedenes$")
-BACK = re.compile(r"/konferenzen/\d+/protokoll#m-\d+$")
 
 
 def _mark(page: Page) -> None:
@@ -41,15 +40,20 @@ def test_a_decision_and_a_task_recorded_in_the_minutes_appear_for_the_other_with
     decisions = item.get_by_role("list", name="Beschlüsse")
     expect(item.get_by_text("Noch keine Beschlüsse.")).to_be_visible()
 
-    # The moderator records a decision under the item's editor; the form posts and returns to the minutes.
+    # The moderator records a decision under the item's editor; the form is sent in the background, so her
+    # editors stay open, and says that it was stored.
+    _mark(ki)
     form = _item(ki, VERSCHIEDENES)
     form.locator("summary").filter(has_text="Beschluss oder Aufgabe festhalten").click()
     form.get_by_label("Beschluss", exact=True).fill("Nächste Konferenz am 14. Januar.")
-    click_to(ki, form.get_by_role("button", name=re.compile("^Beschluss speichern")), BACK)
+    form.get_by_role("button", name=re.compile("^Beschluss speichern")).click()
+    expect(form.get_by_text("Der Beschluss wurde festgehalten.")).to_be_visible()
+    expect(form.get_by_label("Beschluss", exact=True)).to_have_value("")  # ready for the next one
     expect(_item(ki, VERSCHIEDENES).get_by_role("list", name="Beschlüsse")).to_contain_text(
         "Nächste Konferenz am 14. Januar."
     )
     expect(ki.locator("#minutes-status")).to_have_text(ONLINE)
+    assert _not_reloaded(ki)
 
     # The AA sees it appear in the item's list, announced politely, without a reload.
     expect(decisions.get_by_role("listitem")).to_have_text(["Nächste Konferenz am 14. Januar."])
@@ -60,10 +64,7 @@ def test_a_decision_and_a_task_recorded_in_the_minutes_appear_for_the_other_with
     assert _not_reloaded(aa)
     check_a11y(aa)
 
-    # Then a task for the AA, with person and due date: back on the item, the focus is there and its form is open
-    # again for the next entry.
-    form = _item(ki, VERSCHIEDENES)
-    expect(form.get_by_role("heading", level=2)).to_be_focused()
+    # Then a task for the AA, with person and due date, in the same open form.
     expect(form.locator("details.record-forms")).to_have_attribute("open", "")
     form.get_by_label("Aufgabe", exact=True).fill("Kursplätze an alle Stellen melden")
     people = form.get_by_label("Verantwortliche Person (optional)")
@@ -75,7 +76,9 @@ def test_a_decision_and_a_task_recorded_in_the_minutes_appear_for_the_other_with
     assert offered[0] == "—" and offered[1:] and all(text.startswith("AA – ") for text in offered[1:])
     people.select_option(label="AA – Anna Albers")
     form.get_by_label("Bis", exact=True).fill("2030-01-10")
-    click_to(ki, form.get_by_role("button", name=re.compile("^Aufgabe speichern")), BACK)
+    form.get_by_role("button", name=re.compile("^Aufgabe speichern")).click()
+    expect(form.get_by_text("Die Aufgabe wurde festgehalten.")).to_be_visible()
+    check_a11y(ki)
     tasks = item.get_by_role("list", name="Aufgaben")
     expect(tasks.get_by_role("listitem")).to_have_text(
         [re.compile(r"^Kursplätze an alle Stellen melden – AA, Anna Albers, bis 10\.01\.2030 \(offen\)")]
@@ -89,14 +92,11 @@ def test_a_decision_and_a_task_recorded_in_the_minutes_appear_for_the_other_with
     expect(done).to_be_visible()
     assert _not_reloaded(aa)
     check_a11y(aa)
-    _mark(ki)
-    click_to(
-        aa,
-        _item(aa, VERSCHIEDENES).get_by_role(
-            "button", name=re.compile("^Erledigt.*Kursplätze an alle Stellen melden$")
-        ),
-        BACK,
-    )
+    _item(aa, VERSCHIEDENES).get_by_role(
+        "button", name=re.compile("^Erledigt.*Kursplätze an alle Stellen melden$")
+    ).click()
+    expect(_item(aa, VERSCHIEDENES).get_by_role("list", name="Aufgaben")).to_contain_text("(erledigt)")
+    assert _not_reloaded(aa)
     ki_tasks = _item(ki, VERSCHIEDENES).get_by_role("list", name="Aufgaben")
     expect(ki_tasks.get_by_role("listitem")).to_have_text(
         [re.compile(r"Kursplätze an alle Stellen melden.*\(erledigt\)")]
@@ -119,7 +119,8 @@ def test_a_page_that_was_offline_catches_up_on_the_records_it_missed(page: Page,
     form = _item(ki, VERSCHIEDENES)
     form.locator("summary").filter(has_text="Beschluss oder Aufgabe festhalten").click()
     form.get_by_label("Beschluss", exact=True).fill("Während der Funkstille beschlossen.")
-    click_to(ki, form.get_by_role("button", name=re.compile("^Beschluss speichern")), BACK)
+    form.get_by_role("button", name=re.compile("^Beschluss speichern")).click()
+    expect(form.get_by_text("Der Beschluss wurde festgehalten.")).to_be_visible()
     decisions = _item(aa, VERSCHIEDENES).get_by_role("list", name="Beschlüsse")
     expect(decisions).not_to_contain_text("Während der Funkstille")
 
@@ -128,3 +129,29 @@ def test_a_page_that_was_offline_catches_up_on_the_records_it_missed(page: Page,
     expect(decisions.get_by_role("listitem").last).to_have_text("Während der Funkstille beschlossen.")
     assert _not_reloaded(aa)
     check_a11y(aa)
+
+
+def test_a_refused_or_unsent_entry_says_why_in_its_form_and_keeps_what_was_typed(page: Page):
+    ki = page
+    _open_minutes(ki, "ki.koordination")
+    _mark(ki)
+    form = _item(ki, VERSCHIEDENES)
+    form.locator("summary").filter(has_text="Beschluss oder Aufgabe festhalten").click()
+    form.get_by_label("Aufgabe", exact=True).fill("Fahrtkosten klären")
+    form.get_by_label("Bis", exact=True).fill("2020-01-10")
+    form.get_by_role("button", name=re.compile("^Aufgabe speichern")).click()
+    expect(form.get_by_text(re.compile("Vergangenheit"))).to_be_visible()
+    expect(form.get_by_label("Aufgabe", exact=True)).to_have_value("Fahrtkosten klären")
+    check_a11y(ki)
+
+    ki.context.set_offline(True)
+    form.get_by_label("Beschluss", exact=True).fill("Ohne Verbindung beschlossen.")
+    form.get_by_role("button", name=re.compile("^Beschluss speichern")).click()
+    expect(form.get_by_text(re.compile("^Nicht gespeichert: keine Verbindung"))).to_be_visible()
+    expect(form.get_by_label("Beschluss", exact=True)).to_have_value("Ohne Verbindung beschlossen.")
+    ki.context.set_offline(False)
+    expect(ki.locator("#minutes-status")).to_have_text(ONLINE)
+    form.get_by_role("button", name=re.compile("^Beschluss speichern")).click()
+    expect(form.get_by_text("Der Beschluss wurde festgehalten.")).to_be_visible()
+    expect(form.get_by_role("list", name="Beschlüsse")).to_contain_text("Ohne Verbindung beschlossen.")
+    assert _not_reloaded(ki)

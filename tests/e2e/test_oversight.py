@@ -40,7 +40,9 @@ def test_admin_manages_accounts(page: Page):
     page.get_by_label("Name", exact=True).fill("Jana Neumann (ASD Jugendamt)")
     page.get_by_label("Stelle").select_option("JA")
     page.get_by_label("Rolle").select_option(label="Fallbearbeitung")
-    page.get_by_label("Erstpasswort (mind. 12 Zeichen)").fill("ein-sicheres-erstpasswort")
+    page.get_by_label(re.compile(r"^Erstpasswort \(mind\. 12 Zeichen")).fill("ein-sicheres-erstpasswort")
     click_to(page, page.get_by_role("button", name="Konto anlegen"), "/verwaltung/benutzer")
-    expect(page.get_by_role("status")).to_have_text("Das Konto wurde angelegt.")
+    expect(page.get_by_role("status")).to_have_text(
+        "Das Konto wurde angelegt. Bei der ersten Anmeldung wählt die Person ein eigenes Passwort."
+    )
     expect(accounts.get_by_role("row", name=re.compile("^ja.neu "))).to_contain_text("Jana Neumann")

@@ -745,3 +745,30 @@ def test_a_replaced_or_mangled_closing_is_found_and_an_erased_case_hides_no_chan
         assert checked.status_code == 200 and records.SEAL_BROKEN in checked.get_data(as_text=True)
         result = app.test_cli_runner().invoke(args=["audit", "verify"])
         assert result.exit_code == 1 and f"Protokoll der Konferenz {planned}" in result.output
+
+
+def test_the_minutes_pages_script_gets_json_answers_and_refusals(scene, clients, running, query):
+    """The minutes page sends its record forms in the background (Accept: application/json): it gets the message
+    or the refusal as JSON, never a redirect or a page, and a refusal stores nothing."""
+    ki, abh = clients["KI"], clients["ABH"]
+    as_script = {"Accept": "application/json"}
+    stored = ki.post(f"/protokoll/top/{running['open']}/beschluss", data={"text": "Kurs beantragen"}, headers=as_script)
+    assert stored.status_code == 201 and stored.get_json() == {"message": "Der Beschluss wurde festgehalten."}
+    refused = ki.post(
+        f"/protokoll/top/{running['open']}/aufgabe", data={"text": "x", "agency": "XY"}, headers=as_script
+    )
+    assert refused.status_code == 422 and refused.get_json()["errors"]
+    task = ki.post(
+        f"/protokoll/top/{running['open']}/aufgabe", data={"text": "Termin machen", "agency": "KI"}, headers=as_script
+    )
+    assert task.status_code == 201 and task.get_json()["message"] == "Die Aufgabe wurde festgehalten."
+    task_id = query(lambda: _task("Termin machen").id, commit=False)
+    done = ki.post(f"/aufgaben/{task_id}/erledigt", headers=as_script)
+    assert done.status_code == 200 and done.get_json() == {"message": "Die Aufgabe ist erledigt."}
+    # an agency that may not see the case gets the same 404 as a page would give, as JSON
+    hidden = abh.post(f"/protokoll/top/{running['closed']}/beschluss", data={"text": "x"}, headers=as_script)
+    assert hidden.status_code == 404 and hidden.get_json()["error"]
+    without_token = ki.http.post(f"/protokoll/top/{running['open']}/beschluss", data={"text": "y"}, headers=as_script)
+    assert without_token.status_code == 400 and "Sicherheitstoken" in without_token.get_json()["error"]
+    texts = query(lambda: sorted(d.text for d in open_texts(db.session.scalars(select(Decision)))), commit=False)
+    assert texts == ["Kurs beantragen"]
