@@ -100,8 +100,10 @@ def authenticate_request():
     if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
         return None
     if g.user is None:
-        if wants_json() or g.via_token:
+        if g.via_token or request.path.startswith(("/api/", "/oparl/")):
             return jsonify(error="Bitte melden Sie sich an oder senden Sie ein gültiges Token."), 401
+        if wants_json():  # a page's script, whose session has ended meanwhile
+            return jsonify(error="Ihre Anmeldung ist abgelaufen. Bitte melden Sie sich in einem neuen Tab an."), 401
         nxt = request.full_path if request.method == "GET" else None
         return redirect(url_for("auth.login", next=nxt))
     if g.user.must_change_password and not g.via_token and request.endpoint not in OWN_PASSWORD_ENDPOINTS:

@@ -18,7 +18,7 @@ from agenda import service as agenda_service
 from agenda.models import AgendaItem, Conference, Decision, Task
 from fallkonferenz.casecrypto import keyring, open_texts
 from fallkonferenz.extensions import db
-from fallkonferenz.models import utcnow
+from fallkonferenz.models import UserSession, utcnow
 from minutes import records, service
 from minutes.models import Attendance, MinutesApproval, MinutesClosure
 from tests.agenda.conftest import user
@@ -772,3 +772,6 @@ def test_the_minutes_pages_script_gets_json_answers_and_refusals(scene, clients,
     assert without_token.status_code == 400 and "Sicherheitstoken" in without_token.get_json()["error"]
     texts = query(lambda: sorted(d.text for d in open_texts(db.session.scalars(select(Decision)))), commit=False)
     assert texts == ["Kurs beantragen"]
+    query(lambda: db.session.query(UserSession).delete())  # the session ended (idle) while the page stayed open
+    late = ki.post(f"/protokoll/top/{running['open']}/beschluss", data={"text": "spät"}, headers=as_script)
+    assert late.status_code == 401 and "Anmeldung ist abgelaufen" in late.get_json()["error"]
