@@ -657,6 +657,11 @@ function start() {
   useConstructedStylesheets(document);
   const channel = new MinutesChannel(root, status, document.getElementById("records-news"));
   sendQuietly(root, (text) => channel.problem(text));
+  // Leaving while typed text waits for the connection would lose it: the browser asks first. (Once the server
+  // has ended the connection, or the minutes are closed, it can no longer be stored; the status line says so.)
+  window.addEventListener("beforeunload", (event) => {
+    if (channel.unsaved() > 0 && !channel.ended && !channel.finished) event.preventDefault();
+  });
 }
 
 if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);

@@ -185,6 +185,12 @@ def test_changes_made_offline_are_sent_when_the_connection_is_back(page: Page, o
     expect(writer.get_by_role("status")).to_contain_text("(1 Änderung ausstehend)")
     expect(reader.get_by_role("status")).to_have_text(ONLINE)
     expect(_editor(reader, report)).not_to_contain_text("Februar")
+    # Leaving now would lose the text: the browser asks first, and staying keeps it.
+    asked = []
+    writer.once("dialog", lambda dialog: (asked.append(dialog.type), dialog.dismiss()))
+    writer.get_by_role("link", name="Zur Tagesordnung").click()
+    expect(writer.get_by_role("status")).to_contain_text("(1 Änderung ausstehend)")
+    assert asked == ["beforeunload"] and writer.url.endswith("/protokoll")
 
     writer.context.set_offline(False)  # socket.io reconnects, joins again and sends what is pending
     expect(_editor(reader, report)).to_contain_text("Die Lenkungsgruppe tagt im Februar.")
