@@ -186,6 +186,7 @@ ACTIONS = {
     "user.create": "Konto angelegt",
     "user.update": "Konto geändert",
     "user.password_reset": "Passwort von der Verwaltung neu vergeben",
+    "user.unlock": "Anmeldesperre aufgehoben",
     "agency.create": "Stelle angelegt",
     "agency.update": "Stelle geändert",
     "audit.read": "Protokollierung gelesen",

@@ -134,7 +134,11 @@ def users():
 
 def _user_page(user, errors=None, status=200):
     return render_template(
-        "admin/user_edit.html", user=user, agencies=auth_service.list_agencies(), errors=errors or {}
+        "admin/user_edit.html",
+        user=user,
+        agencies=auth_service.list_agencies(),
+        locked_until=auth_service.locked_until(user),
+        errors=errors or {},
     ), status
 
 
@@ -181,6 +185,14 @@ def user_password(user_id: int):
     return redirect(url_for("main.user_edit", user_id=user.id))
 
 
+@bp.post("/verwaltung/benutzer/<int:user_id>/entsperren")
+def user_unlock(user_id: int):
+    _require(may_manage_users)
+    auth_service.unlock(g.user, user_id)
+    flash("Die Anmeldesperre ist aufgehoben; das Konto kann sich wieder anmelden.", "success")
+    return redirect(url_for("main.user_edit", user_id=user_id))
+
+
 @bp.post("/verwaltung/benutzer/<int:user_id>/aktiv")
 def user_active(user_id: int):
     _require(may_manage_users)
@@ -189,7 +201,8 @@ def user_active(user_id: int):
     active = request.form.get("active") == "1"
     auth_service.set_user_active(g.user, user_id, active)
     flash("Das Konto wurde " + ("aktiviert." if active else "deaktiviert."), "success")
-    return redirect(url_for("main.users"))
+    back = request.form.get("next", "")  # the list, or the account's own page
+    return redirect(back if web.is_safe_next(back) else url_for("main.users"))
 
 
 @bp.route("/verwaltung/postausgang", methods=["GET", "POST"])

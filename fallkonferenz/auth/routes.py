@@ -59,7 +59,9 @@ def account():
         except InvalidInput as exc:
             errors, status = exc.errors, exc.status
         else:
-            others = f" {ended} andere Anmeldung(en) wurden beendet." if ended else ""
+            others = {0: "", 1: " Ihre Anmeldung auf einem anderen Gerät wurde beendet."}.get(
+                ended, f" Ihre {ended} Anmeldungen auf anderen Geräten wurden beendet."
+            )
             flash("Ihr Passwort wurde geändert." + others, "success")
             return redirect(url_for("main.dashboard"))
     return render_template("auth/account.html", errors=errors), status

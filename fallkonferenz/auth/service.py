@@ -62,13 +62,15 @@ def authenticate(username: str, password: str, address: str) -> User:
     """Check credentials; unknown user and wrong password answer alike, in the same time class."""
     username = (username or "").strip().lower()[:80]
     cfg = current_app.config
+    # A failure is on record under the account it named, if there is one: the data-protection officer looks up
+    # an account's failed and throttled logins by its name (which does not mean its holder made them).
+    user = db.session.scalar(select(User).where(User.username == username))
     if (
         _recent_failures(LoginAttempt.username, username) >= cfg["LOGIN_MAX_FAILURES_ACCOUNT"]
         or _recent_failures(LoginAttempt.address, address) >= cfg["LOGIN_MAX_FAILURES_ADDRESS"]
     ):
-        audit.record("auth.throttled", detail={"address": address})
+        audit.record("auth.throttled", actor=user, detail={"address": address})
         raise TooManyAttempts()
-    user = db.session.scalar(select(User).where(User.username == username))
     hasher, dummy = _hasher()
     ok = False
     try:
@@ -78,7 +80,7 @@ def authenticate(username: str, password: str, address: str) -> User:
     ok = ok and user is not None and user.active and user.agency.active
     db.session.add(LoginAttempt(username=username, address=address, success=ok))
     if not ok:
-        audit.record("auth.login_failed", detail={"address": address, "user": user.id if user else None})
+        audit.record("auth.login_failed", actor=user, detail={"address": address, "user": user.id if user else None})
         raise InvalidCredentials()
     if hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hasher.hash(password)
@@ -251,7 +253,7 @@ def update_user(actor: User, user_id: int, *, display_name: str, email: str | No
     user = get_user(user_id)
     errors, agency, email = _check_profile(display_name, email, agency_code, role)
     if user.id == actor.id and not errors and (agency.id != user.agency_id or role != user.role):
-        errors["role"] = "Ihre eigene Stelle und Rolle kann nur eine andere Administratorin ändern."
+        errors["role"] = "Ihre eigene Stelle und Rolle kann nur ein anderes Administrationskonto ändern."
     if errors:
         raise InvalidInput(errors=errors)
     changed = {
@@ -289,6 +291,35 @@ def reset_password(actor: User, user_id: int, password: str) -> User:
     return user
 
 
+def locked_until(user: User):
+    """Until when the login throttle refuses this account (too many failures in the window), or None."""
+    cfg = current_app.config
+    window = timedelta(minutes=cfg["LOGIN_WINDOW_MINUTES"])
+    failures = db.session.scalars(
+        select(LoginAttempt.created_at)
+        .where(
+            LoginAttempt.username == user.username,
+            LoginAttempt.success.is_(False),
+            LoginAttempt.created_at >= utcnow() - window,
+        )
+        .order_by(LoginAttempt.created_at)
+    ).all()
+    limit = cfg["LOGIN_MAX_FAILURES_ACCOUNT"]
+    # it can try again once so many of the failures have left the window that fewer than the limit remain
+    return failures[len(failures) - limit] + window if len(failures) >= limit else None
+
+
+def unlock(actor: User, user_id: int) -> int:
+    """The administrator lifts the login throttle of an account (its holder called: she is herself and knows her
+    password again). Its failed attempts are forgotten; returns how many. The limit per address stays."""
+    user = get_user(user_id)
+    forgotten = db.session.execute(
+        delete(LoginAttempt).where(LoginAttempt.username == user.username, LoginAttempt.success.is_(False))
+    ).rowcount
+    audit.record("user.unlock", actor=actor, detail={"user": user.id, "failures": forgotten})
+    return forgotten
+
+
 class WrongPassword(InvalidInput):
     # The failed try is recorded (it counts towards the login throttle) and kept although the change is refused.
     keeps_audit = True
@@ -304,15 +335,6 @@ def change_password(user: User, current: str, new: str, repeated: str, address: 
     ):
         audit.record("auth.throttled", actor=user, detail={"address": address})
         raise TooManyAttempts("Zu viele Fehlversuche. Bitte warten Sie 15 Minuten.")
-    hasher = _hasher()[0]
-    try:
-        ok = hasher.verify(user.password_hash, current or "")
-    except (VerificationError, InvalidHashError):
-        ok = False
-    if not ok:
-        db.session.add(LoginAttempt(username=user.username, address=address, success=False))
-        audit.record("auth.password_change_failed", actor=user, detail={"address": address})
-        raise WrongPassword(errors={"current": "Das bisherige Passwort stimmt nicht."})
     errors = {}
     if problem := _password_error(new):
         errors["new"] = problem
@@ -322,8 +344,19 @@ def change_password(user: User, current: str, new: str, repeated: str, address: 
         errors["new"] = "Der Benutzername taugt nicht als Passwort."
     elif new != repeated:
         errors["repeated"] = "Die Wiederholung stimmt nicht mit dem neuen Passwort überein."
+    if not current:
+        errors = {"current": "Bitte geben Sie Ihr bisheriges Passwort ein."} | errors
     if errors:
         raise InvalidInput(errors=errors)
+    hasher = _hasher()[0]
+    try:
+        ok = hasher.verify(user.password_hash, current)
+    except (VerificationError, InvalidHashError):
+        ok = False
+    if not ok:
+        db.session.add(LoginAttempt(username=user.username, address=address, success=False))
+        audit.record("auth.password_change_failed", actor=user, detail={"address": address})
+        raise WrongPassword(errors={"current": "Das bisherige Passwort stimmt nicht."})
     user.password_hash, user.must_change_password = hasher.hash(new), False
     ended = db.session.execute(
         delete(UserSession).where(UserSession.user_id == user.id, UserSession.id != token_hash(session_token or ""))
@@ -341,7 +374,9 @@ def set_user_active(actor: User, user_id: int, active: bool) -> User:
     """Activate or deactivate an account; deactivation ends its sessions at once."""
     user = get_user(user_id)
     if user.id == actor.id and not active:
-        raise InvalidInput("Ihr eigenes Konto können Sie nicht deaktivieren; das muss eine andere Administratorin tun.")
+        raise InvalidInput(
+            "Ihr eigenes Konto können Sie nicht deaktivieren; das muss ein anderes Administrationskonto tun."
+        )
     user.active = active
     if not active:
         _end_sessions_of([user.id])

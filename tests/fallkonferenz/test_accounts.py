@@ -44,7 +44,7 @@ def test_a_user_changes_her_password_and_her_other_sessions_end(app, world, quer
     assert "Passwort ändern" in page and "jc.case_worker" in page and 'autocomplete="current-password"' in page
     resp = here.post("/konto", {"current": PASSWORD, "new": NEW, "repeated": NEW})
     assert resp.status_code == 302
-    assert "1 andere Anmeldung" in here.get("/").get_data(as_text=True)
+    assert "Ihre Anmeldung auf einem anderen Gerät wurde beendet." in here.get("/").get_data(as_text=True)
     assert here.get("/faelle/").status_code == 200  # this session goes on
     assert elsewhere.get("/faelle/").status_code == 302  # the other one ended
     assert query(lambda: db.session.query(UserSession).count(), commit=False) == 1
@@ -57,13 +57,14 @@ def test_a_user_changes_her_password_and_her_other_sessions_end(app, world, quer
     ("form", "status", "message"),
     [
         ({"current": "falsch-falsch-falsch", "new": NEW, "repeated": NEW}, 422, "Das bisherige Passwort stimmt nicht."),
-        ({"current": "", "new": NEW, "repeated": NEW}, 422, "Das bisherige Passwort stimmt nicht."),
+        ({"current": "", "new": NEW, "repeated": NEW}, 422, "Bitte geben Sie Ihr bisheriges Passwort ein."),
         ({"current": PASSWORD, "new": "kurz", "repeated": "kurz"}, 422, "mindestens 12 Zeichen"),
         ({"current": PASSWORD, "new": "x" * 1025, "repeated": "x" * 1025}, 422, "höchstens 1024 Zeichen"),
         ({"current": PASSWORD, "new": NEW, "repeated": NEW + "!"}, 422, "Die Wiederholung stimmt nicht"),
         ({"current": PASSWORD, "new": PASSWORD, "repeated": PASSWORD}, 422, "vom bisherigen unterscheiden"),
         ({"current": PASSWORD, "new": "JC.Case_Worker", "repeated": "JC.Case_Worker"}, 422, "Benutzername taugt"),
         ({"current": PASSWORD}, 422, "mindestens 12 Zeichen"),
+        ({}, 422, "Bitte geben Sie Ihr bisheriges Passwort ein."),
     ],
 )
 def test_a_refused_password_change_says_why_and_changes_nothing(app, world, query, form, status, message):
@@ -112,7 +113,7 @@ def test_an_administrator_resets_a_password_and_the_user_must_choose_her_own(app
     for url in ("/", "/faelle/", "/konferenzen/neu", "/lenkungsgruppe/themen", "/zugangstoken"):
         resp = user.get(url)
         assert resp.status_code == 302 and resp.headers["Location"].endswith("/konto"), url
-    assert "ein eigenes Passwort" in user.get("/konto").get_data(as_text=True)
+    assert "Bitte wählen Sie jetzt ein eigenes" in user.get("/konto").get_data(as_text=True)
     api = user.get("/api/v1/cases", headers={"Accept": "application/json"})
     assert api.status_code == 403 and "eigenes Passwort" in api.get_json()["error"]
     assert user.post("/konto", {"current": "vorlaeufig-123456", "new": NEW, "repeated": NEW}).status_code == 302
@@ -191,7 +192,7 @@ def test_a_bad_correction_is_refused_and_changes_nothing(app, admin, query, chan
 def test_the_administrator_cannot_change_her_own_role_or_agency(app, admin, query):
     own = _id(query, "admin")
     resp = admin.post(f"/verwaltung/benutzer/{own}", {"display_name": "Admin", "agency": "KI", "role": "case_worker"})
-    assert resp.status_code == 422 and "andere Administratorin" in resp.get_data(as_text=True)
+    assert resp.status_code == 422 and "anderes Administrationskonto" in resp.get_data(as_text=True)
     assert query(lambda: db.session.get(User, own).role, commit=False) == "admin"
     renamed = admin.post(
         f"/verwaltung/benutzer/{own}", {"display_name": "Die Verwaltung", "agency": "KI", "role": "admin"}
@@ -212,3 +213,34 @@ def test_only_the_administrator_maintains_accounts(app, admin, query):
     assert query(lambda: db.session.get(User, uid).role, commit=False) == "case_worker"
     assert _logs_in(app, "jc.case_worker", PASSWORD)
     assert admin.get("/verwaltung/benutzer/999999").status_code == 404
+
+
+def test_the_administrator_sees_a_locked_account_and_lifts_the_lock(app, admin, query):
+    uid = _id(query, "jc.case_worker")
+    for _ in range(5):
+        assert not _logs_in(app, "jc.case_worker", "falsch-falsch-falsch")
+    assert not _logs_in(app, "jc.case_worker", PASSWORD)  # locked, even with the right password
+    page = admin.get(f"/verwaltung/benutzer/{uid}").get_data(as_text=True)
+    assert "Anmeldung gesperrt bis" in page and "Sperre aufheben" in page
+    # the data-protection officer finds the failures under the account they named
+    failed = query(
+        lambda: db.session.query(AuditEvent).filter_by(action="auth.login_failed", actor_id=uid).count(), commit=False
+    )
+    assert failed == 5
+    assert admin.post(f"/verwaltung/benutzer/{uid}/entsperren").status_code == 302
+    assert "Sperre aufheben" not in admin.get(f"/verwaltung/benutzer/{uid}").get_data(as_text=True)
+    assert _logs_in(app, "jc.case_worker", PASSWORD)
+    assert "user.unlock" in _actions(query)
+    outsider = Client(app)
+    outsider.login("aa.case_worker", PASSWORD)
+    assert outsider.post(f"/verwaltung/benutzer/{uid}/entsperren").status_code == 404
+
+
+def test_the_account_page_deactivates_and_comes_back(app, admin, query):
+    uid = _id(query, "jc.case_worker")
+    back = f"/verwaltung/benutzer/{uid}"
+    resp = admin.post(f"/verwaltung/benutzer/{uid}/aktiv", {"active": "0", "next": back})
+    assert resp.status_code == 302 and resp.headers["Location"].endswith(back)
+    assert "Konto aktivieren" in admin.get(back).get_data(as_text=True)
+    elsewhere = admin.post(f"/verwaltung/benutzer/{uid}/aktiv", {"active": "1", "next": "https://example.org/"})
+    assert elsewhere.headers["Location"].endswith("/verwaltung/benutzer")  # never off the site
