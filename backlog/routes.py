@@ -310,7 +310,8 @@ def escalate(conference_id: int, item_id: int):
 @bp.route("/lenkungsgruppe/themen/<int:escalation_id>/bearbeiten", methods=["GET", "POST"])
 def edit(escalation_id: int):
     escalation = service.load(g.user, escalation_id)
-    service.require_reword(g.user, escalation)
+    if request.method == "GET":  # a correction sent too late is the service's to answer, with the input kept
+        service.require_reword(g.user, escalation)
     errors, marked, message, status = {}, {}, None, 200
     version = escalation.version
     if request.method == "GET":

@@ -733,7 +733,14 @@ def require_reword(actor: User, escalation: Escalation) -> None:
 def edit_text(actor: User, escalation_id: int, version: int | None, data: EscalationInput) -> Escalation:
     """Reword an item (see `may_reword`). The guard checks the new words as it checked the first ones: against
     the linked cases the author's team may follow, the clients the text names and the generic patterns."""
-    require_reword(actor, load(actor, escalation_id))
+    escalation = load(actor, escalation_id)
+    if escalation.created_by_id == actor.id and not may_reword(actor, escalation):
+        # the group looked at it while the reporter was correcting it: say so, and keep what she typed
+        raise Conflict(
+            f"Die Meldung ist inzwischen „{STATES[escalation.state]}“; ihren Text ändert jetzt die Lenkungsgruppe. "
+            "Ihre Änderung wurde nicht gespeichert – Sie können sie der Lenkungsgruppe mitteilen."
+        )
+    require_reword(actor, escalation)
     escalation = _load_current(actor, escalation_id, version)
     _checked(actor, data, [case_id for case_id, _ in linked_cases(actor, escalation.id)])
     _bump(escalation, version)

@@ -773,7 +773,7 @@ def test_the_reporter_corrects_her_report_until_the_steering_group_has_looked_at
     escalation_id = raise_item(bscene, bclients)
     url = f"/lenkungsgruppe/themen/{escalation_id}/bearbeiten"
     assert "Meldung berichtigen" in body(bclients["JC"].get(f"/lenkungsgruppe/themen/{escalation_id}"))
-    assert "Sie berichtigen Ihre Meldung" in body(bclients["JC"].get(url))
+    assert ": Meldung berichtigen</h1>" in body(bclients["JC"].get(url))
     seen = version_of(query, escalation_id)
     # the guard checks the new words against the linked case as it checked the first ones
     named = bclients["JC"].post(
@@ -797,8 +797,10 @@ def test_the_reporter_corrects_her_report_until_the_steering_group_has_looked_at
         f"/lenkungsgruppe/themen/{escalation_id}/sichten", data={"priority": 2, "version": seen + 1}
     )
     assert triaged.status_code == 302
-    late = bclients["JC"].post(url, data=CLEAN | {"title": "Zu spät", "version": seen + 2})
-    assert late.status_code == 403 and "bis die Lenkungsgruppe es gesichtet hat" in body(late)
+    late = bclients["JC"].post(url, data=CLEAN | {"title": "Zu spät", "version": seen + 1})
+    assert late.status_code == 409 and "ihren Text ändert jetzt die Lenkungsgruppe" in body(late)
+    assert "Zu spät" in body(late)  # what she typed is still there
+    assert bclients["JC"].get(url).status_code == 403
     assert "Meldung berichtigen" not in body(bclients["JC"].get(f"/lenkungsgruppe/themen/{escalation_id}"))
     assert escalation(query, escalation_id).title == "Integrationskurs bei Duldung: keine Zulassung"
     assert bclients["LG-KI"].get(url).status_code == 200  # the group still can

@@ -204,6 +204,9 @@ def test_a_note_filed_wrongly_is_withdrawn_by_its_agency_and_leaves_a_trace(worl
         refused = jc.post(withdraw, data={"reason": bad})
         body = refused.get_data(as_text=True)
         assert refused.status_code == 422 and "Bitte wählen Sie, warum" in body and "Diagnose Depression" in body
+        # named at the top of the page, where the focus goes, with a link to the reason's field
+        assert f'<a href="#withdraw-{note_id}">Grund: Bitte wählen Sie, warum' in body
+    assert re.search(rf'<select id="withdraw-{note_id}" name="reason" required', page)  # asked before the question
     assert jc.post(withdraw, data={"reason": "kategorie"}).status_code == 302
     for client in (jc, aa):  # those who could read it see that it was there and why it went
         body = client.get(f"/faelle/{number}").get_data(as_text=True)
