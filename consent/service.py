@@ -197,6 +197,7 @@ def consent_history(actor: User, case_ref) -> tuple[Case, list[ConsentRow]]:
     cipher = ciphers_for([case.id]).get(case.id)
     codes = dict(db.session.execute(select(Agency.id, Agency.code)).all())
     now = utcnow()
+    superseded = {c.supersedes_id for c in rows if c.supersedes_id}
     out = []
     for c in rows:
         name = None
@@ -206,7 +207,10 @@ def consent_history(actor: User, case_ref) -> tuple[Case, list[ConsentRow]]:
         for g in c.grants:
             if not own_only or g.agency_id == actor.agency_id:
                 grants.setdefault(codes[g.agency_id], []).append(g.category)
-        out.append(ConsentRow(c, c.status_at(now), name, grants, own_only))
+        status = c.status_at(now)
+        if status == "revoked" and c.id in superseded:
+            status = "replaced"  # ended by a later version, not by the client's revocation
+        out.append(ConsentRow(c, status, name, grants, own_only))
     audit.record("consent.read", actor=actor, case_id=case.id, purpose="Einwilligungen einsehen")
     return case, out
 

@@ -210,23 +210,21 @@ class AgencyConsent:
 
 
 def why_hidden(actor: User, view: CaseView) -> AgencyConsent | None:
-    """Why the viewer's agency sees categories of the case hidden, where the consent says it (one query); None for
-    the lead agency, whose hidden categories are those of other agencies' notes, and when nothing is hidden."""
-    if view.access.is_lead or not view.access.hidden():
+    """Why the viewer's agency sees categories of the case hidden, where the consent says it (one query); None
+    when nothing is hidden. For the lead agency, whose hidden categories are those of other agencies' notes: where
+    the case's consent stands as a whole (whether the case is shared with anyone at all)."""
+    if not view.access.hidden():
         return None
-    return agency_consent(view.id, actor.agency_id)
+    return agency_consent(view.id, None if view.access.is_lead else actor.agency_id)
 
 
-def agency_consent(case_id: int, agency_id: int) -> AgencyConsent:
-    """One query: the newest consent version of the case with a grant for the agency."""
+def agency_consent(case_id: int, agency_id: int | None) -> AgencyConsent:
+    """One query: the newest consent version of the case with a grant for the agency (any agency: None)."""
+    granting = Consent.case_id == case_id
+    if agency_id is not None:
+        granting &= Consent.id.in_(select(ConsentGrant.consent_id).where(ConsentGrant.agency_id == agency_id))
     consent = db.session.scalar(
-        select(Consent)
-        .where(
-            Consent.case_id == case_id,
-            Consent.id.in_(select(ConsentGrant.consent_id).where(ConsentGrant.agency_id == agency_id)),
-        )
-        .order_by(Consent.version.desc(), Consent.id.desc())
-        .limit(1)
+        select(Consent).where(granting).order_by(Consent.version.desc(), Consent.id.desc()).limit(1)
     )
     if consent is None:
         return AgencyConsent("none")

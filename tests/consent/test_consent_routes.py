@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -63,10 +64,15 @@ def test_grant_then_revoke_takes_effect_on_the_next_request(setup, query):
     # the lead agency's notice is about other agencies' notes, not about its own record
     lead = ki.get(f"/faelle/{number}").get_data(as_text=True)
     assert "Vermerke anderer Stellen ausgeblendet:" in lead and "Keine Einwilligung für:" not in lead
+    assert "Keine gültige Einwilligung." not in lead  # it is shared
     consent_id = query(lambda: db.session.query(Consent.id).scalar(), commit=False)
     resp = ki.post(f"/faelle/{number}/einwilligungen/{consent_id}/widerruf", data={"reason": "Klient widerruft"})
     assert resp.status_code == 302
     assert jc.get(f"/faelle/{number}").status_code == 404
+    # the lead agency reads that the case is shared with nobody now, and since when
+    lead = ki.get(f"/faelle/{number}").get_data(as_text=True)
+    today = datetime.now(ZoneInfo("Europe/Berlin")).strftime("%d.%m.%Y")  # the day where the agencies are
+    assert "Keine gültige Einwilligung." in lead and f"Die Einwilligung wurde am {today} widerrufen." in lead
 
     # with a note of its own JC keeps the case in sight, and reads why the rest is hidden
     def own_note():
@@ -95,6 +101,10 @@ def test_grant_then_revoke_takes_effect_on_the_next_request(setup, query):
     page = jc.get(f"/faelle/{number}").get_data(as_text=True)
     assert f"Die Einwilligung gibt JC seit {today} keine Kategorien mehr frei." in page
     assert "widerrufen." not in page
+    history = ki.get(f"/faelle/{number}/einwilligungen").get_data(as_text=True)
+    assert re.search(r"Version 2 –\s*ersetzt durch eine neuere Version", history)  # not "widerrufen"
+    assert re.search(r"Version 1 –\s*widerrufen", history)  # that one the client did revoke
+    assert "Ersetzt am" in history
 
 
 def test_a_new_version_supersedes_the_old_and_history_keeps_both(setup, query):
