@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Response, flash, g, redirect, render_template, request, url_for
 from markupsafe import Markup
+from sqlalchemy import case as sql_case
 from sqlalchemy import select
 
 from fallkonferenz.errors import Conflict, InvalidInput, NotFound, db_id
@@ -30,7 +31,8 @@ def _people() -> list[User]:
         select(User)
         .join(Agency)
         .where(User.active.is_(True), Agency.active.is_(True), User.role.in_(("case_worker", "moderator", "steering")))
-        .order_by(Agency.code, User.display_name)
+        # the case workers by agency first; the steering members (Lenkungsgruppe-Sitzungen only) after them
+        .order_by(sql_case((User.role == "steering", 1), else_=0), Agency.code, User.display_name)
     ).all()
 
 

@@ -58,12 +58,16 @@ function flashNearTarget() {
   else target.before(...flashes);
 }
 
-// After moving an agenda item with its "nach oben"/"nach unten" button, the focus is on that button again.
+// After moving an agenda item with its "nach oben"/"nach unten" button, the focus is on that button again (or on
+// the other one, where the item reached the top or the bottom).
 function focusMovedItem() {
   const direction = new URLSearchParams(window.location.search).get("fokus");
   const id = fragmentId();
   const item = id ? document.getElementById(id) : null;
-  const button = item && direction ? item.querySelector(`button[data-move="${CSS.escape(direction)}"]`) : null;
+  if (!item || !direction) return;
+  // at the top (or the bottom) now, the item has only the other button
+  const button =
+    item.querySelector(`button[data-move="${CSS.escape(direction)}"]`) || item.querySelector("button[data-move]");
   if (button) button.focus();
 }
 // After saving, the page goes back to the section the form was in; the keyboard focus goes there too (to its

@@ -100,7 +100,10 @@ def test_coordinator_plans_through_the_poll_and_closed_items_stay_closed(page: P
     page.keyboard.press("Tab")  # to "nach unten" of the same item, and back down
     with page.expect_event("load"):
         page.keyboard.press("Enter")
-    expect(page.get_by_role("button", name="nach unten (TOP 3)")).to_be_focused()
+    # now the last item: it has no "nach unten", and the focus waits on its "nach oben"
+    expect(page.get_by_role("button", name="nach unten (TOP 3)")).to_have_count(0)
+    expect(page.get_by_role("button", name="nach oben (TOP 3)")).to_be_focused()
+    expect(page.get_by_role("button", name="nach oben (TOP 1)")).to_have_count(0)
     expect(page.get_by_role("heading", name="TOP 3 – Verschiedenes")).to_be_visible()
     check_a11y(page)
 

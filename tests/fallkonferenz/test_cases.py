@@ -267,6 +267,8 @@ def test_search_by_number_and_partial_name(world, query, client_for):
     ki = client_for(world["KI"], PASSWORD)
     body = ki.get("/faelle/", query_string={"q": "tesf"}).get_data(as_text=True)
     assert first in body and second not in body
+    assert '<p role="status">1 Fall gefunden.</p>' in body
+    assert '<p role="status">2 Fälle gefunden.</p>' in ki.get("/faelle/").get_data(as_text=True)
     body = ki.get("/faelle/", query_string={"q": first.lower()}).get_data(as_text=True)
     assert first in body and second not in body
     body = ki.get("/faelle/", query_string={"q": "Senait Tesfay"}).get_data(as_text=True)

@@ -39,7 +39,7 @@ def _case(number: str) -> Case:
 def test_the_lead_agency_closes_and_reopens_a_case_and_nobody_else_can(scene, clients, query):
     number, ki, day = scene.open_case, clients["KI"], query(today, commit=False)
     page = ki.get(f"/faelle/{number}").get_data(as_text=True)
-    assert "Fall abschließen" in page and "Aufbewahrungsfrist von 1095 Tagen" in page
+    assert "Fall abschließen" in page and "Aufbewahrungsfrist von 3 Jahren" in page
     # JC sees the case by consent, but only the lead agency closes it; ABH does not see it at all
     assert "Fall abschließen" not in clients["JC"].get(f"/faelle/{number}").get_data(as_text=True)
     forbidden = clients["JC"].post(f"/faelle/{number}/abschliessen")
