@@ -726,8 +726,9 @@ def set_goal_status(actor: User, case_ref, goal_id: int, status: str) -> Goal:
     return goal
 
 
-def access_report(actor: User, case_ref) -> list[dict]:
-    """Who accessed the case when and which categories; for the lead agency only."""
+def access_report(actor: User, case_ref) -> tuple[Case, list[dict]]:
+    """Who accessed the case when and which categories; for the lead agency only. The same access repeated on one
+    day (a dashboard opened again and again, say) is one row with its count and the time of the first."""
     case, access = load_case_for(actor, case_ref)
     if not access.is_lead:
         raise Forbidden("Den Zugriffsbericht sieht nur die federführende Stelle.")
@@ -740,4 +741,19 @@ def access_report(actor: User, case_ref) -> list[dict]:
         .limit(500)
     ).all()
     audit.record("case.access_report", actor=actor, case_id=case.id, purpose="Zugriffsauskunft")
-    return [{"event": ev, "user": name or "—", "agency": code or "—"} for ev, name, code in rows]
+    out: list[dict] = []
+    for ev, name, code in rows:  # newest first
+        key = (
+            ev.actor_id,
+            ev.agency_id,
+            ev.action,
+            ev.categories,
+            ev.purpose,
+            localtime.to_local(ev.created_at).date(),
+        )
+        if out and out[-1]["key"] == key:
+            out[-1]["count"] += 1
+            out[-1]["first"] = ev.created_at
+        else:
+            out.append({"key": key, "event": ev, "user": name or "—", "agency": code or "—", "count": 1, "first": None})
+    return case, out

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from fallkonferenz.extensions import db
-from fallkonferenz.models import Case, Goal, Note, User, utcnow
+from fallkonferenz.models import AuditEvent, Case, Goal, Note, User, utcnow
 from tests.factories import PASSWORD, all_categories, make_case, make_consent, make_user
 
 XSS = "<script>alert(1)</script><img src=x>"
@@ -374,10 +374,20 @@ def test_access_report_lists_who_read_the_case(world, query, client_for):
         return case.number
 
     number = query(setup)
-    client_for(world["JC"], PASSWORD).get(f"/faelle/{number}")
-    report = client_for(world["KI"], PASSWORD).get(f"/faelle/{number}/zugriffe")
+    jc = client_for(world["JC"], PASSWORD)
+    for _ in range(3):
+        jc.get(f"/faelle/{number}")
+    ki = client_for(world["KI"], PASSWORD)
+    report = ki.get(f"/faelle/{number}/zugriffe")
     body = report.get_data(as_text=True)
     assert report.status_code == 200 and "<td>Fall gelesen</td>" in body and "JC" in body
+    assert "3× an diesem Tag, zuerst um" in body  # one row for the three reads
+    # reading the report is on record as that, not as a read of the case's data
+    actions = query(
+        lambda: [e.action for e in db.session.query(AuditEvent).filter_by(actor_id=_user(world["KI"]).id)],
+        commit=False,
+    )
+    assert "case.access_report" in actions and "case.read" not in actions
     assert client_for(world["JC"], PASSWORD).get(f"/faelle/{number}/zugriffe").status_code == 403
 
 
