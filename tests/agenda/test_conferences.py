@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import icalendar
@@ -558,3 +559,21 @@ def test_the_dashboard_sends_as_many_statements_for_one_conference_as_for_three(
         if days == 3:
             one = statements()
     assert statements() == one
+
+
+def test_a_moderator_who_takes_part_answers_her_own_poll(scene, clients, query):
+    ki = clients["KI"]
+    created = ki.post("/konferenzen/neu", data=conference_form(scene, participants=("KI", "JC")))
+    conference_id = int(created.headers["Location"].rstrip("/").rsplit("/", 1)[1])
+    slots = [slot(4), slot(5, 14)]
+    data = {"start0": slots[0][0], "end0": slots[0][1], "start1": slots[1][0], "end1": slots[1][1]}
+    assert ki.post(f"/konferenzen/{conference_id}/umfrage", data=data).status_code == 302
+    page = ki.get(f"/konferenzen/{conference_id}").get_data(as_text=True)
+    assert "Ihre eigene Antwort" in page and "Antworten speichern" in page
+    slot_ids = query(lambda: [s.id for s in db.session.get(Conference, conference_id).poll.slots], commit=False)
+    answer = {f"slot-{slot_ids[0]}": "ja", f"slot-{slot_ids[1]}": "nein"}
+    assert ki.post(f"/konferenzen/{conference_id}/umfrage/antwort", data=answer).status_code == 302
+    table = ki.get(f"/konferenzen/{conference_id}").get_data(as_text=True)
+    assert f'name="slot-{slot_ids[0]}" value="ja" checked' in table
+    # her row in the table holds her answers, and the count of "ja" includes her
+    assert re.search(r"<th scope=\"row\">[^<]+</th><td>ja</td><td>nein</td>", table)
