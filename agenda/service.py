@@ -153,18 +153,47 @@ def check_title(title: str, actor: User, limit: int = 200) -> str:
 
 
 def _check_input(data: ConferenceInput, actor: User, *, new: bool) -> None:
-    if data.kind not in KINDS:
-        raise InvalidInput(errors={"kind": "Unbekannte Art der Konferenz."})
-    check_title(data.title, actor)
-    check_times(data.start, data.end, new=new)
-    if len(data.location) > 300 or len(data.video_link) > 500:
-        raise InvalidInput(errors={"location": "Ort oder Link ist zu lang."})
-    check_one_line("location", "Der Ort", data.location)
-    check_one_line("video_link", "Der Videolink", data.video_link)
-    check_no_case_data("location", "Der Ort", data.location, actor)
-    if data.video_link and not data.video_link.startswith(("https://", "http://")):
-        raise InvalidInput(errors={"video_link": "Der Videolink muss mit https:// beginnen."})
-    check_no_case_data("video_link", "Der Videolink", data.video_link, actor)
+    """Every field's check, and a refusal that names the problems of all fields at once (one round of
+    corrections, not one per field)."""
+
+    def kind():
+        if data.kind not in KINDS:
+            raise InvalidInput(errors={"kind": "Unbekannte Art der Konferenz."})
+
+    def location():
+        if len(data.location) > 300:
+            raise InvalidInput(errors={"location": "Der Ort ist zu lang (höchstens 300 Zeichen)."})
+        check_one_line("location", "Der Ort", data.location)
+        check_no_case_data("location", "Der Ort", data.location, actor)
+
+    def video_link():
+        if len(data.video_link) > 500:
+            raise InvalidInput(errors={"video_link": "Der Videolink ist zu lang (höchstens 500 Zeichen)."})
+        check_one_line("video_link", "Der Videolink", data.video_link)
+        if data.video_link and not data.video_link.startswith(("https://", "http://")):
+            raise InvalidInput(errors={"video_link": "Der Videolink muss mit https:// beginnen."})
+        check_no_case_data("video_link", "Der Videolink", data.video_link, actor)
+
+    def title():
+        check_title(data.title, actor)
+
+    def times():
+        check_times(data.start, data.end, new=new)
+
+    errors: dict[str, str] = {}
+    for check in (kind, title, times, location, video_link):
+        errors |= _refusals(check)
+    if errors:
+        raise InvalidInput(errors=errors)
+
+
+def _refusals(check) -> dict[str, str]:
+    """The errors a check refuses with (none if it passes)."""
+    try:
+        check()
+    except InvalidInput as exc:
+        return exc.errors or {"": exc.message}
+    return {}
 
 
 def may_take_part(user: User, kind: str) -> bool:

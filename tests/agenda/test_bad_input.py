@@ -61,6 +61,21 @@ def test_bad_conference_input(scene, clients, query, over, message):
     assert _count(query, Conference) == 0
 
 
+def test_every_field_with_a_problem_is_named_in_one_round(scene, clients, query):
+    start = (utcnow() + timedelta(days=2)).replace(hour=10, minute=0, second=0, microsecond=0)
+    form = conference_form(
+        scene,
+        title=f"Fallkonferenz {scene.open_case}",
+        start=_fmt(start),
+        end=_fmt(start - timedelta(hours=1)),
+        video_link="ftp://video",
+    )
+    body = clients["KI"].post("/konferenzen/neu", data=form).get_data(as_text=True)
+    for message in ("keine Fallnummer", "Das Ende muss nach dem Beginn liegen.", "muss mit https:// beginnen"):
+        assert message in body, message
+    assert _count(query, Conference) == 0
+
+
 def test_place_and_cancellation_reason_name_no_client(scene, clients, planned, query):
     """Place and reason go into e-mails and calendar files to every participant, as the title does."""
     ki = clients["KI"]
