@@ -766,6 +766,8 @@ def transition(
 ) -> Escalation:
     """Move an item one step; the steps that need more (merge, recommendation) have their own operations."""
     require_steering(actor)
+    if not to_state:
+        raise InvalidInput(errors={"to_state": "Bitte wählen Sie den neuen Status."})
     escalation = _load_current(actor, escalation_id, version)
     if to_state == "zusammengefuehrt":
         raise InvalidInput("Zum Zusammenführen wählen Sie den Eintrag, in den dieser aufgeht.")

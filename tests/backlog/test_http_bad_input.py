@@ -128,7 +128,7 @@ def test_bad_steering_input_is_refused_and_changes_nothing(bscene, bclients, que
         ("sichten", {"priority": 1}, 422, "Bitte laden Sie die Seite neu."),
         ("sichten", {"priority": 1, "version": v - 1}, 409, "inzwischen"),
         ("status", {"to_state": "fliegen", "version": v}, 422, "Unbekannter Status."),
-        ("status", {"to_state": "", "version": v}, 422, "Unbekannter Status."),
+        ("status", {"to_state": "", "version": v}, 422, "Bitte wählen Sie den neuen Status."),
         ("status", {"to_state": "abgelehnt", "version": v}, 422, "Bitte geben Sie eine Begründung an."),
         ("status", {"to_state": "abgelehnt", "reason": LONG, "version": v}, 422, "Höchstens 5000 Zeichen."),
         ("status", {"to_state": "arbeitsgruppe", "working_group": "x", "version": v}, 422, "aus der Liste"),
