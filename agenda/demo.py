@@ -66,7 +66,8 @@ def seed_conferences(today: date) -> None:
         )
         # case data, sealed under the case key as the minutes store it (each text set as its record is added)
         db.session.add(decision)
-        seal_text(decision, "Federführung bleibt beim KI; Rückmeldung aller Stellen binnen 48 Stunden.")
+        lead = case.lead_agency.code
+        seal_text(decision, f"Federführung bleibt beim {lead}; Rückmeldung aller Stellen binnen 48 Stunden.")
         db.session.add(task)
         seal_text(task, "Klärung der Zugangsmöglichkeit zum Berufssprachkurs")
 
