@@ -713,6 +713,20 @@ def triage(actor: User, escalation_id: int, version: int | None, priority: int, 
     return escalation
 
 
+def _reported_from(escalation_id: int) -> set[int]:
+    """The cases an item affects, and every case on the agendas they were raised or joined from: what the guard
+    checked its words against when they were first written (`identifiers_for` reads of them only what the
+    author's agency may see, and puts that on record)."""
+    links = select(EscalationCase.case_id).where(EscalationCase.escalation_id == escalation_id)
+    conferences = select(AgendaItem.conference_id).where(
+        AgendaItem.id.in_(select(EscalationCase.agenda_item_id).where(EscalationCase.escalation_id == escalation_id))
+    )
+    on_agendas = select(AgendaItem.case_id).where(
+        AgendaItem.conference_id.in_(conferences), AgendaItem.case_id.is_not(None)
+    )
+    return set(db.session.scalars(links.union(on_agendas)))
+
+
 def may_reword(actor: User, escalation: Escalation) -> bool:
     """Who changes an item's words: the steering group while it is open, and whoever reported it until the group
     has looked at it (a typo, a clearer sentence); from then on the group's wording is what it discusses."""
@@ -742,7 +756,7 @@ def edit_text(actor: User, escalation_id: int, version: int | None, data: Escala
         )
     require_reword(actor, escalation)
     escalation = _load_current(actor, escalation_id, version)
-    _checked(actor, data, [case_id for case_id, _ in linked_cases(actor, escalation.id)])
+    _checked(actor, data, _reported_from(escalation.id))
     _bump(escalation, version)
     escalation.title = data.title.strip()
     escalation.description = data.description.strip()

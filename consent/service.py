@@ -191,13 +191,13 @@ def consent_history(actor: User, case_ref) -> tuple[Case, list[ConsentRow]]:
     rows = db.session.scalars(
         select(Consent).where(Consent.case_id == case.id).order_by(Consent.version.desc(), Consent.id.desc())
     ).all()
+    superseded = {c.supersedes_id for c in rows if c.supersedes_id}  # before a view of its own grants drops any
     own_only = not access.shared
     if own_only:
         rows = [c for c in rows if any(g.agency_id == actor.agency_id for g in c.grants)]
     cipher = ciphers_for([case.id]).get(case.id)
     codes = dict(db.session.execute(select(Agency.id, Agency.code)).all())
     now = utcnow()
-    superseded = {c.supersedes_id for c in rows if c.supersedes_id}
     out = []
     for c in rows:
         name = None

@@ -137,7 +137,8 @@ def _user_page(user, errors=None, status=200):
     return render_template(
         "admin/user_edit.html",
         user=user,
-        agencies=auth_service.list_agencies(),
+        # her own agency is offered even when it is deactivated: saving an address must not move her out of it
+        agencies=[a for a in auth_service.list_agencies(active_only=False) if a.active or a.id == user.agency_id],
         locked_until=auth_service.locked_until(user),
         errors=errors or {},
     ), status

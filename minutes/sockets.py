@@ -176,6 +176,8 @@ class MinutesNamespace(Namespace):
         db.session.commit()
         if user is None:
             raise ConnectionRefusedError("Bitte melden Sie sich an.")
+        if user.must_change_password:  # as every page but "Mein Konto": not before she has chosen her own
+            raise ConnectionRefusedError("Bitte wählen Sie zuerst unter „Mein Konto“ ein eigenes Passwort.")
         with self.lock:
             self.users[request.sid] = viewer_of(user)
             self.people[request.sid] = presence.person(user)
@@ -199,7 +201,7 @@ class MinutesNamespace(Namespace):
     def _actor(self) -> User:
         viewer = self.users.get(request.sid)
         user = db.session.get(User, viewer.user_id) if viewer else None
-        if user is None or not user.active:
+        if user is None or not user.active or user.must_change_password:
             raise service.SignedOut()
         return user
 

@@ -182,8 +182,11 @@ def _password_error(password: str) -> str | None:
     return None
 
 
-def _check_profile(display_name: str, email: str | None, agency_code: str, role: str) -> tuple[dict, Agency, str]:
-    """Check what an account says about its holder; return the errors, the agency and the e-mail address."""
+def _check_profile(
+    display_name: str, email: str | None, agency_code: str, role: str, current_agency_id: int | None = None
+) -> tuple[dict, Agency, str]:
+    """Check what an account says about its holder; return the errors, the agency and the e-mail address. Nobody
+    is moved into a deactivated agency (an account of one keeps it: it is shut out until the agency returns)."""
     errors = {}
     if not (display_name or "").strip() or len(display_name) > 200 or not display_name.isprintable():
         errors["display_name"] = "Bitte geben Sie einen Namen (eine Zeile, höchstens 200 Zeichen) an."
@@ -193,6 +196,8 @@ def _check_profile(display_name: str, email: str | None, agency_code: str, role:
     agency = db.session.scalar(select(Agency).where(Agency.code == (agency_code or "").upper()))
     if agency is None:
         errors["agency"] = "Unbekannte Stelle."
+    elif not agency.active and agency.id != current_agency_id:
+        errors["agency"] = "Diese Stelle ist deaktiviert; ihr wird niemand zugeordnet."
     if role not in ROLES:
         errors["role"] = "Unbekannte Rolle."
     return errors, agency, email
@@ -251,7 +256,7 @@ def update_user(actor: User, user_id: int, *, display_name: str, email: str | No
     change her own agency or role: another administrator must, so that the system is never left without one.
     """
     user = get_user(user_id)
-    errors, agency, email = _check_profile(display_name, email, agency_code, role)
+    errors, agency, email = _check_profile(display_name, email, agency_code, role, user.agency_id)
     if user.id == actor.id and not errors and (agency.id != user.agency_id or role != user.role):
         errors["role"] = "Ihre eigene Stelle und Rolle kann nur ein anderes Administrationskonto ändern."
     if errors:

@@ -7,6 +7,10 @@ const FAILED =
   "Nicht gespeichert: keine Verbindung zum Server. Ihre Eingabe steht weiterhin im Formular; " +
   "bitte speichern Sie erneut, sobald die Verbindung wieder steht.";
 
+const UNCLEAR =
+  "Die Antwort des Servers war unklar. Ihre Eingabe steht weiterhin im Formular; bitte prüfen Sie unter " +
+  "„Ergebnisse und Genehmigung“, ob der Eintrag gespeichert ist.";
+
 /** What the server said, in the form's status line, or (a form without one) through `report`. */
 function say(form, text, failed, report) {
   const line = form.querySelector("[data-form-status]");
@@ -29,7 +33,14 @@ async function send(form, submitter, report) {
       headers: { Accept: "application/json" },
       credentials: "same-origin",
     });
-    const answer = await response.json().catch(() => ({}));
+    // Only the server's own JSON answer says what happened; anything else (a login page behind a proxy, say) does
+    // not, and the input stays where it is.
+    const isJson = (response.headers.get("Content-Type") || "").startsWith("application/json");
+    const answer = isJson && !response.redirected ? await response.json().catch(() => null) : null;
+    if (!answer) {
+      say(form, UNCLEAR, true, report);
+      return;
+    }
     if (response.ok) {
       form.reset();
       // a list of people that follows a list of agencies follows it again after the reset

@@ -520,8 +520,10 @@ class MinutesChannel {
     window.addEventListener("pagehide", () => {
       for (const item of this.items.values()) item.leave();
     });
+    // Leaving while typed text waits for the connection would lose it: the browser asks first. (Once the server
+    // has ended the connection, or the minutes are closed, it can no longer be stored; the status line says so.)
     window.addEventListener("beforeunload", (event) => {
-      if (this.unsaved() > 0) event.preventDefault();
+      if (this.unsaved() > 0 && !this.ended && !this.finished) event.preventDefault();
     });
     this.refresh();
   }
@@ -657,11 +659,6 @@ function start() {
   useConstructedStylesheets(document);
   const channel = new MinutesChannel(root, status, document.getElementById("records-news"));
   sendQuietly(root, (text) => channel.problem(text));
-  // Leaving while typed text waits for the connection would lose it: the browser asks first. (Once the server
-  // has ended the connection, or the minutes are closed, it can no longer be stored; the status line says so.)
-  window.addEventListener("beforeunload", (event) => {
-    if (channel.unsaved() > 0 && !channel.ended && !channel.finished) event.preventDefault();
-  });
 }
 
 if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);

@@ -804,3 +804,18 @@ def test_the_reporter_corrects_her_report_until_the_steering_group_has_looked_at
     assert "Meldung berichtigen" not in body(bclients["JC"].get(f"/lenkungsgruppe/themen/{escalation_id}"))
     assert escalation(query, escalation_id).title == "Integrationskurs bei Duldung: keine Zulassung"
     assert bclients["LG-KI"].get(url).status_code == 200  # the group still can
+
+
+def test_a_correction_is_checked_against_every_case_of_the_agenda_it_came_from(bscene, bclients, query):
+    """Raised from one case item, the first words were checked against all cases of that conference; so are the
+    corrected ones – here another spelling of the name of the agenda's other case, which AA may see."""
+    resp = bclients["AA"].post(escalate_url(bscene), data=CLEAN)
+    assert resp.status_code == 302
+    escalation_id = int(resp.headers["Location"].rstrip("/").rsplit("/", 1)[1])
+    url = f"/lenkungsgruppe/themen/{escalation_id}/bearbeiten"
+    named = bclients["AA"].post(
+        url, data=CLEAN | {"description": "Senayt wartet seit Monaten auf den Kurs.", "version": 1}
+    )
+    assert named.status_code == 422
+    assert re.search(r'<mark class="guard-hit" title="[^"]+">Senayt</mark>', body(named))
+    assert escalation(query, escalation_id).description == CLEAN["description"]

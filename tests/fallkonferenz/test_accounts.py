@@ -244,3 +244,22 @@ def test_the_account_page_deactivates_and_comes_back(app, admin, query):
     assert "Konto aktivieren" in admin.get(back).get_data(as_text=True)
     elsewhere = admin.post(f"/verwaltung/benutzer/{uid}/aktiv", {"active": "1", "next": "https://example.org/"})
     assert elsewhere.headers["Location"].endswith("/verwaltung/benutzer")  # never off the site
+
+
+def test_an_account_of_a_deactivated_agency_keeps_it_when_corrected(app, admin, query):
+    from fallkonferenz.auth import service as auth_service
+
+    uid = _id(query, "jc.case_worker")
+    query(lambda: auth_service.set_agency_active("JC", False))
+    page = admin.get(f"/verwaltung/benutzer/{uid}").get_data(as_text=True)
+    assert '<option value="JC" selected>JC – ' in page and "(deaktiviert)" in page
+    fix = {"display_name": "Petra", "email": "petra@jobcenter.example", "agency": "JC", "role": "case_worker"}
+    assert admin.post(f"/verwaltung/benutzer/{uid}", fix).status_code == 302
+    assert query(lambda: db.session.get(User, uid).agency.code, commit=False) == "JC"
+    # nobody else is moved into the deactivated agency, and no new account is made in it
+    other = _id(query, "aa.case_worker")
+    moved = admin.post(f"/verwaltung/benutzer/{other}", fix | {"display_name": "Anna"})
+    assert moved.status_code == 422 and "deaktiviert" in moved.get_data(as_text=True)
+    assert query(lambda: db.session.get(User, other).agency.code, commit=False) == "AA"
+    new = {"username": "jc.neu", "display_name": "Neu", "agency": "JC", "role": "case_worker", "password": "x" * 12}
+    assert admin.post("/verwaltung/benutzer", new).status_code == 422

@@ -148,6 +148,24 @@ def test_connection_needs_a_session(server):
         Editor(url, anonymous)
 
 
+def test_an_account_that_must_choose_its_own_password_gets_no_connection(server):
+    """The password an administrator set opens "Mein Konto" alone: no page, and no socket of the minutes."""
+    url, info = server
+    database = sqlite3.connect(info["instance"] / "sockets.db", timeout=10)
+    flag = "UPDATE users SET must_change_password = ? WHERE id = ?"
+    try:
+        with database:
+            database.execute(flag, (True, info["ja_id"]))
+        http = login(url, info["users"]["JA"])
+        assert http.get(url + "/", allow_redirects=False).headers["Location"].endswith("/konto")
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            Editor(url, http)
+    finally:
+        with database:
+            database.execute(flag, (False, info["ja_id"]))
+        database.close()
+
+
 def test_malformed_and_oversized_updates_are_refused_and_the_server_lives_on(server):
     url, info = server
     a = Editor(url, login(url, info["users"]["KI"]))
