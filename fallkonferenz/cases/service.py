@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import bindparam, exists, func, select, union
+from sqlalchemy.orm import lazyload
 
 from consent.models import Consent, ConsentGrant
 from consent.policy import (
@@ -223,9 +224,9 @@ def agency_consent(case_id: int, agency_id: int | None) -> AgencyConsent:
     granting = Consent.case_id == case_id
     if agency_id is not None:
         granting &= Consent.id.in_(select(ConsentGrant.consent_id).where(ConsentGrant.agency_id == agency_id))
-    consent = db.session.scalar(
-        select(Consent).where(granting).order_by(Consent.version.desc(), Consent.id.desc()).limit(1)
-    )
+    newest = select(Consent).where(granting).order_by(Consent.version.desc(), Consent.id.desc()).limit(1)
+    # its status is all that is asked: not its grants, which the model would load with it in a query of their own
+    consent = db.session.scalar(newest.options(lazyload(Consent.grants)))
     if consent is None:
         return AgencyConsent("none")
     status = consent.status_at(utcnow())
