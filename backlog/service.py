@@ -764,6 +764,18 @@ def edit_text(actor: User, escalation_id: int, version: int | None, data: Escala
     escalation.rechtskreise = ",".join(data.rechtskreise)
     escalation.agencies = ",".join(data.agencies)
     escalation.proposed_solution = (data.proposed_solution or "").strip()
+    # a trace in the item's history, in its state: who changed the words when (the words before are not kept)
+    reworded = "Text berichtigt (Meldung)" if escalation.created_by_id == actor.id else "Text überarbeitet"
+    db.session.add(
+        Transition(
+            escalation_id=escalation.id,
+            from_state=escalation.state,
+            to_state=escalation.state,
+            reason=reworded,
+            actor_id=actor.id,
+            at=escalation.updated_at,
+        )
+    )
     audit.record("backlog.edit", actor=actor, detail={"escalation": escalation.id})
     return escalation
 

@@ -787,6 +787,8 @@ def test_the_reporter_corrects_her_report_until_the_steering_group_has_looked_at
     )
     assert fixed.status_code == 302
     assert escalation(query, escalation_id).title == "Integrationskurs bei Duldung: keine Zulassung"
+    history = body(bclients["LG-KI"].get(f"/lenkungsgruppe/themen/{escalation_id}"))
+    assert "eingereicht (unverändert)" in history and "Text berichtigt (Meldung)" in history  # a trace, for all
     # nobody else of her agency, and no other case worker, rewords it
     for other in ("AA", "KI"):
         assert "Meldung berichtigen" not in body(bclients[other].get(f"/lenkungsgruppe/themen/{escalation_id}"))
