@@ -90,6 +90,15 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.extensions["fk_integrity_checks"] = [closure_findings]
 
     app.extensions["fk_dashboard_panels"] = [dashboard_panel, tasks_panel, backlog_panel]
+    from agenda.models import Conference
+    from backlog.models import Escalation
+
+    # What events not about a case were about, for the audit page; the most specific first (an event about a
+    # backlog item in a meeting names the item). Conference titles never name a case (agenda.service.check_title).
+    app.extensions["fk_audit_subjects"] = [
+        ("escalation", Escalation, lambda e: f"Thema {e.reference}"),
+        ("conference", Conference, lambda c: f"Konferenz „{c.title}“"),
+    ]
     register_health(app)
     web.register(app)
     from minutes.sockets import AccessNoticeRedisManager, MinutesNamespace, SharedCursorOwners

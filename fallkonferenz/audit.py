@@ -300,3 +300,28 @@ def verify(batch: int = 5000) -> list[Finding]:
     if head is not None and (head.last_id != last_id or head.last_hash != prev):
         findings.append(Finding(head.last_id, "Ende der Kette fehlt (letzte Einträge gelöscht)"))
     return findings
+
+
+def subjects(events) -> dict[int, str]:
+    """What each event that is not about a case was about, in words for the data-protection officer: the backlog
+    item by its reference, the conference by its title, the account by its name. The packages name their own
+    records (`fk_audit_subjects`: a key of the events' detail, the model and a label for a row); each kind is
+    looked up once for all events shown."""
+    kinds = [*current_app.extensions.get("fk_audit_subjects", ()), ("user", User, lambda u: f"Konto {u.username}")]
+    wanted: dict[int, tuple[str, int]] = {}
+    for ev in events:
+        try:
+            detail = json.loads(ev.detail or "{}")
+        except ValueError:
+            continue
+        if not isinstance(detail, dict):
+            continue
+        key = next((k for k, _, _ in kinds if isinstance(detail.get(k), int) and not isinstance(detail[k], bool)), None)
+        if key is not None:
+            wanted[ev.id] = (key, detail[key])
+    labels: dict[str, dict[int, str]] = {}
+    for key, model, label in kinds:
+        ids = {ref for k, ref in wanted.values() if k == key}
+        rows = db.session.scalars(select(model).where(model.id.in_(ids))) if ids else ()
+        labels[key] = {row.id: label(row) for row in rows}
+    return {ev_id: labels[key].get(ref, "gelöscht") for ev_id, (key, ref) in wanted.items()}

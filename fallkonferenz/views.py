@@ -56,6 +56,7 @@ def audit_log():
         render_template(
             "audit/index.html",
             rows=found,
+            subjects=audit.subjects([row[0] for row in found]),
             agencies=auth_service.list_agencies(active_only=False),
             findings=findings,
             args=args,

@@ -344,9 +344,11 @@ def test_dpo_filters_the_audit_log_by_account_agency_action_case_and_day(app, qu
     assert ki.get(f"/faelle/{number}").status_code == 200  # a read to look for
     dsb = client_for("dsb")
 
+    def page_of(**args) -> str:
+        return dsb.get("/protokollierung", query_string=args).get_data(as_text=True)
+
     def rows(**args) -> list[list[str]]:
-        body = dsb.get("/protokollierung", query_string=args).get_data(as_text=True)
-        tbody = body.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+        tbody = page_of(**args).split("<tbody>", 1)[1].split("</tbody>", 1)[0]
         return [re.findall(r"<td>(.*?)</td>", tr) for tr in re.findall(r"<tr>(.*?)</tr>", tbody)]
 
     found = rows(konto="ki.koordination", aktion="case.read", fall=number)
@@ -372,6 +374,16 @@ def test_dpo_filters_the_audit_log_by_account_agency_action_case_and_day(app, qu
     failed = {"username": "jc.fallmanagement", "password": "falsch-falsch-falsch", "csrf_token": token}
     assert anonymous.post("/anmelden", data=failed).status_code == 401
     assert any("auth.login_failed" in r[4] for r in rows(aktion="auth"))
+    # what an event not about one case was about: the backlog item, the conference, the account, by name
+    subjects = {
+        action: re.findall(r'<td class="text">((?:Thema|Konferenz|Konto) [^<]*)</td>', page_of(aktion=action))
+        for action in ("backlog.escalate", "conference.create", "auth.login_failed")
+    }
+    assert subjects["backlog.escalate"] and all(
+        re.fullmatch(r"Thema LG-\d{4}-\d{3}", t) for t in subjects["backlog.escalate"]
+    )
+    assert subjects["conference.create"] and all(t.startswith("Konferenz „") for t in subjects["conference.create"])
+    assert "Konto jc.fallmanagement" in subjects["auth.login_failed"]
     logins = rows(aktion="auth.login")
     assert logins and all(r[4].endswith('<code class="muted">auth.login</code>') for r in logins)  # exactly
     # every action the app records has its German words
