@@ -258,7 +258,10 @@ def create_conference(actor: User, data: ConferenceInput, participant_ids=()) ->
     )
     users = _active_users(set(participant_ids) | {actor.id}, data.kind)  # before anything is added
     db.session.add(conference)
-    conference.participants = [Participant(user_id=u.id) for u in users]
+    # the moderator's own seat is taken: she planned it (she answers otherwise, or hands the conference over)
+    conference.participants = [
+        Participant(user_id=u.id, response="zusage" if u.id == actor.id else "offen") for u in users
+    ]
     db.session.flush()
     audit.record("conference.create", actor=actor, detail={"conference": conference.id})
     return conference

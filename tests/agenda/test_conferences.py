@@ -577,3 +577,17 @@ def test_a_moderator_who_takes_part_answers_her_own_poll(scene, clients, query):
     assert f'name="slot-{slot_ids[0]}" value="ja" checked' in table
     # her row in the table holds her answers, and the count of "ja" includes her
     assert re.search(r"<th scope=\"row\">[^<]+</th><td>ja</td><td>nein</td>", table)
+
+
+def test_the_moderator_is_not_offered_to_herself_and_has_said_yes(scene, clients, query):
+    ki = clients["KI"]
+    form = ki.get("/konferenzen/neu").get_data(as_text=True)
+    assert "Sie selbst nehmen als Moderation immer teil." in form
+    assert f'value="{scene.ids["KI"]}"' not in form and f'value="{scene.ids["JC"]}"' in form
+    created = ki.post("/konferenzen/neu", data=conference_form(scene))
+    conference_id = int(created.headers["Location"].rstrip("/").rsplit("/", 1)[1])
+    responses = query(
+        lambda: {p.user.agency.code: p.response for p in db.session.get(Conference, conference_id).participants},
+        commit=False,
+    )
+    assert responses == {"KI": "zusage", "JC": "offen", "AA": "offen", "ABH": "offen"}
