@@ -82,6 +82,15 @@ def _undecodable_form() -> bool:
     return False
 
 
+def _return_to() -> str | None:
+    """The page to come back to after the login or the change of a given password: this GET's address, or nothing
+    for the dashboard, where both lead anyway."""
+    if request.method != "GET":
+        return None
+    target = request.full_path if request.query_string else request.path
+    return None if target == "/" else target
+
+
 def authenticate_request():
     """Load the user from a Bearer token or the server-side session; refuse unlisted anonymous access."""
     g.user, g.via_token = None, False
@@ -104,12 +113,11 @@ def authenticate_request():
             return jsonify(error="Bitte melden Sie sich an oder senden Sie ein gültiges Token."), 401
         if wants_json():  # a page's script, whose session has ended meanwhile
             return jsonify(error="Ihre Anmeldung ist abgelaufen. Bitte melden Sie sich in einem neuen Tab an."), 401
-        nxt = request.full_path if request.method == "GET" else None
-        return redirect(url_for("auth.login", next=nxt))
+        return redirect(url_for("auth.login", next=_return_to()))
     if g.user.must_change_password and not g.via_token and request.endpoint not in OWN_PASSWORD_ENDPOINTS:
         if wants_json():
             return jsonify(error=MUST_CHANGE_PASSWORD), 403
-        return redirect(url_for("auth.account"))  # which says why
+        return redirect(url_for("auth.account", next=_return_to()))  # which says why
     return None
 
 

@@ -27,9 +27,14 @@ def login():
             # A fresh session id at login: the old cookie content is dropped entirely.
             session.clear()
             session["sid"] = service.start_session(user)
-            target = request.args.get("next")
-            return redirect(target if web.is_safe_next(target) else url_for("main.dashboard"))
+            return redirect(_next_or_dashboard())
     return render_template("auth/login.html", error=error), status
+
+
+def _next_or_dashboard() -> str:
+    """Where the user wanted to go before the login or the change of a password given to her, if it is ours."""
+    target = request.args.get("next")
+    return target if web.is_safe_next(target) else url_for("main.dashboard")
 
 
 @bp.post("/abmelden")
@@ -63,5 +68,5 @@ def account():
                 ended, f" Ihre {ended} Anmeldungen auf anderen Geräten wurden beendet."
             )
             flash("Ihr Passwort wurde geändert." + others, "success")
-            return redirect(url_for("main.dashboard"))
+            return redirect(_next_or_dashboard())
     return render_template("auth/account.html", errors=errors), status
