@@ -61,6 +61,7 @@ def _meeting(conference) -> dict:
         "videoLink": conference.video_link,
         "cancelled": conference.state == "abgesagt",
         "agendaVersion": conference.agenda_version,
+        "agendaChangedSinceNotice": conference.agenda_changed_since_notice,
     }
 
 
@@ -167,6 +168,11 @@ def reorder(conference_id: int):
     return jsonify(ok=True)
 
 
+@bp.post("/<int:conference_id>/agenda-notice")
+def announce_agenda(conference_id: int):
+    return jsonify(notified=service.announce_agenda(g.user, conference_id))
+
+
 OPENAPI["paths"].update(
     {
         "/conferences": {
@@ -181,6 +187,14 @@ OPENAPI["paths"].update(
         },
         "/conferences/{conferenceId}/items/{itemId}": {
             "delete": op("Tagesordnungspunkt entfernen", params=("conferenceId", "itemId"))
+        },
+        "/conferences/{conferenceId}/agenda-notice": {
+            "post": op(
+                "Teilnehmende über die geänderte Tagesordnung benachrichtigen (Moderation; 409, wenn sie sie schon "
+                "kennen oder noch nicht eingeladen sind)",
+                params=("conferenceId",),
+                also=("403", "409"),
+            )
         },
         "/conferences/{conferenceId}/order": {
             "put": op(

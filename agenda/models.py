@@ -65,6 +65,8 @@ class Conference(db.Model):
     ical_uid: Mapped[str] = mapped_column(String(100), default=new_uid, unique=True)
     ical_sequence: Mapped[int] = mapped_column(default=0)
     agenda_version: Mapped[int] = mapped_column(default=0)
+    # The agenda version the participants were last told of (invitation, change of time, agenda notice).
+    agenda_announced_version: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -83,6 +85,11 @@ class Conference(db.Model):
     @property
     def duration_minutes(self) -> int:
         return int((self.end - self.start).total_seconds() // 60)
+
+    @property
+    def agenda_changed_since_notice(self) -> bool:
+        """Invited people know an older agenda than this one (items added, removed or moved since)."""
+        return self.state == "eingeladen" and self.agenda_version != self.agenda_announced_version
 
     @property
     def polling(self) -> bool:

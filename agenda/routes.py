@@ -128,6 +128,7 @@ def render_detail(
     cancel_errors=None,
     invite_errors=None,
     agenda_message=None,
+    notice_message=None,
     status=200,
 ):
     """The conference page, also with a refused form kept (the backlog's decision form uses it too)."""
@@ -154,6 +155,7 @@ def render_detail(
             invitable=service.invitable(view.conference, people) if view.is_moderator else [],
             invite_errors=invite_errors or {},
             agenda_message=agenda_message,
+            notice_message=notice_message,
             colleagues=colleagues,
         ),
         status,
@@ -318,6 +320,22 @@ def reorder(conference_id: int):
     except Conflict as exc:
         return _stale_agenda(conference_id, exc)
     flash("Die Reihenfolge wurde gespeichert." if changed else "Die Reihenfolge ist unverändert.", "success")
+    return redirect(url_for("agenda.detail", conference_id=conference_id, _anchor="tagesordnung"))
+
+
+@bp.post("/konferenzen/<int:conference_id>/tagesordnung/benachrichtigen")
+def announce_agenda(conference_id: int):
+    try:
+        told = service.announce_agenda(g.user, conference_id)
+    except Conflict as exc:  # sent already (a second click, another tab), or not invited yet
+        return render_detail(conference_id, notice_message=exc.message, status=409)
+    flash(
+        "Niemand sonst nimmt teil; es wurde keine E-Mail verschickt."
+        if not told
+        else f"{'Eine Person wurde' if told == 1 else f'{told} Personen wurden'} über die geänderte Tagesordnung "
+        "benachrichtigt.",
+        "success",
+    )
     return redirect(url_for("agenda.detail", conference_id=conference_id, _anchor="tagesordnung"))
 
 

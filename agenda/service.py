@@ -283,6 +283,7 @@ def update_conference(actor: User, conference_id: int, data: ConferenceInput) ->
     if conference.state == "eingeladen":
         conference.ical_sequence += 1
         _notify(conference, active_participants(conference), "Geändert")
+        conference.agenda_announced_version = conference.agenda_version  # the mail names the agenda as it is
     audit.record("conference.update", actor=actor, detail={"conference": conference.id})
     return conference
 
@@ -313,6 +314,7 @@ def set_state(actor: User, conference_id: int, state: str, reason: str = "") -> 
     conference.state = state
     if state == "eingeladen":
         _invite(conference, active_participants(conference))  # in the new state: its calendar files are firm
+        conference.agenda_announced_version = conference.agenda_version
     conference.updated_at = now()
     audit.record("conference.state", actor=actor, detail={"conference": conference.id, "state": state})
     return conference
@@ -324,6 +326,30 @@ def _invite(conference: Conference, users: list[User]) -> None:
         if p.user_id in {u.id for u in users}:
             p.invited_at = stamp
     _notify(conference, users, "Einladung")
+
+
+def announce_agenda(actor: User, conference_id: int) -> int:
+    """Tell the invited people that the agenda changed since they heard of it last; returns how many were told.
+
+    The e-mail says that it changed and how many items it has, as every conference e-mail does: never which
+    cases. The moderator, who changed it, is not told."""
+    conference = load_moderated(actor, conference_id)
+    if conference.state != "eingeladen":
+        raise Conflict(
+            "Benachrichtigen lässt sich erst nach der Einladung: bis dahin erfahren die Teilnehmenden "
+            "die Tagesordnung mit ihr."
+        )
+    if not conference.agenda_changed_since_notice:
+        raise Conflict("Die Teilnehmenden kennen die Tagesordnung schon so, wie sie jetzt ist.")
+    users = [u for u in active_participants(conference) if u.id != actor.id]
+    sent = _notify(conference, users, "Tagesordnung", ics=False)
+    conference.agenda_announced_version = conference.agenda_version
+    audit.record(
+        "conference.agenda_notice",
+        actor=actor,
+        detail={"conference": conference.id, "agenda_version": conference.agenda_version, "to": [u.id for u in users]},
+    )
+    return sent
 
 
 def add_participants(actor: User, conference_id: int, user_ids) -> list[str]:
@@ -599,6 +625,7 @@ def awaiting_answer(actor: User) -> tuple[list[Conference], list[Conference]]:
 SUBJECTS = {
     "Einladung": "Einladung: {title}",
     "Geändert": "Geändert: {title}",
+    "Tagesordnung": "Tagesordnung geändert: {title}",
     "Abgesagt": "Abgesagt: {title}",
     "Ausgeladen": "Ausgeladen: {title}",
     "Vertreten": "Vertretung bestätigt: {title}",
@@ -616,6 +643,8 @@ def mail_text(conference: Conference, kind: str, user: User) -> str:
         {
             "Einladung": "Sie sind zu folgender Konferenz eingeladen:",
             "Geändert": "Die folgende Konferenz wurde geändert:",
+            "Tagesordnung": "Die Tagesordnung der folgenden Konferenz wurde geändert. Bitte sehen Sie sie vor der "
+            "Konferenz noch einmal an:",
             "Abgesagt": f"Die folgende Konferenz wurde abgesagt. Grund: {conference.cancel_reason}",
             "Ausgeladen": "Sie nehmen an der folgenden Konferenz nicht mehr teil:",
             "Vertreten": "Eine Kollegin/ein Kollege Ihrer Stelle vertritt Sie bei der folgenden Konferenz; "

@@ -146,6 +146,7 @@ ACTIONS = {
     "conference.update": "Konferenz geändert",
     "conference.state": "Status der Konferenz geändert",
     "conference.participants": "Teilnehmende geändert",
+    "conference.agenda_notice": "Über geänderte Tagesordnung benachrichtigt",
     "conference.response": "Zu- oder Absage",
     "agenda.read": "Tagesordnung gelesen",
     "agenda.item_add": "Tagesordnungspunkt hinzugefügt",

@@ -11,7 +11,7 @@ import pytest
 from agenda import items
 from agenda.models import AgendaItem, Conference, Participant
 from fallkonferenz.extensions import db
-from fallkonferenz.models import OutboxMessage, User, utcnow
+from fallkonferenz.models import AuditEvent, OutboxMessage, User, utcnow
 from tests.agenda.conftest import as_local, conference_form, slot, user
 from tests.factories import PASSWORD
 
@@ -591,3 +591,44 @@ def test_the_moderator_is_not_offered_to_herself_and_has_said_yes(scene, clients
         commit=False,
     )
     assert responses == {"KI": "zusage", "JC": "offen", "AA": "offen", "ABH": "offen"}
+
+
+def test_the_moderator_tells_the_invited_of_a_changed_agenda_without_naming_a_case(scene, clients, planned, query):
+    """Items added after the invitation: the moderator is offered one notice to everyone, which names no case, goes
+    out once per change, and only after the invitation (which carries the agenda's size itself)."""
+    ki, jc = clients["KI"], clients["JC"]
+    button = "Teilnehmende benachrichtigen"
+    early = ki.post(f"/konferenzen/{planned}/tagesordnung/benachrichtigen")
+    assert early.status_code == 409 and "erst nach der Einladung" in early.get_data(as_text=True)
+    assert ki.post(f"/konferenzen/{planned}/status", data={"state": "eingeladen"}).status_code == 302
+    assert button not in ki.get(f"/konferenzen/{planned}").get_data(as_text=True)
+    assert ki.api("GET", f"/api/v1/conferences/{planned}").get_json()["agendaChangedSinceNotice"] is False
+
+    assert _add(ki, planned, case=scene.open_case, confirm="1").status_code == 302
+    assert button in ki.get(f"/konferenzen/{planned}").get_data(as_text=True)
+    assert button not in jc.get(f"/konferenzen/{planned}").get_data(as_text=True)
+    assert jc.post(f"/konferenzen/{planned}/tagesordnung/benachrichtigen").status_code == 403
+    assert not [m for m in _outbox(query) if m[1].startswith("Tagesordnung geändert")]
+
+    told = ki.post(f"/konferenzen/{planned}/tagesordnung/benachrichtigen")
+    assert told.status_code == 302
+    assert "3 Personen wurden über die geänderte Tagesordnung benachrichtigt." in ki.get(
+        told.headers["Location"]
+    ).get_data(as_text=True)
+    notices = [m for m in _outbox(query) if m[1].startswith("Tagesordnung geändert")]
+    assert sorted(to.split("@")[0] for to, *_ in notices) == sorted(scene.users[c] for c in ("JC", "AA", "ABH"))
+    for _to, _subject, body, ics in notices:
+        assert "1 Punkte, davon 1 Fallbesprechungen" in body and ics == ""
+        assert scene.open_case not in body and "Haddad" not in body and "Amal" not in body
+    again = ki.post(f"/konferenzen/{planned}/tagesordnung/benachrichtigen")
+    assert again.status_code == 409 and "kennen die Tagesordnung schon" in again.get_data(as_text=True)
+    assert len([m for m in _outbox(query) if m[1].startswith("Tagesordnung geändert")]) == 3
+    assert "conference.agenda_notice" in query(lambda: [e.action for e in db.session.query(AuditEvent)], commit=False)
+
+    # The API: the same flag and the same notice; a change of time tells everyone anyway and clears the flag.
+    assert _add(ki, planned, kind="bericht", title="Bericht des Jobcenters", time_box="10").status_code == 302
+    assert ki.api("GET", f"/api/v1/conferences/{planned}").get_json()["agendaChangedSinceNotice"] is True
+    assert jc.api("POST", f"/api/v1/conferences/{planned}/agenda-notice").status_code == 403
+    assert ki.api("POST", f"/api/v1/conferences/{planned}/agenda-notice").get_json() == {"notified": 3}
+    assert ki.api("POST", f"/api/v1/conferences/{planned}/agenda-notice").status_code == 409
+    assert clients["ABH"].api("POST", f"/api/v1/conferences/{planned + 1000}/agenda-notice").status_code == 404

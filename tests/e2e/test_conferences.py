@@ -122,6 +122,14 @@ def test_coordinator_plans_through_the_poll_and_closed_items_stay_closed(page: P
     expect(page.get_by_role("status").filter(has_text="Der Tagesordnungspunkt wurde entfernt.")).to_be_visible()
     expect(agenda.locator("ol.agenda > li")).to_have_count(3)
     expect(agenda).not_to_contain_text("doppelt angelegt")
+    # The agenda changed after the invitation: the participants are told once, on the moderator's word.
+    click_to(
+        page,
+        agenda.get_by_role("button", name="Teilnehmende benachrichtigen"),
+        re.compile(r"/konferenzen/\d+#tagesordnung$"),
+    )
+    expect(page.get_by_role("status").filter(has_text="über die geänderte Tagesordnung benachrichtigt")).to_be_visible()
+    expect(agenda.get_by_role("button", name="Teilnehmende benachrichtigen")).to_have_count(0)
     _logout(page)
 
     # The Jobcenter sees its consented case in full and the other only as a confidential item.
