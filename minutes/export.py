@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from flask import render_template
 
 from agenda import items as agenda_items
-from agenda.service import case_data_in
 from fallkonferenz import audit
 from fallkonferenz.localtime import datum, tag, uhrzeit
 from fallkonferenz.models import User
@@ -31,13 +30,11 @@ WITHHELD = (
 
 
 def _naming_a_case(view: agenda_items.ConferenceView, texts: dict[int, str]) -> set[int]:
-    """General items of open minutes whose text names a case of the conference (a case number, a client's name):
-    every agency's copy would carry it, also of agencies without consent. Closing refuses such minutes; until then
-    an export leaves the text out. Checked by the system against the conference's cases, so the reader learns
-    nothing about which case."""
-    case_ids = [item.case_id for item in view.conference.items if item.case_id]
+    """General items of open minutes whose text names a case (`records.case_data_for_all`): every agency's copy
+    would carry it, also of agencies without consent. Closing refuses such minutes; until then an export leaves the
+    text out, for every reader alike, so the reader learns nothing about which case."""
     general = [i.id for i in view.items if not i.confidential and i.case_id is None and i.id in texts]
-    return {i for i in general if case_data_in(texts[i], None, case_ids)}
+    return {i for i in general if records.case_data_for_all(view.conference, texts[i])}
 
 
 def export_view(actor: User, conference_id: int, fmt: str) -> dict:

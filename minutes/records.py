@@ -306,7 +306,7 @@ def close_minutes(actor: User, conference_id: int) -> MinutesClosure:
     # A new round: objections to an earlier closing were shown while the text was corrected; they are answered now.
     db.session.execute(delete(MinutesApproval).where(MinutesApproval.conference_id == conference_id))
     texts = service.texts_of(item.id for item in conference.items)
-    _check_general_texts(conference, texts, actor)
+    _check_general_texts(conference, texts)
     body = _freeze(conference_id, texts)
     row = MinutesClosure(
         conference_id=conference_id,
@@ -506,14 +506,25 @@ def general_item_hint(item_id: int, user_id: int) -> str:
     )
 
 
-def _check_general_texts(conference: Conference, texts: dict[int, str], actor: User) -> None:
-    """The text of a general item is read by every participant, also by agencies without consent for the
-    conference's cases, and is frozen into every agency's export: it may not name a client of those cases or
-    any case number. Found before closing, each such item is named, so the moderator can correct it."""
+def case_data_for_all(conference: Conference, text: str) -> str | None:
+    """What a general item's text names of a case (see `case_data_in`), or None. Every participant reads it, and
+    it is frozen into every agency's export: so it may name no case number, no client of the conference's cases,
+    and no client that any participating agency knows, whoever wrote it (a Jobcenter's client named by the
+    Jobcenter reaches the Ausländerbehörde all the same). Looked at as one participant of each agency and role."""
+    found = case_data_in(text, None, [item.case_id for item in conference.items if item.case_id])
+    readers = {(u.agency_id, u.role): u for u in [conference.moderator, *(p.user for p in conference.participants)]}
+    for reader in readers.values():
+        found = found or case_data_in(text, reader)
+    return found
+
+
+def _check_general_texts(conference: Conference, texts: dict[int, str]) -> None:
+    """Found before closing, each general item that names a case (see `case_data_for_all`) is named, so the
+    moderator can correct it."""
     errors = {}
     for number, item in enumerate(conference.items, start=1):  # numbered as the agenda shows them
         if item.case_id is None:
-            found = case_data_in(texts.get(item.id, ""), actor)
+            found = case_data_for_all(conference, texts.get(item.id, ""))
             if found:
                 errors[f"top-{item.id}"] = (
                     f"TOP {number} ({item.title}) darf {found} enthalten: alle Teilnehmenden lesen ihn, auch "

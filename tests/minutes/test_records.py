@@ -22,6 +22,7 @@ from fallkonferenz.models import UserSession, utcnow
 from minutes import records, service
 from minutes.models import Attendance, MinutesApproval, MinutesClosure
 from tests.agenda.conftest import user
+from tests.factories import make_case
 
 
 @pytest.fixture
@@ -586,6 +587,29 @@ def test_minutes_whose_general_item_names_a_client_are_not_closed(scene, clients
     assert "Therapieplatz" in service_text(query, running["closed"])
     type_into_general(f"Zu {scene.closed_case}: ")
     assert "keine Fallnummer" in ki.post(close).get_data(as_text=True)
+
+
+def test_a_general_text_naming_another_agencys_client_is_neither_closed_nor_exported(
+    scene, clients, planned, running, query
+):
+    """The Jobcenter names its own client (a case no other agency sees) in a general item: the moderator cannot see
+    that case, yet the name reaches the Ausländerbehörde and the Agentur all the same. Closing is refused and every
+    export holds the text back, as for a client of the conference's own cases."""
+
+    def build():
+        jc = user(scene.users["JC"])
+        make_case(jc, given="Bohdan", family="Tkachuk")  # led by JC, no consent: nobody else knows him
+        doc = Doc()
+        doc.get("text", type=Text).insert(0, "Herr Tkachuk wartet auf den Kurs. ")
+        service.apply_update(jc, running["general"], "jc-names", doc.get_update())
+
+    query(build)
+    refused = clients["KI"].post(f"/konferenzen/{planned}/protokoll/abschliessen")
+    assert refused.status_code == 422 and "TOP 3 (Verschiedenes) darf keinen Namen" in refused.get_data(as_text=True)
+    assert query(lambda: db.session.get(MinutesClosure, planned), commit=False) is None
+    for code in ("AA", "ABH", "JC", "KI"):
+        body = clients[code].get(f"/konferenzen/{planned}/protokoll.md").get_data(as_text=True)
+        assert "Tkachuk" not in body and "Text zurückgehalten" in body, code
 
 
 def service_text(query, item_id: int) -> str:
