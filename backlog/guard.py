@@ -25,6 +25,8 @@ from functools import lru_cache
 
 from markupsafe import Markup, escape
 
+from fallkonferenz.vocab import CASE_NUMBER_RE
+
 MONTHS = {
     "januar": 1,
     "jänner": 1,
@@ -133,7 +135,6 @@ _NOT_BIRTH_BEFORE = re.compile(
     r"(?:\s+(?:dem|den|der|zum))?\s*$",
     re.IGNORECASE,
 )
-_CASE_NUMBER = re.compile(r"\bFK\s?[-–/]?\s?\d{4}\s?[-–/]?\s?\d{1,4}\b", re.IGNORECASE)
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 _PHONE = re.compile(r"(?<![\w.,])(?:\+|00)?\d[\d ()/\-]{4,}\d(?![\w])")
 _STREET_SUFFIX = r"(?:straße|strasse|str\.|str|weg|allee|platz|gasse|ring|damm|ufer|chaussee|pfad|stieg|steig)"
@@ -565,7 +566,7 @@ def check(texts: dict[str, str], ids: Identifiers, today: date) -> list[Hit]:
                 spans.append((m.start(), m.end(), kind))
         spans += _addressed(text)
         spans += [(m.start(), m.end(), "address") for m in _STREET.finditer(text)]
-        spans += [(m.start(), m.end(), "case_number") for m in _CASE_NUMBER.finditer(text)]
+        spans += [(m.start(), m.end(), "case_number") for m in CASE_NUMBER_RE.finditer(text)]
         spans += [(m.start(), m.end(), "email") for m in _EMAIL.finditer(text)]
         spans += _date_spans(text, ids.birth_dates, today)
         spans += [(m.start(), m.end(), "phone") for m in _PHONE.finditer(text) if _is_phone(m.group(), phones)]

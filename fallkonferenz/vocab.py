@@ -64,5 +64,9 @@ CASE_ROLES = frozenset({"case_worker", "moderator"})
 
 GRANTOR_KINDS = {"client": "Klient/in selbst", "guardian": "Vormund / gesetzliche Vertretung"}
 
-# A case number as people write it (FK-<year>-<4 digits>), in any text that must name none.
-CASE_NUMBER_RE = re.compile(r"FK-\d{4}-\d{4}", re.IGNORECASE)
+# A case number (FK-<year>-<4 digits>) as people write it, in any text that must name none: also with spaces, a
+# slash, an en or em dash or a non-breaking hyphen (word processors and phones put those in), or run together,
+# and cut short ("FK 2026/12").
+CASE_NUMBER_RE = re.compile(
+    r"\bFK\s?[-\u2010-\u2015\u2212/]?\s?\d{4}\s?[-\u2010-\u2015\u2212/]?\s?\d{1,4}\b", re.IGNORECASE
+)

@@ -30,6 +30,8 @@ def _fmt(dt):
         ("past", "nicht in der Vergangenheit"),
         ("bad_date", "Bitte Datum und Uhrzeit angeben"),
         ("case_number_in_title", "keine Fallnummer"),
+        ("case_number_with_typographic_hyphens", "keine Fallnummer"),
+        ("case_number_with_spaces", "keine Fallnummer"),
         ("client_name_in_title", "keinen Namen einer Klientin/eines Klienten"),
         ("far_future", "höchstens 5 Jahre in der Zukunft"),
         ("empty_title", "Dieses Feld ist erforderlich."),
@@ -44,6 +46,9 @@ def test_bad_conference_input(scene, clients, query, over, message):
         "past": {"start": _fmt(start - timedelta(days=5)), "end": _fmt(start - timedelta(days=5, hours=-1))},
         "bad_date": {"start": "morgen früh"},
         "case_number_in_title": {"title": f"Fallkonferenz {scene.open_case}"},
+        # as a word processor or a phone writes it: non-breaking hyphens, en dashes
+        "case_number_with_typographic_hyphens": {"title": f"Fallkonferenz {scene.open_case.replace('-', chr(0x2011))}"},
+        "case_number_with_spaces": {"title": f"Fallkonferenz zu {scene.open_case.replace('-', ' – ')}"},
         # no agenda item yet: the names of every case the moderator may list are checked
         "client_name_in_title": {"title": "Fallkonferenz tesfay"},
         "far_future": {

@@ -335,3 +335,10 @@ def test_an_agency_without_consent_for_any_case_is_held_to_the_generic_patterns(
         assert _count() == before
 
     query(run)
+
+
+@pytest.mark.parametrize("dash", ["\u2011", "\u2013", "\u2014", " ", "/", ""])
+def test_a_case_number_with_a_typographic_dash_is_still_one(dash):
+    """Word processors and phones put non-breaking hyphens and dashes in; a number written so is still a number."""
+    text = f"Wie in {PERSONS['open'].number.replace('-', dash)} besprochen"
+    assert [h.kind for h in guard.check({"description": text}, guard.Identifiers(), TODAY)] == ["case_number"]
