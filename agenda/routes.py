@@ -11,7 +11,7 @@ from fallkonferenz.errors import Conflict, InvalidInput, NotFound, db_id
 from fallkonferenz.extensions import db
 from fallkonferenz.forms import form_errors
 from fallkonferenz.models import Agency, User
-from fallkonferenz.web import attachment
+from fallkonferenz.web import attachment, public_url
 
 from . import bp, calendar, items, service
 from .forms import CancelForm, ConferenceForm, ItemForm, PollForm
@@ -367,7 +367,7 @@ def calendar_settings():
             token = service.create_calendar_token(g.user)
         else:
             raise InvalidInput("Unbekannte Aktion für den Kalender-Link.")
-    feed_url = url_for("agenda.feed", token=token, _external=True) if token else None
+    feed_url = public_url("agenda.feed", token=token) if token else None
     return render_template("agenda/calendar.html", feed_url=feed_url, active=service.has_calendar_token(g.user))
 
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Blueprint, g, jsonify, request, url_for
+from flask import Blueprint, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from fallkonferenz.errors import DomainError, InvalidInput, NotFound, db_id
 from fallkonferenz.extensions import db
-from fallkonferenz.web import HTTP_MESSAGES
+from fallkonferenz.web import HTTP_MESSAGES, public_url
 
 from . import stats
 from .api import iso_day, page_arg
@@ -33,7 +33,7 @@ def _type(name: str) -> str:
 
 
 def _url(endpoint: str, **values) -> str:
-    return url_for(f"oparl.{endpoint}", _external=True, **values)
+    return public_url(f"oparl.{endpoint}", **values)
 
 
 def _stamp(value: datetime | None) -> str | None:

@@ -60,6 +60,13 @@ def is_safe_next(target: str | None) -> bool:
     return not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//")
 
 
+def public_url(endpoint: str, **values) -> str:
+    """An address to hand out (a calendar feed to subscribe to, an OParl id), under the configured `BASE_URL`: the
+    address users know, which the request may not show behind a proxy (TLS ended there, an inner host name)."""
+    path = url_for(endpoint, **values)[len(request.script_root) :]
+    return current_app.config["BASE_URL"].rstrip("/") + path
+
+
 def attachment(body, mimetype: str, filename: str) -> Response:
     """A download: never rendered inline, and sandboxed should a browser try anyway."""
     return Response(

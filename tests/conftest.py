@@ -37,6 +37,7 @@ def instance_config(instance, database: str = "test.db", *, testing: bool = True
         "FK_MASTER_KEY": None,
         "ARGON2_TIME_COST": 1,
         "ARGON2_MEMORY_KIB": 1024,
+        "BASE_URL": "http://127.0.0.1:5000",  # links in e-mails, feeds and OParl ids; not the environment's
     }
 
 

@@ -351,10 +351,13 @@ def test_reminders_are_sent_once(scene, clients, query, app):
     assert "0 Erinnerung" in runner.invoke(args=["agenda", "send-reminders"]).output
 
 
-def test_private_calendar_feed_with_revocable_token(scene, clients, planned, app):
+def test_private_calendar_feed_with_revocable_token(scene, clients, planned, app, monkeypatch):
     jc = clients["JC"]
+    monkeypatch.setitem(app.config, "BASE_URL", "https://fallkonferenz.kreis-musterstadt.example/")
     page = jc.post("/kalender", data={"action": "neu"}).get_data(as_text=True)
     url = page.split('<code class="token">', 1)[1].split("<", 1)[0]
+    # the address users reach the app by (behind a proxy ending TLS), not the host the request came to
+    assert url.startswith("https://fallkonferenz.kreis-musterstadt.example/kalender/")
     path = url.split("://", 1)[1].split("/", 1)[1]
     anonymous = app.test_client()
     feed = anonymous.get("/" + path)

@@ -9,6 +9,8 @@ from tests.backlog.conftest import user
 from tests.backlog.test_reports import NAMES, adopt, raise_items
 
 BASE = "/oparl/v1"
+# Ids are addresses under the configured BASE_URL (what users know), not the request's host: here "localhost".
+ROOT = "http://127.0.0.1:5000/oparl/v1"
 SCHEMA = "https://schema.oparl.org/1.1/"
 LISTS = ("bodies", "organizations", "memberships", "persons", "meetings", "papers", "consultations")
 
@@ -42,7 +44,7 @@ def scene(bscene, query) -> dict:
 
 
 def get(client, url: str) -> dict:
-    resp = client.get(url if url.startswith("http") else BASE + url)
+    resp = client.get(url.removeprefix(ROOT.removesuffix(BASE)) if url.startswith("http") else BASE + url)
     assert resp.status_code == 200, (url, resp.get_data(as_text=True)[:300])
     assert resp.mimetype == "application/json"
     return resp.get_json()
@@ -53,7 +55,7 @@ def assert_list(data: dict):
     assert set(data["pagination"]) == {"totalElements", "elementsPerPage", "currentPage", "totalPages"}
     assert {"first", "last"} <= set(data["links"])
     for obj in data["data"]:
-        assert obj["id"].startswith("http://localhost/oparl/v1/") and obj["type"].startswith(SCHEMA)
+        assert obj["id"].startswith(ROOT + "/") and obj["type"].startswith(SCHEMA)
 
 
 def test_system_body_and_lists_are_oparl_objects(bscene, bclients, query):
@@ -61,7 +63,7 @@ def test_system_body_and_lists_are_oparl_objects(bscene, bclients, query):
     client = bclients["JA"]
     system = get(client, "")
     assert system["type"] == SCHEMA + "System" and system["oparlVersion"] == SCHEMA
-    assert system["id"] == "http://localhost/oparl/v1"
+    assert system["id"] == ROOT
     bodies = get(client, system["body"])
     assert_list(bodies)
     (body,) = bodies["data"]
@@ -79,7 +81,7 @@ def test_papers_carry_reference_type_consultations_and_a_count(bscene, bclients,
     assert_list(papers)
     assert papers["pagination"]["totalElements"] == 2
     by_id = {p["id"]: p for p in papers["data"]}
-    first = by_id[f"http://localhost/oparl/v1/paper/{ids['first']}"]
+    first = by_id[f"{ROOT}/paper/{ids['first']}"]
     assert first["type"] == SCHEMA + "Paper" and first["reference"].startswith("LG-")
     assert first["name"] == "Integrationskurs mit Duldung nicht erreichbar"
     assert first["paperType"] == "Rechtslage" and len(first["date"]) == 10
@@ -90,8 +92,8 @@ def test_papers_carry_reference_type_consultations_and_a_count(bscene, bclients,
     assert "paper" not in consultation, "an embedded object leaves out the link back to its parent"
     standalone = get(client, consultation["id"])
     assert standalone["paper"] == first["id"] and standalone["meeting"] == consultation["meeting"]
-    second = by_id[f"http://localhost/oparl/v1/paper/{ids['second']}"]
-    assert second["underDirectionOf"] == [f"http://localhost/oparl/v1/organization/ag-{ids['group']}"]
+    second = by_id[f"{ROOT}/paper/{ids['second']}"]
+    assert second["underDirectionOf"] == [f"{ROOT}/organization/ag-{ids['group']}"]
     assert second["consultation"][0]["authoritative"] is False
     assert get(client, first["id"]) == first
 
@@ -102,7 +104,7 @@ def test_meetings_are_only_the_steering_groups_own(bscene, bclients, query):
     meetings = get(client, "/meetings")
     assert_list(meetings)
     (meeting,) = meetings["data"]
-    assert meeting["id"] == f"http://localhost/oparl/v1/meeting/{bscene.steering_meeting}"
+    assert meeting["id"] == f"{ROOT}/meeting/{bscene.steering_meeting}"
     assert meeting["type"] == SCHEMA + "Meeting" and meeting["name"] == "Lenkungsgruppe"
     assert meeting["cancelled"] is False and meeting["start"].endswith("+00:00")
     items = meeting["agendaItem"]
@@ -125,10 +127,10 @@ def test_working_groups_are_organizations_with_memberships_on_behalf_of_agencies
     organizations = get(client, "/organizations")
     assert_list(organizations)
     by_id = {o["id"]: o for o in organizations["data"]}
-    group = by_id[f"http://localhost/oparl/v1/organization/ag-{ids['group']}"]
+    group = by_id[f"{ROOT}/organization/ag-{ids['group']}"]
     assert group["type"] == SCHEMA + "Organization" and group["name"] == "AG Zugang Sprachkurse"
     assert group["classification"] == "Arbeitsgruppe"
-    assert group["subOrganizationOf"] == "http://localhost/oparl/v1/organization/lenkungsgruppe"
+    assert group["subOrganizationOf"] == ROOT + "/organization/lenkungsgruppe"
     memberships = [get(client, url) for url in group["membership"]]
     assert {m["role"] for m in memberships} == {"Leitung", "Mitglied"}
     assert all("person" not in m and m["organization"] == group["id"] for m in memberships)
