@@ -180,6 +180,14 @@ def add_item(
             )
         if any(i.case_id == case.id for i in conference.items):
             raise InvalidInput(errors={"case": "Dieser Fall steht schon auf der Tagesordnung."})
+        # The title is shown to the whole case team, which may not know another case named in it; the case's own
+        # number and name stand beside it anyway, for those who may see them.
+        check_title(
+            (data.title or "").strip() or "Fallbesprechung",
+            actor,
+            MAX_TITLE,
+            why="Fallnummer und Name zeigt die Tagesordnung selbst, und nur, wem die Einwilligung sie zeigt",
+        )
         closed = closed_agencies(conference, case.id)
         _check_presenter(conference, data.presenter_id, closed)
         if closed and not confirmed:

@@ -139,7 +139,7 @@ def check_one_line(field: str, label: str, text: str) -> None:
         raise InvalidInput(errors={field: f"{label} darf keine Zeilenumbrüche oder Steuerzeichen enthalten."})
 
 
-def check_title(title: str, actor: User, limit: int = 200) -> str:
+def check_title(title: str, actor: User, limit: int = 200, why: str = "er steht in E-Mails und Kalendern") -> str:
     """Conference titles (and general items' titles) go into e-mails and calendars: no case numbers, no client
     names."""
     title = (title or "").strip()
@@ -148,7 +148,7 @@ def check_title(title: str, actor: User, limit: int = 200) -> str:
     if len(title) > limit:
         raise InvalidInput(errors={"title": f"Höchstens {limit} Zeichen."})
     check_one_line("title", "Der Titel", title)
-    check_no_case_data("title", "Der Titel", title, actor)
+    check_no_case_data("title", "Der Titel", title, actor, why)
     return title
 
 

@@ -96,6 +96,22 @@ def test_a_general_item_with_a_case_number_is_refused_not_stripped(scene, client
     assert query(lambda: db.session.query(AgendaItem).count(), commit=False) == 0
 
 
+@pytest.mark.parametrize("title", ["Abschiebung droht – wie {closed}", "Wie bei Frau Tesfay", "Haddad, Ausbildung"])
+def test_a_case_item_title_names_no_case_not_even_its_own(scene, clients, planned, query, title):
+    """The whole case team reads a case item's title, and may not know another case named in it (JC has no consent
+    for the closed case); its own number and name stand beside it for those who may see them."""
+    resp = _add(clients["KI"], planned, case=scene.open_case, title=title.format(closed=scene.closed_case), confirm="1")
+    assert resp.status_code == 422 and "Der Titel darf kein" in resp.get_data(as_text=True)
+    api = clients["KI"].api(
+        "POST",
+        f"/api/v1/conferences/{planned}/items",
+        json={"kind": "fallbesprechung", "case": scene.open_case, "name": title.format(closed=scene.closed_case)}
+        | {"timeBox": 10, "confirmClosed": True},
+    )
+    assert api.status_code == 422 and "keine" in api.get_json()["errors"]["name"]
+    assert query(lambda: db.session.query(AgendaItem).count(), commit=False) == 0
+
+
 def test_consent_aware_agenda_closes_case_items_to_agencies_without_consent(scene, clients, planned, query):
     ki = clients["KI"]
     # The open case is closed only to ABH: the form names it and waits for confirmation.
