@@ -101,31 +101,37 @@ def _return_to() -> str | None:
 def authenticate_request():
     """Load the user from a Bearer token or the server-side session; refuse unlisted anonymous access."""
     g.user, g.via_token = None, False
-    header = request.headers.get("Authorization", "")
-    if header.startswith("Bearer "):
-        g.user, g.via_token = auth_service.user_for_token(header[7:].strip()), True
+    scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer":  # the scheme is case-insensitive (RFC 9110)
+        g.user, g.via_token = auth_service.user_for_token(credentials.strip()), True
     else:
         g.user = auth_service.user_for_session(session.get("sid"))
+    public = request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None
+    if g.user is None and not public:
+        return _login_required()  # before the CSRF check: a caller without a login is told so, not "form expired"
     if request.method not in SAFE_METHODS and _undecodable_form():
         return error_response(422, "Die Eingabe enthält ungültig kodierte Zeichen (kein UTF-8).")
-    if not g.via_token and request.method not in SAFE_METHODS:
-        csrf.protect()
+    if not g.via_token and request.method not in SAFE_METHODS and request.endpoint is not None:
+        csrf.protect()  # (no endpoint: no view runs, and the answer is the 404 or 405 of the address)
     if request.method not in SAFE_METHODS and any("\x00" in v for v in request.form.values()):
         # No form field takes a NUL byte (no keyboard types one, PostgreSQL stores none)
         return error_response(422, "Die Eingabe enthält ein unzulässiges Steuerzeichen (Nullbyte).")
-    if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
+    if public:
         return None
-    if g.user is None:
-        if g.via_token or request.path.startswith(("/api/", "/oparl/")):
-            return jsonify(error="Bitte melden Sie sich an oder senden Sie ein gültiges Token."), 401
-        if wants_json():  # a page's script, whose session has ended meanwhile
-            return jsonify(error="Ihre Anmeldung ist abgelaufen. Bitte melden Sie sich in einem neuen Tab an."), 401
-        return redirect(url_for("auth.login", next=_return_to()))
     if g.user.must_change_password and not g.via_token and request.endpoint not in OWN_PASSWORD_ENDPOINTS:
         if wants_json():
             return jsonify(error=MUST_CHANGE_PASSWORD), 403
         return redirect(url_for("auth.account", next=_return_to()))  # which says why
     return None
+
+
+def _login_required():
+    """The answer to a request without a valid login or token."""
+    if g.via_token or request.path.startswith(("/api/", "/oparl/")):
+        return jsonify(error="Bitte melden Sie sich an oder senden Sie ein gültiges Token."), 401
+    if wants_json():  # a page's script, whose session has ended meanwhile
+        return jsonify(error="Ihre Anmeldung ist abgelaufen. Bitte melden Sie sich in einem neuen Tab an."), 401
+    return redirect(url_for("auth.login", next=_return_to()))
 
 
 def security_headers(response):

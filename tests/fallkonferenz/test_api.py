@@ -203,6 +203,26 @@ def test_session_clients_need_the_csrf_header_for_writes(world, client_for):
     assert client.api("POST", "/api/v1/cases", json=payload).status_code == 201
 
 
+def test_a_caller_without_a_login_is_told_so_on_every_method(app, token):
+    """Not "the form has expired" (the CSRF answer of a session without its token): no login, 401, whatever the
+    method; and the scheme of the header is read in any case."""
+    client = app.test_client()
+    calls = (("GET", "/api/v1/cases"), ("POST", "/api/v1/cases"), ("DELETE", "/api/v1/conferences/1/items/1"))
+    for method, url in calls:
+        resp = client.open(url, method=method, json={})
+        assert resp.status_code == 401, method
+        assert resp.get_json()["error"] == "Bitte melden Sie sich an oder senden Sie ein gültiges Token.", method
+    for header in (f"bearer {token}", f"BEARER {token}"):
+        assert client.get("/api/v1/cases", headers={"Authorization": header}).status_code == 200
+    created = client.post(
+        "/api/v1/cases", headers={"Authorization": f"bearer {token}"}, json={"given_name": "A", "family_name": "B"}
+    )
+    assert created.status_code == 201
+    assert client.post("/api/v1/cases", headers={"Authorization": "Bearer "}, json={}).status_code == 401
+    # an address without such a method: 405, not a CSRF refusal
+    assert client.put("/api/v1/cases", json={}).status_code == 405
+
+
 def test_revoked_token_stops_working(world, query, app, token):
     client = app.test_client()
     headers = {"Authorization": f"Bearer {token}"}

@@ -92,7 +92,7 @@ def _erasure_scene(scene, planned):
     """The open case on an agenda, with minutes text, a decision and a task; then the case is erased."""
     ki = user(scene.users["KI"])
     item = items.add_item(
-        ki, planned, items.ItemInput("Haddad: Kita-Platz", "fallbesprechung", 20, scene.open_case), confirmed=True
+        ki, planned, items.ItemInput("Kita-Platz und Kurs", "fallbesprechung", 20, scene.open_case), confirmed=True
     )
     case = db.session.scalar(select(Case).where(Case.number == scene.open_case))
     case_service.add_goal(
