@@ -18,7 +18,7 @@ from fallkonferenz.casecrypto import keyring
 from fallkonferenz.cases.service import clients_named_in
 from fallkonferenz.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, db_id
 from fallkonferenz.extensions import db
-from fallkonferenz.localtime import datum, uhrzeit
+from fallkonferenz.localtime import datum, local_date, today, uhrzeit
 from fallkonferenz.models import CaseNameToken, User, utcnow
 from fallkonferenz.vocab import CASE_NUMBER_RE, CASE_ROLES
 
@@ -280,8 +280,8 @@ def update_conference(actor: User, conference_id: int, data: ConferenceInput) ->
     conference.start, conference.end = data.start, data.end
     conference.location, conference.video_link = data.location.strip(), data.video_link.strip()
     conference.updated_at = now()
+    conference.ical_sequence += 1  # also unsent: a calendar file or feed may have the earlier version
     if conference.state == "eingeladen":
-        conference.ical_sequence += 1
         _notify(conference, active_participants(conference), "Geändert")
         conference.agenda_announced_version = conference.agenda_version  # the mail names the agenda as it is
     audit.record("conference.update", actor=actor, detail={"conference": conference.id})
@@ -309,6 +309,8 @@ def set_state(actor: User, conference_id: int, state: str, reason: str = "") -> 
         conference.cancel_reason = reason
         if conference.state == "eingeladen":
             _notify(conference, active_participants(conference), "Abgesagt", method="CANCEL")
+        elif conference.polling:  # those asked for their dates would wait for a date that never comes
+            _notify(conference, [u for u in active_participants(conference) if u.id != actor.id], "Abgesagt", ics=False)
     if state == "eingeladen" and conference.polling:
         raise Conflict("Die Terminumfrage läuft noch: mit dem Festlegen eines Termins werden alle eingeladen.")
     conference.state = state
@@ -558,6 +560,7 @@ def fix_slot(actor: User, conference_id: int, slot_id: int) -> Conference:
     check_times(slot.start, slot.end, new=True)
     poll.fixed_slot_id, poll.fixed_at = slot.id, now()
     conference.start, conference.end = slot.start, slot.end
+    conference.ical_sequence += 1  # a new version of the placeholder a calendar may hold (file or feed)
     # Who said "ja" to this slot has accepted, who said "nein" has declined; "vielleicht" still needs an answer.
     said = {a.user_id: a.answer for a in slot.answers}
     for p in conference.participants:
@@ -630,18 +633,30 @@ SUBJECTS = {
     "Ausgeladen": "Ausgeladen: {title}",
     "Vertreten": "Vertretung bestätigt: {title}",
     "Terminumfrage": "Terminumfrage: {title}",
-    "Erinnerung": "Erinnerung: {title} (morgen)",
+    "Erinnerung": "Erinnerung: {title} ({when})",
 }
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def _reminder_day(conference: Conference) -> str:
+    """ "heute" or "morgen", in local time: a reminder goes out up to 24 hours ahead, so also on the same day."""
+    return "heute" if local_date(conference.start) == today() else "morgen"
 
 
 def mail_text(conference: Conference, kind: str, user: User) -> str:
     """The body of a conference e-mail: time, place, link, counts – never a case number, name or detail."""
     cases = sum(1 for i in conference.items if i.case_id)
+    own = user.id == conference.moderator_id
     lines = [
         f"Guten Tag {user.display_name},",
         "",
         {
-            "Einladung": "Sie sind zu folgender Konferenz eingeladen:",
+            "Einladung": "Die Einladungen zu Ihrer Konferenz sind verschickt:"
+            if own
+            else "Sie sind zu folgender Konferenz eingeladen:",
             "Geändert": "Die folgende Konferenz wurde geändert:",
             "Tagesordnung": "Die Tagesordnung der folgenden Konferenz wurde geändert. Bitte sehen Sie sie vor der "
             "Konferenz noch einmal an:",
@@ -650,20 +665,25 @@ def mail_text(conference: Conference, kind: str, user: User) -> str:
             "Vertreten": "Eine Kollegin/ein Kollege Ihrer Stelle vertritt Sie bei der folgenden Konferenz; "
             "Sie nehmen nicht mehr teil:",
             "Terminumfrage": "Für die folgende Konferenz wird ein Termin gesucht. Bitte geben Sie an, wann Sie können:",
-            "Erinnerung": "Erinnerung an die Konferenz morgen:",
+            "Erinnerung": f"Erinnerung an die Konferenz {_reminder_day(conference)}:",
         }[kind],
         "",
         f"  {conference.title} ({KINDS[conference.kind]})",
-        f"  {datum(conference.start)} bis {uhrzeit(conference.end)} Uhr",
     ]
+    if conference.polling:  # the time is a placeholder until a slot is fixed: the slots are what counts
+        lines.append("  Vorgeschlagene Termine:")
+        lines += [f"    {datum(slot.start)} bis {uhrzeit(slot.end)} Uhr" for slot in conference.poll.slots]
+    else:
+        lines.append(f"  {datum(conference.start)} bis {uhrzeit(conference.end)} Uhr")
     if conference.location:
         lines.append(f"  Ort: {conference.location}")
     if conference.video_link:
         lines.append(f"  Video: {conference.video_link}")
     lines += [
-        f"  Tagesordnung: {len(conference.items)} Punkte, davon {cases} Fallbesprechungen",
+        f"  Tagesordnung: {_count(len(conference.items), 'Punkt', 'Punkte')}, davon "
+        f"{_count(cases, 'Fallbesprechung', 'Fallbesprechungen')}",
         "",
-        f"Tagesordnung, Zu- oder Absage: {conference_url(conference)}",
+        f"{'Terminumfrage' if conference.polling else 'Tagesordnung, Zu- oder Absage'}: {conference_url(conference)}",
         "(Falldaten sehen Sie nur nach Anmeldung und nur mit Einwilligung.)",
     ]
     return "\n".join(lines)
@@ -689,7 +709,7 @@ def _notify(
         sent += (
             mail.enqueue(
                 user,
-                SUBJECTS[kind].format(title=conference.title),
+                SUBJECTS[kind].format(title=conference.title, when=_reminder_day(conference)),
                 mail_text(conference, kind, user),
                 ics=ics_text,
                 ics_method=method if ics else None,
@@ -752,5 +772,13 @@ def calendar_feed(token: str) -> str:
     if row is None or row.revoked_at is not None or not row.user.active or not row.user.agency.active:
         raise NotFound("Kalender nicht gefunden.")
     upcoming, past = my_conferences(row.user)
+    declined = set(
+        db.session.scalars(
+            select(Participant.conference_id).where(
+                Participant.user_id == row.user_id, Participant.response == "absage"
+            )
+        )
+    )
     audit.record("calendar.feed", actor=row.user)
-    return calendar.feed(upcoming + past[:20], conference_url)
+    # a declined meeting is no appointment of hers: it leaves her calendar (the conference list still shows it)
+    return calendar.feed([c for c in upcoming + past[:20] if c.id not in declined], conference_url)

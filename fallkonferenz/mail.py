@@ -60,7 +60,7 @@ def _email(msg: OutboxMessage) -> EmailMessage:
             msg.ics.encode(),
             maintype="text",
             subtype="calendar",
-            filename="einladung.ics",
+            filename="absage.ics" if msg.ics_method == "CANCEL" else "einladung.ics",
             params={"method": msg.ics_method or "REQUEST", "charset": "utf-8"},
         )
     return email

@@ -11,6 +11,7 @@ import pytest
 from agenda import items
 from agenda.models import AgendaItem, Conference, Participant
 from fallkonferenz.extensions import db
+from fallkonferenz.localtime import local_date, today
 from fallkonferenz.models import AuditEvent, OutboxMessage, User, utcnow
 from tests.agenda.conftest import as_local, conference_form, slot, user
 from tests.factories import PASSWORD
@@ -39,7 +40,13 @@ def test_coordinator_plans_through_the_poll_and_everyone_is_invited(scene, clien
         data={"start0": slots[0][0], "end0": slots[0][1], "start1": slots[1][0], "end1": slots[1][1]},
     )
     assert resp.status_code == 302
-    assert any("Terminumfrage" in subject for _, subject, _, _ in _outbox(query))
+    asked = [body for _, subject, body, _ in _outbox(query) if subject.startswith("Terminumfrage")]
+    assert len(asked) == 3  # JC, AA, ABH; not the moderator who asks
+    # the proposed slots, not the placeholder time as if it were fixed, and no "Zu- oder Absage" yet
+    for start, end in slots:
+        day, clock = start.split("T")
+        assert f"{'.'.join(reversed(day.split('-')))} {clock} bis {end.split('T')[1]} Uhr" in asked[0]
+    assert "Vorgeschlagene Termine:" in asked[0] and "Zu- oder Absage" not in asked[0]
     assert "Termin wird per Umfrage gesucht" in ki.get("/konferenzen").get_data(as_text=True)  # not a fixed date
     slot_ids = query(lambda: [s.id for s in db.session.get(Conference, planned).poll.slots], commit=False)
     assert (
@@ -65,6 +72,7 @@ def test_coordinator_plans_through_the_poll_and_everyone_is_invited(scene, clien
         iter(icalendar.Calendar.from_ical(jc.get(f"/konferenzen/{planned}/einladung.ics").data).walk("VEVENT"))
     )
     assert str(event["STATUS"]) == "TENTATIVE" and "Terminumfrage" in str(event["DESCRIPTION"])
+    placeholder_sequence = int(event["SEQUENCE"])
     # A Zusage before the date is fixed would be to no date: the poll is the answer until then.
     early = jc.post(f"/konferenzen/{planned}/antwort", data={"response": "zusage"})
     assert early.status_code == 409 and "Terminumfrage" in early.get_data(as_text=True)
@@ -81,6 +89,8 @@ def test_coordinator_plans_through_the_poll_and_everyone_is_invited(scene, clien
     assert len(invitations) == 4  # moderator, JC, AA, ABH
     cal = icalendar.Calendar.from_ical(invitations[0][3])
     assert cal["METHOD"] == "REQUEST" and str(next(iter(cal.walk("VEVENT")))["STATUS"]) == "CONFIRMED"
+    # a calendar holding the placeholder takes the fixed time as its newer version
+    assert int(next(iter(cal.walk("VEVENT")))["SEQUENCE"]) > placeholder_sequence
     # Fixing twice is refused; answering after the fix too.
     assert ki.post(f"/konferenzen/{planned}/umfrage/{slot_ids[0]}/festlegen").status_code == 409
     assert jc.post(f"/konferenzen/{planned}/umfrage/antwort", data={f"slot-{slot_ids[0]}": "ja"}).status_code == 409
@@ -637,7 +647,7 @@ def test_the_moderator_tells_the_invited_of_a_changed_agenda_without_naming_a_ca
     notices = [m for m in _outbox(query) if m[1].startswith("Tagesordnung geändert")]
     assert sorted(to.split("@")[0] for to, *_ in notices) == sorted(scene.users[c] for c in ("JC", "AA", "ABH"))
     for _to, _subject, body, ics in notices:
-        assert "1 Punkte, davon 1 Fallbesprechungen" in body and ics == ""
+        assert "Tagesordnung: 1 Punkt, davon 1 Fallbesprechung\n" in body and ics == ""
         assert scene.open_case not in body and "Haddad" not in body and "Amal" not in body
     again = ki.post(f"/konferenzen/{planned}/tagesordnung/benachrichtigen")
     assert again.status_code == 409 and "kennen die Tagesordnung schon" in again.get_data(as_text=True)
@@ -651,3 +661,60 @@ def test_the_moderator_tells_the_invited_of_a_changed_agenda_without_naming_a_ca
     assert ki.api("POST", f"/api/v1/conferences/{planned}/agenda-notice").get_json() == {"notified": 3}
     assert ki.api("POST", f"/api/v1/conferences/{planned}/agenda-notice").status_code == 409
     assert clients["ABH"].api("POST", f"/api/v1/conferences/{planned + 1000}/agenda-notice").status_code == 404
+
+
+def test_a_conference_cancelled_during_its_date_poll_tells_those_asked(scene, clients, planned, query):
+    ki = clients["KI"]
+    slots = [slot(4), slot(5, 14)]
+    form = {"start0": slots[0][0], "end0": slots[0][1], "start1": slots[1][0], "end1": slots[1][1]}
+    assert ki.post(f"/konferenzen/{planned}/umfrage", data=form).status_code == 302
+    resp = ki.post(f"/konferenzen/{planned}/status", data={"state": "abgesagt", "reason": "Themen erledigt"})
+    assert resp.status_code == 302
+    told = [(to, body, ics) for to, subject, body, ics in _outbox(query) if subject.startswith("Abgesagt")]
+    assert sorted(to.split("@")[0] for to, _, _ in told) == sorted(scene.users[c] for c in ("JC", "AA", "ABH"))
+    assert all("Grund: Themen erledigt" in body and ics == "" for _, body, ics in told)
+
+
+def test_mail_wording_follows_the_reader_and_the_day(scene, clients, planned, query, app):
+    """The moderator is not "invited" to her own meeting; a reminder on the day says "heute"; a cancellation's
+    calendar file is called so."""
+    ki = clients["KI"]
+    assert ki.post(f"/konferenzen/{planned}/status", data={"state": "eingeladen"}).status_code == 302
+    invitations = {to.split("@")[0]: body for to, subject, body, _ in _outbox(query) if subject.startswith("Einl")}
+    assert "Die Einladungen zu Ihrer Konferenz sind verschickt:" in invitations[scene.users["KI"]]
+    assert "Sie sind zu folgender Konferenz eingeladen:" in invitations[scene.users["JC"]]
+
+    def later_today():
+        conference = db.session.get(Conference, planned)
+        conference.start = utcnow() + timedelta(minutes=10)
+        conference.end = conference.start + timedelta(hours=1)
+        return local_date(conference.start) == today()
+
+    # "heute", unless the test runs in the last ten minutes before midnight
+    day = "heute" if query(later_today) else "morgen"
+    from agenda import service as agenda_service
+
+    assert query(lambda: agenda_service.send_reminders()) == 4
+    subjects = [subject for _, subject, _, _ in _outbox(query) if subject.startswith("Erinnerung")]
+    assert subjects and all(subject.endswith(f"({day})") for subject in subjects)
+    assert (
+        ki.post(f"/konferenzen/{planned}/status", data={"state": "abgesagt", "reason": "Krankheit"}).status_code == 302
+    )
+    with app.app_context():
+        from fallkonferenz.mail import _email
+
+        cancellation = db.session.query(OutboxMessage).filter(OutboxMessage.subject.startswith("Abgesagt")).first()
+        names = [part.get_filename() for part in _email(cancellation).iter_attachments()]
+    assert names == ["absage.ics"]
+
+
+def test_a_declined_conference_leaves_the_calendar_feed(scene, clients, planned, query):
+    jc = clients["JC"]
+    assert clients["KI"].post(f"/konferenzen/{planned}/status", data={"state": "eingeladen"}).status_code == 302
+    page = jc.post("/kalender", data={"action": "neu"}).get_data(as_text=True)
+    path = "/" + page.split('<code class="token">', 1)[1].split("<", 1)[0].split("://", 1)[1].split("/", 1)[1]
+    assert "Fallkonferenz Musterstadt" in jc.get(path).get_data(as_text=True)
+    assert jc.post(f"/konferenzen/{planned}/antwort", data={"response": "absage"}).status_code == 302
+    feed = jc.get(path).get_data(as_text=True)
+    assert "BEGIN:VCALENDAR" in feed and "Fallkonferenz Musterstadt" not in feed
+    assert "Fallkonferenz Musterstadt" in jc.get("/konferenzen").get_data(as_text=True)
