@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 
 from fallkonferenz.errors import DomainError, InvalidInput, NotFound, db_id
 from fallkonferenz.extensions import db
+from fallkonferenz.localtime import local_date
 from fallkonferenz.web import HTTP_MESSAGES, public_url
 
 from . import stats
@@ -182,7 +183,7 @@ def _group_org(group, memberships) -> dict:
         "subOrganizationOf": _org_url(STEERING),
         # OParl 1.1 lists an Organization's memberships by URL; the objects are at those URLs and in /memberships.
         "membership": [_url("membership", membership_id=m.id) for m in memberships],
-        "startDate": iso_day(group.created_at.date()),
+        "startDate": iso_day(local_date(group.created_at)),  # the day as the agencies count it
         "created": _stamp(group.created_at),
         "modified": _stamp(group.created_at),
         "fallkonferenz:status": group.status,
@@ -322,7 +323,7 @@ def _paper_json(e, consultations: list[stats.ConsultationRow]) -> dict:
         "body": _url("body"),
         "name": e.title,
         "reference": e.reference,
-        "date": iso_day(e.created_at.date()),
+        "date": iso_day(local_date(e.created_at)),
         "paperType": CATEGORIES.get(e.category, e.category),
         "consultation": [_consultation_json(c, embedded=True) for c in consultations],
         "keyword": [CATEGORIES.get(e.category, e.category), STATES.get(e.state, e.state)],

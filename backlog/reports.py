@@ -29,7 +29,7 @@ def csv_cell(value) -> str:
     if isinstance(value, date):  # a datetime too: in local time
         value = datum(value)
     text = str(value)
-    if text.startswith(FORMULA_STARTS):
+    if text.lstrip().startswith(FORMULA_STARTS) or text.startswith(FORMULA_STARTS):  # " =1+1" too (any blank)
         return "'" + text
     return text
 

@@ -3,8 +3,12 @@ persons, no case numbers or names, and no data without a login."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from backlog import service
+from backlog.models import Escalation
 from fallkonferenz.auth import service as auth_service
+from fallkonferenz.extensions import db
 from tests.backlog.conftest import user
 from tests.backlog.test_reports import NAMES, adopt, raise_items
 
@@ -96,6 +100,12 @@ def test_papers_carry_reference_type_consultations_and_a_count(bscene, bclients,
     assert second["underDirectionOf"] == [f"{ROOT}/organization/ag-{ids['group']}"]
     assert second["consultation"][0]["authoritative"] is False
     assert get(client, first["id"]) == first
+
+    def raised_late_at_night():  # 23:30 UTC in November is 00:30 the next day in the agencies' time zone
+        db.session.get(Escalation, ids["first"]).created_at = datetime(2026, 11, 1, 23, 30)
+
+    query(raised_late_at_night)
+    assert get(client, first["id"])["date"] == "2026-11-02"
 
 
 def test_meetings_are_only_the_steering_groups_own(bscene, bclients, query):

@@ -275,6 +275,9 @@ def test_each_counted_table_raises_the_backlog_epoch(app, bscene, query):
 def test_csv_cell_neutralises_every_formula_start(start):
     assert csv_cell(f"{start}SUMME(A1:A9)") == f"'{start}SUMME(A1:A9)"
     assert csv_cell(f"Text {start} mitten") == f"Text {start} mitten"
+    for blank in (" ", "\u00a0", "\n", "  \t"):  # behind blanks a spreadsheet may still read a formula
+        if not start.isspace():
+            assert csv_cell(f"{blank}{start}1+1") == f"'{blank}{start}1+1"
 
 
 FORMULA_TITLES = {
