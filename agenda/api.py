@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, g, jsonify, request
 
-from fallkonferenz.api import api_field_names, flag, json_body, text_value
+from fallkonferenz.api import api_field_names, flag, json_body, text_value, utc_stamp
 from fallkonferenz.errors import DB_INT_MAX, InvalidInput
 from fallkonferenz.openapi import OPENAPI, op
 
@@ -22,10 +22,10 @@ def _dt(data: dict, key: str) -> datetime:
         if not isinstance(value, str):
             raise ValueError(value)
         value = datetime.fromisoformat(value)
-    except ValueError:
+        # Without an offset a time is UTC, as the API answers; with one it is converted (it used to be dropped).
+        return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+    except (ValueError, OverflowError):  # overflow: 0001-01-01T00:00+01:00 is before the first day in UTC
         raise InvalidInput(errors={key: "Bitte Datum und Uhrzeit im Format JJJJ-MM-TTTHH:MM angeben (UTC)."}) from None
-    # Without an offset a time is UTC, as the API answers; with one it is converted (it used to be dropped).
-    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
 
 
 def _int(data, key: str, default=None, *, query: bool = False) -> int | None:
@@ -55,8 +55,8 @@ def _meeting(conference) -> dict:
         "name": conference.title,
         "kind": conference.kind,
         "meetingState": conference.state,
-        "start": conference.start.isoformat() + "Z",
-        "end": conference.end.isoformat() + "Z",
+        "start": utc_stamp(conference.start),
+        "end": utc_stamp(conference.end),
         "location": conference.location,
         "videoLink": conference.video_link,
         "cancelled": conference.state == "abgesagt",
@@ -74,8 +74,8 @@ def _item(view: items.ItemView, order: int) -> dict:
         "name": view.title,
         "public": False,
         "kind": view.kind,
-        "start": view.starts.isoformat() + "Z",
-        "end": view.ends.isoformat() + "Z",
+        "start": utc_stamp(view.starts),
+        "end": utc_stamp(view.ends),
         "timeBox": view.time_box,
         "confidential": view.confidential,
     }
@@ -177,16 +177,23 @@ OPENAPI["paths"].update(
     {
         "/conferences": {
             "get": op("Meine Konferenzen (OParl Meeting)"),
-            "post": op("Konferenz planen (Moderation)", body="ConferenceInput", ok="201"),
+            "post": op("Konferenz planen (Moderation)", body="ConferenceInput", ok="201", also=("403",)),
         },
         "/conferences/{conferenceId}": {
             "get": op("Konferenz mit Tagesordnung, soweit die Einwilligung reicht", params=("conferenceId",))
         },
         "/conferences/{conferenceId}/items": {
-            "post": op("Tagesordnungspunkt hinzufügen", params=("conferenceId",), body="AgendaItemInput", ok="201")
+            "post": op(
+                "Tagesordnungspunkt hinzufügen (Moderation; 409 mit `closedFor`, wenn Stellen ohne Einwilligung "
+                "teilnehmen und `confirmClosed` fehlt, oder bei veralteter `agendaVersion`)",
+                params=("conferenceId",),
+                body="AgendaItemInput",
+                ok="201",
+                also=("403", "409"),
+            )
         },
         "/conferences/{conferenceId}/items/{itemId}": {
-            "delete": op("Tagesordnungspunkt entfernen", params=("conferenceId", "itemId"))
+            "delete": op("Tagesordnungspunkt entfernen", params=("conferenceId", "itemId"), also=("403", "409"))
         },
         "/conferences/{conferenceId}/agenda-notice": {
             "post": op(
@@ -201,6 +208,7 @@ OPENAPI["paths"].update(
                 "Reihenfolge speichern (mit agendaVersion gegen veraltete Stände)",
                 params=("conferenceId",),
                 body="Order",
+                also=("403", "409"),
             )
         },
     }
@@ -228,7 +236,7 @@ OPENAPI["components"]["schemas"].update(
         },
         "AgendaItemInput": {
             "type": "object",
-            "required": ["kind", "timeBox"],
+            "required": ["kind"],
             "properties": {
                 "kind": {"enum": ["fallbesprechung", "bericht", "verschiedenes"]},
                 "name": {
@@ -237,7 +245,7 @@ OPENAPI["components"]["schemas"].update(
                     "description": "Pflicht außer bei einer Fallbesprechung (die heißt sonst „Fallbesprechung“)",
                 },
                 "case": {"type": "string", "description": "Fallnummer; Pflicht bei einer Fallbesprechung"},
-                "timeBox": {"type": "integer", "minimum": 1, "maximum": 240},
+                "timeBox": {"type": "integer", "minimum": 1, "maximum": 240, "default": 15},
                 "order": {"type": "integer", "minimum": 1, "description": "Position, 1 = zuerst; ohne: ans Ende"},
                 "agendaVersion": {
                     "type": "integer",

@@ -6,12 +6,12 @@ item, straight from `service.linked_cases`, which returns only the cases the cal
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from flask import Blueprint, g, jsonify, request
 
-from fallkonferenz.api import api_field_names, json_body, page_arg
-from fallkonferenz.errors import InvalidInput
+from fallkonferenz.api import api_field_names, json_body, page_arg, utc_stamp
+from fallkonferenz.errors import DB_INT_MAX, InvalidInput
 
 from . import service, stats
 from .models import CATEGORIES, IMPLEMENTATION_STATUS, PRIORITIES, STATES
@@ -25,10 +25,6 @@ API_FIELDS = {
     "merge_into": "mergeInto",
     "due_date": "dueDate",
 }
-
-
-def _utc(value: datetime | None) -> str | None:
-    return value.replace(microsecond=0).isoformat() + "Z" if value else None
 
 
 def iso_day(value: date | None) -> str | None:
@@ -60,7 +56,7 @@ class _Body:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             self.errors[key] = "Muss eine Liste von Texten sein."
             return []
-        return value
+        return list(dict.fromkeys(value))  # ["JC", "JC"] is JC once
 
     def integer(self, key: str, *, required: bool = False) -> int | None:
         value = self.data.get(key)
@@ -68,7 +64,7 @@ class _Body:
             if required:
                 self.errors[key] = "Dieses Feld ist erforderlich."
             return None
-        if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, bool) or not isinstance(value, int) or not -DB_INT_MAX <= value <= DB_INT_MAX:
             self.errors[key] = "Muss eine ganze Zahl sein."
             return None
         return value
@@ -117,10 +113,10 @@ def _summary(e) -> dict:
         "agencies": e.agency_list,
         "workingGroup": e.working_group_id,
         "mergedInto": e.merged_into_id,
-        "createdAt": _utc(e.created_at),
-        "updatedAt": _utc(e.updated_at),
-        "decidedAt": _utc(e.decided_at),
-        "implementedAt": _utc(e.implemented_at),
+        "createdAt": utc_stamp(e.created_at),
+        "updatedAt": utc_stamp(e.updated_at),
+        "decidedAt": utc_stamp(e.decided_at),
+        "implementedAt": utc_stamp(e.implemented_at),
         "version": e.version,
     }
 
@@ -132,7 +128,7 @@ def _implementation(impl, recommendation) -> dict:
         "status": impl.status,
         "statusLabel": IMPLEMENTATION_STATUS.get(impl.status, impl.status),
         "reason": impl.reason,
-        "updatedAt": _utc(impl.updated_at),
+        "updatedAt": utc_stamp(impl.updated_at),
         "overdue": service.is_overdue(recommendation, impl),
         "version": impl.version,
     }
@@ -152,13 +148,13 @@ def _detail(e) -> dict:
                 "to": t.to_state,
                 "toLabel": STATES.get(t.to_state, t.to_state),
                 "reason": t.reason,
-                "at": _utc(t.at),
+                "at": utc_stamp(t.at),
                 "agency": t.actor.agency.code if t.actor else None,
             }
             for t in service.history(e.id)
         ],
         "consultations": [
-            {"meeting": c.id, "name": c.title, "start": _utc(c.start), "agendaItem": item_id}
+            {"meeting": c.id, "name": c.title, "start": utc_stamp(c.start), "agendaItem": item_id}
             for c, item_id in service.consultations_for(e.id)
         ],
         "recommendation": None,

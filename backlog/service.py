@@ -275,6 +275,10 @@ def load(actor: User, escalation_id: int) -> Escalation:
 def _load_current(actor: User, escalation_id: int, version: int | None) -> Escalation:
     """For a change: the item if the actor's form saw its current version; otherwise a conflict, nothing lost."""
     escalation = load(actor, escalation_id)
+    if version is not None and not 0 <= version <= escalation.version:  # no form saw it: no one changed it since
+        raise InvalidInput(
+            errors={"version": f"Diese Version gab es nie; der Eintrag steht bei Version {escalation.version}."}
+        )
     if version is not None and version != escalation.version:
         who = _last_changer(escalation)
         raise Conflict(

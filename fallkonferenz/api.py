@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+import re
+from datetime import date, datetime
 
 from flask import Blueprint, g, jsonify, request
 
@@ -18,6 +19,7 @@ from .vocab import CATEGORIES, FIELDS, GOAL_STATUS, NOTE_WITHDRAW_REASONS, RECHT
 from .web import error_response
 
 bp = Blueprint("api", __name__)
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def api_field_names(blueprint: Blueprint, names: dict[str, str]):
@@ -45,8 +47,14 @@ api_field_names(
         "grants": "provision",
         "interpreter_language": "interpreterLanguage",
         "due_date": "dueDate",
+        "responsible_agency_id": "responsibleAgency",
     },
 )
+
+
+def utc_stamp(value: datetime | None) -> str | None:
+    """A stored time (naive UTC) as the API writes times: ISO 8601 with "Z", which no reader takes for local time."""
+    return value.replace(microsecond=0).isoformat() + "Z" if value else None
 
 
 def json_body() -> dict:
@@ -124,7 +132,8 @@ def _date(data: dict, key: str, required: bool = False) -> date | None:
             raise InvalidInput(errors={key: "Dieses Feld ist erforderlich."})
         return None
     try:
-        if not isinstance(value, str):  # 20270212 (a number) would be read as a date in ISO's basic format
+        # only JJJJ-MM-TT: 20270212 (a number or text) or 2027-W06-5 would be read as dates in ISO's other forms
+        if not isinstance(value, str) or not ISO_DAY.fullmatch(value):
             raise ValueError(value)
         return date.fromisoformat(value)
     except ValueError:
@@ -137,7 +146,7 @@ def _choices(data: dict, key: str, allowed) -> list[str]:
         value = []
     if not isinstance(value, list) or any(not isinstance(v, str) or v not in allowed for v in value):
         raise InvalidInput(errors={key: "Unbekannte Auswahl."})
-    return value
+    return list(dict.fromkeys(value))  # each once, in the order given
 
 
 def _access_json(access: Access) -> dict:
@@ -172,8 +181,8 @@ def _note_json(n) -> dict:
         "category": n.category,
         "text": n.text,
         "agency": n.agency_code,
-        "createdAt": n.created_at.isoformat(),
-        "withdrawnAt": n.withdrawn_at.isoformat() if n.withdrawn_at else None,
+        "createdAt": utc_stamp(n.created_at),
+        "withdrawnAt": utc_stamp(n.withdrawn_at),
         "withdrawReason": n.withdraw_reason,
     }
 
@@ -292,7 +301,7 @@ def add_note(number: str):
 def withdraw_note(number: str, note_id: int):
     reason = _choice(json_body(), "reason", NOTE_WITHDRAW_REASONS, "Unbekannter Grund.")
     note = case_service.withdraw_note(g.user, number, note_id, reason)
-    withdrawn = {"withdrawnAt": note.withdrawn_at.isoformat(), "withdrawReason": note.withdraw_reason}
+    withdrawn = {"withdrawnAt": utc_stamp(note.withdrawn_at), "withdrawReason": note.withdraw_reason}
     return jsonify(id=note.id, category=note.category, **withdrawn)
 
 
@@ -349,7 +358,7 @@ def _consent_json(row) -> dict:
         "provision": [{"actor": agency, "class": sorted(cats)} for agency, cats in sorted(row.grants.items())],
         "verification": {"verified": c.verified_by_id is not None, "interpreterUsed": c.interpreter_used},
         "hasSourceAttachment": c.document is not None,
-        "revokedAt": c.revoked_at.isoformat() if c.revoked_at else None,
+        "revokedAt": utc_stamp(c.revoked_at),
     }
 
 
@@ -372,8 +381,9 @@ def grant(number: str):
         g.user,
         number,
         consent_service.ConsentInput(
-            grantor_kind=text_value(grantor, "kind", 40) or "client",
-            grantor_name=text_value(grantor, "name", 200),
+            # named as the API names them, "grantor.kind", in a refusal
+            grantor_kind=text_value({"grantor.kind": grantor.get("kind")}, "grantor.kind", 40) or "client",
+            grantor_name=text_value({"grantor.name": grantor.get("name")}, "grantor.name", 200),
             signed_on=_date(data, "dateTime", required=True),
             valid_from=_date(data, "periodStart", required=True),
             valid_until=_date(data, "periodEnd", required=True),
@@ -390,4 +400,4 @@ def grant(number: str):
 def revoke(number: str, consent_id: int):
     reason = text_value(json_body(), "reason", 2000)
     consent = consent_service.revoke_consent(g.user, number, consent_id, reason)
-    return jsonify(id=consent.id, revokedAt=consent.revoked_at.isoformat())
+    return jsonify(id=consent.id, revokedAt=utc_stamp(consent.revoked_at))

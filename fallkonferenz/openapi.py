@@ -4,7 +4,9 @@ from __future__ import annotations
 
 
 def op(summary: str, *, body: str | None = None, ok: str = "200", params: tuple = (), also: tuple = ()) -> dict:
-    """One operation with the standard German error responses, and `also` these status codes with an error."""
+    """One operation with the standard German error responses, and `also` these status codes with an error.
+    Every route of one case answers its lead agency 410 once the case was erased (everyone else 404)."""
+    also = (*also, "410") if "number" in params else also
     op = {
         "summary": summary,
         "parameters": [{"$ref": f"#/components/parameters/{p}"} for p in params],
@@ -35,7 +37,9 @@ OPENAPI = {
         "version": "1.0.0",
         "description": "Einwilligungsgebundene Fallakten. Jede Antwort enthält nur, was die Einwilligung "
         "der anfragenden Stelle erlaubt; Fälle ohne Einwilligung antworten mit 404. Zeitangaben sind UTC "
-        "(ISO 8601); eine mitgesendete Zeitzone wird umgerechnet.",
+        "(ISO 8601, mit „Z“); eine mitgesendete Zeitzone wird umgerechnet. Datumsangaben nur als JJJJ-MM-TT. "
+        "Wer die API mit dem Sitzungs-Cookie des Browsers anspricht, sendet bei jeder ändernden Anfrage den Kopf "
+        "`X-CSRFToken` mit dem Token der Seite; ohne ihn antwortet sie mit 400. Ohne Anmeldung: 401.",
     },
     "servers": [{"url": "/api/v1"}],
     "security": [{"bearerAuth": []}, {"sessionCookie": []}],
@@ -85,10 +89,21 @@ OPENAPI = {
         },
         "/cases/{number}/consents": {
             "get": op("Einwilligungen (alle Versionen, nach FHIR R5 Consent)", params=CASE),
-            "post": op("Einwilligung erfassen", params=CASE, body="ConsentInput", ok="201"),
+            "post": op(
+                "Einwilligung erfassen (federführende Stelle)",
+                params=CASE,
+                body="ConsentInput",
+                ok="201",
+                also=("403",),
+            ),
         },
         "/cases/{number}/consents/{consentId}/revoke": {
-            "post": op("Einwilligung widerrufen (sofort wirksam)", params=(*CASE, "consentId"), body="Revoke")
+            "post": op(
+                "Einwilligung widerrufen (sofort wirksam; 409, wenn sie schon widerrufen ist)",
+                params=(*CASE, "consentId"),
+                body="Revoke",
+                also=("403", "409"),
+            )
         },
     },
     "components": {
@@ -225,6 +240,7 @@ OPENAPI["paths"].update(
                 "antwortet 422 mit `errors` je Feld und `hits` (field, start, end, kind, label)",
                 body="EscalationInput",
                 ok="201",
+                also=("403",),
             ),
         },
         "/backlog/{escalationId}": {
@@ -236,7 +252,7 @@ OPENAPI["paths"].update(
         },
         "/backlog/{escalationId}/transitions": {
             "post": _may_conflict(
-                op("Status ändern (Lenkungsgruppe)", params=("escalationId",), body="TransitionInput")
+                op("Status ändern (Lenkungsgruppe)", params=("escalationId",), body="TransitionInput", also=("403",))
             )
         },
         "/backlog/{escalationId}/triage": {
@@ -246,6 +262,7 @@ OPENAPI["paths"].update(
                     "setzen; ein eingereichter Eintrag ist damit gesichtet",
                     params=("escalationId",),
                     body="TriageInput",
+                    also=("403",),
                 )
             )
         },
@@ -263,6 +280,7 @@ OPENAPI["paths"].update(
                     "Stand der Umsetzung melden (Mitglied der Lenkungsgruppe der jeweiligen Behörde)",
                     params=("implementationId",),
                     body="ImplementationInput",
+                    also=("403",),
                 )
             )
         },

@@ -69,6 +69,8 @@ def test_api_reorder_with_a_stale_version_is_a_conflict(scene, clients, planned,
     [
         ("POST", "/api/v1/conferences", "{kaputt", 422),
         ("POST", "/api/v1/conferences", {"name": "X", "start": "morgen", "end": "später"}, 422),
+        # before the first day once taken to UTC
+        ("POST", "/api/v1/conferences", {"name": "X", "start": "0001-01-01T00:00:00+01:00", "end": "x"}, 422),
         ("POST", "/api/v1/conferences/{cid}/items", {"kind": "bericht", "name": "x", "timeBox": 0}, 422),
         ("POST", "/api/v1/conferences/{cid}/items", {"kind": "bericht", "name": "x", "timeBox": "10"}, 422),
         (

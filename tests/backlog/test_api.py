@@ -28,6 +28,12 @@ def version_of(query, escalation_id: int) -> int:
     return query(lambda: db.session.get(Escalation, escalation_id).version, commit=False)
 
 
+def test_a_list_names_each_agency_once(bscene, bclients):
+    body = PAYLOAD | {"agencies": ["JC", "JC", "ABH", "JC"], "agendaItem": bscene.items["open"]}
+    resp = bclients["JC"].api("POST", BASE, json=body)
+    assert resp.status_code == 201 and resp.get_json()["agencies"] == ["JC", "ABH"]
+
+
 def test_escalate_read_and_list(bscene, bclients, query):
     jc = bclients["JC"]
     resp = jc.api("POST", BASE, json=PAYLOAD | {"agendaItem": bscene.items["open"]})
@@ -140,6 +146,9 @@ def test_transitions_check_role_state_and_version(bscene, bclients, query):
         ({"to": "abgelehnt"}, "version"),
         ({"to": "abgelehnt", "version": "3"}, "version"),
         ({"to": "arbeitsgruppe", "version": current, "workingGroup": 999}, "workingGroup"),
+        ({"to": "arbeitsgruppe", "version": current, "workingGroup": 2**70}, "workingGroup"),
+        ({"to": "abgelehnt", "version": current + 50, "reason": "x"}, "version"),  # never was: no one to name
+        ({"to": "abgelehnt", "version": -5, "reason": "x"}, "version"),
         ({"to": "abgelehnt", "version": current, "reason": ""}, "reason"),
     ):
         resp = chair.api("POST", url, json=body)

@@ -35,6 +35,11 @@ def test_openapi_document_describes_the_api(app):
     doc = app.test_client().get("/api/v1/openapi.json").get_json()
     assert doc["openapi"].startswith("3.")
     assert {"/cases", "/cases/{number}", "/cases/{number}/notes", "/cases/{number}/consents"} <= set(doc["paths"])
+    # what a caller meets: an erased case (its lead agency), a refusal by role, a conflict
+    assert "410" in doc["paths"]["/cases/{number}/notes"]["post"]["responses"]
+    assert {"403", "409"} <= set(doc["paths"]["/cases/{number}/consents/{consentId}/revoke"]["post"]["responses"])
+    assert {"403", "409"} <= set(doc["paths"]["/conferences/{conferenceId}/items"]["post"]["responses"])
+    assert "X-CSRFToken" in doc["info"]["description"]
 
 
 def test_token_client_creates_a_case_writes_a_note_and_grants_consent(api, query):
@@ -275,3 +280,52 @@ def test_a_note_is_withdrawn_over_the_api_by_its_agency_only(api, query, world, 
     listed = api("GET", f"/api/v1/cases/{case['number']}/notes").get_json()["items"]
     assert [(n["text"], n["withdrawReason"]) for n in listed] == [("", "kategorie")]
     assert query(lambda: db.session.get(Note, note.get_json()["id"]).text_enc, commit=False) == b""
+
+
+def test_api_input_is_read_as_documented_and_refusals_name_the_api_fields(api):
+    """Dates only as JJJJ-MM-TT (not ISO's week or basic forms), each choice once, times with "Z", and a refusal
+    keyed by the field names the caller sent."""
+    created = api(
+        "POST",
+        "/api/v1/cases",
+        json={"given_name": "Yonas", "family_name": "Tekle"}
+        | {
+            "fields": ["arbeit"] * 500 + ["sprache", "arbeit"],
+            "rechtskreise": ["SGB II", "SGB II"],
+        },
+    )
+    assert created.status_code == 201
+    assert created.get_json()["fields"] == ["arbeit", "sprache"] and created.get_json()["rechtskreise"] == ["SGB II"]
+    number = created.get_json()["number"]
+    for birth in ("2000-W01-1", "20000103", "2000-1-3"):
+        resp = api("POST", "/api/v1/cases", json={"given_name": "A", "family_name": "B", "birth_date": birth})
+        assert resp.status_code == 422 and "JJJJ-MM-TT" in resp.get_json()["errors"]["birth_date"], birth
+    consent = {
+        "dateTime": "20260110",
+        "periodStart": "2026-01-10",
+        "periodEnd": "2026-W52-1",
+        "purpose": "Fallkonferenz",
+        "provision": [{"actor": "JC", "class": ["stammdaten"]}],
+        "grantor": {"kind": 5, "name": "x" * 300},
+    }
+    refused = api("POST", f"/api/v1/cases/{number}/consents", json=consent)
+    assert refused.status_code == 422
+    assert {"grantor.kind"} <= set(refused.get_json()["errors"])
+    refused = api("POST", f"/api/v1/cases/{number}/consents", json=consent | {"grantor": {"kind": "client"}})
+    assert refused.status_code == 422 and "dateTime" in refused.get_json()["errors"]
+    refused = api(
+        "POST",
+        f"/api/v1/cases/{number}/consents",
+        json=consent | {"grantor": {"kind": "client"}, "dateTime": "2026-01-10"},
+    )
+    assert refused.status_code == 422 and "periodEnd" in refused.get_json()["errors"]
+    goal = api(
+        "POST", f"/api/v1/cases/{number}/goals", json={"title": "x", "field": "familie", "responsibleAgency": "JA"}
+    )
+    assert goal.status_code == 422 and "responsibleAgency" in goal.get_json()["errors"]
+    assert (
+        api("POST", f"/api/v1/cases/{number}/notes", json={"category": "stammdaten", "text": "Umzug"}).status_code
+        == 201
+    )
+    (note,) = api("GET", f"/api/v1/cases/{number}/notes").get_json()["items"]
+    assert note["createdAt"].endswith("Z") and note["withdrawnAt"] is None
