@@ -122,7 +122,9 @@ def conference(conference_id: int):
     out = _meeting(view.conference)
     out["agendaItem"] = [_item(v, i) for i, v in enumerate(view.items, start=1)]
     out["participants"] = [
-        {"name": p.user.display_name, "agency": p.user.agency.code, "response": p.response} for p in view.participants
+        # the id is what `participants` of a new conference takes
+        {"id": p.user_id, "name": p.user.display_name, "agency": p.user.agency.code, "response": p.response}
+        for p in view.participants
     ]
     return jsonify(out)
 

@@ -163,7 +163,7 @@ def _case_json(view) -> dict:
         "erasureOn": erasure.isoformat() if (erasure := retention.erasure_date(view.closed_on)) else None,
     }
     if view.master:
-        out["client"] = dict(view.master)
+        out["client"] = dict(view.master) | {"birth_date": view.master.get("birth_date") or None}  # unknown: null
     if view.residence:
         rv = view.residence
         out["residence"] = {

@@ -30,6 +30,8 @@ def test_api_plans_a_conference_and_hides_closed_case_items(scene, clients, quer
     [agenda_item] = doc["agendaItem"]
     assert agenda_item["confidential"] is True and agenda_item["name"] == "vertraulicher Fall"
     assert "case" not in agenda_item and agenda_item["public"] is False
+    # the participants by the ids a new conference takes
+    assert {p["id"] for p in doc["participants"]} == {scene.ids["KI"], scene.ids["JC"]}
     full = ki.get(f"/api/v1/conferences/{cid}").get_json()["agendaItem"][0]
     assert full["case"]["number"] == scene.closed_case
     assert [c["id"] for c in jc.get("/api/v1/conferences").get_json()["upcoming"]] == [cid]

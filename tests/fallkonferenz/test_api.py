@@ -296,6 +296,7 @@ def test_api_input_is_read_as_documented_and_refusals_name_the_api_fields(api):
     )
     assert created.status_code == 201
     assert created.get_json()["fields"] == ["arbeit", "sprache"] and created.get_json()["rechtskreise"] == ["SGB II"]
+    assert created.get_json()["client"]["birth_date"] is None  # not given: null, not ""
     number = created.get_json()["number"]
     for birth in ("2000-W01-1", "20000103", "2000-1-3"):
         resp = api("POST", "/api/v1/cases", json={"given_name": "A", "family_name": "B", "birth_date": birth})
