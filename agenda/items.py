@@ -153,6 +153,7 @@ def add_item(
     _check_kind(conference, data.kind, consultation)
     if len(conference.items) >= MAX_ITEMS:
         raise InvalidInput(errors={"items": f"Eine Tagesordnung hat höchstens {MAX_ITEMS} Punkte."})
+    title = (data.title or "").strip() or ("Fallbesprechung" if data.kind == "fallbesprechung" else "")
     case = None
     if data.kind == "fallbesprechung":
         try:
@@ -183,7 +184,7 @@ def add_item(
         # The title is shown to the whole case team, which may not know another case named in it; the case's own
         # number and name stand beside it anyway, for those who may see them.
         check_title(
-            (data.title or "").strip() or "Fallbesprechung",
+            title,
             actor,
             MAX_TITLE,
             why="Fallnummer und Name zeigt die Tagesordnung selbst, und nur, wem die Einwilligung sie zeigt",
@@ -192,7 +193,6 @@ def add_item(
         _check_presenter(conference, data.presenter_id, closed)
         if closed and not confirmed:
             raise NeedsConfirmation(closed)
-    title = (data.title or "").strip() or ("Fallbesprechung" if case else "")
     if case is None:
         check_title(title, actor, MAX_TITLE)
         _check_presenter(conference, data.presenter_id, [])

@@ -704,12 +704,13 @@ def _notify(
         conference.ical_sequence += 1
     attendees = active_participants(conference)
     ics_text = calendar.invitation(conference, attendees, conference_url(conference), method) if ics else None
+    subject = SUBJECTS[kind].format(title=conference.title, when=_reminder_day(conference))
     sent = 0
     for user in users:
         sent += (
             mail.enqueue(
                 user,
-                SUBJECTS[kind].format(title=conference.title, when=_reminder_day(conference)),
+                subject,
                 mail_text(conference, kind, user),
                 ics=ics_text,
                 ics_method=method if ics else None,

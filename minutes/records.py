@@ -511,11 +511,13 @@ def case_data_for_all(conference: Conference, text: str) -> str | None:
     it is frozen into every agency's export: so it may name no case number, no client of the conference's cases,
     and no client that any participating agency knows, whoever wrote it (a Jobcenter's client named by the
     Jobcenter reaches the Ausländerbehörde all the same). Looked at as one participant of each agency and role."""
-    found = case_data_in(text, None, [item.case_id for item in conference.items if item.case_id])
+    if found := case_data_in(text, None, [item.case_id for item in conference.items if item.case_id]):
+        return found
     readers = {(u.agency_id, u.role): u for u in [conference.moderator, *(p.user for p in conference.participants)]}
     for reader in readers.values():
-        found = found or case_data_in(text, reader)
-    return found
+        if found := case_data_in(text, reader):
+            return found
+    return None
 
 
 def _check_general_texts(conference: Conference, texts: dict[int, str]) -> None:
