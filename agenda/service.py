@@ -657,15 +657,15 @@ def mail_text(conference: Conference, kind: str, user: User) -> str:
             "Einladung": "Die Einladungen zu Ihrer Konferenz sind verschickt:"
             if own
             else "Sie sind zu folgender Konferenz eingeladen:",
-            "Geändert": "Die folgende Konferenz wurde geändert:",
-            "Tagesordnung": "Die Tagesordnung der folgenden Konferenz wurde geändert. Bitte sehen Sie sie vor der "
+            "Geändert": "die folgende Konferenz wurde geändert:",
+            "Tagesordnung": "die Tagesordnung der folgenden Konferenz wurde geändert. Bitte sehen Sie sie vor der "
             "Konferenz noch einmal an:",
-            "Abgesagt": f"Die folgende Konferenz wurde abgesagt. Grund: {conference.cancel_reason}",
+            "Abgesagt": f"die folgende Konferenz wurde abgesagt. Grund: {conference.cancel_reason}",
             "Ausgeladen": "Sie nehmen an der folgenden Konferenz nicht mehr teil:",
-            "Vertreten": "Eine Kollegin/ein Kollege Ihrer Stelle vertritt Sie bei der folgenden Konferenz; "
+            "Vertreten": "eine Kollegin oder ein Kollege Ihrer Stelle vertritt Sie bei der folgenden Konferenz; "
             "Sie nehmen nicht mehr teil:",
-            "Terminumfrage": "Für die folgende Konferenz wird ein Termin gesucht. Bitte geben Sie an, wann Sie können:",
-            "Erinnerung": f"Erinnerung an die Konferenz {_reminder_day(conference)}:",
+            "Terminumfrage": "für die folgende Konferenz wird ein Termin gesucht. Bitte geben Sie an, wann Sie können:",
+            "Erinnerung": f"wir erinnern Sie an die Konferenz {_reminder_day(conference)}:",
         }[kind],
         "",
         f"  {conference.title} ({KINDS[conference.kind]})",
@@ -679,9 +679,14 @@ def mail_text(conference: Conference, kind: str, user: User) -> str:
         lines.append(f"  Ort: {conference.location}")
     if conference.video_link:
         lines.append(f"  Video: {conference.video_link}")
+    if conference.items:
+        lines.append(
+            f"  Tagesordnung: {_count(len(conference.items), 'Punkt', 'Punkte')}, davon "
+            f"{_count(cases, 'Fallbesprechung', 'Fallbesprechungen')}"
+        )
+    else:
+        lines.append("  Tagesordnung: noch keine Punkte")
     lines += [
-        f"  Tagesordnung: {_count(len(conference.items), 'Punkt', 'Punkte')}, davon "
-        f"{_count(cases, 'Fallbesprechung', 'Fallbesprechungen')}",
         "",
         f"{'Terminumfrage' if conference.polling else 'Tagesordnung, Zu- oder Absage'}: {conference_url(conference)}",
         "(Falldaten sehen Sie nur nach Anmeldung und nur mit Einwilligung.)",

@@ -424,7 +424,7 @@ def _tell_steering_group(escalation: Escalation) -> None:
     body = (
         f"Guten Tag,\n\nim Themenspeicher der Lenkungsgruppe ist ein neues Strukturproblem eingegangen:\n\n"
         f"  {escalation.reference} „{escalation.title}“ ({CATEGORIES.get(escalation.category, escalation.category)})"
-        f"\n\nZum Sichten: {url}\n\nDiese Nachricht wurde automatisch erstellt.\n"
+        f"\n\nZum Sichten: {url}\n"
     )
     members = db.session.scalars(select(User).where(User.role == "steering", User.active.is_(True))).all()
     for member in members:
@@ -908,7 +908,7 @@ def _notify(escalation: Escalation, previous: str) -> None:
     )
     if escalation.state_reason and escalation.state in ("abgelehnt", "zusammengefuehrt"):
         body += f"\nBegründung: {escalation.state_reason}\n"
-    body += f"\nDen Verlauf sehen Sie hier: {url}\n\nDiese Nachricht wurde automatisch erstellt.\n"
+    body += f"\nDen Verlauf sehen Sie hier: {url}\n"
     users = db.session.scalars(
         select(User)
         .join(Supporter, Supporter.user_id == User.id)

@@ -15,6 +15,12 @@ from .models import OutboxMessage, User, utcnow
 
 MAX_ATTEMPTS = 8
 
+# Every message ends the same way: the reader should know at once that no person wrote it and no one reads replies.
+CLOSING = (
+    "Mit freundlichen Grüßen\nFallkonferenz\n\n"
+    "(Diese Nachricht wurde automatisch erstellt; Antworten erreichen niemanden.)\n"
+)
+
 
 def enqueue(
     to: User,
@@ -26,14 +32,15 @@ def enqueue(
     topic: str = "",
     dedupe_key: str | None = None,
 ) -> OutboxMessage | None:
-    """Store a message for a user; with a dedupe key, a second call for the same key stores nothing."""
+    """Store a message for a user, the closing appended; with a dedupe key, a second call for the same key stores
+    nothing."""
     if dedupe_key and db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)):
         return None
     msg = OutboxMessage(
         to_user_id=to.id,
         to_address=to.email or f"{to.username}@invalid",
         subject=subject[:300],
-        body=body,
+        body=f"{body.rstrip()}\n\n{CLOSING}",
         ics=ics,
         ics_method=ics_method,
         topic=topic,

@@ -483,7 +483,7 @@ def _ask_for_approval(conference: Conference, actor: User) -> None:
     body = (
         f"Guten Tag,\n\ndie Moderation hat das Protokoll der Konferenz „{conference.title}“ vom "
         f"{tag(conference.start)} abgeschlossen. Bitte genehmigen Sie es für Ihre Stelle oder erheben "
-        f"Sie Einspruch (eine Entscheidung je Stelle):\n\n  {url}\n\nDiese Nachricht wurde automatisch erstellt.\n"
+        f"Sie Einspruch (eine Entscheidung je Stelle):\n\n  {url}\n"
     )
     for participant in conference.participants:
         if participant.active and participant.user_id != actor.id and participant.user.active:

@@ -62,6 +62,8 @@ def test_coordinator_plans_through_the_poll_and_everyone_is_invited(scene, clien
     )
     table = ki.get(f"/konferenzen/{planned}").get_data(as_text=True)
     assert "vielleicht" in table and "Zusagen" in table
+    # the page does not show the placeholder time as if it were the date
+    assert "<strong>noch offen</strong>" in table and "läuft (2 Vorschläge)" in table
     # JC's form shows what JC answered, so that changing one answer does not mean giving all again
     mine = jc.get(f"/konferenzen/{planned}").get_data(as_text=True)
     assert f'name="slot-{slot_ids[0]}" value="vielleicht" checked' in mine
@@ -683,6 +685,9 @@ def test_mail_wording_follows_the_reader_and_the_day(scene, clients, planned, qu
     invitations = {to.split("@")[0]: body for to, subject, body, _ in _outbox(query) if subject.startswith("Einl")}
     assert "Die Einladungen zu Ihrer Konferenz sind verschickt:" in invitations[scene.users["KI"]]
     assert "Sie sind zu folgender Konferenz eingeladen:" in invitations[scene.users["JC"]]
+    # an agenda still empty is said so, not counted as "0 Punkte"; every message closes the same way, once
+    assert all("Tagesordnung: noch keine Punkte\n" in body for body in invitations.values())
+    assert all(body.count("Mit freundlichen Grüßen\nFallkonferenz") == 1 for body in invitations.values())
 
     def later_today():
         conference = db.session.get(Conference, planned)
@@ -695,8 +700,10 @@ def test_mail_wording_follows_the_reader_and_the_day(scene, clients, planned, qu
     from agenda import service as agenda_service
 
     assert query(lambda: agenda_service.send_reminders()) == 4
-    subjects = [subject for _, subject, _, _ in _outbox(query) if subject.startswith("Erinnerung")]
-    assert subjects and all(subject.endswith(f"({day})") for subject in subjects)
+    reminders = [(subject, body) for _, subject, body, _ in _outbox(query) if subject.startswith("Erinnerung")]
+    assert reminders and all(subject.endswith(f"({day})") for subject, _ in reminders)
+    # after the greeting's comma the letter goes on in lower case
+    assert all(f",\n\nwir erinnern Sie an die Konferenz {day}:" in body for _, body in reminders)
     assert (
         ki.post(f"/konferenzen/{planned}/status", data={"state": "abgesagt", "reason": "Krankheit"}).status_code == 302
     )
