@@ -187,7 +187,7 @@ OPENAPI["paths"].update(
         "/conferences/{conferenceId}/items": {
             "post": op(
                 "Tagesordnungspunkt hinzufügen (Moderation; 409 mit `closedFor`, wenn Stellen ohne Einwilligung "
-                "teilnehmen und `confirmClosed` fehlt, oder bei veralteter `agendaVersion`)",
+                "teilnehmen und `confirmClosed` fehlt, oder bei `order` und veralteter `agendaVersion`)",
                 params=("conferenceId",),
                 body="AgendaItemInput",
                 ok="201",
@@ -251,7 +251,8 @@ OPENAPI["components"]["schemas"].update(
                 "order": {"type": "integer", "minimum": 1, "description": "Position, 1 = zuerst; ohne: ans Ende"},
                 "agendaVersion": {
                     "type": "integer",
-                    "description": "Wenn angegeben: abgelehnt (409), falls die Tagesordnung inzwischen geändert wurde",
+                    "description": "Mit `order`: abgelehnt (409), falls die Tagesordnung inzwischen geändert wurde; "
+                    "ein Punkt ans Ende braucht sie nicht",
                 },
                 "confirmClosed": {"type": "boolean"},
             },

@@ -294,10 +294,11 @@ def test_keyboard_reorder_and_stale_order_conflict(scene, clients, planned, quer
     assert stale.status_code == 409 and "inzwischen geändert" in page and "Nicht gespeichert" in page
     assert page.index("Dritter") < page.index("Zweiter") and f'name="version" value="{version + 1}"' in page
     assert query(lambda: [i.title for i in db.session.get(Conference, planned).items], commit=False) == order
-    # an item typed into a page that has gone stale is not lost: the form comes back filled in
+    # an item typed into a page that has gone stale, for a place in the order, is not lost: the form comes back
     typed = ki.post(
         f"/konferenzen/{planned}/top",
-        data={"kind": "bericht", "title": "Bericht der Ausländerbehörde", "time_box": "10", "version": version},
+        data={"kind": "bericht", "title": "Bericht der Ausländerbehörde", "time_box": "10", "version": version}
+        | {"position": "2"},
     )
     page = typed.get_data(as_text=True)
     assert typed.status_code == 409 and "inzwischen geändert" in page and 'value="Bericht der Ausländerbehörde"' in page
@@ -315,6 +316,14 @@ def test_keyboard_reorder_and_stale_order_conflict(scene, clients, planned, quer
         "Dritter",
         "Erster",
     ]
+    # put at the end, the same item clashes with nothing changed meanwhile: saved from the stale page, too
+    appended = ki.post(
+        f"/konferenzen/{planned}/top",
+        data={"kind": "bericht", "title": "Bericht der Ausländerbehörde", "time_box": "10", "version": version},
+    )
+    assert appended.status_code == 302
+    titles = query(lambda: [i.title for i in db.session.get(Conference, planned).items], commit=False)
+    assert titles == ["Zweiter", "Dritter", "Erster", "Bericht der Ausländerbehörde"]
 
 
 @pytest.mark.parametrize(
