@@ -8,9 +8,10 @@ from flask import Blueprint, g, jsonify, request
 
 from fallkonferenz.api import api_field_names, flag, json_body, text_value, utc_stamp
 from fallkonferenz.errors import DB_INT_MAX, InvalidInput
-from fallkonferenz.openapi import OPENAPI, op
+from fallkonferenz.openapi import BOOL, INT, OPENAPI, STAMP, TEXT, nullable, obj, op
 
 from . import items, service
+from .models import ITEM_KINDS, KINDS, RESPONSES, STATES
 
 bp = Blueprint("agenda_api", __name__)
 api_field_names(bp, {"title": "name", "video_link": "videoLink", "time_box": "timeBox", "position": "order"})
@@ -178,11 +179,15 @@ def announce_agenda(conference_id: int):
 OPENAPI["paths"].update(
     {
         "/conferences": {
-            "get": op("Meine Konferenzen (OParl Meeting)"),
-            "post": op("Konferenz planen (Moderation)", body="ConferenceInput", ok="201", also=("403",)),
+            "get": op("Meine Konferenzen (OParl Meeting)", returns="MeetingList"),
+            "post": op("Konferenz planen (Moderation)", body="ConferenceInput", ok="201", returns="Meeting"),
         },
         "/conferences/{conferenceId}": {
-            "get": op("Konferenz mit Tagesordnung, soweit die Einwilligung reicht", params=("conferenceId",))
+            "get": op(
+                "Konferenz mit Tagesordnung, soweit die Einwilligung reicht",
+                params=("conferenceId",),
+                returns="MeetingDetail",
+            )
         },
         "/conferences/{conferenceId}/items": {
             "post": op(
@@ -191,18 +196,20 @@ OPENAPI["paths"].update(
                 params=("conferenceId",),
                 body="AgendaItemInput",
                 ok="201",
-                also=("403", "409"),
+                also=("409",),
+                returns="AgendaItemCreated",
             )
         },
         "/conferences/{conferenceId}/items/{itemId}": {
-            "delete": op("Tagesordnungspunkt entfernen", params=("conferenceId", "itemId"), also=("403", "409"))
+            "delete": op("Tagesordnungspunkt entfernen", params=("conferenceId", "itemId"), also=("409",))
         },
         "/conferences/{conferenceId}/agenda-notice": {
             "post": op(
                 "Teilnehmende über die geänderte Tagesordnung benachrichtigen (Moderation; 409, wenn sie sie schon "
                 "kennen oder noch nicht eingeladen sind)",
                 params=("conferenceId",),
-                also=("403", "409"),
+                also=("409",),
+                returns="Notified",
             )
         },
         "/conferences/{conferenceId}/order": {
@@ -210,7 +217,7 @@ OPENAPI["paths"].update(
                 "Reihenfolge speichern (mit agendaVersion gegen veraltete Stände)",
                 params=("conferenceId",),
                 body="Order",
-                also=("403", "409"),
+                also=("409",),
             )
         },
     }
@@ -221,8 +228,70 @@ OPENAPI["components"]["parameters"].update(
         "itemId": {"name": "itemId", "in": "path", "required": True, "schema": {"type": "integer"}},
     }
 )
+_MEETING = {
+    "id": INT,
+    "type": {"const": "https://schema.oparl.org/1.1/Meeting"},
+    "name": TEXT,
+    "kind": {"enum": list(KINDS)},
+    "meetingState": {"enum": list(STATES)},
+    "start": STAMP,
+    "end": STAMP,
+    "location": nullable("string"),
+    "videoLink": nullable("string"),
+    "cancelled": BOOL,
+    "agendaVersion": {**INT, "description": "mitzusenden beim Umordnen und Entfernen (sonst 409 bei veraltetem Stand)"},
+    "agendaChangedSinceNotice": BOOL,
+}
 OPENAPI["components"]["schemas"].update(
     {
+        "Meeting": obj(_MEETING, description="nach OParl 1.1 Meeting"),
+        "MeetingList": obj(
+            {
+                "upcoming": {"type": "array", "items": {"$ref": "#/components/schemas/Meeting"}},
+                "past": {"type": "array", "items": {"$ref": "#/components/schemas/Meeting"}},
+            }
+        ),
+        "MeetingDetail": obj(
+            _MEETING
+            | {
+                "agendaItem": {"type": "array", "items": {"$ref": "#/components/schemas/AgendaItem"}},
+                "participants": {
+                    "type": "array",
+                    "items": obj(
+                        {
+                            "id": INT,
+                            "name": TEXT,
+                            "agency": TEXT,
+                            "response": {"enum": list(RESPONSES)},
+                        }
+                    ),
+                },
+            }
+        ),
+        "AgendaItem": obj(
+            {
+                "id": INT,
+                "type": {"const": "https://schema.oparl.org/1.1/AgendaItem"},
+                "number": TEXT,
+                "order": INT,
+                "name": TEXT,
+                "public": {"const": False},
+                "kind": {"enum": list(ITEM_KINDS)},
+                "start": STAMP,
+                "end": STAMP,
+                "timeBox": INT,
+                "confidential": {**BOOL, "description": "true: „vertraulicher Fall“, ohne Fallnummer und Namen"},
+            },
+            {
+                "case": obj(
+                    {"number": TEXT, "name": nullable("string")},
+                    description="nur, wenn die Einwilligung der eigenen Stelle den Fall zeigt",
+                )
+            },
+            description="nach OParl 1.1 AgendaItem",
+        ),
+        "AgendaItemCreated": obj({"id": INT, "order": INT}),
+        "Notified": obj({"notified": {**INT, "description": "so viele Personen wurden benachrichtigt"}}),
         "ConferenceInput": {
             "type": "object",
             "required": ["name", "start", "end"],

@@ -3,16 +3,30 @@
 from __future__ import annotations
 
 
-def op(summary: str, *, body: str | None = None, ok: str = "200", params: tuple = (), also: tuple = ()) -> dict:
-    """One operation with the standard German error responses, and `also` these status codes with an error.
-    Every route of one case answers its lead agency 410 once the case was erased (everyone else 404)."""
+def op(
+    summary: str,
+    *,
+    body: str | None = None,
+    ok: str = "200",
+    params: tuple = (),
+    also: tuple = (),
+    returns: str = "Ok",
+) -> dict:
+    """One operation: its answer `returns` (a schema's name) with status `ok`, the standard German error
+    responses, and `also` these status codes with an error. Every route of one case answers its lead agency 410
+    once the case was erased (everyone else 404). A request with the session cookie but without the CSRF token
+    is a 400; 403 answers an account that must first choose its own password (and, where an operation says so,
+    a role or agency that may not do it)."""
     also = (*also, "410") if "number" in params else also
+    schema = {"$ref": f"#/components/schemas/{returns}"}
     op = {
         "summary": summary,
         "parameters": [{"$ref": f"#/components/parameters/{p}"} for p in params],
         "responses": {
-            ok: {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}},
+            ok: {"description": "OK", "content": {"application/json": {"schema": schema}}},
+            "400": {"$ref": "#/components/responses/Error"},
             "401": {"$ref": "#/components/responses/Error"},
+            "403": {"$ref": "#/components/responses/Error"},
             "404": {"$ref": "#/components/responses/Error"},
             "422": {"$ref": "#/components/responses/Error"},
         }
@@ -26,9 +40,65 @@ def op(summary: str, *, body: str | None = None, ok: str = "200", params: tuple 
     return op
 
 
+def obj(required: dict, optional: dict | None = None, description: str | None = None) -> dict:
+    """A response object's schema: these properties always, `optional` ones only where they apply; nothing else
+    (the tests check every answer of the API against it, so a field added without its description fails)."""
+    out = {
+        "type": "object",
+        "required": list(required),
+        "properties": required | (optional or {}),
+        "additionalProperties": False,
+    }
+    return out | ({"description": description} if description else {})
+
+
+def nullable(kind: str, **more) -> dict:
+    return {"type": [kind, "null"], **more}
+
+
+def listing(item: str, **more: dict) -> dict:
+    """A list answer: `items` of the schema `item`, and `more` properties beside it (paging)."""
+    return obj({"items": {"type": "array", "items": {"$ref": f"#/components/schemas/{item}"}}} | more)
+
+
+TEXT, INT, BOOL = {"type": "string"}, {"type": "integer"}, {"type": "boolean"}
+TEXTS = {"type": "array", "items": TEXT}
+DAY, STAMP = nullable("string", format="date"), nullable("string", format="date-time")
+UNKNOWN_FIELDS = "Nicht entschlüsselbar (manipuliert oder gelöscht): null."
+
+CASE_FIELDS = {
+    "id": INT,
+    "number": TEXT,
+    "leadAgency": TEXT,
+    "access": {"$ref": "#/components/schemas/Access"},
+    "closedOn": DAY,
+    "erasureOn": {**DAY, "description": "Löschung nach Ablauf der Aufbewahrungsfrist"},
+}
+CASE_OPTIONAL = {
+    "client": obj(
+        {
+            "given_name": nullable("string"),
+            "family_name": nullable("string"),
+            "birth_date": DAY,
+            "address": nullable("string"),
+            "phone": nullable("string"),
+            "nationality": nullable("string"),
+            "languages": nullable("string"),
+            "interpreter_needed": nullable("boolean"),
+        },
+        description=f"Stammdaten, nur mit dieser Kategorie. {UNKNOWN_FIELDS}",
+    ),
+    "residence": obj(
+        {"status": nullable("string"), "validUntil": DAY},
+        description="nur mit Kategorie Aufenthalt",
+    ),
+    "rechtskreise": {**TEXTS, "description": "nur mit Stammdaten"},
+    "fields": {**TEXTS, "description": "Handlungsfelder, nur mit Stammdaten"},
+}
+
 CASE = ("number",)
 # not the lead agency; already closed (or not closed); the case was erased (told to its lead agency only)
-RETENTION_REFUSALS = ("403", "409", "410")
+RETENTION_REFUSALS = ("409", "410")
 
 OPENAPI = {
     "openapi": "3.1.0",
@@ -45,7 +115,7 @@ OPENAPI = {
     "security": [{"bearerAuth": []}, {"sessionCookie": []}],
     "paths": {
         "/cases": {
-            "get": op("Fälle auflisten und suchen (Fallnummer oder Name)", params=("q", "page")),
+            "get": op("Fälle auflisten und suchen (Fallnummer oder Name)", params=("q", "page"), returns="CaseList"),
             "post": op(
                 "Fall anlegen (federführend: eigene Stelle). Gibt es für Vor- und Familienname (und Geburtsdatum) "
                 "schon Fälle, die die Stelle sehen darf, antwortet 409 mit `possibleDuplicates`; mit "
@@ -53,24 +123,29 @@ OPENAPI = {
                 body="CaseInput",
                 ok="201",
                 also=("409",),
+                returns="Case",
             ),
         },
-        "/cases/{number}": {"get": op("Fall mit sichtbaren Vermerken und Zielen", params=CASE)},
+        "/cases/{number}": {"get": op("Fall mit sichtbaren Vermerken und Zielen", params=CASE, returns="CaseDetail")},
         "/cases/{number}/close": {
             "post": op(
                 "Fall abschließen (federführende Stelle): die Aufbewahrungsfrist beginnt",
                 params=CASE,
                 also=RETENTION_REFUSALS,
+                returns="Case",
             )
         },
         "/cases/{number}/reopen": {
             "post": op(
-                "Abgeschlossenen Fall wieder öffnen (federführende Stelle)", params=CASE, also=RETENTION_REFUSALS
+                "Abgeschlossenen Fall wieder öffnen (federführende Stelle)",
+                params=CASE,
+                also=RETENTION_REFUSALS,
+                returns="Case",
             )
         },
         "/cases/{number}/notes": {
-            "get": op("Sichtbare Vermerke", params=CASE),
-            "post": op("Vermerk schreiben", params=CASE, body="NoteInput", ok="201"),
+            "get": op("Sichtbare Vermerke", params=CASE, returns="NoteList"),
+            "post": op("Vermerk schreiben", params=CASE, body="NoteInput", ok="201", returns="NoteCreated"),
         },
         "/cases/{number}/notes/{noteId}/withdraw": {
             "post": op(
@@ -78,23 +153,24 @@ OPENAPI = {
                 params=(*CASE, "noteId"),
                 body="NoteWithdraw",
                 also=("409",),
+                returns="NoteWithdrawn",
             )
         },
         "/cases/{number}/goals": {
-            "get": op("Ziele des Integrationsplans", params=CASE),
-            "post": op("Ziel anlegen", params=CASE, body="GoalInput", ok="201"),
+            "get": op("Ziele des Integrationsplans", params=CASE, returns="GoalList"),
+            "post": op("Ziel anlegen", params=CASE, body="GoalInput", ok="201", returns="Goal"),
         },
         "/cases/{number}/goals/{goalId}": {
-            "patch": op("Status eines Ziels ändern", params=(*CASE, "goalId"), body="GoalStatus")
+            "patch": op("Status eines Ziels ändern", params=(*CASE, "goalId"), body="GoalStatus", returns="Goal")
         },
         "/cases/{number}/consents": {
-            "get": op("Einwilligungen (alle Versionen, nach FHIR R5 Consent)", params=CASE),
+            "get": op("Einwilligungen (alle Versionen, nach FHIR R5 Consent)", params=CASE, returns="ConsentList"),
             "post": op(
                 "Einwilligung erfassen (federführende Stelle)",
                 params=CASE,
                 body="ConsentInput",
                 ok="201",
-                also=("403",),
+                returns="Created",
             ),
         },
         "/cases/{number}/consents/{consentId}/revoke": {
@@ -102,7 +178,8 @@ OPENAPI = {
                 "Einwilligung widerrufen (sofort wirksam; 409, wenn sie schon widerrufen ist)",
                 params=(*CASE, "consentId"),
                 body="Revoke",
-                also=("403", "409"),
+                also=("409",),
+                returns="Revoked",
             )
         },
     },
@@ -126,18 +203,113 @@ OPENAPI = {
         },
         "responses": {
             "Error": {
-                "description": "Fehler mit deutscher Meldung",
-                "content": {
-                    "application/json": {
-                        "schema": {
-                            "type": "object",
-                            "properties": {"error": {"type": "string"}, "errors": {"type": "object"}},
-                        }
-                    }
-                },
+                "description": "Fehler mit deutscher Meldung; `errors` je Feld, wo ein Feld falsch ist",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
             }
         },
         "schemas": {
+            # -- answers --
+            "Error": obj(
+                {"error": TEXT},
+                {
+                    "errors": {"type": "object", "additionalProperties": TEXT, "description": "Meldung je Feld"},
+                    "possibleDuplicates": {
+                        "type": "array",
+                        "items": {"$ref": "#/components/schemas/CaseRow"},
+                        "description": "409 beim Anlegen: Fälle gleichen Namens, die die Stelle sehen darf",
+                    },
+                    "closedFor": {
+                        **TEXTS,
+                        "description": "409 beim Tagesordnungspunkt: Stellen ohne Einwilligung für den Fall",
+                    },
+                    "hits": {
+                        "type": "array",
+                        "description": "422 beim Melden: Fundstellen personenbezogener Daten im Text",
+                        "items": obj({"field": TEXT, "start": INT, "end": INT, "kind": TEXT, "label": TEXT}),
+                    },
+                },
+            ),
+            "Ok": obj({"ok": {"const": True}}),
+            "Access": obj(
+                {"visibleCategories": TEXTS, "hiddenCategories": TEXTS, "lead": BOOL},
+                description="Was die Einwilligung der anfragenden Stelle von diesem Fall zeigt",
+            ),
+            "CaseRow": obj(
+                {
+                    "id": INT,
+                    "number": TEXT,
+                    "leadAgency": TEXT,
+                    "access": {"$ref": "#/components/schemas/Access"},
+                    "closedOn": DAY,
+                },
+                {
+                    "name": nullable("string", description="nur mit Stammdaten"),
+                    "fields": {**TEXTS, "description": "Handlungsfelder, nur mit Stammdaten"},
+                    "residence": obj({"status": nullable("string")}, description="nur mit Kategorie Aufenthalt"),
+                },
+            ),
+            "CaseList": listing("CaseRow", total=INT, page=INT, hasNext=BOOL),
+            "Case": obj(
+                CASE_FIELDS,
+                CASE_OPTIONAL,
+            ),
+            "CaseDetail": obj(
+                CASE_FIELDS
+                | {
+                    "notes": {"type": "array", "items": {"$ref": "#/components/schemas/Note"}},
+                    "goals": {"type": "array", "items": {"$ref": "#/components/schemas/Goal"}},
+                },
+                CASE_OPTIONAL,
+            ),
+            "Note": obj(
+                {
+                    "id": INT,
+                    "category": TEXT,
+                    "text": nullable("string", description=f"Leer, wenn zurückgezogen. {UNKNOWN_FIELDS}"),
+                    "agency": TEXT,
+                    "createdAt": STAMP,
+                    "withdrawnAt": STAMP,
+                    "withdrawReason": nullable("string"),
+                }
+            ),
+            "NoteList": listing("Note"),
+            "NoteCreated": obj({"id": INT, "category": TEXT}),
+            "NoteWithdrawn": obj(
+                {"id": INT, "category": TEXT, "withdrawnAt": STAMP, "withdrawReason": nullable("string")}
+            ),
+            "Goal": obj(
+                {
+                    "id": INT,
+                    "title": nullable("string"),
+                    "field": TEXT,
+                    "responsibleAgency": TEXT,
+                    "dueDate": DAY,
+                    "status": TEXT,
+                }
+            ),
+            "GoalList": listing("Goal"),
+            "Consent": obj(
+                {
+                    "id": INT,
+                    "version": INT,
+                    "status": {"enum": ["active", "pending", "expired", "revoked", "replaced"]},
+                    "grantor": obj({"kind": {"enum": ["client", "guardian"]}, "name": nullable("string")}),
+                    "dateTime": {"type": "string", "format": "date"},
+                    "period": obj({"start": {"type": "string", "format": "date"}, "end": DAY}),
+                    "decision": {"const": "permit"},
+                    "purpose": TEXT,
+                    "regulatoryBasis": nullable("string"),
+                    "provision": {"type": "array", "items": obj({"actor": TEXT, "class": TEXTS})},
+                    "verification": obj({"verified": BOOL, "interpreterUsed": BOOL}),
+                    "hasSourceAttachment": BOOL,
+                    "revokedAt": STAMP,
+                },
+                description="nach HL7 FHIR R5 Consent",
+            ),
+            "ConsentList": listing("Consent"),
+            "Created": obj({"id": INT, "version": INT}),
+            "Revoked": obj({"id": INT, "revokedAt": STAMP}),
+            # -- requests --
             "CaseInput": {
                 "type": "object",
                 "required": ["given_name", "family_name"],
@@ -234,13 +406,17 @@ _BACKLOG_FILTERS = ("backlogText", "kategorie", "status", "behoerde", "offen", "
 OPENAPI["paths"].update(
     {
         "/backlog": {
-            "get": op("Themenspeicher der Lenkungsgruppe (gefiltert, 50 je Seite)", params=_BACKLOG_FILTERS),
+            "get": op(
+                "Themenspeicher der Lenkungsgruppe (gefiltert, 50 je Seite)",
+                params=_BACKLOG_FILTERS,
+                returns="EscalationList",
+            ),
             "post": op(
                 "Strukturproblem aus einem Tagesordnungspunkt melden; enthält der Text personenbezogene Daten, "
                 "antwortet 422 mit `errors` je Feld und `hits` (field, start, end, kind, label)",
                 body="EscalationInput",
                 ok="201",
-                also=("403",),
+                returns="Escalation",
             ),
         },
         "/backlog/{escalationId}": {
@@ -248,11 +424,17 @@ OPENAPI["paths"].update(
                 "Eintrag mit Verlauf, Zahl der betroffenen Fälle, Empfehlung und Umsetzungen; `linkedCases` nur "
                 "mit den Fällen, die die eigene Stelle ohnehin sehen darf",
                 params=("escalationId",),
+                returns="Escalation",
             )
         },
         "/backlog/{escalationId}/transitions": {
             "post": _may_conflict(
-                op("Status ändern (Lenkungsgruppe)", params=("escalationId",), body="TransitionInput", also=("403",))
+                op(
+                    "Status ändern (Lenkungsgruppe)",
+                    params=("escalationId",),
+                    body="TransitionInput",
+                    returns="Escalation",
+                )
             )
         },
         "/backlog/{escalationId}/triage": {
@@ -262,7 +444,7 @@ OPENAPI["paths"].update(
                     "setzen; ein eingereichter Eintrag ist damit gesichtet",
                     params=("escalationId",),
                     body="TriageInput",
-                    also=("403",),
+                    returns="Escalation",
                 )
             )
         },
@@ -272,6 +454,7 @@ OPENAPI["paths"].update(
                 params=("escalationId",),
                 body="JoinInput",
                 ok="201",
+                returns="Escalation",
             )
         },
         "/backlog/implementations/{implementationId}": {
@@ -280,7 +463,7 @@ OPENAPI["paths"].update(
                     "Stand der Umsetzung melden (Mitglied der Lenkungsgruppe der jeweiligen Behörde)",
                     params=("implementationId",),
                     body="ImplementationInput",
-                    also=("403",),
+                    returns="ImplementationUpdate",
                 )
             )
         },
@@ -313,8 +496,87 @@ OPENAPI["components"]["parameters"].update(
         },
     }
 )
+_ESCALATION = {
+    "id": INT,
+    "reference": TEXT,
+    "title": TEXT,
+    "category": TEXT,
+    "categoryLabel": TEXT,
+    "state": TEXT,
+    "stateLabel": TEXT,
+    "priority": nullable("integer", description="1 hoch, 2 mittel, 3 niedrig; null: noch nicht gesichtet"),
+    "priorityLabel": nullable("string"),
+    "caseCount": {**INT, "description": "betroffene Fälle; welche, sehen nur deren Teams"},
+    "rechtskreise": TEXTS,
+    "agencies": TEXTS,
+    "workingGroup": nullable("integer"),
+    "mergedInto": nullable("integer"),
+    "createdAt": STAMP,
+    "updatedAt": STAMP,
+    "decidedAt": STAMP,
+    "implementedAt": STAMP,
+    "version": {**INT, "description": "für die nächste Änderung mitzusenden (sonst 409)"},
+}
+_IMPLEMENTATION = {
+    "id": INT,
+    "agency": TEXT,
+    "status": {"enum": ["offen", "in_arbeit", "umgesetzt", "nicht_umsetzbar"]},
+    "statusLabel": TEXT,
+    "reason": nullable("string"),
+    "updatedAt": STAMP,
+    "overdue": BOOL,
+    "version": INT,
+}
 OPENAPI["components"]["schemas"].update(
     {
+        "EscalationSummary": obj(_ESCALATION, description="nach OParl Paper; ohne personenbezogene Daten"),
+        "EscalationList": listing("EscalationSummary", total=INT, page=INT, pageSize=INT, hasNext=BOOL),
+        "Escalation": obj(
+            _ESCALATION
+            | {
+                "description": TEXT,
+                "proposedSolution": nullable("string"),
+                "stateReason": nullable("string"),
+                "supporterCount": INT,
+                "history": {
+                    "type": "array",
+                    "items": obj(
+                        {
+                            "from": nullable("string"),
+                            "to": TEXT,
+                            "toLabel": TEXT,
+                            "reason": nullable("string"),
+                            "at": STAMP,
+                            "agency": nullable("string"),
+                        }
+                    ),
+                },
+                "consultations": {
+                    "type": "array",
+                    "items": obj({"meeting": INT, "name": TEXT, "start": STAMP, "agendaItem": INT}),
+                    "description": "Beratungen in Sitzungen der Lenkungsgruppe (OParl Consultation)",
+                },
+                "recommendation": {
+                    "oneOf": [
+                        {"type": "null"},
+                        obj(
+                            {
+                                "text": TEXT,
+                                "adoptedOn": DAY,
+                                "dueDate": DAY,
+                                "implementations": {"type": "array", "items": obj(_IMPLEMENTATION)},
+                            }
+                        ),
+                    ]
+                },
+                "linkedCases": {
+                    "type": "array",
+                    "items": obj({"id": INT, "number": TEXT}),
+                    "description": "nur Fälle, die die eigene Stelle ohnehin sehen darf",
+                },
+            }
+        ),
+        "ImplementationUpdate": obj(_IMPLEMENTATION | {"escalation": obj({"id": INT, "state": TEXT, "version": INT})}),
         "EscalationInput": {
             "type": "object",
             "required": ["agendaItem", "title", "description", "category"],

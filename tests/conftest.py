@@ -11,6 +11,7 @@ from sqlalchemy import event, text
 
 from fallkonferenz import create_app
 from fallkonferenz.extensions import db
+from tests.contract import ContractClient
 
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
@@ -45,6 +46,7 @@ def instance_config(instance, database: str = "test.db", *, testing: bool = True
 def app(tmp_path_factory):
     instance = tmp_path_factory.mktemp("instance")
     app = create_app(instance_config(instance))
+    app.test_client_class = ContractClient  # every API answer is checked against the OpenAPI document
     with app.app_context():
         db.drop_all()
         db.create_all()
