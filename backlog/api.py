@@ -222,6 +222,16 @@ def transition(escalation_id: int):
     return jsonify(_detail(escalation))
 
 
+@bp.post("/<int:escalation_id>/merge")
+def merge(escalation_id: int):
+    body = _Body()
+    into = body.integer("mergeInto", required=True)
+    reason = body.text("reason")
+    version = body.integer("version", required=True)
+    body.check()
+    return jsonify(_detail(service.merge(g.user, escalation_id, into, version, reason)))
+
+
 @bp.post("/<int:escalation_id>/triage")
 def triage(escalation_id: int):
     body = _Body()

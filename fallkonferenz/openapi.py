@@ -430,9 +430,21 @@ OPENAPI["paths"].update(
         "/backlog/{escalationId}/transitions": {
             "post": _may_conflict(
                 op(
-                    "Status ändern (Lenkungsgruppe)",
+                    "Status ändern (Lenkungsgruppe; zum Zusammenführen: `…/merge`)",
                     params=("escalationId",),
                     body="TransitionInput",
+                    returns="Escalation",
+                )
+            )
+        },
+        "/backlog/{escalationId}/merge": {
+            "post": _may_conflict(
+                op(
+                    "Doppelten Eintrag zusammenführen (Lenkungsgruppe): er geht in `mergeInto` auf, der seine "
+                    "betroffenen Fälle, Unterstützenden, Stellen und Rechtskreise übernimmt; Antwort: der "
+                    "zusammengeführte Eintrag",
+                    params=("escalationId",),
+                    body="MergeInput",
                     returns="Escalation",
                 )
             )
@@ -597,6 +609,18 @@ OPENAPI["components"]["schemas"].update(
                 "to": {"type": "string"},
                 "reason": {"type": "string", "maxLength": 5000},
                 "workingGroup": {"type": "integer"},
+                "version": {"type": "integer"},
+            },
+        },
+        "MergeInput": {
+            "type": "object",
+            "required": ["mergeInto", "version"],
+            "properties": {
+                "mergeInto": {
+                    "type": "integer",
+                    "description": "der Eintrag, der bleibt (offen, nicht selbst zusammengeführt)",
+                },
+                "reason": {"type": "string", "maxLength": 5000},
                 "version": {"type": "integer"},
             },
         },

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from backlog import service
 from backlog.models import Escalation
 from fallkonferenz.auth import service as auth_service
 from fallkonferenz.extensions import db
@@ -156,6 +157,38 @@ def test_transitions_check_role_state_and_version(bscene, bclients, query):
     done = chair.api("POST", url, json={"to": "abgelehnt", "version": current, "reason": "Bundesrecht"})
     assert done.status_code == 200 and done.get_json()["stateReason"] == "Bundesrecht"
     assert bclients["JC"].get(f"{BASE}/999999").status_code == 404
+
+
+def test_merge_folds_a_duplicate_into_the_surviving_item(bscene, bclients, query):
+    """Over the API as on the page: the duplicate's cases and supporters go to the item that stays, the duplicate
+    says where it went; merging into itself, into nothing or from a stale version is refused, and only the
+    steering group merges."""
+    duplicate, survivor = raise_items(bscene, query, "Kurse fehlen", "Zu wenige Integrationskurse")
+    query(lambda: service.join(user(bscene.users["AA"]), duplicate, bscene.items["other"]))
+    url, version = f"{BASE}/{duplicate}/merge", version_of(query, duplicate)
+    chair = bclients["LG-KI"]
+    assert bclients["JC"].api("POST", url, json={"mergeInto": survivor, "version": version}).status_code == 403
+    for body, field in (
+        ({"mergeInto": duplicate, "version": version}, "mergeInto"),
+        ({"version": version}, "mergeInto"),
+        ({"mergeInto": "zwei", "version": version}, "mergeInto"),
+        ({"mergeInto": survivor}, "version"),
+        ({"mergeInto": survivor, "version": version, "reason": 5}, "reason"),
+    ):
+        refused = chair.api("POST", url, json=body)
+        assert refused.status_code == 422 and field in refused.get_json()["errors"], (body, refused.get_json())
+    assert chair.api("POST", url, json={"mergeInto": 999999, "version": version}).status_code == 404
+    stale = chair.api("POST", url, json={"mergeInto": survivor, "version": version - 1})
+    assert stale.status_code == 409
+    merged = chair.api("POST", url, json={"mergeInto": survivor, "version": version, "reason": "gleiches Thema"})
+    assert merged.status_code == 200, merged.get_json()
+    body = merged.get_json()
+    assert body["state"] == "zusammengefuehrt" and body["mergedInto"] == survivor
+    assert body["stateReason"].startswith("zusammengeführt mit LG-") and body["stateReason"].endswith("gleiches Thema")
+    kept = chair.get(f"{BASE}/{survivor}").get_json()
+    assert kept["caseCount"] == 2 and kept["supporterCount"] == 2
+    again = chair.api("POST", url, json={"mergeInto": survivor, "version": body["version"]})
+    assert again.status_code == 409  # a merged item is closed: no step leads out of it
 
 
 def test_join_links_another_case_and_counts_it(bscene, bclients, query):
