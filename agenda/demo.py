@@ -19,6 +19,24 @@ from .models import AgendaItem, Conference, Decision, Participant, Task
 PAST_CASES = ("Amiri", "Tesfay")
 UPCOMING_CASES = ("Amiri", "Tesfay", "Rahimi", "Yıldız")
 CASE_WORKERS = ("jc.fallmanagement", "aa.beratung", "abh.sachbearbeitung", "ja.asd")
+# What the October conference decided on each case, and who took on which task (days from today until due): each
+# task with an agency of the case's team, which the case's consent lets see it.
+PAST_RECORDS = {
+    "Amiri": (
+        "Federführung bleibt beim KI; die ABH meldet das Ergebnis der Passbeschaffung an alle Stellen.",
+        [
+            ("abh.sachbearbeitung", "Vorsprache beim Generalkonsulat vorbereiten und Ergebnis melden", 5),
+            ("aa.beratung", "Klärung der Zugangsmöglichkeit zum Berufssprachkurs", 12),
+        ],
+    ),
+    "Tesfay": (
+        "Federführung bleibt beim JC; Kursbeginn mit Kinderbetreuung im Februar anstreben.",
+        [
+            ("ja.asd", "Platz in der Kindertagespflege prüfen und dem Jobcenter melden", -3),
+            ("jc.fallmanagement", "Bescheid über die Fahrtkosten zum Integrationskurs erteilen", 9),
+        ],
+    ),
+}
 
 
 def _case(family: str) -> Case | None:
@@ -56,20 +74,21 @@ def seed_conferences(today: date) -> None:
         )
         past.items.append(item)
         db.session.flush()
-        decision = Decision(agenda_item_id=item.id, case_id=case.id)
-        task = Task(
-            agenda_item_id=item.id,
-            case_id=case.id,
-            responsible_agency_id=workers[1].agency_id,
-            responsible_user_id=workers[1].id,
-            due_date=today + timedelta(days=5),
-        )
+        decided, tasks = PAST_RECORDS[family]
         # case data, sealed under the case key as the minutes store it (each text set as its record is added)
+        decision = Decision(agenda_item_id=item.id, case_id=case.id)
         db.session.add(decision)
-        lead = case.lead_agency.code
-        seal_text(decision, f"Federführung bleibt beim {lead}; Rückmeldung aller Stellen binnen 48 Stunden.")
-        db.session.add(task)
-        seal_text(task, "Klärung der Zugangsmöglichkeit zum Berufssprachkurs")
+        seal_text(decision, decided)
+        for username, description, days in tasks:
+            task = Task(
+                agenda_item_id=item.id,
+                case_id=case.id,
+                responsible_agency_id=users[username].agency_id,
+                responsible_user_id=users[username].id,
+                due_date=today + timedelta(days=days),  # one overdue: "Meine Aufgaben" shows how that looks
+            )
+            db.session.add(task)
+            seal_text(task, description)
 
     # Next month's case conference, invited, with case items and a general item.
     upcoming = service.create_conference(

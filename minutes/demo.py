@@ -17,7 +17,7 @@ TEXTS = {
         "Herr Amiri berichtet, dass sein Antrag auf Zulassung zum Integrationskurs wegen der Duldung abgelehnt "
         "wurde. Die Deutschkenntnisse liegen weiter bei A1.\n\n"
         "- ABH: Identitätsklärung läuft, Passbeschaffung über die Botschaft beantragt\n"
-        "- JC: prüft den Zugang zum Berufssprachkurs\n"
+        "- AA: prüft den Zugang zum Berufssprachkurs\n"
         "- KI: vermittelt bis dahin ein ehrenamtliches Sprachcafé"
     ),
     "Tesfay": (

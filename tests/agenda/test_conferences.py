@@ -62,6 +62,7 @@ def test_coordinator_plans_through_the_poll_and_everyone_is_invited(scene, clien
     )
     table = ki.get(f"/konferenzen/{planned}").get_data(as_text=True)
     assert "vielleicht" in table and "Zusagen" in table
+    assert 'id="steuerung-h"' in table and '<th scope="col">Aktion</th>' in table  # while it is being planned
     # the page does not show the placeholder time as if it were the date
     assert "<strong>noch offen</strong>" in table and "läuft (2 Vorschläge)" in table
     # JC's form shows what JC answered, so that changing one answer does not mean giving all again
@@ -261,7 +262,10 @@ def test_update_keeps_the_uid_and_raises_the_sequence_cancel_sends_cancel(scene,
     assert len({str(e["UID"]) for e in events}) == 1
     sequence = [(str(c["METHOD"]), int(e["SEQUENCE"])) for c, e in zip(calendars, events, strict=True)]
     assert sequence == [("REQUEST", 0)] * 4 + [("REQUEST", 1)] * 4 + [("CANCEL", 2)] * 4
-    assert "Raum belegt" in ki.get(f"/konferenzen/{planned}").get_data(as_text=True)
+    cancelled = ki.get(f"/konferenzen/{planned}").get_data(as_text=True)
+    assert "Raum belegt" in cancelled
+    # nothing is left to steer or to remove: no empty section, no empty column
+    assert 'id="steuerung-h"' not in cancelled and '<th scope="col">Aktion</th>' not in cancelled
 
 
 def test_timetable_and_overrun_warning(scene, clients, planned):

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
+from agenda.demo import PAST_RECORDS
 from fallkonferenz import audit, demo
 from fallkonferenz.casecrypto import UNREADABLE, keyring, rewrap_batch
 from fallkonferenz.cases import service as case_service
@@ -33,7 +34,8 @@ def test_database_file_holds_no_plaintext_personal_data(app, query):
         needles += [n["text"][:40] for n in spec["notes"]]
     # the minutes of case items: their text (in the Yjs update log), decisions and tasks
     needles += [text[:40] for text in MINUTES_TEXTS.values()]
-    needles += ["Federführung bleibt beim KI", "Klärung der Zugangsmöglichkeit"]
+    for decision, tasks in PAST_RECORDS.values():
+        needles += [decision[:40], *(description[:40] for _, description, _ in tasks)]
     with app.app_context():
         values = [
             value
