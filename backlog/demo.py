@@ -16,7 +16,7 @@ from agenda.models import AgendaItem, Conference
 from fallkonferenz.demo_data import CASES
 from fallkonferenz.extensions import db
 from fallkonferenz.localtime import at
-from fallkonferenz.models import Case, User, utcnow
+from fallkonferenz.models import Case, User
 
 from . import service
 from .models import DECIDED_STATES, Escalation
@@ -352,7 +352,7 @@ def seed_backlog(today: date) -> None:
 
     for key, (_code, _source, days, _data) in ESCALATIONS.items():
         if key in made:
-            _backdate(made[key], days)
+            _backdate(made[key], today, days)
     for key in ("duldung_kurs", "dolmetschen"):
         escalation = made[key]
         recommendation = service.recommendation_of(escalation.id)
@@ -363,20 +363,29 @@ def seed_backlog(today: date) -> None:
     service.recommendation_of(made["duldung_kurs"].id).due_date = today - timedelta(days=14)
 
 
-def _backdate(escalation: Escalation, days_ago: int) -> None:
-    """Spread an item's history over the days since it was raised (history, so set directly)."""
-    start = utcnow() - timedelta(days=days_ago)
-    escalation.created_at = start
+def _backdate(escalation: Escalation, today: date, days_ago: int) -> None:
+    """Spread an item's history over the working days since it was raised (history, so set directly): each step
+    in office hours, one after the other."""
     steps = service.history(escalation.id)
-    span = timedelta(days=days_ago * 0.8)
+    last = max(1, len(steps) - 1)
+    moments, previous = [], None
+    for index in range(max(1, len(steps))):
+        day = today - timedelta(days=days_ago) + timedelta(days=round(days_ago * 0.8 * index / last))
+        while day.weekday() >= 5 and day < today:  # a Saturday or Sunday: the next Monday (not past today)
+            day += timedelta(days=1)
+        moment = at(day, 9) + timedelta(minutes=(97 * index + 13 * escalation.id) % 420)  # 9:00 to 16:00
+        if previous is not None and moment <= previous:
+            moment = previous + timedelta(minutes=25)
+        moments.append(previous := moment)
+    escalation.created_at = moments[0]
     decided = implemented = None
-    for index, step in enumerate(steps):
-        step.at = start + span * index / max(1, len(steps) - 1)
+    for step, moment in zip(steps, moments, strict=False):
+        step.at = moment
         if step.to_state in DECIDED_STATES and decided is None:
             decided = step.at
         if step.to_state == "umgesetzt":
             implemented = step.at
-    escalation.updated_at = steps[-1].at if steps else start
+    escalation.updated_at = moments[-1]
     escalation.decided_at = decided
     escalation.implemented_at = implemented
     db.session.flush()

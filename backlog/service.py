@@ -1325,6 +1325,12 @@ def update_implementation(
     )
     if status not in IMPLEMENTATION_STATUS:
         raise InvalidInput(errors={"status": "Bitte einen Stand wählen."})
+    escalation = db.session.get(Escalation, implementation.recommendation.escalation_id)
+    if not escalation.is_open:
+        # "umgesetzt" means every agency has reported: a later "offen" would leave it done with work open
+        raise InvalidTransition(
+            f"Der Eintrag ist {STATES[escalation.state]}; der Stand der Umsetzung wird nicht mehr geändert."
+        )
     reason = (reason or "").strip()
     if status == "nicht_umsetzbar" and not reason:
         raise InvalidInput(errors={"reason": "Bitte begründen Sie, warum die Empfehlung nicht umsetzbar ist."})
@@ -1345,7 +1351,6 @@ def update_implementation(
     if done.rowcount != 1:
         raise Conflict("Der Stand wurde gerade von jemand anderem geändert. Bitte laden Sie die Seite neu.")
     db.session.refresh(implementation)
-    escalation = db.session.get(Escalation, implementation.recommendation.escalation_id)
     if escalation.state == "empfehlung" and status != "offen":
         _bump(escalation, None)  # forms showing the old state are stale now
         _move(escalation, "umsetzung", actor)

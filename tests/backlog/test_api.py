@@ -225,6 +225,26 @@ def test_implementation_status_by_the_agencys_steering_member(bscene, bclients, 
     assert statuses["JC"] == "in_arbeit" and statuses["AA"] == "offen"
 
 
+def test_once_every_agency_has_implemented_the_item_is_done_and_stays_so(bscene, bclients, query):
+    (escalation_id,) = raise_items(bscene, query, "Kurse fehlen")
+    impls = adopt(bscene, query, escalation_id)
+    for code, impl_id in impls.items():
+        done = bclients[f"LG-{code}"].api(
+            "PATCH", f"{BASE}/implementations/{impl_id}", json={"status": "umgesetzt", "version": 1}
+        )
+        assert done.status_code == 200, (code, done.get_json())
+    assert done.get_json()["escalation"]["state"] == "umgesetzt"
+    # no agency takes its report back afterwards: the item would count as done with work still open
+    back = bclients["LG-JC"].api(
+        "PATCH", f"{BASE}/implementations/{impls['JC']}", json={"status": "offen", "version": 2}
+    )
+    assert back.status_code == 409 and "nicht mehr geändert" in back.get_json()["error"]
+    detail = bclients["LG-JC"].get(f"{BASE}/{escalation_id}").get_json()
+    assert {i["status"] for i in detail["recommendation"]["implementations"]} == {"umgesetzt"}
+    page = bclients["LG-JC"].get(f"/lenkungsgruppe/themen/{escalation_id}").get_data(as_text=True)
+    assert "Stand der Umsetzung für JC melden" not in page
+
+
 def test_list_filters_and_pages_are_checked(bscene, bclients):
     client = bclients["JC"]
     for query_string, field in (
