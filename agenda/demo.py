@@ -9,12 +9,26 @@ from sqlalchemy import select
 from fallkonferenz.casecrypto import seal_text
 from fallkonferenz.demo_data import CASES
 from fallkonferenz.extensions import db
-from fallkonferenz.localtime import at
+from fallkonferenz.localtime import at, working_day
 from fallkonferenz.models import Case, User
 
 from . import items, service
 from .models import AgendaItem, Conference, Decision, Participant, Task
 
+MONTHS = [
+    "Januar",
+    "Februar",
+    "März",
+    "April",
+    "Mai",
+    "Juni",
+    "Juli",
+    "August",
+    "September",
+    "Oktober",
+    "November",
+    "Dezember",
+]
 # Demo cases (by family name) on the agendas; the KI coordination sees each of them.
 PAST_CASES = ("Amiri", "Tesfay")
 UPCOMING_CASES = ("Amiri", "Tesfay", "Rahimi", "Yıldız")
@@ -39,6 +53,16 @@ PAST_RECORDS = {
 }
 
 
+def meeting_days(today: date) -> tuple[date, date]:
+    """The days of the demo's held case conference (about six weeks ago) and of its next one (in a week)."""
+    return working_day(today - timedelta(days=45), -1), working_day(today + timedelta(days=7))
+
+
+def meeting_titles(today: date) -> tuple[str, str]:
+    """Their titles, after their months, as a coordinator names them: "Fallkonferenz Oktober"."""
+    return tuple(f"Fallkonferenz {MONTHS[day.month - 1]}" for day in meeting_days(today))
+
+
 def _case(family: str) -> Case | None:
     numbers = {spec["family_name"]: f"{i}" for i, spec in enumerate(CASES, start=1)}
     if family not in numbers:
@@ -53,9 +77,11 @@ def seed_conferences(today: date) -> None:
     workers = [users[name] for name in CASE_WORKERS]
 
     # History: last conference's decisions and open tasks come back as Wiedervorlage.
-    past_start = at(today - timedelta(days=45), 9)
+    held_on, next_meeting = meeting_days(today)
+    held_title, next_title = meeting_titles(today)
+    past_start = at(held_on, 9)
     past = Conference(
-        title="Fallkonferenz Oktober",
+        title=held_title,
         start=past_start,
         end=past_start + timedelta(hours=3),
         location="Kreishaus Musterstadt, Raum 2.14",
@@ -94,10 +120,10 @@ def seed_conferences(today: date) -> None:
     upcoming = service.create_conference(
         ki,
         service.ConferenceInput(
-            title="Fallkonferenz Dezember",
+            title=next_title,
             kind="fallkonferenz",
-            start=at(today + timedelta(days=7), 9),
-            end=at(today + timedelta(days=7), 12),
+            start=at(next_meeting, 9),
+            end=at(next_meeting, 12),
             location="Kreishaus Musterstadt, Raum 2.14",
             video_link="https://video.kreis-musterstadt.example/fallkonferenz",
         ),
@@ -113,14 +139,17 @@ def seed_conferences(today: date) -> None:
     items.add_item(ki, upcoming.id, items.ItemInput("Verschiedenes", "verschiedenes", 10))
     service.set_state(ki, upcoming.id, "eingeladen")
 
-    # A transition conference still looking for a date.
+    # A transition conference still looking for a date: three working days about three weeks ahead.
+    slots = [working_day(today + timedelta(days=20))]
+    for _ in range(2):
+        slots.append(working_day(slots[-1] + timedelta(days=1)))
     planned = service.create_conference(
         ki,
         service.ConferenceInput(
             title="Übergangskonferenz Jugendhilfe",
             kind="uebergangskonferenz",
-            start=at(today + timedelta(days=21), 13),
-            end=at(today + timedelta(days=21), 15),
+            start=at(slots[1], 13),
+            end=at(slots[1], 15),
             location="Jugendamt, Besprechungsraum 1",
         ),
         [users["ja.asd"].id, users["jc.fallmanagement"].id],
@@ -128,5 +157,5 @@ def seed_conferences(today: date) -> None:
     service.create_poll(
         ki,
         planned.id,
-        [(at(today + timedelta(days=d), 13), at(today + timedelta(days=d), 15)) for d in (20, 21, 23)],
+        [(at(day, 13), at(day, 15)) for day in slots],
     )

@@ -654,7 +654,7 @@ def mail_text(conference: Conference, kind: str, user: User) -> str:
         f"Guten Tag {user.display_name},",
         "",
         {
-            "Einladung": "Die Einladungen zu Ihrer Konferenz sind verschickt:"
+            "Einladung": "die Einladungen zu Ihrer Konferenz sind verschickt:"
             if own
             else "Sie sind zu folgender Konferenz eingeladen:",
             "Geändert": "die folgende Konferenz wurde geändert:",

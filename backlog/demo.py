@@ -12,10 +12,11 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from agenda import service as agenda_service
+from agenda.demo import meeting_titles
 from agenda.models import AgendaItem, Conference
 from fallkonferenz.demo_data import CASES
 from fallkonferenz.extensions import db
-from fallkonferenz.localtime import at
+from fallkonferenz.localtime import at, working_day
 from fallkonferenz.models import Case, User
 
 from . import service
@@ -235,7 +236,7 @@ def _items(conference: Conference) -> dict[str, int]:
 def seed_backlog(today: date) -> None:
     """Seed the backlog on top of the demo conferences (skipped if they are missing)."""
     users = {u.username: u for u in db.session.scalars(select(User))}
-    conference = db.session.scalar(select(Conference).where(Conference.title == "Fallkonferenz Dezember"))
+    conference = db.session.scalar(select(Conference).where(Conference.title == meeting_titles(today)[1]))
     if conference is None or any(name not in users for name in [*STEERING.values(), *WORKERS.values()]):
         return
     items = _items(conference)
@@ -341,8 +342,8 @@ def seed_backlog(today: date) -> None:
         agenda_service.ConferenceInput(
             title="Lenkungsgruppe Integration – 1. Quartal",
             kind="lenkungsgruppe",
-            start=at(today + timedelta(days=14), 10),
-            end=at(today + timedelta(days=14), 12),
+            start=at(working_day(today + timedelta(days=14)), 10),
+            end=at(working_day(today + timedelta(days=14)), 12),
             location="Kreishaus Musterstadt, Sitzungssaal",
         ),
         [u.id for code, u in steer.items() if code != "KI"],
@@ -371,8 +372,7 @@ def _backdate(escalation: Escalation, today: date, days_ago: int) -> None:
     moments, previous = [], None
     for index in range(max(1, len(steps))):
         day = today - timedelta(days=days_ago) + timedelta(days=round(days_ago * 0.8 * index / last))
-        while day.weekday() >= 5 and day < today:  # a Saturday or Sunday: the next Monday (not past today)
-            day += timedelta(days=1)
+        day = min(working_day(day), today)
         moment = at(day, 9) + timedelta(minutes=(97 * index + 13 * escalation.id) % 420)  # 9:00 to 16:00
         if previous is not None and moment <= previous:
             moment = previous + timedelta(minutes=25)

@@ -4,7 +4,7 @@ of the place the agencies work in (`FK_TIMEZONE`, by default Europe/Berlin, summ
 from __future__ import annotations
 
 import functools
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -44,6 +44,14 @@ def today() -> date:
 def at(day: date, hour: int) -> datetime:
     """The (naive UTC) moment of `hour` o'clock local time on `day`."""
     return to_utc(datetime.combine(day, time(hour, 0)))
+
+
+def working_day(day: date, step: int = 1) -> date:
+    """`day`, or the nearest day after it (`step` 1) or before it (-1) on which agencies meet: Monday to Friday,
+    not between Christmas Eve and New Year's Day. For dates made up (demo conferences, a poll's slots)."""
+    while day.weekday() >= 5 or (day.month, day.day) >= (12, 24) or (day.month, day.day) == (1, 1):
+        day += timedelta(days=step)
+    return day
 
 
 def datum(value) -> str:

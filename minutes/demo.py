@@ -6,7 +6,7 @@ from datetime import date
 
 from sqlalchemy import select
 
-from agenda.demo import PAST_CASES
+from agenda.demo import PAST_CASES, meeting_titles
 from agenda.models import AgendaItem, Conference
 from fallkonferenz.extensions import db
 
@@ -31,7 +31,7 @@ TEXTS = {
 
 def seed_minutes(today: date) -> None:
     """The past conference's case items get the text their minutes were left with."""
-    past = db.session.scalar(select(Conference).where(Conference.title == "Fallkonferenz Oktober"))
+    past = db.session.scalar(select(Conference).where(Conference.title == meeting_titles(today)[0]))
     if past is None:
         return
     items = db.session.scalars(

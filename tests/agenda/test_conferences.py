@@ -698,7 +698,7 @@ def test_mail_wording_follows_the_reader_and_the_day(scene, clients, planned, qu
     ki = clients["KI"]
     assert ki.post(f"/konferenzen/{planned}/status", data={"state": "eingeladen"}).status_code == 302
     invitations = {to.split("@")[0]: body for to, subject, body, _ in _outbox(query) if subject.startswith("Einl")}
-    assert "Die Einladungen zu Ihrer Konferenz sind verschickt:" in invitations[scene.users["KI"]]
+    assert "die Einladungen zu Ihrer Konferenz sind verschickt:" in invitations[scene.users["KI"]]
     assert "Sie sind zu folgender Konferenz eingeladen:" in invitations[scene.users["JC"]]
     # an agenda still empty is said so, not counted as "0 Punkte"; every message closes the same way, once
     assert all("Tagesordnung: noch keine Punkte\n" in body for body in invitations.values())

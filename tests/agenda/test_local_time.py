@@ -75,3 +75,20 @@ def test_an_unknown_time_zone_refuses_to_start(monkeypatch, name):
     monkeypatch.setenv("FK_TIMEZONE", name)
     with pytest.raises(ConfigError, match="FK_TIMEZONE"):
         load_config()
+
+
+def test_made_up_dates_fall_on_working_days():
+    """The demo's conferences and poll slots: Monday to Friday, never between Christmas Eve and New Year's Day."""
+    from datetime import date
+
+    from agenda.demo import meeting_titles
+    from fallkonferenz.localtime import working_day
+
+    assert working_day(date(2026, 12, 2)) == date(2026, 12, 2)  # a Wednesday stays
+    assert working_day(date(2026, 12, 5)) == date(2026, 12, 7)  # Saturday: the Monday after
+    assert working_day(date(2026, 12, 6), -1) == date(2026, 12, 4)  # Sunday, going back: the Friday before
+    assert working_day(date(2026, 12, 24)) == date(2027, 1, 4)  # the break, then a weekend
+    assert working_day(date(2027, 1, 1), -1) == date(2026, 12, 23)
+    # the demo's meetings are named after the months they fall in
+    assert meeting_titles(date(2026, 12, 2)) == ("Fallkonferenz Oktober", "Fallkonferenz Dezember")
+    assert meeting_titles(date(2027, 3, 10)) == ("Fallkonferenz Januar", "Fallkonferenz März")

@@ -8,7 +8,9 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, Locator, Page, expect
 
+from agenda.demo import meeting_titles
 from fallkonferenz.demo import DEMO_PASSWORD
+from fallkonferenz.models import utcnow
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -21,6 +23,10 @@ AXE_RUN = """async () => {
     targets: v.nodes.map((n) => n.target.join(" ")),
   }));
 }"""
+
+
+# The demo's held and next case conference, named after their months as the demo seeds them today.
+HELD_MEETING, NEXT_MEETING = meeting_titles(utcnow().date())
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 
 from playwright.sync_api import Locator, Page, expect
 
-from .helpers import Server, check_a11y, click_to, login
+from .helpers import HELD_MEETING, NEXT_MEETING, Server, check_a11y, click_to, login
 
 CONFERENCE = re.compile(r"/konferenzen/\d+(#.*)?$")
 ITEM = re.compile(r"/lenkungsgruppe/themen/\d+(#.*)?$")
@@ -121,7 +121,7 @@ def test_lenkungsgruppe_from_report_to_implementation(page: Page, server: Server
 
     # 1. The Jobcenter reports a structural problem from its case on the December conference.
     login(page, "jc.fallmanagement")
-    _conference(page, "Fallkonferenz Dezember")
+    _conference(page, NEXT_MEETING)
     click_to(page, _agenda_item(page, tesfay).get_by_role("link", name=re.compile("^Strukturproblem melden")), ESCALATE)
     expect(page.get_by_role("heading", level=1)).to_have_text("Strukturproblem an die Lenkungsgruppe melden")
     expect(page.locator("p.lead")).to_contain_text(tesfay)
@@ -160,7 +160,7 @@ def test_lenkungsgruppe_from_report_to_implementation(page: Page, server: Server
 
     # 2. The Agentur für Arbeit adds its case from the October conference: "betrifft uns auch".
     login(page, "aa.beratung")
-    _conference(page, "Fallkonferenz Oktober")
+    _conference(page, HELD_MEETING)
     # She searches the open items from the conference page, reads the item and links her case on its page.
     joining = page.get_by_role("region", name="Betrifft uns auch")
     joining.get_by_label("Suchbegriff").fill("abendtermine SPRACHKURSE")
@@ -170,7 +170,7 @@ def test_lenkungsgruppe_from_report_to_implementation(page: Page, server: Server
     expect(page.get_by_role("row").filter(has_text=TITLE)).to_have_count(1)
     click_to(page, page.get_by_role("link", name=reference, exact=True), re.compile(r"\?konferenz=\d+#faelle$"))
     case_choice = page.get_by_label("Fall aus Ihren Konferenzen")
-    expect(case_choice.locator("option").first).to_contain_text("Fallkonferenz Oktober")  # its cases come first
+    expect(case_choice.locator("option").first).to_contain_text(HELD_MEETING)  # its cases come first
     case_choice.select_option(value=case_choice.locator("option", has_text=amiri).get_attribute("value"))
     click_to(page, page.get_by_role("button", name="Fall verknüpfen"), ITEM)
     expect(page.locator(".flash")).to_contain_text(f"Ihr Fall wurde mit {reference} verknüpft (2 betroffene Fälle)")

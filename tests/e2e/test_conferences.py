@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from playwright.sync_api import Page, expect
 
-from .helpers import Server, check_a11y, click_to, login, visit
+from .helpers import NEXT_MEETING, Server, check_a11y, click_to, login, visit
 
 CONFERENCE = re.compile(r"/konferenzen/\d+(#.*)?$")
 
@@ -149,7 +149,7 @@ def test_participant_answers_the_invitation(page: Page, server: Server):
     waiting = page.get_by_role("region", name="Ihre Antwort wird erwartet")
     click_to(
         page,
-        waiting.get_by_role("link", name="Einladung: Fallkonferenz Dezember"),
+        waiting.get_by_role("link", name=f"Einladung: {NEXT_MEETING}"),
         re.compile(r"/konferenzen/\d+#antwort-h$"),
     )
     page.get_by_label("Zusage").check()
@@ -157,4 +157,4 @@ def test_participant_answers_the_invitation(page: Page, server: Server):
     expect(page.get_by_text("Ihre Antwort wurde gespeichert.")).to_be_visible()
     expect(page.get_by_role("region", name="Ihre Antwort")).to_contain_text("Bisher: Zusage")
     visit(page, "/")  # answered: no longer waiting (other tests may have invited AA elsewhere)
-    expect(page.get_by_role("link", name="Einladung: Fallkonferenz Dezember")).to_have_count(0)
+    expect(page.get_by_role("link", name=f"Einladung: {NEXT_MEETING}")).to_have_count(0)

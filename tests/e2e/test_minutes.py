@@ -22,7 +22,17 @@ import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
 from .conftest import HOST, TIMEOUT_MS, free_port, seed_instance, stop, wait_ready
-from .helpers import ROOT, Server, check_a11y, click_to, close_watched_page, login, open_watched_page, visit
+from .helpers import (
+    NEXT_MEETING,
+    ROOT,
+    Server,
+    check_a11y,
+    click_to,
+    close_watched_page,
+    login,
+    open_watched_page,
+    visit,
+)
 from .wsgi import INSTANCE_VARIABLE
 
 CONFERENCE = re.compile(r"/konferenzen/\d+$")
@@ -77,9 +87,9 @@ def other_page(request, browser: Browser, server: Server) -> Iterator[Page]:
 def _open_minutes(page: Page, username: str) -> None:
     """Log in, open the December conference from the dashboard and go to its minutes."""
     login(page, username)
-    click_to(page, page.get_by_role("link", name="Fallkonferenz Dezember", exact=True), CONFERENCE)
+    click_to(page, page.get_by_role("link", name=NEXT_MEETING, exact=True), CONFERENCE)
     visit(page, urlsplit(page.url).path + "/protokoll")
-    expect(page.get_by_role("heading", level=1)).to_have_text("Protokoll: Fallkonferenz Dezember")
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Protokoll: {NEXT_MEETING}")
     expect(page.get_by_role("status")).to_have_text(ONLINE)
 
 
@@ -262,7 +272,7 @@ def test_closing_the_minutes_reaches_an_open_minutes_page_at_once(page: Page, ot
     reader, moderator = page, other_page
     _open_minutes(reader, "jc.fallmanagement")
     login(moderator, "ki.koordination")
-    click_to(moderator, moderator.get_by_role("link", name="Fallkonferenz Dezember", exact=True), CONFERENCE)
+    click_to(moderator, moderator.get_by_role("link", name=NEXT_MEETING, exact=True), CONFERENCE)
     moderator.once("dialog", lambda dialog: dialog.accept())  # begun before its day: the page asks first
     click_to(moderator, moderator.get_by_role("button", name="Konferenz beginnen"), CONFERENCE)
     visit(moderator, urlsplit(moderator.url).path + "/protokoll/ergebnisse")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from .helpers import Server, check_a11y, click_to, login, visit
+from .helpers import HELD_MEETING, Server, check_a11y, click_to, login, visit
 
 RECORDS = re.compile(r"/konferenzen/(\d+)/protokoll/ergebnisse#genehmigung$")
 APPROVERS = ("jc.fallmanagement", "aa.beratung", "abh.sachbearbeitung", "ja.asd")
@@ -16,7 +16,7 @@ APPROVERS = ("jc.fallmanagement", "aa.beratung", "abh.sachbearbeitung", "ja.asd"
 
 def _records_of_october(page: Page) -> str:
     visit(page, "/konferenzen")
-    click_to(page, page.get_by_role("link", name="Fallkonferenz Oktober"), re.compile(r"/konferenzen/\d+$"))
+    click_to(page, page.get_by_role("link", name=HELD_MEETING), re.compile(r"/konferenzen/\d+$"))
     path = page.url.split("://", 1)[1].split("/", 1)[1]
     records = f"/{path}/protokoll/ergebnisse"
     visit(page, records)
