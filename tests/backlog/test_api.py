@@ -243,6 +243,10 @@ def test_once_every_agency_has_implemented_the_item_is_done_and_stays_so(bscene,
     assert {i["status"] for i in detail["recommendation"]["implementations"]} == {"umgesetzt"}
     page = bclients["LG-JC"].get(f"/lenkungsgruppe/themen/{escalation_id}").get_data(as_text=True)
     assert "Stand der Umsetzung für JC melden" not in page
+    # the form sent from a page loaded before: the item's page again, saying why, nothing changed
+    form = {"status": "offen", "reason": "", "version": "2"}
+    sent = bclients["LG-JC"].post(f"/lenkungsgruppe/umsetzung/{impls['JC']}", data=form)
+    assert sent.status_code == 409 and "nicht mehr geändert" in sent.get_data(as_text=True)
 
 
 def test_list_filters_and_pages_are_checked(bscene, bclients):
