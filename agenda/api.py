@@ -8,7 +8,7 @@ from flask import Blueprint, g, jsonify, request
 
 from fallkonferenz.api import api_field_names, flag, json_body, text_value, utc_stamp
 from fallkonferenz.errors import DB_INT_MAX, InvalidInput
-from fallkonferenz.openapi import BOOL, INT, OPENAPI, STAMP, TEXT, nullable, obj, op
+from fallkonferenz.openapi import BOOL, INT, OPENAPI, STAMP, TEXT, array_of, nullable, obj, op
 
 from . import items, service
 from .models import ITEM_KINDS, KINDS, RESPONSES, STATES
@@ -247,14 +247,14 @@ OPENAPI["components"]["schemas"].update(
         "Meeting": obj(_MEETING, description="nach OParl 1.1 Meeting"),
         "MeetingList": obj(
             {
-                "upcoming": {"type": "array", "items": {"$ref": "#/components/schemas/Meeting"}},
-                "past": {"type": "array", "items": {"$ref": "#/components/schemas/Meeting"}},
+                "upcoming": array_of("Meeting"),
+                "past": array_of("Meeting"),
             }
         ),
         "MeetingDetail": obj(
             _MEETING
             | {
-                "agendaItem": {"type": "array", "items": {"$ref": "#/components/schemas/AgendaItem"}},
+                "agendaItem": array_of("AgendaItem"),
                 "participants": {
                     "type": "array",
                     "items": obj(

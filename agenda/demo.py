@@ -58,9 +58,15 @@ def meeting_days(today: date) -> tuple[date, date]:
     return working_day(today - timedelta(days=45), -1), working_day(today + timedelta(days=7))
 
 
+def meeting_title(day: date) -> str:
+    """A case conference's title after its month, as a coordinator names it: "Fallkonferenz Oktober"."""
+    return f"Fallkonferenz {MONTHS[day.month - 1]}"
+
+
 def meeting_titles(today: date) -> tuple[str, str]:
-    """Their titles, after their months, as a coordinator names them: "Fallkonferenz Oktober"."""
-    return tuple(f"Fallkonferenz {MONTHS[day.month - 1]}" for day in meeting_days(today))
+    """The titles of the held and of the next demo conference (for the demos that build on them)."""
+    held_on, next_on = meeting_days(today)
+    return meeting_title(held_on), meeting_title(next_on)
 
 
 def _case(family: str) -> Case | None:
@@ -78,10 +84,9 @@ def seed_conferences(today: date) -> None:
 
     # History: last conference's decisions and open tasks come back as Wiedervorlage.
     held_on, next_meeting = meeting_days(today)
-    held_title, next_title = meeting_titles(today)
     past_start = at(held_on, 9)
     past = Conference(
-        title=held_title,
+        title=meeting_title(held_on),
         start=past_start,
         end=past_start + timedelta(hours=3),
         location="Kreishaus Musterstadt, Raum 2.14",
@@ -120,7 +125,7 @@ def seed_conferences(today: date) -> None:
     upcoming = service.create_conference(
         ki,
         service.ConferenceInput(
-            title=next_title,
+            title=meeting_title(next_meeting),
             kind="fallkonferenz",
             start=at(next_meeting, 9),
             end=at(next_meeting, 12),

@@ -218,6 +218,10 @@ class Task(db.Model):
 
     responsible_agency: Mapped[Agency] = relationship()
 
+    def overdue_on(self, day: date) -> bool:
+        """Still open after its due date (due "today" is not yet overdue)."""
+        return bool(self.status == "offen" and self.due_date and self.due_date < day)
+
 
 class CalendarToken(db.Model):
     """The secret of a user's private calendar feed; only its hash is stored, revocable."""

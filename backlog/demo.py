@@ -337,13 +337,14 @@ def seed_backlog(today: date) -> None:
     )
 
     # The next Lenkungsgruppe-Sitzung with two items on its agenda; the others wait in the proposal.
+    meeting_day = working_day(today + timedelta(days=14))
     meeting = agenda_service.create_conference(
         chair,
         agenda_service.ConferenceInput(
             title="Lenkungsgruppe Integration – 1. Quartal",
             kind="lenkungsgruppe",
-            start=at(working_day(today + timedelta(days=14)), 10),
-            end=at(working_day(today + timedelta(days=14)), 12),
+            start=at(meeting_day, 10),
+            end=at(meeting_day, 12),
             location="Kreishaus Musterstadt, Sitzungssaal",
         ),
         [u.id for code, u in steer.items() if code != "KI"],

@@ -10,7 +10,7 @@ from markupsafe import Markup
 
 from agenda.routes import render_detail as render_conference
 from agenda.service import visible_conference_ids
-from consent.policy import may_escalate, may_update_implementation, viewer_of
+from consent.policy import may_escalate, viewer_of
 from fallkonferenz.auth.service import list_agencies
 from fallkonferenz.errors import Conflict, InvalidInput, db_id
 from fallkonferenz.forms import Kept, form_errors, kept_input
@@ -123,8 +123,7 @@ def _render_detail(escalation_id: int, *, kept=None, errors=None, message=None, 
             group=group,
             recommendation=recommendation,
             overdue={i.id for i in impls if service.is_overdue(recommendation, i)},
-            # a closed item (umgesetzt, abgelehnt, zusammengeführt) keeps its implementations as they were
-            may_update={i.id for i in impls if escalation.is_open and may_update_implementation(viewer, i.agency_id)},
+            may_update=service.reportable_implementations(g.user, escalation, impls),
             can_adopt=steering and "empfehlung" in transitions_from(escalation.state),
             targets=service.plain_moves(escalation),
             groups=service.groups("aktiv") if steering else [],

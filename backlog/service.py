@@ -1312,6 +1312,15 @@ def _all_implemented(escalation_id: int) -> bool:
 
 
 @_atomic
+def reportable_implementations(actor: User, escalation: Escalation, implementations) -> set[int]:
+    """Of these implementations, those whose status the actor may report now: her agency's, while the item is open
+    (a closed one keeps its implementations as they were reported)."""
+    if not escalation.is_open:
+        return set()
+    viewer = viewer_of(actor)
+    return {i.id for i in implementations if may_update_implementation(viewer, i.agency_id)}
+
+
 def update_implementation(
     actor: User, implementation_id: int, status: str, reason: str, version: int | None
 ) -> Implementation:

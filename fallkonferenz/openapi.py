@@ -3,6 +3,15 @@
 from __future__ import annotations
 
 
+def ref(name: str) -> dict:
+    """A reference to the schema `name` of this document."""
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def array_of(name: str, **more) -> dict:
+    return {"type": "array", "items": ref(name), **more}
+
+
 def op(
     summary: str,
     *,
@@ -18,12 +27,11 @@ def op(
     is a 400; 403 answers an account that must first choose its own password (and, where an operation says so,
     a role or agency that may not do it)."""
     also = (*also, "410") if "number" in params else also
-    schema = {"$ref": f"#/components/schemas/{returns}"}
     op = {
         "summary": summary,
         "parameters": [{"$ref": f"#/components/parameters/{p}"} for p in params],
         "responses": {
-            ok: {"description": "OK", "content": {"application/json": {"schema": schema}}},
+            ok: {"description": "OK", "content": {"application/json": {"schema": ref(returns)}}},
             "400": {"$ref": "#/components/responses/Error"},
             "401": {"$ref": "#/components/responses/Error"},
             "403": {"$ref": "#/components/responses/Error"},
@@ -35,7 +43,7 @@ def op(
     if body:
         op["requestBody"] = {
             "required": True,
-            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{body}"}}},
+            "content": {"application/json": {"schema": ref(body)}},
         }
     return op
 
@@ -58,7 +66,7 @@ def nullable(kind: str, **more) -> dict:
 
 def listing(item: str, **more: dict) -> dict:
     """A list answer: `items` of the schema `item`, and `more` properties beside it (paging)."""
-    return obj({"items": {"type": "array", "items": {"$ref": f"#/components/schemas/{item}"}}} | more)
+    return obj({"items": array_of(item)} | more)
 
 
 TEXT, INT, BOOL = {"type": "string"}, {"type": "integer"}, {"type": "boolean"}
@@ -70,7 +78,7 @@ CASE_FIELDS = {
     "id": INT,
     "number": TEXT,
     "leadAgency": TEXT,
-    "access": {"$ref": "#/components/schemas/Access"},
+    "access": ref("Access"),
     "closedOn": DAY,
     "erasureOn": {**DAY, "description": "Löschung nach Ablauf der Aufbewahrungsfrist"},
 }
@@ -204,7 +212,7 @@ OPENAPI = {
         "responses": {
             "Error": {
                 "description": "Fehler mit deutscher Meldung; `errors` je Feld, wo ein Feld falsch ist",
-                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+                "content": {"application/json": {"schema": ref("Error")}},
             }
         },
         "schemas": {
@@ -213,11 +221,9 @@ OPENAPI = {
                 {"error": TEXT},
                 {
                     "errors": {"type": "object", "additionalProperties": TEXT, "description": "Meldung je Feld"},
-                    "possibleDuplicates": {
-                        "type": "array",
-                        "items": {"$ref": "#/components/schemas/CaseRow"},
-                        "description": "409 beim Anlegen: Fälle gleichen Namens, die die Stelle sehen darf",
-                    },
+                    "possibleDuplicates": array_of(
+                        "CaseRow", description="409 beim Anlegen: Fälle gleichen Namens, die die Stelle sehen darf"
+                    ),
                     "closedFor": {
                         **TEXTS,
                         "description": "409 beim Tagesordnungspunkt: Stellen ohne Einwilligung für den Fall",
@@ -239,7 +245,7 @@ OPENAPI = {
                     "id": INT,
                     "number": TEXT,
                     "leadAgency": TEXT,
-                    "access": {"$ref": "#/components/schemas/Access"},
+                    "access": ref("Access"),
                     "closedOn": DAY,
                 },
                 {
@@ -256,8 +262,8 @@ OPENAPI = {
             "CaseDetail": obj(
                 CASE_FIELDS
                 | {
-                    "notes": {"type": "array", "items": {"$ref": "#/components/schemas/Note"}},
-                    "goals": {"type": "array", "items": {"$ref": "#/components/schemas/Goal"}},
+                    "notes": array_of("Note"),
+                    "goals": array_of("Goal"),
                 },
                 CASE_OPTIONAL,
             ),
@@ -395,10 +401,10 @@ OPENAPI = {
 # -- the Lenkungsgruppe backlog (/api/v1/backlog): de-identified structural problems ------------------------------
 
 
-def _may_conflict(operation: dict) -> dict:
-    """An operation with optimistic locking: a stale `version` answers 409."""
-    operation["responses"]["409"] = {"$ref": "#/components/responses/Error"}
-    return operation
+def _steering_step(summary: str, body: str) -> dict:
+    """A change of the steering group to one backlog item, with optimistic locking (a stale `version` answers
+    409); the answer is the item as it is now."""
+    return op(summary, params=("escalationId",), body=body, also=("409",), returns="Escalation")
 
 
 _BACKLOG_FILTERS = ("backlogText", "kategorie", "status", "behoerde", "offen", "sortierung", "page")
@@ -428,36 +434,20 @@ OPENAPI["paths"].update(
             )
         },
         "/backlog/{escalationId}/transitions": {
-            "post": _may_conflict(
-                op(
-                    "Status ändern (Lenkungsgruppe; zum Zusammenführen: `…/merge`)",
-                    params=("escalationId",),
-                    body="TransitionInput",
-                    returns="Escalation",
-                )
-            )
+            "post": _steering_step("Status ändern (Lenkungsgruppe; zum Zusammenführen: `…/merge`)", "TransitionInput")
         },
         "/backlog/{escalationId}/merge": {
-            "post": _may_conflict(
-                op(
-                    "Doppelten Eintrag zusammenführen (Lenkungsgruppe): er geht in `mergeInto` auf, der seine "
-                    "betroffenen Fälle, Unterstützenden, Stellen und Rechtskreise übernimmt; Antwort: der "
-                    "zusammengeführte Eintrag",
-                    params=("escalationId",),
-                    body="MergeInput",
-                    returns="Escalation",
-                )
+            "post": _steering_step(
+                "Doppelten Eintrag zusammenführen (Lenkungsgruppe): er geht in `mergeInto` auf, der seine betroffenen "
+                "Fälle, Unterstützenden, Stellen und Rechtskreise übernimmt; Antwort: der zusammengeführte Eintrag",
+                "MergeInput",
             )
         },
         "/backlog/{escalationId}/triage": {
-            "post": _may_conflict(
-                op(
-                    "Sichten (Lenkungsgruppe): Priorität 1 hoch, 2 mittel, 3 niedrig, und wahlweise die Kategorie "
-                    "setzen; ein eingereichter Eintrag ist damit gesichtet",
-                    params=("escalationId",),
-                    body="TriageInput",
-                    returns="Escalation",
-                )
+            "post": _steering_step(
+                "Sichten (Lenkungsgruppe): Priorität 1 hoch, 2 mittel, 3 niedrig, und wahlweise die Kategorie setzen; "
+                "ein eingereichter Eintrag ist damit gesichtet",
+                "TriageInput",
             )
         },
         "/backlog/{escalationId}/cases": {
@@ -470,13 +460,13 @@ OPENAPI["paths"].update(
             )
         },
         "/backlog/implementations/{implementationId}": {
-            "patch": _may_conflict(
-                op(
-                    "Stand der Umsetzung melden (Mitglied der Lenkungsgruppe der jeweiligen Behörde)",
-                    params=("implementationId",),
-                    body="ImplementationInput",
-                    returns="ImplementationUpdate",
-                )
+            "patch": op(
+                "Stand der Umsetzung melden (Mitglied der Lenkungsgruppe der jeweiligen Behörde; 409 bei veralteter "
+                "`version` oder wenn der Eintrag abgeschlossen ist)",
+                params=("implementationId",),
+                body="ImplementationInput",
+                also=("409",),
+                returns="ImplementationUpdate",
             )
         },
     }

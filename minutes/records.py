@@ -282,10 +282,8 @@ def my_tasks(actor: User) -> list[TaskRow]:
     rows = []
     for t in tasks:
         conference = where.get(t.agenda_item_id)
-        overdue = bool(t.status == "offen" and t.due_date and t.due_date < day)
-        rows.append(
-            TaskRow(t, overdue, numbers.get(t.case_id), conference, conference is not None and conference.id in opens)
-        )
+        visible = conference is not None and conference.id in opens
+        rows.append(TaskRow(t, t.overdue_on(day), numbers.get(t.case_id), conference, visible))
     rows.sort(key=lambda r: (r.task.status != "offen", not r.overdue, r.task.due_date or date.max))
     shown = [r.task.case_id for r in rows if r.task.case_id]
     if shown:  # a task of a case is case data
