@@ -10,7 +10,7 @@ from datetime import date
 
 from flask import Blueprint, g, jsonify, request
 
-from fallkonferenz.api import api_field_names, json_body, page_arg, utc_stamp
+from fallkonferenz.api import api_field_names, iso_date, json_body, page_arg, utc_stamp
 from fallkonferenz.errors import DB_INT_MAX, InvalidInput
 
 from . import service, stats
@@ -68,6 +68,13 @@ class _Body:
             self.errors[key] = "Muss eine ganze Zahl sein."
             return None
         return value
+
+    def day(self, key: str) -> date | None:
+        try:
+            return iso_date(self.data, key)
+        except InvalidInput as exc:
+            self.errors |= exc.errors
+            return None
 
     def choice(self, key: str, allowed: dict, unknown: str) -> str:
         value = self.text(key, required=True)
@@ -240,6 +247,24 @@ def triage(escalation_id: int):
     version = body.integer("version", required=True)
     body.check()
     return jsonify(_detail(service.triage(g.user, escalation_id, version, priority, category)))
+
+
+@bp.post("/<int:escalation_id>/recommendation")
+def adopt(escalation_id: int):
+    body = _Body()
+    text = body.text("text", required=True)
+    due_date = body.day("dueDate")
+    version = body.integer("version", required=True)
+    agency_ids = None  # absent: every member agency implements it
+    if "agencies" in body.data:
+        members = {a.code: a.id for a in service.member_agencies()}
+        codes = body.texts("agencies")
+        if any(code not in members for code in codes):
+            body.errors["agencies"] = "Umsetzen können nur Stellen der Lenkungsgruppe: " + ", ".join(members) + "."
+        agency_ids = [members[code] for code in codes if code in members]
+    body.check()
+    service.adopt(g.user, escalation_id, version, text, due_date, agency_ids)
+    return jsonify(_detail(service.load(g.user, escalation_id))), 201
 
 
 @bp.post("/<int:escalation_id>/cases")

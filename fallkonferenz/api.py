@@ -125,7 +125,8 @@ def flag(data: dict, key: str) -> bool:
     return value
 
 
-def _date(data: dict, key: str, required: bool = False) -> date | None:
+def iso_date(data: dict, key: str, required: bool = False) -> date | None:
+    """A day in JSON as JJJJ-MM-TT (absent or empty: None); anything else is a German 422 for that field."""
     value = data.get(key)
     if value in (None, ""):
         if required:
@@ -249,8 +250,8 @@ def create_case():
         ("residence_status", 200),
     ):
         fields[key] = text_value(data, key, size)
-    fields["birth_date"] = _date(data, "birth_date")
-    fields["residence_valid_until"] = _date(data, "residence_valid_until")
+    fields["birth_date"] = iso_date(data, "birth_date")
+    fields["residence_valid_until"] = iso_date(data, "residence_valid_until")
     fields["interpreter_needed"] = flag(data, "interpreter_needed")
     fields["rechtskreise"] = _choices(data, "rechtskreise", RECHTSKREISE)
     fields["fields"] = _choices(data, "fields", FIELDS)
@@ -324,7 +325,7 @@ def add_goal(number: str):
             "title": text_value(data, "title", 500, required=True),
             "field": field,
             "responsible_agency_id": agencies[agency],
-            "due_date": _date(data, "dueDate"),
+            "due_date": iso_date(data, "dueDate"),
             "status": status,
         },
     )
@@ -384,9 +385,9 @@ def grant(number: str):
             # named as the API names them, "grantor.kind", in a refusal
             grantor_kind=text_value({"grantor.kind": grantor.get("kind")}, "grantor.kind", 40) or "client",
             grantor_name=text_value({"grantor.name": grantor.get("name")}, "grantor.name", 200),
-            signed_on=_date(data, "dateTime", required=True),
-            valid_from=_date(data, "periodStart", required=True),
-            valid_until=_date(data, "periodEnd", required=True),
+            signed_on=iso_date(data, "dateTime", required=True),
+            valid_from=iso_date(data, "periodStart", required=True),
+            valid_until=iso_date(data, "periodEnd", required=True),
             purpose=text_value(data, "purpose", 300, required=True),
             grants=grants,
             interpreter_used=flag(data, "interpreterUsed"),

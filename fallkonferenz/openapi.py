@@ -450,6 +450,18 @@ OPENAPI["paths"].update(
                 "TriageInput",
             )
         },
+        "/backlog/{escalationId}/recommendation": {
+            "post": op(
+                "Empfehlung beschließen (Lenkungsgruppe; der Eintrag steht auf der Tagesordnung oder in der "
+                "Arbeitsgruppe): jede Stelle in `agencies` (ohne das Feld: jede Stelle der Lenkungsgruppe) erhält "
+                "einen Stand der Umsetzung „offen“; 409 bei veralteter `version` oder in einem anderen Status",
+                params=("escalationId",),
+                body="RecommendationInput",
+                ok="201",
+                also=("409",),
+                returns="Escalation",
+            )
+        },
         "/backlog/{escalationId}/cases": {
             "post": op(
                 "„Betrifft uns auch“: den Fall eines Tagesordnungspunkts verknüpfen",
@@ -620,6 +632,20 @@ OPENAPI["components"]["schemas"].update(
             "properties": {
                 "priority": {"type": "integer", "enum": [1, 2, 3]},
                 "category": {"type": "string"},
+                "version": {"type": "integer"},
+            },
+        },
+        "RecommendationInput": {
+            "type": "object",
+            "required": ["text", "version"],
+            "properties": {
+                "text": {"type": "string", "maxLength": 10000},
+                "dueDate": {"type": "string", "format": "date", "description": "Umsetzungsfrist (nicht vergangen)"},
+                "agencies": {
+                    "type": "array",
+                    "items": {"type": "string"},
+                    "description": "Kürzel der umsetzenden Stellen (Mitglieder der Lenkungsgruppe)",
+                },
                 "version": {"type": "integer"},
             },
         },

@@ -204,6 +204,52 @@ def test_join_links_another_case_and_counts_it(bscene, bclients, query):
     }
 
 
+def test_steering_group_adopts_a_recommendation_over_the_api(bscene, bclients, query):
+    """Adopting works over the API as in the meeting's form: the steering group only, from the agenda or the working
+    group, with a text, a due date not past and the implementing agencies among its members; each of them then
+    has an implementation status "offen"."""
+    waiting, (on_agenda,) = raise_items(bscene, query, "Kurse fehlen"), raise_items(bscene, query, "Kita fehlt")
+
+    def schedule():
+        chair = user(bscene.steering["KI"])
+        escalation = db.session.get(Escalation, on_agenda)
+        service.triage(chair, escalation.id, escalation.version, 1)
+        service.put_on_agenda(chair, bscene.steering_meeting, [escalation.id])
+
+    query(schedule)
+    url, version, chair = f"{BASE}/{on_agenda}/recommendation", version_of(query, on_agenda), bclients["LG-KI"]
+    text = "Kinderbetreuung während der Kurse sichern."
+    assert bclients["JC"].api("POST", url, json={"text": text, "version": version}).status_code == 403
+    for body, field in (
+        ({"version": version}, "text"),
+        ({"text": "   ", "version": version}, "text"),
+        ({"text": "x" * 10001, "version": version}, "text"),
+        ({"text": text}, "version"),
+        ({"text": text, "version": version, "dueDate": "01.03.2027"}, "dueDate"),
+        ({"text": text, "version": version, "dueDate": "2020-01-01"}, "dueDate"),
+        ({"text": text, "version": version, "agencies": "JC"}, "agencies"),
+        ({"text": text, "version": version, "agencies": ["JC", "XY"]}, "agencies"),
+        ({"text": text, "version": version, "agencies": []}, "agencies"),
+    ):
+        refused = chair.api("POST", url, json=body)
+        assert refused.status_code == 422 and field in refused.get_json()["errors"], (body, refused.get_json())
+    assert version_of(query, on_agenda) == version  # nothing refused changed the item
+    stale = chair.api("POST", url, json={"text": text, "version": version - 1})
+    assert stale.status_code == 409
+    early = chair.api("POST", f"{BASE}/{waiting[0]}/recommendation", json={"text": text, "version": 1})
+    assert early.status_code == 409 and "Tagesordnung" in early.get_json()["error"]
+    body = {"text": text, "version": version, "dueDate": "2099-06-30", "agencies": ["JC", "JA", "JC"]}
+    adopted = chair.api("POST", url, json=body)
+    assert adopted.status_code == 201, adopted.get_json()
+    item = adopted.get_json()
+    assert item["state"] == "empfehlung" and item["version"] == version + 1
+    recommendation = item["recommendation"]
+    assert (recommendation["text"], recommendation["dueDate"]) == (text, "2099-06-30")
+    assert [(i["agency"], i["status"]) for i in recommendation["implementations"]] == [("JC", "offen"), ("JA", "offen")]
+    again = chair.api("POST", url, json={"text": text, "version": item["version"]})
+    assert again.status_code == 409  # adopted once: the next step is the implementation
+
+
 def test_implementation_status_by_the_agencys_steering_member(bscene, bclients, query):
     (escalation_id,) = raise_items(bscene, query, "Kurse fehlen")
     impls = adopt(bscene, query, escalation_id)
