@@ -10,7 +10,7 @@ from agenda.demo import PAST_CASES, meeting_titles
 from agenda.models import AgendaItem, Conference
 from fallkonferenz.extensions import db
 
-from . import service
+from . import records, service
 
 TEXTS = {
     "Amiri": (
@@ -30,7 +30,7 @@ TEXTS = {
 
 
 def seed_minutes(today: date) -> None:
-    """The past conference's case items get the text their minutes were left with."""
+    """The past conference's case items get the text their minutes were left with; everyone invited came."""
     past = db.session.scalar(select(Conference).where(Conference.title == meeting_titles(today)[0]))
     if past is None:
         return
@@ -39,3 +39,4 @@ def seed_minutes(today: date) -> None:
     ).all()
     for item, family in zip(items, PAST_CASES, strict=False):
         service.import_text(item.id, past.moderator_id, TEXTS[family])
+    records.set_attendances(past.moderator, past.id, {p.user_id: "anwesend" for p in past.participants if p.active})

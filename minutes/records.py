@@ -701,6 +701,7 @@ def task_entries(tasks) -> list[dict]:
         if agency_ids
         else {}
     )
+    day = today()
     return [
         {
             "item": t.agenda_item_id,
@@ -712,6 +713,7 @@ def task_entries(tasks) -> list[dict]:
             "due": t.due_date.strftime("%d.%m.%Y") if t.due_date else None,
             "status": t.status,
             "done": t.status == "erledigt",
+            "overdue": t.overdue_on(day),
         }
         for t in tasks
     ]

@@ -60,8 +60,23 @@ function taskItem(entry, form) {
   status.textContent = String(entry.status || "offen");
   line.append(`${entry.text} – ${who} (`, status, ")");
   li.append(line);
+  markOverdue(li, entry.overdue);
   if (form) li.append(form);
   return li;
+}
+
+/** "überfällig" after a task's line while it is open past its due date, as the page renders it. */
+function markOverdue(li, overdue) {
+  const mark = li.querySelector("strong.overdue");
+  if (!overdue) {
+    if (mark) mark.remove();
+    return;
+  }
+  if (mark) return;
+  const strong = document.createElement("strong");
+  strong.className = "overdue";
+  strong.textContent = "(überfällig)";
+  li.querySelector("span").after(" ", strong);
 }
 
 /** The "Erledigt" form the page renders for a task of one's own agency (or for the moderator); the server
@@ -376,6 +391,7 @@ class MinutesItem {
       const status = li.querySelector("[data-status]");
       if (status) status.textContent = String(entry.status);
       for (const form of li.querySelectorAll("form[data-done]")) form.remove();
+      markOverdue(li, false);
       news ||= `Aufgabe erledigt (${this.itemName}): ${entry.text}`;
     }
     if (kind === "task" && !entry.done && li.classList.contains("done")) {
@@ -383,6 +399,7 @@ class MinutesItem {
       li.classList.remove("done");
       const status = li.querySelector("[data-status]");
       if (status) status.textContent = String(entry.status);
+      markOverdue(li, entry.overdue);
       if (this.channel.mayComplete(entry)) {
         li.append(doneForm(entry, this.channel.page, `${window.location.pathname}#m-${this.id}`));
       }

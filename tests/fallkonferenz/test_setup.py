@@ -18,7 +18,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, text
 
 from agenda.demo import PAST_RECORDS
-from agenda.models import AgendaItem
+from agenda.models import AgendaItem, Conference
 from fallkonferenz import create_app, epoch
 from fallkonferenz.casecrypto import keyring
 from fallkonferenz.cases.retention import erase_case
@@ -279,6 +279,9 @@ def test_demo_seed_runs_once(app, query):
     names = query(lambda: {u.username for u in db.session.query(User)}, commit=False)
     assert {"ki.koordination", "jc.fallmanagement", "aa.beratung", "abh.sachbearbeitung", "ja.asd"} <= names
     assert {"lenkung.vorsitz", "dsb", "admin"} <= names
+    # the held conference's minutes say who came: every participant
+    held = query(lambda: db.session.query(Conference).filter_by(state="beendet").one().id, commit=False)
+    assert set(query(lambda: records.attendance_of(held), commit=False).values()) == {"anwesend"}
 
 
 def test_admin_manages_users_and_nobody_else_can(app, query, client_for):

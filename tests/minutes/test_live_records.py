@@ -91,6 +91,7 @@ def test_a_task_and_its_completion_reach_everyone_in_the_item(server):
             "due": due.strftime("%d.%m.%Y"),
             "status": "offen",
             "done": False,
+            "overdue": False,
         }
 
         # The JC ticks it off from the minutes page: the others see it done.

@@ -100,6 +100,20 @@ def test_decisions_tasks_and_my_tasks_with_overdue_first(scene, clients, planned
     )
     assert listed is not None and listed[0] == scene.ids["JC"] and '"cases":[' in listed[1]
     assert "(überfällig)" in dashboard and "Therapie begleiten" not in dashboard
+    # The task is overdue wherever it is listed, and only that one: in the minutes, the results and on the case.
+    overdue = re.compile(r'<strong class="overdue">\(überfällig\)</strong>')
+    for url in (f"/konferenzen/{planned}/protokoll", f"/konferenzen/{planned}/protokoll/ergebnisse"):
+        page = jc.get(url).get_data(as_text=True)
+        line = re.search(
+            r"Bescheid prüfen – JC[^<]*\(<span data-status>offen</span>\)</span>"
+            if url.endswith("protokoll")
+            else r"Bescheid prüfen – JC[^<]*\(offen\)",
+            page,
+        )
+        assert line and overdue.match(page, line.end() + 1), url
+        assert len(overdue.findall(page)) == 1, url
+    case_page = jc.get(f"/faelle/{scene.open_case}").get_data(as_text=True)
+    assert len(overdue.findall(case_page)) == 1 and '<tr class="warn"><td class="text">Bescheid prüfen' in case_page
     # Each task says where it was set: JC takes part and can open the results there.
     results = f'href="/konferenzen/{planned}/protokoll/ergebnisse#top-{running["open"]}">Fallkonferenz Musterstadt<span'
     assert results in dashboard
