@@ -359,8 +359,7 @@ def seed_backlog(today: date) -> None:
         escalation = made[key]
         recommendation = service.recommendation_of(escalation.id)
         recommendation.adopted_on = escalation.decided_at.date()
-        for impl in recommendation.implementations:
-            impl.updated_at = escalation.updated_at
+        _spread_reports(escalation, recommendation, today)
     # The first recommendation's deadline has passed: the ABH's implementation is overdue.
     service.recommendation_of(made["duldung_kurs"].id).due_date = today - timedelta(days=14)
 
@@ -390,3 +389,20 @@ def _backdate(escalation: Escalation, today: date, days_ago: int) -> None:
     escalation.decided_at = decided
     escalation.implemented_at = implemented
     db.session.flush()
+
+
+def _spread_reports(escalation: Escalation, recommendation, today: date) -> None:
+    """Each agency reported its implementation on a day of its own (history, so set directly): the first when the
+    item went into implementation, the last when it was done (or, still under way, a few days ago), the others on
+    working days between."""
+    steps = service.history(escalation.id)
+    started = next((t.at for t in steps if t.to_state == "umsetzung"), escalation.decided_at)
+    reports = sorted(recommendation.implementations, key=lambda i: i.agency_id)  # the order they were reported in
+    end = escalation.implemented_at or max(started, at(working_day(today - timedelta(days=3), -1), 14))
+    last = max(1, len(reports) - 1)
+    for index, impl in enumerate(reports):
+        moment = started + (end - started) * index / last
+        if 0 < index < last:
+            moment = at(working_day(moment.date()), 9) + timedelta(minutes=(71 * index + 13 * impl.agency_id) % 420)
+            moment = min(max(moment, started), end)
+        impl.updated_at = moment
