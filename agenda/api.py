@@ -8,7 +8,7 @@ from flask import Blueprint, g, jsonify, request
 
 from fallkonferenz.api import api_field_names, flag, json_body, text_value, utc_stamp
 from fallkonferenz.errors import DB_INT_MAX, InvalidInput
-from fallkonferenz.openapi import BOOL, INT, OPENAPI, STAMP, TEXT, array_of, nullable, obj, op
+from fallkonferenz.openapi import BOOL, INT, OPENAPI, STAMP, TEXT, add_paths, array_of, nullable, obj, op
 
 from . import items, service
 from .models import ITEM_KINDS, KINDS, RESPONSES, STATES
@@ -176,7 +176,7 @@ def announce_agenda(conference_id: int):
     return jsonify(notified=service.announce_agenda(g.user, conference_id))
 
 
-OPENAPI["paths"].update(
+add_paths(
     {
         "/conferences": {
             "get": op("Meine Konferenzen (OParl Meeting)", returns="MeetingList"),

@@ -24,8 +24,8 @@ def op(
     """One operation: its answer `returns` (a schema's name) with status `ok`, the standard German error
     responses, and `also` these status codes with an error. Every route of one case answers its lead agency 410
     once the case was erased (everyone else 404). A request with the session cookie but without the CSRF token
-    is a 400; 403 answers an account that must first choose its own password (and, where an operation says so,
-    a role or agency that may not do it)."""
+    is a 400 (`add_paths` leaves it out of reads); 403 answers an account that must first choose its own password
+    (and, where an operation says so, a role or agency that may not do it)."""
     also = (*also, "410") if "number" in params else also
     op = {
         "summary": summary,
@@ -398,6 +398,21 @@ OPENAPI = {
 }
 
 
+def add_paths(paths: dict) -> None:
+    """Add operations to the document, each with the error answers it can give: a read sends no CSRF token, so
+    it never answers 400, and a list without a path parameter names nothing that could be missing (404)."""
+    for template, methods in paths.items():
+        if "get" in methods:
+            responses = methods["get"]["responses"]
+            responses.pop("400", None)
+            if "{" not in template:
+                responses.pop("404", None)
+    OPENAPI["paths"].update(paths)
+
+
+add_paths(OPENAPI["paths"])
+
+
 # -- the Lenkungsgruppe backlog (/api/v1/backlog): de-identified structural problems ------------------------------
 
 
@@ -409,7 +424,7 @@ def _steering_step(summary: str, body: str) -> dict:
 
 _BACKLOG_FILTERS = ("backlogText", "kategorie", "status", "behoerde", "offen", "sortierung", "page")
 
-OPENAPI["paths"].update(
+add_paths(
     {
         "/backlog": {
             "get": op(

@@ -11,6 +11,7 @@ from sqlalchemy import event, text
 
 from fallkonferenz import create_app
 from fallkonferenz.extensions import db
+from tests import contract
 from tests.contract import ContractClient
 
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -40,6 +41,19 @@ def instance_config(instance, database: str = "test.db", *, testing: bool = True
         "ARGON2_MEMORY_KIB": 1024,
         "BASE_URL": "http://127.0.0.1:5000",  # links in e-mails, feeds and OParl ids; not the environment's
     }
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """After a run that used the API: which documented answers (operation and status code) no request met, so a
+    gap in the API tests shows as a list, not only as a missing line in a review."""
+    if not contract.MET:
+        return
+    unmet = contract.unmet()
+    total = len(unmet) + len(contract.MET)
+    terminalreporter.section("API answers met")
+    terminalreporter.write_line(f"{len(contract.MET)} of {total} documented answers were met by a request of this run.")
+    for line in unmet:
+        terminalreporter.write_line(f"  never met: {line}")
 
 
 @pytest.fixture(scope="session")

@@ -24,20 +24,62 @@ DOCUMENT = "urn:fallkonferenz:openapi"
 UNCHECKED = {f"{PREFIX}/openapi.json"}  # the document itself
 
 
+# (method, path template, status) of every answer checked in this test run, for the coverage report at its end.
+MET: set[tuple[str, str, str]] = set()
+
+
 @cache
-def _operations() -> list[tuple[re.Pattern, str, dict]]:
+def _operations() -> list[tuple[re.Pattern, str, str, dict]]:
     found = []
     for template, methods in OPENAPI["paths"].items():
         # a parameter is one path segment: /backlog/implementations/7 is not /backlog/{escalationId}
         segments = re.split(r"\{[^}]+\}", PREFIX + template)
         pattern = re.compile("[^/]+".join(re.escape(part) for part in segments) + "$")
         for method, operation in methods.items():
-            found.append((pattern, method.upper(), operation))
+            found.append((pattern, method.upper(), template, operation))
     return found
 
 
+def _match(method: str, path: str) -> tuple[str, dict] | None:
+    """The documented operation of a request: its path template and its description."""
+    for pattern, m, template, operation in _operations():
+        if m == method and pattern.match(path):
+            return template, operation
+    return None
+
+
 def operation_for(method: str, path: str) -> dict | None:
-    return next((op for pattern, m, op in _operations() if m == method and pattern.match(path)), None)
+    found = _match(method, path)
+    return found[1] if found else None
+
+
+def case_operations() -> list[tuple[str, str, str | None]]:
+    """(method, path template, the request body's schema name or None) of every documented operation on one case."""
+    return [
+        (
+            method,
+            template,
+            op.get("requestBody", {})
+            .get("content", {})
+            .get("application/json", {})
+            .get("schema", {})
+            .get("$ref", "")
+            .rpartition("/")[2]
+            or None,
+        )
+        for _, method, template, op in _operations()
+        if "{number}" in template
+    ]
+
+
+def unmet() -> list[str]:
+    """The documented answers (operation and status) that no request of this run met."""
+    return [
+        f"{method} {PREFIX}{template} {status}"
+        for _, method, template, operation in _operations()
+        for status in operation["responses"]
+        if (method, template, status) not in MET and template != "/openapi.json"
+    ]
 
 
 def _resolve(node: dict) -> dict:
@@ -89,6 +131,8 @@ class ContractClient(FlaskClient):
         response = super().open(*args, **kwargs)
         request = response.request
         if request.path.startswith(PREFIX + "/"):
+            if (met := _match(request.method, request.path)) is not None:
+                MET.add((request.method, met[0], str(response.status_code)))
             body = response.get_json(silent=True)
             found = problems(request.method, request.path, response.status_code, body)
             assert not found, "The answer does not match the OpenAPI document:\n" + "\n".join(found)

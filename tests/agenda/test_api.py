@@ -64,6 +64,14 @@ def test_api_reorder_with_a_stale_version_is_a_conflict(scene, clients, planned,
     assert query(lambda: db.session.query(AgendaItem).count(), commit=False) == 2
     assert ki.api("DELETE", f"/api/v1/conferences/{planned}/items/{ids[0]}?agendaVersion=3").status_code in (200, 204)
     assert query(lambda: db.session.query(AgendaItem).count(), commit=False) == 1
+    # an item or a conference that is not there: 404 with a German error, nothing removed
+    for method, url, body in (
+        ("DELETE", f"/api/v1/conferences/{planned}/items/999999?agendaVersion=4", None),
+        ("PUT", "/api/v1/conferences/999999/order", {"items": ids[1:], "agendaVersion": 4}),
+    ):
+        gone = ki.api(method, url, json=body)
+        assert gone.status_code == 404 and "nicht gefunden" in gone.get_json()["error"], (method, url)
+    assert query(lambda: db.session.query(AgendaItem).count(), commit=False) == 1
 
 
 @pytest.mark.parametrize(

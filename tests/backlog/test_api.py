@@ -136,6 +136,9 @@ def test_transitions_check_role_state_and_version(bscene, bclients, query):
         assert refused.status_code == 422 and field in refused.get_json()["errors"], (body, refused.get_json())
     resp = chair.api("POST", triage, json={"priority": 1, "version": version, "category": "rechtslage"})
     assert resp.status_code == 200 and resp.get_json()["state"] == "gesichtet"
+    # a second triage from the same (now stale) page is a conflict: the first one's priority stays
+    again = bclients["LG-AA"].api("POST", triage, json={"priority": 3, "version": version})
+    assert again.status_code == 409 and chair.get(f"{BASE}/{escalation_id}").get_json()["priority"] == 1
     assert (resp.get_json()["priority"], resp.get_json()["category"]) == (1, "rechtslage")
     stale = chair.api("POST", url, json={"to": "tagesordnung", "version": version})
     assert stale.status_code == 409 and "geändert" in stale.get_json()["error"]
@@ -157,6 +160,15 @@ def test_transitions_check_role_state_and_version(bscene, bclients, query):
     done = chair.api("POST", url, json={"to": "abgelehnt", "version": current, "reason": "Bundesrecht"})
     assert done.status_code == 200 and done.get_json()["stateReason"] == "Bundesrecht"
     assert bclients["JC"].get(f"{BASE}/999999").status_code == 404
+    # every step of the steering group on an item that is not there: 404 with a German error
+    for method, url, body in (
+        ("POST", f"{BASE}/999999/transitions", {"to": "abgelehnt", "version": 1, "reason": "x"}),
+        ("POST", f"{BASE}/999999/triage", {"priority": 1, "version": 1}),
+        ("POST", f"{BASE}/999999/recommendation", {"text": "Empfehlung", "version": 1}),
+        ("PATCH", f"{BASE}/implementations/999999", {"status": "in_arbeit", "version": 1}),
+    ):
+        gone = chair.api(method, url, json=body)
+        assert gone.status_code == 404 and "nicht gefunden" in gone.get_json()["error"].lower(), (url, gone.get_json())
 
 
 def test_merge_folds_a_duplicate_into_the_surviving_item(bscene, bclients, query):

@@ -81,6 +81,8 @@ def test_token_client_creates_a_case_writes_a_note_and_grants_consent(api, query
         "POST", f"/api/v1/cases/{number}/consents/{created.get_json()['id']}/revoke", json={"reason": "Widerruf"}
     )
     assert revoked.status_code == 200
+    twice = api("POST", f"/api/v1/cases/{number}/consents/{created.get_json()['id']}/revoke", json={})
+    assert twice.status_code == 409 and "bereits widerrufen" in twice.get_json()["error"]
     case = api("GET", f"/api/v1/cases/{number}").get_json()
     assert [n["text"] for n in case["notes"]] == ["Praktikum"]
 

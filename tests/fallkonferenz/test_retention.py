@@ -4,6 +4,7 @@ data key (crypto-shredding): nothing of it can be read again, by anyone, and it 
 from __future__ import annotations
 
 import json
+import re
 import threading
 from datetime import timedelta
 
@@ -26,6 +27,7 @@ from minutes import records, service
 from minutes.models import MinutesClosure
 from tests.agenda import conftest as agenda_scene
 from tests.agenda.conftest import user
+from tests.contract import case_operations
 from tests.factories import make_consent
 
 # the conference scene's fixtures: two cases of KI (one with consent for JC and AA), a planned conference
@@ -34,6 +36,24 @@ scene, clients, planned = agenda_scene.scene, agenda_scene.clients, agenda_scene
 
 def _case(number: str) -> Case:
     return db.session.scalar(select(Case).where(Case.number == number))
+
+
+# A valid body for each operation on a case that takes one, by its schema's name in the OpenAPI document.
+VALID_BODIES = {
+    "NoteInput": {"category": "stammdaten", "text": "Termin vereinbart."},
+    "NoteWithdraw": {"reason": "inhalt"},
+    "GoalInput": {"title": "Ausbildung", "field": "arbeit", "responsibleAgency": "KI"},
+    "GoalStatus": {"status": "in_arbeit"},
+    "ConsentInput": {
+        "dateTime": "2026-01-10",
+        "periodStart": "2026-01-10",
+        "periodEnd": "2099-01-10",
+        "purpose": "Fallkonferenz",
+        "provision": [{"actor": "JC", "class": ["stammdaten"]}],
+        "verified": True,
+    },
+    "Revoke": {"reason": "Widerruf"},
+}
 
 
 def test_the_lead_agency_closes_and_reopens_a_case_and_nobody_else_can(scene, clients, query):
@@ -71,6 +91,12 @@ def test_the_lead_agency_closes_and_reopens_a_case_and_nobody_else_can(scene, cl
     assert again.status_code == 409 and "nicht abgeschlossen" in again.get_data(as_text=True)
     assert clients["JC"].api("POST", f"/api/v1/cases/{number}/close").status_code == 403
     assert ki.api("POST", f"/api/v1/cases/{number}/close").get_json()["closedOn"] == day.isoformat()
+    # reopened over the API as on the page: by the lead agency only, and only a closed case
+    assert clients["JC"].api("POST", f"/api/v1/cases/{number}/reopen").status_code == 403
+    reopened = ki.api("POST", f"/api/v1/cases/{number}/reopen")
+    assert reopened.status_code == 200 and reopened.get_json()["closedOn"] is None
+    not_closed = ki.api("POST", f"/api/v1/cases/{number}/reopen")
+    assert not_closed.status_code == 409 and "nicht abgeschlossen" in not_closed.get_json()["error"]
     actions = query(
         lambda: [
             e.action
@@ -78,7 +104,7 @@ def test_the_lead_agency_closes_and_reopens_a_case_and_nobody_else_can(scene, cl
         ],
         commit=False,
     )
-    assert actions == ["case.close", "case.reopen", "case.close"]
+    assert actions == ["case.close", "case.reopen", "case.close", "case.reopen"]
 
 
 def test_a_closing_without_its_form_token_is_refused(scene, clients, query):
@@ -156,6 +182,12 @@ def test_erasing_destroys_the_key_and_the_case_is_gone_for_everyone(scene, clien
     gone = clients["KI"].get(f"/faelle/{number}")
     assert gone.status_code == 410 and "gelöscht" in gone.get_data(as_text=True)
     assert clients["KI"].api("GET", f"/api/v1/cases/{number}").status_code == 410
+    # so does every operation of the API on the case, reading or writing: 410 for the lead agency, 404 for the rest
+    for method, template, schema in case_operations():
+        url = "/api/v1" + re.sub(r"\{[a-zA-Z]+\}", "1", template.replace("{number}", number))
+        body = VALID_BODIES[schema] if schema else None
+        assert clients["KI"].api(method, url, json=body).status_code == 410, (method, url)
+        assert clients["JC"].api(method, url, json=body).status_code == 404, (method, url)
     for code in ("JC", "AA"):
         assert clients[code].get(f"/faelle/{number}").status_code == 404
         assert number not in clients[code].get("/faelle/").get_data(as_text=True)
