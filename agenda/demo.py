@@ -58,9 +58,9 @@ def meeting_days(today: date) -> tuple[date, date]:
     return working_day(today - timedelta(days=45), -1), working_day(today + timedelta(days=7))
 
 
-def meeting_title(day: date) -> str:
-    """A case conference's title after its month, as a coordinator names it: "Fallkonferenz Oktober"."""
-    return f"Fallkonferenz {MONTHS[day.month - 1]}"
+def meeting_title(day: date, series: str = "Fallkonferenz") -> str:
+    """A conference's title after its month, as a coordinator names it: "Fallkonferenz Oktober"."""
+    return f"{series} {MONTHS[day.month - 1]}"
 
 
 def meeting_titles(today: date) -> tuple[str, str]:

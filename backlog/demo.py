@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from agenda import service as agenda_service
-from agenda.demo import meeting_titles
+from agenda.demo import meeting_title, meeting_titles
 from agenda.models import AgendaItem, Conference
 from fallkonferenz.demo_data import CASES
 from fallkonferenz.extensions import db
@@ -233,6 +233,14 @@ def _items(conference: Conference) -> dict[str, int]:
     return out
 
 
+STEERING_SERIES = "Lenkungsgruppe Integration"
+
+
+def steering_meeting_day(today: date) -> date:
+    """The day of the demo's next Lenkungsgruppe-Sitzung: a working day two weeks ahead."""
+    return working_day(today + timedelta(days=14))
+
+
 def seed_backlog(today: date) -> None:
     """Seed the backlog on top of the demo conferences (skipped if they are missing)."""
     users = {u.username: u for u in db.session.scalars(select(User))}
@@ -337,11 +345,11 @@ def seed_backlog(today: date) -> None:
     )
 
     # The next Lenkungsgruppe-Sitzung with two items on its agenda; the others wait in the proposal.
-    meeting_day = working_day(today + timedelta(days=14))
+    meeting_day = steering_meeting_day(today)
     meeting = agenda_service.create_conference(
         chair,
         agenda_service.ConferenceInput(
-            title="Lenkungsgruppe Integration – 1. Quartal",
+            title=meeting_title(meeting_day, STEERING_SERIES),
             kind="lenkungsgruppe",
             start=at(meeting_day, 10),
             end=at(meeting_day, 12),

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from agenda.demo import meeting_titles
+from agenda.demo import meeting_title, meeting_titles
+from backlog.demo import STEERING_SERIES, steering_meeting_day
 from fallkonferenz.demo import DEMO_PASSWORD
 from fallkonferenz.models import utcnow
 
@@ -27,6 +28,8 @@ AXE_RUN = """async () => {
 
 # The demo's held and next case conference, named after their months as the demo seeds them today.
 HELD_MEETING, NEXT_MEETING = meeting_titles(utcnow().date())
+# The demo's next Lenkungsgruppe-Sitzung, named the same way.
+STEERING_MEETING = meeting_title(steering_meeting_day(utcnow().date()), STEERING_SERIES)
 
 
 @dataclass(frozen=True)

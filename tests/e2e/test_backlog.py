@@ -12,13 +12,12 @@ from datetime import date, timedelta
 
 from playwright.sync_api import Locator, Page, expect
 
-from .helpers import HELD_MEETING, NEXT_MEETING, Server, check_a11y, click_to, login
+from .helpers import HELD_MEETING, NEXT_MEETING, STEERING_MEETING, Server, check_a11y, click_to, login
 
 CONFERENCE = re.compile(r"/konferenzen/\d+(#.*)?$")
 ITEM = re.compile(r"/lenkungsgruppe/themen/\d+(#.*)?$")
 ESCALATE = re.compile(r"/konferenzen/\d+/top/\d+/eskalieren$")
 REFERENCE = re.compile(r"LG-\d{4}-\d{3}")
-MEETING = "Lenkungsgruppe Integration – 1. Quartal"
 
 TITLE = "Sprachkurse ohne Abendtermine für Berufstätige"
 NAMING = (
@@ -198,7 +197,7 @@ def test_lenkungsgruppe_from_report_to_implementation(page: Page, server: Server
     assert start["svg"] == start["open"]
 
     # ... and, as the meeting's moderator, puts it on the agenda from the proposal.
-    _conference(page, MEETING)
+    _conference(page, STEERING_MEETING)
     proposal = page.get_by_role("region", name="Vorschlag für die Tagesordnung")
     proposal.get_by_label(re.compile(f"^{reference} – ")).check()
     click_to(page, proposal.get_by_role("button", name="Auf die Tagesordnung setzen"), CONFERENCE)
@@ -208,13 +207,13 @@ def test_lenkungsgruppe_from_report_to_implementation(page: Page, server: Server
 
     click_to(page, item.get_by_role("link", name=reference, exact=True), ITEM)
     expect(_lead(page)).to_contain_text("auf der Tagesordnung")
-    expect(page.get_by_role("region", name="Beratung in der Lenkungsgruppe")).to_contain_text(MEETING)
+    expect(page.get_by_role("region", name="Beratung in der Lenkungsgruppe")).to_contain_text(STEERING_MEETING)
     body = page.locator("body")
     for secret in (tesfay, amiri, "Tesfay", "Amiri", "Senait", "Sohrab"):
         expect(body).not_to_contain_text(secret)
 
     # 4. In the meeting, the steering group adopts a recommendation through the decision form.
-    click_to(page, page.get_by_role("link", name=MEETING), CONFERENCE)
+    click_to(page, page.get_by_role("link", name=STEERING_MEETING), CONFERENCE)
     expect(_agenda_item(page, reference)).to_contain_text("sobald die Sitzung läuft")  # not before it has begun
     asked = []  # the meeting is not set for today: the page asks before it begins
     page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
