@@ -255,15 +255,9 @@ def adopt(escalation_id: int):
     text = body.text("text", required=True)
     due_date = body.day("dueDate")
     version = body.integer("version", required=True)
-    agency_ids = None  # absent: every member agency implements it
-    if "agencies" in body.data:
-        members = {a.code: a.id for a in service.member_agencies()}
-        codes = body.texts("agencies")
-        if any(code not in members for code in codes):
-            body.errors["agencies"] = "Umsetzen können nur Stellen der Lenkungsgruppe: " + ", ".join(members) + "."
-        agency_ids = [members[code] for code in codes if code in members]
+    codes = body.texts("agencies") if "agencies" in body.data else None  # absent: every member agency
     body.check()
-    service.adopt(g.user, escalation_id, version, text, due_date, agency_ids)
+    service.adopt(g.user, escalation_id, version, text, due_date, agency_codes=codes)
     return jsonify(_detail(service.load(g.user, escalation_id))), 201
 
 

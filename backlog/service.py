@@ -1258,9 +1258,11 @@ def adopt(
     due_date: date | None,
     agency_ids=None,
     conference_id: int | None = None,
+    agency_codes=None,
 ) -> Recommendation:
     """Adopt a recommendation; each agency chosen (None: every member agency) gets an implementation status
-    "offen". A form that leaves every agency unticked chose none: that is refused, not taken for all."""
+    "offen". A form that leaves every agency unticked chose none: that is refused, not taken for all. The agencies
+    come by id (the form) or by code (`agency_codes`, the API); either way only members of the group."""
     require_steering(actor)
     escalation = _load_current(actor, escalation_id, version)
     text = (text or "").strip()
@@ -1270,7 +1272,11 @@ def adopt(
     if due_date is not None and due_date < today():
         errors["due_date"] = "Die Umsetzungsfrist liegt in der Vergangenheit."
     members = {a.id: a for a in member_agencies()}
-    chosen = list(members) if agency_ids is None else [int(a) for a in agency_ids]
+    if agency_codes is not None:
+        by_code = {a.code: a.id for a in members.values()}
+        chosen = [by_code.get(code) for code in agency_codes]  # an unknown code: None, no member
+    else:
+        chosen = list(members) if agency_ids is None else [int(a) for a in agency_ids]
     if any(a not in members for a in chosen):
         errors["agencies"] = "Umsetzen können nur Stellen der Lenkungsgruppe."
     elif not chosen:

@@ -53,23 +53,15 @@ def operation_for(method: str, path: str) -> dict | None:
     return found[1] if found else None
 
 
+def _body_schema(operation: dict) -> str | None:
+    """The name of the schema an operation's request body follows; None if it takes no body."""
+    body = operation.get("requestBody")
+    return body["content"]["application/json"]["schema"]["$ref"].rpartition("/")[2] if body else None
+
+
 def case_operations() -> list[tuple[str, str, str | None]]:
     """(method, path template, the request body's schema name or None) of every documented operation on one case."""
-    return [
-        (
-            method,
-            template,
-            op.get("requestBody", {})
-            .get("content", {})
-            .get("application/json", {})
-            .get("schema", {})
-            .get("$ref", "")
-            .rpartition("/")[2]
-            or None,
-        )
-        for _, method, template, op in _operations()
-        if "{number}" in template
-    ]
+    return [(method, template, _body_schema(op)) for _, method, template, op in _operations() if "{number}" in template]
 
 
 def unmet() -> list[str]:

@@ -102,14 +102,12 @@ def test_decisions_tasks_and_my_tasks_with_overdue_first(scene, clients, planned
     assert "(überfällig)" in dashboard and "Therapie begleiten" not in dashboard
     # The task is overdue wherever it is listed, and only that one: in the minutes, the results and on the case.
     overdue = re.compile(r'<strong class="overdue">\(überfällig\)</strong>')
-    for url in (f"/konferenzen/{planned}/protokoll", f"/konferenzen/{planned}/protokoll/ergebnisse"):
+    for url, status in (
+        (f"/konferenzen/{planned}/protokoll", r"\(<span data-status>offen</span>\)</span>"),  # the live page's line
+        (f"/konferenzen/{planned}/protokoll/ergebnisse", r"\(offen\)"),
+    ):
         page = jc.get(url).get_data(as_text=True)
-        line = re.search(
-            r"Bescheid prüfen – JC[^<]*\(<span data-status>offen</span>\)</span>"
-            if url.endswith("protokoll")
-            else r"Bescheid prüfen – JC[^<]*\(offen\)",
-            page,
-        )
+        line = re.search(r"Bescheid prüfen – JC[^<]*" + status, page)
         assert line and overdue.match(page, line.end() + 1), url
         assert len(overdue.findall(page)) == 1, url
     case_page = jc.get(f"/faelle/{scene.open_case}").get_data(as_text=True)
