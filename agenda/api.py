@@ -201,7 +201,11 @@ add_paths(
             )
         },
         "/conferences/{conferenceId}/items/{itemId}": {
-            "delete": op("Tagesordnungspunkt entfernen", params=("conferenceId", "itemId"), also=("409",))
+            "delete": op(
+                "Tagesordnungspunkt entfernen (409 bei veralteter `agendaVersion`)",
+                params=("conferenceId", "itemId", "agendaVersion"),
+                also=("409",),
+            )
         },
         "/conferences/{conferenceId}/agenda-notice": {
             "post": op(
@@ -226,6 +230,12 @@ OPENAPI["components"]["parameters"].update(
     {
         "conferenceId": {"name": "conferenceId", "in": "path", "required": True, "schema": {"type": "integer"}},
         "itemId": {"name": "itemId", "in": "path", "required": True, "schema": {"type": "integer"}},
+        "agendaVersion": {
+            "name": "agendaVersion",
+            "in": "query",
+            "description": "der Stand der Tagesordnung, den der Aufrufer kennt (ohne: keine Prüfung)",
+            "schema": {"type": "integer"},
+        },
     }
 )
 _MEETING = {

@@ -24,8 +24,8 @@ def op(
     """One operation: its answer `returns` (a schema's name) with status `ok`, the standard German error
     responses, and `also` these status codes with an error. Every route of one case answers its lead agency 410
     once the case was erased (everyone else 404). A request with the session cookie but without the CSRF token
-    is a 400 (`add_paths` leaves it out of reads); 403 answers an account that must first choose its own password
-    (and, where an operation says so, a role or agency that may not do it)."""
+    is a 400; 403 answers an account that must first choose its own password (and, where an operation says so, a
+    role or agency that may not do it). `add_paths` fits 400, 404 and 422 to the operation's address."""
     also = (*also, "410") if "number" in params else also
     op = {
         "summary": summary,
@@ -35,7 +35,6 @@ def op(
             "400": {"$ref": "#/components/responses/Error"},
             "401": {"$ref": "#/components/responses/Error"},
             "403": {"$ref": "#/components/responses/Error"},
-            "404": {"$ref": "#/components/responses/Error"},
             "422": {"$ref": "#/components/responses/Error"},
         }
         | {status: {"$ref": "#/components/responses/Error"} for status in also},
@@ -399,14 +398,21 @@ OPENAPI = {
 
 
 def add_paths(paths: dict) -> None:
-    """Add operations to the document, each with the error answers it can give: a read sends no CSRF token, so
-    it never answers 400, and a list without a path parameter names nothing that could be missing (404)."""
+    """Add operations to the document, each with the error answers it can give. A read sends no CSRF token, so it
+    never answers 400; 404 is for an address that names something (a body that names something says so with
+    `also`); 422 is for what can be wrong in a request: a body, a query parameter, or a write's form that is no
+    UTF-8."""
     for template, methods in paths.items():
-        if "get" in methods:
-            responses = methods["get"]["responses"]
-            responses.pop("400", None)
-            if "{" not in template:
-                responses.pop("404", None)
+        for method, operation in methods.items():
+            responses = operation["responses"]
+            if "{" in template:
+                responses["404"] = {"$ref": "#/components/responses/Error"}
+            if method == "get":
+                responses.pop("400", None)
+                asked = [p["$ref"].rpartition("/")[2] for p in operation["parameters"]]
+                if not any("{" + name + "}" not in template for name in asked):
+                    responses.pop("422", None)
+            operation["responses"] = dict(sorted(responses.items()))
     OPENAPI["paths"].update(paths)
 
 
@@ -434,9 +440,11 @@ add_paths(
             ),
             "post": op(
                 "Strukturproblem aus einem Tagesordnungspunkt melden; enthält der Text personenbezogene Daten, "
-                "antwortet 422 mit `errors` je Feld und `hits` (field, start, end, kind, label)",
+                "antwortet 422 mit `errors` je Feld und `hits` (field, start, end, kind, label); 404, wenn es den "
+                "Tagesordnungspunkt nicht gibt oder er nicht sichtbar ist",
                 body="EscalationInput",
                 ok="201",
+                also=("404",),
                 returns="Escalation",
             ),
         },

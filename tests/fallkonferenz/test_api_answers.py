@@ -1,0 +1,86 @@
+"""The error answers every operation of the API documents, met for every operation.
+
+They come before any operation's own work, so one test each asks all documented operations: a write with the
+session cookie but without the CSRF token (400), any request of an account that must first choose its own password
+(403), a write whose form is no UTF-8 (422). The client checks each answer against the document as it comes; these
+tests check that it is the German refusal and that nothing was done.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+import agenda.api  # noqa: F401 (adds its operations to the document)
+import backlog.api  # noqa: F401 (likewise)
+from fallkonferenz.extensions import db
+from fallkonferenz.models import AuditEvent
+from fallkonferenz.openapi import OPENAPI
+from fallkonferenz.web import MUST_CHANGE_PASSWORD
+from tests.contract import PREFIX
+from tests.factories import PASSWORD, make_user
+
+# Any value of a path parameter's type: these answers are given before an operation looks at its address.
+PATH_VALUES = {"number": "FK-2026-0001"}
+
+OPERATIONS = sorted(
+    (method.upper(), PREFIX + re.sub(r"\{(\w+)\}", lambda m: PATH_VALUES.get(m.group(1), "1"), template))
+    for template, methods in OPENAPI["paths"].items()
+    for method in methods
+    if template != "/openapi.json"
+)
+WRITES = [(method, path) for method, path in OPERATIONS if method != "GET"]
+
+
+def _audit_count(query) -> int:
+    return query(lambda: db.session.query(AuditEvent).count(), commit=False)
+
+
+def test_every_operation_is_asked(app):
+    # the lists come from the document as collected; the app's document has no operation more
+    assert len(OPERATIONS) == sum(len(m) for t, m in OPENAPI["paths"].items() if t != "/openapi.json")
+    assert {"GET", "POST", "PATCH", "PUT", "DELETE"} <= {method for method, _ in OPERATIONS}
+
+
+@pytest.mark.parametrize(("method", "path"), WRITES)
+def test_a_write_without_the_csrf_token_is_refused(world, client_for, query, method, path):
+    client = client_for(world["KI"], PASSWORD)
+    before = _audit_count(query)
+    resp = client.http.open(path, method=method, json={})  # the session cookie, but no X-CSRFToken
+    assert resp.status_code == 400
+    assert "Sicherheitstoken" in resp.get_json()["error"]
+    assert _audit_count(query) == before  # nothing was done, not even a read logged
+
+
+@pytest.fixture
+def given_password(world, client_for, query):
+    """A moderator whose password the administration gave her, logged in: she must choose her own first."""
+
+    def make():
+        user = make_user("KI", "moderator", username="ki.neu")
+        user.must_change_password = True
+        return user.username
+
+    client = client_for(query(make), PASSWORD)
+    assert client.csrf  # the page where she chooses it carries the token, so only the password is missing
+    return client
+
+
+@pytest.mark.parametrize(("method", "path"), OPERATIONS)
+def test_an_account_with_a_given_password_is_refused(given_password, query, method, path):
+    before = _audit_count(query)
+    resp = given_password.api(method, path, json={} if method != "GET" else None)
+    assert resp.status_code == 403
+    assert resp.get_json()["error"] == MUST_CHANGE_PASSWORD
+    assert _audit_count(query) == before
+
+
+@pytest.mark.parametrize(("method", "path"), WRITES)
+def test_a_write_whose_form_is_no_utf8_is_refused(world, client_for, query, method, path):
+    client = client_for(world["KI"], PASSWORD)
+    before = _audit_count(query)
+    resp = client.api(method, path, json=None, data=b"text=%FF%FE", content_type="application/x-www-form-urlencoded")
+    assert resp.status_code == 422
+    assert "UTF-8" in resp.get_json()["error"]
+    assert _audit_count(query) == before
