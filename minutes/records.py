@@ -656,7 +656,11 @@ def add_addendum(actor: User, conference_id: int, text: str) -> Addendum:
 
 
 def conference_of(item_id: int) -> int:
-    return db.session.scalar(select(AgendaItem.conference_id).where(AgendaItem.id == item_id))
+    """The conference of an agenda item; an item that does not exist (any more: removed meanwhile) is a 404."""
+    conference_id = db.session.scalar(select(AgendaItem.conference_id).where(AgendaItem.id == item_id))
+    if conference_id is None:
+        raise NotFound("Tagesordnungspunkt nicht gefunden.")
+    return conference_id
 
 
 def decisions_for(item_ids) -> dict[int, list[Decision]]:

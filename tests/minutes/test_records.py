@@ -811,3 +811,15 @@ def test_the_minutes_pages_script_gets_json_answers_and_refusals(scene, clients,
     query(lambda: db.session.query(UserSession).delete())  # the session ended (idle) while the page stayed open
     late = ki.post(f"/protokoll/top/{running['open']}/beschluss", data={"text": "spät"}, headers=as_script)
     assert late.status_code == 401 and "Anmeldung ist abgelaufen" in late.get_json()["error"]
+
+
+def test_a_refused_entry_for_an_item_removed_meanwhile_is_a_404(scene, clients, planned, running, query):
+    # the results page was open while the moderator took the item off the agenda; the form then sent is refused
+    # for its input (an empty decision, a person the list never offered) and for the item that is gone: a German
+    # 404, not a server error while the refusal looks for the item's conference
+    query(lambda: items.remove_item(user(scene.users["KI"]), planned, running["open"]))
+    ki = clients["KI"]
+    for path, data in (("beschluss", {"text": " "}), ("aufgabe", {"text": "Wer?", "agency": "KI", "user": "x"})):
+        resp = ki.post(f"/protokoll/top/{running['open']}/{path}", data=data)
+        assert resp.status_code == 404, path
+        assert "Tagesordnungspunkt nicht gefunden" in resp.get_data(as_text=True)
