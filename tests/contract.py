@@ -59,9 +59,17 @@ def _body_schema(operation: dict) -> str | None:
     return body["content"]["application/json"]["schema"]["$ref"].rpartition("/")[2] if body else None
 
 
+def operations() -> list[tuple[str, str, str | None]]:
+    """(method, path template, the request body's schema name or None) of every documented operation but the
+    document itself."""
+    return [
+        (method, template, _body_schema(op)) for _, method, template, op in _operations() if template != "/openapi.json"
+    ]
+
+
 def case_operations() -> list[tuple[str, str, str | None]]:
-    """(method, path template, the request body's schema name or None) of every documented operation on one case."""
-    return [(method, template, _body_schema(op)) for _, method, template, op in _operations() if "{number}" in template]
+    """The same of every documented operation on one case."""
+    return [found for found in operations() if "{number}" in found[1]]
 
 
 def unmet() -> list[str]:

@@ -18,17 +18,15 @@ from fallkonferenz.extensions import db
 from fallkonferenz.models import AuditEvent
 from fallkonferenz.openapi import OPENAPI
 from fallkonferenz.web import MUST_CHANGE_PASSWORD
-from tests.contract import PREFIX
+from tests.contract import PREFIX, operations
 from tests.factories import PASSWORD, make_user
 
 # Any value of a path parameter's type: these answers are given before an operation looks at its address.
 PATH_VALUES = {"number": "FK-2026-0001"}
 
 OPERATIONS = sorted(
-    (method.upper(), PREFIX + re.sub(r"\{(\w+)\}", lambda m: PATH_VALUES.get(m.group(1), "1"), template))
-    for template, methods in OPENAPI["paths"].items()
-    for method in methods
-    if template != "/openapi.json"
+    (method, PREFIX + re.sub(r"\{(\w+)\}", lambda m: PATH_VALUES.get(m.group(1), "1"), template))
+    for method, template, _ in operations()
 )
 WRITES = [(method, path) for method, path in OPERATIONS if method != "GET"]
 
