@@ -81,6 +81,10 @@ ROWS = {
     ("impl_id",): "SELECT id FROM implementations ORDER BY id",
     ("user_id",): "SELECT id FROM users ORDER BY id",
     ("token_id",): "SELECT id FROM api_tokens ORDER BY id",
+    ("agenda_item_id",): "SELECT id FROM agenda_items ORDER BY id",
+    ("consultation_id",): "SELECT id FROM consultations ORDER BY id",
+    ("membership_id",): "SELECT id FROM working_group_members ORDER BY id",
+    ("key",): "SELECT 'stelle-' || code FROM agencies UNION SELECT 'ag-' || id FROM working_groups ORDER BY 1",
 }
 
 
@@ -102,6 +106,7 @@ def _form_fields() -> tuple[set[str], set[str]]:
 
 
 READ = re.compile(r'request\.(?:form|args|files)(?:\.get(?:list)?\(|\[)\s*"([^"]+)"')
+PAGE_ARG = re.compile(r'\bpage_arg\(\s*"([^"]+)"')  # a list's page arguments: "page" unless named
 
 
 def _read_names() -> set[str]:
@@ -109,9 +114,8 @@ def _read_names() -> set[str]:
     names = set()
     for package in PACKAGES:
         for path in (ROOT / package).rglob("*.py"):
-            names |= set(
-                re.findall(r'request\.(?:form|args|files)(?:\.get(?:list)?\(|\[)\s*"([^"]+)"', path.read_text())
-            )
+            source = path.read_text()
+            names |= set(READ.findall(source)) | set(PAGE_ARG.findall(source)) | {"page"}
     for path in (ROOT / "templates").rglob("*.html"):
         names |= set(re.findall(r'\bname="([A-Za-z_][\w-]*)"', path.read_text()))
     return names
@@ -152,11 +156,11 @@ def _at(rows, template: str, names: dict[str, str], placeholder: str) -> list[st
 
 @pytest.fixture(scope="module")
 def addresses(app, rows):
-    """(method, address) of every address of the web interface at rows of the demo data."""
+    """(method, address) of every address of the web interface and the open data at rows of the demo data."""
     return [
         (method, address)
         for rule in app.url_map.iter_rules()
-        if rule.endpoint not in SKIPPED and not rule.rule.startswith(("/api/", "/oparl/"))
+        if rule.endpoint not in SKIPPED and not rule.rule.startswith("/api/")
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"})
         for address in _at(rows, rule.rule, {a: a for a in rule.arguments}, r"<(?:\w+:)?{}>")
     ]
