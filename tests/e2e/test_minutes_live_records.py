@@ -7,11 +7,12 @@ the decisions recorded here stay out of that module's pages).
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 from playwright.sync_api import Page, expect
 
 from . import test_minutes
-from .helpers import check_a11y
+from .helpers import HELD_MEETING, check_a11y, click_to, login, visit
 from .test_minutes import ONLINE, _item, _open_minutes
 
 server = test_minutes.server  # WebSocket-capable, an instance of its own for this module
@@ -155,3 +156,35 @@ def test_a_refused_or_unsent_entry_says_why_in_its_form_and_keeps_what_was_typed
     expect(form.get_by_text("Der Beschluss wurde festgehalten.")).to_be_visible()
     expect(form.get_by_role("list", name="Beschlüsse")).to_contain_text("Ohne Verbindung beschlossen.")
     assert _not_reloaded(ki)
+
+
+KITA = "Platz in der Kindertagespflege prüfen und dem Jobcenter melden"  # the demo's overdue task, the JA's
+
+
+def test_an_overdue_task_ticked_off_and_opened_again_elsewhere_keeps_its_mark_right_without_reloading(
+    page: Page, other_page: Page
+):
+    ki, ja = page, other_page
+    # The moderator has the held conference's minutes open: the JA's task from it is past its due date.
+    login(ki, "ki.koordination")
+    click_to(ki, ki.get_by_role("link", name="Konferenzen", exact=True), "/konferenzen")
+    click_to(ki, ki.get_by_role("link", name=HELD_MEETING, exact=True), test_minutes.CONFERENCE)
+    visit(ki, urlsplit(ki.url).path + "/protokoll")
+    expect(ki.get_by_role("status")).to_have_text(ONLINE)
+    task = ki.locator("section.minutes-item").get_by_role("listitem").filter(has_text=KITA)
+    expect(task).to_contain_text("(offen) (überfällig)")
+    _mark(ki)
+
+    # The JA ticks it off in "Meine Aufgaben": done is not overdue, on the moderator's page at once.
+    login(ja, "ja.asd")
+    click_to(ja, ja.get_by_role("button", name=re.compile(f"^Erledigt.*{KITA}$")), "/")
+    expect(task).to_contain_text("(erledigt)")
+    expect(task).not_to_contain_text("überfällig")
+    assert _not_reloaded(ki)
+
+    # A slip of the finger: she opens it again, and it is overdue again, marked as the page renders it.
+    click_to(ja, ja.get_by_role("button", name=re.compile(f"^Wieder öffnen.*{KITA}$")), "/")
+    expect(task).to_contain_text("(offen) (überfällig)")
+    expect(task.locator("strong.overdue")).to_have_count(1)
+    assert _not_reloaded(ki)
+    check_a11y(ki)
