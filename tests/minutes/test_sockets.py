@@ -188,6 +188,33 @@ def test_malformed_and_oversized_updates_are_refused_and_the_server_lives_on(ser
         a.close()
 
 
+def test_every_event_answers_a_payload_of_the_wrong_shape_with_a_german_refusal(server):
+    """Each event's fields of every wrong kind: a refusal with a 4xx status in the acknowledgement, never the 500
+    of an event that failed on the server, and the connection goes on."""
+    url, info = server
+    a = Editor(url, login(url, info["users"]["KI"]))
+    item = info["general"]
+    # what every event reads first: an object with the item's id
+    common = [[item], "item", 7, True, {}, {"item": "eins"}, {"item": 2**70}, {"item": -1}, {"item": True}]
+    common += [{"item": 1.5}, {"item": [item]}, {"item": {"id": item}}]
+    # and what each reads besides
+    own = {
+        "join": [{"item": item, "sv": "kein Zustand"}, {"item": item, "sv": 42}, {"item": item, "sv": b"\xff" * 64}],
+        "leave": [],
+        "update": [{"item": item, "id": 5, "update": b"\x00"}, {"item": item, "id": "x", "update": [1, 2]}],
+        "awareness": [{"item": item, "state": 42}, {"item": item, "state": "kein Zustand"}],
+    }
+    try:
+        assert a.join(item)["ok"]  # so that update and awareness reach their own checks
+        for event, shapes in own.items():
+            for data in common + shapes:
+                ack = a.sio.call(event, data, namespace="/minutes", timeout=10)
+                assert ack["ok"] is False and 400 <= ack["status"] < 500 and ack["error"], (event, data, ack)
+        assert a.join(item)["ok"]  # still connected, still served
+    finally:
+        a.close()
+
+
 def test_flooding_is_rate_limited_without_hurting_others(server):
     """1,000 updates fired at once from one client: refused beyond the rate, the server and the others carry on."""
     url, info = server
