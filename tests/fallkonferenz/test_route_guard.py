@@ -62,6 +62,11 @@ HUGE = "99999999999999999999999"  # beyond the database's 64-bit integers
         (f"/faelle/?seite={HUGE}", 422),
         ("/oparl/v1/papers?modified_since=0001-01-01T00:00:00%2B01:00", 422),
         ("/oparl/v1/papers?modified_since=9999-12-31T23:59:59-05:00", 422),
+        # no case number, so no case, on every database (PostgreSQL's driver refuses a NUL byte in a text)
+        ("/faelle/FK-2026-0001%00", 404),
+        ("/api/v1/cases/FK-2026-0001%00", 404),
+        ("/api/v1/cases/%00/notes", 404),
+        ("/faelle/%E2%80%AE", 404),
     ],
 )
 def test_numbers_and_dates_out_of_range_get_a_german_4xx(world, client_for, url, status):
