@@ -176,6 +176,19 @@ def announce_agenda(conference_id: int):
     return jsonify(notified=service.announce_agenda(g.user, conference_id))
 
 
+OPENAPI["components"]["parameters"].update(
+    {
+        "conferenceId": {"name": "conferenceId", "in": "path", "required": True, "schema": {"type": "integer"}},
+        "itemId": {"name": "itemId", "in": "path", "required": True, "schema": {"type": "integer"}},
+        "agendaVersion": {
+            "name": "agendaVersion",
+            "in": "query",
+            "description": "der Stand der Tagesordnung, den der Aufrufer kennt (ohne: keine Prüfung)",
+            "schema": {"type": "integer"},
+        },
+    }
+)
+
 add_paths(
     {
         "/conferences": {
@@ -223,18 +236,6 @@ add_paths(
                 body="Order",
                 also=("409",),
             )
-        },
-    }
-)
-OPENAPI["components"]["parameters"].update(
-    {
-        "conferenceId": {"name": "conferenceId", "in": "path", "required": True, "schema": {"type": "integer"}},
-        "itemId": {"name": "itemId", "in": "path", "required": True, "schema": {"type": "integer"}},
-        "agendaVersion": {
-            "name": "agendaVersion",
-            "in": "query",
-            "description": "der Stand der Tagesordnung, den der Aufrufer kennt (ohne: keine Prüfung)",
-            "schema": {"type": "integer"},
         },
     }
 )

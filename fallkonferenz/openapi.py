@@ -397,6 +397,11 @@ OPENAPI = {
 }
 
 
+def parameter(reference: dict) -> dict:
+    """The parameter a reference in an operation's `parameters` names (registered before the operation is added)."""
+    return OPENAPI["components"]["parameters"][reference["$ref"].rpartition("/")[2]]
+
+
 def add_paths(paths: dict) -> None:
     """Add operations to the document, each with the error answers it can give. A read sends no CSRF token, so it
     never answers 400; 404 is for an address that names something (a body that names something says so with
@@ -409,8 +414,7 @@ def add_paths(paths: dict) -> None:
                 responses["404"] = {"$ref": "#/components/responses/Error"}
             if method == "get":
                 responses.pop("400", None)
-                asked = [p["$ref"].rpartition("/")[2] for p in operation["parameters"]]
-                if not any("{" + name + "}" not in template for name in asked):
+                if not any(parameter(p)["in"] == "query" for p in operation["parameters"]):
                     responses.pop("422", None)
             operation["responses"] = dict(sorted(responses.items()))
     OPENAPI["paths"].update(paths)
@@ -429,6 +433,34 @@ def _steering_step(summary: str, body: str) -> dict:
 
 
 _BACKLOG_FILTERS = ("backlogText", "kategorie", "status", "behoerde", "offen", "sortierung", "page")
+
+OPENAPI["components"]["parameters"].update(
+    {
+        "escalationId": {"name": "escalationId", "in": "path", "required": True, "schema": {"type": "integer"}},
+        "implementationId": {
+            "name": "implementationId",
+            "in": "path",
+            "required": True,
+            "schema": {"type": "integer"},
+        },
+        "backlogText": {
+            "name": "q",
+            "in": "query",
+            "description": "Wörter, die alle in Nummer, Titel, Beschreibung oder Lösungsvorschlag stehen "
+            "(Groß- und Kleinschreibung egal)",
+            "schema": {"type": "string", "maxLength": 100},
+        },
+        "kategorie": {"name": "kategorie", "in": "query", "schema": {"type": "string"}},
+        "status": {"name": "status", "in": "query", "schema": {"type": "string"}},
+        "behoerde": {"name": "behoerde", "in": "query", "schema": {"type": "string"}},
+        "offen": {"name": "offen", "in": "query", "schema": {"type": "string", "enum": ["1", "ja"]}},
+        "sortierung": {
+            "name": "sortierung",
+            "in": "query",
+            "schema": {"enum": ["prioritaet", "faelle", "alter", "geaendert"]},
+        },
+    }
+)
 
 add_paths(
     {
@@ -503,33 +535,6 @@ add_paths(
                 also=("409",),
                 returns="ImplementationUpdate",
             )
-        },
-    }
-)
-OPENAPI["components"]["parameters"].update(
-    {
-        "escalationId": {"name": "escalationId", "in": "path", "required": True, "schema": {"type": "integer"}},
-        "implementationId": {
-            "name": "implementationId",
-            "in": "path",
-            "required": True,
-            "schema": {"type": "integer"},
-        },
-        "backlogText": {
-            "name": "q",
-            "in": "query",
-            "description": "Wörter, die alle in Nummer, Titel, Beschreibung oder Lösungsvorschlag stehen "
-            "(Groß- und Kleinschreibung egal)",
-            "schema": {"type": "string", "maxLength": 100},
-        },
-        "kategorie": {"name": "kategorie", "in": "query", "schema": {"type": "string"}},
-        "status": {"name": "status", "in": "query", "schema": {"type": "string"}},
-        "behoerde": {"name": "behoerde", "in": "query", "schema": {"type": "string"}},
-        "offen": {"name": "offen", "in": "query", "schema": {"type": "string", "enum": ["1", "ja"]}},
-        "sortierung": {
-            "name": "sortierung",
-            "in": "query",
-            "schema": {"enum": ["prioritaet", "faelle", "alter", "geaendert"]},
         },
     }
 )
