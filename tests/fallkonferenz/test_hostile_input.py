@@ -37,8 +37,9 @@ PACKAGES = ("fallkonferenz", "consent", "agenda", "minutes", "backlog")
 # The order matters: the administration last, as its forms can lock others out (deactivate, reset a password).
 USERS = ("dsb", "jc.fallmanagement", "lenkung.vorsitz", "ki.koordination", "admin")
 
-# Not asked as forms: logging out ends the session the rest of the run needs; the calendar feed has its own tests
-# of bad tokens; static files take no input. The API is asked below, with JSON bodies.
+# Not asked as forms: logging in and out (the run needs its sessions; the login's bad input and throttling have
+# tests of their own), the calendar feed (its own tests of bad tokens), static files and the health check (they
+# read no input). The API is asked below, with JSON bodies.
 SKIPPED = {"auth.logout", "auth.login", "agenda.feed", "static", "health"}
 
 VALUES = {
@@ -124,6 +125,25 @@ def _read_names() -> set[str]:
 FORM_FIELDS, FILE_FIELDS = _form_fields()
 NAMES = sorted((FORM_FIELDS | _read_names()) - {"csrf_token"} - FILE_FIELDS)
 
+# Fields named after a record ("slot-12": the answer for poll slot 12; "pos-7": item 7's place; "user-3": person 3's
+# attendance), with the column of ROWS whose ids they take; the views find them by their prefix.
+NUMBERED = {"slot-": "slot_id", "pos-": "item_id", "user-": "user_id"}
+NUMBERED_IN_TEMPLATES = re.compile(r'\bname="([A-Za-z_]\w*-)\{\{')
+
+# Fields that guard a form's own reading: a stale agenda version is refused before anything else is read, and a
+# sealed search text stands in for the plain one. They get only some of the values, so that the rest reach the
+# fields behind them.
+GUARDS = {"version", "suche"}
+GUARDED = ("riesig", "Markup")
+
+
+def _numbered_in_templates() -> set[str]:
+    return {
+        prefix
+        for path in (ROOT / "templates").rglob("*.html")
+        for prefix in NUMBERED_IN_TEMPLATES.findall(path.read_text())
+    }
+
 
 @pytest.fixture(scope="module")
 def rows(app):
@@ -166,14 +186,28 @@ def addresses(app, rows):
     ]
 
 
-def _ask(client, method: str, address: str, label: str) -> tuple[int | None, str]:
+@pytest.fixture(scope="module")
+def names(rows) -> list[str]:
+    """Every field name the app reads, the numbered ones at the ids of the demo data."""
+    numbered = [
+        prefix + str(row[key.index(column)])
+        for prefix, column in NUMBERED.items()
+        for key, found in rows.items()
+        if column in key
+        for row in found
+    ]
+    return NAMES + sorted(set(numbered))
+
+
+def _ask(client, method: str, address: str, label: str, names: list[str]) -> tuple[int | None, str]:
     """One hostile request: the status and, for a server error, what went wrong."""
     value = VALUES[label]
+    asked = names if label in GUARDED else [name for name in names if name not in GUARDS]
     try:
         if method == "GET":
-            resp = client.get(address, query_string=dict.fromkeys(NAMES, value))
+            resp = client.get(address, query_string=dict.fromkeys(asked, value))
         else:
-            data = {name: [value, value] if label == "Stellenkürzel" else value for name in NAMES}
+            data = {name: [value, value] if label == "Stellenkürzel" else value for name in asked}
             if label == "leer":  # with a forged scan in every file field: not a PDF, not an image
                 data |= {name: (io.BytesIO(b"%PDF-1.7\n\x00\xff" * 64), "scan.pdf") for name in FILE_FIELDS}
             resp = client.post(address, data=data)
@@ -187,6 +221,8 @@ def test_the_field_names_come_from_the_app():
     # forms, hand-read fields and template fields: a field that is added is asked with the rest
     assert {"text", "reason", "category", "title", "due"} <= set(NAMES)
     assert FILE_FIELDS, "the consent form's scan is a file field"
+    assert _numbered_in_templates() == set(NUMBERED), "a numbered field needs its ids in NUMBERED"
+    assert set(NAMES) >= GUARDS and set(GUARDED) <= set(VALUES) and set(GUARDED) & set(QUERY_VALUES)
 
 
 # A JSON body's values of the wrong kind: every property of an operation's body set to one of them.
@@ -240,12 +276,13 @@ def test_no_operation_of_the_api_answers_a_hostile_body_with_a_server_error(app,
 
 
 @pytest.mark.parametrize("username", USERS)
-def test_no_address_answers_hostile_input_with_a_server_error(addresses, client_for, username):
+def test_no_address_answers_hostile_input_with_a_server_error(addresses, names, client_for, username):
+    assert all(any(name.startswith(prefix) for name in names) for prefix in NUMBERED)  # at ids of the demo data
     client = client_for(username)
     statuses, problems = [], []
     for method, address in addresses:
         for label in QUERY_VALUES if method == "GET" else VALUES:
-            status, problem = _ask(client, method, address, label)
+            status, problem = _ask(client, method, address, label, names)
             statuses.append(status)
             if status is None or status >= 500 or problem:
                 problems.append(f"{method} {address} [{label}]: {status} {problem}")

@@ -201,7 +201,11 @@ def test_every_event_answers_a_payload_of_the_wrong_shape_with_a_german_refusal(
     own = {
         "join": [{"item": item, "sv": "kein Zustand"}, {"item": item, "sv": 42}, {"item": item, "sv": b"\xff" * 64}],
         "leave": [],
-        "update": [{"item": item, "id": 5, "update": b"\x00"}, {"item": item, "id": "x", "update": [1, 2]}],
+        "update": [
+            {"item": item, "id": 5, "update": b"\x00"},
+            {"item": item, "id": "u1", "update": "kein Update"},
+            {"item": item, "id": "x", "update": [1, 2]},
+        ],
         "awareness": [{"item": item, "state": 42}, {"item": item, "state": "kein Zustand"}],
     }
     try:
