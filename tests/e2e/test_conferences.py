@@ -155,6 +155,6 @@ def test_participant_answers_the_invitation(page: Page, server: Server):
     page.get_by_label("Zusage").check()
     click_to(page, page.get_by_role("button", name="Antwort senden"), CONFERENCE)
     expect(page.get_by_text("Ihre Antwort wurde gespeichert.")).to_be_visible()
-    expect(page.get_by_role("region", name="Ihre Antwort")).to_contain_text("Bisher: Zusage")
+    expect(page.get_by_role("region", name="Ihre Antwort", exact=True)).to_contain_text("Bisher: Zusage")
     visit(page, "/")  # answered: no longer waiting (other tests may have invited AA elsewhere)
     expect(page.get_by_role("link", name=f"Einladung: {NEXT_MEETING}")).to_have_count(0)

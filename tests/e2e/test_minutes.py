@@ -84,12 +84,15 @@ def other_page(request, browser: Browser, server: Server) -> Iterator[Page]:
         pytest.fail("\n".join(problems), pytrace=False)
 
 
-def _open_minutes(page: Page, username: str) -> None:
-    """Log in, open the December conference from the dashboard and go to its minutes."""
+def _open_minutes(page: Page, username: str, meeting: str = NEXT_MEETING) -> None:
+    """Log in, open the conference (the next one: from the dashboard; another: from the list of conferences) and
+    go to its minutes."""
     login(page, username)
-    click_to(page, page.get_by_role("link", name=NEXT_MEETING, exact=True), CONFERENCE)
+    if meeting != NEXT_MEETING:
+        click_to(page, page.get_by_role("link", name="Konferenzen", exact=True), "/konferenzen")
+    click_to(page, page.get_by_role("link", name=meeting, exact=True), CONFERENCE)
     visit(page, urlsplit(page.url).path + "/protokoll")
-    expect(page.get_by_role("heading", level=1)).to_have_text(f"Protokoll: {NEXT_MEETING}")
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Protokoll: {meeting}")
     expect(page.get_by_role("status")).to_have_text(ONLINE)
 
 

@@ -7,12 +7,11 @@ the decisions recorded here stay out of that module's pages).
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
 
 from playwright.sync_api import Page, expect
 
 from . import test_minutes
-from .helpers import HELD_MEETING, check_a11y, click_to, login, visit
+from .helpers import HELD_MEETING, check_a11y, click_to, login
 from .test_minutes import ONLINE, _item, _open_minutes
 
 server = test_minutes.server  # WebSocket-capable, an instance of its own for this module
@@ -166,11 +165,7 @@ def test_an_overdue_task_ticked_off_and_opened_again_elsewhere_keeps_its_mark_ri
 ):
     ki, ja = page, other_page
     # The moderator has the held conference's minutes open: the JA's task from it is past its due date.
-    login(ki, "ki.koordination")
-    click_to(ki, ki.get_by_role("link", name="Konferenzen", exact=True), "/konferenzen")
-    click_to(ki, ki.get_by_role("link", name=HELD_MEETING, exact=True), test_minutes.CONFERENCE)
-    visit(ki, urlsplit(ki.url).path + "/protokoll")
-    expect(ki.get_by_role("status")).to_have_text(ONLINE)
+    _open_minutes(ki, "ki.koordination", HELD_MEETING)
     task = ki.locator("section.minutes-item").get_by_role("listitem").filter(has_text=KITA)
     expect(task).to_contain_text("(offen) (überfällig)")
     _mark(ki)
