@@ -12,6 +12,9 @@ def array_of(name: str, **more) -> dict:
     return {"type": "array", "items": ref(name), **more}
 
 
+ERROR = {"$ref": "#/components/responses/Error"}  # every error answer: a German message, `errors` per field
+
+
 def op(
     summary: str,
     *,
@@ -30,14 +33,8 @@ def op(
     op = {
         "summary": summary,
         "parameters": [{"$ref": f"#/components/parameters/{p}"} for p in params],
-        "responses": {
-            ok: {"description": "OK", "content": {"application/json": {"schema": ref(returns)}}},
-            "400": {"$ref": "#/components/responses/Error"},
-            "401": {"$ref": "#/components/responses/Error"},
-            "403": {"$ref": "#/components/responses/Error"},
-            "422": {"$ref": "#/components/responses/Error"},
-        }
-        | {status: {"$ref": "#/components/responses/Error"} for status in also},
+        "responses": {ok: {"description": "OK", "content": {"application/json": {"schema": ref(returns)}}}}
+        | dict.fromkeys(("400", "401", "403", "422", *also), ERROR),
     }
     if body:
         op["requestBody"] = {
@@ -411,7 +408,7 @@ def add_paths(paths: dict) -> None:
         for method, operation in methods.items():
             responses = operation["responses"]
             if "{" in template:
-                responses["404"] = {"$ref": "#/components/responses/Error"}
+                responses["404"] = ERROR
             if method == "get":
                 responses.pop("400", None)
                 if not any(parameter(p)["in"] == "query" for p in operation["parameters"]):

@@ -129,10 +129,10 @@ def load_case_for(actor: User, case_ref, *, at: datetime | None = None) -> tuple
     if isinstance(case_ref, int) or (isinstance(case_ref, str) and case_ref.isascii() and case_ref.isdigit()):
         case_id = db_id(case_ref)
         case = db.session.get(Case, case_id) if case_id else None
-    elif isinstance(case_ref, str) and NUMBER_RE.match(case_ref.upper()):
+    elif isinstance(case_ref, str) and NUMBER_RE.match(number := case_ref.upper()):
         # anything else is no case number, so no case: not asked of the database, whose driver may refuse it
         # (PostgreSQL takes no NUL byte in a text)
-        case = db.session.scalar(_CASE_BY_NUMBER, {"number": case_ref.upper()})
+        case = db.session.scalar(_CASE_BY_NUMBER, {"number": number})
     if case is None:
         raise NotFound("Fall nicht gefunden.")
     viewer = viewer_of(actor)

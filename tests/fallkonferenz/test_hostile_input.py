@@ -110,15 +110,18 @@ READ = re.compile(r'request\.(?:form|args|files)(?:\.get(?:list)?\(|\[)\s*"([^"]
 PAGE_ARG = re.compile(r'\bpage_arg\(\s*"([^"]+)"')  # a list's page arguments: "page" unless named
 
 
+TEMPLATES = [path.read_text() for path in (ROOT / "templates").rglob("*.html")]
+
+
 def _read_names() -> set[str]:
     """The names the views read from a request themselves, and those of the templates' hand-written fields."""
-    names = set()
+    names = {"page"}  # page_arg's own default
     for package in PACKAGES:
         for path in (ROOT / package).rglob("*.py"):
             source = path.read_text()
-            names |= set(READ.findall(source)) | set(PAGE_ARG.findall(source)) | {"page"}
-    for path in (ROOT / "templates").rglob("*.html"):
-        names |= set(re.findall(r'\bname="([A-Za-z_][\w-]*)"', path.read_text()))
+            names |= set(READ.findall(source)) | set(PAGE_ARG.findall(source))
+    for template in TEMPLATES:
+        names |= set(re.findall(r'\bname="([A-Za-z_][\w-]*)"', template))
     return names
 
 
@@ -138,11 +141,7 @@ GUARDED = ("riesig", "Markup")
 
 
 def _numbered_in_templates() -> set[str]:
-    return {
-        prefix
-        for path in (ROOT / "templates").rglob("*.html")
-        for prefix in NUMBERED_IN_TEMPLATES.findall(path.read_text())
-    }
+    return {prefix for template in TEMPLATES for prefix in NUMBERED_IN_TEMPLATES.findall(template)}
 
 
 @pytest.fixture(scope="module")
