@@ -121,6 +121,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     # A write that takes access away (a revoked consent, a participant removed) evicts the sockets before the page
     # answers, not on the sweep's next pass: in this process at once, in the others through the message queue.
     app.extensions["fk_after_write"] = [minutes_namespace.after_write]
+    # Run by `serving.serve` before it takes the first request.
+    app.extensions["fk_warm_up"] = [minutes_namespace.warm_up]
     if queue:
         queue["client_manager"].on_access_changed = functools.partial(minutes_namespace.check_in, app)
         minutes_namespace.shared_owners = SharedCursorOwners(redis_url)

@@ -34,6 +34,10 @@ class NoDelayRequestHandler(WSGIRequestHandler):
 
 def serve(app, host: str, port: int, log_output: bool = True, sio=socketio) -> None:
     """Run the app with Socket.IO on the threaded Werkzeug server (simple-websocket)."""
+    if "fk_warm_up" in app.extensions:
+        with app.app_context():
+            for warm_up in app.extensions["fk_warm_up"]:
+                warm_up()
     # Everything built so far (modules, mappers, compiled templates) lives as long as the process. Frozen, the
     # collector no longer walks it in every full collection: mid-meeting those took 85-90 ms here, during which no
     # update was delivered (the slowest live-minutes deliveries); frozen, 12-22 ms.

@@ -165,6 +165,10 @@ class MinutesNamespace(Namespace):
         self.check_lock = threading.Lock()  # one pass at a time: the sweep's, or one after a write request
         self.shared_owners: SharedCursorOwners | None = None  # with several processes: who owns which client id
 
+    def warm_up(self) -> None:
+        """Before the first client: what a join runs, prepared (see `service.warm_up`)."""
+        service.warm_up(records.item_entries)
+
     # -- connection ---------------------------------------------------------------------------------
 
     def on_connect(self, auth=None):

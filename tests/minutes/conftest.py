@@ -2,7 +2,9 @@
 
 import pytest
 
-from tests.agenda.conftest import clients, planned, scene  # noqa: F401  (fixtures)
+from agenda import items
+from agenda import service as agenda_service
+from tests.agenda.conftest import clients, planned, scene, user  # noqa: F401  (fixtures)
 from tests.minutes.live import SESSIONS, server  # noqa: F401  (server: fixture)
 
 
@@ -12,3 +14,20 @@ def close_http_sessions():
     yield
     while SESSIONS:
         SESSIONS.pop().close()
+
+
+@pytest.fixture
+def items_(scene, planned, query):  # noqa: F811  (the fixtures imported above)
+    """A case item closed to JC (consent for AA only) and an open one; returns their ids."""
+
+    def build():
+        ki = user(scene.users["KI"])
+        closed = items.add_item(
+            ki, planned, items.ItemInput("", "fallbesprechung", 20, scene.closed_case), confirmed=True
+        )
+        open_ = items.add_item(ki, planned, items.ItemInput("", "fallbesprechung", 20, scene.open_case), confirmed=True)
+        general = items.add_item(ki, planned, items.ItemInput("Verschiedenes", "verschiedenes", 10))
+        agenda_service.set_state(ki, planned, "eingeladen")
+        return {"closed": closed.id, "open": open_.id, "general": general.id}
+
+    return query(build)

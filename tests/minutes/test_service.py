@@ -36,23 +36,6 @@ def _edit(doc: Doc, text: str) -> bytes:
     return doc.get_update(before)
 
 
-@pytest.fixture
-def items_(scene, planned, query):
-    """A case item closed to JC (consent for AA only) and an open one; returns their ids."""
-
-    def build():
-        ki = user(scene.users["KI"])
-        closed = items.add_item(
-            ki, planned, items.ItemInput("", "fallbesprechung", 20, scene.closed_case), confirmed=True
-        )
-        open_ = items.add_item(ki, planned, items.ItemInput("", "fallbesprechung", 20, scene.open_case), confirmed=True)
-        general = items.add_item(ki, planned, items.ItemInput("Verschiedenes", "verschiedenes", 10))
-        agenda_service.set_state(ki, planned, "eingeladen")
-        return {"closed": closed.id, "open": open_.id, "general": general.id}
-
-    return query(build)
-
-
 def test_two_clients_converge_through_the_log(scene, items_, query):
     a, b = Doc(), Doc()
     ua = _edit(a, "Ziel: B1 ")
