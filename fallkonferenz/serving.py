@@ -32,12 +32,20 @@ class NoDelayRequestHandler(WSGIRequestHandler):
             self.path = full
 
 
+def warm_up(app) -> None:
+    """Run what the app's packages registered to prepare before the first request (`fk_warm_up`). It only saves the
+    first clients time: if it fails (a database not reachable yet, say), the server starts all the same."""
+    with app.app_context():
+        for step in app.extensions.get("fk_warm_up", ()):
+            try:
+                step()
+            except Exception:
+                app.logger.warning("warm-up failed; the first requests prepare what they need", exc_info=True)
+
+
 def serve(app, host: str, port: int, log_output: bool = True, sio=socketio) -> None:
     """Run the app with Socket.IO on the threaded Werkzeug server (simple-websocket)."""
-    if "fk_warm_up" in app.extensions:
-        with app.app_context():
-            for warm_up in app.extensions["fk_warm_up"]:
-                warm_up()
+    warm_up(app)
     # Everything built so far (modules, mappers, compiled templates) lives as long as the process. Frozen, the
     # collector no longer walks it in every full collection: mid-meeting those took 85-90 ms here, during which no
     # update was delivered (the slowest live-minutes deliveries); frozen, 12-22 ms.

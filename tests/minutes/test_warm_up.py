@@ -1,17 +1,21 @@
-"""A server prepares what a join runs before its first client takes a seat, and that leaves no trace."""
+"""A server prepares what a join and an edit run before its first client, leaves no trace doing it, and starts even
+when that fails."""
 
 from __future__ import annotations
 
+import logging
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 
+from pycrdt import Doc, Text
 from sqlalchemy import event, func, select
 from sqlalchemy.engine.default import CACHE_MISS
 
-from fallkonferenz import audit, create_app
+from fallkonferenz import audit, create_app, serving
 from fallkonferenz.extensions import db
 from fallkonferenz.models import AuditEvent
-from minutes import service
+from minutes import records, service
 from minutes.models import MinutesUpdate
 from tests.agenda.conftest import user
 from tests.conftest import instance_config
@@ -29,26 +33,26 @@ def fresh_app(app):
             db.engine.dispose()
 
 
-def warm_up(app) -> None:
-    with app.app_context():
-        for step in app.extensions["fk_warm_up"]:
-            step()
-
-
-def first_join_compiles(app, username: str, item_id: int) -> list[str]:
-    """The statements the app's first join had to compile (cache misses of its engine)."""
+def first_use_compiles(app, username: str, item_id: int) -> list[str]:
+    """The statements the app had to compile (cache misses of its engine) for what a minutes page does first: join
+    an item (with its decisions and tasks) and type into it."""
     compiled: list[str] = []
 
     def note(conn, cursor, statement, parameters, context, executemany):
         if context is not None and context.cache_hit is CACHE_MISS:
             compiled.append(statement)
 
+    doc = Doc()
+    doc.get("text", type=Text).insert(0, "Wohnung gefunden")
     with app.app_context():
-        moderator = user(username)
+        author = user(username)
         event.listen(db.engine, "before_cursor_execute", note)
         try:
-            _item, update, _state = service.join(moderator, item_id, None)
+            _item, update, _state = service.join(author, item_id, None)
             assert update  # the item's document, as a client gets it
+            records.item_entries(item_id)
+            assert service.apply_update(author, item_id, f"first-{item_id}", doc.get_update()) == (item_id, True)
+            service.note_edit(author, item_id)
             db.session.commit()
         finally:
             event.remove(db.engine, "before_cursor_execute", note)
@@ -56,17 +60,15 @@ def first_join_compiles(app, username: str, item_id: int) -> list[str]:
     return compiled
 
 
-def test_a_first_join_compiles_its_statements_unless_the_server_warmed_up(app, scene, items_):
+def test_a_first_join_and_edit_compile_their_statements_unless_the_server_warmed_up(app, scene, items_):
     with fresh_app(app) as cold:
-        assert first_join_compiles(cold, scene.users["KI"], items_["general"]), (
-            "a fresh engine compiles on its first join"
-        )
+        assert first_use_compiles(cold, scene.users["KI"], items_["general"]), "a fresh engine compiles on first use"
     with fresh_app(app) as warm:
-        warm_up(warm)
-        assert first_join_compiles(warm, scene.users["KI"], items_["open"]) == []
+        serving.warm_up(warm)
+        assert first_use_compiles(warm, scene.users["KI"], items_["open"]) == []
 
 
-def test_warming_up_reads_stores_and_logs_nothing(app, items_, query):
+def test_warming_up_stores_and_logs_nothing_and_holds_no_lock(app, items_, query):
     def state():
         return (
             db.session.scalar(select(func.count(AuditEvent.id))),
@@ -76,7 +78,31 @@ def test_warming_up_reads_stores_and_logs_nothing(app, items_, query):
 
     before = query(state, commit=False)
     assert before[0] > 0 and before[2] == []  # the fixtures' work is logged; the chain is whole
-    warm_up(app)
-    warm_up(app)  # a second time as well: nothing held, nothing left locked
+    serving.warm_up(app)
+    serving.warm_up(app)
     assert query(state, commit=False) == before
-    assert service.CACHE.loaded(0) is None  # no document for the item that is not there
+
+    # Another thread (as another request would) writes to the audit chain at once: no lock was left behind.
+    done = threading.Event()
+
+    def write():
+        with app.app_context():
+            audit.record("minutes.join", detail={"item": items_["general"]})
+            db.session.commit()
+            db.session.remove()
+        done.set()
+
+    threading.Thread(target=write, daemon=True).start()
+    assert done.wait(5), "the write waited for a lock the warm-up held"
+    assert query(state, commit=False)[0] == before[0] + 1
+
+
+def test_the_server_starts_when_warming_up_fails(tmp_path, caplog):
+    empty = create_app(instance_config(tmp_path, "leer.db", shared_db=False))  # no tables: every statement fails
+    try:
+        with caplog.at_level(logging.WARNING):
+            serving.warm_up(empty)
+        assert "warm-up failed" in caplog.text
+    finally:
+        with empty.app_context():
+            db.engine.dispose()
