@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import selectinload
 
 from consent.policy import NO_ACCESS, Access, for_viewer, viewer_of
 from fallkonferenz import audit, mail
@@ -494,6 +495,7 @@ def case_conferences(actor: User, case_ref) -> tuple[Case, list[tuple[Conference
         select(Conference)
         .join(AgendaItem, AgendaItem.conference_id == Conference.id)
         .where(AgendaItem.case_id == case.id)
+        .options(selectinload(Conference.poll))  # a date still being polled is shown as such
         .order_by(Conference.start.desc())
     ).all()
     visible = visible_conference_ids(actor, [c.id for c in rows])

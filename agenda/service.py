@@ -18,7 +18,7 @@ from fallkonferenz.casecrypto import keyring
 from fallkonferenz.cases.service import clients_named_in
 from fallkonferenz.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, db_id
 from fallkonferenz.extensions import db
-from fallkonferenz.localtime import datum, local_date, today, uhrzeit
+from fallkonferenz.localtime import datum, local_date, termin, today, uhrzeit
 from fallkonferenz.models import CaseNameToken, User, utcnow
 from fallkonferenz.vocab import CASE_NUMBER_RE, CASE_ROLES
 
@@ -672,9 +672,9 @@ def mail_text(conference: Conference, kind: str, user: User) -> str:
     ]
     if conference.polling:  # the time is a placeholder until a slot is fixed: the slots are what counts
         lines.append("  Vorgeschlagene Termine:")
-        lines += [f"    {datum(slot.start)} bis {uhrzeit(slot.end)} Uhr" for slot in conference.poll.slots]
+        lines += [f"    {termin(slot.start)} bis {uhrzeit(slot.end)} Uhr" for slot in conference.poll.slots]
     else:
-        lines.append(f"  {datum(conference.start)} bis {uhrzeit(conference.end)} Uhr")
+        lines.append(f"  {termin(conference.start)} bis {uhrzeit(conference.end)} Uhr")
     if conference.location:
         lines.append(f"  Ort: {conference.location}")
     if conference.video_link:

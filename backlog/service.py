@@ -1064,6 +1064,7 @@ def consultations_for(escalation_id: int) -> list[tuple[Conference, int]]:
         select(Conference, Consultation.agenda_item_id)
         .join(Consultation, Consultation.conference_id == Conference.id)
         .where(Consultation.escalation_id == escalation_id)
+        .options(selectinload(Conference.poll))  # a date still being polled is shown as such
         .order_by(Conference.start)
     ).all()
     return [(c, i) for c, i in rows]

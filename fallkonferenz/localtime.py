@@ -82,8 +82,20 @@ def tag(value: datetime | date | None) -> str:
     return value.strftime("%d.%m.%Y")
 
 
+WEEKDAYS = ("Mo.", "Di.", "Mi.", "Do.", "Fr.", "Sa.", "So.")  # fixed: no locale of the machine decides
+
+
+def termin(value: datetime | None) -> str:
+    """When a meeting takes place, with the weekday, as people weigh a date against their week: "Di., 10.03.2026
+    10:00" (local time)."""
+    if value is None:
+        return "—"
+    local = to_local(value)
+    return f"{WEEKDAYS[local.weekday()]}, {local:%d.%m.%Y %H:%M}"
+
+
 def register(app) -> None:
     """Give the templates the filters (the configuration has checked the time zone)."""
-    for f in (datum, uhrzeit, tag, local_date):
+    for f in (datum, termin, uhrzeit, tag, local_date):
         app.add_template_filter(f)
     app.add_template_global(today)

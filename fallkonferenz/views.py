@@ -235,8 +235,8 @@ def tokens():
 
 @bp.post("/zugangstoken/<int:token_id>/widerrufen")
 def revoke_token(token_id: int):
-    auth_service.revoke_api_token(g.user, token_id)
-    flash("Das Token wurde widerrufen.", "success")
+    name = auth_service.revoke_api_token(g.user, token_id)
+    flash(f"Das Token „{name}“ wurde widerrufen; wer es benutzt, hat ab sofort keinen Zugriff mehr.", "success")
     return redirect(url_for("main.tokens"))
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import icalendar
 import pytest
@@ -11,7 +11,7 @@ import pytest
 from agenda import items
 from agenda.models import AgendaItem, Conference, Participant
 from fallkonferenz.extensions import db
-from fallkonferenz.localtime import local_date, today
+from fallkonferenz.localtime import WEEKDAYS, local_date, today
 from fallkonferenz.models import AuditEvent, OutboxMessage, User, utcnow
 from tests.agenda.conftest import as_local, conference_form, slot, user
 from tests.factories import PASSWORD
@@ -48,6 +48,11 @@ def test_coordinator_plans_through_the_poll_and_everyone_is_invited(scene, clien
         assert f"{'.'.join(reversed(day.split('-')))} {clock} bis {end.split('T')[1]} Uhr" in asked[0]
     assert "Vorgeschlagene Termine:" in asked[0] and "Zu- oder Absage" not in asked[0]
     assert "Termin wird per Umfrage gesucht" in ki.get("/konferenzen").get_data(as_text=True)  # not a fixed date
+    # the slots with their weekdays, where people weigh them against their week: the answer form and the e-mail
+    weekday = WEEKDAYS[datetime.fromisoformat(slots[0][0]).weekday()]
+    day = ".".join(reversed(slots[0][0].split("T")[0].split("-")))
+    assert f"<legend>{weekday}, {day} " in jc.get(f"/konferenzen/{planned}").get_data(as_text=True)
+    assert f"{weekday}, {day} " in asked[0]
     slot_ids = query(lambda: [s.id for s in db.session.get(Conference, planned).poll.slots], commit=False)
     assert (
         jc.post(
@@ -395,8 +400,12 @@ def test_reminders_are_sent_once(scene, clients, query, app):
 def test_private_calendar_feed_with_revocable_token(scene, clients, planned, app, monkeypatch):
     jc = clients["JC"]
     monkeypatch.setitem(app.config, "BASE_URL", "https://fallkonferenz.kreis-musterstadt.example/")
+    assert "data-confirm" not in jc.get("/kalender").get_data(as_text=True)  # no link yet: nothing to lose
     page = jc.post("/kalender", data={"action": "neu"}).get_data(as_text=True)
     url = page.split('<code class="token">', 1)[1].split("<", 1)[0]
+    # with a link in use, replacing or revoking it asks first
+    assert 'data-confirm="Neuen Kalender-Link erzeugen? Der bisherige wird sofort ungültig' in page
+    assert 'data-confirm="Kalender-Link widerrufen?' in page
     # the address users reach the app by (behind a proxy ending TLS), not the host the request came to
     assert url.startswith("https://fallkonferenz.kreis-musterstadt.example/kalender/")
     path = url.split("://", 1)[1].split("/", 1)[1]
@@ -420,6 +429,22 @@ def test_case_page_lists_conferences_that_discussed_it(scene, clients, planned):
     page = clients["JC"].get(f"/faelle/{scene.open_case}/konferenzen").get_data(as_text=True)
     assert "Fallkonferenz Musterstadt" in page
     assert clients["ABH"].get(f"/faelle/{scene.open_case}/konferenzen").status_code == 404
+
+
+def test_a_date_still_polled_is_shown_as_such_not_as_its_placeholder(scene, clients, planned):
+    _add(clients["KI"], planned, case=scene.open_case, confirm="1")
+    slots = [slot(4), slot(5, 14)]
+    form = {"start0": slots[0][0], "end0": slots[0][1], "start1": slots[1][0], "end1": slots[1][1]}
+    assert clients["KI"].post(f"/konferenzen/{planned}/umfrage", data=form).status_code == 302
+    day = ".".join(reversed(slot(3)[0].split("T")[0].split("-")))  # the placeholder: the day the form was planned for
+    for client, address in (
+        (clients["JC"], f"/faelle/{scene.open_case}/konferenzen"),
+        (clients["JC"], "/"),
+        (clients["KI"], f"/konferenzen/{planned}/protokoll"),
+    ):
+        page = client.get(address).get_data(as_text=True)
+        assert "Termin wird per Umfrage gesucht" in page, address
+        assert day not in page, address
 
 
 @pytest.mark.parametrize("code", ["JA", "ABH"])

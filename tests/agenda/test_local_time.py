@@ -11,9 +11,23 @@ import pytest
 from agenda.models import Conference
 from fallkonferenz.config import ConfigError, load_config
 from fallkonferenz.extensions import db
-from fallkonferenz.localtime import datum, to_local, to_utc, uhrzeit
+from fallkonferenz.localtime import datum, termin, to_local, to_utc, uhrzeit
 from fallkonferenz.models import OutboxMessage
 from tests.agenda.conftest import conference_form
+
+
+@pytest.mark.parametrize(
+    ("utc", "shown"),
+    [
+        (datetime(2026, 3, 10, 9, 0), "Di., 10.03.2026 10:00"),  # winter: UTC+1
+        (datetime(2026, 7, 5, 8, 0), "So., 05.07.2026 10:00"),  # summer: UTC+2
+        (datetime(2026, 10, 25, 23, 30), "Mo., 26.10.2026 00:30"),  # late in the evening UTC: the next day here
+    ],
+)
+def test_a_meeting_time_is_shown_with_its_local_weekday(app, utc, shown):
+    with app.app_context():
+        assert termin(utc) == shown
+        assert termin(None) == "—"
 
 
 @pytest.mark.parametrize(

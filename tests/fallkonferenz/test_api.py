@@ -253,6 +253,22 @@ def test_token_page_shows_a_new_token_once(world, client_for):
     assert too_long.status_code == 422 and 'value="Fachverfahren xxx' in too_long.get_data(as_text=True)
 
 
+def test_revoking_a_token_asks_first_and_says_which_one_went(world, client_for, query):
+    client = client_for(world["KI"], PASSWORD)
+    client.post("/zugangstoken", data={"name": "Fachverfahren <Jobcenter>"})
+    page = client.get("/zugangstoken").get_data(as_text=True)
+    assert 'data-confirm="Token „Fachverfahren &lt;Jobcenter&gt;“ widerrufen?' in page
+
+    def first_token_id():
+        ki = db.session.query(User).filter_by(username=world["KI"]).one()
+        return auth_service.list_api_tokens(ki)[0].id
+
+    token_id = query(first_token_id, commit=False)
+    page = client.post(f"/zugangstoken/{token_id}/widerrufen", follow_redirects=True).get_data(as_text=True)
+    assert "Das Token „Fachverfahren &lt;Jobcenter&gt;“ wurde widerrufen" in page
+    assert "data-confirm" not in page  # nothing left to revoke
+
+
 def test_a_client_known_already_is_named_before_a_second_case_is_opened(api, query):
     person = {"given_name": "Yonas", "family_name": "Tekle", "birth_date": "2003-05-01"}
     first = api("POST", "/api/v1/cases", json=person)

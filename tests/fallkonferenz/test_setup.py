@@ -406,6 +406,17 @@ def test_dpo_filters_the_audit_log_by_account_agency_action_case_and_day(app, qu
     ):
         resp = dsb.get("/protokollierung", query_string=bad)
         assert resp.status_code == 422 and message in resp.get_data(as_text=True)
+    # each refused field is named in the summary, which leads to it, and carries its message next to it
+    both = dsb.get("/protokollierung", query_string={"von": "gestern", "bis": "morgen"}).get_data(as_text=True)
+    for name, label in (("von", "von (Tag)"), ("bis", "bis (Tag)")):
+        assert f'<a href="#{name}">{label}: Bitte' in both
+        assert f'id="{name}-error"' in both and f'aria-describedby="{name}-error"' in both
+    # checking the chain keeps the filters the officer had set
+    check_form = page_of(konto="ki.*", aktion="case.read").split("jetzt prüfen", 1)[0].rsplit("<form", 1)[1]
+    assert '<input type="hidden" name="konto" value="ki.*">' in check_form
+    assert '<input type="hidden" name="aktion" value="case.read">' in check_form
+    checked = rows(konto="ki.*", pruefen="1")
+    assert checked and all(r[2].startswith("ki.") for r in checked)
     assert "Amiri" not in dsb.get("/protokollierung", query_string={"fall": number}).get_data(as_text=True)
 
 
