@@ -33,6 +33,7 @@ from .forms import (
 )
 from .models import (
     CATEGORIES,
+    CLOSED_STATES,
     GROUP_STATUS,
     IMPLEMENTATION_STATUS,
     PRIORITIES,
@@ -578,6 +579,7 @@ def breakable(label: str) -> str:
 def backlog_vocabulary():
     return {
         "BACKLOG_STATES": STATES,
+        "BACKLOG_CLOSED": CLOSED_STATES,
         "BACKLOG_CATEGORIES": CATEGORIES,
         "PRIORITIES": PRIORITIES,
         "IMPLEMENTATION_STATUS": IMPLEMENTATION_STATUS,

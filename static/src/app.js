@@ -5,11 +5,12 @@ function focusErrorSummary() {
   if (summary) summary.focus();
 }
 
-// A form, or the button that sends it, with data-confirm asks before it sends what cannot be taken back (a
-// revocation, a cancellation, removing an agenda item).
+// A form, the button that sends it, or a chosen option of its lists with data-confirm asks before it sends what
+// cannot be taken back (a revocation, a cancellation, removing an agenda item, closing a backlog item for good).
 function confirmIrreversible() {
   document.addEventListener("submit", (event) => {
-    const question = event.submitter?.dataset.confirm ?? event.target.dataset.confirm;
+    const chosen = [...event.target.querySelectorAll("option:checked")].find((o) => o.dataset.confirm !== undefined);
+    const question = event.submitter?.dataset.confirm ?? event.target.dataset.confirm ?? chosen?.dataset.confirm;
     if (question !== undefined && !window.confirm(question)) event.preventDefault();
   });
 }

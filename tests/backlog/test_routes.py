@@ -252,6 +252,24 @@ def test_skipping_states_is_a_conflict_with_a_message(bscene, bclients, query):
     assert after.state == "eingereicht" and after.version == version  # the refused step left no trace
 
 
+def test_only_the_states_that_close_an_item_ask_before_they_are_set(bscene, bclients, query):
+    escalation_id = raise_item(bscene, bclients)
+
+    def on_the_agenda():
+        chair = user(bscene.steering["KI"])
+        service.transition(chair, service.triage(chair, escalation_id, None, 1).id, "tagesordnung", None)
+
+    query(on_the_agenda)
+    page = body(bclients["LG-KI"].get(f"/lenkungsgruppe/themen/{escalation_id}"))
+    form = page.split('id="move-to"', 1)[1].split("</select>", 1)[0]
+    options = dict(re.findall(r'<option value="(\w+)"([^>]*)>', form))
+    assert {"arbeitsgruppe", "abgelehnt"} <= set(options)
+    for state, attributes in options.items():
+        asks = "data-confirm=" in attributes
+        assert asks == (state in {"abgelehnt", "umgesetzt", "zusammengefuehrt"}), state
+    assert "abgelehnt“ setzen? Damit ist das Thema abgeschlossen" in options["abgelehnt"]
+
+
 def test_stale_version_is_a_conflict_and_changes_nothing(bscene, bclients, query):
     escalation_id = raise_item(bscene, bclients)
     seen = version_of(query, escalation_id)

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 
 from playwright.sync_api import Locator, Page, expect
 
-from .helpers import HELD_MEETING, NEXT_MEETING, STEERING_MEETING, Server, check_a11y, click_to, login
+from .helpers import HELD_MEETING, NEXT_MEETING, STEERING_MEETING, Server, check_a11y, click_to, login, visit
 
 CONFERENCE = re.compile(r"/konferenzen/\d+(#.*)?$")
 ITEM = re.compile(r"/lenkungsgruppe/themen/\d+(#.*)?$")
@@ -263,3 +263,31 @@ def test_lenkungsgruppe_from_report_to_implementation(page: Page, server: Server
     chart = page.get_by_role("img", name=re.compile("^Offene Umsetzungen je Stelle"))
     for code in ("JC", "AA"):
         expect(chart.locator("desc")).to_contain_text(f"{code}: offen {done['svg'][code]},")
+
+
+def test_closing_an_item_for_good_asks_first(page: Page, server: Server):
+    """Only the states that end an item ask; declining leaves the item as it was (the demo data is shared)."""
+    login(page, "lenkung.vorsitz")
+    visit(page, "/lenkungsgruppe/themen?status=gesichtet")
+    first = page.locator("table a").filter(has_text=REFERENCE).first
+    reference = first.inner_text()
+    click_to(page, first, ITEM)
+    status = page.get_by_label("Neuer Status")
+    status.select_option(label="abgelehnt")
+    page.get_by_label("Begründung (bei „abgelehnt“ erforderlich)").fill("Kein Handlungsbedarf der Lenkungsgruppe.")
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    page.get_by_role("button", name="Status ändern").click()
+    expect(status).to_have_value("abgelehnt")  # still the same page, the choice kept
+    assert asked == [
+        f"{reference} auf „abgelehnt“ setzen? Damit ist das Thema abgeschlossen; sein Status lässt sich danach "
+        "nicht mehr ändern."
+    ]
+    visit(page, page.url)  # reloaded: still open
+    expect(_lead(page)).to_contain_text("gesichtet")
+    page.get_by_label("Neuer Status").select_option(label="auf der Tagesordnung")
+    page.on("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    page.get_by_label("Neuer Status").evaluate(
+        "select => select.form.dispatchEvent(new Event('submit', {cancelable: true}))"
+    )
+    assert len(asked) == 1  # a step along the way does not ask
