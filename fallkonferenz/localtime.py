@@ -88,10 +88,7 @@ WEEKDAYS = ("Mo.", "Di.", "Mi.", "Do.", "Fr.", "Sa.", "So.")  # fixed: no locale
 def termin(value: datetime | None) -> str:
     """When a meeting takes place, with the weekday, as people weigh a date against their week: "Di., 10.03.2026
     10:00" (local time)."""
-    if value is None:
-        return "—"
-    local = to_local(value)
-    return f"{WEEKDAYS[local.weekday()]}, {local:%d.%m.%Y %H:%M}"
+    return "—" if value is None else f"{WEEKDAYS[local_date(value).weekday()]}, {datum(value)}"
 
 
 def register(app) -> None:

@@ -26,6 +26,11 @@ def user(username: str) -> User:
     return db.session.query(User).filter_by(username=username).one()
 
 
+def german_day(typed: str) -> str:
+    """The day of a form's date or datetime-local value ("2026-03-10T10:00") as pages and e-mails write it."""
+    return ".".join(reversed(typed.split("T")[0].split("-")))
+
+
 def slot(days: int, hour: int = 10, hours: int = 2) -> tuple[str, str]:
     start = (utcnow() + timedelta(days=days)).replace(hour=hour, minute=0, second=0, microsecond=0)
     return start.strftime("%Y-%m-%dT%H:%M"), (start + timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M")

@@ -13,7 +13,7 @@ from agenda.models import AgendaItem, Conference, Participant
 from fallkonferenz.extensions import db
 from fallkonferenz.localtime import WEEKDAYS, local_date, today
 from fallkonferenz.models import AuditEvent, OutboxMessage, User, utcnow
-from tests.agenda.conftest import as_local, conference_form, slot, user
+from tests.agenda.conftest import as_local, conference_form, german_day, slot, user
 from tests.factories import PASSWORD
 
 
@@ -45,12 +45,12 @@ def test_coordinator_plans_through_the_poll_and_everyone_is_invited(scene, clien
     # the proposed slots, not the placeholder time as if it were fixed, and no "Zu- oder Absage" yet
     for start, end in slots:
         day, clock = start.split("T")
-        assert f"{'.'.join(reversed(day.split('-')))} {clock} bis {end.split('T')[1]} Uhr" in asked[0]
+        assert f"{german_day(day)} {clock} bis {end.split('T')[1]} Uhr" in asked[0]
     assert "Vorgeschlagene Termine:" in asked[0] and "Zu- oder Absage" not in asked[0]
     assert "Termin wird per Umfrage gesucht" in ki.get("/konferenzen").get_data(as_text=True)  # not a fixed date
     # the slots with their weekdays, where people weigh them against their week: the answer form and the e-mail
     weekday = WEEKDAYS[datetime.fromisoformat(slots[0][0]).weekday()]
-    day = ".".join(reversed(slots[0][0].split("T")[0].split("-")))
+    day = german_day(slots[0][0])
     assert f"<legend>{weekday}, {day} " in jc.get(f"/konferenzen/{planned}").get_data(as_text=True)
     assert f"{weekday}, {day} " in asked[0]
     slot_ids = query(lambda: [s.id for s in db.session.get(Conference, planned).poll.slots], commit=False)
@@ -436,7 +436,7 @@ def test_a_date_still_polled_is_shown_as_such_not_as_its_placeholder(scene, clie
     slots = [slot(4), slot(5, 14)]
     form = {"start0": slots[0][0], "end0": slots[0][1], "start1": slots[1][0], "end1": slots[1][1]}
     assert clients["KI"].post(f"/konferenzen/{planned}/umfrage", data=form).status_code == 302
-    day = ".".join(reversed(slot(3)[0].split("T")[0].split("-")))  # the placeholder: the day the form was planned for
+    day = german_day(slot(3)[0])  # the placeholder: the day the form was planned for
     for client, address in (
         (clients["JC"], f"/faelle/{scene.open_case}/konferenzen"),
         (clients["JC"], "/"),
