@@ -212,10 +212,19 @@ def page_arg(name: str = "page", default: int = 1, maximum: int = 100000) -> int
     return int(raw)
 
 
+# The list's `state`: open or closed cases only; without it, both.
+CASE_STATES = {"open": "offen", "closed": "abgeschlossen", "": ""}
+
+
 @bp.get("/cases")
 def cases():
     page = page_arg()
-    result = case_service.list_cases(g.user, query=request.args.get("q", "")[:200], page=page, with_total=True)
+    state = request.args.get("state", "")
+    if state not in CASE_STATES:
+        raise InvalidInput(errors={"state": "Muss „open“ (offene Fälle) oder „closed“ (abgeschlossene) sein."})
+    result = case_service.list_cases(
+        g.user, query=request.args.get("q", "")[:200], stand=CASE_STATES[state], page=page, with_total=True
+    )
     return jsonify(
         total=result.total, page=result.page, hasNext=result.has_next, items=[_row_json(r) for r in result.rows]
     )

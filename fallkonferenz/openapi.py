@@ -119,7 +119,11 @@ OPENAPI = {
     "security": [{"bearerAuth": []}, {"sessionCookie": []}],
     "paths": {
         "/cases": {
-            "get": op("Fälle auflisten und suchen (Fallnummer oder Name)", params=("q", "page"), returns="CaseList"),
+            "get": op(
+                "Fälle auflisten und suchen (Fallnummer oder Name); mit `state` nur offene oder nur abgeschlossene",
+                params=("q", "caseState", "page"),
+                returns="CaseList",
+            ),
             "post": op(
                 "Fall anlegen (federführend: eigene Stelle). Gibt es für Vor- und Familienname (und Geburtsdatum) "
                 "schon Fälle, die die Stelle sehen darf, antwortet 409 mit `possibleDuplicates`; mit "
@@ -203,6 +207,12 @@ OPENAPI = {
             "goalId": {"name": "goalId", "in": "path", "required": True, "schema": {"type": "integer"}},
             "consentId": {"name": "consentId", "in": "path", "required": True, "schema": {"type": "integer"}},
             "q": {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 200}},
+            "caseState": {
+                "name": "state",
+                "in": "query",
+                "description": "`open`: nur offene Fälle, `closed`: nur abgeschlossene; ohne: beide",
+                "schema": {"type": "string", "enum": ["open", "closed"]},
+            },
             "page": {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
         },
         "responses": {

@@ -23,10 +23,14 @@ def _page_arg() -> int:
         return 1
 
 
-FILTERS = ("stelle", "feld", "rechtskreis")
+FILTERS = ("stelle", "feld", "rechtskreis", "stand")
 STALE_SEARCH = (
     "Diese Suche ist abgelaufen oder gilt nur in der Anmeldung, in der sie gestellt wurde. Bitte suchen Sie erneut."
 )
+# The list's choice of cases by their stand, as the address carries it, and as the service reads it. Without a
+# choice the list shows the open cases: closed ones wait only for the end of their retention period.
+STANDS = {"offen": "offen", "abgeschlossen": "abgeschlossen", "alle": ""}
+UNKNOWN_STAND = "Diese Auswahl des Stands gibt es nicht. Angezeigt werden die offenen Fälle."
 
 
 @bp.get("/")
@@ -34,20 +38,27 @@ def index():
     """The case list. A search for a name arrives as `suche`, sealed to this login (see `search`); `q` in plain
     text is still read, for addresses saved before."""
     args = {k: request.args.get(k, "")[:200] for k in FILTERS}
-    query, stale = request.args.get("q", "")[:200], False
+    query, messages = request.args.get("q", "")[:200], []
     if token := request.args.get("suche", "")[:2000]:
         found = keyring().unhide(token, _search_binding(), max_age=_search_life())
-        query, stale = (found or "")[:200], found is None
-        if not stale:
+        query = (found or "")[:200]
+        if found is None:
+            messages.append(STALE_SEARCH)
+        else:
             args["suche"] = token  # the pages of the result keep it
     elif query:
         args["q"] = query
+    args["stand"] = args["stand"] or "offen"
+    if args["stand"] not in STANDS:
+        messages.append(UNKNOWN_STAND)
+        args["stand"] = "offen"
     result = service.list_cases(
         g.user,
         query=query,
         lead_agency=args["stelle"],
         field_code=args["feld"],
         rechtskreis=args["rechtskreis"],
+        stand=STANDS[args["stand"]],
         page=_page_arg(),
     )
     page = render_template(
@@ -55,11 +66,12 @@ def index():
         result=result,
         query=query,
         args=args,
-        message=STALE_SEARCH if stale else None,
+        with_closed=url_for("cases.index", **(args | {"stand": "alle"})),
+        message=" ".join(messages) or None,
         agencies=list_agencies(),
         may_create=service.may_create(g.user),
     )
-    return page, 400 if stale else 200
+    return page, 400 if messages else 200
 
 
 def _search_life() -> float:

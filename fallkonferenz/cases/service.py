@@ -271,8 +271,14 @@ class CasePage:
     total: int | None = None
 
 
+# The case list's stand: open cases (the everyday list), closed ones (the retention period runs), or both ("").
+CASE_STANDS = ("offen", "abgeschlossen", "")
+
+
 @functools.cache
-def _list_statements(role: str, search: str | None, lead: bool, field_code: bool, rechtskreis: bool) -> tuple:
+def _list_statements(
+    role: str, search: str | None, lead: bool, field_code: bool, rechtskreis: bool, stand: str
+) -> tuple:
     """The case list's page and count statements for one shape of request, built once (see `bound`)."""
     viewer, at, today = bound(role)
     # Names, Handlungsfelder and Rechtskreise are Stammdaten: searching or filtering by them over cases whose
@@ -306,6 +312,10 @@ def _list_statements(role: str, search: str | None, lead: bool, field_code: bool
         stmt = stmt.where(Case.fields.like(bindparam("field"), escape="\\"))
     if rechtskreis:
         stmt = stmt.where(Case.rechtskreise.like(bindparam("rechtskreis"), escape="\\"))
+    if stand == "offen":
+        stmt = stmt.where(Case.closed_on.is_(None))
+    elif stand == "abgeschlossen":
+        stmt = stmt.where(Case.closed_on.is_not(None))
     counting = select(func.count()).select_from(stmt.subquery())
     listing = stmt.order_by(Case.number.desc()).limit(bindparam("limit")).offset(bindparam("offset"))
     return listing, counting
@@ -318,12 +328,16 @@ def list_cases(
     lead_agency: str = "",
     field_code: str = "",
     rechtskreis: str = "",
+    stand: str = "",
     page: int = 1,
     per_page: int = 25,
     with_total: bool = False,
     purpose: str = "Fallübersicht",
 ) -> CasePage:
-    """List and search the cases the viewer may see; names only where Stammdaten are visible."""
+    """List and search the cases the viewer may see; names only where Stammdaten are visible. `stand` narrows
+    the list to open ("offen") or closed ("abgeschlossen") cases; empty lists both."""
+    if stand not in CASE_STANDS:
+        raise InvalidInput("Bitte wählen Sie offene, abgeschlossene oder alle Fälle.")
     viewer = viewer_of(actor)
     params = bound_params(viewer, now())
     search_kind = None
@@ -344,7 +358,7 @@ def list_cases(
         params["field"] = f"%{escape_like(field_code)}%"
     if rechtskreis:
         params["rechtskreis"] = f"%{escape_like(rechtskreis)}%"
-    shape = (viewer.role, search_kind, bool(lead_agency), bool(field_code), bool(rechtskreis))
+    shape = (viewer.role, search_kind, bool(lead_agency), bool(field_code), bool(rechtskreis), stand)
     listing, counting = _list_statements(*shape)
     total = db.session.scalar(counting, params) if with_total else None
     page = max(1, page)
@@ -524,8 +538,10 @@ def possible_duplicates(actor: User, given: str, family: str, birth_date: date |
     name = f"{given or ''} {family or ''}".strip()
     if not keyring().blind_tokens(name, prefixes=False):
         return []
-    found = list_cases(actor, query=name, per_page=DUPLICATES_SEARCHED, purpose="Prüfung auf einen doppelten Fall")
-    rows = [r for r in found.rows if r.display_name and r.closed_on is None and _same_name(r.display_name, name)]
+    found = list_cases(
+        actor, query=name, stand="offen", per_page=DUPLICATES_SEARCHED, purpose="Prüfung auf einen doppelten Fall"
+    )
+    rows = [r for r in found.rows if r.display_name and _same_name(r.display_name, name)]
     if birth_date is None or not rows:
         return rows[:DUPLICATES_SHOWN]
     ciphers = ciphers_for([r.id for r in rows])

@@ -73,9 +73,10 @@ def test_the_lead_agency_closes_and_reopens_a_case_and_nobody_else_can(scene, cl
     page = ki.get(f"/faelle/{number}").get_data(as_text=True)
     assert f"Abgeschlossen am {day.strftime('%d.%m.%Y')}" in page and f"Am {erasure} endet" in page
     assert "Fall wieder öffnen" in page
-    # the case list says so too, to every agency that lists the case
+    # the case list says so too, to every agency that lists the case, when it shows closed cases
     for code in ("KI", "JC"):
-        assert f"abgeschlossen am {day.strftime('%d.%m.%Y')}" in clients[code].get("/faelle/").get_data(as_text=True)
+        listing = clients[code].get("/faelle/?stand=alle").get_data(as_text=True)
+        assert f"abgeschlossen am {day.strftime('%d.%m.%Y')}" in listing
     listed = {c["number"]: c["closedOn"] for c in ki.api("GET", "/api/v1/cases").get_json()["items"]}
     assert listed == {number: day.isoformat(), scene.closed_case: None}
     twice = ki.post(f"/faelle/{number}/abschliessen")
@@ -105,6 +106,55 @@ def test_the_lead_agency_closes_and_reopens_a_case_and_nobody_else_can(scene, cl
         commit=False,
     )
     assert actions == ["case.close", "case.reopen", "case.close", "case.reopen"]
+
+
+def _listed(client, address: str) -> list[str]:
+    return re.findall(r'class="case-number">(FK-\d{4}-\d{4})<', client.get(address).get_data(as_text=True))
+
+
+def test_the_case_list_shows_open_cases_and_closed_ones_on_request(scene, clients, query):
+    number, other, ki = scene.open_case, scene.closed_case, clients["KI"]
+    assert ki.post(f"/faelle/{number}/abschliessen").status_code == 302
+
+    # the everyday list: the open cases, and a word that the closed ones are left out, with the way to them
+    page = ki.get("/faelle/").get_data(as_text=True)
+    assert _listed(ki, "/faelle/") == [other]
+    assert "Abgeschlossene Fälle sind ausgeblendet." in page
+    assert 'href="/faelle/?stelle=&amp;feld=&amp;rechtskreis=&amp;stand=alle"' in page
+    assert '<option value="offen" selected>offene Fälle</option>' in page
+    assert _listed(ki, "/faelle/?stand=abgeschlossen") == [number]
+    assert sorted(_listed(ki, "/faelle/?stand=alle")) == sorted([number, other])
+    assert "ausgeblendet" not in ki.get("/faelle/?stand=alle").get_data(as_text=True)
+    # a search for the client's name finds the closed case only when closed cases are asked for
+    assert _listed(ki, "/faelle/?q=Haddad") == []
+    assert _listed(ki, "/faelle/?q=Haddad&stand=abgeschlossen") == [number]
+    # the search form carries the choice into the address it sends to
+    sent = ki.post("/faelle/suche", data={"q": "Haddad", "stand": "abgeschlossen"})
+    assert sent.status_code == 303 and "stand=abgeschlossen" in sent.headers["Location"]
+    assert _listed(ki, sent.headers["Location"]) == [number]
+    # the stand narrows what the consent lets an agency list, never widens it: JC (consent) sees the closed case
+    # among the closed ones, ABH (no consent) lists nothing at all
+    assert _listed(clients["JC"], "/faelle/?stand=abgeschlossen") == [number]
+    assert _listed(clients["ABH"], "/faelle/?stand=alle") == []
+
+    # an unknown choice: said so in German, the open cases are shown, nothing is lost
+    for bad in ("geschlossen", "ALLE", "<b>x</b>", "x" * 500):
+        answer = ki.get("/faelle/", query_string={"stand": bad})
+        body = answer.get_data(as_text=True)
+        assert answer.status_code == 400 and "Diese Auswahl des Stands gibt es nicht." in body, bad
+        assert "<b>x</b>" not in body and _listed(ki, "/faelle/") == [other]
+
+    # the API: both without `state`, one of them with it, a German message for anything else
+    def api_numbers(state=None):
+        answer = ki.api("GET", "/api/v1/cases" + (f"?state={state}" if state is not None else ""))
+        assert answer.status_code == 200, answer.get_json()
+        return sorted(c["number"] for c in answer.get_json()["items"])
+
+    assert api_numbers() == sorted([number, other]) == api_numbers("")
+    assert api_numbers("closed") == [number] and api_numbers("open") == [other]
+    refused = ki.api("GET", "/api/v1/cases?state=offen")
+    assert refused.status_code == 422 and "closed" in refused.get_json()["errors"]["state"]
+    assert [c["number"] for c in clients["ABH"].api("GET", "/api/v1/cases?state=closed").get_json()["items"]] == []
 
 
 def test_a_closing_without_its_form_token_is_refused(scene, clients, query):
