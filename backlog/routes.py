@@ -35,6 +35,7 @@ from .models import (
     CATEGORIES,
     CLOSED_STATES,
     GROUP_STATUS,
+    IMPLEMENTATION_DONE,
     IMPLEMENTATION_STATUS,
     PRIORITIES,
     STATES,
@@ -124,7 +125,8 @@ def _render_detail(escalation_id: int, *, kept=None, errors=None, message=None, 
             group=group,
             recommendation=recommendation,
             overdue={i.id for i in impls if service.is_overdue(recommendation, i)},
-            may_update=service.reportable_implementations(g.user, escalation, impls),
+            may_update=(reportable := service.reportable_implementations(g.user, escalation, impls)),
+            closing=service.closing_reports(escalation, impls, reportable),
             can_adopt=steering and "empfehlung" in transitions_from(escalation.state),
             targets=service.plain_moves(escalation),
             groups=service.groups("aktiv") if steering else [],
@@ -144,8 +146,9 @@ def detail(escalation_id: int):
     return _render_detail(escalation_id)
 
 
-def _change(escalation_id: int, name: str, form, action, success: str, anchor: str = "steuerung"):
-    """Validate the shape, run the service; a rule or a stale version re-renders the page with the input kept."""
+def _change(escalation_id: int, name: str, form, action, success, anchor: str = "steuerung"):
+    """Validate the shape, run the service; a rule or a stale version re-renders the page with the input kept.
+    `success` is the message after it, or a function that words it once the change is made."""
     if not form.validate():
         return _render_detail(escalation_id, kept=kept_input(name), errors=form_errors(form), status=422)
     try:
@@ -154,8 +157,19 @@ def _change(escalation_id: int, name: str, form, action, success: str, anchor: s
         return _render_detail(
             escalation_id, kept=kept_input(name), errors=exc.errors, message=exc.message, status=exc.status
         )
-    flash(success, "success")
+    flash(success() if callable(success) else success, "success")
     return redirect(url_for("backlog.detail", escalation_id=escalation_id, _anchor=anchor))
+
+
+def _reported(escalation_id: int) -> str:
+    """What a saved implementation report says: also that it closed the item, where it was the last one."""
+    escalation = service.load(g.user, escalation_id)
+    if escalation.state == "umgesetzt":
+        return (
+            f"Der Stand der Umsetzung wurde gespeichert. Damit haben alle Stellen gemeldet: {escalation.reference} "
+            "ist umgesetzt und abgeschlossen."
+        )
+    return "Der Stand der Umsetzung wurde gespeichert."
 
 
 @bp.post("/lenkungsgruppe/themen/<int:escalation_id>/sichten")
@@ -236,7 +250,7 @@ def implementation(impl_id: int):
         lambda: service.update_implementation(
             g.user, impl_id, form.status.data or "", form.reason.data or "", form.version.data
         ),
-        "Der Stand der Umsetzung wurde gespeichert.",
+        lambda: _reported(escalation_id),
         "empfehlung",
     )
 
@@ -585,6 +599,8 @@ def backlog_vocabulary():
         "IMPLEMENTATION_STATUS": IMPLEMENTATION_STATUS,
         "GROUP_STATUS": GROUP_STATUS,
         "OUTCOMES": service.OUTCOMES,
+        "OUTCOMES_FINAL": service.OUTCOMES_FINAL,
+        "IMPLEMENTATION_DONE": IMPLEMENTATION_DONE,
         "BACKLOG_FIELDS": service.FIELD_LABELS,
         "backlog_conference": conference_panel,
     }

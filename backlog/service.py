@@ -1076,6 +1076,12 @@ OUTCOMES = {
     "abgelehnt": "ablehnen",
     "vertagt": "vertagen (bleibt auf der Tagesordnung)",
 }
+# The outcomes that cannot be taken back, and the question the form asks before it records one ({ref}: the item).
+OUTCOMES_FINAL = {
+    "empfehlung": "Für {ref} eine Empfehlung beschließen? Der Beschluss lässt sich nicht zurücknehmen; danach meldet "
+    "jede Stelle ihren Stand der Umsetzung.",
+    "abgelehnt": "{ref} ablehnen? Damit ist das Thema abgeschlossen; sein Status lässt sich danach nicht mehr ändern.",
+}
 
 
 @dataclass
@@ -1316,6 +1322,18 @@ def _all_implemented(escalation_id: int) -> bool:
         .where(Recommendation.escalation_id == escalation_id)
     ).all()
     return bool(statuses) and all(s in IMPLEMENTATION_DONE for s in statuses)
+
+
+def closing_reports(escalation: Escalation, implementations, reportable: set[int]) -> set[int]:
+    """Of the implementations the actor may report, those whose report as done would close the item: every other
+    agency has reported its own as done."""
+    if escalation.state not in ("empfehlung", "umsetzung"):
+        return set()
+    return {
+        i.id
+        for i in implementations
+        if i.id in reportable and all(o.status in IMPLEMENTATION_DONE for o in implementations if o.id != i.id)
+    }
 
 
 @_atomic

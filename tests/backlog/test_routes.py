@@ -351,6 +351,33 @@ def test_implementation_is_reported_by_that_agencys_steering_member_only(bscene,
     assert stale.status_code == 409
 
 
+def test_the_last_implementation_report_says_it_closes_the_item_and_says_so_after(bscene, bclients, query):
+    escalation_id, impls = _recommended(bscene, bclients, query)
+    address = f"/lenkungsgruppe/themen/{escalation_id}"
+    reference = query(lambda: db.session.get(Escalation, escalation_id).reference, commit=False)
+    question = f'data-confirm="Mit dieser Meldung ist {reference} umgesetzt und abgeschlossen;'
+    last = "JC"
+    for code, impl_id in impls.items():
+        page = body(bclients[f"LG-{code}"].get(address))
+        # only the report that would end the item warns, and then only on the choices that are done
+        assert question not in page and "Alle anderen Stellen haben ihren Stand gemeldet" not in page, code
+        if code == last:
+            continue
+        data = {"status": "umgesetzt", "reason": "", "version": 1}
+        sent = bclients[f"LG-{code}"].post(f"/lenkungsgruppe/umsetzung/{impl_id}", data=data, follow_redirects=True)
+        assert "Der Stand der Umsetzung wurde gespeichert." in body(sent) and "abgeschlossen." not in body(sent)
+    page = body(bclients[f"LG-{last}"].get(address))
+    assert f"Mit „umgesetzt“ oder „nicht umsetzbar“ ist {reference} umgesetzt und abgeschlossen." in page
+    assert page.count(question) == 2  # umgesetzt and nicht umsetzbar; offen and in Arbeit end nothing
+    assert re.search(r'<option value="in_arbeit" (selected)?>', page)
+    assert escalation(query, escalation_id).state == "umsetzung"
+    data = {"status": "nicht_umsetzbar", "reason": "Keine Stellen im Haushalt.", "version": 1}
+    sent = bclients[f"LG-{last}"].post(f"/lenkungsgruppe/umsetzung/{impls[last]}", data=data, follow_redirects=True)
+    assert f"Damit haben alle Stellen gemeldet: {reference} ist umgesetzt und abgeschlossen." in body(sent)
+    assert escalation(query, escalation_id).state == "umgesetzt"
+    assert "Stand der Umsetzung für" not in body(sent)  # nobody reports on a closed item
+
+
 def test_overdue_implementation_is_highlighted(bscene, bclients, query):
     escalation_id, _impls = _recommended(bscene, bclients, query)
 
@@ -467,8 +494,22 @@ def test_steering_meeting_takes_proposed_items_and_decides(bscene, bclients, que
     )
     page = body(stale)
     assert stale.status_code == 409 and "inzwischen" in page
-    assert "Nicht zuständig, sagt die Runde.</textarea>" in page and '<option value="abgelehnt" selected>' in page
+    assert "Nicht zuständig, sagt die Runde.</textarea>" in page
+    assert re.search(r'<option value="abgelehnt" data-confirm="[^"]*" selected>', page)
     assert escalation(query, escalation_id).state == "tagesordnung"
+    # the form chooses nothing by itself, asks before what cannot be taken back, and a choice left out is refused
+    page = body(bclients["LG-JC"].get(meeting))
+    reference = query(lambda: db.session.get(Escalation, escalation_id).reference, commit=False)
+    first = r'<option value="">— bitte wählen —</option>\s*<option value="empfehlung" data-confirm="Für '
+    assert re.search(first + re.escape(reference), page)
+    assert f'<option value="abgelehnt" data-confirm="{reference} ablehnen? Damit ist das Thema abgeschlossen;' in page
+    assert '<option value="vertagt" >' in page and '<option value="arbeitsgruppe" >' in page
+    unchosen = bclients["LG-JC"].post(
+        f"{meeting}/top/{item_id}/beschluss",
+        data={"outcome": "", "text": "Noch offen.", "version": version_of(query, escalation_id)},
+    )
+    assert unchosen.status_code == 422 and "Bitte wählen Sie, was beschlossen wurde." in body(unchosen)
+    assert "Noch offen.</textarea>" in body(unchosen) and escalation(query, escalation_id).state == "tagesordnung"
     decided = bclients["LG-JC"].post(
         f"{meeting}/top/{item_id}/beschluss",
         data={

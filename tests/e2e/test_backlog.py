@@ -223,12 +223,17 @@ def test_lenkungsgruppe_from_report_to_implementation(page: Page, server: Server
     item.get_by_text("Beschluss festhalten").click()
     expect(item.get_by_role("button", name=re.compile("^Beschluss speichern"))).to_be_visible()
     check_a11y(page)  # with the decision form open
-    item.get_by_label("Beschluss", exact=True).select_option(label="Empfehlung beschließen")
+    outcome = item.get_by_label("Beschluss", exact=True)
+    expect(outcome).to_have_value("")  # nothing chosen for the group: a click alone adopts nothing
+    outcome.select_option(label="Empfehlung beschließen")
     item.get_by_label(re.compile("^Beschlusstext")).fill(RECOMMENDATION)
     item.get_by_label(re.compile("^Umsetzungsfrist")).fill(due)
     for code in ("JC", "AA"):
         expect(item.get_by_label(code, exact=True)).to_be_checked()
+    asked.clear()  # a recommendation cannot be taken back: the form asks first
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
     click_to(page, item.get_by_role("button", name=re.compile("^Beschluss speichern")), CONFERENCE)
+    assert asked and asked[0].startswith(f"Für {reference} eine Empfehlung beschließen?"), asked
     expect(page.locator(".flash")).to_contain_text(f"Der Beschluss zu {reference} wurde festgehalten")
 
     item = _agenda_item(page, reference)
