@@ -25,6 +25,7 @@ from agenda.service import (
 )
 from consent.policy import Access
 from fallkonferenz import audit, mail
+from fallkonferenz.auth.service import user_names
 from fallkonferenz.casecrypto import ERASED, UNREADABLE, keyring, open_texts, seal_text
 from fallkonferenz.cases.service import agency_access, agency_shares, shared_with, shares_case
 from fallkonferenz.crypto import DecryptionError
@@ -228,6 +229,7 @@ class TaskRow:
     conference: Conference | None = None  # where the task was set
     opens: bool = False  # whether the actor takes part in it: only then is it named (a conference exists for its
     # moderator and participants only; a colleague's task for the whole agency does not open it)
+    responsible: str = ""  # "Sie", a colleague's name, or "ganze Stelle"
 
 
 def awaiting_approval(actor: User) -> list[Conference]:
@@ -247,15 +249,18 @@ def awaiting_approval(actor: User) -> list[Conference]:
 RECENTLY_DONE = timedelta(days=1)  # how long a task ticked off stays on the dashboard, to be opened again
 
 
-def my_tasks(actor: User) -> list[TaskRow]:
+def my_tasks(actor: User, *, only_mine: bool = False) -> list[TaskRow]:
     """Tasks of the actor or her agency: the open ones, overdue first, then those ticked off in the last day (so a
-    click by mistake can be taken back); a case task only while the case is shared with her agency."""
+    click by mistake can be taken back); a case task only while the case is shared with her agency. `only_mine`
+    leaves out the tasks given to a colleague by name (those of the whole agency stay)."""
+    whose = (Task.responsible_user_id == actor.id) | (Task.responsible_agency_id == actor.agency_id)
+    if only_mine:
+        whose = (Task.responsible_user_id == actor.id) | (
+            (Task.responsible_agency_id == actor.agency_id) & Task.responsible_user_id.is_(None)
+        )
     tasks = db.session.scalars(
         select(Task)
-        .where(
-            (Task.status == "offen") | (Task.done_at >= utcnow() - RECENTLY_DONE),
-            (Task.responsible_user_id == actor.id) | (Task.responsible_agency_id == actor.agency_id),
-        )
+        .where((Task.status == "offen") | (Task.done_at >= utcnow() - RECENTLY_DONE), whose)
         .order_by(Task.due_date)
     ).all()
     case_ids = {t.case_id for t in tasks if t.case_id}
@@ -278,12 +283,14 @@ def my_tasks(actor: User) -> list[TaskRow]:
         else {}
     )
     opens = visible_conference_ids(actor, {c.id for c in where.values()}) if where else set()
+    names = user_names({t.responsible_user_id for t in tasks if t.responsible_user_id != actor.id})
     day = today()
     rows = []
     for t in tasks:
         conference = where.get(t.agenda_item_id)
         visible = conference is not None and conference.id in opens
-        rows.append(TaskRow(t, t.overdue_on(day), numbers.get(t.case_id), conference, visible))
+        responsible = "Sie" if t.responsible_user_id == actor.id else names.get(t.responsible_user_id) or "ganze Stelle"
+        rows.append(TaskRow(t, t.overdue_on(day), numbers.get(t.case_id), conference, visible, responsible))
     rows.sort(key=lambda r: (r.task.status != "offen", not r.overdue, r.task.due_date or date.max))
     shown = [r.task.case_id for r in rows if r.task.case_id]
     if shown:  # a task of a case is case data

@@ -254,8 +254,21 @@ def case_panel(user, case):
     return Markup(render_template("minutes/_case_records.html", case=case, records=found))  # noqa: S704 (ours, escaped)
 
 
+# The dashboard's choice of tasks (`aufgaben`): all of the agency's, or without those a colleague has by name.
+TASK_CHOICES = ("", "meine")
+
+
 def tasks_panel(user):
     """The dashboard's 'Meine Aufgaben', overdue ones first and highlighted."""
-    return Markup(  # noqa: S704
-        render_template("minutes/_tasks.html", rows=records.my_tasks(user), approvals=records.awaiting_approval(user))
+    choice = request.args.get("aufgaben", "")
+    unknown = choice not in TASK_CHOICES
+    only_mine = choice == "meine"
+    return Markup(  # noqa: S704 (ours, escaped)
+        render_template(
+            "minutes/_tasks.html",
+            rows=records.my_tasks(user, only_mine=only_mine),
+            only_mine=only_mine,
+            unknown_choice=choice[:100] if unknown else None,
+            approvals=records.awaiting_approval(user),
+        )
     )

@@ -22,7 +22,7 @@ from fallkonferenz.models import UserSession, utcnow
 from minutes import records, service
 from minutes.models import Attendance, MinutesApproval, MinutesClosure
 from tests.agenda.conftest import user
-from tests.factories import make_case
+from tests.factories import make_case, make_user
 
 
 @pytest.fixture
@@ -53,6 +53,46 @@ def running(scene, planned, query):
         return ids
 
     return query(build)
+
+
+def test_my_tasks_name_who_is_responsible_and_leave_out_a_colleagues_on_request(scene, clients, running, query):
+    """A Jobcenter has many case workers: its list says whose each task is, and can leave out the colleagues'."""
+    colleague = query(lambda: make_user("JC", username="jc.kollegin").id)
+    ki, jc = clients["KI"], clients["JC"]
+    for text, person in (("Fahrtkosten prüfen", scene.ids["JC"]), ("Bescheid erklären", colleague), ("Akte", "")):
+        sent = ki.post(
+            f"/protokoll/top/{running['open']}/aufgabe", data={"text": text, "agency": "JC", "user": str(person)}
+        )
+        assert sent.status_code == 302, text
+
+    def row_of(page: str, text: str) -> str:
+        found = re.search(r"<tr[^>]*><td>" + re.escape(text) + r".*?</tr>", page, re.S)
+        assert found, text
+        return found.group(0)
+
+    every = jc.get("/").get_data(as_text=True)
+    assert '<th scope="col">Zuständig</th>' in every
+    assert "<td>Sie</td>" in row_of(every, "Fahrtkosten prüfen")
+    assert f"<td>{query(lambda: user('jc.kollegin').display_name, commit=False)}</td>" in row_of(
+        every, "Bescheid erklären"
+    )
+    assert "<td>ganze Stelle</td>" in row_of(every, "Akte")
+    assert '<strong aria-current="page">Alle Aufgaben meiner Stelle</strong>' in every
+
+    mine = jc.get("/?aufgaben=meine").get_data(as_text=True)
+    assert "Fahrtkosten prüfen" in mine and "Akte" in mine and "Bescheid erklären" not in mine
+    assert '<strong aria-current="page">Meine und die der ganzen Stelle</strong>' in mine
+    # ticking one off from the narrowed list comes back to it
+    (task_id,) = query(lambda: [_task("Akte").id], commit=False)
+    done = jc.post(f"/aufgaben/{task_id}/erledigt", data={"next": "/?aufgaben=meine"})
+    assert done.status_code == 302 and done.headers["Location"] == "/?aufgaben=meine"
+    assert 'name="next" value="/?aufgaben=meine"' in jc.get("/?aufgaben=meine").get_data(as_text=True)
+
+    # an unknown choice: a German note, the whole list, nothing lost
+    odd = jc.get("/", query_string={"aufgaben": "<b>alle</b>"})
+    page = odd.get_data(as_text=True)
+    assert odd.status_code == 200 and "Die Auswahl „&lt;b&gt;alle&lt;/b&gt;“ gibt es nicht" in page
+    assert "Bescheid erklären" in page and "Fahrtkosten prüfen" in page
 
 
 def _task(description: str) -> Task:
