@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from fallkonferenz import audit, localtime
 from fallkonferenz.casecrypto import ciphers_for
-from fallkonferenz.cases.service import load_case_for
+from fallkonferenz.cases.service import EXPIRY_NOTICE_DAYS, load_case_for
 from fallkonferenz.crypto import DecryptionError
 from fallkonferenz.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from fallkonferenz.extensions import db
@@ -237,7 +237,7 @@ def consent_document(actor: User, case_ref, consent_id: int) -> tuple[bytes, str
     return content, doc.media_type, name
 
 
-def expiring_consents(actor: User, days: int = 30) -> list[tuple[Case, Consent]]:
+def expiring_consents(actor: User, days: int = EXPIRY_NOTICE_DAYS) -> list[tuple[Case, Consent]]:
     """Active consents of the actor's lead cases that end within `days`."""
     viewer = viewer_of(actor)
     if actor.role not in ("case_worker", "moderator"):

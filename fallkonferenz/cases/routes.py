@@ -10,7 +10,7 @@ from ..auth.service import list_agencies
 from ..casecrypto import keyring
 from ..errors import InvalidInput
 from ..forms import form_errors, refused
-from ..localtime import datum
+from ..localtime import datum, today
 from ..vocab import NOTE_WITHDRAW_REASONS
 from . import bp, retention, service
 from .forms import CaseForm, GoalForm, GoalStatusForm, NoteForm
@@ -89,7 +89,8 @@ def _search_binding() -> str:
 def search():
     """The search form: the text goes into the address only sealed to this login, so that a client's name stays
     out of the browser's history, its address bar suggestions, bookmarks and every log of addresses."""
-    args = {k: v for k in FILTERS if (v := request.form.get(k, "")[:200])}
+    # the default stand stays out of the address, so that the everyday list has one
+    args = {k: v for k in FILTERS if (v := request.form.get(k, "")[:200]) and (k, v) != ("stand", "offen")}
     query = request.form.get("q", "").strip()[:200]
     if query:
         args["suche"] = keyring().hide(query, _search_binding())
@@ -119,6 +120,7 @@ def detail(number: str):
 def _render_detail(number: str, note_form=None, goal_form=None, withdraw_failed=None, status: int = 200):
     """Show the case; a rejected form comes back filled in with its errors, so nothing typed is lost."""
     view = service.get_case(g.user, number)
+    sharing_ends = service.sharing_ends(g.user, view)
     note_form = note_form or NoteForm(formdata=None)
     if goal_form is None:
         goal_form = _goal_form(formdata=None)
@@ -130,6 +132,8 @@ def _render_detail(number: str, note_form=None, goal_form=None, withdraw_failed=
             erasure_on=retention.erasure_date(view.closed_on),
             retention_days=retention.retention_days(),
             hidden_because=service.why_hidden(g.user, view),
+            sharing_ends=sharing_ends,
+            sharing_ends_in=(sharing_ends - today()).days if sharing_ends else None,
             # Packages above the core (the minutes' decisions and tasks) contribute sections through the factory.
             panels=[panel(g.user, view) for panel in current_app.extensions.get("fk_case_panels", ())],
             note_form=note_form,

@@ -16,6 +16,7 @@ from consent.policy import (
     Access,
     Viewer,
     access_from_grants,
+    active_consent_clause,
     active_grants,
     active_grants_by_agency,
     bound,
@@ -241,6 +242,32 @@ def agency_consent(case_id: int, agency_id: int | None) -> AgencyConsent:
         "pending": consent.valid_from,
     }.get(status)
     return AgencyConsent(status, since)
+
+
+# How long before its consent ends a case page says so (the lead agency's dashboard lists such consents as long).
+EXPIRY_NOTICE_DAYS = 30
+# The last day an active consent of the case shares it (with anyone, or with one agency): built once (see `bound`).
+_ACTIVE_UNTIL = select(func.max(Consent.valid_until)).where(
+    Consent.case_id == bindparam("case_id"), active_consent_clause(bindparam("now"), today=bindparam("today"))
+)
+_ACTIVE_UNTIL_FOR_AGENCY = _ACTIVE_UNTIL.where(
+    Consent.id.in_(select(ConsentGrant.consent_id).where(ConsentGrant.agency_id == bindparam("agency_id")))
+)
+
+
+def sharing_ends(actor: User, view: CaseView) -> date | None:
+    """The last day the case's consent shares it – with the viewer's agency, or, for the lead agency, with anyone –
+    when that is at most EXPIRY_NOTICE_DAYS away; None otherwise. One query, and only where a consent shares the
+    case with the viewer's agency at all."""
+    access = view.access
+    if not access.shared:
+        return None
+    at = now()
+    params = {"case_id": view.id, "now": at, "today": localtime.local_date(at), "agency_id": actor.agency_id}
+    until = db.session.scalar(_ACTIVE_UNTIL if access.is_lead else _ACTIVE_UNTIL_FOR_AGENCY, params)
+    if until is None or (until - params["today"]).days > EXPIRY_NOTICE_DAYS:
+        return None
+    return until
 
 
 def _goal_visible(goal: Goal, access: Access) -> bool:

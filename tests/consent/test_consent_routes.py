@@ -14,6 +14,7 @@ from werkzeug.test import encode_multipart
 from consent.models import Consent
 from fallkonferenz.demo import signed_form_pdf
 from fallkonferenz.extensions import db
+from fallkonferenz.localtime import today
 from fallkonferenz.models import AuditEvent, utcnow
 from tests.conftest import page_text
 from tests.factories import PASSWORD, make_case
@@ -283,6 +284,33 @@ def test_expiring_consents_show_on_the_dashboard(setup, query):
     )
     assert event is not None and f'"cases":[{case_id}]' in event[0]
     assert "Ablaufende Einwilligungen gelesen" in ki.get(f"/faelle/{number}/zugriffe").get_data(as_text=True)
+
+
+def test_a_consent_that_ends_soon_says_so_on_the_case_and_in_its_history(setup, query):
+    number, ki, jc = setup
+    day = query(today, commit=False)
+    assert "einwilligung-endet" not in ki.get(f"/faelle/{number}").get_data(as_text=True)  # no consent at all
+    ki.post(f"/faelle/{number}/einwilligungen", data=_form(valid_until=(day + timedelta(days=31)).isoformat()))
+    for client in (ki, jc):  # a month and a day ahead: nothing to say yet
+        assert "einwilligung-endet" not in client.get(f"/faelle/{number}").get_data(as_text=True)
+    assert "endet am" not in ki.get(f"/faelle/{number}/einwilligungen").get_data(as_text=True)
+
+    for ahead, when in ((30, "in 30 Tagen"), (1, "morgen"), (0, "heute")):
+        until = day + timedelta(days=ahead)
+        sent = ki.post(f"/faelle/{number}/einwilligungen", data=_form(valid_until=until.isoformat()))
+        assert sent.status_code == 302, ahead
+        lead = ki.get(f"/faelle/{number}").get_data(as_text=True)
+        assert f"<strong>Die Einwilligung endet {when}</strong> (gültig bis {until.strftime('%d.%m.%Y')})" in lead
+        assert "Neue Einwilligung erfassen" in lead
+        shared = jc.get(f"/faelle/{number}").get_data(as_text=True)
+        assert f"<strong>Die Einwilligung für JC endet {when}</strong>" in shared
+        assert "Eine neue Einwilligung erfasst die federführende Stelle\n  (KI)" in shared
+        history = ki.get(f"/faelle/{number}/einwilligungen").get_data(as_text=True)
+        assert f'gültig – <strong class="overdue">endet am {until.strftime("%d.%m.%Y")}</strong>' in history
+    # a revoked consent shares nothing: there is no end to announce, only the notice of the revocation
+    cid = query(lambda: db.session.query(Consent.id).order_by(Consent.id.desc()).limit(1).scalar(), commit=False)
+    ki.post(f"/faelle/{number}/einwilligungen/{cid}/widerruf", data={"reason": "Widerruf"})
+    assert "einwilligung-endet" not in ki.get(f"/faelle/{number}").get_data(as_text=True)
 
 
 def test_an_agency_outside_the_case_team_cannot_revoke_what_it_cannot_see(setup, query, client_for, world):

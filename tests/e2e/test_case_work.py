@@ -142,7 +142,11 @@ def test_closing_a_case_asks_first_shows_the_end_of_retention_and_can_be_undone(
     expect(notice).to_contain_text("Abgeschlossen am")
     expect(notice).to_contain_text("endet die Aufbewahrungsfrist")
     click_to(page, page.get_by_role("navigation", name="Hauptnavigation").get_by_role("link", name="Fälle"), "/faelle/")
-    row = page.get_by_role("table", name="Fälle, die Ihre Stelle sehen darf").get_by_role("row").filter(has_text=number)
+    table = page.get_by_role("table", name="Fälle, die Ihre Stelle sehen darf")
+    expect(table.get_by_role("row").filter(has_text=number)).to_have_count(0)  # the everyday list: open cases
+    expect(page.get_by_label("Stand")).to_have_value("offen")
+    click_to(page, page.get_by_role("link", name="Auch abgeschlossene Fälle anzeigen"), re.compile(r"stand=alle$"))
+    row = table.get_by_role("row").filter(has_text=number)
     expect(row).to_contain_text("abgeschlossen am")
     click_to(page, row.get_by_role("link", name=number, exact=True), f"/faelle/{number}")
     click_to(page, page.get_by_role("button", name="Fall wieder öffnen"), f"/faelle/{number}")

@@ -132,6 +132,8 @@ def test_the_case_list_shows_open_cases_and_closed_ones_on_request(scene, client
     sent = ki.post("/faelle/suche", data={"q": "Haddad", "stand": "abgeschlossen"})
     assert sent.status_code == 303 and "stand=abgeschlossen" in sent.headers["Location"]
     assert _listed(ki, sent.headers["Location"]) == [number]
+    everyday = ki.post("/faelle/suche", data={"q": "Haddad", "stand": "offen"})
+    assert everyday.status_code == 303 and "stand" not in everyday.headers["Location"]  # the default stays out
     # the stand narrows what the consent lets an agency list, never widens it: JC (consent) sees the closed case
     # among the closed ones, ABH (no consent) lists nothing at all
     assert _listed(clients["JC"], "/faelle/?stand=abgeschlossen") == [number]
