@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from fallkonferenz.errors import Conflict, InvalidInput, NotFound, db_id
 from fallkonferenz.extensions import db
-from fallkonferenz.forms import form_errors
+from fallkonferenz.forms import form_errors, page_number
 from fallkonferenz.models import Agency, User
 from fallkonferenz.web import attachment, public_url
 
@@ -72,8 +72,13 @@ def _version() -> int | None:
 
 @bp.get("/konferenzen")
 def index():
-    upcoming, past = service.my_conferences(g.user)
-    return render_template("agenda/index.html", upcoming=upcoming, past=past)
+    page = page_number(request.args.get("seite", "1"))
+    upcoming = service.upcoming_conferences(g.user) if (page or 1) == 1 else []
+    past, older = service.past_conferences(g.user, page or 1)
+    message = None if page else "Ungültige Seitenzahl – es wird die erste Seite angezeigt."
+    return render_template(
+        "agenda/index.html", upcoming=upcoming, past=past, page=page or 1, older=older, message=message
+    ), (400 if message else 200)
 
 
 @bp.route("/konferenzen/neu", methods=["GET", "POST"])
@@ -392,7 +397,7 @@ def agenda_vocabulary():
 
 def dashboard_panel(user: User):
     """The dashboard's list of the user's next conferences."""
-    upcoming, _past = service.my_conferences(user)
+    upcoming = service.upcoming_conferences(user)
     invitations, polls = service.awaiting_answer(user)
     # Our own rendered (and autoescaped) template, so it is safe to embed as markup.
     return Markup(  # noqa: S704

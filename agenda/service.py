@@ -573,19 +573,37 @@ def fix_slot(actor: User, conference_id: int, slot_id: int) -> Conference:
 # -- lists ----------------------------------------------------------------------------------------------
 
 
-def my_conferences(actor: User) -> tuple[list[Conference], list[Conference]]:
-    """Upcoming and past conferences the actor moderates or takes part in."""
+PAST_PAGE = 50  # past conferences per page of the list
+
+
+def _mine(actor: User):
+    """The actor's conferences (moderated or taken part in), and the condition for those still ahead."""
     stmt = (
         select(Conference)
         .where(takes_part(actor.id))
         .options(selectinload(Conference.poll))  # the lists say whether the date is still being polled
     )
-    cut = now()
     # a conference ended early (its end time still ahead) is past already
-    ahead = (Conference.end >= cut) & (Conference.state != "beendet")
-    upcoming = db.session.scalars(stmt.where(ahead).order_by(Conference.start)).all()
-    past = db.session.scalars(stmt.where(~ahead).order_by(Conference.start.desc()).limit(50)).all()
-    return list(upcoming), list(past)
+    return stmt, (Conference.end >= now()) & (Conference.state != "beendet")
+
+
+def my_conferences(actor: User) -> tuple[list[Conference], list[Conference]]:
+    """Upcoming conferences the actor moderates or takes part in, and the latest PAST_PAGE past ones."""
+    return upcoming_conferences(actor), past_conferences(actor)[0]
+
+
+def upcoming_conferences(actor: User) -> list[Conference]:
+    stmt, ahead = _mine(actor)
+    return list(db.session.scalars(stmt.where(ahead).order_by(Conference.start)).all())
+
+
+def past_conferences(actor: User, page: int = 1) -> tuple[list[Conference], bool]:
+    """One page of the actor's past conferences, the latest first, and whether older ones follow."""
+    stmt, ahead = _mine(actor)
+    rows = db.session.scalars(
+        stmt.where(~ahead).order_by(Conference.start.desc()).limit(PAST_PAGE + 1).offset((page - 1) * PAST_PAGE)
+    ).all()
+    return list(rows[:PAST_PAGE]), len(rows) > PAST_PAGE
 
 
 def awaiting_answer(actor: User) -> tuple[list[Conference], list[Conference]]:

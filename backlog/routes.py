@@ -13,7 +13,7 @@ from agenda.service import visible_conference_ids
 from consent.policy import may_escalate, viewer_of
 from fallkonferenz.auth.service import list_agencies
 from fallkonferenz.errors import Conflict, InvalidInput, db_id
-from fallkonferenz.forms import Kept, form_errors, kept_input
+from fallkonferenz.forms import Kept, form_errors, kept_input, page_number
 from fallkonferenz.models import User
 
 from . import bp, guard, service, stats
@@ -55,7 +55,7 @@ def _filter_args(agencies) -> tuple[service.BacklogFilter, dict, list[str]]:
     notes = [f"{stats.UNKNOWN[k]} „{v}“ – dieser Filter wurde nicht angewendet." for k, v in dropped.items()]
     notes.extend([cut] if cut else [])
     raw_page = request.args.get("seite", "1")
-    f.page = int(raw_page) if raw_page.isascii() and raw_page.isdigit() and 0 < int(raw_page) < 100000 else 1
+    f.page = page_number(raw_page) or 1
     if str(f.page) != raw_page:
         notes.append("Ungültige Seitenzahl – es wird Seite 1 angezeigt.")
     conference = db_id(request.args.get("konferenz", ""))  # kept for the item links: see _render_detail

@@ -112,6 +112,11 @@ DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y")  # what a date input sends, and what peo
 DATE_ERROR = "Bitte ein gültiges Datum angeben (TT.MM.JJJJ)."
 
 
+def page_number(raw: str, maximum: int = 99999) -> int | None:
+    """A list's page number as the address gives it (ASCII digits, 1 to `maximum`); None for anything else."""
+    return int(raw) if raw.isascii() and raw.isdigit() and 0 < int(raw) <= maximum else None
+
+
 def parse_date(text: str) -> date | None:
     """A date typed into a form outside WTForms (a query string, a form of the live minutes): ISO or TT.MM.JJJJ,
     None for nothing; a ValueError with the German message otherwise."""

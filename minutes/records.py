@@ -754,6 +754,11 @@ class CaseRecords:
 
     decisions: list
     tasks: list[tuple[object, dict]]
+    more_decisions: bool = False  # more than CASE_RECORDS_SHOWN: all are in each conference's results
+    more_tasks: bool = False
+
+
+CASE_RECORDS_SHOWN = 30  # decisions, and tasks, on the case page
 
 
 _CONFERENCE_OF_ITEM = (Conference.id.label("conference_id"), Conference.title, Conference.start)
@@ -764,7 +769,7 @@ _CASE_DECISIONS = (
     .join(Decision, Decision.agenda_item_id == AgendaItem.id)
     .where(Decision.case_id == bindparam("case_id"))
     .order_by(Conference.start.desc(), Decision.id)
-    .limit(30)
+    .limit(CASE_RECORDS_SHOWN + 1)
 )
 _CASE_TASKS = (
     select(*_CONFERENCE_OF_ITEM, Task)
@@ -772,7 +777,7 @@ _CASE_TASKS = (
     .join(Task, Task.agenda_item_id == AgendaItem.id)
     .where(Task.case_id == bindparam("case_id"))
     .order_by(Task.status.desc(), Conference.start.desc(), Task.id)  # "offen" before "erledigt"
-    .limit(30)
+    .limit(CASE_RECORDS_SHOWN + 1)
 )
 
 
@@ -784,9 +789,11 @@ def case_records(case_id: int, access: Access) -> CaseRecords | None:
         return None
     decisions = db.session.execute(_CASE_DECISIONS, {"case_id": case_id}).all()
     tasks = db.session.execute(_CASE_TASKS, {"case_id": case_id}).all()
+    more = len(decisions) > CASE_RECORDS_SHOWN, len(tasks) > CASE_RECORDS_SHOWN
+    decisions, tasks = decisions[:CASE_RECORDS_SHOWN], tasks[:CASE_RECORDS_SHOWN]
     open_texts([row.Decision for row in decisions] + [row.Task for row in tasks])
     entries = task_entries(row.Task for row in tasks)
-    return CaseRecords(decisions, list(zip(tasks, entries, strict=True)))
+    return CaseRecords(decisions, list(zip(tasks, entries, strict=True)), *more)
 
 
 def item_entries(item_id: int) -> list[dict]:

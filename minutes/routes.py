@@ -251,7 +251,10 @@ def case_panel(user, case):
     found = records.case_records(case.id, case.access)
     if found is None:
         return Markup("")
-    return Markup(render_template("minutes/_case_records.html", case=case, records=found))  # noqa: S704 (ours, escaped)
+    page = render_template(
+        "minutes/_case_records.html", case=case, records=found, CASE_RECORDS_SHOWN=records.CASE_RECORDS_SHOWN
+    )
+    return Markup(page)  # noqa: S704 (ours, escaped)
 
 
 # The dashboard's choice of tasks (`aufgaben`): all of the agency's, or without those a colleague has by name.

@@ -553,6 +553,47 @@ def test_a_conference_ended_early_is_past_at_once(scene, clients, planned, query
     assert f'<a href="/konferenzen/{planned}">' not in clients["JC"].get("/").get_data(as_text=True)
 
 
+def test_past_conferences_page_instead_of_stopping_at_fifty(scene, clients, planned, query):
+    """A moderator holds a conference a week: after a year her list went on in pages, not cut off without a word."""
+
+    def hold_many():
+        for week in range(1, 53):
+            start = utcnow() - timedelta(days=7 * week)
+            db.session.add(
+                Conference(
+                    title=f"Runde {week:02d}",
+                    start=start,
+                    end=start + timedelta(hours=2),
+                    moderator_id=scene.ids["KI"],
+                    state="beendet",
+                )
+            )
+
+    query(hold_many)
+    ki = clients["KI"]
+
+    def past_titles(page: str) -> list[str]:
+        return re.findall(r">(Runde \d\d)</a>", page)
+
+    first = ki.get("/konferenzen").get_data(as_text=True)
+    assert past_titles(first) == [f"Runde {w:02d}" for w in range(1, 51)]  # the latest first
+    assert "Meine kommenden Konferenzen" in first and 'href="/konferenzen?seite=2">ältere Konferenzen »</a>' in first
+    second = ki.get("/konferenzen?seite=2").get_data(as_text=True)
+    assert past_titles(second) == ["Runde 51", "Runde 52"]
+    assert "Vergangene Konferenzen – Seite 2" in second and "Meine kommenden Konferenzen" not in second
+    assert 'href="/konferenzen">« neuere Konferenzen</a>' in second and "ältere Konferenzen" not in second
+    beyond = ki.get("/konferenzen?seite=3").get_data(as_text=True)
+    assert "keine vergangenen Konferenzen mehr" in beyond and past_titles(beyond) == []
+    # the other agencies took no part: none of it is theirs
+    assert past_titles(clients["JC"].get("/konferenzen").get_data(as_text=True)) == []
+    for bad in ("0", "-1", "zwei", "1.5", "99999999999", "<b>"):
+        answer = ki.get("/konferenzen", query_string={"seite": bad})
+        assert answer.status_code == 400, bad
+        page = answer.get_data(as_text=True)
+        assert "Ungültige Seitenzahl – es wird die erste Seite angezeigt." in page
+        assert past_titles(page)[:1] == ["Runde 01"] and "<b>" not in page
+
+
 def test_the_moderator_does_not_send_a_substitute(scene, clients, planned, query):
     """She leads the conference and closes its minutes: she answers yes or no, and is not offered a substitute."""
     ki = clients["KI"]

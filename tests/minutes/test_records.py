@@ -95,6 +95,26 @@ def test_my_tasks_name_who_is_responsible_and_leave_out_a_colleagues_on_request(
     assert "Bescheid erklären" in page and "Fahrtkosten prüfen" in page
 
 
+def test_the_case_page_says_when_it_shows_only_the_latest_decisions_and_tasks(scene, clients, running, query):
+    ki, jc = clients["KI"], clients["JC"]
+    item = f"/protokoll/top/{running['open']}"
+    for n in range(1, records.CASE_RECORDS_SHOWN + 1):
+        assert ki.post(f"{item}/beschluss", data={"text": f"Beschluss {n:02d}"}).status_code == 302
+        assert ki.post(f"{item}/aufgabe", data={"text": f"Aufgabe {n:02d}", "agency": "JC"}).status_code == 302
+    page = jc.get(f"/faelle/{scene.open_case}").get_data(as_text=True)
+    assert "Beschluss 30" in page and "Aufgabe 30" in page
+    assert "Es werden 30" not in page  # all of them are there
+    assert ki.post(f"{item}/beschluss", data={"text": "Beschluss 31"}).status_code == 302
+    assert ki.post(f"{item}/aufgabe", data={"text": "Aufgabe 31", "agency": "JC"}).status_code == 302
+    page = jc.get(f"/faelle/{scene.open_case}").get_data(as_text=True)
+    assert len(re.findall(r"Beschluss \d\d", page)) == 30 and len(re.findall(r"Aufgabe \d\d</td>", page)) == 30
+    assert (
+        "Es werden 30 Beschlüsse gezeigt, die der jüngsten Konferenzen zuerst; alle stehen in den Ergebnissen" in page
+    )
+    assert "Es werden 30 Aufgaben gezeigt, offene zuerst; alle stehen in den Ergebnissen" in page
+    assert f'<a href="/faelle/{scene.open_case}/konferenzen">Konferenzen zu diesem Fall</a>' in page
+
+
 def _task(description: str) -> Task:
     """The task of this description; a case's task is sealed in the database, so they are opened to find it."""
     (task,) = [t for t in open_texts(db.session.scalars(select(Task))) if t.description == description]
