@@ -115,6 +115,26 @@ def test_the_case_page_says_when_it_shows_only_the_latest_decisions_and_tasks(sc
     assert f'<a href="/faelle/{scene.open_case}/konferenzen">Konferenzen zu diesem Fall</a>' in page
 
 
+def test_a_task_is_ticked_off_on_the_results_page_where_its_links_lead(scene, clients, planned, running, query):
+    ki, jc, aa = clients["KI"], clients["JC"], clients["AA"]
+    sent = ki.post(f"/protokoll/top/{running['open']}/aufgabe", data={"text": "Wohngeld beantragen", "agency": "JC"})
+    assert sent.status_code == 302
+    (task_id,) = query(lambda: [_task("Wohngeld beantragen").id], commit=False)
+    results = f"/konferenzen/{planned}/protokoll/ergebnisse"
+    button = f'action="/aufgaben/{task_id}/erledigt"'
+    # the task's agency and the moderator may tick it off; another agency of the case team reads it only
+    assert button in jc.get(results).get_data(as_text=True) and button in ki.get(results).get_data(as_text=True)
+    page = aa.get(results).get_data(as_text=True)
+    assert "Wohngeld beantragen" in page and button not in page
+    assert aa.post(f"/aufgaben/{task_id}/erledigt", data={"next": results}).status_code == 404  # not its task
+    back = f"{results}#top-{running['open']}"
+    assert f'name="next" value="{back}"' in jc.get(results).get_data(as_text=True)
+    done = jc.post(f"/aufgaben/{task_id}/erledigt", data={"next": back})
+    assert done.status_code == 302 and done.headers["Location"] == back
+    page = jc.get(results).get_data(as_text=True)
+    assert "Wohngeld beantragen – JC (erledigt)" in page and button not in page
+
+
 def _task(description: str) -> Task:
     """The task of this description; a case's task is sealed in the database, so they are opened to find it."""
     (task,) = [t for t in open_texts(db.session.scalars(select(Task))) if t.description == description]
