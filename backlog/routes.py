@@ -37,6 +37,7 @@ from .models import (
     GROUP_STATUS,
     IMPLEMENTATION_DONE,
     IMPLEMENTATION_STATUS,
+    NEXT_STEPS,
     PRIORITIES,
     STATES,
     transitions_from,
@@ -594,6 +595,7 @@ def backlog_vocabulary():
     return {
         "BACKLOG_STATES": STATES,
         "BACKLOG_CLOSED": CLOSED_STATES,
+        "BACKLOG_NEXT": NEXT_STEPS,
         "BACKLOG_CATEGORIES": CATEGORIES,
         "PRIORITIES": PRIORITIES,
         "IMPLEMENTATION_STATUS": IMPLEMENTATION_STATUS,

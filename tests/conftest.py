@@ -23,6 +23,11 @@ def page_text(resp) -> str:
     return CSRF_RE.sub("", resp.get_data(as_text=True))
 
 
+def said(resp) -> str:
+    """What a page says: its text without tags, runs of white space as one space (as a reader meets it)."""
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", resp.get_data(as_text=True)))
+
+
 def instance_config(instance, database: str = "test.db", *, testing: bool = True, shared_db: bool = True) -> dict:
     """Config of a throwaway instance (tests, browser tests, benchmarks): cheap Argon2, its own keyring.
 

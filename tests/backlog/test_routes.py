@@ -17,7 +17,7 @@ from backlog.models import Escalation, EscalationCase, Implementation
 from fallkonferenz.extensions import db
 from fallkonferenz.models import AuditEvent, utcnow
 from tests.backlog.conftest import CLEAN_INPUT, user
-from tests.conftest import counting, page_text
+from tests.conftest import counting, page_text, said
 
 CLEAN = asdict(CLEAN_INPUT)  # form fields are named like the service input
 
@@ -137,6 +137,18 @@ def test_identifying_text_is_refused_marked_and_kept(bscene, bclients, query, fi
     assert re.search(r'<input checked[^>]*name="rechtskreise"[^>]*value="AufenthG"', page)
     assert re.search(r'<option selected value="rechtslage">', page)
     assert count_escalations(query) == 0
+
+
+def test_a_reported_item_says_what_happens_next_and_who_is_told(bscene, bclients, query):
+    escalation_id = raise_item(bscene, bclients)
+    page = said(bclients["JC"].get(f"/lenkungsgruppe/themen/{escalation_id}"))
+    assert "Wie es weitergeht: Die Lenkungsgruppe sichtet neu gemeldete Themen und legt ihre Priorität fest." in page
+    assert "unterstützt hat, erhält bei jeder Änderung des Status eine E-Mail." in page
+    bclients["LG-KI"].post(
+        f"/lenkungsgruppe/themen/{escalation_id}/sichten", data={"priority": 1, "category": "rechtslage", "version": 1}
+    )
+    page = said(bclients["JC"].get(f"/lenkungsgruppe/themen/{escalation_id}"))
+    assert "Wie es weitergeht: Das Thema wartet auf einen Platz auf der Tagesordnung" in page
 
 
 def test_empty_title_is_refused_and_nothing_saved(bscene, bclients, query):
@@ -357,6 +369,13 @@ def test_the_last_implementation_report_says_it_closes_the_item_and_says_so_afte
     reference = query(lambda: db.session.get(Escalation, escalation_id).reference, commit=False)
     question = f'data-confirm="Mit dieser Meldung ist {reference} umgesetzt und abgeschlossen;'
     last = "JC"
+    # the page says what comes next, and which agencies it waits for
+    page = said(bclients["JC"].get(address))
+    codes = ", ".join(impls)
+    assert (
+        f"Wie es weitergeht: Jede beteiligte Stelle meldet, wie weit sie die Empfehlung umsetzt. Noch offen: {codes}."
+        in page
+    )
     for code, impl_id in impls.items():
         page = body(bclients[f"LG-{code}"].get(address))
         # only the report that would end the item warns, and then only on the choices that are done
@@ -368,6 +387,7 @@ def test_the_last_implementation_report_says_it_closes_the_item_and_says_so_afte
         assert "Der Stand der Umsetzung wurde gespeichert." in body(sent) and "abgeschlossen." not in body(sent)
     page = body(bclients[f"LG-{last}"].get(address))
     assert f"Mit „umgesetzt“ oder „nicht umsetzbar“ ist {reference} umgesetzt und abgeschlossen." in page
+    assert f"Noch offen: {last}." in said(bclients[f"LG-{last}"].get(address))
     assert page.count(question) == 2  # umgesetzt and nicht umsetzbar; offen and in Arbeit end nothing
     assert re.search(r'<option value="in_arbeit" (selected)?>', page)
     assert escalation(query, escalation_id).state == "umsetzung"
@@ -376,6 +396,7 @@ def test_the_last_implementation_report_says_it_closes_the_item_and_says_so_afte
     assert f"Damit haben alle Stellen gemeldet: {reference} ist umgesetzt und abgeschlossen." in body(sent)
     assert escalation(query, escalation_id).state == "umgesetzt"
     assert "Stand der Umsetzung für" not in body(sent)  # nobody reports on a closed item
+    assert "Wie es weitergeht" not in body(sent)  # nothing comes next
 
 
 def test_overdue_implementation_is_highlighted(bscene, bclients, query):
