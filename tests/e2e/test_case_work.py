@@ -44,8 +44,10 @@ def test_case_list_and_case_page(page: Page, server: Server):
         expect(notes.filter(has=page.locator(f'.agency-badge[data-agency="{agency}"]')).first).to_be_visible()
     subnav = page.get_by_role("navigation", name="Fallbereiche")
     expect(subnav.get_by_role("link")).to_have_text(
-        ["Einwilligungen", "Konferenzen", "Stammdaten bearbeiten", "Zugriffsbericht"]
+        ["Einwilligungen", "Konferenzen", "Vermerk schreiben", "Stammdaten bearbeiten", "Zugriffsbericht"]
     )
+    subnav.get_by_role("link", name="Vermerk schreiben").click()  # to the form, above the notes
+    expect(page.get_by_label("Kategorie")).to_be_in_viewport()
 
     click_to(page, subnav.get_by_role("link", name="Zugriffsbericht"), f"/faelle/{number}/zugriffe")
     expect(page.get_by_role("table", name="Zugriffe auf den Fall")).to_contain_text("Katrin Imhoff")

@@ -143,6 +143,12 @@ def test_notes_and_goals_round_trip_and_bad_ones_keep_the_text(ki, query, world)
     assert broken.status_code == 422 and "kein UTF-8" in broken.get_data(as_text=True)
     typed = ki.post(f"/faelle/{number}/vermerke", data={"category": "familie", "text": "100 %ED ist kein Code"})
     assert typed.status_code == 302  # a percent sign typed by a person is text like any other
+    # the form to write one comes before the notes (the newest first), however many there are, and the page's
+    # own menu leads to it
+    page = ki.get(f"/faelle/{number}").get_data(as_text=True)
+    assert '<a href="#vermerk-schreiben">Vermerk schreiben</a>' in page
+    order = [page.index(s) for s in ('id="vermerk-schreiben"', "100 %ED ist kein Code", "Therapieplatz ab Mai.")]
+    assert order == sorted(order)
     empty = ki.post(f"/faelle/{number}/vermerke", data={"category": "familie", "text": ""})
     assert empty.status_code == 422 and "Dieses Feld ist erforderlich." in empty.get_data(as_text=True)
     goal = ki.post(
