@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, g, jsonify, request
 
-from fallkonferenz.api import api_field_names, flag, json_body, text_value, utc_stamp
+from fallkonferenz.api import api_field_names, flag, json_body, page_arg, text_value, utc_stamp
 from fallkonferenz.errors import DB_INT_MAX, InvalidInput
 from fallkonferenz.openapi import BOOL, INT, OPENAPI, STAMP, TEXT, add_paths, array_of, nullable, obj, op
 
@@ -87,8 +87,12 @@ def _item(view: items.ItemView, order: int) -> dict:
 
 @bp.get("")
 def conferences():
-    upcoming, past = service.my_conferences(g.user)
-    return jsonify(upcoming=[_meeting(c) for c in upcoming], past=[_meeting(c) for c in past])
+    page = page_arg()
+    past, older = service.past_conferences(g.user, page)
+    upcoming = service.upcoming_conferences(g.user)
+    return jsonify(
+        upcoming=[_meeting(c) for c in upcoming], past=[_meeting(c) for c in past], page=page, hasMorePast=older
+    )
 
 
 def _participants(data: dict) -> list[int]:
@@ -192,7 +196,12 @@ OPENAPI["components"]["parameters"].update(
 add_paths(
     {
         "/conferences": {
-            "get": op("Meine Konferenzen (OParl Meeting)", returns="MeetingList"),
+            "get": op(
+                "Meine Konferenzen (OParl Meeting): alle kommenden, die vergangenen in Seiten zu 50 (`page`; "
+                "`hasMorePast` sagt, ob ältere folgen)",
+                params=("page",),
+                returns="MeetingList",
+            ),
             "post": op("Konferenz planen (Moderation)", body="ConferenceInput", ok="201", returns="Meeting"),
         },
         "/conferences/{conferenceId}": {
@@ -260,6 +269,8 @@ OPENAPI["components"]["schemas"].update(
             {
                 "upcoming": array_of("Meeting"),
                 "past": array_of("Meeting"),
+                "page": INT,
+                "hasMorePast": BOOL,
             }
         ),
         "MeetingDetail": obj(

@@ -45,8 +45,7 @@ CLOSED_STATES = frozenset({"umgesetzt", "abgelehnt", "zusammengefuehrt"})
 # What happens next to an item in each open state, as its page tells the people who reported or support it.
 NEXT_STEPS = {
     "eingereicht": "Die Lenkungsgruppe sichtet neu gemeldete Themen und legt ihre Priorität fest.",
-    "gesichtet": "Das Thema wartet auf einen Platz auf der Tagesordnung einer Sitzung der Lenkungsgruppe "
-    "(sie tagt alle zwei Monate).",
+    "gesichtet": "Das Thema wartet auf einen Platz auf der Tagesordnung einer Sitzung der Lenkungsgruppe.",
     "tagesordnung": "Die Lenkungsgruppe berät das Thema in ihrer Sitzung: Sie beschließt eine Empfehlung, gibt es "
     "an eine Arbeitsgruppe, vertagt es oder lehnt es ab.",
     "arbeitsgruppe": "Die Arbeitsgruppe erarbeitet einen Vorschlag und berichtet der Lenkungsgruppe in einer ihrer "

@@ -168,7 +168,7 @@ def _reported(escalation_id: int) -> str:
     if escalation.state == "umgesetzt":
         return (
             f"Der Stand der Umsetzung wurde gespeichert. Damit haben alle Stellen gemeldet: {escalation.reference} "
-            "ist umgesetzt und abgeschlossen."
+            "hat jetzt den Status „umgesetzt“ und ist abgeschlossen."
         )
     return "Der Stand der Umsetzung wurde gespeichert."
 

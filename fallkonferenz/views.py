@@ -24,8 +24,9 @@ bp = Blueprint("main", __name__)
 def dashboard():
     expiring = consent_service.expiring_consents(g.user)
     # Packages above the core (conferences, …) contribute panels through the app factory.
+    # A panel that could not read its part of the address says so itself, and sets g.refused_input.
     panels = [panel(g.user) for panel in current_app.extensions.get("fk_dashboard_panels", ())]
-    return render_template("dashboard.html", expiring=expiring, panels=panels)
+    return render_template("dashboard.html", expiring=expiring, panels=panels), 400 if g.get("refused_input") else 200
 
 
 def health():

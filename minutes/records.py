@@ -749,7 +749,7 @@ def task_entries_for(item_ids) -> dict[int, list[dict]]:
 
 @dataclass
 class CaseRecords:
-    """What the conferences decided and assigned about one case, newest conference first: rows with the
+    """What the conferences decided and assigned about one case, the newest first: rows with the
     conference's id, title and start, and the decision, or the task as the pages show it."""
 
     decisions: list
@@ -768,7 +768,7 @@ _CASE_DECISIONS = (
     .join(AgendaItem, AgendaItem.conference_id == Conference.id)
     .join(Decision, Decision.agenda_item_id == AgendaItem.id)
     .where(Decision.case_id == bindparam("case_id"))
-    .order_by(Conference.start.desc(), Decision.id)
+    .order_by(Conference.start.desc(), Decision.id.desc())  # the newest first, also within a conference
     .limit(CASE_RECORDS_SHOWN + 1)
 )
 _CASE_TASKS = (
@@ -776,7 +776,7 @@ _CASE_TASKS = (
     .join(AgendaItem, AgendaItem.conference_id == Conference.id)
     .join(Task, Task.agenda_item_id == AgendaItem.id)
     .where(Task.case_id == bindparam("case_id"))
-    .order_by(Task.status.desc(), Conference.start.desc(), Task.id)  # "offen" before "erledigt"
+    .order_by(Task.status.desc(), Conference.start.desc(), Task.id.desc())  # "offen" first, then the newest
     .limit(CASE_RECORDS_SHOWN + 1)
 )
 

@@ -265,6 +265,8 @@ def tasks_panel(user):
     """The dashboard's 'Meine Aufgaben', overdue ones first and highlighted."""
     choice = request.args.get("aufgaben", "")
     unknown = choice not in TASK_CHOICES
+    if unknown:
+        g.refused_input = True  # the dashboard answers 400; the panel shows all tasks and says why
     only_mine = choice == "meine"
     return Markup(  # noqa: S704 (ours, escaped)
         render_template(

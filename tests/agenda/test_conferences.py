@@ -592,6 +592,14 @@ def test_past_conferences_page_instead_of_stopping_at_fifty(scene, clients, plan
         page = answer.get_data(as_text=True)
         assert "Ungültige Seitenzahl – es wird die erste Seite angezeigt." in page
         assert past_titles(page)[:1] == ["Runde 01"] and "<b>" not in page
+    # the API pages the past ones alike
+    first = ki.api("GET", "/api/v1/conferences").get_json()
+    assert [c["name"] for c in first["past"]][:2] == ["Runde 01", "Runde 02"] and len(first["past"]) == 50
+    assert first["page"] == 1 and first["hasMorePast"] is True and [c["id"] for c in first["upcoming"]] == [planned]
+    second = ki.api("GET", "/api/v1/conferences?page=2").get_json()
+    assert [c["name"] for c in second["past"]] == ["Runde 51", "Runde 52"] and second["hasMorePast"] is False
+    refused = ki.api("GET", "/api/v1/conferences?page=null")
+    assert refused.status_code == 422 and "page" in refused.get_json()["errors"]
 
 
 def test_the_moderator_does_not_send_a_substitute(scene, clients, planned, query):

@@ -367,7 +367,7 @@ def test_the_last_implementation_report_says_it_closes_the_item_and_says_so_afte
     escalation_id, impls = _recommended(bscene, bclients, query)
     address = f"/lenkungsgruppe/themen/{escalation_id}"
     reference = query(lambda: db.session.get(Escalation, escalation_id).reference, commit=False)
-    question = f'data-confirm="Mit dieser Meldung ist {reference} umgesetzt und abgeschlossen;'
+    question = f'data-confirm="Mit dieser Meldung hat {reference} den Status „umgesetzt“ und ist abgeschlossen;'
     last = "JC"
     # the page says what comes next, and which agencies it waits for
     page = said(bclients["JC"].get(address))
@@ -386,14 +386,17 @@ def test_the_last_implementation_report_says_it_closes_the_item_and_says_so_afte
         sent = bclients[f"LG-{code}"].post(f"/lenkungsgruppe/umsetzung/{impl_id}", data=data, follow_redirects=True)
         assert "Der Stand der Umsetzung wurde gespeichert." in body(sent) and "abgeschlossen." not in body(sent)
     page = body(bclients[f"LG-{last}"].get(address))
-    assert f"Mit „umgesetzt“ oder „nicht umsetzbar“ ist {reference} umgesetzt und abgeschlossen." in page
+    assert (
+        f"Mit „umgesetzt“ oder „nicht umsetzbar“ hat {reference} den Status „umgesetzt“ und ist abgeschlossen." in page
+    )
     assert f"Noch offen: {last}." in said(bclients[f"LG-{last}"].get(address))
     assert page.count(question) == 2  # umgesetzt and nicht umsetzbar; offen and in Arbeit end nothing
     assert re.search(r'<option value="in_arbeit" (selected)?>', page)
     assert escalation(query, escalation_id).state == "umsetzung"
     data = {"status": "nicht_umsetzbar", "reason": "Keine Stellen im Haushalt.", "version": 1}
     sent = bclients[f"LG-{last}"].post(f"/lenkungsgruppe/umsetzung/{impls[last]}", data=data, follow_redirects=True)
-    assert f"Damit haben alle Stellen gemeldet: {reference} ist umgesetzt und abgeschlossen." in body(sent)
+    closed = f"Damit haben alle Stellen gemeldet: {reference} hat jetzt den Status „umgesetzt“ und ist abgeschlossen."
+    assert closed in body(sent)
     assert escalation(query, escalation_id).state == "umgesetzt"
     assert "Stand der Umsetzung für" not in body(sent)  # nobody reports on a closed item
     assert "Wie es weitergeht" not in body(sent)  # nothing comes next

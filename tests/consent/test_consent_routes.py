@@ -307,10 +307,25 @@ def test_a_consent_that_ends_soon_says_so_on_the_case_and_in_its_history(setup, 
         assert "Eine neue Einwilligung erfasst die federführende Stelle\n  (KI)" in shared
         history = ki.get(f"/faelle/{number}/einwilligungen").get_data(as_text=True)
         assert f'gültig – <strong class="overdue">endet am {until.strftime("%d.%m.%Y")}</strong>' in history
-    # a revoked consent shares nothing: there is no end to announce, only the notice of the revocation
+    # a revoked consent shares nothing: there is no end to announce, only the notice of the revocation; JC still
+    # sees the case through its own note, but not when a consent it no longer has would have ended
+    assert (
+        jc.post(f"/faelle/{number}/vermerke", data={"category": "leistungen", "text": "Antrag da"}).status_code == 302
+    )
     cid = query(lambda: db.session.query(Consent.id).order_by(Consent.id.desc()).limit(1).scalar(), commit=False)
     ki.post(f"/faelle/{number}/einwilligungen/{cid}/widerruf", data={"reason": "Widerruf"})
     assert "einwilligung-endet" not in ki.get(f"/faelle/{number}").get_data(as_text=True)
+    seen_by_jc = jc.get(f"/faelle/{number}")
+    assert seen_by_jc.status_code == 200 and "Antrag da" in seen_by_jc.get_data(as_text=True)
+    assert "einwilligung-endet" not in seen_by_jc.get_data(as_text=True)
+    # a new version for AA alone, ending tomorrow: told to AA and to the lead agency, not to JC
+    until = (day + timedelta(days=1)).isoformat()
+    assert (
+        ki.post(f"/faelle/{number}/einwilligungen", data=_form(valid_until=until, grant=["AA:leistungen"])).status_code
+        == 302
+    )
+    assert "Die Einwilligung endet morgen" in ki.get(f"/faelle/{number}").get_data(as_text=True)
+    assert "einwilligung-endet" not in jc.get(f"/faelle/{number}").get_data(as_text=True)
 
 
 def test_an_agency_outside_the_case_team_cannot_revoke_what_it_cannot_see(setup, query, client_for, world):

@@ -134,8 +134,8 @@ def test_the_case_list_shows_open_cases_and_closed_ones_on_request(scene, client
     assert _listed(ki, sent.headers["Location"]) == [number]
     everyday = ki.post("/faelle/suche", data={"q": "Haddad", "stand": "offen"})
     assert everyday.status_code == 303 and "stand" not in everyday.headers["Location"]  # the default stays out
-    # the stand narrows what the consent lets an agency list, never widens it: JC (consent) sees the closed case
-    # among the closed ones, ABH (no consent) lists nothing at all
+    # the stand narrows what the consent lets an agency list: JC (consent) sees the closed case among the closed
+    # ones; ABH (no consent, nothing written) lists nothing, whichever stand it asks for
     assert _listed(clients["JC"], "/faelle/?stand=abgeschlossen") == [number]
     assert _listed(clients["ABH"], "/faelle/?stand=alle") == []
 

@@ -81,7 +81,7 @@ def test_my_tasks_name_who_is_responsible_and_leave_out_a_colleagues_on_request(
 
     mine = jc.get("/?aufgaben=meine").get_data(as_text=True)
     assert "Fahrtkosten prüfen" in mine and "Akte" in mine and "Bescheid erklären" not in mine
-    assert '<strong aria-current="page">Meine und die der ganzen Stelle</strong>' in mine
+    assert '<strong aria-current="page">Ohne die Aufgaben von Kolleginnen und Kollegen</strong>' in mine
     # ticking one off from the narrowed list comes back to it
     (task_id,) = query(lambda: [_task("Akte").id], commit=False)
     done = jc.post(f"/aufgaben/{task_id}/erledigt", data={"next": "/?aufgaben=meine"})
@@ -91,7 +91,7 @@ def test_my_tasks_name_who_is_responsible_and_leave_out_a_colleagues_on_request(
     # an unknown choice: a German note, the whole list, nothing lost
     odd = jc.get("/", query_string={"aufgaben": "<b>alle</b>"})
     page = odd.get_data(as_text=True)
-    assert odd.status_code == 200 and "Die Auswahl „&lt;b&gt;alle&lt;/b&gt;“ gibt es nicht" in page
+    assert odd.status_code == 400 and "Die Auswahl „&lt;b&gt;alle&lt;/b&gt;“ gibt es nicht" in page
     assert "Bescheid erklären" in page and "Fahrtkosten prüfen" in page
 
 
@@ -108,10 +108,11 @@ def test_the_case_page_says_when_it_shows_only_the_latest_decisions_and_tasks(sc
     assert ki.post(f"{item}/aufgabe", data={"text": "Aufgabe 31", "agency": "JC"}).status_code == 302
     page = jc.get(f"/faelle/{scene.open_case}").get_data(as_text=True)
     assert len(re.findall(r"Beschluss \d\d", page)) == 30 and len(re.findall(r"Aufgabe \d\d</td>", page)) == 30
-    assert (
-        "Es werden 30 Beschlüsse gezeigt, die der jüngsten Konferenzen zuerst; alle stehen in den Ergebnissen" in page
-    )
-    assert "Es werden 30 Aufgaben gezeigt, offene zuerst; alle stehen in den Ergebnissen" in page
+    assert "Beschluss 31" in page and "Beschluss 01" not in page  # the newest are shown
+    assert "Aufgabe 31" in page and "Aufgabe 01" not in page
+    assert page.index("Beschluss 31") < page.index("Beschluss 30")
+    assert "Es werden die neuesten 30 Beschlüsse gezeigt; alle stehen in den Ergebnissen" in page
+    assert "Es werden 30 Aufgaben gezeigt, offene und neueste zuerst; alle stehen in den Ergebnissen" in page
     assert f'<a href="/faelle/{scene.open_case}/konferenzen">Konferenzen zu diesem Fall</a>' in page
 
 
