@@ -340,7 +340,10 @@ def _list_statements(
     if rechtskreis:
         stmt = stmt.where(Case.rechtskreise.like(bindparam("rechtskreis"), escape="\\"))
     if stand == "offen":
-        stmt = stmt.where(Case.closed_on.is_(None))
+        # `+ 0` keeps the planner off the index of closed_on: nearly every case is open, and walked through that
+        # index the list read and sorted them all (a 10,000-case list went from 5 to 40 ms) instead of taking the
+        # first page from the index of the case numbers
+        stmt = stmt.where((Case.closed_on + 0).is_(None))
     elif stand == "abgeschlossen":
         stmt = stmt.where(Case.closed_on.is_not(None))
     counting = select(func.count()).select_from(stmt.subquery())
