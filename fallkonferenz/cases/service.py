@@ -341,8 +341,8 @@ def _list_statements(
         stmt = stmt.where(Case.rechtskreise.like(bindparam("rechtskreis"), escape="\\"))
     if stand == "offen":
         # `+ 0` keeps the planner off the index of closed_on: nearly every case is open, and walked through that
-        # index the list read and sorted them all (a 10,000-case list went from 5 to 40 ms) instead of taking the
-        # first page from the index of the case numbers
+        # index the list read and sorted them all for each page, instead of taking the page from the index of the
+        # case numbers (the benchmark's list of 10,000 cases fell from some 160 to 25 requests per second)
         stmt = stmt.where((Case.closed_on + 0).is_(None))
     elif stand == "abgeschlossen":
         stmt = stmt.where(Case.closed_on.is_not(None))
