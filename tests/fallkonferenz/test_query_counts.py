@@ -38,6 +38,24 @@ def _measure(app, client, urls):
     return out
 
 
+def _sent(app, client, urls) -> tuple:
+    """The engine, and the statements with their parameters that these pages sent (each must answer 200)."""
+    with app.app_context():
+        engine = db.engine
+    sent = []
+
+    def keep(conn, cursor, statement, parameters, context, executemany):
+        sent.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        for url in urls:
+            assert client.get(url).status_code == 200, url
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+    return engine, sent
+
+
 def test_case_list_and_case_page_queries_do_not_grow_with_rows(app, world, query, client_for):
     numbers = query(_grow, world, 3, 1)
     client = client_for(world["JC"], PASSWORD)
@@ -54,19 +72,8 @@ def test_the_case_list_checks_consent_from_the_cases_not_from_all_grants_of_the_
     Started at the index of all grants of the agency, it read every one of them for every case: with 5,000
     consents the list took 150 ms and a name search a second (see bench/README.md)."""
     query(_grow, world, 3, 1)
-    with app.app_context():
-        engine = db.engine
-    sent = []
-
-    def keep(conn, cursor, statement, parameters, context, executemany):
-        sent.append((statement, parameters))
-
-    event.listen(engine, "before_cursor_execute", keep)
-    try:
-        for url in ("/faelle/", "/faelle/?q=familie1", "/api/v1/cases"):  # the API also counts them
-            assert client_for(world["JC"], PASSWORD).get(url).status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", keep)
+    # the API also counts them
+    engine, sent = _sent(app, client_for(world["JC"], PASSWORD), ("/faelle/", "/faelle/?q=familie1", "/api/v1/cases"))
     checks = [(s, p) for s, p in sent if "consent_grants" in s and "cases" in s]
     assert len(checks) == 4
     explain = "EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN "
@@ -86,18 +93,7 @@ def test_the_open_cases_list_takes_its_page_from_the_case_numbers_not_from_the_c
     """Nearly every case is open. Started at the index of closing dates, the list read and sorted every open case
     for each page: on 10,000 cases the list fell from some 160 to 25 requests per second (bench/README.md)."""
     query(_grow, world, 3, 1)
-    with app.app_context():
-        engine = db.engine
-    sent = []
-
-    def keep(conn, cursor, statement, parameters, context, executemany):
-        sent.append((statement, parameters))
-
-    event.listen(engine, "before_cursor_execute", keep)
-    try:
-        assert client_for(world["KI"], PASSWORD).get("/faelle/").status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", keep)
+    engine, sent = _sent(app, client_for(world["KI"], PASSWORD), ("/faelle/",))
     (listing,) = [(s, p) for s, p in sent if s.lstrip().startswith("SELECT cases.id, cases.number") and "LIMIT" in s]
     assert "closed_on" in listing[0]  # the list does ask for open cases only
     explain = "EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN "
