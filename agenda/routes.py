@@ -72,12 +72,13 @@ def _version() -> int | None:
 
 @bp.get("/konferenzen")
 def index():
-    page = page_number(request.args.get("seite", "1"))
-    upcoming = service.upcoming_conferences(g.user) if (page or 1) == 1 else []
-    past, older = service.past_conferences(g.user, page or 1)
-    message = None if page else "Ungültige Seitenzahl – es wird die erste Seite angezeigt."
+    asked = page_number(request.args.get("seite", "1"))
+    page = asked or 1
+    upcoming = service.upcoming_conferences(g.user) if page == 1 else []
+    past, older = service.past_conferences(g.user, page)
+    message = None if asked else "Ungültige Seitenzahl – es wird die erste Seite angezeigt."
     return render_template(
-        "agenda/index.html", upcoming=upcoming, past=past, page=page or 1, older=older, message=message
+        "agenda/index.html", upcoming=upcoming, past=past, page=page, older=older, message=message
     ), (400 if message else 200)
 
 

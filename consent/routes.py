@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import flash, g, redirect, render_template, request, url_for
 
 from fallkonferenz.auth.service import list_agencies
-from fallkonferenz.cases.service import EXPIRY_NOTICE_DAYS
+from fallkonferenz.cases.service import expiry_notice_until
 from fallkonferenz.errors import InvalidInput
 from fallkonferenz.forms import form_errors
-from fallkonferenz.localtime import today
 from fallkonferenz.web import attachment
 
 from . import bp, service
@@ -75,7 +72,7 @@ def _history_page(number: str, form: ConsentForm, *, errors=None, checked=None, 
             checked=checked,
             current=current,
             # an active version that ends within the notice period says so in its heading
-            notice_until=today() + timedelta(days=EXPIRY_NOTICE_DAYS),
+            notice_until=expiry_notice_until(),
             revoke=revoke,
         ),
         422 if errors or revoke else 200,

@@ -213,7 +213,7 @@ def page_arg(name: str = "page", default: int = 1, maximum: int = 100000) -> int
 
 
 # The list's `state`: open or closed cases only; without it, both.
-CASE_STATES = {"open": "offen", "closed": "abgeschlossen", "": ""}
+CASE_STATES = {"open": "offen", "closed": "abgeschlossen", "": "alle"}
 
 
 @bp.get("/cases")

@@ -27,9 +27,8 @@ FILTERS = ("stelle", "feld", "rechtskreis", "stand")
 STALE_SEARCH = (
     "Diese Suche ist abgelaufen oder gilt nur in der Anmeldung, in der sie gestellt wurde. Bitte suchen Sie erneut."
 )
-# The list's choice of cases by their stand, as the address carries it, and as the service reads it. Without a
-# choice the list shows the open cases: closed ones wait only for the end of their retention period.
-STANDS = {"offen": "offen", "abgeschlossen": "abgeschlossen", "alle": ""}
+# Without a choice of stand (service.CASE_STANDS) the list shows the open cases: closed ones wait only for the end
+# of their retention period.
 UNKNOWN_STAND = "Diese Auswahl des Stands gibt es nicht. Angezeigt werden die offenen Fälle."
 
 
@@ -49,7 +48,7 @@ def index():
     elif query:
         args["q"] = query
     args["stand"] = args["stand"] or "offen"
-    if args["stand"] not in STANDS:
+    if args["stand"] not in service.CASE_STANDS:
         messages.append(UNKNOWN_STAND)
         args["stand"] = "offen"
     result = service.list_cases(
@@ -58,7 +57,7 @@ def index():
         lead_agency=args["stelle"],
         field_code=args["feld"],
         rechtskreis=args["rechtskreis"],
-        stand=STANDS[args["stand"]],
+        stand=args["stand"],
         page=_page_arg(),
     )
     page = render_template(

@@ -255,6 +255,11 @@ _ACTIVE_UNTIL_FOR_AGENCY = _ACTIVE_UNTIL.where(
 )
 
 
+def expiry_notice_until() -> date:
+    """The last day a consent may end on and still be announced today (EXPIRY_NOTICE_DAYS ahead)."""
+    return localtime.today() + timedelta(days=EXPIRY_NOTICE_DAYS)
+
+
 def sharing_ends(actor: User, view: CaseView) -> date | None:
     """The last day the case's consent shares it – with the viewer's agency, or, for the lead agency, with anyone –
     when that is at most EXPIRY_NOTICE_DAYS away; None otherwise. One query, and only where a consent shares the
@@ -265,9 +270,7 @@ def sharing_ends(actor: User, view: CaseView) -> date | None:
     at = now()
     params = {"case_id": view.id, "now": at, "today": localtime.local_date(at), "agency_id": actor.agency_id}
     until = db.session.scalar(_ACTIVE_UNTIL if access.is_lead else _ACTIVE_UNTIL_FOR_AGENCY, params)
-    if until is None or (until - params["today"]).days > EXPIRY_NOTICE_DAYS:
-        return None
-    return until
+    return until if until is not None and until <= expiry_notice_until() else None
 
 
 def _goal_visible(goal: Goal, access: Access) -> bool:
@@ -298,8 +301,8 @@ class CasePage:
     total: int | None = None
 
 
-# The case list's stand: open cases (the everyday list), closed ones (the retention period runs), or both ("").
-CASE_STANDS = ("offen", "abgeschlossen", "")
+# The case list's stand: open cases (the everyday list), closed ones (the retention period runs), or both.
+CASE_STANDS = ("offen", "abgeschlossen", "alle")
 
 
 @functools.cache
@@ -358,14 +361,14 @@ def list_cases(
     lead_agency: str = "",
     field_code: str = "",
     rechtskreis: str = "",
-    stand: str = "",
+    stand: str = "alle",
     page: int = 1,
     per_page: int = 25,
     with_total: bool = False,
     purpose: str = "Fallübersicht",
 ) -> CasePage:
     """List and search the cases the viewer may see; names only where Stammdaten are visible. `stand` narrows
-    the list to open ("offen") or closed ("abgeschlossen") cases; empty lists both."""
+    the list to open ("offen") or closed ("abgeschlossen") cases; "alle" lists both."""
     if stand not in CASE_STANDS:
         raise InvalidInput("Bitte wählen Sie offene, abgeschlossene oder alle Fälle.")
     viewer = viewer_of(actor)
