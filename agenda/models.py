@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.ext.hybrid import hybrid_property
@@ -172,6 +172,11 @@ class PollSlot(db.Model):
 
     poll: Mapped[DatePoll] = relationship(back_populates="slots", foreign_keys=[poll_id])
     answers: Mapped[list[PollAnswer]] = relationship(cascade="all, delete-orphan")
+
+    @property
+    def passed(self) -> bool:
+        """The slot has begun: it can no longer be fixed (the same minute of grace as a new conference's start)."""
+        return self.start < utcnow() - timedelta(minutes=1)
 
 
 class PollAnswer(db.Model):

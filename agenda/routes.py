@@ -135,6 +135,7 @@ def render_detail(
     invite_errors=None,
     agenda_message=None,
     notice_message=None,
+    poll_message=None,
     status=200,
 ):
     """The conference page, also with a refused form kept (the backlog's decision form uses it too)."""
@@ -162,6 +163,7 @@ def render_detail(
             invite_errors=invite_errors or {},
             agenda_message=agenda_message,
             notice_message=notice_message,
+            poll_message=poll_message,
             colleagues=colleagues,
         ),
         status,
@@ -254,9 +256,23 @@ def answer_poll(conference_id: int):
 
 @bp.post("/konferenzen/<int:conference_id>/umfrage/<int:slot_id>/festlegen")
 def fix_slot(conference_id: int, slot_id: int):
-    service.fix_slot(g.user, conference_id, slot_id)
+    try:
+        service.fix_slot(g.user, conference_id, slot_id)
+    except InvalidInput as exc:  # the slot has passed since it was proposed: the poll table says what she can do
+        return render_detail(conference_id, poll_message=" ".join(exc.errors.values()), status=422)
     flash("Der Termin steht fest. Alle Teilnehmenden wurden eingeladen.", "success")
     return redirect(url_for("agenda.detail", conference_id=conference_id))
+
+
+@bp.post("/konferenzen/<int:conference_id>/umfrage/beenden")
+def end_poll(conference_id: int):
+    service.end_poll(g.user, conference_id)
+    flash(
+        "Die Terminumfrage ist beendet; die Befragten wurden benachrichtigt. Starten Sie eine neue Umfrage, "
+        "oder tragen Sie unter „Bearbeiten“ einen Termin ein und laden Sie ein.",
+        "success",
+    )
+    return redirect(url_for("agenda.detail", conference_id=conference_id, _anchor="steuerung-h"))
 
 
 @bp.post("/konferenzen/<int:conference_id>/top")

@@ -509,6 +509,19 @@ def create_poll(actor: User, conference_id: int, slots: list[tuple[datetime, dat
     return conference.poll
 
 
+def end_poll(actor: User, conference_id: int) -> None:
+    """End a poll without fixing a slot (none suits, or the slots have passed): its slots and answers go, and the
+    conference is planned again – with a new poll or a date the moderator sets herself."""
+    conference = load_moderated(actor, conference_id)
+    if not conference.polling:
+        raise Conflict("Für diese Konferenz läuft keine Terminumfrage.")
+    slots = len(conference.poll.slots)
+    conference.poll = None  # the relationship deletes the orphan, its slots and their answers with it
+    db.session.flush()
+    _notify(conference, [u for u in active_participants(conference) if u.id != actor.id], "Umfrage beendet", ics=False)
+    audit.record("poll.end", actor=actor, detail={"conference": conference.id, "slots": slots})
+
+
 def answer_poll(actor: User, conference_id: int, answers: dict[int, str]) -> None:
     """Answer ja / vielleicht / nein per slot; changeable until a slot is fixed."""
     conference = load_conference(actor, conference_id)
@@ -651,6 +664,7 @@ SUBJECTS = {
     "Ausgeladen": "Ausgeladen: {title}",
     "Vertreten": "Vertretung bestätigt: {title}",
     "Terminumfrage": "Terminumfrage: {title}",
+    "Umfrage beendet": "Terminumfrage beendet: {title}",
     "Erinnerung": "Erinnerung: {title} ({when})",
 }
 
@@ -683,12 +697,16 @@ def mail_text(conference: Conference, kind: str, user: User) -> str:
             "Vertreten": "eine Kollegin oder ein Kollege Ihrer Stelle vertritt Sie bei der folgenden Konferenz; "
             "Sie nehmen nicht mehr teil:",
             "Terminumfrage": "für die folgende Konferenz wird ein Termin gesucht. Bitte geben Sie an, wann Sie können:",
+            "Umfrage beendet": "die Terminumfrage der folgenden Konferenz ist beendet, ohne dass ein Termin "
+            "festgelegt wurde. Ihre Antworten sind verworfen; den Termin erfahren Sie mit einer neuen Nachricht:",
             "Erinnerung": f"wir erinnern Sie an die Konferenz {_reminder_day(conference)}:",
         }[kind],
         "",
         f"  {conference.title} ({KINDS[conference.kind]})",
     ]
-    if conference.polling:  # the time is a placeholder until a slot is fixed: the slots are what counts
+    if kind == "Umfrage beendet":  # the conference's time is a placeholder that nobody agreed to
+        lines.append("  Termin: steht noch nicht fest")
+    elif conference.polling:  # the time is a placeholder until a slot is fixed: the slots are what counts
         lines.append("  Vorgeschlagene Termine:")
         lines += [f"    {termin(slot.start)} bis {uhrzeit(slot.end)} Uhr" for slot in conference.poll.slots]
     else:

@@ -155,6 +155,7 @@ ACTIONS = {
     "poll.create": "Terminumfrage gestartet",
     "poll.answer": "Terminumfrage beantwortet",
     "poll.fix": "Termin festgelegt",
+    "poll.end": "Terminumfrage ohne Termin beendet",
     "minutes.read": "Protokoll gelesen",
     "minutes.join": "Protokollpunkt geöffnet",
     "minutes.edit": "Protokoll eines Falls bearbeitet",

@@ -814,3 +814,58 @@ def test_a_declined_conference_leaves_the_calendar_feed(scene, clients, planned,
     feed = jc.get(path).get_data(as_text=True)
     assert "BEGIN:VCALENDAR" in feed and "Fallkonferenz Musterstadt" not in feed
     assert "Fallkonferenz Musterstadt" in jc.get("/konferenzen").get_data(as_text=True)
+
+
+def _poll(client, cid, *days):
+    slots = [slot(d) for d in days]
+    form = {}
+    for i, (start, end) in enumerate(slots):
+        form[f"start{i}"], form[f"end{i}"] = start, end
+    assert client.post(f"/konferenzen/{cid}/umfrage", data=form).status_code == 302
+
+
+def test_a_poll_where_no_slot_suits_is_ended_and_a_new_one_can_follow(scene, clients, planned, query):
+    ki, jc = clients["KI"], clients["JC"]
+    _poll(ki, planned, 4, 5)
+    page = ki.get(f"/konferenzen/{planned}").get_data(as_text=True)
+    assert "Umfrage ohne Termin beenden" in page and "Alle Antworten werden verworfen" in page
+    # only the moderator ends it
+    assert jc.post(f"/konferenzen/{planned}/umfrage/beenden").status_code == 403
+    resp = ki.post(f"/konferenzen/{planned}/umfrage/beenden", follow_redirects=True)
+    assert resp.status_code == 200 and "Die Terminumfrage ist beendet" in resp.get_data(as_text=True)
+    assert query(lambda: db.session.get(Conference, planned).poll, commit=False) is None
+    ended = [(to, body) for to, subject, body, _ in _outbox(query) if subject.startswith("Terminumfrage beendet")]
+    assert sorted(to.split("@")[0] for to, _ in ended) == sorted(scene.users[c] for c in ("JC", "AA", "ABH"))
+    # the placeholder time is no date anyone agreed to: the message says that none is fixed
+    assert all("Termin: steht noch nicht fest" in body and " Uhr" not in body for _, body in ended)
+    actions = query(lambda: [e.action for e in db.session.query(AuditEvent)], commit=False)
+    assert "poll.end" in actions
+    # the conference is planned again: a second poll, or an invitation for a date she sets herself
+    page = ki.get(f"/konferenzen/{planned}").get_data(as_text=True)
+    assert "Terminumfrage starten" in page and "Jetzt einladen" in page
+    # nothing left to end
+    resp = ki.post(f"/konferenzen/{planned}/umfrage/beenden")
+    assert resp.status_code == 409 and "keine Terminumfrage" in resp.get_data(as_text=True)
+    _poll(ki, planned, 6, 7)
+    assert query(lambda: len(db.session.get(Conference, planned).poll.slots), commit=False) == 2
+
+
+def test_a_slot_that_has_passed_cannot_be_fixed_and_the_page_says_what_to_do(scene, clients, planned, query):
+    ki = clients["KI"]
+    _poll(ki, planned, 4, 5)
+
+    def first_slot_passes():
+        first = db.session.get(Conference, planned).poll.slots[0]
+        first.start, first.end = utcnow() - timedelta(hours=2), utcnow() - timedelta(hours=1)
+        return first.id
+
+    passed = query(first_slot_passes)
+    page = ki.get(f"/konferenzen/{planned}").get_data(as_text=True)
+    assert "vergangen, kann nicht mehr festgelegt werden" in page
+    assert f"/umfrage/{passed}/festlegen" not in page  # no button for it
+    resp = ki.post(f"/konferenzen/{planned}/umfrage/{passed}/festlegen")  # a page opened before it passed
+    text = resp.get_data(as_text=True)
+    assert resp.status_code == 422
+    assert "Der Beginn darf nicht in der Vergangenheit liegen." in text and "beenden Sie die Umfrage" in text
+    state = query(lambda: (lambda c: (c.state, c.polling))(db.session.get(Conference, planned)), commit=False)
+    assert state == ("geplant", True)
