@@ -6,41 +6,14 @@ an item affects never leaves through here, only `case_count`.
 
 from __future__ import annotations
 
-import csv
-import io
-from datetime import date
-
 from flask import current_app, g, render_template, request
 
 from fallkonferenz import audit
-from fallkonferenz.localtime import datum, local_date
-from fallkonferenz.web import attachment
+from fallkonferenz.localtime import local_date
+from fallkonferenz.web import attachment, csv_document
 
 from . import bp, charts, service, stats
 from .models import CATEGORIES, PRIORITIES, STATES
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value) -> str:
-    """A cell German Excel shows as text: dates as TT.MM.JJJJ, and no formula from a leading = + - @ tab CR."""
-    if value is None:
-        return ""
-    if isinstance(value, date):  # a datetime too: in local time
-        value = datum(value)
-    text = str(value)
-    if text.lstrip().startswith(FORMULA_STARTS) or text.startswith(FORMULA_STARTS):  # " =1+1" too (any blank)
-        return "'" + text
-    return text
-
-
-def csv_document(header: list[str], rows) -> str:
-    """UTF-8 with BOM and semicolons, as German Excel opens it with a double click."""
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow([csv_cell(h) for h in header])
-    writer.writerows([csv_cell(v) for v in row] for row in rows)
-    return "\ufeff" + out.getvalue()
 
 
 def render_pdf(template: str, **context) -> bytes:

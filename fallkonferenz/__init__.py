@@ -154,6 +154,7 @@ def register_template_helpers(app: Flask) -> None:
     localtime.register(app)  # datum, uhrzeit, tag: UTC shown as local time
     app.add_template_filter(audit.action_label, "action_label")
     app.add_template_filter(audit.listed_cases, "listed_cases")
+    app.add_template_filter(audit.detail_text, "detail_text")
 
 
 @event.listens_for(Engine, "connect")

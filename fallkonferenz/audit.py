@@ -187,11 +187,15 @@ ACTIONS = {
     "calendar.token_revoke": "Kalenderadresse widerrufen",
     "user.create": "Konto angelegt",
     "user.update": "Konto geändert",
+    "user.deactivate": "Konto deaktiviert",
+    "user.activate": "Konto aktiviert",
     "user.password_reset": "Passwort von der Verwaltung neu vergeben",
     "user.unlock": "Anmeldesperre aufgehoben",
     "agency.create": "Stelle angelegt",
     "agency.update": "Stelle geändert",
     "audit.read": "Protokollierung gelesen",
+    "audit.verify": "Kette und Protokolle geprüft",
+    "audit.export": "Protokollierung exportiert",
     "keys.rotate": "Hauptschlüssel gewechselt",
     "crypto.failure": "Entschlüsselung fehlgeschlagen",
 }
@@ -204,6 +208,94 @@ def listed_cases(detail: str) -> int:
     except (ValueError, AttributeError):
         return 0
     return len(cases) if isinstance(cases, list) else 0
+
+
+# The keys of the events' detail in German, for the column that says what an event did.
+DETAIL_LABELS = {
+    "active": "aktiv",
+    "added": "hinzugefügt",
+    "address": "Adresse",
+    "agencies": "Stellen",
+    "agency": "Stelle Nr.",
+    "agenda_version": "Stand der Tagesordnung",
+    "case_keys": "Fallschlüssel",
+    "conference": "Konferenz Nr.",
+    "consent": "Einwilligung Nr.",
+    "decision": "Beschluss Nr.",
+    "escalation": "Thema Nr.",
+    "failures": "Fehler",
+    "field": "Feld",
+    "fields": "Felder",
+    "file": "Datei",
+    "filtered": "gefiltert",
+    "findings": "Befunde",
+    "format": "Format",
+    "from": "von",
+    "goal": "Ziel Nr.",
+    "group": "Arbeitsgruppe Nr.",
+    "item": "TOP Nr.",
+    "items": "Punkte",
+    "listed": "gelistet",
+    "names_shown": "Namen gezeigt",
+    "note": "Vermerk Nr.",
+    "priority": "Priorität",
+    "reason": "Grund",
+    "record": "Datensatz Nr.",
+    "removed": "entfernt",
+    "response": "Antwort",
+    "role": "Rolle",
+    "search": "Suche",
+    "sessions_ended": "beendete Sitzungen",
+    "slot": "Termin Nr.",
+    "slots": "Termine",
+    "state": "Status",
+    "status": "Status",
+    "table": "Tabelle",
+    "task": "Aufgabe Nr.",
+    "to": "an",
+    "user": "Konto Nr.",
+    "verified": "Kette geprüft",
+    "version": "Version",
+}
+
+
+def detail_text(detail: str) -> str:
+    """An event's detail in words ("aktiv: nein; Adresse: 10.0.0.7"): ids and metadata, as stored. The cases an
+    event listed are counted in the case column; a long list is counted, not spelled out."""
+    try:
+        data = json.loads(detail or "{}")
+    except ValueError:
+        return detail
+    if not isinstance(data, dict):
+        return str(data)
+    parts = []
+    for key, value in data.items():
+        if key == "cases":
+            continue
+        if isinstance(value, bool):
+            value = "ja" if value else "nein"
+        elif isinstance(value, list):
+            value = ", ".join(map(str, value)) if len(value) <= 3 else f"{len(value)} Einträge"
+        elif isinstance(value, dict):
+            value = ", ".join(f"{k} {v}" for k, v in value.items())
+        elif value is None or value == "":
+            value = "—"
+        parts.append(f"{DETAIL_LABELS.get(key, key)}: {value}")
+    return "; ".join(parts)
+
+
+def last_verification() -> SimpleNamespace | None:
+    """The newest check of the chain: when, by whom, how many findings; None before the first."""
+    row = db.session.execute(
+        select(AuditEvent.created_at, AuditEvent.detail, User.username)
+        .outerjoin(User, User.id == AuditEvent.actor_id)
+        .where(AuditEvent.action == "audit.verify")
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    return SimpleNamespace(at=row.created_at, by=row.username, findings=json.loads(row.detail).get("findings", 0))
 
 
 def action_label(code: str) -> str:

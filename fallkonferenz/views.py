@@ -16,6 +16,7 @@ from .cases import service as case_service
 from .errors import InvalidInput, NotFound, db_id
 from .extensions import db
 from .forms import parse_date
+from .vocab import CATEGORIES
 
 bp = Blueprint("main", __name__)
 
@@ -44,19 +45,25 @@ def audit_log():
     """The data-protection officer's view: events (ids and metadata) and the chain check."""
     _require(may_read_audit)
     before = db_id(request.args.get("vor", ""))
-    args = {k: request.args.get(k, "").strip()[:80] for k in ("konto", "stelle", "aktion", "fall", "von", "bis")}
+    args = _audit_args()
     errors = {}
     try:
         found = audit.recent(before, f=_event_filter(args))
     except InvalidInput as exc:
         found, errors = [], exc.errors
-    findings = audit.verify_all() if request.args.get("pruefen") else None
+    findings = None
+    if request.args.get("pruefen"):
+        findings = audit.verify_all()
+        # The result is itself on record: the page says when the log was last checked, by whom, with what outcome.
+        audit.record("audit.verify", actor=g.user, detail={"findings": len(findings)})
     audit.record("audit.read", actor=g.user, detail={"verified": findings is not None, "filtered": any(args.values())})
     filters = {k: v for k, v in args.items() if v}
     return (
         render_template(
             "audit/index.html",
             rows=found,
+            before=before,
+            last_check=audit.last_verification(),
             subjects=audit.subjects([row[0] for row in found]),
             agencies=auth_service.list_agencies(active_only=False),
             findings=findings,
@@ -68,6 +75,65 @@ def audit_log():
         ),
         422 if errors else 200,
     )
+
+
+AUDIT_EXPORT_MAX = 20_000
+AUDIT_EXPORT_HEADER = [
+    "Nr.",
+    "Zeit",
+    "Konto",
+    "Stelle",
+    "Aktion",
+    "Aktionscode",
+    "Fall",
+    "Gegenstand",
+    "Kategorien",
+    "Zweck",
+    "Einzelheiten",
+]
+
+
+@bp.get("/protokollierung/export.csv")
+def audit_export():
+    """The entries the filter finds, newest first, as a file for an inspection or a request for access (Art. 15
+    DSGVO); the export is on record with its filter. More than the limit are refused: nothing is cut off unsaid."""
+    _require(may_read_audit)
+    args = _audit_args()
+    try:
+        rows = audit.recent(limit=AUDIT_EXPORT_MAX + 1, f=_event_filter(args))
+    except InvalidInput as exc:
+        raise InvalidInput(" ".join(exc.errors.values())) from exc
+    if len(rows) > AUDIT_EXPORT_MAX:
+        raise InvalidInput(
+            f"Der Filter findet mehr als {AUDIT_EXPORT_MAX} Einträge; bitte grenzen Sie ihn ein (etwa nach Zeitraum)."
+        )
+    subjects = audit.subjects([row[0] for row in rows])
+    body = web.csv_document(
+        AUDIT_EXPORT_HEADER,
+        (
+            [
+                ev.id,
+                localtime.to_local(ev.created_at).strftime("%d.%m.%Y %H:%M:%S"),
+                username or "",
+                agency or "",
+                audit.action_label(ev.action),
+                ev.action,
+                number or ev.case_id or "",
+                subjects.get(ev.id, ""),
+                ", ".join(CATEGORIES.get(c, c) for c in ev.categories.split(",") if c),
+                ev.purpose,
+                audit.detail_text(ev.detail),
+            ]
+            for ev, username, agency, number in rows
+        ),
+    )
+    filters = {k: v for k, v in args.items() if v}
+    audit.record("audit.export", actor=g.user, detail={"format": "csv", "listed": len(rows), **filters})
+    return web.attachment(body, "text/csv", f"protokollierung-{localtime.today().isoformat()}.csv")
+
+
+def _audit_args() -> dict:
+    return {k: request.args.get(k, "").strip()[:80] for k in ("konto", "stelle", "aktion", "fall", "von", "bis")}
 
 
 def _event_filter(args: dict) -> audit.EventFilter:

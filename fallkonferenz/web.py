@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from contextlib import contextmanager
+from datetime import date
 from urllib.parse import unquote_to_bytes, urlsplit
 
 from flask import Response, current_app, flash, g, jsonify, redirect, render_template, request, session, url_for
@@ -16,6 +19,7 @@ from . import mail
 from .auth import service as auth_service
 from .errors import DB_INT_MAX, DomainError
 from .extensions import csrf, db
+from .localtime import datum
 
 # The only views reachable without login; a test fails on any other unprotected rule.
 PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "health", "api.openapi", "agenda.feed"})
@@ -74,6 +78,30 @@ def attachment(body, mimetype: str, filename: str) -> Response:
         mimetype=mimetype,
         headers={"Content-Disposition": f'attachment; filename="{filename}"', "Content-Security-Policy": "sandbox"},
     )
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value) -> str:
+    """A cell German Excel shows as text: dates as TT.MM.JJJJ, and no formula from a leading = + - @ tab CR."""
+    if value is None:
+        return ""
+    if isinstance(value, date):  # a datetime too: in local time
+        value = datum(value)
+    text = str(value)
+    if text.lstrip().startswith(FORMULA_STARTS) or text.startswith(FORMULA_STARTS):  # " =1+1" too (any blank)
+        return "'" + text
+    return text
+
+
+def csv_document(header: list[str], rows) -> str:
+    """UTF-8 with BOM and semicolons, as German Excel opens it with a double click."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow([csv_cell(h) for h in header])
+    writer.writerows([csv_cell(v) for v in row] for row in rows)
+    return "\ufeff" + out.getvalue()
 
 
 def _undecodable_form() -> bool:

@@ -387,7 +387,7 @@ def set_user_active(actor: User, user_id: int, active: bool) -> User:
     user.active = active
     if not active:
         _end_sessions_of([user.id])
-    audit.record("user.update", actor=actor, detail={"user": user.id, "active": active})
+    audit.record("user.activate" if active else "user.deactivate", actor=actor, detail={"user": user.id})
     return user
 
 

@@ -15,10 +15,10 @@ from sqlalchemy import text, update
 
 from backlog import service, stats
 from backlog.models import Escalation, Recommendation
-from backlog.reports import csv_cell
 from fallkonferenz import epoch
 from fallkonferenz.extensions import db
 from fallkonferenz.models import utcnow
+from fallkonferenz.web import csv_cell
 from tests.backlog.conftest import user
 from tests.conftest import counting
 
