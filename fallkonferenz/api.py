@@ -341,10 +341,34 @@ def add_goal(number: str):
     return jsonify(_goal_json(goal)), 201
 
 
+GOAL_CONTENT_KEYS = ("title", "field", "responsibleAgency", "dueDate")
+
+
 @bp.patch("/cases/<number>/goals/<int:goal_id>")
 def update_goal(number: str, goal_id: int):
-    status = _choice(json_body(), "status", GOAL_STATUS, "Unbekannter Status.")
-    return jsonify(_goal_json(case_service.set_goal_status(g.user, number, goal_id, status)))
+    """The status (every agency that sees the goal), what the goal says (its writer's agency), or both at once;
+    keys left out stay as they are, `dueDate: null` clears the date."""
+    data = json_body()
+    if not any(key in data for key in ("status", *GOAL_CONTENT_KEYS)):
+        raise InvalidInput(
+            errors={"status": "Bitte mindestens eine Angabe: status, title, field, responsibleAgency oder dueDate."}
+        )
+    status = _choice(data, "status", GOAL_STATUS, "Unbekannter Status.") if "status" in data else None
+    if any(key in data for key in GOAL_CONTENT_KEYS):
+        _case, goal = case_service.goal_to_edit(g.user, number, goal_id)
+        agencies = {a.code: a.id for a in list_agencies()}
+        changed = {
+            "title": text_value(data, "title", 500, required=True) if "title" in data else goal.title,
+            "field": _choice(data, "field", FIELDS, "Unbekanntes Handlungsfeld.") if "field" in data else goal.field,
+            "responsible_agency_id": agencies[_choice(data, "responsibleAgency", agencies, "Unbekannte Stelle.")]
+            if "responsibleAgency" in data
+            else goal.responsible_agency_id,
+            "due_date": iso_date(data, "dueDate") if "dueDate" in data else goal.due_date,
+        }
+        case_service.edit_goal(g.user, number, goal_id, changed)
+    if status is not None:
+        goal = case_service.set_goal_status(g.user, number, goal_id, status)
+    return jsonify(_goal_json(goal))
 
 
 @bp.get("/cases/<number>/consents")

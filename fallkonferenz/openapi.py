@@ -169,7 +169,13 @@ OPENAPI = {
             "post": op("Ziel anlegen", params=CASE, body="GoalInput", ok="201", returns="Goal"),
         },
         "/cases/{number}/goals/{goalId}": {
-            "patch": op("Status eines Ziels ändern", params=(*CASE, "goalId"), body="GoalStatus", returns="Goal")
+            "patch": op(
+                "Ziel ändern: den Status (jede Stelle, die es sieht) oder Titel, Handlungsfeld, verantwortliche Stelle "
+                "und Zieldatum (die Stelle, die es angelegt hat); fehlende Angaben bleiben, wie sie sind",
+                params=(*CASE, "goalId"),
+                body="GoalChange",
+                returns="Goal",
+            )
         },
         "/cases/{number}/consents": {
             "get": op("Einwilligungen (alle Versionen, nach FHIR R5 Consent)", params=CASE, returns="ConsentList"),
@@ -365,7 +371,17 @@ OPENAPI = {
                     "status": {"type": "string"},
                 },
             },
-            "GoalStatus": {"type": "object", "required": ["status"], "properties": {"status": {"type": "string"}}},
+            "GoalChange": {
+                "type": "object",
+                "minProperties": 1,
+                "properties": {
+                    "status": {"type": "string"},
+                    "title": {"type": "string"},
+                    "field": {"type": "string"},
+                    "responsibleAgency": {"type": "string"},
+                    "dueDate": {"type": ["string", "null"], "format": "date"},
+                },
+            },
             "ConsentInput": {
                 "type": "object",
                 "required": ["dateTime", "periodStart", "periodEnd", "purpose", "provision", "verified"],

@@ -142,6 +142,7 @@ def _render_detail(number: str, note_form=None, goal_form=None, withdraw_failed=
             withdraw_failed=withdraw_failed or (None, ""),
             WITHDRAW_REASONS=NOTE_WITHDRAW_REASONS,
             goal_errors=form_errors(goal_form),
+            may_edit_goal=lambda goal: service.may_edit_goal(g.user, goal),
         ),
         status,
     )
@@ -228,6 +229,24 @@ def add_goal(number: str):
         return _render_detail(number, goal_form=refused(form, exc.errors), status=422)
     flash("Das Ziel wurde gespeichert.", "success")
     return redirect(url_for("cases.detail", number=number.upper(), _anchor="ziele"))
+
+
+@bp.route("/<number>/ziele/<int:goal_id>/bearbeiten", methods=["GET", "POST"])
+def edit_goal(number: str, goal_id: int):
+    case, goal = service.goal_to_edit(g.user, number, goal_id)
+    form = _goal_form(obj=goal) if request.method == "GET" else _goal_form()
+    if form.validate_on_submit():
+        try:
+            changed = service.edit_goal(g.user, number, goal_id, {k: form.data[k] for k in service.GOAL_CONTENT})
+        except InvalidInput as exc:
+            form = refused(form, exc.errors)
+        else:
+            flash("Das Ziel wurde geändert." if changed else "Keine Änderung: Das Ziel war schon so.", "success")
+            return redirect(url_for("cases.detail", number=case.number, _anchor=f"ziel-{goal_id}"))
+    errors = form_errors(form)
+    return render_template("cases/goal_edit.html", case=case, goal=goal, form=form, errors=errors), (
+        422 if errors else 200
+    )
 
 
 @bp.post("/<number>/ziele/<int:goal_id>/status")

@@ -760,12 +760,66 @@ def _check_goal_agency(case_id: int, access: Access, agency_id: int, field_code:
         )
 
 
-def set_goal_status(actor: User, case_ref, goal_id: int, status: str) -> Goal:
-    """Move a goal to a new status; the viewer must see the goal."""
+GOAL_CONTENT = ("title", "field", "responsible_agency_id", "due_date")
+GOAL_EDIT_REFUSED = "Ein Ziel ändert die Stelle, die es angelegt hat; den Status kann jede Stelle ändern, die es sieht."
+
+
+def _visible_goal(actor: User, case_ref, goal_id: int) -> tuple[Case, Access, Goal]:
     case, access = load_case_for(actor, case_ref)
     goal = db.session.get(Goal, goal_id)
     if goal is None or goal.case_id != case.id or not _goal_visible(goal, access):
         raise NotFound("Ziel nicht gefunden.")
+    return case, access, goal
+
+
+def may_edit_goal(actor: User, goal: Goal) -> bool:
+    """What a goal says is its writer's agency's to change; its status, every agency's that sees it."""
+    return goal.author_agency_id == actor.agency_id
+
+
+def goal_to_edit(actor: User, case_ref, goal_id: int) -> tuple[Case, Goal]:
+    """The goal for its edit form (a read of the goal, on record); only its writer's agency edits it."""
+    case, _access, goal = _visible_goal(actor, case_ref, goal_id)
+    if not may_edit_goal(actor, goal):
+        raise Forbidden(GOAL_EDIT_REFUSED)
+    audit.record(
+        "case.read",
+        actor=actor,
+        case_id=case.id,
+        categories=[FIELD_CATEGORY[goal.field]],
+        purpose="Ziel bearbeiten",
+        detail={"goal": goal.id},
+    )
+    return case, goal
+
+
+def edit_goal(actor: User, case_ref, goal_id: int, data: dict) -> list[str]:
+    """Change what a goal says (title, Handlungsfeld, responsible agency, target date) under the rules for a new
+    goal; a target date already passed may stay as it is. Returns the fields that changed (none: nothing is
+    recorded)."""
+    case, access, goal = _visible_goal(actor, case_ref, goal_id)
+    if not may_edit_goal(actor, goal):
+        raise Forbidden(GOAL_EDIT_REFUSED)
+    changed = [key for key in GOAL_CONTENT if data[key] != getattr(goal, key)]
+    if not changed:
+        return []
+    if "due_date" in changed and data["due_date"] is not None and data["due_date"] < localtime.today():
+        raise InvalidInput(errors={"due_date": "Das Zieldatum darf nicht in der Vergangenheit liegen."})
+    if {"field", "responsible_agency_id"} & set(changed):
+        _check_goal_agency(case.id, access, data["responsible_agency_id"], data["field"])
+    categories = {FIELD_CATEGORY[goal.field], FIELD_CATEGORY[data["field"]]}  # what it was and what it is now
+    for key in changed:
+        setattr(goal, key, data[key])
+    goal.updated_at = utcnow()
+    audit.record(
+        "goal.update", actor=actor, case_id=case.id, categories=categories, detail={"goal": goal.id, "fields": changed}
+    )
+    return changed
+
+
+def set_goal_status(actor: User, case_ref, goal_id: int, status: str) -> Goal:
+    """Move a goal to a new status; the viewer must see the goal."""
+    case, _access, goal = _visible_goal(actor, case_ref, goal_id)
     goal.status = status
     goal.updated_at = utcnow()
     audit.record(
