@@ -8,7 +8,7 @@ from flask import Blueprint, g, jsonify, request
 
 from fallkonferenz.api import api_field_names, flag, json_body, page_arg, text_value, utc_stamp
 from fallkonferenz.errors import DB_INT_MAX, InvalidInput
-from fallkonferenz.openapi import BOOL, INT, OPENAPI, STAMP, TEXT, add_paths, array_of, nullable, obj, op
+from fallkonferenz.openapi import BOOL, INT, OPENAPI, STAMP, TEXT, TEXTS, add_paths, array_of, nullable, obj, op
 
 from . import items, service
 from .models import ITEM_KINDS, KINDS, RESPONSES, STATES
@@ -156,6 +156,24 @@ def add_item(conference_id: int):
     return jsonify(id=item.id, order=item.position), 201
 
 
+@bp.patch("/<int:conference_id>/items/<int:item_id>")
+def edit_item(conference_id: int, item_id: int):
+    """Title, time box or presenter of an item; what is left out stays. The agenda's version is needed: a change
+    made on a stale agenda is refused (409)."""
+    data = json_body()
+    version = _int(data, "agendaVersion")
+    if version is None:
+        raise InvalidInput(errors={"agendaVersion": "Bitte die agendaVersion der Tagesordnung mitsenden."})
+    _conference, item = items.item_to_edit(g.user, conference_id, item_id)
+    change = items.ItemChange(
+        title=text_value(data, "name", items.MAX_TITLE) if "name" in data else item.title,
+        time_box=_int(data, "timeBox") if "timeBox" in data else item.time_box,
+        presenter_id=_int(data, "presenter") if "presenter" in data else item.presenter_id,
+    )
+    changed = items.edit_item(g.user, conference_id, item_id, change, version)
+    return jsonify(changed=changed, agendaVersion=item.conference.agenda_version)
+
+
 @bp.delete("/<int:conference_id>/items/<int:item_id>")
 def remove_item(conference_id: int, item_id: int):
     items.remove_item(g.user, conference_id, item_id, _int(request.args, "agendaVersion", query=True))
@@ -223,11 +241,19 @@ add_paths(
             )
         },
         "/conferences/{conferenceId}/items/{itemId}": {
+            "patch": op(
+                "Titel, Zeit oder vortragende Person eines Tagesordnungspunkts ändern (Moderation; Art und Fall "
+                "bleiben; 409 bei veralteter `agendaVersion`)",
+                params=("conferenceId", "itemId"),
+                body="AgendaItemChange",
+                also=("409",),
+                returns="AgendaItemChanged",
+            ),
             "delete": op(
                 "Tagesordnungspunkt entfernen (409 bei veralteter `agendaVersion`)",
                 params=("conferenceId", "itemId", "agendaVersion"),
                 also=("409",),
-            )
+            ),
         },
         "/conferences/{conferenceId}/agenda-notice": {
             "post": op(
@@ -313,6 +339,15 @@ OPENAPI["components"]["schemas"].update(
             description="nach OParl 1.1 AgendaItem",
         ),
         "AgendaItemCreated": obj({"id": INT, "order": INT}),
+        "AgendaItemChanged": obj(
+            {
+                "changed": {
+                    **TEXTS,
+                    "description": "die geänderten Felder (title, time_box, presenter_id); leer: nichts",
+                },
+                "agendaVersion": INT,
+            }
+        ),
         "Notified": obj({"notified": {**INT, "description": "so viele Personen wurden benachrichtigt"}}),
         "ConferenceInput": {
             "type": "object",
@@ -346,6 +381,16 @@ OPENAPI["components"]["schemas"].update(
                     "ein Punkt ans Ende braucht sie nicht",
                 },
                 "confirmClosed": {"type": "boolean"},
+            },
+        },
+        "AgendaItemChange": {
+            "type": "object",
+            "required": ["agendaVersion"],
+            "properties": {
+                "name": {"type": "string", "maxLength": 300},
+                "timeBox": {"type": "integer", "minimum": 1, "maximum": 240},
+                "presenter": {"type": ["integer", "null"], "description": "Personen-ID einer oder eines Teilnehmenden"},
+                "agendaVersion": {"type": "integer"},
             },
         },
         "Order": {

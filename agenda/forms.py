@@ -70,5 +70,13 @@ class ItemForm(Form):
     position = IntegerField("An Position (leer: ans Ende)", validators=[optional()])
 
 
+class ItemEditForm(Form):
+    """An item's title, time box and presenter; its kind and case stay (another case is another item)."""
+
+    title = ItemForm.title
+    time_box = ItemForm.time_box
+    presenter = ItemForm.presenter
+
+
 class CancelForm(Form):
     reason = TextAreaField("Grund der Absage", validators=[required(), max_len(1000)])

@@ -13,7 +13,7 @@ from fallkonferenz import audit, mail
 from fallkonferenz.auth.service import agency_codes, user_names
 from fallkonferenz.casecrypto import ciphers_for, open_texts
 from fallkonferenz.cases.service import agency_access, load_case_for
-from fallkonferenz.errors import Conflict, DomainError, InvalidInput, NotFound
+from fallkonferenz.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from fallkonferenz.extensions import db
 from fallkonferenz.models import Agency, Case, User
 
@@ -129,6 +129,17 @@ def _check_version(conference: Conference, version: int | None) -> None:
         )
 
 
+def _check_case_item_title(title: str, actor: User) -> None:
+    """A case item's title is shown to the whole case team, which may not know another case named in it; the case's
+    own number and name stand beside it anyway, for those who may see them."""
+    check_title(
+        title,
+        actor,
+        MAX_TITLE,
+        why="Fallnummer und Name zeigt die Tagesordnung selbst, und nur, wem die Einwilligung sie zeigt",
+    )
+
+
 def closed_agencies(conference: Conference, case_id: int) -> list[str]:
     """Invited agencies that may not see the case: the item stays closed to them."""
     agency_ids = {p.user.agency_id for p in conference.participants if p.active}
@@ -185,14 +196,7 @@ def add_item(
             )
         if any(i.case_id == case.id for i in conference.items):
             raise InvalidInput(errors={"case": "Dieser Fall steht schon auf der Tagesordnung."})
-        # The title is shown to the whole case team, which may not know another case named in it; the case's own
-        # number and name stand beside it anyway, for those who may see them.
-        check_title(
-            title,
-            actor,
-            MAX_TITLE,
-            why="Fallnummer und Name zeigt die Tagesordnung selbst, und nur, wem die Einwilligung sie zeigt",
-        )
+        _check_case_item_title(title, actor)
         closed = closed_agencies(conference, case.id)
         _check_presenter(conference, data.presenter_id, closed)
         if closed and not confirmed:
@@ -225,6 +229,66 @@ def add_item(
         detail={"conference": conference.id, "item": item.id},
     )
     return item
+
+
+@dataclass
+class ItemChange:
+    """What an item's edit form changes: its kind and case stay (another case is another item)."""
+
+    title: str
+    time_box: int
+    presenter_id: int | None = None
+
+
+def item_to_edit(actor: User, conference_id: int, item_id: int) -> tuple[Conference, AgendaItem]:
+    """The item for its edit form: the moderator's, of a conference still being planned, and of a case she still
+    sees (else she can only remove it)."""
+    conference = load_moderated(actor, conference_id)
+    item = next((i for i in conference.items if i.id == item_id), None)
+    if item is None:
+        raise NotFound("Tagesordnungspunkt nicht gefunden.")
+    if item.case_id is not None:
+        try:
+            _case, access = load_case_for(actor, item.case_id)
+        except DomainError:  # not found for her, or erased
+            access = NO_ACCESS
+        if not access.shared:
+            raise Forbidden(
+                "Diesen Fall sieht Ihre Stelle nicht mehr (keine Einwilligung); den Punkt können Sie nur entfernen."
+            )
+    return conference, item
+
+
+def edit_item(actor: User, conference_id: int, item_id: int, change: ItemChange, version: int | None) -> list[str]:
+    """Change an item's title, time box or presenter under the rules for a new item; a consultation keeps its
+    backlog item's title. Returns the fields that changed (none: nothing is recorded, the agenda's version stays)."""
+    conference, item = item_to_edit(actor, conference_id, item_id)
+    _check_version(conference, version)
+    title = change.title.strip() or ("Fallbesprechung" if item.case_id else "")
+    if item.kind == "beratung" and title != item.title:
+        raise InvalidInput(errors={"title": "Eine Beratung trägt den Titel ihres Themas aus dem Themenspeicher."})
+    # the case is bound already: the check asks only whether there is one
+    bound = "bound" if item.case_id is not None else None
+    _check_item(ItemInput(title=title, kind=item.kind, time_box=change.time_box, case_ref=bound))
+    if item.case_id is not None:
+        _check_case_item_title(title, actor)
+        _check_presenter(conference, change.presenter_id, closed_agencies(conference, item.case_id))
+    else:
+        check_title(title, actor, MAX_TITLE)
+        _check_presenter(conference, change.presenter_id, [])
+    new = {"title": title, "time_box": change.time_box, "presenter_id": change.presenter_id}
+    changed = [key for key, value in new.items() if getattr(item, key) != value]
+    if changed:
+        for key in changed:
+            setattr(item, key, new[key])
+        conference.agenda_version += 1  # the timetable, a title: the invited are told as of any other change
+        audit.record(
+            "agenda.item_edit",
+            actor=actor,
+            case_id=item.case_id,
+            detail={"conference": conference.id, "item": item.id, "fields": changed},
+        )
+    return changed
 
 
 def remove_item(actor: User, conference_id: int, item_id: int, version: int | None = None) -> None:

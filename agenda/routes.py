@@ -9,12 +9,12 @@ from sqlalchemy import select
 
 from fallkonferenz.errors import Conflict, InvalidInput, NotFound, db_id
 from fallkonferenz.extensions import db
-from fallkonferenz.forms import form_errors, page_number
+from fallkonferenz.forms import form_errors, page_number, refused
 from fallkonferenz.models import Agency, User
 from fallkonferenz.web import attachment, public_url
 
 from . import bp, calendar, items, service
-from .forms import CancelForm, ConferenceForm, ItemForm, PollForm
+from .forms import CancelForm, ConferenceForm, ItemEditForm, ItemForm, PollForm
 from .models import ITEM_KINDS
 
 STATE_DONE = {
@@ -303,6 +303,39 @@ def add_item(conference_id: int):
         return render_detail(conference_id, item_form=form, errors=exc.errors, status=404)
     flash("Der Tagesordnungspunkt wurde hinzugefügt.", "success")
     return redirect(url_for("agenda.detail", conference_id=conference_id, _anchor="tagesordnung"))
+
+
+@bp.route("/konferenzen/<int:conference_id>/top/<int:item_id>/bearbeiten", methods=["GET", "POST"])
+def edit_item(conference_id: int, item_id: int):
+    conference, item = items.item_to_edit(g.user, conference_id, item_id)
+    form = ItemEditForm(obj=item) if request.method == "GET" else ItemEditForm()
+    if request.method == "GET":
+        form.presenter.data = item.presenter_id or 0
+    form.presenter.choices = [(0, "—")] + [
+        (p.user_id, f"{p.user.display_name} ({p.user.agency.code})") for p in conference.participants if p.active
+    ]
+    version = conference.agenda_version if request.method == "GET" else _version()
+    message = None
+    if form.validate_on_submit():
+        change = items.ItemChange(
+            title=item.title if item.kind == "beratung" else form.title.data or "",
+            time_box=form.time_box.data,
+            presenter_id=form.presenter.data or None,
+        )
+        try:
+            changed = items.edit_item(g.user, conference_id, item_id, change, version)
+        except Conflict as exc:  # the agenda changed meanwhile: what was typed stays in the form
+            message = exc.message
+        except InvalidInput as exc:
+            form = refused(form, exc.errors)
+        else:
+            flash("Der Tagesordnungspunkt wurde geändert." if changed else "Keine Änderung.", "success")
+            return redirect(url_for("agenda.detail", conference_id=conference_id, _anchor=f"top-{item_id}"))
+    errors = form_errors(form)
+    page = render_template(
+        "agenda/item_edit.html", c=conference, item=item, form=form, errors=errors, version=version, message=message
+    )
+    return page, 409 if message else 422 if errors else 200
 
 
 def _stale_agenda(conference_id: int, exc: Conflict):

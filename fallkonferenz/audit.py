@@ -151,6 +151,7 @@ ACTIONS = {
     "agenda.read": "Tagesordnung gelesen",
     "agenda.item_add": "Tagesordnungspunkt hinzugefügt",
     "agenda.item_remove": "Tagesordnungspunkt entfernt",
+    "agenda.item_edit": "Tagesordnungspunkt geändert",
     "agenda.reorder": "Tagesordnung umgestellt",
     "poll.create": "Terminumfrage gestartet",
     "poll.answer": "Terminumfrage beantwortet",
