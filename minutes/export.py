@@ -118,7 +118,8 @@ def markdown(actor: User, conference_id: int) -> str:
             for code, decision, reason in data["approvals"]
         ]
     for a in data["addenda"]:
-        lines += ["", f"**Nachtrag vom {tag(a.at)}:** {_inert(a.text)}"]
+        by = f", {_inert(a.author.display_name)} ({a.author.agency.code})" if a.author else ""
+        lines += ["", f"**Nachtrag vom {tag(a.at)}{by}:** {_inert(a.text)}"]
     return "\n".join(lines) + "\n"
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint, false
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from fallkonferenz.extensions import db
-from fallkonferenz.models import utcnow
+from fallkonferenz.models import User, utcnow
 
 
 class MinutesUpdate(db.Model):
@@ -115,3 +115,5 @@ class Addendum(db.Model):
     text: Mapped[str] = mapped_column(Text)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    author: Mapped[User | None] = relationship(lazy="joined")  # named beside the text: who added to final minutes

@@ -481,18 +481,31 @@ def closure_findings() -> list[audit.Finding]:
 
 
 def _ask_for_approval(conference: Conference, actor: User) -> None:
-    """Every participant learns by e-mail that the minutes wait for her agency's decision: the conference's title
-    and date and a link, no case data (the title is checked for it when the conference is planned)."""
-    url = f"{conference_url(conference)}/protokoll/ergebnisse#genehmigung"
-    subject = f"Protokoll zur Genehmigung: {conference.title} ({tag(conference.start)})"
-    body = (
-        f"Guten Tag,\n\ndie Moderation hat das Protokoll der Konferenz „{conference.title}“ vom "
-        f"{tag(conference.start)} abgeschlossen. Bitte genehmigen Sie es für Ihre Stelle oder erheben "
-        f"Sie Einspruch (eine Entscheidung je Stelle):\n\n  {url}\n"
+    """Every participant learns by e-mail that the minutes wait for her agency's decision."""
+    _tell(
+        conference,
+        [p.user for p in conference.participants if p.active and p.user_id != actor.id],
+        "Protokoll zur Genehmigung",
+        f"die Moderation hat das Protokoll der Konferenz „{conference.title}“ vom {tag(conference.start)} "
+        "abgeschlossen. Bitte genehmigen Sie es für Ihre Stelle oder erheben Sie Einspruch (eine Entscheidung je "
+        "Stelle):",
     )
-    for participant in conference.participants:
-        if participant.active and participant.user_id != actor.id and participant.user.active:
-            mail.enqueue(participant.user, subject, body, topic=f"conference:{conference.id}")
+
+
+def _tell(conference: Conference, users, subject: str, text: str) -> None:
+    """An e-mail about the minutes to these users (active accounts): the conference's title and date, what
+    happened and the link to the results page, no case data (the title is checked for it when the conference is
+    planned; objection reasons when they are given)."""
+    url = f"{conference_url(conference)}/protokoll/ergebnisse#genehmigung"
+    body = f"Guten Tag,\n\n{text}\n\n  {url}\n"
+    for user in users:
+        if user.active:
+            mail.enqueue(
+                user,
+                f"{subject}: {conference.title} ({tag(conference.start)})",
+                body,
+                topic=f"conference:{conference.id}",
+            )
 
 
 def general_item_hint(item_id: int, user_id: int) -> str:
@@ -634,6 +647,22 @@ def approve(actor: User, conference_id: int, decision: str, reason: str = "") ->
     if participating_agencies(conference) <= approved:
         row.final_at = utcnow()
         _step(conference_id, "endgueltig", None, sha256=row.sha256)  # all agencies did it, not the last one
+        _tell(
+            conference,
+            [p.user for p in conference.participants if p.active],
+            "Protokoll endgültig",
+            f"alle Stellen haben das Protokoll der Konferenz „{conference.title}“ vom {tag(conference.start)} "
+            "genehmigt. Es ist jetzt endgültig; Änderungen sind nur noch als Nachtrag möglich:",
+        )
+    elif decision == "einspruch":  # the moderator corrects the minutes: she must not find it by chance
+        _tell(
+            conference,
+            [conference.moderator],
+            "Einspruch gegen das Protokoll",
+            f"{actor.display_name} ({actor.agency.code}) hat Einspruch gegen das Protokoll der Konferenz "
+            f"„{conference.title}“ vom {tag(conference.start)} erhoben. Begründung: {reason}\n\nSie können das "
+            "Protokoll wieder öffnen und korrigieren:",
+        )
     audit.record("minutes.approval", actor=actor, detail={"conference": conference_id, "decision": decision})
     return vote
 

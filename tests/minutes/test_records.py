@@ -118,10 +118,7 @@ def test_the_case_page_says_when_it_shows_only_the_latest_decisions_and_tasks(sc
 
 def test_a_task_is_ticked_off_on_the_results_page_where_its_links_lead(scene, clients, planned, running, query):
     ki, jc, aa = clients["KI"], clients["JC"], clients["AA"]
-    sent = ki.post(f"/protokoll/top/{running['open']}/aufgabe", data={"text": "Wohngeld beantragen", "agency": "JC"})
-    assert sent.status_code == 302
-    (task_id,) = query(lambda: [_task("Wohngeld beantragen").id], commit=False)
-    results = f"/konferenzen/{planned}/protokoll/ergebnisse"
+    task_id, results = _jc_task(ki, planned, running, query, "Wohngeld beantragen")
     button = f'action="/aufgaben/{task_id}/erledigt"'
     # the task's agency and the moderator may tick it off; another agency of the case team reads it only
     assert button in jc.get(results).get_data(as_text=True) and button in ki.get(results).get_data(as_text=True)
@@ -134,6 +131,13 @@ def test_a_task_is_ticked_off_on_the_results_page_where_its_links_lead(scene, cl
     assert done.status_code == 302 and done.headers["Location"] == back
     page = jc.get(results).get_data(as_text=True)
     assert "Wohngeld beantragen – JC (erledigt)" in page and button not in page
+
+
+def _jc_task(ki, planned, running, query, text: str) -> tuple[int, str]:
+    """The moderator sets JC a task on the open case's item: its id, and the results page's address."""
+    sent = ki.post(f"/protokoll/top/{running['open']}/aufgabe", data={"text": text, "agency": "JC"})
+    assert sent.status_code == 302
+    return query(lambda: _task(text).id, commit=False), f"/konferenzen/{planned}/protokoll/ergebnisse"
 
 
 def _task(description: str) -> Task:
@@ -904,3 +908,69 @@ def test_a_refused_entry_for_an_item_removed_meanwhile_is_a_404(scene, clients, 
         resp = ki.post(f"/protokoll/top/{running['open']}/{path}", data=data)
         assert resp.status_code == 404, path
         assert "Tagesordnungspunkt nicht gefunden" in resp.get_data(as_text=True)
+
+
+def test_a_task_ticked_off_by_mistake_is_reopened_where_it_is_listed(scene, clients, planned, running, query):
+    ki, jc, aa = clients["KI"], clients["JC"], clients["AA"]
+    task_id, results = _jc_task(ki, planned, running, query, "Kita-Platz anfragen")
+    reopen = f'action="/aufgaben/{task_id}/wieder-offen"'
+    assert jc.post(f"/aufgaben/{task_id}/erledigt", data={"next": results}).status_code == 302
+    # the results page and the case page offer to open it again, to its agency; the moderator on the results page
+    assert reopen in jc.get(results).get_data(as_text=True) and reopen in ki.get(results).get_data(as_text=True)
+    case_page = jc.get(f"/faelle/{scene.open_case}").get_data(as_text=True)
+    assert reopen in case_page
+    back = f"/faelle/{scene.open_case}#fallaufgaben-h"
+    assert f'name="next" value="{back}"' in case_page
+    assert reopen not in aa.get(results).get_data(as_text=True)  # another agency of the case team reads only
+    assert aa.post(f"/aufgaben/{task_id}/wieder-offen", data={"next": results}).status_code == 404
+    again = jc.post(f"/aufgaben/{task_id}/wieder-offen", data={"next": back})
+    assert again.status_code == 302 and again.headers["Location"] == back
+    assert query(lambda: db.session.get(Task, task_id).status, commit=False) == "offen"
+    assert f'action="/aufgaben/{task_id}/erledigt"' in jc.get(f"/faelle/{scene.open_case}").get_data(as_text=True)
+
+
+def _mails(query, subject: str) -> list[tuple[int, str]]:
+    from fallkonferenz.models import OutboxMessage
+
+    def read():
+        rows = db.session.query(OutboxMessage).filter(OutboxMessage.subject.startswith(subject))
+        return [(m.to_user_id, m.subject + "\n" + m.body) for m in rows]
+
+    return query(read, commit=False)
+
+
+def test_an_objection_reaches_the_moderator_and_final_minutes_reach_everyone(scene, clients, planned, running, query):
+    ki = clients["KI"]
+    assert ki.post(f"/konferenzen/{planned}/protokoll/abschliessen").status_code == 302
+    approve = f"/konferenzen/{planned}/protokoll/genehmigung"
+    objection = {"decision": "einspruch", "reason": "TOP 3: Termin falsch"}
+    assert clients["JC"].post(approve, data=objection).status_code == 302
+    told = _mails(query, "Einspruch gegen das Protokoll")
+    assert [to for to, _ in told] == [scene.ids["KI"]]
+    text = told[0][1]
+    assert "case_worker JC (JC) hat Einspruch" in text and "Begründung: TOP 3: Termin falsch" in text
+    assert f"/konferenzen/{planned}/protokoll/ergebnisse#genehmigung" in text
+    assert not any(secret in text for secret in (scene.open_case, scene.closed_case, "Haddad", "Tesfay"))
+    assert _mails(query, "Protokoll endgültig") == []
+    for code in ("KI", "JC", "AA", "ABH"):
+        assert clients[code].post(approve, data={"decision": "genehmigt"}).status_code == 302
+    final = _mails(query, "Protokoll endgültig")
+    assert sorted(to for to, _ in final) == sorted(scene.ids[c] for c in ("KI", "JC", "AA", "ABH"))
+    assert all("Es ist jetzt endgültig" in body and "Haddad" not in body for _, body in final)
+    assert len(_mails(query, "Einspruch gegen das Protokoll")) == 1  # approving sends no objection notice
+
+
+def test_an_addendum_names_who_added_it_and_asks_before_it_is_saved(scene, clients, planned, running, query):
+    ki = clients["KI"]
+    assert ki.post(f"/konferenzen/{planned}/protokoll/abschliessen").status_code == 302
+    for code in ("KI", "JC", "AA", "ABH"):
+        approve = f"/konferenzen/{planned}/protokoll/genehmigung"
+        assert clients[code].post(approve, data={"decision": "genehmigt"}).status_code == 302
+    results = f"/konferenzen/{planned}/protokoll/ergebnisse"
+    page = clients["JC"].get(results).get_data(as_text=True)
+    assert "Er wird mit Ihrem Namen Teil des endgültigen Protokolls" in page
+    sent = clients["JC"].post(f"/konferenzen/{planned}/protokoll/nachtrag", data={"text": "Termin verschoben"})
+    assert sent.status_code == 302
+    assert ", case_worker JC (JC):</strong> Termin verschoben" in clients["AA"].get(results).get_data(as_text=True)
+    exported = clients["AA"].get(f"/konferenzen/{planned}/protokoll.md").get_data(as_text=True)
+    assert ", case_worker JC (JC):** Termin verschoben" in exported
