@@ -11,7 +11,7 @@ from fallkonferenz.errors import Conflict, InvalidInput, NotFound, db_id
 from fallkonferenz.extensions import db
 from fallkonferenz.forms import form_errors, page_number, refused
 from fallkonferenz.models import Agency, User
-from fallkonferenz.web import attachment, public_url
+from fallkonferenz.web import attachment, is_safe_next, public_url
 
 from . import bp, calendar, items, service
 from .forms import CancelForm, ConferenceForm, ItemEditForm, ItemForm, PollForm
@@ -160,6 +160,7 @@ def render_detail(
             cancel_form=CancelForm(formdata=None),
             cancel_errors=cancel_errors or {},
             invitable=service.invitable(view.conference, people) if view.is_moderator else [],
+            successors=service.successors(view.conference, people) if view.is_moderator else [],
             invite_errors=invite_errors or {},
             agenda_message=agenda_message,
             notice_message=notice_message,
@@ -303,6 +304,32 @@ def add_item(conference_id: int):
         return render_detail(conference_id, item_form=form, errors=exc.errors, status=404)
     flash("Der Tagesordnungspunkt wurde hinzugefügt.", "success")
     return redirect(url_for("agenda.detail", conference_id=conference_id, _anchor="tagesordnung"))
+
+
+@bp.post("/konferenzen/<int:conference_id>/moderation")
+def hand_over(conference_id: int):
+    """The moderator, or the administration from an account's page (`next` leads back there)."""
+    target = request.form.get("next", "")
+    back = target if is_safe_next(target) else url_for("agenda.detail", conference_id=conference_id)
+    # a successor not offered (a stale page, a tampered form) gets the German 422 page with the rule
+    successor = service.hand_over(g.user, conference_id, request.form.get("successor"))
+    flash(f"Die Moderation liegt jetzt bei {successor.display_name}; sie oder er wurde benachrichtigt.", "success")
+    return redirect(back)
+
+
+def account_panel(user) -> Markup:
+    """The administration's account page: the conferences the person moderates that are not over, each with the
+    colleagues who could take them over (a deactivated account would leave them without a lead)."""
+    conferences = service.open_moderated(user.id)
+    if not conferences:
+        return Markup("")
+    people = _people()
+    page = render_template(
+        "agenda/_account_panel.html",
+        account=user,
+        rows=[(c, service.successors(c, people)) for c in conferences],
+    )
+    return Markup(page)  # noqa: S704 (ours, escaped)
 
 
 @bp.route("/konferenzen/<int:conference_id>/top/<int:item_id>/bearbeiten", methods=["GET", "POST"])

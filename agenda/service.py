@@ -11,7 +11,7 @@ from flask import current_app
 from sqlalchemy import and_, bindparam, or_, select, union
 from sqlalchemy.orm import selectinload
 
-from consent.policy import may_plan_conferences, may_see_conference, viewer_of
+from consent.policy import may_manage_users, may_plan_conferences, may_see_conference, viewer_of
 from fallkonferenz import audit, mail
 from fallkonferenz.auth.service import user_names
 from fallkonferenz.casecrypto import keyring
@@ -370,6 +370,71 @@ def add_participants(actor: User, conference_id: int, user_ids) -> list[str]:
     return overlaps(actor, conference, [u.id for u in users])
 
 
+def successors(conference: Conference, people) -> list[User]:
+    """Of these active accounts, who can take the moderation over: a colleague of the moderator's agency who may
+    plan this kind of conference, and has not handed her seat to someone else."""
+    replaced = {p.user_id for p in conference.participants if not p.active}
+    return [
+        u
+        for u in people
+        if u.id != conference.moderator_id
+        and u.id not in replaced
+        and u.agency_id == conference.moderator.agency_id
+        and u.active
+        and u.agency.active
+        and may_plan_conferences(viewer_of(u), conference.kind)
+    ]
+
+
+def hand_over(actor: User, conference_id: int, successor_id: int | None) -> User:
+    """The moderation passes to a colleague (illness, holiday, a move): by the moderator herself, or by the
+    administration when she cannot. The successor takes part from now on (invited, if the others are); the
+    previous moderator stays a participant. Both learn of it by e-mail."""
+    if may_manage_users(viewer_of(actor)):  # the administration sees titles and times, never the agenda
+        conference = db.session.get(Conference, conference_id)
+        if conference is None:
+            raise NotFound("Konferenz nicht gefunden.")
+        if conference.state in ("beendet", "abgesagt"):
+            raise Conflict("Die Konferenz ist beendet oder abgesagt und kann nicht mehr geändert werden.")
+    else:
+        conference = load_moderated(actor, conference_id)
+    successor = db.session.get(User, successor_id) if db_id(successor_id) else None
+    if successor is None or not successors(conference, [successor]):
+        raise InvalidInput(
+            errors={
+                "successor": "Übergeben wird an eine Kollegin oder einen Kollegen derselben Stelle, die oder der "
+                "Konferenzen moderieren darf."
+            }
+        )
+    previous = conference.moderator
+    seat = next((p for p in conference.participants if p.user_id == successor.id), None)
+    if seat is None:
+        seat = Participant(user_id=successor.id)
+        conference.participants.append(seat)
+        db.session.flush()
+        if conference.state in ("eingeladen", "laeuft"):
+            _invite(conference, [successor])
+    seat.response, seat.responded_at = "zusage", now()  # who moderates takes part
+    conference.moderator = successor
+    _notify(conference, [successor], "Moderation übernommen", ics=False)
+    _notify(conference, [previous], "Moderation übergeben", ics=False)
+    audit.record(
+        "conference.handover",
+        actor=actor,
+        detail={"conference": conference.id, "from": previous.id, "to": successor.id},
+    )
+    return successor
+
+
+def open_moderated(user_id: int) -> list[Conference]:
+    """The conferences a person moderates that are not over: what a deactivation would leave without a lead."""
+    return db.session.scalars(
+        select(Conference)
+        .where(Conference.moderator_id == user_id, Conference.state.in_(("geplant", "eingeladen", "laeuft")))
+        .order_by(Conference.start)
+    ).all()
+
+
 def remove_participant(actor: User, conference_id: int, user_id: int) -> None:
     conference = load_moderated(actor, conference_id)
     row = next((p for p in conference.participants if p.user_id == user_id), None)
@@ -665,6 +730,8 @@ SUBJECTS = {
     "Vertreten": "Vertretung bestätigt: {title}",
     "Terminumfrage": "Terminumfrage: {title}",
     "Umfrage beendet": "Terminumfrage beendet: {title}",
+    "Moderation übernommen": "Sie moderieren jetzt: {title}",
+    "Moderation übergeben": "Moderation übergeben: {title}",
     "Erinnerung": "Erinnerung: {title} ({when})",
 }
 
@@ -697,6 +764,10 @@ def mail_text(conference: Conference, kind: str, user: User) -> str:
             "Vertreten": "eine Kollegin oder ein Kollege Ihrer Stelle vertritt Sie bei der folgenden Konferenz; "
             "Sie nehmen nicht mehr teil:",
             "Terminumfrage": "für die folgende Konferenz wird ein Termin gesucht. Bitte geben Sie an, wann Sie können:",
+            "Moderation übernommen": "Sie moderieren jetzt die folgende Konferenz. Sie planen die Tagesordnung, "
+            "leiten die Konferenz und schließen das Protokoll ab:",
+            "Moderation übergeben": f"die Moderation der folgenden Konferenz liegt jetzt bei "
+            f"{conference.moderator.display_name}. Sie nehmen weiter teil:",
             "Umfrage beendet": "die Terminumfrage der folgenden Konferenz ist beendet, ohne dass ein Termin "
             "festgelegt wurde. Ihre Antworten sind verworfen; den Termin erfahren Sie mit einer neuen Nachricht:",
             "Erinnerung": f"wir erinnern Sie an die Konferenz {_reminder_day(conference)}:",

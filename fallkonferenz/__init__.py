@@ -90,6 +90,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.extensions["fk_integrity_checks"] = [closure_findings]
 
     app.extensions["fk_dashboard_panels"] = [dashboard_panel, tasks_panel, backlog_panel]
+    from agenda.routes import account_panel
+
+    app.extensions["fk_account_panels"] = [account_panel]
     from agenda.models import Conference
     from backlog.models import Escalation
 

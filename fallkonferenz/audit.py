@@ -148,6 +148,7 @@ ACTIONS = {
     "conference.participants": "Teilnehmende geändert",
     "conference.agenda_notice": "Über geänderte Tagesordnung benachrichtigt",
     "conference.response": "Zu- oder Absage",
+    "conference.handover": "Moderation übergeben",
     "agenda.read": "Tagesordnung gelesen",
     "agenda.item_add": "Tagesordnungspunkt hinzugefügt",
     "agenda.item_remove": "Tagesordnungspunkt entfernt",

@@ -209,6 +209,8 @@ def _user_page(user, errors=None, status=200):
         agencies=[a for a in auth_service.list_agencies(active_only=False) if a.active or a.id == user.agency_id],
         locked_until=auth_service.locked_until(user),
         errors=errors or {},
+        # Packages above the core (the conferences a person moderates) contribute sections through the factory.
+        panels=[panel(user) for panel in current_app.extensions.get("fk_account_panels", ())],
     ), status
 
 
