@@ -173,6 +173,7 @@ ACTIONS = {
     "minutes.export": "Protokoll exportiert",
     "task.done": "Aufgabe erledigt",
     "task.reopen": "Aufgabe wieder geöffnet",
+    "task.update": "Aufgabe umverteilt oder Frist geändert",
     "task.list": "Meine Aufgaben gelesen",
     "backlog.guard": "Personenbezug geprüft",
     "backlog.escalate": "Strukturproblem gemeldet",

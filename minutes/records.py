@@ -162,20 +162,9 @@ def add_task(
         except InvalidInput as exc:
             errors |= exc.errors
     if due is not None and due < today():
-        errors["due"] = "Das Fälligkeitsdatum darf nicht in der Vergangenheit liegen."
-    agency = db.session.scalar(select(Agency).where(Agency.code == (agency_code or "").upper()))
-    if agency is None:
-        errors["agency"] = "Unbekannte Stelle."
-    person = db.session.get(User, user_id) if user_id else None
-    if user_id and (person is None or agency is None or person.agency_id != agency.id or not person.active):
-        errors["person"] = "Die verantwortliche Person muss zur gewählten Stelle gehören."
+        errors["due"] = PAST_DUE
     case_id = place.item.case_id
-    if agency is not None and case_id and not agency_shares(agency.id, case_id):
-        # a case task is case data: an agency outside the case team would never see it in its task list
-        errors["agency"] = (
-            f"{agency.code} hat für diesen Fall keine Einwilligung und sähe die Aufgabe nicht. "
-            "Bitte eine Stelle des Fallteams wählen."
-        )
+    agency, person = _responsible(agency_code, user_id, case_id, errors)
     if errors:
         raise InvalidInput(errors=errors)
     task = Task(
@@ -192,6 +181,57 @@ def add_task(
     return task
 
 
+PAST_DUE = "Das Fälligkeitsdatum darf nicht in der Vergangenheit liegen."
+
+
+def _responsible(agency_code: str, user_id: int | None, case_id: int | None, errors: dict) -> tuple:
+    """The agency (by code) and person (optional) a task goes to; the problems are added to `errors`."""
+    agency = db.session.scalar(select(Agency).where(Agency.code == (agency_code or "").upper()))
+    if agency is None:
+        errors["agency"] = "Unbekannte Stelle."
+    person = db.session.get(User, user_id) if user_id else None
+    if user_id and (person is None or agency is None or person.agency_id != agency.id or not person.active):
+        errors["person"] = "Die verantwortliche Person muss zur gewählten Stelle gehören."
+    if agency is not None and case_id and not agency_shares(agency.id, case_id):
+        # a case task is case data: an agency outside the case team would never see it in its task list
+        errors["agency"] = (
+            f"{agency.code} hat für diesen Fall keine Einwilligung und sähe die Aufgabe nicht. "
+            "Bitte eine Stelle des Fallteams wählen."
+        )
+    return agency, person
+
+
+def change_task(actor: User, task_id: int, agency_code: str, user_id: int | None, due: date | None) -> list[str]:
+    """Give an open task to another agency or person, or another due date (a deadline extended): the same people
+    as may tick it off, at any time until it is done. What it says stays as recorded. Returns the fields that
+    changed (none: nothing is recorded)."""
+    task, _conference = _task_for(actor, task_id)
+    if task.status == "erledigt":
+        raise Conflict("Die Aufgabe ist erledigt. Öffnen Sie sie wieder, um sie zu ändern.")
+    errors = {}
+    if due is not None and due != task.due_date and due < today():
+        errors["due"] = PAST_DUE  # a date already passed may stay, a new one lies ahead
+    agency, person = _responsible(agency_code, user_id, task.case_id, errors)
+    if errors:
+        raise InvalidInput(errors=errors)
+    new = {"responsible_agency_id": agency.id, "responsible_user_id": person.id if person else None, "due_date": due}
+    changed = [key for key, value in new.items() if getattr(task, key) != value]
+    if changed:
+        for key in changed:
+            setattr(task, key, new[key])
+        audit.record("task.update", actor=actor, case_id=task.case_id, detail={"task": task.id, "fields": changed})
+        live.record_stored(task_entry(task))
+    return changed
+
+
+def task_to_change(actor: User, task_id: int) -> tuple[Task, Conference]:
+    """The task for its change form (its text opened for the actor), by the rules of `change_task`."""
+    task, conference = _task_for(actor, task_id)
+    if task.status == "erledigt":
+        raise Conflict("Die Aufgabe ist erledigt. Öffnen Sie sie wieder, um sie zu ändern.")
+    return task, conference
+
+
 def complete_task(actor: User, task_id: int) -> Task:
     """Mark a task done: its agency or the conference's moderator; a case task needs sight of the case."""
     return _set_task_status(actor, task_id, "erledigt")
@@ -202,7 +242,9 @@ def reopen_task(actor: User, task_id: int) -> Task:
     return _set_task_status(actor, task_id, "offen")
 
 
-def _set_task_status(actor: User, task_id: int, status: str) -> Task:
+def _task_for(actor: User, task_id: int) -> tuple[Task, Conference]:
+    """A task the actor may change (its agency, or the conference's moderator; a case task needs sight of the
+    case), its text opened; anyone else finds none."""
     task = db.session.get(Task, task_id)
     if task is None:
         raise NotFound("Aufgabe nicht gefunden.")
@@ -213,6 +255,11 @@ def _set_task_status(actor: User, task_id: int, status: str) -> Task:
     if task.case_id and not shares_case(actor, task.case_id):
         raise NotFound("Aufgabe nicht gefunden.")
     open_texts([task], actor)
+    return task, conference
+
+
+def _set_task_status(actor: User, task_id: int, status: str) -> Task:
+    task, _conference = _task_for(actor, task_id)
     if task.status != status:
         task.status, task.done_at = status, utcnow() if status == "erledigt" else None
         action = "task.done" if status == "erledigt" else "task.reopen"

@@ -9,7 +9,7 @@ from flask import Blueprint, flash, g, jsonify, redirect, render_template, reque
 from markupsafe import Markup
 
 from agenda import items as agenda_items
-from agenda.models import Conference
+from agenda.models import AgendaItem, Conference
 from fallkonferenz import audit, localtime
 from fallkonferenz.auth.service import agency_codes, list_agencies
 from fallkonferenz.errors import DomainError, InvalidInput, db_id
@@ -136,6 +136,41 @@ def task(item_id: int):
     except InvalidInput as exc:
         return _refused(records.conference_of(item_id), f"t-{item_id}", exc)
     return _recorded(item_id, "Die Aufgabe wurde festgehalten.")
+
+
+@bp.route("/aufgaben/<int:task_id>/aendern", methods=["GET", "POST"])
+def task_change(task_id: int):
+    """Another agency or person, or another due date, for an open task; back to where the change was asked."""
+    task, conference = records.task_to_change(g.user, task_id)
+    target = request.values.get("next", "")
+    back = target if is_safe_next(target) else url_for("main.dashboard")
+    errors = {}
+    if request.method == "POST":
+        user = request.form.get("user", "")
+        try:
+            if user and db_id(user) is None:
+                raise InvalidInput(errors={"person": "Unbekannte Person. Bitte wählen Sie aus der Liste."})
+            changed = records.change_task(
+                g.user, task_id, request.form.get("agency", ""), db_id(user), _due_date(request.form.get("due", ""))
+            )
+        except InvalidInput as exc:
+            errors = exc.errors
+        else:
+            flash("Die Aufgabe wurde geändert." if changed else "Keine Änderung.", "success")
+            return redirect(back)
+    item = db.session.get(AgendaItem, task.agenda_item_id)
+    agencies = list_agencies()
+    page = render_template(
+        "minutes/task_change.html",
+        task=task,
+        c=conference,
+        back=back,
+        agencies=records.task_agencies([item], agencies).get(item.id, agencies),
+        people=[p.user for p in conference.participants if p.active and p.user.active],
+        form=request.form if request.method == "POST" else None,
+        errors=errors,
+    )
+    return page, 422 if errors else 200
 
 
 def _due_date(text: str) -> date | None:

@@ -18,7 +18,7 @@ from agenda import service as agenda_service
 from agenda.models import AgendaItem, Conference, Decision, Task
 from fallkonferenz.casecrypto import keyring, open_texts
 from fallkonferenz.extensions import db
-from fallkonferenz.models import UserSession, utcnow
+from fallkonferenz.models import AuditEvent, UserSession, utcnow
 from minutes import records, service
 from minutes.models import Attendance, MinutesApproval, MinutesClosure
 from tests.agenda.conftest import user
@@ -974,3 +974,67 @@ def test_an_addendum_names_who_added_it_and_asks_before_it_is_saved(scene, clien
     assert ", case_worker JC (JC):</strong> Termin verschoben" in clients["AA"].get(results).get_data(as_text=True)
     exported = clients["AA"].get(f"/konferenzen/{planned}/protokoll.md").get_data(as_text=True)
     assert ", case_worker JC (JC):** Termin verschoben" in exported
+
+
+def _agency(query, scene, code: str) -> int:
+    return query(lambda: user(scene.users[code]).agency_id, commit=False)
+
+
+def test_an_open_task_goes_to_another_agency_or_gets_a_later_date(scene, clients, planned, running, query):
+    ki, jc, aa = clients["KI"], clients["JC"], clients["AA"]
+    task_id, results = _jc_task(ki, planned, running, query, "Bescheid prüfen")
+    change = f"/aufgaben/{task_id}/aendern"
+    assert f"{change}?next=" in jc.get("/").get_data(as_text=True)  # from "Meine Aufgaben"
+    assert change in jc.get(results).get_data(as_text=True)
+    form = jc.get(f"{change}?next={results}")
+    page = form.get_data(as_text=True)
+    assert form.status_code == 200 and "Bescheid prüfen" in page
+    # a task on a case goes only to the case team: ABH has no consent for the open case
+    assert '<option value="AA"' in page and '<option value="ABH"' not in page
+    later = (utcnow().date() + timedelta(days=21)).isoformat()
+    resp = jc.post(change, data={"agency": "AA", "user": "", "due": later, "next": results})
+    assert resp.status_code == 302 and resp.headers["Location"] == results
+    task = query(lambda: db.session.get(Task, task_id), commit=False)
+    assert (task.responsible_agency_id, task.due_date.isoformat()) == (_agency(query, scene, "AA"), later)
+    event = query(lambda: db.session.query(AuditEvent).filter_by(action="task.update").one().detail, commit=False)
+    assert '"fields":["responsible_agency_id","due_date"]' in event
+    # it is AA's now: JC no longer changes it, AA and the moderator do
+    assert jc.get(change).status_code == 404
+    assert aa.get(change).status_code == 200 and ki.get(change).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "message"),
+    [
+        ({"agency": "ABH"}, "agency", "keine Einwilligung"),
+        ({"agency": "XY"}, "agency", "Unbekannte Stelle."),
+        ({"due": "2020-01-01"}, "due", "nicht in der Vergangenheit"),
+        ({"due": "31.02.2027"}, "due", ""),
+        ({"user": "abc"}, "person", "Unbekannte Person"),
+        ({"user": "AA-PERSON"}, "person", "zur gewählten Stelle gehören"),
+    ],
+)
+def test_a_refused_task_change_keeps_the_input_and_changes_nothing(
+    scene, clients, planned, running, query, data, field, message
+):
+    task_id, _ = _jc_task(clients["KI"], planned, running, query, "Schulanmeldung")
+    form = {"agency": "JC", "user": "", "due": ""} | data
+    if form["user"] == "AA-PERSON":
+        form["user"] = str(scene.ids["AA"])
+    resp = clients["JC"].post(f"/aufgaben/{task_id}/aendern", data=form)
+    body = resp.get_data(as_text=True)
+    assert (
+        resp.status_code == 422 and message in body and f'id="{"person" if field == "person" else field}-error"' in body
+    )
+    task = query(lambda: db.session.get(Task, task_id), commit=False)
+    assert (task.responsible_agency_id, task.due_date) == (_agency(query, scene, "JC"), None)
+
+
+def test_a_done_task_is_reopened_before_it_changes_and_others_find_none(scene, clients, planned, running, query):
+    ki, jc = clients["KI"], clients["JC"]
+    task_id, results = _jc_task(ki, planned, running, query, "Praktikum suchen")
+    assert clients["ABH"].get(f"/aufgaben/{task_id}/aendern").status_code == 404
+    assert clients["AA"].post(f"/aufgaben/{task_id}/aendern", data={"agency": "AA"}).status_code == 404
+    assert jc.post(f"/aufgaben/{task_id}/erledigt", data={"next": results}).status_code == 302
+    done = jc.get(f"/aufgaben/{task_id}/aendern")
+    assert done.status_code == 409 and "Öffnen Sie sie wieder" in done.get_data(as_text=True)
