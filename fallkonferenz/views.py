@@ -193,9 +193,24 @@ def users():
             return redirect(url_for("main.users"))
         except InvalidInput as exc:
             errors, status = exc.errors, 422
+    chosen = {k: request.args.get(k, "").strip()[:40] for k in ("stelle", "rolle", "stand")}
+    filter_errors = {}
+    try:
+        accounts = auth_service.list_users(chosen["stelle"], chosen["rolle"], chosen["stand"])
+    except InvalidInput as exc:  # the filter's fields marked, and every account shown
+        filter_errors, status = exc.errors, 400
+        accounts = auth_service.list_users()
     return (
         render_template(
-            "admin/users.html", users=auth_service.list_users(), agencies=auth_service.list_agencies(), errors=errors
+            "admin/users.html",
+            users=accounts,
+            agencies=auth_service.list_agencies(),
+            all_agencies=auth_service.list_agencies(active_only=False),
+            chosen=chosen,
+            filtered=any(chosen.values()),
+            filter_errors=filter_errors,
+            USER_STANDS=auth_service.USER_STANDS,
+            errors=errors,
         ),
         status,
     )
@@ -271,8 +286,15 @@ def user_active(user_id: int):
     if request.form.get("active") not in ("0", "1"):
         raise InvalidInput("Ungültige Angabe: das Konto wird aktiviert (1) oder deaktiviert (0).")
     active = request.form.get("active") == "1"
-    auth_service.set_user_active(g.user, user_id, active)
-    flash("Das Konto wurde " + ("aktiviert." if active else "deaktiviert."), "success")
+    user = auth_service.set_user_active(g.user, user_id, active)
+    if active and not user.agency.active:
+        flash(
+            f"Das Konto wurde aktiviert; anmelden kann sich die Person erst, wenn die Stelle {user.agency.code} wieder "
+            "aktiv ist.",
+            "warning",
+        )
+    else:
+        flash("Das Konto wurde " + ("aktiviert." if active else "deaktiviert."), "success")
     back = request.form.get("next", "")  # the list, or the account's own page
     return redirect(back if web.is_safe_next(back) else url_for("main.users"))
 

@@ -10,7 +10,7 @@ from datetime import timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy import bindparam, delete, func, or_, select
 
 from .. import audit
 from ..errors import DomainError, InvalidInput, NotFound, TooManyAttempts
@@ -77,13 +77,14 @@ def authenticate(username: str, password: str, address: str) -> User:
         ok = hasher.verify(user.password_hash if user else dummy, password or "")
     except (VerificationError, InvalidHashError):
         ok = False
-    ok = ok and user is not None and user.active and user.agency.active
+    ok = ok and user is not None and user.may_log_in
     db.session.add(LoginAttempt(username=username, address=address, success=ok))
     if not ok:
         audit.record("auth.login_failed", actor=user, detail={"address": address, "user": user.id if user else None})
         raise InvalidCredentials()
     if hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hasher.hash(password)
+    user.last_login_at = utcnow()
     audit.record("auth.login", actor=user, detail={"address": address})
     return user
 
@@ -404,8 +405,38 @@ def set_agency_active(code: str, active: bool, actor: User | None = None) -> tup
     return agency, ended
 
 
-def list_users() -> list[User]:
-    return db.session.scalars(select(User).order_by(User.username)).all()
+# The administration's list: what it may be narrowed to (`stand`).
+USER_STANDS = {
+    "aktiv": "kann sich anmelden",
+    "gesperrt": "deaktiviert oder Stelle deaktiviert",
+    "ohne_email": "ohne E-Mail-Adresse",
+}
+
+
+def list_users(agency: str = "", role: str = "", stand: str = "") -> list[User]:
+    """Accounts by username, narrowed to an agency (code), a role and a stand (see USER_STANDS); an unknown value
+    is refused, not taken as "all"."""
+    errors = {}
+    if agency and not db.session.scalar(select(Agency.id).where(Agency.code == agency.upper())):
+        errors["stelle"] = "Diese Stelle gibt es nicht."
+    if role and role not in ROLES:
+        errors["rolle"] = "Diese Rolle gibt es nicht."
+    if stand and stand not in USER_STANDS:
+        errors["stand"] = "Diese Auswahl gibt es nicht."
+    stmt = select(User).join(Agency, Agency.id == User.agency_id).order_by(User.username)
+    if agency:
+        stmt = stmt.where(Agency.code == agency.upper())
+    if role:
+        stmt = stmt.where(User.role == role)
+    if stand == "aktiv":
+        stmt = stmt.where(User.active.is_(True), Agency.active.is_(True))
+    elif stand == "gesperrt":
+        stmt = stmt.where(or_(User.active.is_(False), Agency.active.is_(False)))
+    elif stand == "ohne_email":
+        stmt = stmt.where(or_(User.email.is_(None), User.email == ""))
+    if errors:
+        raise InvalidInput(errors=errors)
+    return db.session.scalars(stmt).all()
 
 
 def create_agency(code: str, name: str, color: str = "#1f4e79") -> Agency:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 import pytest
@@ -269,3 +270,47 @@ def test_an_account_of_a_deactivated_agency_keeps_it_when_corrected(app, admin, 
     assert query(lambda: db.session.get(User, other).agency.code, commit=False) == "AA"
     new = {"username": "jc.neu", "display_name": "Neu", "agency": "JC", "role": "case_worker", "password": "x" * 12}
     assert admin.post("/verwaltung/benutzer", new).status_code == 422
+
+
+def _listed(admin, **args) -> list[str]:
+    page = admin.get("/verwaltung/benutzer", query_string=args).get_data(as_text=True)
+    tbody = page.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    return sorted(re.findall(r'/verwaltung/benutzer/\d+">([^<]+)</a>', tbody))
+
+
+def test_the_account_list_narrows_to_agency_role_and_stand_and_says_who_cannot_log_in(app, admin, world, query):
+    from fallkonferenz.auth import service as auth_service
+
+    assert _listed(admin, stelle="jc") == [world["JC"]]
+    assert _listed(admin, rolle="moderator") == [world["KI"]]
+    # every account of the world has no e-mail address: the list says what that means
+    page = admin.get("/verwaltung/benutzer").get_data(as_text=True)
+    assert '<strong>ohne</strong> <span class="muted">(erhält keine Einladungen)</span>' in page
+    assert world["JC"] in _listed(admin, stand="ohne_email")
+    # the last login: "nie" before the first, the day after it
+    assert _logs_in(app, world["AA"], PASSWORD)
+    assert query(lambda: db.session.query(User).filter_by(username=world["AA"]).one().last_login_at, commit=False)
+    aa_row = page.split(f">{world['AA']}</a>", 1)[1].split("</tr>", 1)[0]
+    assert "<td>nie</td>" in aa_row
+    after = admin.get("/verwaltung/benutzer").get_data(as_text=True).split(f">{world['AA']}</a>", 1)[1]
+    assert "<td>nie</td>" not in after.split("</tr>", 1)[0]
+    # an account of a deactivated agency cannot log in, and the list says so
+    query(lambda: auth_service.set_agency_active("ABH", False))
+    assert world["ABH"] in _listed(admin, stand="gesperrt") and world["ABH"] not in _listed(admin, stand="aktiv")
+    row = admin.get("/verwaltung/benutzer").get_data(as_text=True).split(f">{world['ABH']}</a>", 1)[1]
+    assert "gesperrt (Stelle deaktiviert)" in row.split("</tr>", 1)[0]
+    uid = _id(query, world["ABH"])
+    assert "gesperrt: die Stelle ABH ist deaktiviert" in admin.get(f"/verwaltung/benutzer/{uid}").get_data(as_text=True)
+    assert admin.post(f"/verwaltung/benutzer/{uid}/aktiv", data={"active": "0"}).status_code == 302
+    told = admin.post(f"/verwaltung/benutzer/{uid}/aktiv", data={"active": "1"}, follow_redirects=True)
+    assert "erst, wenn die Stelle ABH wieder aktiv ist" in told.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("args", "field"), [({"stelle": "XY"}, "Stelle"), ({"rolle": "chef"}, "Rolle"), ({"stand": "<b>"}, "Stand")]
+)
+def test_an_unknown_filter_is_refused_in_german_and_every_account_shown(admin, world, args, field):
+    resp = admin.get("/verwaltung/benutzer", query_string=args)
+    body = resp.get_data(as_text=True)
+    assert resp.status_code == 400 and f"{field}: Diese" in body and "<b>" not in body
+    assert world["JC"] in body and world["KI"] in body
