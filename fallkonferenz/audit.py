@@ -112,6 +112,7 @@ ACTION_GROUPS = {
     "user": "Benutzerkonten",
     "agency": "Stellen",
     "audit": "Protokollierung",
+    "mail": "E-Mail",
     "keys": "Schlüssel",
     "crypto": "Verschlüsselung",
 }
@@ -196,6 +197,7 @@ ACTIONS = {
     "user.unlock": "Anmeldesperre aufgehoben",
     "agency.create": "Stelle angelegt",
     "agency.update": "Stelle geändert",
+    "mail.resend": "E-Mail erneut gesendet",
     "audit.read": "Protokollierung gelesen",
     "audit.verify": "Kette und Protokolle geprüft",
     "audit.export": "Protokollierung exportiert",
@@ -239,6 +241,7 @@ DETAIL_LABELS = {
     "item": "TOP Nr.",
     "items": "Punkte",
     "listed": "gelistet",
+    "message": "E-Mail Nr.",
     "names_shown": "Namen gezeigt",
     "note": "Vermerk Nr.",
     "priority": "Priorität",

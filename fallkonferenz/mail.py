@@ -10,6 +10,8 @@ from email.message import EmailMessage
 from flask import current_app, g, has_request_context
 from sqlalchemy import bindparam, select
 
+from . import audit
+from .errors import Conflict, InvalidInput, NotFound
 from .extensions import db
 from .models import OutboxMessage, User, utcnow
 
@@ -46,14 +48,18 @@ def enqueue(
         topic=topic,
         dedupe_key=dedupe_key,
     )
+    _queue(msg)
+    db.session.add(msg)
+    db.session.flush()
+    return msg
+
+
+def _queue(msg: OutboxMessage) -> None:
     if current_app.config["MAIL_BACKEND"] == "outbox":
         # Development and tests: the admin page's outbox is the mailbox; nothing leaves the machine.
         msg.status, msg.sent_at, msg.attempts = "zugestellt", utcnow(), 1
     elif has_request_context():
         g.mail_pending = True  # delivered once the request has committed (see deliver_after)
-    db.session.add(msg)
-    db.session.flush()
-    return msg
 
 
 def _email(msg: OutboxMessage) -> EmailMessage:
@@ -131,8 +137,51 @@ def failures(topic: str) -> list[OutboxMessage]:
     return db.session.scalars(_FAILED, {"topic": topic}).all()
 
 
-def recent(limit: int = 200) -> list[OutboxMessage]:
-    return db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)).all()
+# What the outbox page narrows to; "aufgegeben": failed so often that no more attempts are made.
+OUTBOX_STANDS = {
+    "wartend": "wartet auf Zustellung",
+    "fehlgeschlagen": "fehlgeschlagen, wird erneut versucht",
+    "aufgegeben": "aufgegeben (keine weiteren Versuche)",
+    "zugestellt": "zugestellt",
+}
+OUTBOX_PAGE = 200
+
+
+def gave_up(msg: OutboxMessage) -> bool:
+    return msg.status == "fehlgeschlagen" and msg.attempts >= MAX_ATTEMPTS
+
+
+def recent(before: int | None = None, stand: str = "") -> list[OutboxMessage]:
+    """Messages newest first, a page of them (before an id), of one stand (see OUTBOX_STANDS) or all."""
+    stmt = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(OUTBOX_PAGE)
+    if before:
+        stmt = stmt.where(OutboxMessage.id < before)
+    if stand == "aufgegeben":
+        stmt = stmt.where(OutboxMessage.status == "fehlgeschlagen", OutboxMessage.attempts >= MAX_ATTEMPTS)
+    elif stand == "fehlgeschlagen":
+        stmt = stmt.where(OutboxMessage.status == "fehlgeschlagen", OutboxMessage.attempts < MAX_ATTEMPTS)
+    elif stand:
+        stmt = stmt.where(OutboxMessage.status == stand)
+    return db.session.scalars(stmt).all()
+
+
+def resend(actor, message_id: int) -> OutboxMessage:
+    """Send a message that failed once more, now, to the recipient's address as it is now (an address corrected
+    since the message was queued counts); its attempts start again."""
+    msg = db.session.get(OutboxMessage, message_id)
+    if msg is None:
+        raise NotFound("E-Mail nicht gefunden.")
+    if msg.status != "fehlgeschlagen":
+        raise Conflict("Nur eine fehlgeschlagene E-Mail wird erneut gesendet.")
+    recipient = db.session.get(User, msg.to_user_id) if msg.to_user_id else None
+    if recipient is not None and recipient.email:
+        msg.to_address = recipient.email
+    elif msg.to_address.endswith("@invalid"):
+        raise InvalidInput("Das Konto hat keine E-Mail-Adresse. Tragen Sie zuerst eine ein, dann senden Sie erneut.")
+    msg.attempts, msg.next_attempt_at, msg.last_error, msg.status = 0, utcnow(), "", "wartend"
+    _queue(msg)
+    audit.record("mail.resend", actor=actor, detail={"message": msg.id, "user": msg.to_user_id})
+    return msg
 
 
 def deliver_after(app, response):

@@ -305,9 +305,34 @@ def outbox():
     _require(may_manage_users)
     if request.method == "POST":
         delivered, failed = mail.deliver_pending()
-        flash(f"{delivered} zugestellt, {failed} fehlgeschlagen.", "success" if not failed else "warning")
+        if delivered or failed:
+            flash(f"{delivered} zugestellt, {failed} fehlgeschlagen.", "success" if not failed else "warning")
+        else:
+            flash("Keine E-Mail war fällig: wartende Wiederholungen kommen zu ihrer Zeit dran.", "success")
         return redirect(url_for("main.outbox"))
-    return render_template("admin/outbox.html", messages=mail.recent())
+    stand = request.args.get("stand", "")
+    before = db_id(request.args.get("vor", ""))
+    refused = stand not in ("", *mail.OUTBOX_STANDS)
+    messages = mail.recent(before, "" if refused else stand)
+    page = render_template(
+        "admin/outbox.html",
+        messages=messages,
+        stand="" if refused else stand,
+        refused=stand[:40] if refused else None,
+        before=before,
+        more=len(messages) == mail.OUTBOX_PAGE,
+        STANDS=mail.OUTBOX_STANDS,
+        gave_up=mail.gave_up,
+    )
+    return page, 400 if refused else 200
+
+
+@bp.post("/verwaltung/postausgang/<int:message_id>/erneut")
+def outbox_resend(message_id: int):
+    _require(may_manage_users)
+    msg = mail.resend(g.user, message_id)
+    flash(f"Die E-Mail wird erneut an {msg.to_address} gesendet.", "success")
+    return redirect(url_for("main.outbox", stand=request.form.get("stand") or None))
 
 
 @bp.route("/zugangstoken", methods=["GET", "POST"])

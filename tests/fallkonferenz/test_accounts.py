@@ -15,14 +15,6 @@ from tests.factories import PASSWORD, make_user
 NEW = "ein ganz neuer satz als passwort"
 
 
-@pytest.fixture
-def admin(app, world, query):
-    query(lambda: make_user("KI", "admin", username="admin"))
-    client = Client(app)
-    client.login("admin", PASSWORD)
-    return client
-
-
 def _id(query, username: str) -> int:
     return query(lambda: db.session.query(User.id).filter_by(username=username).scalar(), commit=False)
 
