@@ -7,6 +7,8 @@ from markupsafe import Markup
 from sqlalchemy import case as sql_case
 from sqlalchemy import select
 
+from consent.policy import may_manage_users, viewer_of
+from fallkonferenz.auth.service import get_user
 from fallkonferenz.errors import Conflict, InvalidInput, NotFound, db_id
 from fallkonferenz.extensions import db
 from fallkonferenz.forms import form_errors, page_number, refused
@@ -321,15 +323,28 @@ def account_panel(user) -> Markup:
     """The administration's account page: the conferences the person moderates that are not over, each with the
     colleagues who could take them over (a deactivated account would leave them without a lead)."""
     conferences = service.open_moderated(user.id)
-    if not conferences:
+    feed_since = service.calendar_token_since(user)
+    if not conferences and feed_since is None:
         return Markup("")
-    people = _people()
+    people = _people() if conferences else []
     page = render_template(
         "agenda/_account_panel.html",
         account=user,
         rows=[(c, service.successors(c, people)) for c in conferences],
+        feed_since=feed_since,
     )
     return Markup(page)  # noqa: S704 (ours, escaped)
+
+
+@bp.post("/verwaltung/benutzer/<int:user_id>/kalender/widerrufen")
+def revoke_account_feed(user_id: int):
+    """An account's calendar address, revoked by the administration: the feed shows titles and times."""
+    if not may_manage_users(viewer_of(g.user)):
+        raise NotFound()
+    user = get_user(user_id)
+    service.revoke_calendar_token(g.user, user)
+    flash("Die Kalenderadresse des Kontos ist widerrufen; abonnierte Kalender erhalten nichts mehr.", "success")
+    return redirect(url_for("main.user_edit", user_id=user.id, _anchor="kalenderadresse"))
 
 
 @bp.route("/konferenzen/<int:conference_id>/top/<int:item_id>/bearbeiten", methods=["GET", "POST"])

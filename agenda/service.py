@@ -866,17 +866,24 @@ def create_calendar_token(actor: User) -> str:
     return token
 
 
-def revoke_calendar_token(actor: User) -> None:
+def revoke_calendar_token(actor: User, user: User | None = None) -> None:
+    """The feed address stops working: the actor's own, or (`user`) an account's, by the administration."""
+    user = user or actor
     for row in db.session.scalars(
-        select(CalendarToken).where(CalendarToken.user_id == actor.id, CalendarToken.revoked_at.is_(None))
+        select(CalendarToken).where(CalendarToken.user_id == user.id, CalendarToken.revoked_at.is_(None))
     ):
         row.revoked_at = now()
-    audit.record("calendar.token_revoke", actor=actor)
+    audit.record("calendar.token_revoke", actor=actor, detail={"user": user.id})
+
+
+def calendar_token_since(user: User) -> datetime | None:
+    """Since when the user's feed address works; None if she has none."""
+    stmt = select(CalendarToken.created_at).where(CalendarToken.user_id == user.id, CalendarToken.revoked_at.is_(None))
+    return db.session.scalar(stmt)
 
 
 def has_calendar_token(actor: User) -> bool:
-    stmt = select(CalendarToken.id).where(CalendarToken.user_id == actor.id, CalendarToken.revoked_at.is_(None))
-    return db.session.scalar(stmt) is not None
+    return calendar_token_since(actor) is not None
 
 
 def calendar_feed(token: str) -> str:

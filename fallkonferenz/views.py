@@ -223,6 +223,7 @@ def _user_page(user, errors=None, status=200):
         # her own agency is offered even when it is deactivated: saving an address must not move her out of it
         agencies=[a for a in auth_service.list_agencies(active_only=False) if a.active or a.id == user.agency_id],
         locked_until=auth_service.locked_until(user),
+        api_tokens=auth_service.list_api_tokens(user),
         errors=errors or {},
         # Packages above the core (the conferences a person moderates) contribute sections through the factory.
         panels=[panel(user) for panel in current_app.extensions.get("fk_account_panels", ())],
@@ -270,6 +271,16 @@ def user_password(user_id: int):
         "success",
     )
     return redirect(url_for("main.user_edit", user_id=user.id))
+
+
+@bp.post("/verwaltung/benutzer/<int:user_id>/token/<int:token_id>/widerrufen")
+def user_token_revoke(user_id: int, token_id: int):
+    """An account's API token, revoked by the administration (misuse suspected, a device lost)."""
+    _require(may_manage_users)
+    user = auth_service.get_user(user_id)
+    name = auth_service.revoke_api_token(user, token_id, by=g.user)
+    flash(f"Das Zugangstoken „{name}“ ist widerrufen und gilt ab sofort nicht mehr.", "success")
+    return redirect(url_for("main.user_edit", user_id=user.id, _anchor="zugangstoken"))
 
 
 @bp.post("/verwaltung/benutzer/<int:user_id>/entsperren")

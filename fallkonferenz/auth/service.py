@@ -167,13 +167,14 @@ def list_api_tokens(user: User) -> list[ApiToken]:
     return db.session.scalars(_API_TOKENS_OF, {"user_id": user.id}).all()
 
 
-def revoke_api_token(user: User, token_id: int) -> str:
-    """Revoke one of the user's tokens at once; returns its name (her own label, for the message)."""
+def revoke_api_token(user: User, token_id: int, by: User | None = None) -> str:
+    """Revoke one of the user's tokens at once, by herself or (`by`) the administration; returns its name (her
+    own label, for the message)."""
     row = db.session.get(ApiToken, token_id)
     if row is None or row.user_id != user.id:
         raise NotFound("Token nicht gefunden.")
     row.revoked_at = row.revoked_at or utcnow()
-    audit.record("auth.token_revoke", actor=user)
+    audit.record("auth.token_revoke", actor=by or user, detail={"user": user.id, "token": row.id})
     return row.name
 
 

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from fallkonferenz.extensions import db
-from fallkonferenz.models import AuditEvent, LoginAttempt, User, UserSession
+from fallkonferenz.models import ApiToken, AuditEvent, LoginAttempt, User, UserSession
 from tests.conftest import Client
 from tests.factories import PASSWORD, make_user
 
@@ -306,3 +306,48 @@ def test_an_unknown_filter_is_refused_in_german_and_every_account_shown(admin, w
     body = resp.get_data(as_text=True)
     assert resp.status_code == 400 and f"{field}: Diese" in body and "<b>" not in body
     assert world["JC"] in body and world["KI"] in body
+
+
+def test_the_administration_revokes_an_accounts_api_tokens_and_calendar_address(admin, world, query, app):
+    from agenda import service as agenda_service
+    from fallkonferenz.auth import service as auth_service
+
+    def issue():
+        jc = db.session.query(User).filter_by(username=world["JC"]).one()
+        token = auth_service.create_api_token(jc, "Fachverfahren")
+        feed = agenda_service.create_calendar_token(jc)
+        return jc.id, token, feed
+
+    uid, token, feed = query(issue)
+    api = app.test_client()
+    assert api.get("/api/v1/cases", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    assert app.test_client().get(f"/kalender/{feed}.ics").status_code == 200
+    page = admin.get(f"/verwaltung/benutzer/{uid}").get_data(as_text=True)
+    assert (
+        "„Fachverfahren“, erstellt am" in page and "zuletzt benutzt:" in page and "Kalenderadresse widerrufen" in page
+    )
+    token_id = query(lambda: db.session.query(ApiToken.id).filter_by(user_id=uid).scalar(), commit=False)
+    resp = admin.post(f"/verwaltung/benutzer/{uid}/token/{token_id}/widerrufen", follow_redirects=True)
+    assert resp.status_code == 200 and "„Fachverfahren“ ist widerrufen" in resp.get_data(as_text=True)
+    assert api.get("/api/v1/cases", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    assert admin.post(f"/verwaltung/benutzer/{uid}/kalender/widerrufen").status_code == 302
+    assert app.test_client().get(f"/kalender/{feed}.ics").status_code == 404
+    after = admin.get(f"/verwaltung/benutzer/{uid}").get_data(as_text=True)
+    assert "Das Konto hat kein gültiges Zugangstoken." in after and "Kalenderadresse widerrufen" not in after
+    revocations = query(
+        lambda: [
+            (e.actor_id, e.detail)
+            for e in db.session.query(AuditEvent).filter(
+                AuditEvent.action.in_(("auth.token_revoke", "calendar.token_revoke"))
+            )
+        ],
+        commit=False,
+    )
+    admin_id = _id(query, "admin")
+    assert len(revocations) == 2 and all(actor == admin_id and f'"user":{uid}' in d for actor, d in revocations)
+    # another account's token is not found through this one; nobody but the administration revokes
+    assert admin.post(f"/verwaltung/benutzer/{_id(query, world['KI'])}/token/{token_id}/widerrufen").status_code == 404
+    jc = Client(app)
+    jc.login(world["KI"], PASSWORD)
+    assert jc.post(f"/verwaltung/benutzer/{uid}/token/{token_id}/widerrufen").status_code == 404
+    assert jc.post(f"/verwaltung/benutzer/{uid}/kalender/widerrufen").status_code == 404
