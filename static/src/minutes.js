@@ -385,6 +385,15 @@ class MinutesItem {
       list.hidden = false;
       const none = this.records.querySelector(`[data-none="${kind}"]`);
       if (none) none.hidden = true;
+    } else if (kind === "task" && !entry.done && !li.classList.contains("done")) {
+      // given to another agency or person, or another due date: the line as it reads now
+      const back = `${window.location.pathname}#m-${this.id}`;
+      const fresh = taskItem(entry, this.channel.mayComplete(entry) ? doneForm(entry, this.channel.page, back) : null);
+      if (fresh.querySelector("span").textContent !== li.querySelector("span").textContent) {
+        li.replaceWith(fresh);
+        li = fresh;
+        news = `Aufgabe geändert (${this.itemName}): ${entry.text} (${entry.agency})`;
+      }
     }
     if (kind === "task" && entry.done && !li.classList.contains("done")) {
       li.classList.add("done");

@@ -86,6 +86,21 @@ def test_a_decision_and_a_task_recorded_in_the_minutes_appear_for_the_other_with
     expect(news).to_have_text(re.compile(r"^Neue Aufgabe zu TOP \d+: Kursplätze an alle Stellen melden \(AA\)$"))
     assert _not_reloaded(aa)
 
+    # The moderator moves its deadline on the task's own page (another tab): the AA's line follows, live.
+    task_id = _item(aa, VERSCHIEDENES).get_by_role("list", name="Aufgaben").get_by_role("listitem").first
+    task_id = task_id.get_attribute("data-entry")
+    tab = ki.context.new_page()
+    tab.goto(f"{ki.url.split('/konferenzen')[0]}/aufgaben/{task_id}/aendern")
+    tab.get_by_label("Bis", exact=True).fill("2030-02-14")
+    tab.get_by_role("button", name="Änderungen speichern").click()
+    expect(tab.get_by_text("Die Aufgabe wurde geändert.")).to_be_visible()
+    tab.close()
+    expect(_item(aa, VERSCHIEDENES).get_by_role("list", name="Aufgaben").get_by_role("listitem")).to_have_text(
+        [re.compile(r"^Kursplätze an alle Stellen melden – AA, Anna Albers, bis 14\.02\.2030 \(offen\)")]
+    )
+    expect(news).to_have_text(re.compile(r"^Aufgabe geändert \(TOP \d+\): Kursplätze an alle Stellen melden \(AA\)$"))
+    assert _not_reloaded(aa)
+
     # The task came live with its "Erledigt" button, as the AA's reloaded page would render it; the AA ticks it
     # off and the moderator's page shows it done, live.
     done = _item(aa, VERSCHIEDENES).get_by_role("button", name=re.compile("^Erledigt.*Kursplätze an alle Stellen"))

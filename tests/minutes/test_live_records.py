@@ -105,6 +105,11 @@ def test_a_task_and_its_completion_reach_everyone_in_the_item(server):
         assert done(f"/aufgaben/{task['id']}/wieder-offen").status_code == 302
         assert wait_for(lambda: len(aa.received("record")) == 3)
         assert aa.received("record")[2] == task
+        # Given to the AA with a later date (a deadline moved): the others see the line as it reads now
+        later = due + timedelta(days=7)
+        assert done(f"/aufgaben/{task['id']}/aendern", agency="AA", user="", due=later.isoformat()).status_code == 302
+        assert wait_for(lambda: len(aa.received("record")) == 4)
+        assert aa.received("record")[3] == task | {"agency": "AA", "person": None, "due": later.strftime("%d.%m.%Y")}
         assert not aa.heard(info["case"])
     finally:
         aa.close()
