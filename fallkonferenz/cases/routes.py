@@ -9,9 +9,9 @@ from flask import current_app, flash, g, redirect, render_template, request, ses
 from ..auth.service import list_agencies
 from ..casecrypto import keyring
 from ..errors import InvalidInput
-from ..forms import form_errors, refused
+from ..forms import form_errors, page_number, refused
 from ..localtime import datum, today
-from ..vocab import NOTE_WITHDRAW_REASONS
+from ..vocab import CATEGORIES, NOTE_WITHDRAW_REASONS
 from . import bp, retention, service
 from .forms import CaseForm, GoalForm, GoalStatusForm, NoteForm
 
@@ -118,7 +118,12 @@ def detail(number: str):
 
 def _render_detail(number: str, note_form=None, goal_form=None, withdraw_failed=None, status: int = 200):
     """Show the case; a rejected form comes back filled in with its errors, so nothing typed is lost."""
-    view = service.get_case(g.user, number)
+    choice, note_problem = _note_choice()
+    view = service.get_case(g.user, number, notes=choice)
+    if choice.page > 1 and not view.notes:
+        note_problem = f"Seite {choice.page} der Vermerke gibt es nicht."
+    if note_problem and status == 200:
+        status = 400
     sharing_ends = service.sharing_ends(g.user, view)
     note_form = note_form or NoteForm(formdata=None)
     if goal_form is None:
@@ -143,9 +148,24 @@ def _render_detail(number: str, note_form=None, goal_form=None, withdraw_failed=
             WITHDRAW_REASONS=NOTE_WITHDRAW_REASONS,
             goal_errors=form_errors(goal_form),
             may_edit_goal=lambda goal: service.may_edit_goal(g.user, goal),
+            note_choice=choice,
+            note_problem=note_problem,
+            NOTES_PAGE=service.NOTES_PAGE,
         ),
         status,
     )
+
+
+def _note_choice() -> tuple[service.NoteChoice, str | None]:
+    """The notes the case page shows (`vermerke`: the page, `kategorie`: one category), and what was refused of
+    the address (the first page of all notes is shown then)."""
+    raw_page, category = request.args.get("vermerke", "1"), request.args.get("kategorie", "") or None
+    page = page_number(raw_page)
+    if category is not None and category not in CATEGORIES:
+        return service.NoteChoice(), "Diese Kategorie gibt es nicht; angezeigt werden alle Vermerke."
+    if page is None:
+        return service.NoteChoice(category=category), "Ungültige Seitenzahl der Vermerke; angezeigt wird die erste."
+    return service.NoteChoice(page, category), None
 
 
 def _goal_form(**kwargs) -> GoalForm:
@@ -215,7 +235,9 @@ def withdraw_note(number: str, note_id: int):
     except InvalidInput as exc:
         return _render_detail(number, withdraw_failed=(note_id, " ".join(exc.errors.values())), status=422)
     flash("Der Vermerk wurde zurückgezogen; sein Text ist gelöscht.", "success")
-    return redirect(url_for("cases.detail", number=number.upper(), _anchor=f"vermerk-{note_id}"))
+    # back to the page of notes it was withdrawn on
+    shown = {k: request.form.get(k) for k in ("vermerke", "kategorie") if request.form.get(k)}
+    return redirect(url_for("cases.detail", number=number.upper(), **shown, _anchor=f"vermerk-{note_id}"))
 
 
 @bp.post("/<number>/ziele")

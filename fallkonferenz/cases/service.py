@@ -69,6 +69,9 @@ class CaseView:
     notes: list[NoteView] = field(default_factory=list)
     goals: list[Goal] = field(default_factory=list)
     closed_on: date | None = None  # closed by the lead agency: the retention period runs (cases/retention.py)
+    # the viewer's notes by category (all she may see), and whether a page of them leaves older ones out
+    note_counts: dict[str, int] = field(default_factory=dict)
+    notes_more: bool = False
 
     @property
     def display_name(self) -> str | None:
@@ -171,12 +174,33 @@ def _view(case: Case, access: Access, cipher: CaseCipher | None, actor) -> CaseV
     return view
 
 
-def get_case(actor: User, case_ref, purpose: str = "Fallbearbeitung") -> CaseView:
-    """Return the case with the notes and goals the viewer may see; audited."""
+NOTES_PAGE = 50  # notes on the case page, the newest first; older ones on further pages
+
+
+@dataclass(frozen=True)
+class NoteChoice:
+    """Which notes the case page shows: a page of them (from 1), of one category or all."""
+
+    page: int = 1
+    category: str | None = None
+
+
+def get_case(actor: User, case_ref, purpose: str = "Fallbearbeitung", notes: NoteChoice | None = None) -> CaseView:
+    """Return the case with the notes and goals the viewer may see; audited. With `notes`, only that page of notes
+    is read and opened (a case of years holds hundreds); without, all."""
     case, access = load_case_for(actor, case_ref)
     cipher = ciphers_for([case.id]).get(case.id)
     view = _view(case, access, cipher, actor)
-    notes = [n for n in db.session.execute(_NOTES, {"case_id": case.id}) if access.sees(n.category, n.author_agency_id)]
+    rows = db.session.execute(_NOTES, {"case_id": case.id})
+    visible = [n for n in rows if access.sees(n.category, n.author_agency_id)]
+    for n in visible:
+        view.note_counts[n.category] = view.note_counts.get(n.category, 0) + 1
+    if notes is None:
+        notes = visible
+    else:
+        chosen = [n for n in visible if notes.category in (None, n.category)]
+        start = (notes.page - 1) * NOTES_PAGE
+        notes, view.notes_more = chosen[start : start + NOTES_PAGE], len(chosen) > start + NOTES_PAGE
     lead_worker = case.case_worker_id if access.is_lead else None
     names = user_names({n.author_id for n in notes} | {lead_worker})
     view.case_worker = names.get(lead_worker)
