@@ -310,6 +310,48 @@ def user_active(user_id: int):
     return redirect(back if web.is_safe_next(back) else url_for("main.users"))
 
 
+@bp.route("/verwaltung/stellen", methods=["GET", "POST"])
+def agencies():
+    """The agencies of the network: add one (a Sozialamt, a Jugendmigrationsdienst), see how many accounts each
+    has. A refused new agency comes back with what was typed."""
+    _require(may_manage_users)
+    errors, status = {}, 200
+    if request.method == "POST":
+        try:
+            agency = auth_service.create_agency(
+                request.form.get("code", ""),
+                request.form.get("name", ""),
+                request.form.get("color", "") or "#1f4e79",
+                actor=g.user,
+            )
+        except InvalidInput as exc:
+            errors, status = exc.errors, 422
+        else:
+            flash(f"Die Stelle {agency.code} ist angelegt. Legen Sie nun ihre Konten an.", "success")
+            return redirect(url_for("main.agencies"))
+    page = render_template(
+        "admin/agencies.html",
+        agencies=auth_service.list_agencies(active_only=False),
+        accounts=auth_service.agency_accounts(),
+        errors=errors,
+    )
+    return page, status
+
+
+@bp.post("/verwaltung/stellen/<code>/aktiv")
+def agency_active(code: str):
+    _require(may_manage_users)
+    if request.form.get("active") not in ("0", "1"):
+        raise InvalidInput("Ungültige Angabe: die Stelle wird aktiviert (1) oder deaktiviert (0).")
+    active = request.form.get("active") == "1"
+    agency, ended = auth_service.set_agency_active(code, active, actor=g.user)
+    if active:
+        flash(f"Die Stelle {agency.code} ist wieder aktiv; ihre Konten können sich wieder anmelden.", "success")
+    else:
+        flash(f"Die Stelle {agency.code} ist deaktiviert; {ended} Anmeldung(en) ihrer Konten beendet.", "success")
+    return redirect(url_for("main.agencies"))
+
+
 @bp.route("/verwaltung/postausgang", methods=["GET", "POST"])
 def outbox():
     """The admin's view of outgoing mail; in development and tests it is the only mailbox."""

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from fallkonferenz.extensions import db
-from fallkonferenz.models import ApiToken, AuditEvent, LoginAttempt, User, UserSession
+from fallkonferenz.models import Agency, ApiToken, AuditEvent, LoginAttempt, User, UserSession
 from tests.conftest import Client
 from tests.factories import PASSWORD, make_user
 
@@ -351,3 +351,51 @@ def test_the_administration_revokes_an_accounts_api_tokens_and_calendar_address(
     jc.login(world["KI"], PASSWORD)
     assert jc.post(f"/verwaltung/benutzer/{uid}/token/{token_id}/widerrufen").status_code == 404
     assert jc.post(f"/verwaltung/benutzer/{uid}/kalender/widerrufen").status_code == 404
+
+
+def test_the_administration_adds_an_agency_and_deactivates_one_but_not_her_own(admin, app, world, query):
+    page = admin.get("/verwaltung/stellen").get_data(as_text=True)
+    assert "Neue Stelle" in page and '/verwaltung/benutzer?stelle=JC"' in page
+    resp = admin.post("/verwaltung/stellen", data={"code": "sa", "name": "Sozialamt Musterstadt", "color": "#AA3300"})
+    assert resp.status_code == 302
+    agency = query(lambda: db.session.query(Agency).filter_by(code="SA").one(), commit=False)
+    assert (agency.name, agency.color, agency.active) == ("Sozialamt Musterstadt", "#aa3300", True)
+    assert "agency.create" in _actions(query)
+    # deactivating JC ends its sessions and shuts it out; reactivating lets it in again
+    jc = Client(app)
+    jc.login(world["JC"], PASSWORD)
+    assert jc.get("/faelle/").status_code == 200
+    told = admin.post("/verwaltung/stellen/JC/aktiv", data={"active": "0"}, follow_redirects=True)
+    assert "Die Stelle JC ist deaktiviert; 1 Anmeldung(en)" in told.get_data(as_text=True)
+    assert jc.get("/faelle/").status_code == 302 and not _logs_in(app, world["JC"], PASSWORD)
+    assert admin.post("/verwaltung/stellen/JC/aktiv", data={"active": "1"}).status_code == 302
+    assert _logs_in(app, world["JC"], PASSWORD)
+    own = admin.post("/verwaltung/stellen/KI/aktiv", data={"active": "0"})
+    assert own.status_code == 422 and "Ihre eigene Stelle" in own.get_data(as_text=True)
+    assert query(lambda: db.session.query(Agency).filter_by(code="KI").one().active, commit=False) is True
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "message"),
+    [
+        ({"code": ""}, "code", "1–16 Buchstaben oder Ziffern"),
+        ({"code": "J C"}, "code", "1–16 Buchstaben oder Ziffern"),
+        ({"code": "jc"}, "code", "Diese Stelle gibt es schon."),
+        ({"color": "red; background:url(x)"}, "color", "#RRGGBB"),
+        ({"name": "Zeile\nzwei"}, "name", "eine Zeile"),
+    ],
+)
+def test_a_refused_agency_keeps_what_was_typed(admin, query, data, field, message):
+    form = {"code": "JMD", "name": "Jugendmigrationsdienst", "color": "#336699"} | data
+    resp = admin.post("/verwaltung/stellen", data=form)
+    body = resp.get_data(as_text=True)
+    assert resp.status_code == 422 and message in body and f'id="{field}-error"' in body
+    assert 'value="Jugendmigrationsdienst"' in body or field == "name"
+    assert query(lambda: db.session.query(Agency).filter_by(code="JMD").count(), commit=False) == 0
+
+
+def test_only_the_administration_manages_agencies(world, client_for, query):
+    ki = client_for(world["KI"], PASSWORD)
+    assert ki.get("/verwaltung/stellen").status_code == 404
+    assert ki.post("/verwaltung/stellen/JC/aktiv", data={"active": "0"}).status_code == 404
+    assert query(lambda: db.session.query(Agency).filter_by(code="JC").one().active, commit=False) is True
