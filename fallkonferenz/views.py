@@ -291,12 +291,17 @@ def user_unlock(user_id: int):
     return redirect(url_for("main.user_edit", user_id=user_id))
 
 
+def _active_choice(what: str) -> bool:
+    """The form's `active`: "1" activates, "0" deactivates; anything else is refused in German."""
+    if request.form.get("active") not in ("0", "1"):
+        raise InvalidInput(f"Ungültige Angabe: {what} wird aktiviert (1) oder deaktiviert (0).")
+    return request.form.get("active") == "1"
+
+
 @bp.post("/verwaltung/benutzer/<int:user_id>/aktiv")
 def user_active(user_id: int):
     _require(may_manage_users)
-    if request.form.get("active") not in ("0", "1"):
-        raise InvalidInput("Ungültige Angabe: das Konto wird aktiviert (1) oder deaktiviert (0).")
-    active = request.form.get("active") == "1"
+    active = _active_choice("das Konto")
     user = auth_service.set_user_active(g.user, user_id, active)
     if active and not user.agency.active:
         flash(
@@ -341,9 +346,7 @@ def agencies():
 @bp.post("/verwaltung/stellen/<code>/aktiv")
 def agency_active(code: str):
     _require(may_manage_users)
-    if request.form.get("active") not in ("0", "1"):
-        raise InvalidInput("Ungültige Angabe: die Stelle wird aktiviert (1) oder deaktiviert (0).")
-    active = request.form.get("active") == "1"
+    active = _active_choice("die Stelle")
     agency, ended = auth_service.set_agency_active(code, active, actor=g.user)
     if active:
         flash(f"Die Stelle {agency.code} ist wieder aktiv; ihre Konten können sich wieder anmelden.", "success")
