@@ -232,6 +232,32 @@ def task_to_change(actor: User, task_id: int) -> tuple[Task, Conference]:
     return task, conference
 
 
+RECORD_KINDS = {"decision": Decision, "task": Task}
+
+
+def withdraw_record(actor: User, kind: str, record_id: int) -> int:
+    """Take back a decision or task recorded by mistake (a typo, the wrong item, twice), while the minutes are
+    open: the moderator, who corrects the minutes (after an objection, say). The record goes; the audit log keeps
+    that it was there. Returns its item."""
+    model = RECORD_KINDS.get(kind)
+    row = db.session.get(model, record_id) if model else None
+    if row is None:
+        raise NotFound("Eintrag nicht gefunden.")
+    place = _open_seat(actor, row.agenda_item_id)  # a participant who may see the item; the minutes still open
+    if actor.id != place.conference.moderator_id:
+        raise Forbidden("Beschlüsse und Aufgaben zieht die Moderation zurück.")
+    item_id = row.agenda_item_id
+    db.session.delete(row)
+    audit.record(
+        "minutes.withdraw",
+        actor=actor,
+        case_id=place.item.case_id,
+        detail={"item": item_id, "kind": kind, "record": record_id},
+    )
+    live.record_stored({"item": item_id, "kind": kind, "id": record_id, "withdrawn": True})
+    return item_id
+
+
 def complete_task(actor: User, task_id: int) -> Task:
     """Mark a task done: its agency or the conference's moderator; a case task needs sight of the case."""
     return _set_task_status(actor, task_id, "erledigt")

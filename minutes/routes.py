@@ -138,6 +138,14 @@ def task(item_id: int):
     return _recorded(item_id, "Die Aufgabe wurde festgehalten.")
 
 
+@bp.post("/protokoll/<any(decision, task):kind>/<int:record_id>/zurueckziehen")
+def withdraw(kind: str, record_id: int):
+    item_id = records.withdraw_record(g.user, kind, record_id)
+    return _recorded(
+        item_id, "Der Beschluss wurde zurückgezogen." if kind == "decision" else "Die Aufgabe wurde zurückgezogen."
+    )
+
+
 @bp.route("/aufgaben/<int:task_id>/aendern", methods=["GET", "POST"])
 def task_change(task_id: int):
     """Another agency or person, or another due date, for an open task; back to where the change was asked."""

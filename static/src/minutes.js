@@ -369,6 +369,18 @@ class MinutesItem {
     if (!list) return;
     let li = [...list.children].find((node) => node.dataset.entry === String(entry.id));
     let news = "";
+    if (entry.withdrawn) {
+      // taken back by the moderator (recorded by mistake): out of the list, and said so
+      if (!li) return;
+      li.remove();
+      if (!list.children.length) {
+        list.hidden = true;
+        const none = this.records.querySelector(`[data-none="${kind}"]`);
+        if (none) none.hidden = false;
+      }
+      this.channel.announce(`${kind === "decision" ? "Beschluss" : "Aufgabe"} zurückgezogen (${this.itemName})`, this.id);
+      return;
+    }
     if (!li) {
       if (kind === "decision") {
         li = document.createElement("li");

@@ -122,6 +122,21 @@ def test_a_decision_and_a_task_recorded_in_the_minutes_appear_for_the_other_with
     assert _not_reloaded(ki)
     check_a11y(ki)
 
+    # A decision recorded by mistake: the moderator takes it back on the results page (another tab), and it
+    # leaves the AA's list, said so.
+    form.get_by_label("Beschluss", exact=True).fill("Versehentlich erfasst.")
+    form.get_by_role("button", name=re.compile("^Beschluss speichern")).click()
+    expect(decisions.get_by_role("listitem")).to_have_count(2)
+    tab = ki.context.new_page()
+    tab.goto(ki.url.split("#")[0] + "/ergebnisse")
+    tab.once("dialog", lambda dialog: dialog.accept())
+    tab.get_by_role("button", name=re.compile("^Zurückziehen.*Versehentlich erfasst")).click()
+    expect(tab.get_by_text("Der Beschluss wurde zurückgezogen.")).to_be_visible()
+    tab.close()
+    expect(decisions.get_by_role("listitem")).to_have_text(["Nächste Konferenz am 14. Januar."])
+    expect(aa.locator("#records-news")).to_have_text(re.compile(r"^Beschluss zurückgezogen \(TOP \d+\)$"))
+    assert _not_reloaded(aa)
+
 
 def test_a_page_that_was_offline_catches_up_on_the_records_it_missed(page: Page, other_page: Page):
     ki, aa = page, other_page

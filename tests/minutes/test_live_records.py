@@ -110,6 +110,15 @@ def test_a_task_and_its_completion_reach_everyone_in_the_item(server):
         assert done(f"/aufgaben/{task['id']}/aendern", agency="AA", user="", due=later.isoformat()).status_code == 302
         assert wait_for(lambda: len(aa.received("record")) == 4)
         assert aa.received("record")[3] == task | {"agency": "AA", "person": None, "due": later.strftime("%d.%m.%Y")}
+        # Taken back by the moderator (recorded by mistake): the others hear that it is gone
+        assert post(f"/protokoll/task/{task['id']}/zurueckziehen").status_code == 302
+        assert wait_for(lambda: len(aa.received("record")) == 5)
+        assert aa.received("record")[4] == {
+            "item": info["general"],
+            "kind": "task",
+            "id": task["id"],
+            "withdrawn": True,
+        }
         assert not aa.heard(info["case"])
     finally:
         aa.close()

@@ -1038,3 +1038,42 @@ def test_a_done_task_is_reopened_before_it_changes_and_others_find_none(scene, c
     assert jc.post(f"/aufgaben/{task_id}/erledigt", data={"next": results}).status_code == 302
     done = jc.get(f"/aufgaben/{task_id}/aendern")
     assert done.status_code == 409 and "Öffnen Sie sie wieder" in done.get_data(as_text=True)
+
+
+def test_the_moderator_withdraws_a_record_made_by_mistake_while_the_minutes_are_open(
+    scene, clients, planned, running, query
+):
+    ki, jc = clients["KI"], clients["JC"]
+    item = f"/protokoll/top/{running['open']}"
+    assert ki.post(f"{item}/beschluss", data={"text": "Doppelt erfasst"}).status_code == 302
+    task_id, results = _jc_task(ki, planned, running, query, "Falscher TOP")
+    decision_id = query(
+        lambda: db.session.query(Decision.id).order_by(Decision.id.desc()).limit(1).scalar(), commit=False
+    )
+    page = ki.get(results).get_data(as_text=True)
+    assert (
+        f"/protokoll/decision/{decision_id}/zurueckziehen" in page
+        and f"/protokoll/task/{task_id}/zurueckziehen" in page
+    )
+    assert "/zurueckziehen" not in jc.get(results).get_data(as_text=True)  # the moderator corrects
+    assert jc.post(f"/protokoll/decision/{decision_id}/zurueckziehen").status_code == 403
+    assert clients["ABH"].post(f"/protokoll/task/{task_id}/zurueckziehen").status_code == 404  # not its item
+    resp = ki.post(f"/protokoll/decision/{decision_id}/zurueckziehen", data={"next": results})
+    assert resp.status_code == 302 and resp.headers["Location"] == results
+    assert ki.post(f"/protokoll/task/{task_id}/zurueckziehen", data={"next": results}).status_code == 302
+    assert query(lambda: (db.session.get(Decision, decision_id), db.session.get(Task, task_id)), commit=False) == (
+        None,
+        None,
+    )
+    details = query(
+        lambda: [e.detail for e in db.session.query(AuditEvent).filter_by(action="minutes.withdraw")], commit=False
+    )
+    assert len(details) == 2 and f'"record":{decision_id}' in details[0]
+    assert ki.post(f"/protokoll/decision/{decision_id}/zurueckziehen").status_code == 404  # gone
+    assert ki.post("/protokoll/vermerk/1/zurueckziehen").status_code == 404  # no such kind
+    # closed minutes take no withdrawal
+    assert ki.post(f"{item}/beschluss", data={"text": "Bleibt"}).status_code == 302
+    kept = query(lambda: db.session.query(Decision.id).order_by(Decision.id.desc()).limit(1).scalar(), commit=False)
+    assert ki.post(f"/konferenzen/{planned}/protokoll/abschliessen").status_code == 302
+    assert "/zurueckziehen" not in ki.get(results).get_data(as_text=True)
+    assert ki.post(f"/protokoll/decision/{kept}/zurueckziehen").status_code == 409
