@@ -417,7 +417,8 @@ def hand_over(actor: User, conference_id: int, successor_id: int | None) -> User
     seat.response, seat.responded_at = "zusage", now()  # who moderates takes part
     conference.moderator = successor
     _notify(conference, [successor], "Moderation übernommen", ics=False)
-    _notify(conference, [previous], "Moderation übergeben", ics=False)
+    if previous.may_log_in:  # an account already deactivated (she left) gets no mail
+        _notify(conference, [previous], "Moderation übergeben", ics=False)
     audit.record(
         "conference.handover",
         actor=actor,

@@ -174,6 +174,8 @@ def resend(actor, message_id: int) -> OutboxMessage:
     if msg.status != "fehlgeschlagen":
         raise Conflict("Nur eine fehlgeschlagene E-Mail wird erneut gesendet.")
     recipient = db.session.get(User, msg.to_user_id) if msg.to_user_id else None
+    if recipient is not None and not recipient.may_log_in:
+        raise Conflict("Das Konto ist deaktiviert (oder seine Stelle): es erhält keine E-Mails mehr.")
     if recipient is not None and recipient.email:
         msg.to_address = recipient.email
     elif msg.to_address.endswith("@invalid"):

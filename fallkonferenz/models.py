@@ -38,7 +38,6 @@ class User(db.Model):
     # set when an administrator chose the password (a new account, a reset): the user must choose her own
     must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    last_login_at: Mapped[datetime | None]  # for the administration: accounts of people who left stand out
 
     agency: Mapped[Agency] = relationship(lazy="joined")
 

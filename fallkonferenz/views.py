@@ -204,6 +204,7 @@ def users():
         render_template(
             "admin/users.html",
             users=accounts,
+            last_logins=auth_service.last_logins(accounts),
             agencies=auth_service.list_agencies(),
             all_agencies=auth_service.list_agencies(active_only=False),
             chosen=chosen,
@@ -224,6 +225,7 @@ def _user_page(user, errors=None, status=200):
         agencies=[a for a in auth_service.list_agencies(active_only=False) if a.active or a.id == user.agency_id],
         locked_until=auth_service.locked_until(user),
         api_tokens=auth_service.list_api_tokens(user),
+        last_login=auth_service.last_logins([user]).get(user.id),
         errors=errors or {},
         # Packages above the core (the conferences a person moderates) contribute sections through the factory.
         panels=[panel(user) for panel in current_app.extensions.get("fk_account_panels", ())],

@@ -58,7 +58,8 @@ def wants_json() -> bool:
 
 
 def is_safe_next(target: str | None) -> bool:
-    if not target:
+    """An address on this site to go back to: a path, never another host (browsers read "/\\host" as "//host")."""
+    if not target or "\\" in target or any(c <= " " or c == "\x7f" for c in target):
         return False
     parts = urlsplit(target)
     return not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//")

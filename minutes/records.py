@@ -229,6 +229,8 @@ def task_to_change(actor: User, task_id: int) -> tuple[Task, Conference]:
     task, conference = _task_for(actor, task_id)
     if task.status == "erledigt":
         raise Conflict("Die Aufgabe ist erledigt. Öffnen Sie sie wieder, um sie zu ändern.")
+    if task.case_id:  # a case's task is case data: its form is a read, on record like the case page
+        audit.record("case.read", actor=actor, case_id=task.case_id, purpose="Aufgabe ändern", detail={"task": task.id})
     return task, conference
 
 

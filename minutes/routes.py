@@ -167,7 +167,8 @@ def task_change(task_id: int):
             flash("Die Aufgabe wurde geändert." if changed else "Keine Änderung.", "success")
             return redirect(back)
     item = db.session.get(AgendaItem, task.agenda_item_id)
-    agencies = list_agencies()
+    # the task's own agency is offered even when it was deactivated since: saving a new date must not move it
+    agencies = [a for a in list_agencies(active_only=False) if a.active or a.id == task.responsible_agency_id]
     page = render_template(
         "minutes/task_change.html",
         task=task,

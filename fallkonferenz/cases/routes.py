@@ -168,9 +168,12 @@ def _note_choice() -> tuple[service.NoteChoice, str | None]:
     return service.NoteChoice(page, category), None
 
 
-def _goal_form(**kwargs) -> GoalForm:
+def _goal_form(keep: int | None = None, **kwargs) -> GoalForm:
+    """The goal form; `keep`: a goal's responsible agency, offered even when it was deactivated since (else the
+    form would move the goal to the first agency offered)."""
     form = GoalForm(**kwargs)
-    form.responsible_agency_id.choices = [(a.id, f"{a.code} – {a.name}") for a in list_agencies()]
+    agencies = [a for a in list_agencies(active_only=False) if a.active or a.id == keep]
+    form.responsible_agency_id.choices = [(a.id, f"{a.code} – {a.name}") for a in agencies]
     return form
 
 
@@ -256,7 +259,8 @@ def add_goal(number: str):
 @bp.route("/<number>/ziele/<int:goal_id>/bearbeiten", methods=["GET", "POST"])
 def edit_goal(number: str, goal_id: int):
     case, goal = service.goal_to_edit(g.user, number, goal_id)
-    form = _goal_form(obj=goal) if request.method == "GET" else _goal_form()
+    keep = goal.responsible_agency_id
+    form = _goal_form(keep, obj=goal) if request.method == "GET" else _goal_form(keep)
     if form.validate_on_submit():
         try:
             changed = service.edit_goal(g.user, number, goal_id, {k: form.data[k] for k in service.GOAL_CONTENT})

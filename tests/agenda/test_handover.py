@@ -7,6 +7,7 @@ import pytest
 from agenda.models import Conference
 from fallkonferenz.extensions import db
 from fallkonferenz.models import AuditEvent, OutboxMessage
+from tests.agenda.conftest import user
 from tests.factories import PASSWORD, make_user
 
 
@@ -107,8 +108,23 @@ def test_the_administration_hands_over_the_conferences_of_an_account_before_deac
     assert _state(query, planned)[0] == colleagues["ids"]["deputy"]
     after = admin.get(account).get_data(as_text=True)
     assert "Moderierte Konferenzen" not in after and "Das Konto moderiert noch" not in after
+    assert _mails(query, "Moderation übergeben") == [scene.ids["KI"]]  # she still works here: she is told
     # an address elsewhere is not followed
     other = admin.post(
         f"/konferenzen/{planned}/moderation", data={"successor": scene.ids["KI"], "next": "https://example.org/"}
     )
     assert other.status_code == 302 and other.headers["Location"] == f"/konferenzen/{planned}"
+
+
+def test_a_moderator_who_left_gets_no_mail_about_the_handover(scene, planned, colleagues, query):
+    from fallkonferenz.auth import service as auth_service
+
+    query(lambda: auth_service.set_user_active(user("ki.admin"), scene.ids["KI"], False))
+    resp = colleagues["admin"].post(
+        f"/konferenzen/{planned}/moderation", data={"successor": colleagues["ids"]["deputy"]}
+    )
+    assert resp.status_code == 302
+    assert _state(query, planned)[0] == colleagues["ids"]["deputy"]
+    assert _mails(query, "Moderation übergeben") == [] and _mails(query, "Sie moderieren jetzt") == [
+        colleagues["ids"]["deputy"]
+    ]

@@ -121,7 +121,8 @@ def test_a_new_account_chooses_its_own_password_at_the_first_login(page: Page):
     click_to(page, nav.get_by_role("link", name="Benutzer"), "/verwaltung/benutzer")
     page.get_by_label("Benutzername").fill("ja.erstanmeldung")
     page.get_by_label("Name", exact=True).fill("Jana Neumann")
-    page.get_by_label("Stelle").select_option("JA")
+    new_account = page.locator("form", has=page.get_by_role("button", name="Konto anlegen"))
+    new_account.get_by_label("Stelle").select_option("JA")
     page.get_by_label("Erstpasswort").fill("erstpasswort-2026")
     click_to(page, page.get_by_role("button", name="Konto anlegen"), "/verwaltung/benutzer")
     click_to(

@@ -38,8 +38,9 @@ def test_admin_manages_accounts(page: Page):
 
     page.get_by_label("Benutzername").fill("ja.neu")
     page.get_by_label("Name", exact=True).fill("Jana Neumann (ASD Jugendamt)")
-    page.get_by_label("Stelle").select_option("JA")
-    page.get_by_label("Rolle").select_option(label="Fallbearbeitung")
+    new_account = page.locator("form", has=page.get_by_role("button", name="Konto anlegen"))
+    new_account.get_by_label("Stelle").select_option("JA")
+    new_account.get_by_label("Rolle").select_option(label="Fallbearbeitung")
     page.get_by_label(re.compile(r"^Erstpasswort \(mind\. 12 Zeichen")).fill("ein-sicheres-erstpasswort")
     click_to(page, page.get_by_role("button", name="Konto anlegen"), "/verwaltung/benutzer")
     expect(page.get_by_role("status")).to_have_text(

@@ -150,3 +150,22 @@ def test_the_api_changes_a_goal_in_part_or_refuses_in_german(plan, query):
     }
     assert jc.api("PATCH", url, json={"title": "x"}).status_code == 403
     assert jc.api("PATCH", url, json={"status": "erreicht"}).get_json()["status"] == "erreicht"
+
+
+def test_a_goal_of_an_agency_deactivated_since_keeps_it_when_its_title_changes(plan, query):
+    from fallkonferenz.auth import service as auth_service
+
+    ki, number = plan["ki"], plan["number"]
+    jc_goal = {"title": "Bescheid abwarten", "field": "wohnen", "status": "offen"}
+    added = ki.post(f"/faelle/{number}/ziele", data=jc_goal | {"responsible_agency_id": plan["agencies"]["JC"]})
+    assert added.status_code == 302
+    gid = query(lambda: db.session.query(Goal.id).order_by(Goal.id.desc()).limit(1).scalar(), commit=False)
+    query(lambda: auth_service.set_agency_active("JC", False))
+    form = ki.get(f"/faelle/{number}/ziele/{gid}/bearbeiten").get_data(as_text=True)
+    assert f'<option selected value="{plan["agencies"]["JC"]}">' in form  # still offered, and chosen
+    data = {"title": "Bescheid abwarten (Widerspruch)", "field": "wohnen", "due_date": ""}
+    resp = ki.post(
+        f"/faelle/{number}/ziele/{gid}/bearbeiten", data=data | {"responsible_agency_id": plan["agencies"]["JC"]}
+    )
+    assert resp.status_code == 302
+    assert _goal(query, gid)[:3] == ("Bescheid abwarten (Widerspruch)", "wohnen", plan["agencies"]["JC"])

@@ -87,6 +87,16 @@ def test_the_outbox_goes_on_in_pages_and_refuses_an_unknown_choice(admin, world,
     assert odd.status_code == 400 and "Die Auswahl „&lt;b&gt;x&lt;/b&gt;“ gibt es nicht" in body
 
 
+def test_mail_to_a_deactivated_account_is_not_sent_again(admin, failing, world, query):
+    from fallkonferenz.auth import service as auth_service
+
+    query(lambda: setattr(db.session.query(User).filter_by(username=world["JC"]).one(), "email", "jc@example.org"))
+    query(lambda: auth_service.set_agency_active("JC", False))
+    resp = admin.post(f"/verwaltung/postausgang/{failing[1]}/erneut")
+    assert resp.status_code == 409 and "Das Konto ist deaktiviert" in resp.get_data(as_text=True)
+    assert query(lambda: db.session.get(OutboxMessage, failing[1]).status, commit=False) == "fehlgeschlagen"
+
+
 @pytest.mark.parametrize("who", ["JC", "KI"])
 def test_only_the_administration_reads_or_resends_mail(world, client_for, who):
     client = client_for(world[who], PASSWORD)

@@ -43,7 +43,7 @@ VALID_BODIES = {
     "NoteInput": {"category": "stammdaten", "text": "Termin vereinbart."},
     "NoteWithdraw": {"reason": "inhalt"},
     "GoalInput": {"title": "Ausbildung", "field": "arbeit", "responsibleAgency": "KI"},
-    "GoalStatus": {"status": "in_arbeit"},
+    "GoalChange": {"status": "in_arbeit"},
     "ConsentInput": {
         "dateTime": "2026-01-10",
         "periodStart": "2026-01-10",

@@ -81,3 +81,23 @@ def test_pages_link_an_icon_that_anyone_can_load(app):
     href = page.split('<link rel="icon" href="', 1)[1].split('"', 1)[0]
     with client.get(href) as icon:  # a static file is streamed: close it
         assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
+
+
+@pytest.mark.parametrize(
+    ("target", "safe"),
+    [
+        ("/faelle/", True),
+        ("/?aufgaben=meine", True),
+        ("//evil.example", False),
+        ("/\\evil.example", False),
+        ("/%5Cevil.example", True),  # stays a path: the browser does not decode it into a host
+        ("https://evil.example/", False),
+        ("/\tevil", False),
+        ("faelle", False),
+        ("", False),
+    ],
+)
+def test_a_way_back_stays_on_the_site(target, safe):
+    from fallkonferenz.web import is_safe_next
+
+    assert is_safe_next(target) is safe

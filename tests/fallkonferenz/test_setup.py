@@ -452,33 +452,3 @@ def test_the_request_log_leaves_out_query_strings():
         handler.log_request(200, 512)
         assert handler.path == path  # the request itself is untouched
     assert lines == ['"GET /faelle?… HTTP/1.1" 200 512', '"GET /faelle HTTP/1.1" 200 512']
-
-
-def test_upgrading_from_0016_takes_each_accounts_last_login_from_the_audit_log(app, tmp_path):
-    with _migrated_database(tmp_path) as (url, env):
-        _flask(env, "db", "upgrade")
-        _flask(env, "demo", "seed")
-        _flask(env, "db", "downgrade", "0016_agenda_announced")
-        engine = create_engine(url)
-        with engine.begin() as conn:
-            user_id, other_id = conn.execute(text("SELECT id FROM users ORDER BY id LIMIT 2")).scalars()
-            conn.execute(text("DELETE FROM audit_events WHERE action = 'auth.login'"))
-            first = conn.execute(text("SELECT max(id) FROM audit_events")).scalar() + 1
-            for n, minute in enumerate((5, 50)):  # two logins: the later one counts
-                conn.execute(
-                    text(
-                        "INSERT INTO audit_events (id, created_at, actor_id, agency_id, action, case_id, categories, "
-                        "purpose, detail, prev_hash, hash) VALUES (:id, :t, :u, NULL, 'auth.login', NULL, '', '', "
-                        "'{}', :h, :h)"
-                    ),
-                    {"id": first + n, "t": datetime(2026, 11, 2, 9, minute), "u": user_id, "h": "0" * 64},
-                )
-        _flask(env, "db", "upgrade")
-        with engine.connect() as conn:
-            rows = dict(
-                conn.execute(
-                    text("SELECT id, last_login_at FROM users WHERE id IN (:a, :b)"), {"a": user_id, "b": other_id}
-                ).all()
-            )
-        engine.dispose()
-    assert str(rows[user_id]).startswith("2026-11-02 09:50") and rows[other_id] is None

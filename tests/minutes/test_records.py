@@ -998,6 +998,14 @@ def test_an_open_task_goes_to_another_agency_or_gets_a_later_date(scene, clients
     assert (task.responsible_agency_id, task.due_date.isoformat()) == (_agency(query, scene, "AA"), later)
     event = query(lambda: db.session.query(AuditEvent).filter_by(action="task.update").one().detail, commit=False)
     assert '"fields":["responsible_agency_id","due_date"]' in event
+    # the form of a case's task is a read of the case, on record; a way back off the site is not offered
+    reads = query(
+        lambda: db.session.query(AuditEvent).filter_by(action="case.read", purpose="Aufgabe ändern").count(),
+        commit=False,
+    )
+    assert reads >= 2
+    crafted = aa.get(f"{change}?next=/%5Cevil.example").get_data(as_text=True)
+    assert "evil.example" not in crafted and '<a href="/">Zurück</a>' in crafted
     # it is AA's now: JC no longer changes it, AA and the moderator do
     assert jc.get(change).status_code == 404
     assert aa.get(change).status_code == 200 and ki.get(change).status_code == 200

@@ -27,6 +27,7 @@ from minutes.models import MinutesSnapshot, MinutesUpdate
 from minutes.sockets import MinutesNamespace
 from tests.agenda.conftest import user
 from tests.conftest import counting
+from tests.factories import PASSWORD
 
 
 def _edit(doc: Doc, text: str) -> bytes:
@@ -425,6 +426,8 @@ def test_typing_and_records_leave_the_access_epoch_alone(scene, items_, query):
         query(lambda k=k: service.apply_update(user(scene.users["JC"]), items_["open"], f"e{k}", _edit(Doc(), "Ziel ")))
     query(lambda: records.add_decision(user(scene.users["KI"]), items_["open"], "Sprachkurs ab März"))
     query(lambda: records.add_task(user(scene.users["KI"]), items_["general"], "Raum buchen", "KI", None, None))
+    # a login (its time is kept for the administration's list) takes no seat away either
+    query(lambda: auth_service.authenticate(scene.users["AA"], PASSWORD, "127.0.0.1"))
     assert _epoch(query) == before
 
 
