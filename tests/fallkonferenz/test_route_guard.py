@@ -9,11 +9,14 @@ import pytest
 from fallkonferenz.web import PUBLIC_ENDPOINTS
 from tests.factories import PASSWORD
 
+SAMPLES = {"kind": "decision", "code": "JC"}  # arguments that are neither ids nor case numbers
+
 
 def _sample_url(rule) -> str:
     url = rule.rule
     for arg in rule.arguments:
-        url = re.sub(rf"<(?:[a-z]+:)?{arg}>", "1" if "id" in arg else "FK-2026-0001", url)
+        sample = SAMPLES.get(arg, "1" if "id" in arg else "FK-2026-0001")
+        url = re.sub(rf"<(?:[a-z]+(?:\([^)]*\))?:)?{arg}>", sample, url)
     return url
 
 
