@@ -870,6 +870,8 @@ def create_calendar_token(actor: User) -> str:
 def revoke_calendar_token(actor: User, user: User | None = None) -> None:
     """The feed address stops working: the actor's own, or (`user`) an account's, by the administration."""
     user = user or actor
+    if user.id != actor.id and not may_manage_users(viewer_of(actor)):
+        raise NotFound()
     for row in db.session.scalars(
         select(CalendarToken).where(CalendarToken.user_id == user.id, CalendarToken.revoked_at.is_(None))
     ):

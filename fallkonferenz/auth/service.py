@@ -12,6 +12,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from sqlalchemy import bindparam, delete, func, or_, select
 
+from consent.policy import may_manage_users, viewer_of
+
 from .. import audit
 from ..errors import DomainError, InvalidInput, NotFound, TooManyAttempts
 from ..extensions import db
@@ -169,6 +171,8 @@ def list_api_tokens(user: User) -> list[ApiToken]:
 def revoke_api_token(user: User, token_id: int, by: User | None = None) -> str:
     """Revoke one of the user's tokens at once, by herself or (`by`) the administration; returns its name (her
     own label, for the message)."""
+    if by is not None and not may_manage_users(viewer_of(by)):  # others' tokens: the administration only
+        raise NotFound("Token nicht gefunden.")
     row = db.session.get(ApiToken, token_id)
     if row is None or row.user_id != user.id:
         raise NotFound("Token nicht gefunden.")

@@ -398,3 +398,29 @@ def test_only_the_administration_manages_agencies(world, client_for, query):
     assert ki.get("/verwaltung/stellen").status_code == 404
     assert ki.post("/verwaltung/stellen/JC/aktiv", data={"active": "0"}).status_code == 404
     assert query(lambda: db.session.query(Agency).filter_by(code="JC").one().active, commit=False) is True
+
+
+def test_the_services_refuse_anyone_but_the_administration_another_accounts_tokens(world, query):
+    from agenda import service as agenda_service
+    from fallkonferenz.auth import service as auth_service
+    from fallkonferenz.errors import NotFound
+
+    def attempt():
+        jc = db.session.query(User).filter_by(username=world["JC"]).one()
+        ki = db.session.query(User).filter_by(username=world["KI"]).one()
+        auth_service.create_api_token(jc, "Fachverfahren")
+        agenda_service.create_calendar_token(jc)
+        token_id = db.session.query(ApiToken.id).filter_by(user_id=jc.id).scalar()
+        refused = []
+        for call in (
+            lambda: auth_service.revoke_api_token(jc, token_id, by=ki),
+            lambda: agenda_service.revoke_calendar_token(ki, jc),
+        ):
+            try:
+                call()
+            except NotFound:
+                refused.append(True)
+        return refused, agenda_service.has_calendar_token(jc), db.session.get(ApiToken, token_id).revoked_at
+
+    refused, feed_kept, revoked_at = query(attempt)
+    assert refused == [True, True] and feed_kept and revoked_at is None
