@@ -320,24 +320,31 @@ def goals(number: str):
     return jsonify(items=[_goal_json(x) for x in case_service.get_case(g.user, number, purpose="API").goals])
 
 
+def _goal_content(data: dict, current: dict | None = None) -> dict:
+    """What a goal says, from a JSON body, each key checked: all of them for a new goal; for a change only those
+    given, the others as they are (`current`)."""
+    agencies = {a.code: a.id for a in list_agencies()}
+    new, current = current is None, current or {}
+
+    def given(key: str) -> bool:
+        return new or key in data
+
+    return {
+        "field": _choice(data, "field", FIELDS, "Unbekanntes Handlungsfeld.") if given("field") else current["field"],
+        "responsible_agency_id": agencies[_choice(data, "responsibleAgency", agencies, "Unbekannte Stelle.")]
+        if given("responsibleAgency")
+        else current["responsible_agency_id"],
+        "title": text_value(data, "title", 500, required=True) if given("title") else current["title"],
+        "due_date": iso_date(data, "dueDate") if given("dueDate") else current["due_date"],
+    }
+
+
 @bp.post("/cases/<number>/goals")
 def add_goal(number: str):
     data = json_body()
-    field = _choice(data, "field", FIELDS, "Unbekanntes Handlungsfeld.")
-    agencies = {a.code: a.id for a in list_agencies()}
-    agency = _choice(data, "responsibleAgency", agencies, "Unbekannte Stelle.")
+    content = _goal_content(data)
     status = _choice(data, "status", GOAL_STATUS, "Unbekannter Status.", default="offen")
-    goal = case_service.add_goal(
-        g.user,
-        number,
-        {
-            "title": text_value(data, "title", 500, required=True),
-            "field": field,
-            "responsible_agency_id": agencies[agency],
-            "due_date": iso_date(data, "dueDate"),
-            "status": status,
-        },
-    )
+    goal = case_service.add_goal(g.user, number, content | {"status": status})
     return jsonify(_goal_json(goal)), 201
 
 
@@ -356,16 +363,8 @@ def update_goal(number: str, goal_id: int):
     status = _choice(data, "status", GOAL_STATUS, "Unbekannter Status.") if "status" in data else None
     if any(key in data for key in GOAL_CONTENT_KEYS):
         _case, goal = case_service.goal_to_edit(g.user, number, goal_id)
-        agencies = {a.code: a.id for a in list_agencies()}
-        changed = {
-            "title": text_value(data, "title", 500, required=True) if "title" in data else goal.title,
-            "field": _choice(data, "field", FIELDS, "Unbekanntes Handlungsfeld.") if "field" in data else goal.field,
-            "responsible_agency_id": agencies[_choice(data, "responsibleAgency", agencies, "Unbekannte Stelle.")]
-            if "responsibleAgency" in data
-            else goal.responsible_agency_id,
-            "due_date": iso_date(data, "dueDate") if "dueDate" in data else goal.due_date,
-        }
-        case_service.edit_goal(g.user, number, goal_id, changed)
+        current = {key: getattr(goal, key) for key in case_service.GOAL_CONTENT}
+        case_service.edit_goal(g.user, number, goal_id, _goal_content(data, current))
     if status is not None:
         goal = case_service.set_goal_status(g.user, number, goal_id, status)
     return jsonify(_goal_json(goal))
