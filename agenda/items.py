@@ -267,8 +267,8 @@ def edit_item(actor: User, conference_id: int, item_id: int, change: ItemChange,
     title = change.title.strip() or ("Fallbesprechung" if item.case_id else "")
     if item.kind == "beratung" and title != item.title:
         raise InvalidInput(errors={"title": "Eine Beratung trägt den Titel ihres Themas aus dem Themenspeicher."})
-    # the case is bound already: the check asks only whether there is one
-    bound = "bound" if item.case_id is not None else None
+    # the case is bound already (by id): the check asks only whether there is one
+    bound = str(item.case_id) if item.case_id is not None else None
     _check_item(ItemInput(title=title, kind=item.kind, time_box=change.time_box, case_ref=bound))
     if item.case_id is not None:
         _check_case_item_title(title, actor)

@@ -34,6 +34,15 @@ TRANSITIONS = {
 }
 HELD_STATES = ("laeuft", "beendet")  # a meeting that has begun: its minutes can record and close
 
+
+def has_begun(start: datetime) -> bool:
+    """A start lies in the past, after a minute's grace for the time the form took to send."""
+    return start < utcnow() - timedelta(minutes=1)
+
+
+OVER_STATES = ("beendet", "abgesagt")  # nothing about the meeting changes any more
+OPEN_STATES = tuple(s for s in STATES if s not in OVER_STATES)
+
 ITEM_KINDS = {
     "fallbesprechung": "Fallbesprechung",
     "bericht": "Bericht",
@@ -176,7 +185,7 @@ class PollSlot(db.Model):
     @property
     def passed(self) -> bool:
         """The slot has begun: it can no longer be fixed (the same minute of grace as a new conference's start)."""
-        return self.start < utcnow() - timedelta(minutes=1)
+        return has_begun(self.start)
 
 
 class PollAnswer(db.Model):

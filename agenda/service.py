@@ -25,6 +25,8 @@ from fallkonferenz.vocab import CASE_NUMBER_RE, CASE_ROLES
 from . import calendar
 from .models import (
     KINDS,
+    OPEN_STATES,
+    OVER_STATES,
     POLL_ANSWERS,
     RESPONSES,
     STATES,
@@ -34,6 +36,7 @@ from .models import (
     Participant,
     PollAnswer,
     PollSlot,
+    has_begun,
 )
 
 MAX_HOURS = 12
@@ -82,8 +85,12 @@ def load_moderated(actor: User, conference_id: int) -> Conference:
     conference = load_conference(actor, conference_id)
     if conference.moderator_id != actor.id:
         raise Forbidden("Nur die Moderation kann die Konferenz ändern.")
-    if conference.state in ("beendet", "abgesagt"):
-        raise Conflict("Die Konferenz ist beendet oder abgesagt und kann nicht mehr geändert werden.")
+    return _not_over(conference, " und kann nicht mehr geändert werden")
+
+
+def _not_over(conference: Conference, why: str = "") -> Conference:
+    if conference.state in OVER_STATES:
+        raise Conflict(f"Die Konferenz ist beendet oder abgesagt{why}.")
     return conference
 
 
@@ -93,7 +100,7 @@ def check_times(start: datetime, end: datetime, *, new: bool, field: str = "star
         errors[end_field] = "Das Ende muss nach dem Beginn liegen."
     elif end - start > timedelta(hours=MAX_HOURS):
         errors[end_field] = f"Eine Konferenz dauert höchstens {MAX_HOURS} Stunden."
-    if new and start < now() - timedelta(minutes=1):
+    if new and has_begun(start):
         errors[field] = "Der Beginn darf nicht in der Vergangenheit liegen."
     elif start.year > now().year + MAX_YEARS_AHEAD:
         errors[field] = f"Der Beginn darf höchstens {MAX_YEARS_AHEAD} Jahre in der Zukunft liegen."
@@ -394,8 +401,7 @@ def hand_over(actor: User, conference_id: int, successor_id: int | None) -> User
         conference = db.session.get(Conference, conference_id)
         if conference is None:
             raise NotFound("Konferenz nicht gefunden.")
-        if conference.state in ("beendet", "abgesagt"):
-            raise Conflict("Die Konferenz ist beendet oder abgesagt und kann nicht mehr geändert werden.")
+        _not_over(conference, " und kann nicht mehr geändert werden")
     else:
         conference = load_moderated(actor, conference_id)
     successor = db.session.get(User, successor_id) if db_id(successor_id) else None
@@ -431,7 +437,7 @@ def open_moderated(user_id: int) -> list[Conference]:
     """The conferences a person moderates that are not over: what a deactivation would leave without a lead."""
     return db.session.scalars(
         select(Conference)
-        .where(Conference.moderator_id == user_id, Conference.state.in_(("geplant", "eingeladen", "laeuft")))
+        .where(Conference.moderator_id == user_id, Conference.state.in_(OPEN_STATES))
         .order_by(Conference.start)
     ).all()
 
@@ -455,7 +461,7 @@ _OVERLAPPING = (
         Participant.user_id.in_(bindparam("user_ids", expanding=True)),
         Participant.response.notin_(("absage", "vertretung")),
         Conference.id != bindparam("conference_id"),
-        Conference.state.notin_(("abgesagt", "beendet")),
+        Conference.state.notin_(OVER_STATES),
         and_(Conference.start < bindparam("end"), Conference.end > bindparam("start")),
     )
 )
@@ -510,9 +516,7 @@ def visible_conference_ids(actor: User, ids) -> set[int]:
 
 def respond(actor: User, conference_id: int, response: str, substitute_id: int | None = None) -> Participant:
     """Zusage, Absage or Vertretung (a colleague of the same agency takes the seat)."""
-    conference = load_conference(actor, conference_id)
-    if conference.state in ("beendet", "abgesagt"):
-        raise Conflict("Die Konferenz ist beendet oder abgesagt.")
+    conference = _not_over(load_conference(actor, conference_id))
     row = next((p for p in conference.participants if p.user_id == actor.id and p.active), None)
     if row is None:
         raise NotFound("Sie sind zu dieser Konferenz nicht eingeladen.")

@@ -8,6 +8,7 @@ from math import ceil
 from flask import flash, g, redirect, render_template, request, url_for
 from markupsafe import Markup
 
+from agenda.models import OVER_STATES
 from agenda.routes import render_detail as render_conference
 from agenda.service import visible_conference_ids
 from consent.policy import may_escalate, viewer_of
@@ -551,7 +552,7 @@ def conference_panel(conference, view) -> ConferencePanel:
     )
     if conference.kind == "lenkungsgruppe":
         panel.consultations = service.consultations_of(conference.id)
-        panel.may_propose = panel.steering and view.is_moderator and conference.state not in ("beendet", "abgesagt")
+        panel.may_propose = panel.steering and view.is_moderator and conference.state not in OVER_STATES
         if panel.may_propose:
             panel.proposed = service.proposed_agenda(user, conference.id)
         if panel.steering and panel.consultations:

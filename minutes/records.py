@@ -201,13 +201,18 @@ def _responsible(agency_code: str, user_id: int | None, case_id: int | None, err
     return agency, person
 
 
+def _open_task_for(actor: User, task_id: int) -> tuple[Task, Conference]:
+    task, conference = _task_for(actor, task_id)
+    if task.status == "erledigt":
+        raise Conflict("Die Aufgabe ist erledigt. Öffnen Sie sie wieder, um sie zu ändern.")
+    return task, conference
+
+
 def change_task(actor: User, task_id: int, agency_code: str, user_id: int | None, due: date | None) -> list[str]:
     """Give an open task to another agency or person, or another due date (a deadline extended): the same people
     as may tick it off, at any time until it is done. What it says stays as recorded. Returns the fields that
     changed (none: nothing is recorded)."""
-    task, _conference = _task_for(actor, task_id)
-    if task.status == "erledigt":
-        raise Conflict("Die Aufgabe ist erledigt. Öffnen Sie sie wieder, um sie zu ändern.")
+    task, _conference = _open_task_for(actor, task_id)
     errors = {}
     if due is not None and due != task.due_date and due < today():
         errors["due"] = PAST_DUE  # a date already passed may stay, a new one lies ahead
@@ -226,9 +231,7 @@ def change_task(actor: User, task_id: int, agency_code: str, user_id: int | None
 
 def task_to_change(actor: User, task_id: int) -> tuple[Task, Conference]:
     """The task for its change form (its text opened for the actor), by the rules of `change_task`."""
-    task, conference = _task_for(actor, task_id)
-    if task.status == "erledigt":
-        raise Conflict("Die Aufgabe ist erledigt. Öffnen Sie sie wieder, um sie zu ändern.")
+    task, conference = _open_task_for(actor, task_id)
     if task.case_id:  # a case's task is case data: its form is a read, on record like the case page
         audit.record("case.read", actor=actor, case_id=task.case_id, purpose="Aufgabe ändern", detail={"task": task.id})
     return task, conference
