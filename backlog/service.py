@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from agenda import items as agenda_items
-from agenda.models import AgendaItem, Conference
+from agenda.models import OPEN_STATES, AgendaItem, Conference
 from agenda.service import load_conference, load_moderated, seats_of
 from consent.policy import (
     listable_cases_clause,
@@ -416,6 +416,35 @@ def escalate(actor: User, data: EscalationInput, agenda_item_id: int) -> Escalat
     return escalation
 
 
+def _flag_text(escalation: Escalation, actor: User) -> None:
+    """A published item turns out to name a client (the guard of its author's agency could not know that case):
+    the steering members, who edit the text, hear of it at once, without the words found, which would spread
+    them further. Once per version of the text."""
+    subject = f"Lenkungsgruppe: {escalation.reference} bitte überarbeiten"
+    body = (
+        f"Guten Tag,\n\nder Text des Eintrags {escalation.reference} im Themenspeicher enthält nach einer Prüfung "
+        f"durch {actor.agency.code} möglicherweise personenbezogene Daten eines Falls. Alle Angemeldeten können ihn "
+        f"lesen: bitte überarbeiten Sie ihn bald.\n\nZum Eintrag: {item_url(escalation)}\n"
+    )
+    for member in _steering_members():
+        mail.enqueue(
+            member,
+            subject,
+            body,
+            topic=f"escalation:{escalation.id}",
+            dedupe_key=f"flagged:{escalation.id}:{escalation.version}:{member.id}",
+        )
+    audit.record("backlog.flagged", actor=actor, detail={"escalation": escalation.id, "version": escalation.version})
+
+
+def _steering_members(agency_ids=None) -> list[User]:
+    """The active steering members (of these agencies)."""
+    query = select(User).where(User.role == "steering", User.active.is_(True))
+    if agency_ids is not None:
+        query = query.where(User.agency_id.in_(agency_ids))
+    return db.session.scalars(query).all()
+
+
 def _tell_steering_group(escalation: Escalation) -> None:
     """The steering members learn of a new item by e-mail: its reference, title and category (what the guard
     let through), never which case it came from."""
@@ -426,8 +455,7 @@ def _tell_steering_group(escalation: Escalation) -> None:
         f"  {escalation.reference} „{escalation.title}“ ({CATEGORIES.get(escalation.category, escalation.category)})"
         f"\n\nZum Sichten: {url}\n"
     )
-    members = db.session.scalars(select(User).where(User.role == "steering", User.active.is_(True))).all()
-    for member in members:
+    for member in _steering_members():
         mail.enqueue(member, subject, body, topic=f"escalation:{escalation.id}")
 
 
@@ -478,10 +506,11 @@ def join(actor: User, escalation_id: int, agenda_item_id: int) -> Escalation:
         raise InvalidInput("Dieser Fall ist mit dem Eintrag schon verknüpft.")
     hits = check_text(actor, texts_of(escalation), [case.id])
     if hits:
+        _flag_text(escalation, actor)
         raise IdentifyingText(
             hits,
-            "Der Text dieses Eintrags enthält Angaben zu diesem Fall. Der Fall wurde nicht verknüpft; "
-            "bitte bitten Sie die Lenkungsgruppe, den Text zu ändern.",
+            "Der Text dieses Eintrags enthält Angaben zu diesem Fall. Der Fall wurde nicht verknüpft. Die "
+            "Lenkungsgruppe ist benachrichtigt und überarbeitet den Text.",
         )
     _link(escalation, case.id, item.id, actor)
     if db.session.get(Supporter, (escalation.id, actor.id)) is None:
@@ -770,16 +799,7 @@ def edit_text(actor: User, escalation_id: int, version: int | None, data: Escala
     escalation.proposed_solution = (data.proposed_solution or "").strip()
     # a trace in the item's history, in its state: who changed the words when (the words before are not kept)
     reworded = "Text berichtigt (Meldung)" if escalation.created_by_id == actor.id else "Text überarbeitet"
-    db.session.add(
-        Transition(
-            escalation_id=escalation.id,
-            from_state=escalation.state,
-            to_state=escalation.state,
-            reason=reworded,
-            actor_id=actor.id,
-            at=escalation.updated_at,
-        )
-    )
+    _note(escalation, actor, reworded, at=escalation.updated_at)
     audit.record("backlog.edit", actor=actor, detail={"escalation": escalation.id})
     return escalation
 
@@ -899,12 +919,29 @@ def item_url(escalation: Escalation) -> str:
     return f"{current_app.config['BASE_URL'].rstrip('/')}/lenkungsgruppe/themen/{escalation.id}"
 
 
-def _notify(escalation: Escalation, previous: str) -> None:
+def _note(escalation: Escalation, actor: User, reason: str, at: datetime | None = None) -> None:
+    """An event in the item's history that leaves its state as it is (reworded, merged into it, deferred, put on a
+    later agenda): who, when, what."""
+    db.session.add(
+        Transition(
+            escalation_id=escalation.id,
+            from_state=escalation.state,
+            to_state=escalation.state,
+            reason=reason,
+            actor_id=actor.id,
+            at=at or now(),
+        )
+    )
+
+
+def _notify(escalation: Escalation, previous: str, news: str = "") -> None:
+    """Tell the submitters and supporters of a new state, or of `news` in the same state (title and state only,
+    never cases)."""
     url = item_url(escalation)
     subject = f"Lenkungsgruppe: {escalation.reference} – {STATES[escalation.state]}"
     body = (
         f"Guten Tag,\n\nder Eintrag {escalation.reference} „{escalation.title}“ im Themenspeicher der "
-        f"Lenkungsgruppe hat einen neuen Stand:\n\n  {STATES[previous]} → {STATES[escalation.state]}\n"
+        f"Lenkungsgruppe hat einen neuen Stand:\n\n  {news or f'{STATES[previous]} → {STATES[escalation.state]}'}\n"
     )
     if escalation.state_reason and escalation.state in ("abgelehnt", "zusammengefuehrt"):
         body += f"\nBegründung: {escalation.state_reason}\n"
@@ -958,16 +995,7 @@ def merge(actor: User, escalation_id: int, into_id: int | None, version: int | N
     _bump(target, None)
     target.agencies = ",".join(dict.fromkeys([*target.agency_list, *source.agency_list]))
     target.rechtskreise = ",".join(dict.fromkeys([*target.rechtskreis_list, *source.rechtskreis_list]))
-    db.session.add(
-        Transition(
-            escalation_id=target.id,
-            from_state=target.state,
-            to_state=target.state,
-            reason=f"{source.reference} aufgenommen: betroffene Fälle und Unterstützende übernommen",
-            actor_id=actor.id,
-            at=now(),
-        )
-    )
+    _note(target, actor, f"{source.reference} aufgenommen: betroffene Fälle und Unterstützende übernommen")
     for item in (source, target):
         item.case_count = db.session.scalar(
             select(func.count()).select_from(EscalationCase).where(EscalationCase.escalation_id == item.id)
@@ -978,9 +1006,19 @@ def merge(actor: User, escalation_id: int, into_id: int | None, version: int | N
 # -- steering meetings ------------------------------------------------------------------------------------------
 
 
+def _on_open_agenda(escalation_id=Escalation.id):
+    """The item's consultations on meetings not yet over (by default, correlated with the query's item)."""
+    return (
+        select(Consultation.id)
+        .join(Conference, Conference.id == Consultation.conference_id)
+        .where(Consultation.escalation_id == escalation_id, Conference.state.in_(OPEN_STATES))
+    )
+
+
 def proposed_agenda(actor: User, conference_id: int, limit: int = 12) -> list[Escalation]:
-    """Items ready for the meeting: triaged, or with a working group that has reported since it got them; by
-    priority, cases affected, age. (One just handed to a group has nothing to report yet.)"""
+    """Items ready for the meeting: triaged, or with a working group that has reported since it got them, or "auf
+    der Tagesordnung" of no meeting still to come (deferred at a meeting now over, its item removed, the meeting
+    cancelled); by priority, cases affected, age. (One just handed to a group has nothing to report yet.)"""
     require_steering(actor)
     load_conference(actor, conference_id)
     already = select(Consultation.escalation_id).where(Consultation.conference_id == conference_id)
@@ -998,7 +1036,11 @@ def proposed_agenda(actor: User, conference_id: int, limit: int = 12) -> list[Es
         )
         .exists()
     )
-    ready = (Escalation.state == "gesichtet") | ((Escalation.state == "arbeitsgruppe") & reported)
+    ready = (
+        (Escalation.state == "gesichtet")
+        | ((Escalation.state == "arbeitsgruppe") & reported)
+        | ((Escalation.state == "tagesordnung") & ~_on_open_agenda().exists())
+    )
     return db.session.scalars(
         select(Escalation)
         .where(ready, Escalation.id.not_in(already))
@@ -1028,10 +1070,16 @@ def put_on_agenda(actor: User, conference_id: int, escalation_ids, time_box: int
             )
         ):
             raise InvalidInput(f"{escalation.reference} steht schon auf dieser Tagesordnung.")
-        if escalation.state not in READY_FOR_AGENDA:
+        again = escalation.state == "tagesordnung"
+        if again and db.session.scalar(_on_open_agenda(escalation.id).limit(1)):
+            raise InvalidTransition(
+                f"{escalation.reference} steht schon auf der Tagesordnung einer anderen Sitzung, die noch nicht "
+                "beendet ist. Entfernen Sie den Punkt dort, oder setzen Sie ihn nach jener Sitzung hier auf."
+            )
+        if escalation.state not in READY_FOR_AGENDA and not again:
             raise InvalidTransition(
                 f"{escalation.reference} ist {STATES[escalation.state]}; auf die Tagesordnung kommen "
-                "gesichtete Einträge und Berichte aus den Arbeitsgruppen."
+                "gesichtete Einträge, Berichte aus den Arbeitsgruppen und vertagte Themen."
             )
         item = agenda_items.add_item(
             actor,
@@ -1043,7 +1091,10 @@ def put_on_agenda(actor: User, conference_id: int, escalation_ids, time_box: int
         )
         db.session.add(Consultation(escalation_id=escalation.id, agenda_item_id=item.id, conference_id=conference_id))
         _bump(escalation, None)
-        _move(escalation, "tagesordnung", actor)
+        if again:
+            _note(escalation, actor, f"erneut auf die Tagesordnung gesetzt: {conference.title}")
+        else:
+            _move(escalation, "tagesordnung", actor)
         moved.append(escalation)
     return moved
 
@@ -1122,6 +1173,8 @@ def decide(actor: User, conference_id: int, agenda_item_id: int, data: DecisionI
     if data.outcome not in OUTCOMES:
         raise InvalidInput(errors={"outcome": "Bitte wählen Sie, was beschlossen wurde."})
     escalation = _load_current(actor, consultation.escalation_id, data.version)
+    if data.outcome in ("arbeitsgruppe", "vertagt"):
+        _guarded(actor, {"text": data.text})  # it goes into the item's history and the supporters' mail
     records.add_decision(actor, agenda_item_id, data.text)
     if data.outcome == "empfehlung":
         adopt(actor, escalation.id, data.version, data.text, data.due_date, data.agency_ids, consultation.conference_id)
@@ -1131,9 +1184,14 @@ def decide(actor: User, conference_id: int, agenda_item_id: int, data: DecisionI
             escalation.id,
             data.outcome,
             data.version,
-            reason=data.text if data.outcome == "abgelehnt" else "",
+            reason=data.text,
             working_group_id=data.working_group_id,
         )
+    else:  # vertagt: it stays on the agenda, and comes back to the next meeting's proposal
+        _bump(escalation, None)
+        news = f"vertagt: {data.text.strip()}"
+        _note(escalation, actor, news)
+        _notify(escalation, escalation.state, news)
     return escalation
 
 
@@ -1308,7 +1366,21 @@ def adopt(
     recommendation.implementations = [Implementation(agency_id=a) for a in sorted(set(chosen))]
     db.session.add(recommendation)
     _move(escalation, "empfehlung", actor)
+    _tell_implementers(escalation, recommendation, sorted(set(chosen)))
     return recommendation
+
+
+def _tell_implementers(escalation: Escalation, recommendation: Recommendation, agency_ids: list[int]) -> None:
+    """Each implementing agency's steering members learn what they are to report on, and by when."""
+    subject = f"Lenkungsgruppe: Empfehlung zu {escalation.reference} umsetzen"
+    due = f" bis zum {datum(recommendation.due_date)}" if recommendation.due_date else ""
+    body = (
+        f"Guten Tag,\n\ndie Lenkungsgruppe hat zu {escalation.reference} „{escalation.title}“ eine Empfehlung "
+        f"beschlossen, die Ihre Stelle umsetzt. Bitte melden Sie den Stand der Umsetzung{due} beim Eintrag:\n\n"
+        f"  {item_url(escalation)}\n\nEmpfehlung:\n{recommendation.text}\n"
+    )
+    for member in _steering_members(agency_ids):
+        mail.enqueue(member, subject, body, topic=f"escalation:{escalation.id}")
 
 
 def recommendation_of(escalation_id: int) -> Recommendation | None:

@@ -180,6 +180,7 @@ ACTIONS = {
     "backlog.guard": "Personenbezug geprüft",
     "backlog.escalate": "Strukturproblem gemeldet",
     "backlog.join": "Fall verknüpft (betrifft uns auch)",
+    "backlog.flagged": "Personenbezug in einem Eintrag gemeldet",
     "backlog.cases": "Verknüpfte Fälle eines Themas gelesen",
     "backlog.triage": "Eintrag gesichtet",
     "backlog.edit": "Eintrag überarbeitet",

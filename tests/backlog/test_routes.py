@@ -904,3 +904,24 @@ def test_a_correction_is_checked_against_every_case_of_the_agenda_it_came_from(b
     assert named.status_code == 422
     assert re.search(r'<mark class="guard-hit" title="[^"]+">Senayt</mark>', body(named))
     assert escalation(query, escalation_id).description == CLEAN["description"]
+
+
+def test_an_item_filed_just_after_local_midnight_is_from_today(bscene, bclients, query):
+    """The list's age counts local days, as its date does: filed at 00:00:01 in Germany is 23:00:01 UTC the day
+    before, and still "heute"."""
+    from datetime import datetime, time
+
+    from fallkonferenz.localtime import to_utc
+
+    escalation_id = raise_item(bscene, bclients)
+
+    def backdate():
+        filed = to_utc(datetime.combine(service.today(), time(0, 0, 1)))
+        db.session.get(Escalation, escalation_id).created_at = filed
+        return filed.date(), service.today()
+
+    utc_day, local_day = query(backdate)
+    assert utc_day < local_day  # the moment lies on the day before in UTC: the case the list used to get wrong
+    page = body(bclients["JC"].get("/lenkungsgruppe/themen"))
+    row = re.search(rf'/lenkungsgruppe/themen/{escalation_id}".*?</tr>', page, re.S).group(0)
+    assert "(heute)" in row and "(gestern)" not in row

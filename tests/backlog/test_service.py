@@ -11,12 +11,13 @@ from sqlalchemy import func, select, update
 
 from agenda import items as agenda_items
 from agenda import service as agenda_service
+from agenda.models import Decision
 from backlog import service
 from backlog.models import STATES, Escalation, EscalationCase, Implementation, Supporter, transitions_from
 from fallkonferenz.errors import Conflict, Forbidden, InvalidInput, NotFound
 from fallkonferenz.extensions import db
 from fallkonferenz.mail import recent
-from fallkonferenz.models import OutboxMessage, utcnow
+from fallkonferenz.models import AuditEvent, OutboxMessage, utcnow
 from tests.backlog.conftest import CLEAN_INPUT, user
 from tests.backlog.corpus import PERSONS, SCENE_PERSONS
 
@@ -209,7 +210,8 @@ def test_each_step_records_who_and_when_and_tells_every_supporter(bscene, query)
             record, previous = service.history(eid)[-1], seen["transition"]
             assert (record.from_state, record.to_state, record.actor_id) == (previous.to_state, state, actor.id)
             assert record.at is not None and record.at >= previous.at
-            mails = _new_mails(seen["mail"])
+            # (an adopted recommendation also reaches the implementing agencies: a mail of its own, tested below)
+            mails = [m for m in _new_mails(seen["mail"]) if " umsetzen" not in m.subject]
             assert sorted(m.to_user_id for m in mails) == sorted([jc.id, aa.id]), state
             for mail in mails:
                 assert escalation.reference in mail.subject and STATES[state] in mail.subject
@@ -730,5 +732,158 @@ def test_a_merge_reason_as_long_as_the_form_allows_is_taken(bscene, query):
             service.merge(chair, duplicate.id, survivor.id, duplicate.version, "x" * 5001)
         service.merge(chair, duplicate.id, survivor.id, duplicate.version, "x" * 5000)
         assert duplicate.state == "zusammengefuehrt" and duplicate.state_reason.endswith("x" * 5000)
+
+    query(run, commit=False)
+
+
+# -- an item that left its meeting comes back ------------------------------------------------------------------
+
+
+def _meeting_item(chair, meeting_id: int, escalation_id: int) -> int:
+    return next(i for i, e in service.consultations_of(meeting_id).items() if e.id == escalation_id)
+
+
+def _decide(chair, meeting_id: int, escalation: Escalation, outcome: str, text: str, **more) -> None:
+    item_id = _meeting_item(chair, meeting_id, escalation.id)
+    data = service.DecisionInput(outcome=outcome, text=text, version=escalation.version, **more)
+    service.decide(chair, meeting_id, item_id, data)
+
+
+def _tabled(scene, held: bool = False) -> tuple:
+    """The chair, and a new item (raised by the JC case worker) on the steering meeting's agenda; `held`: the
+    meeting runs."""
+    chair, escalation = _chair(scene), _raise(scene)
+    bring_to(scene, escalation, "tagesordnung")
+    if held:
+        for state in ("eingeladen", "laeuft"):
+            agenda_service.set_state(chair, scene.steering_meeting, state)
+    return chair, escalation
+
+
+def test_an_item_whose_consultation_was_removed_comes_back_to_the_proposal(bscene, query):
+    """Its agenda item taken off (or its meeting cancelled), an item "auf der Tagesordnung" would otherwise wait
+    for good: no meeting offers it, none takes it."""
+    from tests.backlog.conftest import _conference
+
+    def run():
+        chair, escalation = _tabled(bscene)
+        later = _conference(chair, "Lenkungsgruppe April", "lenkungsgruppe", [])
+        # while it stands on a meeting still to come, it is not offered twice
+        assert escalation.id not in [e.id for e in service.proposed_agenda(chair, later)]
+        with pytest.raises(service.InvalidTransition, match="Tagesordnung einer anderen Sitzung"):
+            service.put_on_agenda(chair, later, [escalation.id])
+        item_id = _meeting_item(chair, bscene.steering_meeting, escalation.id)
+        agenda_items.remove_item(chair, bscene.steering_meeting, item_id)
+        assert escalation.id in [e.id for e in service.proposed_agenda(chair, later)]
+        before = len(service.history(escalation.id))
+        service.put_on_agenda(chair, later, [escalation.id])
+        db.session.refresh(escalation)
+        assert escalation.state == "tagesordnung"
+        assert list(service.consultations_of(later).values()) == [escalation]
+        note = service.history(escalation.id)[-1]
+        assert len(service.history(escalation.id)) == before + 1
+        assert (note.from_state, note.to_state) == ("tagesordnung", "tagesordnung")
+        assert note.reason == "erneut auf die Tagesordnung gesetzt: Lenkungsgruppe April"
+
+    query(run, commit=False)
+
+
+def test_a_cancelled_meeting_releases_its_items(bscene, query):
+    from tests.backlog.conftest import _conference
+
+    def run():
+        chair, escalation = _tabled(bscene)
+        agenda_service.set_state(chair, bscene.steering_meeting, "abgesagt", reason="Krankheit")
+        later = _conference(chair, "Lenkungsgruppe Juni", "lenkungsgruppe", [])
+        assert escalation.id in [e.id for e in service.proposed_agenda(chair, later)]
+        assert service.put_on_agenda(chair, later, [escalation.id]) == [escalation]
+
+    query(run, commit=False)
+
+
+def test_a_deferred_item_is_on_its_history_reaches_its_supporters_and_returns(bscene, query):
+    from tests.backlog.conftest import _conference
+
+    def run():
+        chair, escalation = _tabled(bscene, held=True)  # raised by the JC case worker, who supports it
+        _decide(chair, bscene.steering_meeting, escalation, "vertagt", "Stellungnahme des Landes abwarten.")
+        assert escalation.state == "tagesordnung"
+        assert service.history(escalation.id)[-1].reason == "vertagt: Stellungnahme des Landes abwarten."
+        jc = user(bscene.users["JC"]).id
+        mail = next(m for m in recent() if m.to_user_id == jc and escalation.reference in m.subject)
+        assert "vertagt: Stellungnahme des Landes abwarten." in mail.body
+        later = _conference(chair, "Lenkungsgruppe August", "lenkungsgruppe", [])
+        assert escalation.id not in [e.id for e in service.proposed_agenda(chair, later)]  # the meeting still runs
+        agenda_service.set_state(chair, bscene.steering_meeting, "beendet")
+        assert escalation.id in [e.id for e in service.proposed_agenda(chair, later)]
+
+    query(run, commit=False)
+
+
+def test_a_deferral_or_hand_over_naming_a_client_is_refused_before_anything_is_written(bscene, query):
+    def run():
+        chair, escalation = _tabled(bscene, held=True)
+        group = _group(bscene)
+        item_id = _meeting_item(chair, bscene.steering_meeting, escalation.id)
+        decisions = _count(Decision)
+        for outcome in ("vertagt", "arbeitsgruppe"):
+            data = service.DecisionInput(
+                outcome=outcome,
+                text="Rückruf der Familie unter 0171 2345678 abwarten.",
+                version=escalation.version,
+                working_group_id=group.id,
+            )
+            with pytest.raises(service.IdentifyingText):
+                service.decide(chair, bscene.steering_meeting, item_id, data)
+        assert escalation.state == "tagesordnung" and service.history(escalation.id)[-1].to_state == "tagesordnung"
+        assert _count(Decision) == decisions
+
+    query(run, commit=False)
+
+
+def test_a_hand_over_to_a_working_group_keeps_the_decision_on_the_item(bscene, query):
+    def run():
+        chair, escalation = _tabled(bscene, held=True)
+        group = _group(bscene)
+        text = "Die AG klärt mit den Kursträgern, welche Zulassung fehlt."
+        _decide(chair, bscene.steering_meeting, escalation, "arbeitsgruppe", text, working_group_id=group.id)
+        assert escalation.state == "arbeitsgruppe"
+        assert service.history(escalation.id)[-1].reason == text
+
+    query(run, commit=False)
+
+
+def test_the_implementing_agencies_hear_of_a_recommendation(bscene, query):
+    def run():
+        chair, escalation = _tabled(bscene)
+        chosen = [a for a in service.member_agencies() if a.code in ("JC", "ABH")]
+        due = service.today() + timedelta(days=60)
+        service.adopt(chair, escalation.id, escalation.version, "Zulassungen bündeln.", due, [a.id for a in chosen])
+        subject = f"Lenkungsgruppe: Empfehlung zu {escalation.reference} umsetzen"
+        mails = [m for m in recent() if m.subject == subject]
+        assert {m.to_user_id for m in mails} == {user(bscene.steering[c]).id for c in ("JC", "ABH")}
+        assert all("Zulassungen bündeln." in m.body and service.datum(due) in m.body for m in mails)
+
+    query(run, commit=False)
+
+
+def test_a_published_text_naming_a_linked_client_alerts_the_steering_group(bscene, query):
+    """The ABH case worker's guard could not know the JC's client; when the JC worker's "betrifft uns auch" finds
+    the name, the link is refused and the steering members, who edit texts, hear of it without the name."""
+
+    def run():
+        data = _input(description="Seit dem Umzug von Amal wartet die Anmeldung.")
+        escalation = service.escalate(user(bscene.users["ABH"]), data, bscene.general_item)
+        jc = user(bscene.users["JC"])
+        with pytest.raises(service.IdentifyingText, match="Lenkungsgruppe ist benachrichtigt"):
+            service.join(jc, escalation.id, bscene.items["open"])
+        with pytest.raises(service.IdentifyingText):  # a second try: no second mail for the same text
+            service.join(jc, escalation.id, bscene.items["open"])
+        subject = f"Lenkungsgruppe: {escalation.reference} bitte überarbeiten"
+        mails = [m for m in recent() if m.subject == subject]
+        assert sorted(m.to_user_id for m in mails) == sorted(user(n).id for n in bscene.steering.values())
+        assert all("Amal" not in m.body and "Haddad" not in m.body for m in mails)
+        flagged = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "backlog.flagged")).all()
+        assert len(flagged) == 2 and escalation.case_count == 0
 
     query(run, commit=False)
