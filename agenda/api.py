@@ -8,13 +8,31 @@ from flask import Blueprint, g, jsonify, request
 
 from fallkonferenz.api import api_field_names, flag, json_body, page_arg, text_value, utc_stamp
 from fallkonferenz.errors import DB_INT_MAX, InvalidInput
-from fallkonferenz.openapi import BOOL, INT, OPENAPI, STAMP, TEXT, TEXTS, add_paths, array_of, nullable, obj, op
+from fallkonferenz.openapi import (
+    BOOL,
+    INT,
+    OPENAPI,
+    STAMP,
+    TEXT,
+    TEXTS,
+    add_paths,
+    array_of,
+    nullable,
+    obj,
+    op,
+    ref,
+)
 
 from . import items, service
-from .models import ITEM_KINDS, KINDS, RESPONSES, STATES
+from .models import ITEM_KINDS, KINDS, POLL_ANSWERS, RESPONSES, STATES
 
 bp = Blueprint("agenda_api", __name__)
-api_field_names(bp, {"title": "name", "video_link": "videoLink", "time_box": "timeBox", "position": "order"})
+api_field_names(
+    bp,
+    {"title": "name", "video_link": "videoLink", "time_box": "timeBox", "position": "order"}
+    # a poll's slots, as the service names them (start0 …): by their place in the request's `slots`
+    | {f"{part}{i}": f"slots[{i}].{part}" for i in range(8) for part in ("start", "end")},
+)
 
 
 def _dt(data: dict, key: str) -> datetime:
@@ -61,6 +79,7 @@ def _meeting(conference) -> dict:
         "location": conference.location,
         "videoLink": conference.video_link,
         "cancelled": conference.state == "abgesagt",
+        "polling": conference.polling,
         "agendaVersion": conference.agenda_version,
         "agendaChangedSinceNotice": conference.agenda_changed_since_notice,
     }
@@ -131,7 +150,86 @@ def conference(conference_id: int):
         {"id": p.user_id, "name": p.user.display_name, "agency": p.user.agency.code, "response": p.response}
         for p in view.participants
     ]
+    if view.conference.poll is not None:
+        out["poll"] = _poll(view)
     return jsonify(out)
+
+
+def _poll(view: items.ConferenceView) -> dict:
+    """The date poll as the page shows it: every invitee her own answers; the moderator the whole table."""
+    table, me = view.poll, g.user.id
+    slots = []
+    for s in view.conference.poll.slots:
+        slot = {"id": s.id, "start": utc_stamp(s.start), "end": utc_stamp(s.end), "passed": s.passed}
+        slot["myAnswer"] = table["answers"].get((s.id, me))
+        if view.is_moderator:
+            slot["yes"] = table["yes"][s.id]
+        slots.append(slot)
+    out = {"fixed": not view.conference.polling, "slots": slots}
+    if view.is_moderator:
+        out["answers"] = [
+            {"slot": slot_id, "person": person, "answer": answer}
+            for (slot_id, person), answer in sorted(table["answers"].items())
+        ]
+    return out
+
+
+@bp.post("/<int:conference_id>/state")
+def change_state(conference_id: int):
+    """Invite, begin, end or cancel (with a reason): the moderator, as on the page."""
+    data = json_body()
+    state = text_value(data, "meetingState", 20)
+    if state not in STATES:
+        raise InvalidInput(errors={"meetingState": f"Unbekannter Status; möglich: {', '.join(STATES)}."})
+    conference = service.set_state(g.user, conference_id, state, text_value(data, "reason", 1000))
+    return jsonify(_meeting(conference))
+
+
+@bp.put("/<int:conference_id>/response")
+def respond(conference_id: int):
+    """Zusage, Absage or Vertretung (by a colleague, whose id is `substitute`)."""
+    data = json_body()
+    row = service.respond(g.user, conference_id, text_value(data, "response", 20), _int(data, "substitute") or None)
+    return jsonify(response=row.response, takesPart=row.active)
+
+
+@bp.post("/<int:conference_id>/poll")
+def create_poll(conference_id: int):
+    data = json_body()
+    slots = data.get("slots")
+    if not isinstance(slots, list) or not all(isinstance(s, dict) for s in slots):
+        raise InvalidInput(errors={"slots": "Bitte eine Liste von Terminen mit start und end senden."})
+    times = []
+    for i, slot in enumerate(slots[:9]):  # more than 8 are refused by the service, with its message
+        try:
+            times.append((_dt(slot, "start"), _dt(slot, "end")))
+        except InvalidInput as exc:
+            raise InvalidInput(errors={f"slots[{i}].{k}": v for k, v in exc.errors.items()}) from None
+    service.create_poll(g.user, conference_id, times)
+    return jsonify(_poll(items.conference_view(g.user, conference_id))), 201
+
+
+@bp.delete("/<int:conference_id>/poll")
+def end_poll(conference_id: int):
+    service.end_poll(g.user, conference_id)
+    return jsonify(ok=True)
+
+
+@bp.put("/<int:conference_id>/poll/answers")
+def answer_poll(conference_id: int):
+    data = json_body()
+    given = data.get("answers")
+    if not isinstance(given, dict) or not all(
+        k.isascii() and k.isdigit() and len(k) < 10 and isinstance(v, str) for k, v in given.items()
+    ):
+        raise InvalidInput(errors={"answers": "Bitte ein Objekt aus Termin-ID und Antwort senden."})
+    service.answer_poll(g.user, conference_id, {int(k): v for k, v in given.items()})
+    return jsonify(_poll(items.conference_view(g.user, conference_id)))
+
+
+@bp.post("/<int:conference_id>/poll/slots/<int:slot_id>/fix")
+def fix_slot(conference_id: int, slot_id: int):
+    return jsonify(_meeting(service.fix_slot(g.user, conference_id, slot_id)))
 
 
 @bp.post("/<int:conference_id>/items")
@@ -202,6 +300,7 @@ OPENAPI["components"]["parameters"].update(
     {
         "conferenceId": {"name": "conferenceId", "in": "path", "required": True, "schema": {"type": "integer"}},
         "itemId": {"name": "itemId", "in": "path", "required": True, "schema": {"type": "integer"}},
+        "slotId": {"name": "slotId", "in": "path", "required": True, "schema": {"type": "integer"}},
         "agendaVersion": {
             "name": "agendaVersion",
             "in": "query",
@@ -255,6 +354,62 @@ add_paths(
                 also=("409",),
             ),
         },
+        "/conferences/{conferenceId}/state": {
+            "post": op(
+                "Status ändern: einladen, beginnen, beenden oder absagen (mit `reason`; Moderation; 409, wenn der "
+                "Status von hier nicht erreichbar ist)",
+                params=("conferenceId",),
+                body="StateChange",
+                also=("409",),
+                returns="Meeting",
+            )
+        },
+        "/conferences/{conferenceId}/response": {
+            "put": op(
+                "Auf die Einladung antworten: Zusage, Absage oder Vertretung durch eine Kollegin oder einen Kollegen "
+                "(409, solange die Terminumfrage läuft oder wenn die Konferenz vorüber ist)",
+                params=("conferenceId",),
+                body="ResponseInput",
+                also=("409",),
+                returns="ResponseGiven",
+            )
+        },
+        "/conferences/{conferenceId}/poll": {
+            "post": op(
+                "Terminumfrage mit 2 bis 8 Terminen starten (Moderation, vor der Einladung; 409, wenn es schon eine "
+                "gibt)",
+                params=("conferenceId",),
+                body="PollInput",
+                ok="201",
+                also=("409",),
+                returns="Poll",
+            ),
+            "delete": op(
+                "Terminumfrage ohne Termin beenden: die Antworten werden verworfen, die Befragten benachrichtigt "
+                "(Moderation; 409, wenn keine läuft)",
+                params=("conferenceId",),
+                also=("409",),
+            ),
+        },
+        "/conferences/{conferenceId}/poll/answers": {
+            "put": op(
+                "In der Terminumfrage antworten (je Termin ja, vielleicht oder nein; änderbar bis zur Festlegung, "
+                "danach 409)",
+                params=("conferenceId",),
+                body="PollAnswers",
+                also=("409",),
+                returns="Poll",
+            )
+        },
+        "/conferences/{conferenceId}/poll/slots/{slotId}/fix": {
+            "post": op(
+                "Termin festlegen: die Konferenz erhält seine Zeit, alle werden eingeladen (Moderation; 409, wenn "
+                "schon festgelegt; 422, wenn der Termin vergangen ist)",
+                params=("conferenceId", "slotId"),
+                also=("409",),
+                returns="Meeting",
+            )
+        },
         "/conferences/{conferenceId}/agenda-notice": {
             "post": op(
                 "Teilnehmende über die geänderte Tagesordnung benachrichtigen (Moderation; 409, wenn sie sie schon "
@@ -285,6 +440,7 @@ _MEETING = {
     "location": nullable("string"),
     "videoLink": nullable("string"),
     "cancelled": BOOL,
+    "polling": {**BOOL, "description": "true: der Termin wird noch gesucht; start und end sind ein Platzhalter"},
     "agendaVersion": {**INT, "description": "mitzusenden beim Umordnen und Entfernen (sonst 409 bei veraltetem Stand)"},
     "agendaChangedSinceNotice": BOOL,
 }
@@ -314,8 +470,87 @@ OPENAPI["components"]["schemas"].update(
                         }
                     ),
                 },
+            },
+            {"poll": ref("Poll")},
+        ),
+        "Poll": obj(
+            {
+                "fixed": {**BOOL, "description": "true: ein Termin steht fest; Antworten sind nicht mehr möglich"},
+                "slots": {
+                    "type": "array",
+                    "items": obj(
+                        {
+                            "id": INT,
+                            "start": STAMP,
+                            "end": STAMP,
+                            "passed": {**BOOL, "description": "hat begonnen: lässt sich nicht mehr festlegen"},
+                            "myAnswer": {"enum": [*POLL_ANSWERS, None]},
+                        },
+                        {"yes": {**INT, "description": "Zusagen (nur für die Moderation)"}},
+                    ),
+                },
+            },
+            {
+                "answers": {
+                    "type": "array",
+                    "description": "alle Antworten (nur für die Moderation)",
+                    "items": obj({"slot": INT, "person": INT, "answer": {"enum": list(POLL_ANSWERS)}}),
+                }
+            },
+            description="die Terminumfrage: jede und jeder sieht die eigenen Antworten, die Moderation alle",
+        ),
+        "ResponseGiven": obj(
+            {
+                "response": {"enum": list(RESPONSES)},
+                "takesPart": {**BOOL, "description": "false nach einer Vertretung: der Platz gehört der Vertretung"},
             }
         ),
+        "StateChange": {
+            "type": "object",
+            "required": ["meetingState"],
+            "properties": {
+                "meetingState": {"enum": ["eingeladen", "laeuft", "beendet", "abgesagt"]},
+                "reason": {"type": "string", "maxLength": 1000, "description": "Pflicht bei einer Absage"},
+            },
+        },
+        "ResponseInput": {
+            "type": "object",
+            "required": ["response"],
+            "properties": {
+                "response": {"enum": ["zusage", "absage", "vertretung"]},
+                "substitute": {"type": "integer", "description": "Personen-ID der Vertretung (derselben Stelle)"},
+            },
+        },
+        "PollInput": {
+            "type": "object",
+            "required": ["slots"],
+            "properties": {
+                "slots": {
+                    "type": "array",
+                    "minItems": 2,
+                    "maxItems": 8,
+                    "items": {
+                        "type": "object",
+                        "required": ["start", "end"],
+                        "properties": {
+                            "start": {"type": "string", "format": "date-time"},
+                            "end": {"type": "string", "format": "date-time"},
+                        },
+                    },
+                }
+            },
+        },
+        "PollAnswers": {
+            "type": "object",
+            "required": ["answers"],
+            "properties": {
+                "answers": {
+                    "type": "object",
+                    "description": "Termin-ID → Antwort",
+                    "additionalProperties": {"enum": list(POLL_ANSWERS)},
+                }
+            },
+        },
         "AgendaItem": obj(
             {
                 "id": INT,
