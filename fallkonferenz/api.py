@@ -296,7 +296,18 @@ def reopen_case(number: str):
 
 @bp.get("/cases/<number>/notes")
 def notes(number: str):
-    return jsonify(items=[_note_json(n) for n in case_service.get_case(g.user, number, purpose="API").notes])
+    """The visible notes, newest first, in pages as the case page shows them; `category` narrows to one."""
+    page = page_arg()
+    category = request.args.get("category", "") or None
+    if category is not None and category not in CATEGORIES:
+        raise InvalidInput(errors={"category": "Unbekannte Datenkategorie."})
+    view = case_service.get_case(g.user, number, purpose="API", notes=case_service.NoteChoice(page, category))
+    return jsonify(
+        items=[_note_json(n) for n in view.notes],
+        page=page,
+        hasNext=view.notes_more,
+        counts=dict(sorted(view.note_counts.items())),
+    )
 
 
 @bp.post("/cases/<number>/notes")

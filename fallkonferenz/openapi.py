@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from .cases.service import NOTES_PAGE
+from .vocab import CATEGORIES
+
 
 def ref(name: str) -> dict:
     """A reference to the schema `name` of this document."""
@@ -152,7 +155,12 @@ OPENAPI = {
             )
         },
         "/cases/{number}/notes": {
-            "get": op("Sichtbare Vermerke", params=CASE, returns="NoteList"),
+            "get": op(
+                f"Sichtbare Vermerke, die neuesten zuerst, in Seiten zu {NOTES_PAGE} (`page`; `hasNext` sagt, ob "
+                "weitere folgen); `category` nur einer Kategorie; `counts`: Vermerke je Kategorie",
+                params=(*CASE, "page", "noteCategory"),
+                returns="NoteList",
+            ),
             "post": op("Vermerk schreiben", params=CASE, body="NoteInput", ok="201", returns="NoteCreated"),
         },
         "/cases/{number}/notes/{noteId}/withdraw": {
@@ -220,6 +228,7 @@ OPENAPI = {
                 "schema": {"type": "string", "enum": ["open", "closed"]},
             },
             "page": {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+            "noteCategory": {"name": "category", "in": "query", "schema": {"enum": list(CATEGORIES)}},
         },
         "responses": {
             "Error": {
@@ -290,7 +299,12 @@ OPENAPI = {
                     "withdrawReason": nullable("string"),
                 }
             ),
-            "NoteList": listing("Note"),
+            "NoteList": listing(
+                "Note",
+                page=INT,
+                hasNext=BOOL,
+                counts={"type": "object", "additionalProperties": INT, "description": "Vermerke je Kategorie"},
+            ),
             "NoteCreated": obj({"id": INT, "category": TEXT}),
             "NoteWithdrawn": obj(
                 {"id": INT, "category": TEXT, "withdrawnAt": STAMP, "withdrawReason": nullable("string")}

@@ -83,7 +83,24 @@ def test_a_note_withdrawn_on_a_later_page_leads_back_there(long_case, query):
     assert resp.status_code == 302 and resp.headers["Location"].endswith(f"?vermerke=3#vermerk-{note_id}")
 
 
-def test_the_api_lists_every_note(long_case):
-    number, ki, _ = long_case
-    items = ki.api("GET", f"/api/v1/cases/{number}/notes").get_json()["items"]
-    assert len(items) == 7
+def test_the_api_pages_and_narrows_the_notes_as_the_page_does(long_case):
+    number, ki, jc = long_case
+    url = f"/api/v1/cases/{number}/notes"
+
+    def texts(answer) -> list[str]:
+        return [n["text"] for n in answer["items"]]
+
+    first = ki.api("GET", url).get_json()
+    assert texts(first) == ["Vermerk 6", "Vermerk 5", "Vermerk 4"] and first["hasNext"] is True
+    assert first["page"] == 1 and first["counts"] == {"gesundheit": 2, "leistungen": 5}
+    last = ki.api("GET", f"{url}?page=3").get_json()
+    assert texts(last) == ["Vermerk 0"] and last["hasNext"] is False
+    health = ki.api("GET", f"{url}?category=gesundheit").get_json()
+    assert texts(health) == ["Vermerk 4", "Vermerk 1"] and health["hasNext"] is False
+    # JC's consent covers Leistungen: neither the health notes nor their number reach it
+    shared = jc.api("GET", f"{url}?page=2").get_json()
+    assert shared["counts"] == {"leistungen": 5} and texts(shared) == ["Vermerk 2", "Vermerk 0"]
+    assert jc.api("GET", f"{url}?category=gesundheit").get_json()["items"] == []
+    for bad, field in (("page=0", "page"), ("page=zwei", "page"), ("category=geheim", "category")):
+        refused = ki.api("GET", f"{url}?{bad}")
+        assert refused.status_code == 422 and set(refused.get_json()["errors"]) == {field}, bad
