@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, g, jsonify, request
 
-from fallkonferenz.api import api_field_names, flag, json_body, page_arg, text_value, utc_stamp
-from fallkonferenz.errors import DB_INT_MAX, InvalidInput
+from fallkonferenz.api import api_field_names, flag, int_value, json_body, page_arg, text_value, utc_stamp
+from fallkonferenz.errors import InvalidInput
 from fallkonferenz.openapi import (
     BOOL,
     INT,
@@ -47,21 +47,9 @@ def _dt(data: dict, key: str) -> datetime:
         raise InvalidInput(errors={key: "Bitte Datum und Uhrzeit im Format JJJJ-MM-TTTHH:MM angeben (UTC)."}) from None
 
 
-def _int(data, key: str, default=None, *, query: bool = False) -> int | None:
-    """An integer of a JSON body (a number, not text), or of the query string (`query`: digits)."""
-    value = data.get(key, default)
-    if value is None:
-        return None
-    if query and isinstance(value, str) and value.isascii() and value.isdigit():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or not -DB_INT_MAX <= value <= DB_INT_MAX:
-        raise InvalidInput(errors={key: "Muss eine ganze Zahl sein."})
-    return value
-
-
 def _position(data: dict) -> int | None:
     """Where a new item goes (1 = first); none: at the end. Beyond the end is the end, as in the form."""
-    value = _int(data, "order")
+    value = int_value(data, "order")
     if value is not None and value < 1:
         raise InvalidInput(errors={"order": "Die Position zählt ab 1."})
     return value
@@ -119,7 +107,7 @@ def _participants(data: dict) -> list[int]:
     value = data.get("participants", [])
     if not isinstance(value, list):
         raise InvalidInput(errors={"participants": "Muss eine Liste von Personen-IDs sein."})
-    return [_int({"participants": p}, "participants") for p in value]
+    return [int_value({"participants": p}, "participants") for p in value]
 
 
 @bp.post("")
@@ -189,7 +177,8 @@ def change_state(conference_id: int):
 def respond(conference_id: int):
     """Zusage, Absage or Vertretung (by a colleague, whose id is `substitute`)."""
     data = json_body()
-    row = service.respond(g.user, conference_id, text_value(data, "response", 20), _int(data, "substitute") or None)
+    substitute = int_value(data, "substitute") or None
+    row = service.respond(g.user, conference_id, text_value(data, "response", 20), substitute)
     return jsonify(response=row.response, takesPart=row.active)
 
 
@@ -242,12 +231,12 @@ def add_item(conference_id: int):
             items.ItemInput(
                 title=text_value(data, "name", items.MAX_TITLE),
                 kind=text_value(data, "kind", 40),
-                time_box=_int(data, "timeBox", 15),
+                time_box=int_value(data, "timeBox", 15),
                 case_ref=text_value(data, "case", 40) or None,
                 position=_position(data),
             ),
             confirmed=flag(data, "confirmClosed"),
-            version=_int(data, "agendaVersion"),
+            version=int_value(data, "agendaVersion"),
         )
     except items.NeedsConfirmation as exc:
         return jsonify(error=exc.message, closedFor=exc.agencies), 409
@@ -259,14 +248,14 @@ def edit_item(conference_id: int, item_id: int):
     """Title, time box or presenter of an item; what is left out stays. The agenda's version is needed: a change
     made on a stale agenda is refused (409)."""
     data = json_body()
-    version = _int(data, "agendaVersion")
+    version = int_value(data, "agendaVersion")
     if version is None:
         raise InvalidInput(errors={"agendaVersion": "Bitte die agendaVersion der Tagesordnung mitsenden."})
     _conference, item = items.item_to_edit(g.user, conference_id, item_id)
     change = items.ItemChange(
         title=text_value(data, "name", items.MAX_TITLE) if "name" in data else item.title,
-        time_box=_int(data, "timeBox") if "timeBox" in data else item.time_box,
-        presenter_id=_int(data, "presenter") if "presenter" in data else item.presenter_id,
+        time_box=int_value(data, "timeBox") if "timeBox" in data else item.time_box,
+        presenter_id=int_value(data, "presenter") if "presenter" in data else item.presenter_id,
     )
     changed = items.edit_item(g.user, conference_id, item_id, change, version)
     return jsonify(changed=changed, agendaVersion=item.conference.agenda_version)
@@ -274,7 +263,7 @@ def edit_item(conference_id: int, item_id: int):
 
 @bp.delete("/<int:conference_id>/items/<int:item_id>")
 def remove_item(conference_id: int, item_id: int):
-    items.remove_item(g.user, conference_id, item_id, _int(request.args, "agendaVersion", query=True))
+    items.remove_item(g.user, conference_id, item_id, int_value(request.args, "agendaVersion", query=True))
     return jsonify(ok=True)
 
 
@@ -284,7 +273,7 @@ def reorder(conference_id: int):
     ids = data.get("items")
     if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
         raise InvalidInput(errors={"items": "Liste der Tagesordnungspunkt-IDs erwartet."})
-    version = _int(data, "agendaVersion")
+    version = int_value(data, "agendaVersion")
     if version is None:  # without it a stale order would overwrite a newer one unseen
         raise InvalidInput(errors={"agendaVersion": "Bitte die agendaVersion der Tagesordnung mitsenden."})
     items.reorder(g.user, conference_id, ids, version)

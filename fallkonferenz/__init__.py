@@ -52,6 +52,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from consent import bp as consent_bp
     from consent import models as _consent_models  # noqa: F401  (register tables)
     from consent import routes as _consent_routes  # noqa: F401  (attach views)
+    from minutes import api as minutes_api
     from minutes import models as _minutes_models  # noqa: F401  (register tables)
     from minutes.routes import bp as minutes_bp
 
@@ -70,6 +71,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     app.register_blueprint(agenda_api.bp, url_prefix="/api/v1/conferences")
     app.register_blueprint(backlog_api.bp, url_prefix="/api/v1/backlog")
+    app.register_blueprint(minutes_api.bp, url_prefix="/api/v1/tasks")
     app.register_blueprint(oparl.bp, url_prefix="/oparl/v1")
     app.cli.add_command(agenda_cli)
     from agenda.demo import seed_conferences

@@ -13,7 +13,7 @@ from consent.policy import Access
 from .auth.service import list_agencies
 from .cases import retention
 from .cases import service as case_service
-from .errors import InvalidInput
+from .errors import DB_INT_MAX, InvalidInput
 from .openapi import OPENAPI
 from .vocab import CATEGORIES, FIELDS, GOAL_STATUS, NOTE_WITHDRAW_REASONS, RECHTSKREISE
 from .web import error_response
@@ -114,6 +114,18 @@ def _choice(data: dict, key: str, allowed, message: str, default: str | None = N
     value = data.get(key, default)
     if not isinstance(value, str) or value not in allowed:
         raise InvalidInput(errors={key: message})
+    return value
+
+
+def int_value(data, key: str, default=None, *, query: bool = False) -> int | None:
+    """An integer of a JSON body (a number, not text), or of the query string (`query`: digits)."""
+    value = data.get(key, default)
+    if value is None:
+        return None
+    if query and isinstance(value, str) and value.isascii() and value.isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not -DB_INT_MAX <= value <= DB_INT_MAX:
+        raise InvalidInput(errors={key: "Muss eine ganze Zahl sein."})
     return value
 
 

@@ -14,6 +14,7 @@ import pytest
 
 import agenda.api  # noqa: F401 (adds its operations to the document)
 import backlog.api  # noqa: F401 (likewise)
+import minutes.api  # noqa: F401 (likewise)
 from fallkonferenz.extensions import db
 from fallkonferenz.models import AuditEvent
 from fallkonferenz.web import MUST_CHANGE_PASSWORD

@@ -253,6 +253,8 @@ API_ARGS = {
     "implementationId": "impl_id",
     "conferenceId": "conference_id",
     "itemId": "item_id",
+    "slotId": "slot_id",
+    "taskId": "task_id",
 }
 
 
@@ -274,7 +276,7 @@ def test_no_operation_of_the_api_answers_a_hostile_body_with_a_server_error(app,
                 resp = client.api(method, path, json=body)  # the last two: no object at all
                 assert resp.status_code < 500, (method, path, body, resp.get_json())
                 statuses.append(resp.status_code)
-    assert {"/cases", "/backlog", "/conferences"} <= {template for _, template, _ in _api_bodies()}
+    assert {"/cases", "/backlog", "/conferences", "/tasks/{taskId}"} <= {template for _, template, _ in _api_bodies()}
     assert 422 in statuses  # the bodies reached the operations, which read them and refused
 
 

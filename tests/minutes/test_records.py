@@ -14,7 +14,6 @@ from pycrdt import Doc, Text
 from sqlalchemy import select
 
 from agenda import items
-from agenda import service as agenda_service
 from agenda.models import AgendaItem, Conference, Decision, Task
 from fallkonferenz.casecrypto import keyring, open_texts
 from fallkonferenz.extensions import db
@@ -23,36 +22,6 @@ from minutes import records, service
 from minutes.models import Attendance, MinutesApproval, MinutesClosure
 from tests.agenda.conftest import user
 from tests.factories import make_case, make_user
-
-
-@pytest.fixture
-def running(scene, planned, query):
-    """The planned conference running, with the closed case item, the open one and a general item, some text in each."""
-
-    def build():
-        ki = user(scene.users["KI"])
-        ids = {
-            "closed": items.add_item(
-                ki, planned, items.ItemInput("", "fallbesprechung", 20, scene.closed_case), confirmed=True
-            ).id,
-            "open": items.add_item(
-                ki, planned, items.ItemInput("", "fallbesprechung", 20, scene.open_case), confirmed=True
-            ).id,
-            "general": items.add_item(ki, planned, items.ItemInput("Verschiedenes", "verschiedenes", 10)).id,
-        }
-        for name, text in (
-            ("closed", "**Therapieplatz** gefunden"),
-            ("open", "- B1 erreicht\n- Kita offen"),
-            ("general", "Nächster Termin <script>x</script>"),
-        ):
-            doc = Doc()
-            doc.get("text", type=Text).insert(0, text)
-            service.apply_update(ki, ids[name], f"seed-{name}", doc.get_update())
-        agenda_service.set_state(ki, planned, "eingeladen")
-        agenda_service.set_state(ki, planned, "laeuft")
-        return ids
-
-    return query(build)
 
 
 def test_my_tasks_name_who_is_responsible_and_leave_out_a_colleagues_on_request(scene, clients, running, query):

@@ -1,0 +1,152 @@
+"""JSON API /api/v1/tasks: the tasks the conferences set, over the same services as the dashboard and the pages."""
+
+from __future__ import annotations
+
+from flask import Blueprint, g, jsonify, request
+
+from agenda.models import TASK_STATUS
+from fallkonferenz.api import api_field_names, int_value, iso_date, json_body, text_value, utc_stamp
+from fallkonferenz.errors import InvalidInput
+from fallkonferenz.openapi import BOOL, INT, OPENAPI, STAMP, TEXT, TEXTS, add_paths, listing, nullable, obj, op
+
+from . import records
+
+bp = Blueprint("minutes_api", __name__)
+api_field_names(bp, {"due": "dueDate"})
+
+# `mine`: only the tasks given to the caller by name or to her whole agency, as the dashboard's "nur meine"
+MINE = {"": False, "true": True}
+
+
+def _task(row: records.TaskRow) -> dict:
+    task = row.task
+    out = {
+        "id": task.id,
+        "text": task.description,
+        "agency": task.responsible_agency.code,
+        "person": row.responsible,
+        "personId": task.responsible_user_id,
+        "dueDate": task.due_date.isoformat() if task.due_date else None,
+        "status": task.status,
+        "doneAt": utc_stamp(task.done_at),
+        "overdue": row.overdue,
+        "case": row.case_number,
+    }
+    if row.opens:  # the conference is named only to those who take part in it, as on the dashboard
+        out["conference"] = {"id": row.conference.id, "name": row.conference.title}
+    return out
+
+
+@bp.get("")
+def tasks():
+    """The caller's and her agency's tasks: the open ones, overdue first, and those ticked off in the last day."""
+    mine = request.args.get("mine", "")
+    if mine not in MINE:
+        raise InvalidInput(errors={"mine": "Erlaubt ist nur mine=true (oder kein Wert)."})
+    return jsonify(items=[_task(row) for row in records.my_tasks(g.user, only_mine=MINE[mine])])
+
+
+def _status(task) -> dict:
+    return {"id": task.id, "status": task.status, "doneAt": utc_stamp(task.done_at)}
+
+
+@bp.post("/<int:task_id>/done")
+def done(task_id: int):
+    return jsonify(_status(records.complete_task(g.user, task_id)))
+
+
+@bp.post("/<int:task_id>/reopen")
+def reopen(task_id: int):
+    return jsonify(_status(records.reopen_task(g.user, task_id)))
+
+
+@bp.patch("/<int:task_id>")
+def change(task_id: int):
+    """Another agency or person, or another due date, for an open task; what is left out stays."""
+    data = json_body()
+    task, _conference = records.task_to_change(g.user, task_id)
+    current = task.responsible_agency.code
+    agency = text_value(data, "agency", 20).upper() if "agency" in data else current
+    if "personId" in data:
+        person = int_value(data, "personId")
+    else:  # the person stays with her agency; a task given to another agency goes to the whole of it
+        person = task.responsible_user_id if agency == current else None
+    due = iso_date(data, "dueDate") if "dueDate" in data else task.due_date
+    changed = records.change_task(g.user, task_id, agency, person, due)
+    return jsonify(changed=changed, **_status(task))
+
+
+OPENAPI["components"]["parameters"].update(
+    {
+        "taskId": {"name": "taskId", "in": "path", "required": True, "schema": {"type": "integer"}},
+        "mine": {"name": "mine", "in": "query", "schema": {"enum": ["true"]}},
+    }
+)
+add_paths(
+    {
+        "/tasks": {
+            "get": op(
+                "Meine Aufgaben und die meiner Stelle: offene, überfällige zuerst, und die am letzten Tag erledigten "
+                "(`mine=true`: ohne die einer Kollegin oder einem Kollegen namentlich gegebenen); eine Aufgabe zu "
+                "einem Fall nur, solange die Einwilligung ihn der Stelle zeigt",
+                params=("mine",),
+                returns="TaskList",
+            )
+        },
+        "/tasks/{taskId}": {
+            "patch": op(
+                "Offene Aufgabe einer anderen Stelle oder Person geben oder ihr Fälligkeitsdatum ändern (ihre Stelle "
+                "oder die Moderation; was fehlt, bleibt; 409, wenn sie erledigt ist)",
+                params=("taskId",),
+                body="TaskChange",
+                also=("409",),
+                returns="TaskChanged",
+            )
+        },
+        "/tasks/{taskId}/done": {
+            "post": op("Aufgabe erledigt (ihre Stelle oder die Moderation)", params=("taskId",), returns="TaskStatus")
+        },
+        "/tasks/{taskId}/reopen": {
+            "post": op("Erledigte Aufgabe wieder öffnen", params=("taskId",), returns="TaskStatus")
+        },
+    }
+)
+_STATUS = {"id": INT, "status": {"enum": list(TASK_STATUS)}, "doneAt": STAMP}
+OPENAPI["components"]["schemas"].update(
+    {
+        "Task": obj(
+            {
+                "id": INT,
+                "text": TEXT,
+                "agency": TEXT,
+                "person": {**TEXT, "description": "„Sie“, ein Name oder „ganze Stelle“"},
+                "personId": nullable("integer"),
+                "dueDate": nullable("string", format="date"),
+                "overdue": BOOL,
+                "case": {**nullable("string"), "description": "Fallnummer einer Aufgabe zu einem Fall"},
+            }
+            | _STATUS,
+            {
+                "conference": obj(
+                    {"id": INT, "name": TEXT},
+                    description="nur, wer an der Konferenz teilnimmt, erfährt, wo die Aufgabe vergeben wurde",
+                )
+            },
+        ),
+        "TaskList": listing("Task"),
+        "TaskStatus": obj(_STATUS),
+        "TaskChanged": obj({"changed": {**TEXTS, "description": "die geänderten Felder; leer: nichts"}} | _STATUS),
+        "TaskChange": {
+            "type": "object",
+            "properties": {
+                "agency": {"type": "string", "description": "Kürzel der Stelle (aus dem Fallteam bei Fallaufgaben)"},
+                "personId": {
+                    "type": ["integer", "null"],
+                    "description": "verantwortliche Person dieser Stelle; null: die ganze Stelle. Mit einer neuen "
+                    "`agency` ohne `personId`: die ganze Stelle",
+                },
+                "dueDate": {"type": ["string", "null"], "format": "date"},
+            },
+        },
+    }
+)

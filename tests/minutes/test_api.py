@@ -1,0 +1,84 @@
+"""The tasks API: the dashboard's "Meine Aufgaben" and the task changes of the pages, as JSON, by the same rules."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from agenda.models import Task
+from fallkonferenz.extensions import db
+from fallkonferenz.models import AuditEvent, utcnow
+from tests.factories import PASSWORD, make_user
+from tests.minutes.test_records import _agency, _jc_task
+
+
+def _listed(client, query: str = "") -> dict[str, dict]:
+    answer = client.get(f"/api/v1/tasks{query}")
+    assert answer.status_code == 200
+    return {t["text"]: t for t in answer.get_json()["items"]}
+
+
+def test_api_lists_my_tasks_with_the_case_and_the_conference_only_where_they_may_be_named(
+    scene, clients, client_for, planned, running, query
+):
+    ki, jc = clients["KI"], clients["JC"]
+    task_id, _ = _jc_task(ki, planned, running, query, "Bescheid prüfen")
+    listed = _listed(jc)["Bescheid prüfen"]
+    assert listed["id"] == task_id and listed["agency"] == "JC" and listed["person"] == "ganze Stelle"
+    assert listed["case"] == scene.open_case and listed["status"] == "offen" and listed["overdue"] is False
+    assert listed["conference"] == {"id": planned, "name": "Fallkonferenz Musterstadt"}
+    # a colleague at JC who does not take part sees the agency's task, but not where it was set
+    colleague = query(lambda: make_user("JC", username="jc.kollegin").username)
+    seen = _listed(client_for(colleague, PASSWORD))["Bescheid prüfen"]
+    assert "conference" not in seen and seen["case"] == scene.open_case
+    # ABH shares neither the case nor the task; AA's list does not hold JC's task
+    assert "Bescheid prüfen" not in _listed(clients["ABH"]) and "Bescheid prüfen" not in _listed(clients["AA"])
+    # the list of a case's tasks is a read of case data, on record
+    logged = query(
+        lambda: db.session.scalars(select(AuditEvent).where(AuditEvent.action == "task.list")).all(), commit=False
+    )
+    assert logged
+    refused = jc.get("/api/v1/tasks?mine=ja")
+    assert refused.status_code == 422 and set(refused.get_json()["errors"]) == {"mine"}
+    assert "Bescheid prüfen" in _listed(jc, "?mine=true")  # a task of the whole agency is hers too
+
+
+def test_api_ticks_off_reopens_and_changes_a_task(scene, clients, planned, running, query):
+    ki, jc, aa, abh = clients["KI"], clients["JC"], clients["AA"], clients["ABH"]
+    task_id, _ = _jc_task(ki, planned, running, query, "Praktikum suchen")
+    url = f"/api/v1/tasks/{task_id}"
+    for action in ("done", "reopen"):  # not its task, nor its case
+        assert abh.api("POST", f"{url}/{action}").status_code == 404
+    done = jc.api("POST", f"{url}/done")
+    assert done.status_code == 200 and done.get_json()["status"] == "erledigt" and done.get_json()["doneAt"]
+    closed = jc.api("PATCH", url, json={"dueDate": "2099-01-01"})
+    assert closed.status_code == 409 and "wieder" in closed.get_json()["error"]
+    reopened = jc.api("POST", f"{url}/reopen")
+    assert reopened.get_json() == {"id": task_id, "status": "offen", "doneAt": None}
+    later = (utcnow().date() + timedelta(days=14)).isoformat()
+    for body, field in (
+        ({"dueDate": "2020-01-01"}, "dueDate"),
+        ({"dueDate": "14.02.2027"}, "dueDate"),
+        ({"agency": "ABH"}, "agency"),  # no consent for the case: it would never see the task
+        ({"agency": "XY"}, "agency"),
+        ({"personId": scene.ids["AA"]}, "person"),
+        ({"personId": "AA"}, "personId"),
+        ({"agency": 7}, "agency"),
+    ):
+        refused = jc.api("PATCH", url, json=body)
+        assert refused.status_code == 422 and field in refused.get_json()["errors"], body
+    unchanged = query(lambda: db.session.get(Task, task_id), commit=False)
+    assert (unchanged.responsible_agency_id, unchanged.due_date) == (_agency(query, scene, "JC"), None)
+    dated = jc.api("PATCH", url, json={"dueDate": later})
+    assert dated.status_code == 200 and dated.get_json()["changed"] == ["due_date"]
+    assert jc.api("PATCH", url, json={"dueDate": later}).get_json()["changed"] == []
+    moved = jc.api("PATCH", url, json={"agency": "aa"})
+    assert moved.status_code == 200 and moved.get_json()["changed"] == ["responsible_agency_id"]
+    # it is AA's now, with its date: JC finds it no more, AA and the moderator do
+    assert jc.api("POST", f"{url}/done").status_code == 404
+    assert _listed(aa)["Praktikum suchen"]["dueDate"] == later
+    named = ki.api("PATCH", url, json={"personId": scene.ids["AA"]})
+    assert named.status_code == 200 and named.get_json()["changed"] == ["responsible_user_id"]
+    assert _listed(aa)["Praktikum suchen"]["person"] == "Sie"
+    assert ki.api("PATCH", "/api/v1/tasks/999999", json={}).status_code == 404
