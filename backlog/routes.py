@@ -404,28 +404,61 @@ def groups():
 @bp.route("/lenkungsgruppe/arbeitsgruppen/neu", methods=["GET", "POST"])
 def group_new():
     service.require_steering(g.user)
-    form = GroupForm().with_people(service.group_candidates())
-    errors = {}
+    return _group_form(None)
+
+
+@bp.route("/lenkungsgruppe/arbeitsgruppen/<int:group_id>/bearbeiten", methods=["GET", "POST"])
+def group_edit(group_id: int):
+    service.require_steering(g.user)
+    return _group_form(service.load_group(g.user, group_id))
+
+
+def _group_form(group):
+    """A new working group, or the change of one (name, mandate, lead, report date, members)."""
+    people = service.group_candidates()
+    if group is None:
+        form = GroupForm()
+    else:
+        current = {
+            "name": group.name,
+            "mandate": group.mandate,
+            "lead": group.lead_id,
+            "due_date": group.due_date,
+            "members": [m.user_id for m in group.members],
+        }
+        form = GroupForm(data=current)
+    form.with_people(people)
+    errors, marked = {}, {}
     if form.is_submitted():
+        data = service.GroupInput(
+            name=form.name.data or "",
+            mandate=form.mandate.data or "",
+            lead_id=form.lead.data,
+            due_date=form.due_date.data,
+            member_ids=form.members.data or [],
+        )
         try:
             if not form.validate():
                 raise InvalidInput(errors=form_errors(form))
-            group = service.create_group(
-                g.user,
-                service.GroupInput(
-                    name=form.name.data or "",
-                    mandate=form.mandate.data or "",
-                    lead_id=form.lead.data,
-                    due_date=form.due_date.data,
-                    member_ids=form.members.data or [],
-                ),
-            )
+            if group is None:
+                group = service.create_group(g.user, data)
+                flash(f"Die Arbeitsgruppe „{group.name}“ wurde eingerichtet.", "success")
+            else:
+                changed = service.update_group(g.user, group.id, data)
+                flash("Die Arbeitsgruppe wurde geändert." if changed else "Es gab nichts zu ändern.", "success")
+        except service.IdentifyingText as exc:
+            errors = exc.errors
+            marked = {
+                key: guard.highlight(value.strip(), [h for h in exc.hits if h.field == key])
+                for key, value in (("name", data.name), ("mandate", data.mandate))
+                if key in exc.errors
+            }
         except InvalidInput as exc:
             errors = exc.errors or {"form": exc.message}
         else:
-            flash(f"Die Arbeitsgruppe „{group.name}“ wurde eingerichtet.", "success")
             return redirect(url_for("backlog.group", group_id=group.id))
-    return render_template("backlog/group_form.html", form=form, errors=errors), (422 if errors else 200)
+    page = render_template("backlog/group_form.html", form=form, errors=errors, marked=marked, group=group)
+    return page, (422 if errors else 200)
 
 
 def _render_group(group_id: int, *, errors=None, marked=None, text="", status=200):

@@ -839,7 +839,25 @@ def transition(
     if group is not None:
         escalation.working_group_id = group.id
     _record_move(escalation, to_state, actor, reason)
+    if group is not None:
+        _tell_group(group, escalation, reason)
     return escalation
+
+
+def _tell_group(group: WorkingGroup, escalation: Escalation, reason: str) -> None:
+    """The members of a working group learn of an item handed to it, and what the steering group asks (title,
+    state, reason: what the guard let through; never cases)."""
+    asked = f"\nAuftrag der Lenkungsgruppe: {reason}\n" if reason else ""
+    body = (
+        f"Guten Tag,\n\ndie Lenkungsgruppe hat Ihrer Arbeitsgruppe „{group.name}“ ein Thema übergeben:\n\n"
+        f"  {escalation.reference} „{escalation.title}“\n{asked}\nZum Thema: {item_url(escalation)}\n"
+        f"Zur Arbeitsgruppe: {group_url(group)}\n"
+    )
+    for m in group.members:
+        if m.user.may_log_in:
+            mail.enqueue(
+                m.user, f"Lenkungsgruppe: {escalation.reference} an „{group.name}“", body, topic=f"group:{group.id}"
+            )
 
 
 def plain_moves(escalation: Escalation) -> list[str]:
@@ -912,6 +930,11 @@ def _record_move(escalation: Escalation, to_state: str, actor: User | None, reas
         actor=actor,
         detail={"escalation": escalation.id, "from": previous, "to": to_state},
     )
+
+
+def group_url(group: WorkingGroup) -> str:
+    """The working group's page, for e-mails."""
+    return f"{current_app.config['BASE_URL'].rstrip('/')}/lenkungsgruppe/arbeitsgruppen/{group.id}"
 
 
 def item_url(escalation: Escalation) -> str:
@@ -1222,15 +1245,16 @@ def load_group(actor: User, group_id: int) -> WorkingGroup:
     return group
 
 
-def create_group(actor: User, data: GroupInput) -> WorkingGroup:
-    require_steering(actor)
+def _group_fields(actor: User, data: GroupInput, current_due: date | None = None) -> tuple[str, str, int | None, list]:
+    """A group's name, mandate, lead and members, checked; the name and the mandate are read by everyone logged in,
+    so the guard reads them too. A report date already passed may stay (`current_due`), a new one lies ahead."""
     errors = {}
-    name = (data.name or "").strip()
+    name, mandate = (data.name or "").strip(), (data.mandate or "").strip()
     if not name or len(name) > 200:
         errors["name"] = "Bitte einen Namen angeben (höchstens 200 Zeichen)."
-    if len(data.mandate or "") > 5000:
+    if len(mandate) > 5000:
         errors["mandate"] = "Höchstens 5.000 Zeichen."
-    if data.due_date is not None and data.due_date < today():
+    if data.due_date is not None and data.due_date != current_due and data.due_date < today():
         errors["due_date"] = "Das Datum liegt in der Vergangenheit."
     lead_id = data.lead_id or None  # 0 (the form's "—") is no lead, not an account
     ids = set(data.member_ids) | ({lead_id} if lead_id else set())
@@ -1239,15 +1263,75 @@ def create_group(actor: User, data: GroupInput) -> WorkingGroup:
         errors["members"] = "Nur aktive Konten können Mitglied sein."
     if errors:
         raise InvalidInput(errors=errors)
-    group = WorkingGroup(name=name, mandate=(data.mandate or "").strip(), lead_id=lead_id, due_date=data.due_date)
-    group.members = [
-        Membership(user_id=u.id, on_behalf_of_id=u.agency_id, role="leitung" if u.id == lead_id else "mitglied")
-        for u in users
+    _guarded(actor, {"name": name, "mandate": mandate})
+    return name, mandate, lead_id, users
+
+
+def _seat(group: WorkingGroup, users, lead_id: int | None) -> list[User]:
+    """Make these people the group's members (the lead among them), keeping the memberships that stay (their start
+    date with them); returns those who are new."""
+    ids, kept = {u.id for u in users}, {m.user_id for m in group.members}
+    joined = [u for u in users if u.id not in kept]
+    group.members = [m for m in group.members if m.user_id in ids] + [
+        Membership(user_id=u.id, on_behalf_of_id=u.agency_id) for u in joined
     ]
+    for m in group.members:
+        m.role = "leitung" if m.user_id == lead_id else "mitglied"
+    return joined
+
+
+def _welcome(group: WorkingGroup, users) -> None:
+    """New members learn of the group, its mandate and its report date by e-mail."""
+    due = f"\nBericht an die Lenkungsgruppe bis: {datum(group.due_date)}\n" if group.due_date else ""
+    body = (
+        f"Guten Tag,\n\nSie wirken in der Arbeitsgruppe „{group.name}“ der Lenkungsgruppe mit.\n\n"
+        f"Auftrag: {group.mandate or '—'}\n{due}\nZur Arbeitsgruppe: {group_url(group)}\n"
+    )
+    for user in users:
+        mail.enqueue(user, f"Lenkungsgruppe: Arbeitsgruppe „{group.name}“", body, topic=f"group:{group.id}")
+
+
+def create_group(actor: User, data: GroupInput) -> WorkingGroup:
+    require_steering(actor)
+    name, mandate, lead_id, users = _group_fields(actor, data)
+    group = WorkingGroup(name=name, mandate=mandate, lead_id=lead_id, due_date=data.due_date)
+    new = _seat(group, users, lead_id)
     db.session.add(group)
     db.session.flush()
     audit.record("backlog.group_create", actor=actor, detail={"group": group.id})
+    _welcome(group, new)
     return group
+
+
+def update_group(actor: User, group_id: int, data: GroupInput) -> list[str]:
+    """Change a group's name, mandate, lead, report date or members (a date extended, a member who left): the
+    steering group. Returns the fields that changed (none: nothing is recorded)."""
+    require_steering(actor)
+    group = load_group(actor, group_id)
+    name, mandate, lead_id, users = _group_fields(actor, data, group.due_date)
+    before = {m.user_id for m in group.members}
+    new = {"name": name, "mandate": mandate, "lead_id": lead_id, "due_date": data.due_date}
+    changed = [key for key, value in new.items() if getattr(group, key) != value]
+    if {u.id for u in users} != before:
+        changed.append("members")
+    if not changed:
+        return changed
+    for key, value in new.items():
+        setattr(group, key, value)
+    joined = _seat(group, users, lead_id)
+    db.session.flush()
+    audit.record(
+        "backlog.group_edit",
+        actor=actor,
+        detail={
+            "group": group.id,
+            "fields": changed,
+            "added": sorted(u.id for u in joined),
+            "removed": sorted(before - {u.id for u in users}),
+        },
+    )
+    _welcome(group, joined)
+    return changed
 
 
 def add_report(actor: User, group_id: int, text: str) -> StatusReport:

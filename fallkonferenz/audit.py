@@ -187,6 +187,7 @@ ACTIONS = {
     "backlog.transition": "Stand eines Eintrags geändert",
     "backlog.implementation": "Umsetzung gemeldet",
     "backlog.group_create": "Arbeitsgruppe gegründet",
+    "backlog.group_edit": "Arbeitsgruppe geändert",
     "backlog.export": "Themenspeicher oder Kennzahlen exportiert",
     "calendar.feed": "Kalender abgerufen",
     "calendar.token": "Kalenderadresse erstellt",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, replace
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from markupsafe import escape
@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 
 from agenda.models import Conference
 from backlog import service
-from backlog.models import Escalation, EscalationCase, Implementation
+from backlog.models import Escalation, EscalationCase, Implementation, WorkingGroup
 from fallkonferenz.extensions import db
-from fallkonferenz.models import AuditEvent, utcnow
+from fallkonferenz.models import AuditEvent, OutboxMessage, utcnow
 from tests.backlog.conftest import CLEAN_INPUT, user
 from tests.conftest import counting, page_text, said
 
@@ -925,3 +925,83 @@ def test_an_item_filed_just_after_local_midnight_is_from_today(bscene, bclients,
     page = body(bclients["JC"].get("/lenkungsgruppe/themen"))
     row = re.search(rf'/lenkungsgruppe/themen/{escalation_id}".*?</tr>', page, re.S).group(0)
     assert "(heute)" in row and "(gestern)" not in row
+
+
+def test_a_working_group_is_changed_and_its_new_members_are_told(bscene, bclients, query):
+    """A report date extended, a member who left, one who joins, the lead handed on: the steering group changes
+    the group; the overdue mark goes with the old date, and who joins learns the mandate by e-mail."""
+    aa, ja = bscene.ids[bscene.users["AA"]], bscene.ids[bscene.users["JA"]]
+    lead = bscene.ids[bscene.steering["ABH"]]
+    chair = bclients["LG-KI"]
+    created = chair.post(
+        "/lenkungsgruppe/arbeitsgruppen/neu",
+        data={"name": "AG Kita", "mandate": "Plätze für Kursteilnehmende", "lead": lead, "members": [aa]},
+    )
+    group_id = int(created.headers["Location"].rsplit("/", 1)[1])
+    url, edit = f"/lenkungsgruppe/arbeitsgruppen/{group_id}", f"/lenkungsgruppe/arbeitsgruppen/{group_id}/bearbeiten"
+
+    def welcomed(user_id: int) -> int:
+        subject = "Lenkungsgruppe: Arbeitsgruppe „AG Kita“"
+        return query(
+            lambda: db.session.query(OutboxMessage).filter_by(to_user_id=user_id, subject=subject).count(),
+            commit=False,
+        )
+
+    assert welcomed(aa) == 1 and welcomed(lead) == 1
+    # the date passed: overdue on the group's page until it is extended
+    today = query(service.today, commit=False)
+    passed = today - timedelta(days=3)
+    query(lambda: setattr(db.session.get(WorkingGroup, group_id), "due_date", passed))
+    assert "überfällig" in body(chair.get(url)) and edit in body(chair.get(url))
+    assert edit not in body(bclients["JC"].get(url))
+    assert bclients["JC"].get(edit).status_code == 403 and bclients["AA"].post(edit, data={}).status_code == 403
+    form = body(chair.get(edit))
+    assert 'value="AG Kita"' in form and "Plätze für Kursteilnehmende</textarea>" in form
+    # a date already passed may stay; a new one lies ahead
+    keep = {"name": "AG Kita", "mandate": "Plätze für Kursteilnehmende", "lead": lead, "due_date": passed.isoformat()}
+    assert chair.post(edit, data=keep | {"members": [aa]}).status_code == 302
+    earlier = (passed - timedelta(days=1)).isoformat()
+    refused = chair.post(edit, data=keep | {"due_date": earlier, "members": [aa]})
+    assert refused.status_code == 422 and "Vergangenheit" in body(refused)
+    named = chair.post(edit, data=keep | {"mandate": "Wie bei Frau Haddad, Tel. 0171 2345678", "members": [aa]})
+    assert named.status_code == 422 and '<mark class="guard-hit"' in body(named)
+    later = (today + timedelta(days=60)).isoformat()
+    changed = chair.post(edit, data=keep | {"due_date": later, "lead": aa, "members": [ja]})
+    assert changed.status_code == 302
+    page = body(chair.get(url))
+    assert "überfällig" not in page and date.fromisoformat(later).strftime("%d.%m.%Y") in page
+
+    def seats():
+        group = db.session.get(WorkingGroup, group_id)
+        return group.lead_id, {m.user_id: m.role for m in group.members}
+
+    assert query(seats, commit=False) == (aa, {aa: "leitung", ja: "mitglied"})
+    assert welcomed(ja) == 1 and welcomed(aa) == 1  # AA stayed: no second welcome
+    event = query(
+        lambda: (
+            db.session.query(AuditEvent)
+            .filter_by(action="backlog.group_edit")
+            .order_by(AuditEvent.id.desc())
+            .first()
+            .detail
+        ),
+        commit=False,
+    )
+    assert f'"added":[{ja}]' in event and f'"removed":[{lead}]' in event
+
+
+def test_the_members_hear_of_an_item_handed_to_their_group(bscene, query):
+    def run():
+        chair = user(bscene.steering["KI"])
+        aa = user(bscene.users["AA"])
+        group = service.create_group(chair, service.GroupInput(name="AG Sprache", member_ids=[aa.id]))
+        escalation = service.escalate(user(bscene.users["JC"]), CLEAN_INPUT, bscene.items["open"])
+        service.triage(chair, escalation.id, None, 1)
+        service.transition(chair, escalation.id, "tagesordnung", None)
+        service.transition(chair, escalation.id, "arbeitsgruppe", None, working_group_id=group.id, reason="Bis März.")
+        subject = f"Lenkungsgruppe: {escalation.reference} an „AG Sprache“"
+        mails = db.session.query(OutboxMessage).filter_by(subject=subject).all()
+        assert [m.to_user_id for m in mails] == [aa.id]
+        assert "Auftrag der Lenkungsgruppe: Bis März." in mails[0].body and escalation.title in mails[0].body
+
+    query(run, commit=False)

@@ -210,8 +210,9 @@ def test_each_step_records_who_and_when_and_tells_every_supporter(bscene, query)
             record, previous = service.history(eid)[-1], seen["transition"]
             assert (record.from_state, record.to_state, record.actor_id) == (previous.to_state, state, actor.id)
             assert record.at is not None and record.at >= previous.at
-            # (an adopted recommendation also reaches the implementing agencies: a mail of its own, tested below)
-            mails = [m for m in _new_mails(seen["mail"]) if " umsetzen" not in m.subject]
+            # (the implementing agencies and a working group's members get mails of their own, tested below)
+            news = f"Lenkungsgruppe: {escalation.reference} – "
+            mails = [m for m in _new_mails(seen["mail"]) if m.subject.startswith(news)]
             assert sorted(m.to_user_id for m in mails) == sorted([jc.id, aa.id]), state
             for mail in mails:
                 assert escalation.reference in mail.subject and STATES[state] in mail.subject
