@@ -642,6 +642,14 @@ def backlog_vocabulary():
     }
 
 
+def case_panel(user: User, case):
+    """The case page's structural problems: the backlog items its case is linked to, for the case team."""
+    rows = service.escalations_of_case(user, case.id, case.access)
+    if not rows:
+        return Markup("")
+    return Markup(render_template("backlog/_case.html", rows=rows, case=case))  # noqa: S704 (ours, escaped)
+
+
 def dashboard_panel(user: User):
     """The dashboard's "Meine Strukturprobleme": what the user raised or joined, and where it stands; for a
     steering member, what waits for the steering group and for her agency."""

@@ -379,6 +379,19 @@ def linked_cases(actor: User, escalation_id: int) -> list[tuple[int, str]]:
     return [(r.id, r.number) for r in rows]
 
 
+def escalations_of_case(actor: User, case_id: int, access) -> list[Escalation]:
+    """The backlog items a case is linked to (raised from it, or "betrifft uns auch"), newest first: for its team
+    (`access.shared`, from loading the case), who may follow the link; nobody else learns it."""
+    if not access.shared or not may_read_backlog(viewer_of(actor)):
+        return []
+    return db.session.scalars(
+        select(Escalation)
+        .join(EscalationCase, EscalationCase.escalation_id == Escalation.id)
+        .where(EscalationCase.case_id == case_id)
+        .order_by(Escalation.created_at.desc())
+    ).all()
+
+
 # -- escalation ----------------------------------------------------------------------------------------------
 
 

@@ -81,9 +81,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     from minutes.demo import seed_minutes
 
     app.extensions["fk_demo_seeders"] = [seed_conferences, seed_minutes, seed_backlog]
+    from backlog.routes import case_panel as backlog_case_panel
     from minutes.routes import case_panel, tasks_panel
 
-    app.extensions["fk_case_panels"] = [case_panel]
+    app.extensions["fk_case_panels"] = [case_panel, backlog_case_panel]
     from agenda.items import blank_case_items
 
     app.extensions["fk_erasure_hooks"] = [blank_case_items]

@@ -1005,3 +1005,22 @@ def test_the_members_hear_of_an_item_handed_to_their_group(bscene, query):
         assert "Auftrag der Lenkungsgruppe: Bis März." in mails[0].body and escalation.title in mails[0].body
 
     query(run, commit=False)
+
+
+def test_the_case_page_names_the_structural_problems_of_its_case_to_its_team(bscene, bclients, query):
+    escalation_id = raise_item(bscene, bclients)  # from the open case's item (consent for JC and AA)
+    reference = escalation(query, escalation_id).reference
+    open_case, other_case = f"/faelle/{bscene.numbers['open']}", f"/faelle/{bscene.numbers['other']}"
+    for code in ("KI", "JC", "AA"):  # the lead agency and the agencies the consent shares the case with
+        page = body(bclients[code].get(open_case))
+        assert 'id="strukturprobleme"' in page and f"/lenkungsgruppe/themen/{escalation_id}" in page, code
+        assert reference in page
+    assert bclients["ABH"].get(open_case).status_code == 404  # no consent: not even the case
+    # a case without a link shows no such section
+    assert 'id="strukturprobleme"' not in body(bclients["JC"].get(other_case))
+    # "betrifft uns auch" links the other case: its page names the item from then on
+    joined = bclients["JC"].post(
+        f"/lenkungsgruppe/themen/{escalation_id}/betrifft-uns-auch", data={"item_id": bscene.items["other"]}
+    )
+    assert joined.status_code == 302
+    assert reference in body(bclients["JC"].get(other_case))

@@ -64,7 +64,8 @@ def test_case_list_and_case_page_queries_do_not_grow_with_rows(app, world, query
     client.get("/faelle/")  # the session's once-a-minute touch must not skew the count
     large = _measure(app, client, ["/faelle/", f"/faelle/{numbers[-1]}", "/faelle/?q=familie61", "/api/v1/cases"])
     assert small == large
-    assert max(large) <= 16  # the case page: 16 since it looks up when the consent ends (one statement)
+    # the case page: 16 since it looks up when the consent ends, 17 since it names the case's structural problems
+    assert max(large) <= 17
 
 
 def test_the_case_list_checks_consent_from_the_cases_not_from_all_grants_of_the_agency(app, world, query, client_for):
