@@ -10,8 +10,8 @@ from datetime import date
 
 from flask import Blueprint, g, jsonify, request
 
-from fallkonferenz.api import api_field_names, iso_date, json_body, page_arg, utc_stamp
-from fallkonferenz.errors import DB_INT_MAX, InvalidInput
+from fallkonferenz.api import api_field_names, int_value, iso_date, json_body, page_arg, utc_stamp
+from fallkonferenz.errors import InvalidInput
 
 from . import service, stats
 from .models import CATEGORIES, IMPLEMENTATION_STATUS, PRIORITIES, STATES
@@ -59,19 +59,17 @@ class _Body:
         return list(dict.fromkeys(value))  # ["JC", "JC"] is JC once
 
     def integer(self, key: str, *, required: bool = False) -> int | None:
-        value = self.data.get(key)
-        if value is None:
-            if required:
-                self.errors[key] = "Dieses Feld ist erforderlich."
-            return None
-        if isinstance(value, bool) or not isinstance(value, int) or not -DB_INT_MAX <= value <= DB_INT_MAX:
-            self.errors[key] = "Muss eine ganze Zahl sein."
-            return None
-        return value
+        if self.data.get(key) is None and required:
+            self.errors[key] = "Dieses Feld ist erforderlich."
+        return self._read(int_value, key)
 
     def day(self, key: str) -> date | None:
+        return self._read(iso_date, key)
+
+    def _read(self, read, key: str):
+        """A field read by one of the API's readers; its refusal is collected with the others."""
         try:
-            return iso_date(self.data, key)
+            return read(self.data, key)
         except InvalidInput as exc:
             self.errors |= exc.errors
             return None
@@ -204,17 +202,39 @@ def item(escalation_id: int):
 def escalate():
     body = _Body()
     agenda_item = body.integer("agendaItem", required=True)
-    data = service.EscalationInput(
-        title=body.text("title", required=True),
-        description=body.text("description", required=True),
-        category=body.choice("category", CATEGORIES, "Unbekannte Kategorie."),
-        rechtskreise=body.texts("rechtskreise"),
-        agencies=body.texts("agencies"),
-        proposed_solution=body.text("proposedSolution"),
-    )
+    data = _content(body)
     body.check()
     escalation = service.escalate(g.user, data, agenda_item)
     return jsonify(_detail(escalation)), 201
+
+
+def _content(body: _Body, current=None) -> service.EscalationInput:
+    """What an item says, from a JSON body: every field for a new item; for a change those given, the others as
+    they are (`current`)."""
+
+    def given(key: str) -> bool:
+        return current is None or key in body.data
+
+    return service.EscalationInput(
+        title=body.text("title", required=True) if given("title") else current.title,
+        description=body.text("description", required=True) if given("description") else current.description,
+        category=(
+            body.choice("category", CATEGORIES, "Unbekannte Kategorie.") if given("category") else current.category
+        ),
+        rechtskreise=body.texts("rechtskreise") if given("rechtskreise") else current.rechtskreis_list,
+        agencies=body.texts("agencies") if given("agencies") else current.agency_list,
+        proposed_solution=body.text("proposedSolution") if given("proposedSolution") else current.proposed_solution,
+    )
+
+
+@bp.patch("/<int:escalation_id>")
+def edit(escalation_id: int):
+    """Reword an item: the steering group while it is open, the reporter until it is triaged (as on its page)."""
+    body = _Body()
+    data = _content(body, service.load(g.user, escalation_id))
+    version = body.integer("version", required=True)
+    body.check()
+    return jsonify(_detail(service.edit_text(g.user, escalation_id, version, data)))
 
 
 @bp.post("/<int:escalation_id>/transitions")

@@ -523,7 +523,16 @@ add_paths(
                 "mit den Fällen, die die eigene Stelle ohnehin sehen darf",
                 params=("escalationId",),
                 returns="Escalation",
-            )
+            ),
+            "patch": op(
+                "Text eines Eintrags ändern (Lenkungsgruppe, solange er offen ist; wer ihn gemeldet hat, bis er "
+                "gesichtet ist); was fehlt, bleibt; der Text wird wie beim Melden geprüft (422 mit `hits`); 409 bei "
+                "veralteter `version`",
+                params=("escalationId",),
+                body="EscalationChange",
+                also=("409",),
+                returns="Escalation",
+            ),
         },
         "/backlog/{escalationId}/transitions": {
             "post": _steering_step("Status ändern (Lenkungsgruppe; zum Zusammenführen: `…/merge`)", "TransitionInput")
@@ -667,6 +676,19 @@ OPENAPI["components"]["schemas"].update(
                 "rechtskreise": {"type": "array", "items": {"type": "string"}},
                 "agencies": {"type": "array", "items": {"type": "string"}},
                 "proposedSolution": {"type": "string", "maxLength": 5000},
+            },
+        },
+        "EscalationChange": {
+            "type": "object",
+            "required": ["version"],
+            "properties": {
+                "title": {"type": "string", "maxLength": 200},
+                "description": {"type": "string", "maxLength": 10000},
+                "category": {"type": "string"},
+                "rechtskreise": {"type": "array", "items": {"type": "string"}},
+                "agencies": {"type": "array", "items": {"type": "string"}},
+                "proposedSolution": {"type": "string", "maxLength": 5000},
+                "version": {"type": "integer"},
             },
         },
         "TransitionInput": {

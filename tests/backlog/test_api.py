@@ -362,3 +362,34 @@ def test_a_refusal_after_the_guard_read_the_cases_keeps_that_reading_on_record(b
     assert resp.status_code == 422 and "agencies" in resp.get_json()["errors"]
     assert query(guard_reads, commit=False) > before
     assert query(lambda: db.session.query(Escalation).count(), commit=False) == 0
+
+
+def test_an_item_is_reworded_over_the_api_by_those_who_may(bscene, bclients, query):
+    jc, chair = bclients["JC"], bclients["LG-KI"]
+    item = jc.api("POST", BASE, json=PAYLOAD | {"agendaItem": bscene.items["open"]}).get_json()
+    url = f"{BASE}/{item['id']}"
+    # the reporter corrects her words until the steering group has looked at it; what is left out stays
+    fixed = jc.api("PATCH", url, json={"title": "Integrationskurs mit Duldung: keine Zulassung", "version": 1})
+    assert fixed.status_code == 200, fixed.get_json()
+    answer = fixed.get_json()
+    assert answer["title"] == "Integrationskurs mit Duldung: keine Zulassung"
+    assert answer["description"] == PAYLOAD["description"] and answer["agencies"] == ["JC", "ABH"]
+    assert answer["history"][-1]["reason"] == "Text berichtigt (Meldung)"
+    stale = jc.api("PATCH", url, json={"description": "Neu.", "version": 1})
+    assert stale.status_code == 409
+    unversioned = jc.api("PATCH", url, json={"description": "Neu."})
+    assert unversioned.status_code == 422 and set(unversioned.get_json()["errors"]) == {"version"}
+    named = jc.api("PATCH", url, json={"description": "Betrifft Amal Haddad.", "version": 2})
+    assert named.status_code == 422 and {h["field"] for h in named.get_json()["hits"]} == {"description"}
+    bad = jc.api("PATCH", url, json={"category": "sonstiges", "rechtskreise": "SGB II", "title": "", "version": 2})
+    assert bad.status_code == 422 and set(bad.get_json()["errors"]) == {"category", "rechtskreise", "title"}
+    assert bclients["AA"].api("PATCH", url, json={"title": "Anders", "version": 2}).status_code == 403
+    assert jc.api("PATCH", f"{BASE}/999999", json={"title": "Anders", "version": 1}).status_code == 404
+    triage = chair.api("POST", f"{url}/triage", json={"priority": 1, "version": 2})
+    assert triage.status_code == 200
+    late = jc.api("PATCH", url, json={"title": "Noch einmal anders", "version": 3})
+    assert late.status_code == 409 and "Lenkungsgruppe" in late.get_json()["error"]
+    worded = chair.api("PATCH", url, json={"proposedSolution": "Zulassung gebündelt beantragen.", "version": 3})
+    assert worded.status_code == 200 and worded.get_json()["proposedSolution"] == "Zulassung gebündelt beantragen."
+    assert worded.get_json()["title"] == "Integrationskurs mit Duldung: keine Zulassung"
+    assert version_of(query, item["id"]) == 4
