@@ -463,9 +463,9 @@ add_paths(OPENAPI["paths"])
 # -- the Lenkungsgruppe backlog (/api/v1/backlog): de-identified structural problems ------------------------------
 
 
-def _steering_step(summary: str, body: str) -> dict:
-    """A change of the steering group to one backlog item, with optimistic locking (a stale `version` answers
-    409); the answer is the item as it is now."""
+def _item_step(summary: str, body: str) -> dict:
+    """A change to one backlog item, with optimistic locking (a stale `version` answers 409); the answer is the
+    item as it is now."""
     return op(summary, params=("escalationId",), body=body, also=("409",), returns="Escalation")
 
 
@@ -524,28 +524,24 @@ add_paths(
                 params=("escalationId",),
                 returns="Escalation",
             ),
-            "patch": op(
+            "patch": _item_step(
                 "Text eines Eintrags ändern (Lenkungsgruppe, solange er offen ist; wer ihn gemeldet hat, bis er "
-                "gesichtet ist); was fehlt, bleibt; der Text wird wie beim Melden geprüft (422 mit `hits`); 409 bei "
-                "veralteter `version`",
-                params=("escalationId",),
-                body="EscalationChange",
-                also=("409",),
-                returns="Escalation",
+                "gesichtet ist); was fehlt, bleibt; der Text wird wie beim Melden geprüft (422 mit `hits`)",
+                "EscalationChange",
             ),
         },
         "/backlog/{escalationId}/transitions": {
-            "post": _steering_step("Status ändern (Lenkungsgruppe; zum Zusammenführen: `…/merge`)", "TransitionInput")
+            "post": _item_step("Status ändern (Lenkungsgruppe; zum Zusammenführen: `…/merge`)", "TransitionInput")
         },
         "/backlog/{escalationId}/merge": {
-            "post": _steering_step(
+            "post": _item_step(
                 "Doppelten Eintrag zusammenführen (Lenkungsgruppe): er geht in `mergeInto` auf, der seine betroffenen "
                 "Fälle, Unterstützenden, Stellen und Rechtskreise übernimmt; Antwort: der zusammengeführte Eintrag",
                 "MergeInput",
             )
         },
         "/backlog/{escalationId}/triage": {
-            "post": _steering_step(
+            "post": _item_step(
                 "Sichten (Lenkungsgruppe): Priorität 1 hoch, 2 mittel, 3 niedrig, und wahlweise die Kategorie setzen; "
                 "ein eingereichter Eintrag ist damit gesichtet",
                 "TriageInput",
