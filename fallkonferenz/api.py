@@ -257,6 +257,11 @@ def _row_json(row) -> dict:
     return out
 
 
+def _read_case(ref, notes: case_service.NoteChoice | None = None) -> case_service.CaseView:
+    """A case as the API reads it: for the caller, on record with the purpose "API"."""
+    return case_service.get_case(g.user, ref, purpose="API", notes=notes)
+
+
 @bp.post("/cases")
 def create_case():
     data = json_body()
@@ -282,12 +287,12 @@ def create_case():
         case = case_service.create_case(g.user, fields, ask_if_known=not flag(data, "differentPerson"))
     except case_service.KnownClient as exc:
         return jsonify(error=exc.message, possibleDuplicates=[_row_json(r) for r in exc.cases]), exc.status
-    return jsonify(_case_json(case_service.get_case(g.user, case.id))), 201
+    return jsonify(_case_json(_read_case(case.id))), 201
 
 
 @bp.get("/cases/<number>")
 def case(number: str):
-    view = case_service.get_case(g.user, number, purpose="API")
+    view = _read_case(number)
     out = _case_json(view)
     out["notes"] = [_note_json(n) for n in view.notes]
     out["goals"] = [_goal_json(x) for x in view.goals]
@@ -297,13 +302,13 @@ def case(number: str):
 @bp.post("/cases/<number>/close")
 def close_case(number: str):
     case = retention.close_case(g.user, number)
-    return jsonify(_case_json(case_service.get_case(g.user, case.id, purpose="API")))
+    return jsonify(_case_json(_read_case(case.id)))
 
 
 @bp.post("/cases/<number>/reopen")
 def reopen_case(number: str):
     case = retention.reopen_case(g.user, number)
-    return jsonify(_case_json(case_service.get_case(g.user, case.id, purpose="API")))
+    return jsonify(_case_json(_read_case(case.id)))
 
 
 @bp.get("/cases/<number>/notes")
@@ -313,7 +318,7 @@ def notes(number: str):
     category = request.args.get("category", "") or None
     if category is not None and category not in CATEGORIES:
         raise InvalidInput(errors={"category": "Unbekannte Datenkategorie."})
-    view = case_service.get_case(g.user, number, purpose="API", notes=case_service.NoteChoice(page, category))
+    view = _read_case(number, notes=case_service.NoteChoice(page, category))
     return jsonify(
         items=[_note_json(n) for n in view.notes],
         page=page,
@@ -340,7 +345,7 @@ def withdraw_note(number: str, note_id: int):
 
 @bp.get("/cases/<number>/goals")
 def goals(number: str):
-    return jsonify(items=[_goal_json(x) for x in case_service.get_case(g.user, number, purpose="API").goals])
+    return jsonify(items=[_goal_json(x) for x in _read_case(number).goals])
 
 
 def _goal_content(data: dict, current: dict | None = None) -> dict:
@@ -412,7 +417,11 @@ def _consent_json(row) -> dict:
         "purpose": c.purpose,
         "regulatoryBasis": c.regulatory_basis,
         "provision": [{"actor": agency, "class": sorted(cats)} for agency, cats in sorted(row.grants.items())],
-        "verification": {"verified": c.verified_by_id is not None, "interpreterUsed": c.interpreter_used},
+        "verification": {
+            "verified": c.verified_by_id is not None,
+            "interpreterUsed": c.interpreter_used,
+            "interpreterLanguage": c.interpreter_language,
+        },
         "hasSourceAttachment": c.document is not None,
         "revokedAt": utc_stamp(c.revoked_at),
     }
@@ -446,6 +455,7 @@ def grant(number: str):
             purpose=text_value(data, "purpose", 300, required=True),
             grants=grants,
             interpreter_used=flag(data, "interpreterUsed"),
+            interpreter_language=text_value(data, "interpreterLanguage", 100),
             verified=flag(data, "verified"),
         ),
     )

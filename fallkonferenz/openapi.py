@@ -332,7 +332,7 @@ OPENAPI = {
                     "purpose": TEXT,
                     "regulatoryBasis": nullable("string"),
                     "provision": {"type": "array", "items": obj({"actor": TEXT, "class": TEXTS})},
-                    "verification": obj({"verified": BOOL, "interpreterUsed": BOOL}),
+                    "verification": obj({"verified": BOOL, "interpreterUsed": BOOL, "interpreterLanguage": TEXT}),
                     "hasSourceAttachment": BOOL,
                     "revokedAt": STAMP,
                 },
@@ -419,6 +419,11 @@ OPENAPI = {
                         },
                     },
                     "interpreterUsed": {"type": "boolean"},
+                    "interpreterLanguage": {
+                        "type": "string",
+                        "maxLength": 100,
+                        "description": "Sprache, in der die Erklärung erläutert wurde",
+                    },
                     "verified": {
                         "type": "boolean",
                         "description": "true: die unterschriebene Erklärung ist geprüft (sonst 422)",

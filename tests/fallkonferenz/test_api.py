@@ -70,10 +70,12 @@ def test_token_client_creates_a_case_writes_a_note_and_grants_consent(api, query
     }
     unchecked = api("POST", f"/api/v1/cases/{number}/consents", json=consent)
     assert unchecked.status_code == 422 and "verified" in unchecked.get_json()["errors"]  # nobody checked the form
-    consent["verified"] = True
+    consent |= {"verified": True, "interpreterUsed": True, "interpreterLanguage": "Tigrinya"}
     created = api("POST", f"/api/v1/cases/{number}/consents", json=consent)
     assert created.status_code == 201
     listed = api("GET", f"/api/v1/cases/{number}/consents").get_json()["items"]
+    # the language it was explained in is part of its record, as on the form
+    assert listed[0]["verification"] == {"verified": True, "interpreterUsed": True, "interpreterLanguage": "Tigrinya"}
     assert listed[0]["status"] == "active" and listed[0]["provision"] == [
         {"actor": "JC", "class": ["leistungen", "stammdaten"]}
     ]
