@@ -262,25 +262,52 @@ def _read_case(ref, notes: case_service.NoteChoice | None = None) -> case_servic
     return case_service.get_case(g.user, ref, purpose="API", notes=notes)
 
 
+# A case's text fields in the API, with their greatest length.
+MASTER_TEXTS = {
+    "given_name": 200,
+    "family_name": 200,
+    "nationality": 100,
+    "languages": 300,
+    "address": 300,
+    "phone": 50,
+    "residence_status": 200,
+}
+
+
+def _master_fields(data: dict, current: dict | None = None) -> dict:
+    """A case's master data from a JSON body, each key checked: all of them for a new case; for a change only those
+    given, the others as they are (`current`)."""
+    fields = dict(current or {})
+
+    def given(key: str) -> bool:
+        return current is None or key in data
+
+    for key, size in MASTER_TEXTS.items():
+        if given(key):
+            fields[key] = text_value(data, key, size, required=key in ("given_name", "family_name"))
+    for key in ("birth_date", "residence_valid_until"):
+        if given(key):
+            fields[key] = iso_date(data, key)
+    if given("interpreter_needed"):
+        fields["interpreter_needed"] = flag(data, "interpreter_needed")
+    for key, allowed in (("rechtskreise", RECHTSKREISE), ("fields", FIELDS)):
+        if given(key):
+            fields[key] = _choices(data, key, allowed)
+    return fields
+
+
+@bp.patch("/cases/<number>")
+def update_case(number: str):
+    """Change the master data (the lead agency); what is left out stays."""
+    data = json_body()
+    case_service.update_case(g.user, number, _master_fields(data, case_service.master_input(_read_case(number))))
+    return jsonify(_case_json(_read_case(number)))
+
+
 @bp.post("/cases")
 def create_case():
     data = json_body()
-    fields = {
-        k: text_value(data, k, 200, required=k in ("given_name", "family_name")) for k in ("given_name", "family_name")
-    }
-    for key, size in (
-        ("nationality", 100),
-        ("languages", 300),
-        ("address", 300),
-        ("phone", 50),
-        ("residence_status", 200),
-    ):
-        fields[key] = text_value(data, key, size)
-    fields["birth_date"] = iso_date(data, "birth_date")
-    fields["residence_valid_until"] = iso_date(data, "residence_valid_until")
-    fields["interpreter_needed"] = flag(data, "interpreter_needed")
-    fields["rechtskreise"] = _choices(data, "rechtskreise", RECHTSKREISE)
-    fields["fields"] = _choices(data, "fields", FIELDS)
+    fields = _master_fields(data)
     try:
         # The same person twice makes two half records: the cases the agency may see of a client with this name
         # and birth date are named first, until the caller confirms with differentPerson that it is someone else.

@@ -73,6 +73,24 @@ TEXTS = {"type": "array", "items": TEXT}
 DAY, STAMP = nullable("string", format="date"), nullable("string", format="date-time")
 UNKNOWN_FIELDS = "Nicht entschlüsselbar (manipuliert oder gelöscht): null."
 
+_CASE_PROPERTIES = {
+    "given_name": {"type": "string", "maxLength": 200},
+    "family_name": {"type": "string", "maxLength": 200},
+    "birth_date": {"type": "string", "format": "date"},
+    "nationality": {"type": "string"},
+    "languages": {"type": "string"},
+    "interpreter_needed": {"type": "boolean"},
+    "address": {"type": "string"},
+    "phone": {"type": "string"},
+    "residence_status": {"type": "string"},
+    "residence_valid_until": {"type": "string", "format": "date"},
+    "rechtskreise": {"type": "array", "items": {"type": "string"}},
+    "fields": {"type": "array", "items": {"type": "string"}},
+    "differentPerson": {
+        "type": "boolean",
+        "description": "true: die in `possibleDuplicates` genannten Fälle sind eine andere Person",
+    },
+}
 CASE_FIELDS = {
     "id": INT,
     "number": TEXT,
@@ -137,7 +155,15 @@ OPENAPI = {
                 returns="Case",
             ),
         },
-        "/cases/{number}": {"get": op("Fall mit sichtbaren Vermerken und Zielen", params=CASE, returns="CaseDetail")},
+        "/cases/{number}": {
+            "get": op("Fall mit sichtbaren Vermerken und Zielen", params=CASE, returns="CaseDetail"),
+            "patch": op(
+                "Stammdaten ändern (federführende Stelle); was fehlt, bleibt",
+                params=CASE,
+                body="CaseChange",
+                returns="Case",
+            ),
+        },
         "/cases/{number}/close": {
             "post": op(
                 "Fall abschließen (federführende Stelle): die Aufbewahrungsfrist beginnt",
@@ -345,24 +371,11 @@ OPENAPI = {
             "CaseInput": {
                 "type": "object",
                 "required": ["given_name", "family_name"],
-                "properties": {
-                    "given_name": {"type": "string", "maxLength": 200},
-                    "family_name": {"type": "string", "maxLength": 200},
-                    "birth_date": {"type": "string", "format": "date"},
-                    "nationality": {"type": "string"},
-                    "languages": {"type": "string"},
-                    "interpreter_needed": {"type": "boolean"},
-                    "address": {"type": "string"},
-                    "phone": {"type": "string"},
-                    "residence_status": {"type": "string"},
-                    "residence_valid_until": {"type": "string", "format": "date"},
-                    "rechtskreise": {"type": "array", "items": {"type": "string"}},
-                    "fields": {"type": "array", "items": {"type": "string"}},
-                    "differentPerson": {
-                        "type": "boolean",
-                        "description": "true: die in `possibleDuplicates` genannten Fälle sind eine andere Person",
-                    },
-                },
+                "properties": _CASE_PROPERTIES,
+            },
+            "CaseChange": {
+                "type": "object",
+                "properties": {k: v for k, v in _CASE_PROPERTIES.items() if k != "differentPerson"},
             },
             "NoteInput": {
                 "type": "object",

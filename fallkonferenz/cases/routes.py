@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 
 from ..auth.service import list_agencies
@@ -180,27 +178,13 @@ def _goal_form(keep: int | None = None, **kwargs) -> GoalForm:
 @bp.route("/<number>/bearbeiten", methods=["GET", "POST"])
 def edit(number: str):
     view = service.get_case(g.user, number, purpose="Stammdaten bearbeiten")
-    form = CaseForm(data=_form_data(view)) if request.method == "GET" else CaseForm()
+    form = CaseForm(data=service.master_input(view)) if request.method == "GET" else CaseForm()
     if form.validate_on_submit():
         service.update_case(g.user, number, form.data)
         flash("Die Stammdaten wurden gespeichert.", "success")
         return redirect(url_for("cases.detail", number=view.number))
     status = 422 if form.is_submitted() else 200
     return render_template("cases/form.html", form=form, case=view, errors=form_errors(form)), status
-
-
-def _form_data(view) -> dict:
-    data = dict(view.master)
-    if data.get("birth_date"):
-        try:
-            data["birth_date"] = date.fromisoformat(data["birth_date"])
-        except ValueError:
-            data["birth_date"] = None
-    data["residence_status"] = view.residence.get("status")
-    data["residence_valid_until"] = view.residence.get("valid_until")
-    data["rechtskreise"] = view.rechtskreise
-    data["fields"] = view.fields
-    return data
 
 
 @bp.post("/<number>/abschliessen")

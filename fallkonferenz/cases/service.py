@@ -672,6 +672,22 @@ def _apply_master(case: Case, cipher: CaseCipher, data: dict) -> None:
     _index_names(case.id, data.get("given_name") or "", data.get("family_name") or "")
 
 
+def master_input(view: CaseView) -> dict:
+    """The master data of a case as `update_case` takes it: what a change starts from (the form's fields, or an
+    API change that names only some of them)."""
+    data = dict(view.master)
+    if data.get("birth_date"):
+        try:
+            data["birth_date"] = date.fromisoformat(data["birth_date"])
+        except ValueError:
+            data["birth_date"] = None
+    data["residence_status"] = view.residence.get("status")
+    data["residence_valid_until"] = view.residence.get("valid_until")
+    data["rechtskreise"] = view.rechtskreise
+    data["fields"] = view.fields
+    return data
+
+
 def update_case(actor: User, case_ref, data: dict) -> Case:
     """Change the case record; only the lead agency edits master data."""
     case, access = load_case_for(actor, case_ref)

@@ -8,7 +8,7 @@ from consent.models import Consent
 from fallkonferenz.auth import service as auth_service
 from fallkonferenz.extensions import db
 from fallkonferenz.models import Case, Note, User
-from tests.factories import PASSWORD, make_case
+from tests.factories import PASSWORD, all_categories, make_case, make_consent
 
 
 @pytest.fixture
@@ -350,3 +350,44 @@ def test_api_input_is_read_as_documented_and_refusals_name_the_api_fields(api):
     )
     (note,) = api("GET", f"/api/v1/cases/{number}/notes").get_json()["items"]
     assert note["createdAt"].endswith("Z") and note["withdrawnAt"] is None
+
+
+def test_the_lead_agency_changes_master_data_over_the_api(api, world, client_for, query):
+    created = api(
+        "POST",
+        "/api/v1/cases",
+        json={"given_name": "Yonas", "family_name": "Tekle", "phone": "0231 1111", "rechtskreise": ["SGB II"]},
+    )
+    number = created.get_json()["number"]
+    url = f"/api/v1/cases/{number}"
+    changed = api("PATCH", url, json={"phone": "0231 2222", "residence_status": "Aufenthaltsgestattung"})
+    assert changed.status_code == 200, changed.get_json()
+    case = changed.get_json()
+    assert case["client"]["phone"] == "0231 2222" and case["client"]["family_name"] == "Tekle"  # the rest stays
+    assert case["residence"]["status"] == "Aufenthaltsgestattung" and case["rechtskreise"] == ["SGB II"]
+    # the name search finds the client under a changed name, and no longer under the old one
+    assert api("PATCH", url, json={"family_name": "Tekle-Haile"}).status_code == 200
+    assert [r["number"] for r in api("GET", "/api/v1/cases?q=Haile").get_json()["items"]] == [number]
+    for body, field in (
+        ({"family_name": ""}, "family_name"),
+        ({"birth_date": "2999-01-01"}, "birth_date"),
+        ({"birth_date": "01.01.2005"}, "birth_date"),
+        ({"rechtskreise": ["SGB XII"]}, "rechtskreise"),
+        ({"interpreter_needed": "ja"}, "interpreter_needed"),
+        ({"phone": "0" * 51}, "phone"),
+    ):
+        refused = api("PATCH", url, json=body)
+        assert refused.status_code == 422 and set(refused.get_json()["errors"]) == {field}, body
+    assert api("GET", url).get_json()["client"]["phone"] == "0231 2222"
+    # another agency, even one the case is shared with, does not change master data; one without consent finds none
+    jc = client_for(world["JC"], PASSWORD)
+    assert jc.api("PATCH", url, json={"phone": "0"}).status_code == 404
+
+    def share():
+        ki = db.session.query(User).filter_by(username=world["KI"]).one()
+        make_consent(db.session.query(Case).filter_by(number=number).one(), ki, all_categories("JC"))
+
+    query(share)
+    refused = jc.api("PATCH", url, json={"phone": "0"})
+    assert refused.status_code == 403 and "federführende" in refused.get_json()["error"]
+    assert api("GET", url).get_json()["client"]["phone"] == "0231 2222"

@@ -41,6 +41,7 @@ def _case(number: str) -> Case:
 # A valid body for each operation on a case that takes one, by its schema's name in the OpenAPI document.
 VALID_BODIES = {
     "NoteInput": {"category": "stammdaten", "text": "Termin vereinbart."},
+    "CaseChange": {"phone": "0231 2222"},
     "NoteWithdraw": {"reason": "inhalt"},
     "GoalInput": {"title": "Ausbildung", "field": "arbeit", "responsibleAgency": "KI"},
     "GoalChange": {"status": "in_arbeit"},
