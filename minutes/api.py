@@ -4,10 +4,25 @@ from __future__ import annotations
 
 from flask import Blueprint, g, jsonify, request
 
+from agenda import items as agenda_items
+from agenda.api import bp as conferences_bp
 from agenda.models import TASK_STATUS
 from fallkonferenz.api import api_field_names, int_value, iso_date, json_body, text_value, utc_stamp
 from fallkonferenz.errors import InvalidInput
-from fallkonferenz.openapi import BOOL, INT, OPENAPI, STAMP, TEXT, TEXTS, add_paths, listing, nullable, obj, op
+from fallkonferenz.openapi import (
+    BOOL,
+    INT,
+    OPENAPI,
+    STAMP,
+    TEXT,
+    TEXTS,
+    add_paths,
+    array_of,
+    listing,
+    nullable,
+    obj,
+    op,
+)
 
 from . import records
 
@@ -82,8 +97,58 @@ OPENAPI["components"]["parameters"].update(
         "mine": {"name": "mine", "in": "query", "schema": {"enum": ["true"]}},
     }
 )
+
+
+@conferences_bp.get("/<int:conference_id>/results")
+def results(conference_id: int):
+    """A conference's decisions and tasks per agenda item, and the attendance, as its results page shows them: an
+    item closed to the caller's agency is named by its number alone (read, and on record, as the page)."""
+    view = agenda_items.conference_view(g.user, conference_id)
+    visible = [i.id for i in view.items if not i.confidential]
+    decisions, tasks = records.decisions_for(visible), records.tasks_for(visible)
+    entries = {e["id"]: e for e in records.task_entries(t for rows in tasks.values() for t in rows)}
+    closure = records.closure(conference_id)
+    out_items = []
+    for item in view.items:
+        out = {"id": item.id, "number": item.number, "confidential": item.confidential}
+        if not item.confidential:
+            out["decisions"] = [{"id": d.id, "text": d.text} for d in decisions[item.id]]
+            out["tasks"] = [_item_task(t, entries[t.id]) for t in tasks[item.id]]
+        out_items.append(out)
+    attendance = records.attendance_of(conference_id)
+    return jsonify(
+        closed=closure is not None,
+        final=closure is not None and closure.final_at is not None,
+        items=out_items,
+        attendance=[
+            {"person": p.user_id, "agency": p.user.agency.code, "status": attendance.get(p.user_id)}
+            for p in view.participants
+            if p.active
+        ],
+    )
+
+
+def _item_task(task, entry: dict) -> dict:
+    return {
+        "id": task.id,
+        "text": task.description,
+        "agency": entry["agency"],
+        "person": entry["person"],
+        "dueDate": task.due_date.isoformat() if task.due_date else None,
+        "status": task.status,
+    }
+
+
 add_paths(
     {
+        "/conferences/{conferenceId}/results": {
+            "get": op(
+                "Ergebnisse einer Konferenz: Beschlüsse und Aufgaben je Tagesordnungspunkt und die Anwesenheit; ein "
+                "Punkt, den die Einwilligung der eigenen Stelle nicht zeigt, nur mit seiner Nummer",
+                params=("conferenceId",),
+                returns="ConferenceResults",
+            )
+        },
         "/tasks": {
             "get": op(
                 "Meine Aufgaben und die meiner Stelle: offene, überfällige zuerst, und die am letzten Tag erledigten "
@@ -134,6 +199,43 @@ OPENAPI["components"]["schemas"].update(
             },
         ),
         "TaskList": listing("Task"),
+        "ConferenceResults": obj(
+            {
+                "closed": {**BOOL, "description": "das Protokoll ist abgeschlossen (der Text eingefroren)"},
+                "final": {**BOOL, "description": "alle Stellen haben genehmigt"},
+                "items": array_of("ResultItem"),
+                "attendance": {
+                    "type": "array",
+                    "items": obj(
+                        {
+                            "person": INT,
+                            "agency": TEXT,
+                            "status": {"enum": [*records.ATTENDANCE, None]},
+                        }
+                    ),
+                },
+            }
+        ),
+        "ResultItem": obj(
+            {"id": INT, "number": TEXT, "confidential": BOOL},
+            {
+                "decisions": {"type": "array", "items": obj({"id": INT, "text": TEXT})},
+                "tasks": {
+                    "type": "array",
+                    "items": obj(
+                        {
+                            "id": INT,
+                            "text": TEXT,
+                            "agency": TEXT,
+                            "person": nullable("string"),
+                            "dueDate": nullable("string", format="date"),
+                            "status": {"enum": list(TASK_STATUS)},
+                        }
+                    ),
+                },
+            },
+            description="ein Tagesordnungspunkt mit seinen Beschlüssen und Aufgaben (nicht, wenn vertraulich)",
+        ),
         "TaskStatus": obj(_STATUS),
         "TaskChanged": obj({"changed": {**TEXTS, "description": "die geänderten Felder; leer: nichts"}} | _STATUS),
         "TaskChange": {

@@ -82,3 +82,36 @@ def test_api_ticks_off_reopens_and_changes_a_task(scene, clients, planned, runni
     assert named.status_code == 200 and named.get_json()["changed"] == ["responsible_user_id"]
     assert _listed(aa)["Praktikum suchen"]["person"] == "Sie"
     assert ki.api("PATCH", "/api/v1/tasks/999999", json={}).status_code == 404
+
+
+def test_api_gives_a_conferences_results_as_far_as_each_agency_may_see_them(scene, clients, planned, running, query):
+    ki, jc, abh = clients["KI"], clients["JC"], clients["ABH"]
+    assert ki.post(f"/protokoll/top/{running['open']}/beschluss", data={"text": "Kita-Platz beantragen"}).status_code
+    assert ki.post(f"/protokoll/top/{running['closed']}/beschluss", data={"text": "Therapie fortsetzen"}).status_code
+    _jc_task(ki, planned, running, query, "Bescheid prüfen")
+    url = f"/api/v1/conferences/{planned}/results"
+
+    def by_id(answer) -> dict[int, dict]:
+        return {item["id"]: item for item in answer["items"]}
+
+    seen = jc.get(url)
+    assert seen.status_code == 200
+    answer = seen.get_json()
+    assert answer["closed"] is False and answer["final"] is False
+    items = by_id(answer)
+    assert [d["text"] for d in items[running["open"]]["decisions"]] == ["Kita-Platz beantragen"]
+    (task,) = items[running["open"]]["tasks"]
+    assert (task["text"], task["agency"], task["status"], task["dueDate"]) == ("Bescheid prüfen", "JC", "offen", None)
+    # the closed case's item (consent for AA only): its number, nothing of what was decided
+    assert items[running["closed"]] == {
+        "id": running["closed"],
+        "number": items[running["closed"]]["number"],
+        "confidential": True,
+    }
+    assert "Therapie" not in seen.get_data(as_text=True)
+    # ABH has no consent for either case: both items are numbers only
+    for_abh = by_id(abh.get(url).get_json())
+    assert for_abh[running["open"]]["confidential"] is True and "decisions" not in for_abh[running["open"]]
+    assert [d["text"] for d in by_id(ki.get(url).get_json())[running["closed"]]["decisions"]] == ["Therapie fortsetzen"]
+    assert {a["agency"] for a in answer["attendance"]} == {"KI", "JC", "AA", "ABH"}
+    assert clients["JA"].get(url).status_code == 404  # not invited: the conference does not exist for JA
