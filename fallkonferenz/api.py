@@ -234,8 +234,23 @@ def cases():
     state = request.args.get("state", "")
     if state not in CASE_STATES:
         raise InvalidInput(errors={"state": "Muss „open“ (offene Fälle) oder „closed“ (abgeschlossene) sein."})
+    lead = request.args.get("leadAgency", "")
+    if lead and lead not in {a.code for a in list_agencies(active_only=False)}:
+        raise InvalidInput(errors={"leadAgency": "Unbekannte Stelle."})
+    narrowed = {}
+    for key, allowed in (("field", FIELDS), ("rechtskreis", RECHTSKREISE)):
+        narrowed[key] = request.args.get(key, "")
+        if narrowed[key] and narrowed[key] not in allowed:
+            raise InvalidInput(errors={key: "Unbekannte Auswahl."})
     result = case_service.list_cases(
-        g.user, query=request.args.get("q", "")[:200], stand=CASE_STATES[state], page=page, with_total=True
+        g.user,
+        query=request.args.get("q", "")[:200],
+        lead_agency=lead,
+        field_code=narrowed["field"],
+        rechtskreis=narrowed["rechtskreis"],
+        stand=CASE_STATES[state],
+        page=page,
+        with_total=True,
     )
     return jsonify(
         total=result.total, page=result.page, hasNext=result.has_next, items=[_row_json(r) for r in result.rows]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .cases.service import NOTES_PAGE
-from .vocab import CATEGORIES
+from .vocab import CATEGORIES, FIELDS, RECHTSKREISE
 
 
 def ref(name: str) -> dict:
@@ -141,8 +141,9 @@ OPENAPI = {
     "paths": {
         "/cases": {
             "get": op(
-                "Fälle auflisten und suchen (Fallnummer oder Name); mit `state` nur offene oder nur abgeschlossene",
-                params=("q", "caseState", "page"),
+                "Fälle auflisten und suchen (Fallnummer oder Name); mit `state` nur offene oder nur abgeschlossene; "
+                "`leadAgency`, `field` und `rechtskreis` grenzen wie die Filter der Fallübersicht ein",
+                params=("q", "caseState", "leadAgency", "caseField", "rechtskreis", "page"),
                 returns="CaseList",
             ),
             "post": op(
@@ -255,6 +256,9 @@ OPENAPI = {
             },
             "page": {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
             "noteCategory": {"name": "category", "in": "query", "schema": {"enum": list(CATEGORIES)}},
+            "leadAgency": {"name": "leadAgency", "in": "query", "schema": {"type": "string"}},
+            "caseField": {"name": "field", "in": "query", "schema": {"enum": list(FIELDS)}},
+            "rechtskreis": {"name": "rechtskreis", "in": "query", "schema": {"enum": list(RECHTSKREISE)}},
         },
         "responses": {
             "Error": {

@@ -391,3 +391,28 @@ def test_the_lead_agency_changes_master_data_over_the_api(api, world, client_for
     refused = jc.api("PATCH", url, json={"phone": "0"})
     assert refused.status_code == 403 and "federführende" in refused.get_json()["error"]
     assert api("GET", url).get_json()["client"]["phone"] == "0231 2222"
+
+
+def test_the_case_list_narrows_as_the_case_overview_does(api):
+    def create(family: str, **more) -> str:
+        body = {"given_name": "Test", "family_name": family} | more
+        return api("POST", "/api/v1/cases", json=body).get_json()["number"]
+
+    work = create("Arbeit", fields=["arbeit"], rechtskreise=["SGB II"])
+    school = create("Schule", fields=["schule_ausbildung"], rechtskreise=["SGB VIII"])
+
+    def listed(query: str) -> set[str]:
+        answer = api("GET", f"/api/v1/cases?{query}")
+        assert answer.status_code == 200, answer.get_json()
+        return {row["number"] for row in answer.get_json()["items"]}
+
+    assert listed("field=arbeit") == {work} and listed("rechtskreis=SGB%20VIII") == {school}
+    assert listed("leadAgency=KI") >= {work, school} and listed("leadAgency=JC") == set()
+    assert listed("field=arbeit&rechtskreis=SGB%20VIII") == set()
+    for query, field in (
+        ("leadAgency=XY", "leadAgency"),
+        ("field=kochen", "field"),
+        ("rechtskreis=SGB%20XII", "rechtskreis"),
+    ):
+        refused = api("GET", f"/api/v1/cases?{query}")
+        assert refused.status_code == 422 and set(refused.get_json()["errors"]) == {field}, query
