@@ -242,16 +242,19 @@ def cases():
         narrowed[key] = request.args.get(key, "")
         if narrowed[key] and narrowed[key] not in allowed:
             raise InvalidInput(errors={key: "Unbekannte Auswahl."})
-    result = case_service.list_cases(
-        g.user,
-        query=request.args.get("q", "")[:200],
-        lead_agency=lead,
-        field_code=narrowed["field"],
-        rechtskreis=narrowed["rechtskreis"],
-        stand=CASE_STATES[state],
-        page=page,
-        with_total=True,
-    )
+    try:
+        result = case_service.list_cases(
+            g.user,
+            query=request.args.get("q", "")[:200],
+            lead_agency=lead,
+            field_code=narrowed["field"],
+            rechtskreis=narrowed["rechtskreis"],
+            stand=CASE_STATES[state],
+            page=page,
+            with_total=True,
+        )
+    except InvalidInput as exc:  # a search with nothing to search for ("%00", "--"): the field says which
+        raise InvalidInput(errors=exc.errors or {"q": exc.message}) from None
     return jsonify(
         total=result.total, page=result.page, hasNext=result.has_next, items=[_row_json(r) for r in result.rows]
     )
@@ -272,7 +275,7 @@ def _row_json(row) -> dict:
     return out
 
 
-def _read_case(ref, notes: case_service.NoteChoice | None = None) -> case_service.CaseView:
+def read_case(ref, notes: case_service.NoteChoice | None = None) -> case_service.CaseView:
     """A case as the API reads it: for the caller, on record with the purpose "API"."""
     return case_service.get_case(g.user, ref, purpose="API", notes=notes)
 
@@ -315,8 +318,8 @@ def _master_fields(data: dict, current: dict | None = None) -> dict:
 def update_case(number: str):
     """Change the master data (the lead agency); what is left out stays."""
     data = json_body()
-    case_service.update_case(g.user, number, _master_fields(data, case_service.master_input(_read_case(number))))
-    return jsonify(_case_json(_read_case(number)))
+    case_service.update_case(g.user, number, _master_fields(data, case_service.master_input(read_case(number))))
+    return jsonify(_case_json(read_case(number)))
 
 
 @bp.post("/cases")
@@ -329,12 +332,12 @@ def create_case():
         case = case_service.create_case(g.user, fields, ask_if_known=not flag(data, "differentPerson"))
     except case_service.KnownClient as exc:
         return jsonify(error=exc.message, possibleDuplicates=[_row_json(r) for r in exc.cases]), exc.status
-    return jsonify(_case_json(_read_case(case.id))), 201
+    return jsonify(_case_json(read_case(case.id))), 201
 
 
 @bp.get("/cases/<number>")
 def case(number: str):
-    view = _read_case(number)
+    view = read_case(number)
     out = _case_json(view)
     out["notes"] = [_note_json(n) for n in view.notes]
     out["goals"] = [_goal_json(x) for x in view.goals]
@@ -344,13 +347,13 @@ def case(number: str):
 @bp.post("/cases/<number>/close")
 def close_case(number: str):
     case = retention.close_case(g.user, number)
-    return jsonify(_case_json(_read_case(case.id)))
+    return jsonify(_case_json(read_case(case.id)))
 
 
 @bp.post("/cases/<number>/reopen")
 def reopen_case(number: str):
     case = retention.reopen_case(g.user, number)
-    return jsonify(_case_json(_read_case(case.id)))
+    return jsonify(_case_json(read_case(case.id)))
 
 
 @bp.get("/cases/<number>/notes")
@@ -360,7 +363,7 @@ def notes(number: str):
     category = request.args.get("category", "") or None
     if category is not None and category not in CATEGORIES:
         raise InvalidInput(errors={"category": "Unbekannte Datenkategorie."})
-    view = _read_case(number, notes=case_service.NoteChoice(page, category))
+    view = read_case(number, notes=case_service.NoteChoice(page, category))
     return jsonify(
         items=[_note_json(n) for n in view.notes],
         page=page,
@@ -387,7 +390,7 @@ def withdraw_note(number: str, note_id: int):
 
 @bp.get("/cases/<number>/goals")
 def goals(number: str):
-    return jsonify(items=[_goal_json(x) for x in _read_case(number).goals])
+    return jsonify(items=[_goal_json(x) for x in read_case(number).goals])
 
 
 def _goal_content(data: dict, current: dict | None = None) -> dict:

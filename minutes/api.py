@@ -7,8 +7,9 @@ from flask import Blueprint, g, jsonify, request
 from agenda import items as agenda_items
 from agenda.api import bp as conferences_bp
 from agenda.models import TASK_STATUS
-from fallkonferenz.api import api_field_names, int_value, iso_date, json_body, text_value, utc_stamp
-from fallkonferenz.errors import InvalidInput
+from fallkonferenz.api import api_field_names, int_value, iso_date, json_body, read_case, text_value, utc_stamp
+from fallkonferenz.api import bp as cases_bp
+from fallkonferenz.errors import Forbidden, InvalidInput
 from fallkonferenz.openapi import (
     BOOL,
     INT,
@@ -22,6 +23,7 @@ from fallkonferenz.openapi import (
     nullable,
     obj,
     op,
+    ref,
 )
 
 from . import records
@@ -128,6 +130,29 @@ def results(conference_id: int):
     )
 
 
+@cases_bp.get("/cases/<number>/records")
+def case_records(number: str):
+    """A case's decisions and tasks from its conferences, the newest first (open tasks first), as the case page
+    lists them for the case team; a case read, on record."""
+    view = read_case(number)
+    found = records.case_records(view.id, view.access)
+    if found is None:
+        raise Forbidden(
+            "Beschlüsse und Aufgaben eines Falls sieht das Fallteam: die federführende Stelle und die "
+            "Stellen, denen die Einwilligung den Fall zeigt."
+        )
+
+    def where(row) -> dict:
+        return {"id": row.conference_id, "name": row.title, "start": utc_stamp(row.start)}
+
+    return jsonify(
+        decisions=[{"id": r.Decision.id, "text": r.Decision.text, "conference": where(r)} for r in found.decisions],
+        tasks=[_item_task(r.Task, entry) | {"conference": where(r)} for r, entry in found.tasks],
+        moreDecisions=found.more_decisions,
+        moreTasks=found.more_tasks,
+    )
+
+
 def _item_task(task, entry: dict) -> dict:
     return {
         "id": task.id,
@@ -147,6 +172,15 @@ add_paths(
                 "Punkt, den die Einwilligung der eigenen Stelle nicht zeigt, nur mit seiner Nummer",
                 params=("conferenceId",),
                 returns="ConferenceResults",
+            )
+        },
+        "/cases/{number}/records": {
+            "get": op(
+                f"Beschlüsse und Aufgaben eines Falls aus seinen Konferenzen, je höchstens {records.CASE_RECORDS_SHOWN}"
+                " (die neuesten zuerst, offene Aufgaben vorn; `moreDecisions`, `moreTasks`: es gibt mehr, alle stehen "
+                "in den Ergebnissen der Konferenzen); für das Fallteam",
+                params=("number",),
+                returns="CaseRecords",
             )
         },
         "/tasks": {
@@ -176,6 +210,14 @@ add_paths(
         },
     }
 )
+_RESULT_TASK = {
+    "id": INT,
+    "text": TEXT,
+    "agency": TEXT,
+    "person": nullable("string"),
+    "dueDate": nullable("string", format="date"),
+    "status": {"enum": list(TASK_STATUS)},
+}
 _STATUS = {"id": INT, "status": {"enum": list(TASK_STATUS)}, "doneAt": STAMP}
 OPENAPI["components"]["schemas"].update(
     {
@@ -216,23 +258,23 @@ OPENAPI["components"]["schemas"].update(
                 },
             }
         ),
+        "CaseRecords": obj(
+            {
+                "decisions": {
+                    "type": "array",
+                    "items": obj({"id": INT, "text": TEXT, "conference": ref("ConferenceRef")}),
+                },
+                "tasks": {"type": "array", "items": obj(_RESULT_TASK | {"conference": ref("ConferenceRef")})},
+                "moreDecisions": BOOL,
+                "moreTasks": BOOL,
+            }
+        ),
+        "ConferenceRef": obj({"id": INT, "name": TEXT, "start": STAMP}),
         "ResultItem": obj(
             {"id": INT, "number": TEXT, "confidential": BOOL},
             {
                 "decisions": {"type": "array", "items": obj({"id": INT, "text": TEXT})},
-                "tasks": {
-                    "type": "array",
-                    "items": obj(
-                        {
-                            "id": INT,
-                            "text": TEXT,
-                            "agency": TEXT,
-                            "person": nullable("string"),
-                            "dueDate": nullable("string", format="date"),
-                            "status": {"enum": list(TASK_STATUS)},
-                        }
-                    ),
-                },
+                "tasks": {"type": "array", "items": obj(_RESULT_TASK)},
             },
             description="ein Tagesordnungspunkt mit seinen Beschlüssen und Aufgaben (nicht, wenn vertraulich)",
         ),

@@ -115,3 +115,23 @@ def test_api_gives_a_conferences_results_as_far_as_each_agency_may_see_them(scen
     assert [d["text"] for d in by_id(ki.get(url).get_json())[running["closed"]]["decisions"]] == ["Therapie fortsetzen"]
     assert {a["agency"] for a in answer["attendance"]} == {"KI", "JC", "AA", "ABH"}
     assert clients["JA"].get(url).status_code == 404  # not invited: the conference does not exist for JA
+
+
+def test_api_gives_a_cases_decisions_and_tasks_to_its_team(scene, clients, planned, running, query):
+    ki = clients["KI"]
+    assert ki.post(f"/protokoll/top/{running['open']}/beschluss", data={"text": "Kita-Platz beantragen"}).status_code
+    _jc_task(ki, planned, running, query, "Bescheid prüfen")
+    url = f"/api/v1/cases/{scene.open_case}/records"
+    for code in ("KI", "JC", "AA"):  # the lead agency and the agencies the consent shares the case with
+        answer = clients[code].get(url)
+        assert answer.status_code == 200, code
+        found = answer.get_json()
+        assert [d["text"] for d in found["decisions"]] == ["Kita-Platz beantragen"]
+        (task,) = found["tasks"]
+        assert (task["text"], task["agency"], task["status"]) == ("Bescheid prüfen", "JC", "offen")
+        assert task["conference"]["id"] == planned and found["moreTasks"] is False
+    assert clients["ABH"].get(url).status_code == 404  # no consent: not even the case
+    reads = query(
+        lambda: db.session.query(AuditEvent).filter_by(action="case.read", purpose="API").count(), commit=False
+    )
+    assert reads >= 3
