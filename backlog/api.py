@@ -14,7 +14,7 @@ from fallkonferenz.api import api_field_names, int_value, iso_date, json_body, p
 from fallkonferenz.errors import InvalidInput
 
 from . import service, stats
-from .models import CATEGORIES, IMPLEMENTATION_STATUS, PRIORITIES, STATES
+from .models import CATEGORIES, GROUP_STATUS, IMPLEMENTATION_STATUS, PRIORITIES, STATES
 
 bp = Blueprint("backlog_api", __name__)
 
@@ -57,6 +57,15 @@ class _Body:
             self.errors[key] = "Muss eine Liste von Texten sein."
             return []
         return list(dict.fromkeys(value))  # ["JC", "JC"] is JC once
+
+    def integers(self, key: str) -> list[int]:
+        value = self.data.get(key)
+        if value is None:
+            return []
+        if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+            self.errors[key] = "Muss eine Liste von Personen-IDs sein."
+            return []
+        return list(dict.fromkeys(value))
 
     def integer(self, key: str, *, required: bool = False) -> int | None:
         if self.data.get(key) is None and required:
@@ -301,3 +310,99 @@ def implementation(implementation_id: int):
     out = _implementation(impl, impl.recommendation)
     out["escalation"] = {"id": escalation.id, "state": escalation.state, "version": escalation.version}
     return jsonify(out)
+
+
+# -- working groups ------------------------------------------------------------------------------------------------
+
+
+def _group(group, *, full: bool = True) -> dict:
+    """A working group as its page shows it; the list leaves out its items and reports (`full`)."""
+    out = {
+        "id": group.id,
+        "name": group.name,
+        "mandate": group.mandate,
+        "status": group.status,
+        "lead": group.lead_id,
+        "dueDate": iso_day(group.due_date),
+        "overdue": group.status == "aktiv" and group.due_date is not None and group.due_date < service.today(),
+        "members": [
+            {"person": m.user_id, "name": m.user.display_name, "agency": m.on_behalf_of.code, "role": m.role}
+            for m in group.members
+        ],
+    }
+    if full:
+        out["items"] = [
+            {"id": e.id, "reference": e.reference, "title": e.title, "state": e.state}
+            for e in service.group_items(group.id)
+        ]
+        out["reports"] = [
+            {
+                "id": r.id,
+                "text": r.text,
+                "author": r.author.display_name if r.author else None,
+                "at": utc_stamp(r.created_at),
+            }
+            for r in group.reports
+        ]
+    return out
+
+
+@bp.get("/groups")
+def groups():
+    service.require_reader(g.user)
+    return jsonify(items=[_group(group, full=False) for group in service.groups_overview()])
+
+
+@bp.get("/groups/<int:group_id>")
+def group(group_id: int):
+    return jsonify(_group(service.load_group(g.user, group_id)))
+
+
+def _group_input(body: _Body, current=None) -> service.GroupInput:
+    """A group's fields from a JSON body: all for a new group; for a change those given, the others as they are."""
+
+    def given(key: str) -> bool:
+        return current is None or key in body.data
+
+    return service.GroupInput(
+        name=body.text("name", required=True) if given("name") else current.name,
+        mandate=body.text("mandate") if given("mandate") else current.mandate,
+        lead_id=body.integer("lead") if given("lead") else current.lead_id,
+        due_date=body.day("dueDate") if given("dueDate") else current.due_date,
+        member_ids=body.integers("members") if given("members") else [m.user_id for m in current.members],
+    )
+
+
+@bp.post("/groups")
+def create_group():
+    body = _Body()
+    data = _group_input(body)
+    body.check()
+    return jsonify(_group(service.create_group(g.user, data))), 201
+
+
+@bp.patch("/groups/<int:group_id>")
+def change_group(group_id: int):
+    service.require_steering(g.user)
+    body = _Body()
+    data = _group_input(body, service.load_group(g.user, group_id))
+    body.check()
+    changed = service.update_group(g.user, group_id, data)
+    return jsonify(changed=changed, group=_group(service.load_group(g.user, group_id)))
+
+
+@bp.post("/groups/<int:group_id>/reports")
+def group_report(group_id: int):
+    body = _Body()
+    text = body.text("text", required=True)
+    body.check()
+    service.add_report(g.user, group_id, text)
+    return jsonify(_group(service.load_group(g.user, group_id))), 201
+
+
+@bp.post("/groups/<int:group_id>/status")
+def group_status(group_id: int):
+    body = _Body()
+    status = body.choice("status", GROUP_STATUS, "Unbekannter Status.")
+    body.check()
+    return jsonify(_group(service.set_group_status(g.user, group_id, status)))

@@ -136,6 +136,11 @@ def is_steering(actor: User) -> bool:
     return may_edit_backlog(viewer_of(actor))
 
 
+def require_reader(actor: User) -> None:
+    """403 unless the actor may read the backlog (the policy decides who: today everyone logged in)."""
+    _require(may_read_backlog(viewer_of(actor)), "Kein Zugriff auf den Themenspeicher.")
+
+
 def require_steering(actor: User) -> None:
     """403 unless the actor is a steering member."""
     _require(may_edit_backlog(viewer_of(actor)), "Den Themenspeicher bearbeitet die Lenkungsgruppe.")
@@ -265,7 +270,7 @@ def _guarded(actor: User, texts: dict[str, str], case_ids=()) -> None:
 
 
 def load(actor: User, escalation_id: int) -> Escalation:
-    _require(may_read_backlog(viewer_of(actor)), "Kein Zugriff auf den Themenspeicher.")
+    require_reader(actor)
     escalation = db.session.get(Escalation, escalation_id)
     if escalation is None:
         raise NotFound("Eintrag nicht gefunden.")
@@ -669,7 +674,7 @@ LIST_COLUMNS = (
 def list_items(actor: User, f: BacklogFilter, *, columns=None) -> tuple[list, int]:
     """One page of the backlog and the total: two queries whatever the size of the backlog. The items, or with
     `columns` (such as LIST_COLUMNS) rows of just those."""
-    _require(may_read_backlog(viewer_of(actor)), "Kein Zugriff auf den Themenspeicher.")
+    require_reader(actor)
     query = backlog_query(f)
     page = max(1, f.page)
     paged = query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
@@ -1251,7 +1256,7 @@ def groups(status: str | None = None) -> list[WorkingGroup]:
 
 
 def load_group(actor: User, group_id: int) -> WorkingGroup:
-    _require(may_read_backlog(viewer_of(actor)), "Kein Zugriff auf den Themenspeicher.")
+    require_reader(actor)
     group = db.session.get(WorkingGroup, group_id)
     if group is None:
         raise NotFound("Arbeitsgruppe nicht gefunden.")

@@ -485,6 +485,28 @@ add_paths(OPENAPI["paths"])
 # -- the Lenkungsgruppe backlog (/api/v1/backlog): de-identified structural problems ------------------------------
 
 
+_GROUP = {
+    "id": INT,
+    "name": TEXT,
+    "mandate": TEXT,
+    "status": {"enum": ["aktiv", "abgeschlossen"]},
+    "lead": {**nullable("integer"), "description": "Personen-ID der Leitung"},
+    "dueDate": DAY,
+    "overdue": BOOL,
+    "members": {
+        "type": "array",
+        "items": obj({"person": INT, "name": TEXT, "agency": TEXT, "role": {"enum": ["leitung", "mitglied"]}}),
+    },
+}
+_GROUP_INPUT = {
+    "name": {"type": "string", "maxLength": 200},
+    "mandate": {"type": "string", "maxLength": 5000},
+    "lead": {"type": ["integer", "null"], "description": "Personen-ID; null: keine Leitung"},
+    "dueDate": {"type": ["string", "null"], "format": "date", "description": "Bericht an die Lenkungsgruppe bis"},
+    "members": {"type": "array", "items": {"type": "integer"}},
+}
+
+
 def _item_step(summary: str, body: str) -> dict:
     """A change to one backlog item, with optimistic locking (a stale `version` answers 409); the answer is the
     item as it is now."""
@@ -496,6 +518,7 @@ _BACKLOG_FILTERS = ("backlogText", "kategorie", "status", "behoerde", "offen", "
 OPENAPI["components"]["parameters"].update(
     {
         "escalationId": {"name": "escalationId", "in": "path", "required": True, "schema": {"type": "integer"}},
+        "groupId": {"name": "groupId", "in": "path", "required": True, "schema": {"type": "integer"}},
         "implementationId": {
             "name": "implementationId",
             "in": "path",
@@ -590,6 +613,44 @@ add_paths(
                 returns="Escalation",
             )
         },
+        "/backlog/groups": {
+            "get": op("Arbeitsgruppen mit Leitung und Mitgliedern", returns="WorkingGroupList"),
+            "post": op(
+                "Arbeitsgruppe einrichten (Lenkungsgruppe); Name und Auftrag prüft der Personenbezug-Filter (422 mit "
+                "`hits`); neue Mitglieder erhalten eine E-Mail",
+                body="WorkingGroupInput",
+                ok="201",
+                returns="WorkingGroup",
+            ),
+        },
+        "/backlog/groups/{groupId}": {
+            "get": op("Arbeitsgruppe mit Themen und Statusberichten", params=("groupId",), returns="WorkingGroup"),
+            "patch": op(
+                "Arbeitsgruppe ändern (Lenkungsgruppe): was fehlt, bleibt; ein vergangenes `dueDate` darf bleiben, "
+                "ein neues liegt in der Zukunft",
+                params=("groupId",),
+                body="WorkingGroupChange",
+                returns="WorkingGroupChanged",
+            ),
+        },
+        "/backlog/groups/{groupId}/reports": {
+            "post": op(
+                "Statusbericht (Mitglieder der Arbeitsgruppe und Lenkungsgruppe; ohne personenbezogene Daten, sonst "
+                "422 mit `hits`)",
+                params=("groupId",),
+                body="ReportInput",
+                ok="201",
+                returns="WorkingGroup",
+            )
+        },
+        "/backlog/groups/{groupId}/status": {
+            "post": op(
+                "Arbeitsgruppe abschließen oder wieder aktivieren (Lenkungsgruppe)",
+                params=("groupId",),
+                body="GroupStatusInput",
+                returns="WorkingGroup",
+            )
+        },
         "/backlog/implementations/{implementationId}": {
             "patch": op(
                 "Stand der Umsetzung melden (Mitglied der Lenkungsgruppe der jeweiligen Behörde; 409 bei veralteter "
@@ -682,6 +743,40 @@ OPENAPI["components"]["schemas"].update(
                 },
             }
         ),
+        "WorkingGroup": obj(
+            _GROUP,
+            {
+                "items": {
+                    "type": "array",
+                    "items": obj({"id": INT, "reference": TEXT, "title": TEXT, "state": TEXT}),
+                },
+                "reports": {
+                    "type": "array",
+                    "items": obj({"id": INT, "text": TEXT, "author": nullable("string"), "at": STAMP}),
+                },
+            },
+            description="nach OParl 1.1 Organization (Arbeitsgruppe) mit Membership (`agency`: onBehalfOf)",
+        ),
+        "WorkingGroupList": listing("WorkingGroup"),
+        "WorkingGroupChanged": obj(
+            {"changed": {**TEXTS, "description": "die geänderten Felder; leer: nichts"}, "group": ref("WorkingGroup")}
+        ),
+        "WorkingGroupInput": {
+            "type": "object",
+            "required": ["name"],
+            "properties": _GROUP_INPUT,
+        },
+        "WorkingGroupChange": {"type": "object", "properties": _GROUP_INPUT},
+        "ReportInput": {
+            "type": "object",
+            "required": ["text"],
+            "properties": {"text": {"type": "string", "maxLength": 10000}},
+        },
+        "GroupStatusInput": {
+            "type": "object",
+            "required": ["status"],
+            "properties": {"status": {"enum": ["aktiv", "abgeschlossen"]}},
+        },
         "ImplementationUpdate": obj(_IMPLEMENTATION | {"escalation": obj({"id": INT, "state": TEXT, "version": INT})}),
         "EscalationInput": {
             "type": "object",

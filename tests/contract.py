@@ -37,7 +37,8 @@ def _operations() -> list[tuple[re.Pattern, str, str, dict]]:
         pattern = re.compile("[^/]+".join(re.escape(part) for part in segments) + "$")
         for method, operation in methods.items():
             found.append((pattern, method.upper(), template, operation))
-    return found
+    # a literal segment before a parameter, as the app's routes match: /backlog/groups is not /backlog/{escalationId}
+    return sorted(found, key=lambda row: row[2].count("{"))
 
 
 def _match(method: str, path: str) -> tuple[str, dict] | None:

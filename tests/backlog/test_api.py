@@ -393,3 +393,57 @@ def test_an_item_is_reworded_over_the_api_by_those_who_may(bscene, bclients, que
     assert worded.status_code == 200 and worded.get_json()["proposedSolution"] == "Zulassung gebündelt beantragen."
     assert worded.get_json()["title"] == "Integrationskurs mit Duldung: keine Zulassung"
     assert version_of(query, item["id"]) == 4
+
+
+def test_working_groups_over_the_api(bscene, bclients, query):
+    chair, aa, jc = bclients["LG-KI"], bclients["AA"], bclients["JC"]
+    member, lead = bscene.ids[bscene.users["AA"]], bscene.ids[bscene.steering["ABH"]]
+    groups = f"{BASE}/groups"
+    body = {"name": "AG Kita", "mandate": "Plätze für Kursteilnehmende", "lead": lead, "members": [member]}
+    assert jc.api("POST", groups, json=body).status_code == 403  # the steering group sets groups up
+    for bad, field in (
+        ({"name": ""}, "name"),
+        ({"name": "AG", "members": ["AA"]}, "members"),
+        ({"name": "AG", "lead": "ABH"}, "lead"),
+        ({"name": "AG", "dueDate": "2020-01-01"}, "dueDate"),
+        ({"name": "AG", "members": [99999999]}, "members"),
+    ):
+        refused = chair.api("POST", groups, json=bad)
+        assert refused.status_code == 422 and field in refused.get_json()["errors"], bad
+    named = chair.api("POST", groups, json=body | {"mandate": "Rückruf unter 0171 2345678"})
+    assert named.status_code == 422 and named.get_json()["hits"][0]["field"] == "mandate"
+    created = chair.api("POST", groups, json=body)
+    assert created.status_code == 201
+    group = created.get_json()
+    assert group["lead"] == lead and {m["person"]: m["role"] for m in group["members"]} == {
+        member: "mitglied",
+        lead: "leitung",
+    }
+    url = f"{groups}/{group['id']}"
+    assert [g["id"] for g in jc.get(groups).get_json()["items"]] == [group["id"]]  # every backlog reader sees it
+    # a member reports; a stranger does not; a report with personal data is refused with its hits
+    assert jc.api("POST", f"{url}/reports", json={"text": "Erstes Treffen."}).status_code == 403
+    leak = aa.api("POST", f"{url}/reports", json={"text": "Bitte an a.h@example.org schreiben."})
+    assert leak.status_code == 422 and leak.get_json()["hits"]
+    reported = aa.api("POST", f"{url}/reports", json={"text": "Erstes Treffen; Entwurf liegt vor."})
+    assert (
+        reported.status_code == 201
+        and reported.get_json()["reports"][0]["text"] == "Erstes Treffen; Entwurf liegt vor."
+    )
+    # a change keeps what it does not name
+    changed = chair.api("PATCH", url, json={"members": [bscene.ids[bscene.users["JA"]]], "lead": None})
+    assert changed.status_code == 200 and set(changed.get_json()["changed"]) == {"lead_id", "members"}
+    after = changed.get_json()["group"]
+    assert after["mandate"] == "Plätze für Kursteilnehmende" and after["lead"] is None
+    assert jc.api("PATCH", url, json={"name": "Anders"}).status_code == 403
+    assert chair.api("PATCH", url, json={"dueDate": "gestern"}).status_code == 422
+    assert chair.api("PATCH", f"{groups}/99999", json={"name": "Anders"}).status_code == 404
+    assert chair.api("POST", f"{url}/status", json={"status": "pausiert"}).status_code == 422
+    assert jc.api("POST", f"{url}/status", json={"status": "abgeschlossen"}).status_code == 403
+    closed = chair.api("POST", f"{url}/status", json={"status": "abgeschlossen"})
+    assert closed.status_code == 200 and closed.get_json()["status"] == "abgeschlossen"
+    assert jc.get(f"{groups}/99999").status_code == 404
+    assert chair.api("POST", f"{groups}/99999/reports", json={"text": "Bericht"}).status_code == 404
+    assert chair.api("POST", f"{groups}/99999/status", json={"status": "aktiv"}).status_code == 404
+    full = jc.get(url).get_json()
+    assert full["status"] == "abgeschlossen" and full["items"] == [] and len(full["reports"]) == 1

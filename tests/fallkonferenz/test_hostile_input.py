@@ -255,6 +255,7 @@ API_ARGS = {
     "itemId": "item_id",
     "slotId": "slot_id",
     "taskId": "task_id",
+    "groupId": "group_id",
 }
 
 
