@@ -24,7 +24,7 @@ from fallkonferenz.openapi import (
 )
 
 from . import items, service
-from .models import ITEM_KINDS, KINDS, POLL_ANSWERS, RESPONSES, STATES
+from .models import ITEM_KINDS, KINDS, OVER_STATES, POLL_ANSWERS, RESPONSES, STATES
 
 bp = Blueprint("agenda_api", __name__)
 api_field_names(
@@ -67,7 +67,7 @@ def _meeting(conference) -> dict:
         "location": conference.location,
         "videoLink": conference.video_link,
         "cancelled": conference.state == "abgesagt",
-        "polling": conference.polling,
+        "polling": conference.polling and conference.state not in OVER_STATES,
         "agendaVersion": conference.agenda_version,
         "agendaChangedSinceNotice": conference.agenda_changed_since_notice,
     }

@@ -593,8 +593,9 @@ def end_poll(actor: User, conference_id: int) -> None:
 
 
 def answer_poll(actor: User, conference_id: int, answers: dict[int, str]) -> None:
-    """Answer ja / vielleicht / nein per slot; changeable until a slot is fixed."""
-    conference = load_conference(actor, conference_id)
+    """Answer ja / vielleicht / nein per slot; changeable until a slot is fixed (and while the conference is not
+    cancelled)."""
+    conference = _not_over(load_conference(actor, conference_id))
     poll = conference.poll
     if poll is None or not any(p.user_id == actor.id and p.active for p in conference.participants):
         raise NotFound("Terminumfrage nicht gefunden.")

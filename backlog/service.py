@@ -441,7 +441,7 @@ def _flag_text(escalation: Escalation, actor: User) -> None:
     subject = f"Lenkungsgruppe: {escalation.reference} bitte überarbeiten"
     body = (
         f"Guten Tag,\n\nder Text des Eintrags {escalation.reference} im Themenspeicher enthält nach einer Prüfung "
-        f"durch {actor.agency.code} möglicherweise personenbezogene Daten eines Falls. Alle Angemeldeten können ihn "
+        "beim Verknüpfen eines Falls möglicherweise personenbezogene Daten. Alle Angemeldeten können ihn "
         f"lesen: bitte überarbeiten Sie ihn bald.\n\nZum Eintrag: {item_url(escalation)}\n"
     )
     for member in _steering_members():
@@ -1214,6 +1214,11 @@ def decide(actor: User, conference_id: int, agenda_item_id: int, data: DecisionI
     if data.outcome not in OUTCOMES:
         raise InvalidInput(errors={"outcome": "Bitte wählen Sie, was beschlossen wurde."})
     escalation = _load_current(actor, consultation.escalation_id, data.version)
+    if data.outcome == "vertagt" and escalation.state != "tagesordnung":
+        raise InvalidTransition(
+            f"{escalation.reference} ist {STATES[escalation.state]}; vertagt wird ein Thema, das auf der "
+            "Tagesordnung steht."
+        )
     if data.outcome in ("arbeitsgruppe", "vertagt"):
         _guarded(actor, {"text": data.text})  # it goes into the item's history and the supporters' mail
     records.add_decision(actor, agenda_item_id, data.text)

@@ -10,6 +10,8 @@ from agenda.models import TASK_STATUS
 from fallkonferenz.api import api_field_names, int_value, iso_date, json_body, read_case, text_value, utc_stamp
 from fallkonferenz.api import bp as cases_bp
 from fallkonferenz.errors import Forbidden, InvalidInput
+from fallkonferenz.extensions import db
+from fallkonferenz.models import User
 from fallkonferenz.openapi import (
     BOOL,
     INT,
@@ -29,7 +31,7 @@ from fallkonferenz.openapi import (
 from . import records
 
 bp = Blueprint("minutes_api", __name__)
-api_field_names(bp, {"due": "dueDate"})
+api_field_names(bp, {"due": "dueDate", "person": "personId"})
 
 # `mine`: only the tasks given to the caller by name or to her whole agency, as the dashboard's "nur meine"
 MINE = {"": False, "true": True}
@@ -86,8 +88,9 @@ def change(task_id: int):
     agency = text_value(data, "agency", 20).upper() if "agency" in data else current
     if "personId" in data:
         person = int_value(data, "personId")
-    else:  # the person stays with her agency; a task given to another agency goes to the whole of it
-        person = task.responsible_user_id if agency == current else None
+    else:  # the person stays with her agency while she works there; otherwise the task goes to the whole agency
+        kept = db.session.get(User, task.responsible_user_id) if task.responsible_user_id else None
+        person = kept.id if kept is not None and kept.active and agency == current else None
     due = iso_date(data, "dueDate") if "dueDate" in data else task.due_date
     changed = records.change_task(g.user, task_id, agency, person, due)
     return jsonify(changed=changed, **_status(task))

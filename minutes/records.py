@@ -184,11 +184,16 @@ def add_task(
 PAST_DUE = "Das Fälligkeitsdatum darf nicht in der Vergangenheit liegen."
 
 
-def _responsible(agency_code: str, user_id: int | None, case_id: int | None, errors: dict) -> tuple:
-    """The agency (by code) and person (optional) a task goes to; the problems are added to `errors`."""
+def _responsible(
+    agency_code: str, user_id: int | None, case_id: int | None, errors: dict, current: int | None = None
+) -> tuple:
+    """The agency (by code) and person (optional) a task goes to; the problems are added to `errors`. A deactivated
+    agency takes no task, but keeps the one it has (`current`: its agency's id)."""
     agency = db.session.scalar(select(Agency).where(Agency.code == (agency_code or "").upper()))
     if agency is None:
         errors["agency"] = "Unbekannte Stelle."
+    elif not agency.active and agency.id != current:
+        errors["agency"] = f"{agency.code} ist deaktiviert und übernimmt keine Aufgaben."
     person = db.session.get(User, user_id) if user_id else None
     if user_id and (person is None or agency is None or person.agency_id != agency.id or not person.active):
         errors["person"] = "Die verantwortliche Person muss zur gewählten Stelle gehören."
@@ -216,7 +221,7 @@ def change_task(actor: User, task_id: int, agency_code: str, user_id: int | None
     errors = {}
     if due is not None and due != task.due_date and due < today():
         errors["due"] = PAST_DUE  # a date already passed may stay, a new one lies ahead
-    agency, person = _responsible(agency_code, user_id, task.case_id, errors)
+    agency, person = _responsible(agency_code, user_id, task.case_id, errors, task.responsible_agency_id)
     if errors:
         raise InvalidInput(errors=errors)
     new = {"responsible_agency_id": agency.id, "responsible_user_id": person.id if person else None, "due_date": due}

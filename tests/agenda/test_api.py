@@ -248,3 +248,16 @@ def test_api_moves_the_meeting_state_and_takes_answers(scene, clients, query):
     assert cancelled.status_code == 200 and cancelled.get_json()["cancelled"] is True
     over = jc.api("PUT", response, json={"response": "absage"})
     assert over.status_code == 409 and "abgesagt" in over.get_json()["error"]
+
+
+def test_api_a_cancelled_conferences_poll_takes_no_answers(scene, clients, query):
+    ki, jc = clients["KI"], clients["JC"]
+    cid = _new_conference(scene, ki)
+    poll = ki.api("POST", f"/api/v1/conferences/{cid}/poll", json={"slots": _slots(4, 5)}).get_json()
+    cancel = {"meetingState": "abgesagt", "reason": "Fällt aus"}
+    assert ki.api("POST", f"/api/v1/conferences/{cid}/state", json=cancel).status_code == 200
+    answers = {"answers": {str(poll["slots"][0]["id"]): "ja"}}
+    late = jc.api("PUT", f"/api/v1/conferences/{cid}/poll/answers", json=answers)
+    assert late.status_code == 409
+    doc = jc.get(f"/api/v1/conferences/{cid}").get_json()
+    assert doc["cancelled"] is True and doc["polling"] is False

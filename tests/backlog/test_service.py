@@ -850,6 +850,10 @@ def test_a_hand_over_to_a_working_group_keeps_the_decision_on_the_item(bscene, q
         _decide(chair, bscene.steering_meeting, escalation, "arbeitsgruppe", text, working_group_id=group.id)
         assert escalation.state == "arbeitsgruppe"
         assert service.history(escalation.id)[-1].reason == text
+        # handed over, it is no longer on the agenda: it is not deferred there either
+        with pytest.raises(service.InvalidTransition, match="vertagt wird ein Thema"):
+            _decide(chair, bscene.steering_meeting, escalation, "vertagt", "Später.")
+        assert service.history(escalation.id)[-1].reason == text
 
     query(run, commit=False)
 

@@ -62,7 +62,7 @@ def test_api_ticks_off_reopens_and_changes_a_task(scene, clients, planned, runni
         ({"dueDate": "14.02.2027"}, "dueDate"),
         ({"agency": "ABH"}, "agency"),  # no consent for the case: it would never see the task
         ({"agency": "XY"}, "agency"),
-        ({"personId": scene.ids["AA"]}, "person"),
+        ({"personId": scene.ids["AA"]}, "personId"),
         ({"personId": "AA"}, "personId"),
         ({"agency": 7}, "agency"),
     ):
@@ -135,3 +135,16 @@ def test_api_gives_a_cases_decisions_and_tasks_to_its_team(scene, clients, plann
         lambda: db.session.query(AuditEvent).filter_by(action="case.read", purpose="API").count(), commit=False
     )
     assert reads >= 3
+
+
+def test_api_gives_no_task_to_a_deactivated_agency(scene, clients, planned, running, query):
+    from fallkonferenz.models import Agency
+
+    ki = clients["KI"]
+    sent = ki.post(f"/protokoll/top/{running['general']}/aufgabe", data={"text": "Raum buchen", "agency": "JC"})
+    assert sent.status_code == 302
+    task_id = query(lambda: db.session.query(Task.id).order_by(Task.id.desc()).limit(1).scalar(), commit=False)
+    query(lambda: setattr(db.session.query(Agency).filter_by(code="ABH").one(), "active", False))
+    refused = ki.api("PATCH", f"/api/v1/tasks/{task_id}", json={"agency": "ABH"})
+    assert refused.status_code == 422 and "deaktiviert" in refused.get_json()["errors"]["agency"]
+    assert query(lambda: db.session.get(Task, task_id).responsible_agency.code, commit=False) == "JC"
